@@ -1,0 +1,140 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# ircontain build.  Out of tree: everything generated goes under $(BUILD)
+# (vmlinux.h, BPF objects, skeletons, binaries).  `make asan` builds the same
+# tree with ASan+UBSan into $(BUILD)/asan.  V=1 shows full commands.
+
+BUILD		?= build
+SAN		?=
+CC		?= gcc
+CLANG		?= clang
+BPFTOOL		?= bpftool
+VMLINUX_BTF	?= /sys/kernel/btf/vmlinux
+ARCH		:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo 0.1)
+
+PREFIX		?= /usr/local
+DESTDIR		?=
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+OUT		:= $(BUILD)$(if $(SAN),/asan)
+SAN_FLAGS	:= $(if $(SAN),-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+
+PKGS		:= libbpf libnl-3.0 libnl-route-3.0 jansson
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+
+CFLAGS		?= -O2 -g
+ALL_CFLAGS	:= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+		   -Wformat=2 -Wno-missing-field-initializers \
+		   -Iinclude -Iuserspace -I$(BUILD) $(PKG_CFLAGS) \
+		   -DIRC_VERSION='"$(VERSION)"' $(SAN_FLAGS) $(CFLAGS)
+ALL_LDFLAGS	:= $(SAN_FLAGS) $(LDFLAGS)
+
+BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+		   -Iinclude -Ibpf -I$(BUILD)
+
+BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
+BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS		:= $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+# Userspace: everything but main.c is a library the tests link too.
+LIB_SRCS	:= $(filter-out userspace/main.c,$(wildcard userspace/*.c))
+LIB_OBJS	:= $(patsubst userspace/%.c,$(OUT)/obj/%.o,$(LIB_SRCS))
+MAIN_OBJ	:= $(OUT)/obj/main.o
+BIN		:= $(OUT)/ircontain
+
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+UNIT_BINS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
+BPFT_SRCS	:= $(wildcard tests/bpf/test_*.c)
+BPFT_BINS	:= $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFT_SRCS))
+BENCH_SRCS	:= $(wildcard scripts/bench/bench_*.c)
+BENCH_BINS	:= $(patsubst scripts/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all asan tests check check-unit check-bpf check-e2e bench clean install uninstall deps
+
+all: $(BIN)
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+asan:
+	$(Q)$(MAKE) --no-print-directory SAN=1 all tests
+
+tests: $(BIN) $(UNIT_BINS) $(BPFT_BINS)
+
+# --- BPF ---------------------------------------------------------------
+$(BUILD)/vmlinux.h:
+	$(call msg,BTF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+# --- userspace -----------------------------------------------------------
+$(OUT)/obj/%.o: userspace/%.c $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BIN): $(MAIN_OBJ) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
+
+$(OUT)/tests/unit/%: tests/unit/%.c $(LIB_OBJS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP $< $(LIB_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka -o $@
+
+$(OUT)/tests/bpf/%: tests/bpf/%.c $(LIB_OBJS) $(SKELS)
+	$(call msg,TEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP $< $(LIB_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka -o $@
+
+$(OUT)/bench/%: scripts/bench/%.c $(LIB_OBJS) $(SKELS)
+	$(call msg,BENCH,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP $< $(LIB_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) -o $@
+
+# --- tests -------------------------------------------------------------
+# `make check` is the whole suite: unit and BPF tests in the plain and the
+# sanitizer build, then the end-to-end tests against the real kernel.
+check: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)$(MAKE) --no-print-directory SAN=1 tests
+	$(Q)tests/run.sh --build $(BUILD)
+
+check-unit check-bpf check-e2e: tests
+	$(Q)tests/run.sh --build $(BUILD) --only $(patsubst check-%,%,$@)
+
+bench: $(BIN) $(BENCH_BINS)
+	$(Q)scripts/bench/run.sh --build $(BUILD)
+
+# --- install -----------------------------------------------------------
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/ircontain
+	install -D -m 0644 docs/ircontain.8 $(DESTDIR)$(PREFIX)/share/man/man8/ircontain.8
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/ircontain $(DESTDIR)$(PREFIX)/share/man/man8/ircontain.8
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

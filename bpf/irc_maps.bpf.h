@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Map definitions shared by every ircontain BPF object.  Each map is pinned
+ * by name under the pin dir, so a second object (or a second load) that
+ * declares the same map reuses the pinned one and its entries.
+ */
+#ifndef IRC_MAPS_BPF_H
+#define IRC_MAPS_BPF_H
+
+#include "ircontain/abi.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IRC_MAX_HOSTS);
+	__type(key, __u32);			/* IPv4, network order */
+	__type(value, struct irc_qentry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_Q4_HOST SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IRC_MAX_HOSTS);
+	__type(key, struct irc_in6);
+	__type(value, struct irc_qentry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_Q6_HOST SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IRC_MAX_PREFIXES);
+	__type(key, struct irc_lpm4);
+	__type(value, struct irc_qentry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_Q4_PFX SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IRC_MAX_PREFIXES);
+	__type(key, struct irc_lpm6);
+	__type(value, struct irc_qentry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_Q6_PFX SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IRC_MAX_ALLOW);
+	__type(key, struct irc_lpm4);
+	__type(value, struct irc_allow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_ALLOW4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IRC_MAX_ALLOW);
+	__type(key, struct irc_lpm6);
+	__type(value, struct irc_allow);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_ALLOW6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct irc_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_CONFIG SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct irc_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_STATS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IRC_MAX_IFACES);
+	__type(key, __u32);			/* ifindex */
+	__type(value, struct irc_iface);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_IFACES SEC(".maps");
+
+#endif /* IRC_MAPS_BPF_H */

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Host containment on the packet path: XDP on ingress, tc on egress.
+ *
+ * Per packet, in this order: parse; allowlist (pass); quarantine, exact host
+ * in a hash then prefix in an LPM trie (drop); isolation (drop all but the
+ * exempt protocols); pass.  Quarantine comes before the isolation exemptions
+ * so that a quarantined DNS server stays dropped under --allow-dns.
+ *
+ * Every lookup is O(1) or one trie walk; the only loops are bounded by
+ * constants from abi.h.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "irc_maps.bpf.h"
+#include "irc_parse.bpf.h"
+
+#define TC_ACT_OK	0
+#define TC_ACT_SHOT	2
+
+/* Bytes of headers the tc program wants in the linear part of the skb. */
+#define IRC_TC_PULL_LEN	128
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+struct irc_dir_stats {
+	__u32 pass, allow, drop_quar, drop_iso;
+};
+
+static const struct irc_dir_stats rx_stats = {
+	IRC_STAT_RX_PASS, IRC_STAT_RX_ALLOW, IRC_STAT_RX_DROP_QUAR,
+	IRC_STAT_RX_DROP_ISO,
+};
+static const struct irc_dir_stats tx_stats = {
+	IRC_STAT_TX_PASS, IRC_STAT_TX_ALLOW, IRC_STAT_TX_DROP_QUAR,
+	IRC_STAT_TX_DROP_ISO,
+};
+
+static __always_inline void irc_count(__u32 idx)
+{
+	__u32 zero = 0;
+	struct irc_stats *st = bpf_map_lookup_elem(&IRC_MAP_STATS, &zero);
+
+	if (st && idx < IRC_STAT__MAX)
+		st->cnt[idx]++;
+}
+
+/* 1 if the entry applies to a packet in direction @dir at time @now. */
+static __always_inline int irc_live(const struct irc_qentry *e, __u32 dir,
+				    __u64 now)
+{
+	if (!(e->dir & dir))
+		return 0;
+	if (e->expires_ns && e->expires_ns <= now) {
+		irc_count(IRC_STAT_EXPIRED);
+		return 0;
+	}
+	return 1;
+}
+
+static __always_inline struct irc_qentry *irc_match4(__u32 addr, __u32 dir,
+						     __u64 now)
+{
+	struct irc_lpm4 key = { .prefixlen = 32 };
+	struct irc_qentry *e;
+	int i;
+
+	e = bpf_map_lookup_elem(&IRC_MAP_Q4_HOST, &addr);
+	if (e && irc_live(e, dir, now))
+		return e;
+
+	__builtin_memcpy(key.addr, &addr, 4);
+	for (i = 0; i < IRC_LPM_RETRIES; i++) {
+		e = bpf_map_lookup_elem(&IRC_MAP_Q4_PFX, &key);
+		if (!e)
+			return NULL;
+		if (irc_live(e, dir, now))
+			return e;
+		/* Longest prefix does not apply: try the next shorter one. */
+		if (e->plen == 0 || e->plen > 32)
+			return NULL;
+		key.prefixlen = e->plen - 1;
+	}
+	return NULL;
+}
+
+static __always_inline struct irc_qentry *irc_match6(const __u8 *addr,
+						     __u32 dir, __u64 now)
+{
+	struct irc_lpm6 key = { .prefixlen = 128 };
+	struct irc_in6 hkey;
+	struct irc_qentry *e;
+	int i;
+
+	__builtin_memcpy(hkey.addr, addr, 16);
+	e = bpf_map_lookup_elem(&IRC_MAP_Q6_HOST, &hkey);
+	if (e && irc_live(e, dir, now))
+		return e;
+
+	__builtin_memcpy(key.addr, addr, 16);
+	for (i = 0; i < IRC_LPM_RETRIES; i++) {
+		e = bpf_map_lookup_elem(&IRC_MAP_Q6_PFX, &key);
+		if (!e)
+			return NULL;
+		if (irc_live(e, dir, now))
+			return e;
+		if (e->plen == 0 || e->plen > 128)
+			return NULL;
+		key.prefixlen = e->plen - 1;
+	}
+	return NULL;
+}
+
+static __always_inline struct irc_allow *irc_allowed(const struct irc_pkt *p,
+						     const void *peer)
+{
+	if (p->family == 4) {
+		struct irc_lpm4 key = { .prefixlen = 32 };
+
+		__builtin_memcpy(key.addr, peer, 4);
+		return bpf_map_lookup_elem(&IRC_MAP_ALLOW4, &key);
+	} else {
+		struct irc_lpm6 key = { .prefixlen = 128 };
+
+		__builtin_memcpy(key.addr, peer, 16);
+		return bpf_map_lookup_elem(&IRC_MAP_ALLOW6, &key);
+	}
+}
+
+static __always_inline int irc_is_loopback(const struct irc_pkt *p,
+					   const void *peer)
+{
+	const __u8 *a = peer;
+	int i;
+
+	if (p->family == 4)
+		return a[0] == 127;
+	for (i = 0; i < 15; i++)
+		if (a[i])
+			return 0;
+	return a[15] == 1;
+}
+
+/* Traffic that isolation lets through when the operator asked for it. */
+static __always_inline int irc_iso_exempt(const struct irc_pkt *p, __u32 flags,
+					  int ingress)
+{
+	__u16 peer_port = ingress ? p->sport : p->dport;
+	__u16 own_port = ingress ? p->dport : p->sport;
+
+	/* Neighbour discovery: without it no IPv6 peer is reachable at all. */
+	if (p->family == 6 && p->l4proto == IPPROTO_ICMPV6 &&
+	    p->icmp6_type >= 133 && p->icmp6_type <= 137)
+		return 1;
+	if (!p->has_ports)
+		return 0;
+	if ((flags & IRC_CFG_ISO_DNS) && peer_port == 53 &&
+	    (p->l4proto == IPPROTO_UDP || p->l4proto == IPPROTO_TCP))
+		return 1;
+	if ((flags & IRC_CFG_ISO_DHCP) && p->l4proto == IPPROTO_UDP) {
+		if (p->family == 4 && peer_port == 67 && own_port == 68)
+			return 1;
+		if (p->family == 6 && peer_port == 547 && own_port == 546)
+			return 1;
+	}
+	return 0;
+}
+
+/* Returns 1 to drop, 0 to pass; counts the outcome. */
+static __always_inline int irc_decide(const struct irc_pkt *p, int ingress)
+{
+	const struct irc_dir_stats *ds = ingress ? &rx_stats : &tx_stats;
+	__u32 dir = ingress ? IRC_DIR_IN : IRC_DIR_OUT;
+	const void *peer = ingress ? (const void *)&p->src : (const void *)&p->dst;
+	struct irc_config *cfg;
+	struct irc_allow *al;
+	struct irc_qentry *q;
+	__u32 zero = 0, flags;
+	__u64 now;
+
+	if (irc_is_loopback(p, peer)) {
+		irc_count(ds->pass);
+		return 0;
+	}
+
+	cfg = bpf_map_lookup_elem(&IRC_MAP_CONFIG, &zero);
+	flags = cfg ? cfg->flags : 0;
+
+	al = irc_allowed(p, peer);
+	if (al && ((al->flags & IRC_ALLOW_ALWAYS) ||
+		   ((flags & IRC_CFG_ISOLATE) && (al->flags & IRC_ALLOW_ISOLATE)))) {
+		irc_count(ds->allow);
+		return 0;
+	}
+
+	now = bpf_ktime_get_boot_ns();
+	if (p->family == 4)
+		q = irc_match4(ingress ? p->src.v4 : p->dst.v4, dir, now);
+	else
+		q = irc_match6(peer, dir, now);
+	if (q) {
+		__sync_fetch_and_add(&q->drops, 1);
+		irc_count(ds->drop_quar);
+		return 1;
+	}
+
+	if ((flags & IRC_CFG_ISOLATE) && !irc_iso_exempt(p, flags, ingress)) {
+		irc_count(ds->drop_iso);
+		return 1;
+	}
+
+	irc_count(ds->pass);
+	return 0;
+}
+
+/* Shared by both hooks: parse and decide.  Returns 1 to drop. */
+static __always_inline int irc_handle(void *data, void *end, int ingress)
+{
+	struct irc_pkt p = {};
+	__u32 zero = 0;
+	struct irc_config *cfg;
+
+	switch (irc_parse(&p, data, end)) {
+	case IRC_PKT_IP:
+		return irc_decide(&p, ingress);
+	case IRC_PKT_BAD:
+		/* Cannot tell who sent it: fail closed only when isolated. */
+		irc_count(IRC_STAT_MALFORMED);
+		cfg = bpf_map_lookup_elem(&IRC_MAP_CONFIG, &zero);
+		return cfg && (cfg->flags & IRC_CFG_ISOLATE);
+	default:
+		irc_count(IRC_STAT_NON_IP);
+		return 0;
+	}
+}
+
+SEC("xdp")
+int irc_xdp_ingress(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+
+	return irc_handle(data, end, 1) ? XDP_DROP : XDP_PASS;
+}
+
+SEC("tc")
+int irc_tc_egress(struct __sk_buff *skb)
+{
+	__u32 linear = skb->data_end - skb->data;
+
+	/* Headers may sit in paged data; pull what the parser reads. */
+	if (linear < IRC_TC_PULL_LEN && skb->len > linear)
+		bpf_skb_pull_data(skb, skb->len < IRC_TC_PULL_LEN ?
+				  skb->len : IRC_TC_PULL_LEN);
+
+	return irc_handle((void *)(long)skb->data, (void *)(long)skb->data_end,
+			  0) ? TC_ACT_SHOT : TC_ACT_OK;
+}

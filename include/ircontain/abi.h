@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The one contract between the BPF programs and userspace.
+ *
+ * Every map name, key and value layout, enum and limit shared by the two
+ * sides is defined here and nowhere else.  The header includes nothing: the
+ * BPF side gets the __u32-style types from vmlinux.h, userspace from
+ * <linux/types.h>, and each includes that first.
+ */
+#ifndef IRCONTAIN_ABI_H
+#define IRCONTAIN_ABI_H
+
+/*
+ * Map names.  The BPF side uses them as identifiers; userspace turns them
+ * into pin paths with IRC_STR().  Kernel object names are at most 15 bytes.
+ */
+#define IRC_MAP_Q4_HOST		irc_q4_host	/* exact IPv4 quarantine (hash) */
+#define IRC_MAP_Q6_HOST		irc_q6_host	/* exact IPv6 quarantine (hash) */
+#define IRC_MAP_Q4_PFX		irc_q4_pfx	/* IPv4 prefix quarantine (LPM) */
+#define IRC_MAP_Q6_PFX		irc_q6_pfx	/* IPv6 prefix quarantine (LPM) */
+#define IRC_MAP_ALLOW4		irc_allow4	/* IPv4 allowlist (LPM) */
+#define IRC_MAP_ALLOW6		irc_allow6	/* IPv6 allowlist (LPM) */
+#define IRC_MAP_CONFIG		irc_config	/* global switches (array[1]) */
+#define IRC_MAP_STATS		irc_stats	/* packet counters (percpu array[1]) */
+#define IRC_MAP_IFACES		irc_ifaces	/* where we are attached (hash) */
+
+#define IRC_XSTR(x)		#x
+#define IRC_STR(x)		IRC_XSTR(x)
+
+/* Limits.  Exact hosts live in hashes so the per-packet cost is O(1). */
+#define IRC_MAX_HOSTS		(1U << 20)	/* per family: 1,048,576 */
+#define IRC_MAX_PREFIXES	65536		/* per family */
+#define IRC_MAX_ALLOW		4096		/* per family */
+#define IRC_MAX_IFACES		64
+#define IRC_REASON_LEN		64		/* bytes, NUL included */
+#define IRC_IFNAME_LEN		16		/* IFNAMSIZ */
+#define IRC_MAX_TTL_SEC		(366ULL * 24 * 3600)
+/*
+ * An LPM lookup returns only the longest matching prefix.  If that one has
+ * expired or does not apply in this direction, a shorter one may still
+ * apply: the packet path retries with a shorter key at most this many times.
+ */
+#define IRC_LPM_RETRIES		4
+#define IRC_V6_EXT_MAX		6	/* IPv6 extension headers walked */
+#define IRC_VLAN_MAX		2	/* stacked VLAN tags skipped */
+
+/* Default locations; each can be overridden on the command line. */
+#define IRC_DEFAULT_PIN_DIR	"/sys/fs/bpf/ircontain"
+#define IRC_PIN_LINKS_SUBDIR	"links"
+
+/* tc filter identity on each interface (egress clsact hook). */
+#define IRC_TC_HANDLE		0x1c0e
+#define IRC_TC_PRIO		0xc0e
+
+/* Which way a quarantine entry applies. */
+enum irc_dir {
+	IRC_DIR_IN	= 1 << 0,	/* packets from the address (XDP ingress) */
+	IRC_DIR_OUT	= 1 << 1,	/* packets to the address (tc egress) */
+	IRC_DIR_BOTH	= IRC_DIR_IN | IRC_DIR_OUT,
+};
+
+/* Who created a quarantine entry. */
+enum irc_origin {
+	IRC_ORIGIN_OPERATOR	= 0,	/* the CLI, on behalf of a person */
+	IRC_ORIGIN_DETECTOR	= 1,	/* a kernel detector (enforce mode) */
+};
+
+/*
+ * Value of every quarantine map, exact and prefix alike.  The kernel reads
+ * expires_ns and dir, and adds to drops; the rest is the record of who put
+ * the entry there, when and why, kept with the entry so that it survives
+ * every userspace process.
+ */
+struct irc_qentry {
+	__u64 expires_ns;	/* CLOCK_BOOTTIME ns; 0 = no expiry */
+	__u64 created_ns;	/* CLOCK_REALTIME ns (UTC) */
+	__u64 drops;		/* packets dropped by this entry */
+	__u32 dir;		/* enum irc_dir bits */
+	__u32 plen;		/* prefix length of the key (32/128 = host) */
+	__u32 actor_uid;	/* uid of the person, or detector id */
+	__u32 origin;		/* enum irc_origin */
+	__u32 incident;		/* incident id, 0 = none */
+	__u32 pad;
+	char reason[IRC_REASON_LEN];
+};
+
+/* LPM trie keys.  prefixlen counts bits of addr. */
+struct irc_lpm4 {
+	__u32 prefixlen;
+	__u8 addr[4];
+};
+
+struct irc_lpm6 {
+	__u32 prefixlen;
+	__u8 addr[16];
+};
+
+/* Exact IPv6 key. */
+struct irc_in6 {
+	__u8 addr[16];
+};
+
+/* Allowlist values. */
+enum irc_allow_flags {
+	IRC_ALLOW_ALWAYS	= 1 << 0,	/* never dropped ('allow add') */
+	IRC_ALLOW_ISOLATE	= 1 << 1,	/* exempt from isolation only */
+};
+
+struct irc_allow {
+	__u32 flags;		/* enum irc_allow_flags */
+	__u32 actor_uid;
+	__u64 created_ns;	/* CLOCK_REALTIME ns (UTC) */
+};
+
+/* Global switches, written by userspace, read on every packet. */
+enum irc_cfg_flags {
+	IRC_CFG_ISOLATE		= 1 << 0,	/* drop all but allowlisted */
+	IRC_CFG_ISO_DNS		= 1 << 1,	/* isolation lets DNS through */
+	IRC_CFG_ISO_DHCP	= 1 << 2,	/* isolation lets DHCP through */
+};
+
+struct irc_config {
+	__u32 flags;		/* enum irc_cfg_flags */
+	__u32 pad;
+	__u64 isolate_since_ns;	/* CLOCK_REALTIME ns, 0 if not isolated */
+};
+
+/* Packet counters, one slot per CPU, each a cache line or more. */
+enum irc_stat {
+	IRC_STAT_RX_PASS,		/* ingress passed, no rule matched */
+	IRC_STAT_RX_ALLOW,		/* ingress passed by the allowlist */
+	IRC_STAT_RX_DROP_QUAR,		/* ingress dropped by a quarantine */
+	IRC_STAT_RX_DROP_ISO,		/* ingress dropped by isolation */
+	IRC_STAT_TX_PASS,
+	IRC_STAT_TX_ALLOW,
+	IRC_STAT_TX_DROP_QUAR,
+	IRC_STAT_TX_DROP_ISO,
+	IRC_STAT_NON_IP,		/* not IPv4/IPv6: passed */
+	IRC_STAT_MALFORMED,		/* truncated IP header */
+	IRC_STAT_EXPIRED,		/* matched an expired entry: passed */
+	IRC_STAT__MAX,
+};
+
+struct irc_stats {
+	__u64 cnt[IRC_STAT__MAX];
+} __attribute__((aligned(64)));
+
+/* Where the programs are attached: one record per interface. */
+enum irc_xdp_mode {
+	IRC_XDP_NONE	= 0,
+	IRC_XDP_NATIVE	= 1,
+	IRC_XDP_GENERIC	= 2,
+};
+
+struct irc_iface {
+	__u32 ifindex;
+	__u32 xdp_mode;		/* enum irc_xdp_mode */
+	__u32 xdp_prog_id;	/* our program, to spot a detach by others */
+	__u32 pad;
+	__u64 attached_ns;	/* CLOCK_REALTIME ns */
+	char name[IRC_IFNAME_LEN];
+};
+
+#endif /* IRCONTAIN_ABI_H */

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Install every Debian package ircontain needs to build, run and test.
+# Idempotent: packages already present are left alone, apt is only asked
+# for what is missing.
+set -euo pipefail
+
+pkgs=(
+	# build
+	make gcc pkg-config clang llvm libc6-dev libbpf-dev libelf-dev zlib1g-dev bpftool
+	libclang-rt-14-dev
+	# userspace libraries
+	libnl-3-dev libnl-route-3-dev libjansson-dev
+	# tests
+	libcmocka-dev iproute2 iputils-ping socat procps util-linux kmod
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+	echo "install-deps: all ${#pkgs[@]} packages present"
+	exit 0
+fi
+
+if ((EUID != 0)); then
+	echo "install-deps: missing ${missing[*]}; run as root to install them" >&2
+	exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Operator input parsers; see parse.h. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/types.h>
+
+#include "ircontain/abi.h"
+#include "parse.h"
+
+#define FAIL(msg) do { if (why) *why = (msg); return -EINVAL; } while (0)
+
+int irc_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
+		  const char **why)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s)
+		FAIL("empty number");
+	if (!isdigit((unsigned char)*s))
+		FAIL("not a number");
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end)
+		FAIL("not a number");
+	if (errno == ERANGE || v < min || v > max) {
+		if (why)
+			*why = "out of range";
+		return -ERANGE;
+	}
+	*out = v;
+	return 0;
+}
+
+static unsigned int family_bits(int family)
+{
+	return family == AF_INET ? 32 : 128;
+}
+
+/* 1 if bit @i (0 = most significant) of @a is set. */
+static int bit_at(const uint8_t *a, unsigned int i)
+{
+	return (a[i / 8] >> (7 - i % 8)) & 1;
+}
+
+int irc_parse_cidr(const char *s, bool allow_zero, struct irc_cidr *out,
+		   const char **why)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	const char *slash;
+	struct irc_cidr c = {};
+	unsigned int i, bits;
+	size_t alen;
+
+	if (!s || !*s)
+		FAIL("empty address");
+	slash = strchr(s, '/');
+	alen = slash ? (size_t)(slash - s) : strlen(s);
+	if (alen == 0 || alen >= sizeof(buf))
+		FAIL("not an IPv4 or IPv6 address");
+	memcpy(buf, s, alen);
+	buf[alen] = '\0';
+
+	if (inet_pton(AF_INET, buf, c.addr) == 1)
+		c.family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, c.addr) == 1)
+		c.family = AF_INET6;
+	else
+		FAIL("not an IPv4 or IPv6 address");
+	bits = family_bits(c.family);
+
+	c.plen = bits;
+	if (slash) {
+		uint64_t plen;
+
+		if (irc_parse_u64(slash + 1, 0, bits, &plen, NULL)) {
+			if (why)
+				*why = c.family == AF_INET ?
+				       "prefix length must be 0-32" :
+				       "prefix length must be 0-128";
+			return -ERANGE;
+		}
+		c.plen = plen;
+	}
+	if (c.plen == 0 && !allow_zero) {
+		if (why)
+			*why = "a /0 prefix covers every address (use 'isolate on')";
+		return -ERANGE;
+	}
+	for (i = c.plen; i < bits; i++)
+		if (bit_at(c.addr, i))
+			FAIL("host bits set below the prefix length");
+	*out = c;
+	return 0;
+}
+
+int irc_cidr_format(const struct irc_cidr *c, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN];
+	int n;
+
+	if (!inet_ntop(c->family, c->addr, a, sizeof(a)))
+		return -EINVAL;
+	if (irc_cidr_is_host(c))
+		n = snprintf(buf, len, "%s", a);
+	else
+		n = snprintf(buf, len, "%s/%u", a, c->plen);
+	return n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+}
+
+bool irc_cidr_is_host(const struct irc_cidr *c)
+{
+	return c->plen == family_bits(c->family);
+}
+
+bool irc_cidr_contains(const struct irc_cidr *outer,
+		       const struct irc_cidr *inner)
+{
+	unsigned int i;
+
+	if (outer->family != inner->family || outer->plen > inner->plen)
+		return false;
+	for (i = 0; i < outer->plen; i++)
+		if (bit_at(outer->addr, i) != bit_at(inner->addr, i))
+			return false;
+	return true;
+}
+
+bool irc_cidr_overlap(const struct irc_cidr *a, const struct irc_cidr *b)
+{
+	return irc_cidr_contains(a, b) || irc_cidr_contains(b, a);
+}
+
+int irc_parse_duration(const char *s, uint64_t *sec, const char **why)
+{
+	uint64_t total = 0;
+	const char *p = s;
+
+	if (!s || !*s)
+		FAIL("empty duration");
+	while (*p) {
+		unsigned long long v, unit;
+		char *end;
+
+		if (!isdigit((unsigned char)*p))
+			FAIL("expected a number such as 30s, 15m, 2h, 7d");
+		errno = 0;
+		v = strtoull(p, &end, 10);
+		if (errno == ERANGE || v > IRC_MAX_TTL_SEC)
+			goto range;
+		switch (*end) {
+		case '\0':
+			/* A bare number is seconds, only on its own. */
+			if (p != s)
+				FAIL("missing unit after the last number");
+			unit = 1;
+			end--;
+			break;
+		case 's': unit = 1; break;
+		case 'm': unit = 60; break;
+		case 'h': unit = 3600; break;
+		case 'd': unit = 86400; break;
+		case 'w': unit = 7 * 86400; break;
+		default:
+			FAIL("unknown unit (use s, m, h, d or w)");
+		}
+		total += v * unit;
+		if (total > IRC_MAX_TTL_SEC)
+			goto range;
+		p = end + 1;
+	}
+	if (total == 0)
+		FAIL("duration must be longer than zero");
+	*sec = total;
+	return 0;
+range:
+	if (why)
+		*why = "longer than the 366-day maximum";
+	return -ERANGE;
+}
+
+int irc_format_duration(uint64_t sec, char *buf, size_t len)
+{
+	static const struct { uint64_t s; char c; } units[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
+	};
+	size_t off = 0, i;
+
+	if (len == 0)
+		return -ENOSPC;
+	buf[0] = '\0';
+	if (sec == 0)
+		return snprintf(buf, len, "0s") >= (int)len ? -ENOSPC : 0;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		uint64_t n = sec / units[i].s;
+		int w;
+
+		if (!n)
+			continue;
+		sec %= units[i].s;
+		w = snprintf(buf + off, len - off, "%llu%c",
+			     (unsigned long long)n, units[i].c);
+		if (w < 0 || (size_t)w >= len - off)
+			return -ENOSPC;
+		off += w;
+	}
+	return 0;
+}
+
+int irc_parse_ifname(const char *s, const char **why)
+{
+	size_t n;
+
+	if (!s || !*s)
+		FAIL("empty interface name");
+	n = strlen(s);
+	if (n >= IRC_IFNAME_LEN)
+		FAIL("interface names are at most 15 characters");
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		FAIL("not a valid interface name");
+	for (; *s; s++)
+		if (*s == '/' || *s == ':' || isspace((unsigned char)*s) ||
+		    !isprint((unsigned char)*s))
+			FAIL("interface names cannot contain '/', ':' or spaces");
+	return 0;
+}
+
+int irc_parse_direction(const char *s, uint32_t *dir, const char **why)
+{
+	if (s && !strcmp(s, "in"))
+		*dir = IRC_DIR_IN;
+	else if (s && !strcmp(s, "out"))
+		*dir = IRC_DIR_OUT;
+	else if (s && !strcmp(s, "both"))
+		*dir = IRC_DIR_BOTH;
+	else
+		FAIL("direction must be in, out or both");
+	return 0;
+}
+
+int irc_parse_reason(const char *s, const char **why)
+{
+	if (!s)
+		FAIL("empty reason");
+	if (strlen(s) >= IRC_REASON_LEN)
+		FAIL("reason is longer than 63 bytes");
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			FAIL("reason contains a control character");
+	return 0;
+}
+
+int irc_parse_ssh_peer(const char *s, struct irc_cidr *out)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	char ip[INET6_ADDRSTRLEN];
+	size_t n;
+
+	if (!s || !*s)
+		return -ENOENT;
+	n = strcspn(s, " ");
+	if (n == 0 || n >= sizeof(ip))
+		return -EINVAL;
+	memcpy(ip, s, n);
+	ip[n] = '\0';
+	if (irc_parse_cidr(ip, false, out, NULL))
+		return -EINVAL;
+	if (out->family == AF_INET6 && !memcmp(out->addr, v4mapped, 12)) {
+		memmove(out->addr, out->addr + 12, 4);
+		memset(out->addr + 4, 0, 12);
+		out->family = AF_INET;
+		out->plen = 32;
+	}
+	return 0;
+}
