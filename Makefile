@@ -25,7 +25,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 OUT		:= $(BUILD)$(if $(SAN),/asan)
-SAN_FLAGS	:= $(if $(SAN),-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+comma		:= ,
+SAN_FLAGS	:= $(if $(SAN),-fsanitize=address$(comma)undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
 PKGS		:= libbpf libnl-3.0 libnl-route-3.0 jansson
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -248,13 +248,16 @@ int irc_xdp_ingress(struct xdp_md *ctx)
 SEC("tc")
 int irc_tc_egress(struct __sk_buff *skb)
 {
-	__u32 linear = skb->data_end - skb->data;
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
 
 	/* Headers may sit in paged data; pull what the parser reads. */
-	if (linear < IRC_TC_PULL_LEN && skb->len > linear)
+	if (data + IRC_TC_PULL_LEN > end && skb->len > end - data) {
 		bpf_skb_pull_data(skb, skb->len < IRC_TC_PULL_LEN ?
 				  skb->len : IRC_TC_PULL_LEN);
-
-	return irc_handle((void *)(long)skb->data, (void *)(long)skb->data_end,
-			  0) ? TC_ACT_SHOT : TC_ACT_OK;
+		/* The pull invalidates every packet pointer: read them again. */
+		data = (void *)(long)skb->data;
+		end = (void *)(long)skb->data_end;
+	}
+	return irc_handle(data, end, 0) ? TC_ACT_SHOT : TC_ACT_OK;
 }

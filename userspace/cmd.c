@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Command dispatch and option parsing shared by every command. */
+#include <string.h>
+
+#include "cmd.h"
+#include "irc.h"
+
+int irc_cmd_dispatch(const char *object, const struct irc_cmd *cmds,
+		     int argc, char **argv)
+{
+	const struct irc_cmd *c;
+	char names[256] = "";
+
+	if (argc >= 1 && argv[0]) {
+		for (c = cmds; c->name; c++)
+			if (!strcmp(c->name, argv[0])) {
+				optind = 0;	/* fresh getopt state per command */
+				return c->fn(argc, argv);
+			}
+	}
+	for (c = cmds; c->name; c++) {
+		strncat(names, c->name, sizeof(names) - strlen(names) - 1);
+		if (c[1].name)
+			strncat(names, ", ", sizeof(names) - strlen(names) - 1);
+	}
+	/* The top level passes no object name: no "ircontain: ircontain:". */
+	if (argc < 1 || !argv[0])
+		return irc_usage_err("%s%smissing command (one of: %s)",
+				     object ?: "", object ? ": " : "", names);
+	return irc_usage_err("%s%sunknown command '%s' (one of: %s)",
+			     object ?: "", object ? ": " : "", argv[0], names);
+}
+
+int irc_getopt(int argc, char **argv, const struct option *lo,
+	       const char *what)
+{
+	int c;
+
+	opterr = 0;
+	c = getopt_long(argc, argv, ":", lo, NULL);
+	if (c == '?') {
+		irc_usage_err("%s: unknown option '%s'", what, argv[optind - 1]);
+		return IRC_OPT_BAD;
+	}
+	if (c == ':') {
+		irc_usage_err("%s: option '%s' needs a value", what,
+			      argv[optind - 1]);
+		return IRC_OPT_BAD;
+	}
+	return c;
+}
+
+char **irc_operands(int argc, char **argv, int n, const char *what,
+		    const char *usage)
+{
+	if (argc - optind != n) {
+		if (argc - optind > n)
+			irc_usage_err("%s: unexpected argument '%s' (usage: %s)",
+				      what, argv[optind + n], usage);
+		else
+			irc_usage_err("%s: missing argument (usage: %s)", what,
+				      usage);
+		return NULL;
+	}
+	return argv + optind;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Command tables, bpftool-style: `ircontain OBJECT VERB ARGS`.  Each
+ * do_<object>() lives in cmd_<object>.c and returns an IRC_EXIT_* code.
+ */
+#ifndef IRC_CMD_H
+#define IRC_CMD_H
+
+#include <getopt.h>
+
+struct irc_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);	/* argv[0] is the verb */
+};
+
+/* Runs the entry of @cmds named argv[0]; @object is NULL at the top. */
+int irc_cmd_dispatch(const char *object, const struct irc_cmd *cmds,
+		     int argc, char **argv);
+
+/*
+ * getopt_long() over a command's own options (argv[0] is the verb).
+ * Returns the option, -1 when done, or IRC_OPT_BAD after printing which
+ * option was unknown or lacked its value.
+ */
+#define IRC_OPT_BAD	(-2)
+int irc_getopt(int argc, char **argv, const struct option *lo,
+	       const char *what);
+
+/*
+ * After irc_getopt(): checks that exactly @n operands remain and returns
+ * a pointer to them, or NULL after printing "@what: usage: @usage".
+ */
+char **irc_operands(int argc, char **argv, int n, const char *what,
+		    const char *usage);
+
+int do_load(int argc, char **argv);
+int do_unload(int argc, char **argv);
+int do_status(int argc, char **argv);
+int do_quarantine(int argc, char **argv);
+int do_release(int argc, char **argv);
+int do_list(int argc, char **argv);
+int do_allow(int argc, char **argv);
+int do_isolate(int argc, char **argv);
+
+#endif /* IRC_CMD_H */

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * isolate on|off|status: the EDR "isolate device" switch.  Everything but
+ * loopback, the allowlist and, on request, DNS and DHCP is dropped in both
+ * directions.  Exemptions given with --allow last for this isolation only.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "cmd.h"
+#include "entries.h"
+#include "irc.h"
+#include "parse.h"
+#include "pins.h"
+
+#define ISOLATE_MAX_ALLOW	64
+
+static int config_get(const struct irc_maps *m, struct irc_config *cfg)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(m->fd[IRC_M_CONFIG], &zero, cfg)) {
+		irc_err("read map %s: %s", irc_map_names[IRC_M_CONFIG], strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int config_set(const struct irc_maps *m, const struct irc_config *cfg)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(m->fd[IRC_M_CONFIG], &zero, cfg, BPF_ANY)) {
+		irc_err("update map %s: %s", irc_map_names[IRC_M_CONFIG], strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void report_state(const char *action, const struct irc_config *cfg)
+{
+	bool on = cfg->flags & IRC_CFG_ISOLATE;
+	char since[32] = "";
+
+	if (on)
+		irc_fmt_utc(cfg->isolate_since_ns, since, sizeof(since));
+	if (irc.json) {
+		json_t *o = json_pack("{s:b,s:b,s:b,s:o}", "enabled", on,
+			"allow_dns", !!(cfg->flags & IRC_CFG_ISO_DNS),
+			"allow_dhcp", !!(cfg->flags & IRC_CFG_ISO_DHCP),
+			"since", on ? json_string(since) : json_null());
+
+		if (action)
+			json_object_set_new(o, "action", json_string(action));
+		irc_json_print(o);
+		return;
+	}
+	if (!on) {
+		printf("isolation: off\n");
+		return;
+	}
+	printf("isolation: on since %s (dns %s, dhcp %s)\n", since,
+	       cfg->flags & IRC_CFG_ISO_DNS ? "allowed" : "blocked",
+	       cfg->flags & IRC_CFG_ISO_DHCP ? "allowed" : "blocked");
+}
+
+/* 1 if the SSH peer keeps a way in once isolated, 0 if not, -errno. */
+static int ssh_peer_kept(const struct irc_maps *m, const struct irc_cidr *peer,
+			 const struct irc_cidr *allow, int nallow)
+{
+	struct irc_cidr which;
+	int i;
+
+	for (i = 0; i < nallow; i++)
+		if (irc_cidr_contains(&allow[i], peer))
+			return 1;
+	return irc_allow_find(m, peer, IRC_ALLOW_ALWAYS | IRC_ALLOW_ISOLATE, 1,
+			      &which);
+}
+
+static int do_isolate_on(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "allow", required_argument, NULL, 'a' },
+		{ "allow-dns", no_argument, NULL, 'd' },
+		{ "allow-dhcp", no_argument, NULL, 'D' },
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 }
+	};
+	const char *what = "isolate on", *why;
+	struct irc_cidr allow[ISOLATE_MAX_ALLOW], peer;
+	struct irc_config cfg;
+	struct irc_maps m;
+	__u32 flags = IRC_CFG_ISOLATE;
+	bool force = false;
+	int c, i, nallow = 0, ret = IRC_EXIT_FAIL, kept;
+
+	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
+		switch (c) {
+		case 'a':
+			if (nallow == ISOLATE_MAX_ALLOW)
+				return irc_usage_err("%s: more than %d --allow options",
+						     what, ISOLATE_MAX_ALLOW);
+			if (irc_parse_cidr(optarg, false, &allow[nallow], &why))
+				return irc_usage_err("%s: bad --allow '%s': %s", what, optarg, why);
+			nallow++;
+			break;
+		case 'd': flags |= IRC_CFG_ISO_DNS; break;
+		case 'D': flags |= IRC_CFG_ISO_DHCP; break;
+		case 'f': force = true; break;
+		default: return IRC_EXIT_USAGE;
+		}
+	}
+	if (!irc_operands(argc, argv, 0, what, "isolate on [--allow CIDR ...] [--allow-dns] [--allow-dhcp] [--force]"))
+		return IRC_EXIT_USAGE;
+	if (irc_maps_open(what, &m))
+		return IRC_EXIT_FAIL;
+
+	if (irc_parse_ssh_peer(getenv("SSH_CONNECTION"), &peer) == 0) {
+		char p[IRC_CIDR_STRLEN];
+
+		kept = ssh_peer_kept(&m, &peer, allow, nallow);
+		irc_cidr_format(&peer, p, sizeof(p));
+		if (kept == 0 && !force) {
+			ret = irc_usage_err("%s: refused: it would cut your SSH session from %s; add --allow %s (or --force)",
+					    what, p, p);
+			goto out;
+		}
+		if (kept == 0)
+			irc_warn("isolation cuts your SSH session from %s", p);
+	}
+
+	/* Exemptions first, then the switch: no window without them. */
+	for (i = 0; i < nallow; i++) {
+		struct irc_allow val = {};
+		struct irc_key key;
+
+		irc_akey(&allow[i], &key);
+		if (bpf_map_lookup_elem(m.fd[key.map], &key.k, &val)) {
+			val.created_ns = irc_now_real_ns();
+			val.actor_uid = irc_actor_uid();
+		}
+		val.flags |= IRC_ALLOW_ISOLATE;
+		if (bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_ANY)) {
+			char a[IRC_CIDR_STRLEN];
+
+			irc_cidr_format(&allow[i], a, sizeof(a));
+			irc_err("%s: add exemption %s: %s", what, a, strerror(errno));
+			goto out;
+		}
+	}
+	if (config_get(&m, &cfg))
+		goto out;
+	if (!(cfg.flags & IRC_CFG_ISOLATE))
+		cfg.isolate_since_ns = irc_now_real_ns();
+	cfg.flags = flags;
+	if (config_set(&m, &cfg))
+		goto out;
+	report_state("isolate on", &cfg);
+	ret = IRC_EXIT_OK;
+out:
+	irc_maps_close(&m);
+	return ret;
+}
+
+/* Drops the isolation-only exemptions; keeps allowlist entries. */
+static int clear_isolate_allows(const struct irc_maps *m)
+{
+	struct irc_arec *recs;
+	size_t n, i;
+	int err;
+
+	err = irc_arecs_collect(m, &recs, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n && !err; i++) {
+		struct irc_allow *v = &recs[i].val;
+		struct irc_key key;
+
+		if (!(v->flags & IRC_ALLOW_ISOLATE))
+			continue;
+		irc_akey(&recs[i].target, &key);
+		v->flags &= ~IRC_ALLOW_ISOLATE;
+		if (v->flags ? bpf_map_update_elem(m->fd[key.map], &key.k, v, BPF_EXIST) :
+			       bpf_map_delete_elem(m->fd[key.map], &key.k))
+			err = -errno;
+	}
+	free(recs);
+	return err;
+}
+
+static int do_isolate_off(int argc, char **argv)
+{
+	static const struct option lo[] = { { 0 } };
+	struct irc_config cfg;
+	struct irc_maps m;
+	int ret = IRC_EXIT_FAIL, err;
+
+	if (irc_getopt(argc, argv, lo, "isolate off") != -1)
+		return IRC_EXIT_USAGE;
+	if (!irc_operands(argc, argv, 0, "isolate off", "isolate off"))
+		return IRC_EXIT_USAGE;
+	if (irc_maps_open("isolate off", &m))
+		return IRC_EXIT_FAIL;
+	if (config_get(&m, &cfg))
+		goto out;
+	/* The switch first, then the exemptions: never a lockout window. */
+	cfg.flags = 0;
+	cfg.isolate_since_ns = 0;
+	if (config_set(&m, &cfg))
+		goto out;
+	err = clear_isolate_allows(&m);
+	if (err)
+		irc_warn("isolate off: isolation-only exemptions not all removed: %s",
+			 strerror(-err));
+	report_state("isolate off", &cfg);
+	ret = IRC_EXIT_OK;
+out:
+	irc_maps_close(&m);
+	return ret;
+}
+
+static int do_isolate_status(int argc, char **argv)
+{
+	static const struct option lo[] = { { 0 } };
+	struct irc_config cfg;
+	struct irc_maps m;
+	int ret = IRC_EXIT_FAIL;
+
+	if (irc_getopt(argc, argv, lo, "isolate status") != -1)
+		return IRC_EXIT_USAGE;
+	if (!irc_operands(argc, argv, 0, "isolate status", "isolate status"))
+		return IRC_EXIT_USAGE;
+	if (irc_maps_open("isolate status", &m))
+		return IRC_EXIT_FAIL;
+	if (!config_get(&m, &cfg)) {
+		report_state(NULL, &cfg);
+		ret = IRC_EXIT_OK;
+	}
+	irc_maps_close(&m);
+	return ret;
+}
+
+int do_isolate(int argc, char **argv)
+{
+	static const struct irc_cmd cmds[] = {
+		{ "on", do_isolate_on },
+		{ "off", do_isolate_off },
+		{ "status", do_isolate_status },
+		{ 0 }
+	};
+
+	return irc_cmd_dispatch("isolate", cmds, argc - 1, argv + 1);
+}

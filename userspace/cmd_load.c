@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* load, unload, status. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "entries.h"
+#include "irc.h"
+#include "loader.h"
+#include "netif.h"
+#include "parse.h"
+#include "pins.h"
+
+int do_load(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "iface", required_argument, NULL, 'i' },
+		{ "xdp-mode", required_argument, NULL, 'm' },
+		{ 0 }
+	};
+	struct irc_netif nifs[IRC_MAX_IFACES];
+	struct irc_attach_result res[IRC_MAX_IFACES];
+	enum irc_xdp_req req = IRC_XDP_REQ_AUTO;
+	const char *why;
+	int c, i, j, n = 0, err;
+
+	while ((c = irc_getopt(argc, argv, lo, "load")) != -1) {
+		switch (c) {
+		case 'i':
+			if (n == IRC_MAX_IFACES)
+				return irc_usage_err("load: more than %d interfaces", IRC_MAX_IFACES);
+			if (irc_parse_ifname(optarg, &why))
+				return irc_usage_err("load: bad interface name '%s': %s", optarg, why);
+			err = irc_netif_by_name(optarg, &nifs[n]);
+			if (err == -ENODEV)
+				return irc_usage_err("load: no interface named '%s'", optarg);
+			if (err) {
+				irc_err("load: look up interface '%s': %s", optarg, strerror(-err));
+				return IRC_EXIT_FAIL;
+			}
+			if (nifs[n].loopback)
+				return irc_usage_err("load: '%s' is the loopback interface; loopback traffic is never contained", optarg);
+			for (j = 0; j < n; j++)
+				if (nifs[j].ifindex == nifs[n].ifindex)
+					return irc_usage_err("load: interface '%s' named twice", optarg);
+			n++;
+			break;
+		case 'm':
+			if (!strcmp(optarg, "auto"))
+				req = IRC_XDP_REQ_AUTO;
+			else if (!strcmp(optarg, "native"))
+				req = IRC_XDP_REQ_NATIVE;
+			else if (!strcmp(optarg, "generic"))
+				req = IRC_XDP_REQ_GENERIC;
+			else
+				return irc_usage_err("load: bad --xdp-mode '%s': use auto, native or generic", optarg);
+			break;
+		default:
+			return IRC_EXIT_USAGE;
+		}
+	}
+	if (!irc_operands(argc, argv, 0, "load", "load --iface IF [--iface IF ...] [--xdp-mode auto|native|generic]"))
+		return IRC_EXIT_USAGE;
+	if (n == 0)
+		return irc_usage_err("load: no interface given (usage: load --iface IF [--iface IF ...])");
+	if (irc_require_privileges("load"))
+		return IRC_EXIT_FAIL;
+
+	err = irc_load(nifs, n, req, res);
+	if (err)
+		return IRC_EXIT_FAIL;
+
+	if (irc.json) {
+		json_t *arr = json_array();
+
+		for (i = 0; i < n; i++)
+			json_array_append_new(arr, json_pack("{s:s,s:i,s:s,s:b,s:b}",
+				"name", res[i].nif.name, "ifindex", res[i].nif.ifindex,
+				"xdp_mode", irc_xdp_mode_name(res[i].xdp_mode),
+				"replaced", res[i].replaced, "fell_back", res[i].fell_back));
+		irc_json_print(json_pack("{s:s,s:s,s:o}", "action", "load",
+					 "pin_dir", irc.pin_dir, "interfaces", arr));
+		return IRC_EXIT_OK;
+	}
+	for (i = 0; i < n; i++) {
+		printf("%s %s: xdp %s ingress, tc egress%s\n",
+		       res[i].replaced ? "reloaded" : "attached", res[i].nif.name,
+		       irc_xdp_mode_name(res[i].xdp_mode),
+		       res[i].fell_back ? " (native XDP refused by the driver: generic mode)" : "");
+		if (!res[i].nif.up)
+			irc_warn("interface %s is down", res[i].nif.name);
+	}
+	printf("maps and links pinned in %s\n", irc.pin_dir);
+	return IRC_EXIT_OK;
+}
+
+int do_unload(int argc, char **argv)
+{
+	static const struct option lo[] = { { 0 } };
+	int detached, err;
+
+	if (irc_getopt(argc, argv, lo, "unload") != -1)
+		return IRC_EXIT_USAGE;
+	if (!irc_operands(argc, argv, 0, "unload", "unload"))
+		return IRC_EXIT_USAGE;
+	err = irc_unload(&detached);
+	if (err)
+		return IRC_EXIT_FAIL;
+	if (irc.json)
+		irc_json_print(json_pack("{s:s,s:i}", "action", "unload",
+					 "interfaces_detached", detached));
+	else
+		printf("unloaded: detached from %d interface%s, pins removed from %s\n",
+		       detached, detached == 1 ? "" : "s", irc.pin_dir);
+	return IRC_EXIT_OK;
+}
+
+/* ---- status ---------------------------------------------------------- */
+
+static const char *const stat_names[IRC_STAT__MAX] = {
+	[IRC_STAT_RX_PASS]	= "rx_pass",
+	[IRC_STAT_RX_ALLOW]	= "rx_allow",
+	[IRC_STAT_RX_DROP_QUAR]	= "rx_drop_quarantine",
+	[IRC_STAT_RX_DROP_ISO]	= "rx_drop_isolate",
+	[IRC_STAT_TX_PASS]	= "tx_pass",
+	[IRC_STAT_TX_ALLOW]	= "tx_allow",
+	[IRC_STAT_TX_DROP_QUAR]	= "tx_drop_quarantine",
+	[IRC_STAT_TX_DROP_ISO]	= "tx_drop_isolate",
+	[IRC_STAT_NON_IP]	= "non_ip",
+	[IRC_STAT_MALFORMED]	= "malformed",
+	[IRC_STAT_EXPIRED]	= "expired",
+};
+
+static const struct { int map; const char *name; } count_maps[] = {
+	{ IRC_M_Q4_HOST, "host_v4" }, { IRC_M_Q6_HOST, "host_v6" },
+	{ IRC_M_Q4_PFX, "prefix_v4" }, { IRC_M_Q6_PFX, "prefix_v6" },
+	{ IRC_M_ALLOW4, "allow_v4" }, { IRC_M_ALLOW6, "allow_v6" },
+};
+#define NCOUNT (sizeof(count_maps) / sizeof(count_maps[0]))
+
+struct status {
+	struct irc_features feat;
+	bool loaded;
+	struct irc_config cfg;
+	long counts[NCOUNT];
+	__u64 stats[IRC_STAT__MAX];
+	struct irc_iface ifs[IRC_MAX_IFACES];
+	struct irc_attach_state st[IRC_MAX_IFACES];
+	int nifs;
+};
+
+static int read_stats(int fd, __u64 *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), i, j;
+	struct irc_stats *per;
+	__u32 zero = 0;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, per)) {
+		free(per);
+		return -errno;
+	}
+	for (i = 0; i < ncpu; i++)
+		for (j = 0; j < IRC_STAT__MAX; j++)
+			out[j] += per[i].cnt[j];
+	free(per);
+	return 0;
+}
+
+static int status_collect(struct status *s)
+{
+	struct irc_maps m;
+	__u32 key, *prev = NULL, zero = 0;
+	size_t i;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	irc_probe_features(&s->feat);
+	if (irc_require_privileges("status"))
+		return -EPERM;
+	if (irc_pins_loaded())
+		return 0;
+	err = irc_maps_open("status", &m);
+	if (err)
+		return err;
+	s->loaded = true;
+	for (i = 0; i < NCOUNT; i++)
+		s->counts[i] = irc_map_entries(m.fd[count_maps[i].map]);
+	bpf_map_lookup_elem(m.fd[IRC_M_CONFIG], &zero, &s->cfg);
+	err = read_stats(m.fd[IRC_M_STATS], s->stats);
+	if (err)
+		irc_warn("status: read counters: %s", strerror(-err));
+	while (s->nifs < IRC_MAX_IFACES &&
+	       bpf_map_get_next_key(m.fd[IRC_M_IFACES], prev, &key) == 0) {
+		struct irc_iface *r = &s->ifs[s->nifs];
+
+		prev = &r->ifindex;
+		if (bpf_map_lookup_elem(m.fd[IRC_M_IFACES], &key, r))
+			break;
+		irc_attach_check(r->ifindex, r->xdp_prog_id, &s->st[s->nifs]);
+		s->nifs++;
+	}
+	irc_maps_close(&m);
+	return 0;
+}
+
+static json_t *features_json(const struct irc_features *f)
+{
+	return json_pack("{s:b,s:b,s:b,s:b,s:b,s:o}", "btf", f->btf,
+			 "ringbuf", f->ringbuf, "boot_clock", f->boot_clock,
+			 "xdp", f->xdp_link, "lsm", f->lsm, "cgroup2",
+			 f->cgroup2[0] ? json_string(f->cgroup2) : json_null());
+}
+
+static void status_json(const struct status *s)
+{
+	json_t *o = json_pack("{s:b,s:s}", "loaded", s->loaded, "pin_dir", irc.pin_dir);
+	json_t *ifs, *cnt, *ctr;
+	size_t i;
+
+	if (s->loaded) {
+		ifs = json_array();
+		for (i = 0; i < (size_t)s->nifs; i++)
+			json_array_append_new(ifs, json_pack("{s:s,s:i,s:s,s:b,s:b,s:b}",
+				"name", s->ifs[i].name, "ifindex", (int)s->ifs[i].ifindex,
+				"xdp_mode", irc_xdp_mode_name(s->ifs[i].xdp_mode),
+				"present", s->st[i].present,
+				"xdp_attached", s->st[i].xdp_attached,
+				"tc_attached", s->st[i].tc_attached));
+		cnt = json_object();
+		for (i = 0; i < NCOUNT; i++)
+			json_object_set_new(cnt, count_maps[i].name, json_integer(s->counts[i]));
+		ctr = json_object();
+		for (i = 0; i < IRC_STAT__MAX; i++)
+			json_object_set_new(ctr, stat_names[i], json_integer(s->stats[i]));
+		json_object_set_new(o, "interfaces", ifs);
+		json_object_set_new(o, "isolation", json_pack("{s:b,s:b,s:b}",
+			"enabled", !!(s->cfg.flags & IRC_CFG_ISOLATE),
+			"allow_dns", !!(s->cfg.flags & IRC_CFG_ISO_DNS),
+			"allow_dhcp", !!(s->cfg.flags & IRC_CFG_ISO_DHCP)));
+		json_object_set_new(o, "entries", cnt);
+		json_object_set_new(o, "counters", ctr);
+	}
+	json_object_set_new(o, "features", features_json(&s->feat));
+	irc_json_print(o);
+}
+
+static const char *yn(bool b)
+{
+	return b ? "yes" : "no";
+}
+
+static void status_text(const struct status *s)
+{
+	const struct irc_features *f = &s->feat;
+	size_t i;
+
+	if (!s->loaded) {
+		printf("ircontain: not loaded (pin dir %s)\n", irc.pin_dir);
+	} else {
+		printf("ircontain: loaded (pin dir %s)\n", irc.pin_dir);
+		printf("interfaces:\n");
+		for (i = 0; i < (size_t)s->nifs; i++) {
+			const struct irc_attach_state *st = &s->st[i];
+
+			printf("  %-15s ifindex %-4u xdp %-7s %s\n", s->ifs[i].name,
+			       s->ifs[i].ifindex, irc_xdp_mode_name(s->ifs[i].xdp_mode),
+			       !st->present ? "GONE (interface removed)" :
+			       st->xdp_attached && st->tc_attached ? "attached" :
+			       !st->xdp_attached ? "XDP DETACHED by another tool: run load again" :
+			       "tc DETACHED by another tool: run load again");
+		}
+		printf("isolation: %s\n", s->cfg.flags & IRC_CFG_ISOLATE ? "ON" : "off");
+		printf("entries:");
+		for (i = 0; i < NCOUNT; i++)
+			printf(" %s %ld", count_maps[i].name, s->counts[i]);
+		printf("\ncounters:");
+		for (i = 0; i < IRC_STAT__MAX; i++)
+			printf("%s %s %llu", i && i % 4 == 0 ? "\n         " : "",
+			       stat_names[i], (unsigned long long)s->stats[i]);
+		printf("\n");
+	}
+	printf("features: btf %s, ringbuf %s, boot clock %s, xdp %s, lsm %s, cgroup2 %s\n",
+	       yn(f->btf), yn(f->ringbuf), yn(f->boot_clock), yn(f->xdp_link),
+	       f->lsm ? "yes" : "no (process hooks use cgroup and tracepoints)",
+	       f->cgroup2[0] ? f->cgroup2 : "not mounted");
+}
+
+int do_status(int argc, char **argv)
+{
+	static const struct option lo[] = { { 0 } };
+	struct status *s;
+	int err;
+
+	if (irc_getopt(argc, argv, lo, "status") != -1)
+		return IRC_EXIT_USAGE;
+	if (!irc_operands(argc, argv, 0, "status", "status"))
+		return IRC_EXIT_USAGE;
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		irc_err("status: out of memory");
+		return IRC_EXIT_FAIL;
+	}
+	err = status_collect(s);
+	if (!err) {
+		if (irc.json)
+			status_json(s);
+		else
+			status_text(s);
+	}
+	free(s);
+	return err ? IRC_EXIT_FAIL : IRC_EXIT_OK;
+}

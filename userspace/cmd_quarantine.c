@@ -1,0 +1,379 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * quarantine host, release host|--all, list.
+ *
+ * The CLI writes the pinned maps itself: a quarantine takes effect on the
+ * next packet and never waits for a daemon.
+ */
+#include <errno.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "cmd.h"
+#include "entries.h"
+#include "irc.h"
+#include "parse.h"
+#include "pins.h"
+
+static const char *dir_name(__u32 dir)
+{
+	switch (dir & IRC_DIR_BOTH) {
+	case IRC_DIR_IN: return "in";
+	case IRC_DIR_OUT: return "out";
+	case IRC_DIR_BOTH: return "both";
+	default: return "none";
+	}
+}
+
+/* Refuses targets that would lock the operator out, unless --force. */
+static int safety_check(const struct irc_maps *m, const struct irc_cidr *t,
+			const char *arg, bool force)
+{
+	struct irc_cidr peer, which;
+	char w[IRC_CIDR_STRLEN];
+	int r;
+
+	if (irc_parse_ssh_peer(getenv("SSH_CONNECTION"), &peer) == 0 &&
+	    irc_cidr_contains(t, &peer)) {
+		irc_cidr_format(&peer, w, sizeof(w));
+		if (!force)
+			return irc_usage_err("quarantine host %s: refused: it covers %s, the address of your SSH session (SSH_CONNECTION); add --force if you mean it",
+					     arg, w);
+		irc_warn("quarantining %s cuts your SSH session from %s", arg, w);
+	}
+
+	r = irc_allow_find(m, t, IRC_ALLOW_ALWAYS, 0, &which);
+	if (r < 0) {
+		irc_err("quarantine host %s: read allowlist: %s", arg, strerror(-r));
+		return IRC_EXIT_FAIL;
+	}
+	if (r == 1) {
+		irc_cidr_format(&which, w, sizeof(w));
+		if (!force)
+			return irc_usage_err("quarantine host %s: refused: the allowlist entry %s covers it; add --force to record it anyway (the allowlist still wins)",
+					     arg, w);
+		irc_warn("allowlist entry %s still exempts addresses of %s", w, arg);
+	}
+	return IRC_EXIT_OK;
+}
+
+static int do_quarantine_host(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "ttl", required_argument, NULL, 't' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "direction", required_argument, NULL, 'd' },
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 }
+	};
+	const char *what = "quarantine host", *why, *reason = "";
+	struct irc_qentry val = {}, old;
+	uint64_t ttl = 0;
+	__u32 dir = IRC_DIR_BOTH;
+	struct irc_cidr target;
+	struct irc_key key;
+	struct irc_maps m;
+	bool force = false, existed;
+	char ttlbuf[32] = "none", **ops;
+	int c, ret;
+
+	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
+		switch (c) {
+		case 't':
+			if (irc_parse_duration(optarg, &ttl, &why))
+				return irc_usage_err("%s: bad --ttl '%s': %s", what, optarg, why);
+			irc_format_duration(ttl, ttlbuf, sizeof(ttlbuf));
+			break;
+		case 'r':
+			if (irc_parse_reason(optarg, &why))
+				return irc_usage_err("%s: bad --reason '%s': %s", what, optarg, why);
+			reason = optarg;
+			break;
+		case 'd':
+			if (irc_parse_direction(optarg, &dir, &why))
+				return irc_usage_err("%s: bad --direction '%s': %s", what, optarg, why);
+			break;
+		case 'f':
+			force = true;
+			break;
+		default:
+			return IRC_EXIT_USAGE;
+		}
+	}
+	ops = irc_operands(argc, argv, 1, what, "quarantine host ADDR[/PREFIX] [--ttl D] [--reason T] [--direction in|out|both] [--force]");
+	if (!ops)
+		return IRC_EXIT_USAGE;
+	if (irc_parse_cidr(ops[0], false, &target, &why))
+		return irc_usage_err("%s: bad address '%s': %s", what, ops[0], why);
+
+	if (irc_maps_open(what, &m))
+		return IRC_EXIT_FAIL;
+	ret = safety_check(&m, &target, ops[0], force);
+	if (ret)
+		goto out;
+
+	irc_qkey(&target, &key);
+	existed = bpf_map_lookup_elem(m.fd[key.map], &key.k, &old) == 0;
+	val.expires_ns = ttl ? irc_now_boot_ns() + ttl * 1000000000ULL : 0;
+	val.created_ns = existed ? old.created_ns : irc_now_real_ns();
+	val.drops = existed ? old.drops : 0;
+	val.dir = dir;
+	val.plen = target.plen;
+	val.actor_uid = irc_actor_uid();
+	val.origin = IRC_ORIGIN_OPERATOR;
+	snprintf(val.reason, sizeof(val.reason), "%s", reason);
+
+	if (bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_ANY)) {
+		if (errno == E2BIG || errno == ENOMEM)
+			irc_err("%s %s: the %s table is full; release entries first",
+				what, ops[0], irc_map_names[key.map]);
+		else
+			irc_err("%s %s: update map %s: %s", what, ops[0],
+				irc_map_names[key.map], strerror(errno));
+		ret = IRC_EXIT_FAIL;
+		goto out;
+	}
+
+	if (irc.json)
+		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}",
+			"action", "quarantine", "target", ops[0],
+			"result", existed ? "updated" : "added",
+			"direction", dir_name(dir),
+			"ttl", ttl ? json_integer(ttl) : json_null(),
+			"reason", reason));
+	else
+		printf("%s %s (direction %s, ttl %s%s%s%s)\n",
+		       existed ? "updated quarantine of" : "quarantined", ops[0],
+		       dir_name(dir), ttlbuf, *reason ? ", reason \"" : "",
+		       reason, *reason ? "\"" : "");
+	ret = IRC_EXIT_OK;
+out:
+	irc_maps_close(&m);
+	return ret;
+}
+
+int do_quarantine(int argc, char **argv)
+{
+	static const struct irc_cmd cmds[] = {
+		{ "host", do_quarantine_host },
+		{ 0 }
+	};
+
+	return irc_cmd_dispatch("quarantine", cmds, argc - 1, argv + 1);
+}
+
+/* Names the quarantined prefix that covers @t, to help a mistyped release. */
+static void hint_cover(const struct irc_maps *m, const struct irc_cidr *t)
+{
+	struct irc_qrec *recs;
+	char w[IRC_CIDR_STRLEN];
+	size_t n, i;
+
+	if (irc_qrecs_collect(m, &recs, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		if (irc_cidr_contains(&recs[i].target, t)) {
+			irc_cidr_format(&recs[i].target, w, sizeof(w));
+			fprintf(stderr, "ircontain: note: it is covered by the quarantine of %s\n", w);
+			break;
+		}
+	}
+	free(recs);
+}
+
+static int do_release_host(int argc, char **argv)
+{
+	static const struct option lo[] = { { 0 } };
+	const char *what = "release host", *why;
+	struct irc_cidr target;
+	struct irc_key key;
+	struct irc_maps m;
+	char **ops;
+	int c, ret = IRC_EXIT_OK;
+
+	while ((c = irc_getopt(argc, argv, lo, what)) != -1)
+		return IRC_EXIT_USAGE;
+	ops = irc_operands(argc, argv, 1, what, "release host ADDR[/PREFIX]");
+	if (!ops)
+		return IRC_EXIT_USAGE;
+	if (irc_parse_cidr(ops[0], false, &target, &why))
+		return irc_usage_err("%s: bad address '%s': %s", what, ops[0], why);
+	if (irc_maps_open(what, &m))
+		return IRC_EXIT_FAIL;
+
+	irc_qkey(&target, &key);
+	if (bpf_map_delete_elem(m.fd[key.map], &key.k)) {
+		if (errno == ENOENT) {
+			irc_err("%s %s: not quarantined", what, ops[0]);
+			hint_cover(&m, &target);
+		} else {
+			irc_err("%s %s: delete from map %s: %s", what, ops[0],
+				irc_map_names[key.map], strerror(errno));
+		}
+		ret = IRC_EXIT_FAIL;
+	} else if (irc.json) {
+		irc_json_print(json_pack("{s:s,s:s,s:s}", "action", "release",
+					 "target", ops[0], "result", "released"));
+	} else {
+		printf("released %s\n", ops[0]);
+	}
+	irc_maps_close(&m);
+	return ret;
+}
+
+static int release_all(void)
+{
+	static const int maps[] = { IRC_M_Q4_HOST, IRC_M_Q6_HOST,
+				    IRC_M_Q4_PFX, IRC_M_Q6_PFX };
+	struct irc_maps m;
+	long n, total = 0;
+	size_t i;
+	int ret = IRC_EXIT_OK;
+
+	if (irc_maps_open("release --all", &m))
+		return IRC_EXIT_FAIL;
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		n = irc_map_clear(m.fd[maps[i]]);
+		if (n < 0) {
+			irc_err("release --all: clear map %s: %s",
+				irc_map_names[maps[i]], strerror(-n));
+			ret = IRC_EXIT_FAIL;
+			continue;
+		}
+		total += n;
+	}
+	irc_maps_close(&m);
+	if (irc.json)
+		irc_json_print(json_pack("{s:s,s:s,s:I}", "action", "release",
+					 "target", "all", "released", (json_int_t)total));
+	else
+		printf("released %ld quarantine entr%s\n", total,
+		       total == 1 ? "y" : "ies");
+	return ret;
+}
+
+int do_release(int argc, char **argv)
+{
+	static const struct irc_cmd cmds[] = {
+		{ "host", do_release_host },
+		{ 0 }
+	};
+
+	if (argc == 2 && !strcmp(argv[1], "--all"))
+		return release_all();
+	if (argc > 2 && !strcmp(argv[1], "--all"))
+		return irc_usage_err("release --all: unexpected argument '%s'", argv[2]);
+	return irc_cmd_dispatch("release", cmds, argc - 1, argv + 1);
+}
+
+/* ---- list: collect, then render as text or JSON ---------------------- */
+
+struct list_row {
+	char target[IRC_CIDR_STRLEN];
+	char created[32];
+	char actor[64];
+	int64_t ttl_left;	/* seconds; -1 = no expiry */
+	bool expired;
+	const struct irc_qrec *rec;
+};
+
+static void list_row(const struct irc_qrec *r, uint64_t now_boot,
+		     struct list_row *row)
+{
+	const struct irc_qentry *v = &r->val;
+
+	row->rec = r;
+	irc_cidr_format(&r->target, row->target, sizeof(row->target));
+	irc_fmt_utc(v->created_ns, row->created, sizeof(row->created));
+	if (v->origin == IRC_ORIGIN_DETECTOR)
+		snprintf(row->actor, sizeof(row->actor), "detector %u", v->actor_uid);
+	else
+		irc_actor_name(v->actor_uid, row->actor, sizeof(row->actor));
+	row->expired = v->expires_ns && v->expires_ns <= now_boot;
+	row->ttl_left = !v->expires_ns ? -1 : row->expired ? 0 :
+			(int64_t)((v->expires_ns - now_boot + 999999999ULL) / 1000000000ULL);
+}
+
+static json_t *list_json_row(const struct list_row *row)
+{
+	const struct irc_qentry *v = &row->rec->val;
+	char expires[32];
+
+	if (v->expires_ns)
+		irc_fmt_utc(irc_now_real_ns() + (row->ttl_left * 1000000000ULL),
+			    expires, sizeof(expires));
+	return json_pack("{s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:o,s:o,s:b,s:I,s:s,s:s}",
+		"kind", "host", "target", row->target,
+		"family", row->rec->target.family == AF_INET ? 4 : 6,
+		"prefix_len", (int)row->rec->target.plen,
+		"direction", dir_name(v->dir), "reason", v->reason,
+		"created", row->created,
+		"expires", v->expires_ns ? json_string(expires) : json_null(),
+		"ttl_remaining", row->ttl_left >= 0 ? json_integer(row->ttl_left) : json_null(),
+		"expired", row->expired, "drops", (json_int_t)v->drops,
+		"actor", row->actor,
+		"origin", v->origin == IRC_ORIGIN_DETECTOR ? "detector" : "operator");
+}
+
+static void list_text_row(const struct list_row *row)
+{
+	char ttl[32];
+
+	if (row->ttl_left < 0)
+		snprintf(ttl, sizeof(ttl), "-");
+	else if (row->expired)
+		snprintf(ttl, sizeof(ttl), "expired");
+	else
+		irc_format_duration(row->ttl_left, ttl, sizeof(ttl));
+	printf("%-40s %-4s %-8s %10llu  %-20s  %-12s %s\n", row->target,
+	       dir_name(row->rec->val.dir), ttl,
+	       (unsigned long long)row->rec->val.drops, row->created,
+	       row->actor, row->rec->val.reason);
+}
+
+int do_list(int argc, char **argv)
+{
+	static const struct option lo[] = { { 0 } };
+	uint64_t now_boot = irc_now_boot_ns();
+	struct irc_qrec *recs;
+	struct list_row row;
+	struct irc_maps m;
+	json_t *arr = NULL;
+	size_t n, i;
+	int c, err;
+
+	while ((c = irc_getopt(argc, argv, lo, "list")) != -1)
+		return IRC_EXIT_USAGE;
+	if (!irc_operands(argc, argv, 0, "list", "list"))
+		return IRC_EXIT_USAGE;
+	if (irc_maps_open("list", &m))
+		return IRC_EXIT_FAIL;
+	err = irc_qrecs_collect(&m, &recs, &n);
+	irc_maps_close(&m);
+	if (err) {
+		irc_err("list: read quarantine maps: %s", strerror(-err));
+		return IRC_EXIT_FAIL;
+	}
+
+	if (irc.json)
+		arr = json_array();
+	else if (n)
+		printf("%-40s %-4s %-8s %10s  %-20s  %-12s %s\n", "TARGET", "DIR",
+		       "TTL", "DROPS", "CREATED (UTC)", "ACTOR", "REASON");
+	else
+		printf("no quarantine entries\n");
+	for (i = 0; i < n; i++) {
+		list_row(&recs[i], now_boot, &row);
+		if (arr)
+			json_array_append_new(arr, list_json_row(&row));
+		else
+			list_text_row(&row);
+	}
+	if (arr)
+		irc_json_print(json_pack("{s:o}", "entries", arr));
+	free(recs);
+	return IRC_EXIT_OK;
+}

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Context, error reporting, clocks, actor and privilege checks. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/capability.h>
+
+#include "irc.h"
+#include "parse.h"
+
+struct irc_ctx irc;
+
+static void vreport(const char *fmt, va_list ap, bool json)
+{
+	char msg[1024];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	fprintf(stderr, "ircontain: %s\n", msg);
+	if (json)
+		irc_json_print(json_pack("{s:s}", "error", msg));
+}
+
+void irc_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap, irc.json);
+	va_end(ap);
+}
+
+int irc_usage_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport(fmt, ap, irc.json);
+	va_end(ap);
+	return IRC_EXIT_USAGE;
+}
+
+void irc_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!irc.verbose)
+		return;
+	va_start(ap, fmt);
+	fputs("ircontain: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void irc_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("ircontain: warning: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+void irc_json_print(json_t *obj)
+{
+	if (!obj)
+		return;
+	json_dumpf(obj, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	fflush(stdout);
+	json_decref(obj);
+}
+
+int irc_exit_from(int err)
+{
+	if (err == 0)
+		return IRC_EXIT_OK;
+	return err == -EINVAL ? IRC_EXIT_USAGE : IRC_EXIT_FAIL;
+}
+
+static uint64_t now_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+uint64_t irc_now_real_ns(void)
+{
+	return now_ns(CLOCK_REALTIME);
+}
+
+uint64_t irc_now_boot_ns(void)
+{
+	return now_ns(CLOCK_BOOTTIME);
+}
+
+void irc_fmt_utc(uint64_t real_ns, char *buf, size_t len)
+{
+	time_t t = real_ns / 1000000000ULL;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+uint32_t irc_actor_uid(void)
+{
+	const char *s = getenv("SUDO_UID");
+	uint64_t v;
+
+	/* SUDO_UID is only believed from a root process sudo started. */
+	if (getuid() == 0 && s && !irc_parse_u64(s, 0, UINT32_MAX - 1, &v, NULL))
+		return v;
+	return getuid();
+}
+
+void irc_actor_name(uint32_t uid, char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+
+	if (!getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) && res)
+		snprintf(buf, len, "%s", res->pw_name);
+	else
+		snprintf(buf, len, "uid %u", uid);
+}
+
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static bool has_cap(const struct __user_cap_data_struct *d, int cap)
+{
+	return d[cap / 32].effective & (1U << (cap % 32));
+}
+
+int irc_require_privileges(const char *action)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = {};
+
+	if (geteuid() == 0)
+		return 0;
+	if (!syscall(SYS_capget, &hdr, data) &&
+	    (has_cap(data, CAP_BPF) || has_cap(data, CAP_SYS_ADMIN)) &&
+	    has_cap(data, CAP_NET_ADMIN))
+		return 0;
+	irc_err("%s: permission denied: needs root, or CAP_BPF and CAP_NET_ADMIN (try sudo)",
+		action);
+	return -EPERM;
+}

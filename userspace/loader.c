@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Loader.  All state that must outlive this process is in the kernel: maps
+ * pinned by name, one pinned XDP link per interface, one tc filter per
+ * interface, and a record of each attachment in the irc_ifaces map.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <linux/types.h>
+
+#include "ircontain/abi.h"
+#include "irc.h"
+#include "cgroup.h"
+#include "loader.h"
+#include "pins.h"
+#include "irc_net.skel.h"
+
+static int libbpf_print(enum libbpf_print_level lvl, const char *fmt,
+			va_list ap)
+{
+	if (!irc.verbose || (lvl == LIBBPF_DEBUG && irc.verbose < 2))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+void irc_libbpf_log_setup(void)
+{
+	libbpf_set_print(libbpf_print);
+}
+
+const char *irc_xdp_mode_name(int mode)
+{
+	switch (mode) {
+	case IRC_XDP_NATIVE: return "native";
+	case IRC_XDP_GENERIC: return "generic";
+	default: return "none";
+	}
+}
+
+static void xdp_link_name(int ifindex, char *buf, size_t len)
+{
+	snprintf(buf, len, "xdp_%d", ifindex);
+}
+
+static int xdp_query(int ifindex, int *mode, unsigned int *prog_id)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	int err = bpf_xdp_query(ifindex, 0, &q);
+
+	if (err)
+		return err;
+	*mode = q.attach_mode == XDP_ATTACHED_DRV ? IRC_XDP_NATIVE :
+		q.attach_mode == XDP_ATTACHED_SKB ? IRC_XDP_GENERIC :
+		IRC_XDP_NONE;
+	*prog_id = q.attach_mode == XDP_ATTACHED_SKB ? q.skb_prog_id :
+		   q.attach_mode == XDP_ATTACHED_DRV ? q.drv_prog_id : q.prog_id;
+	return 0;
+}
+
+/*
+ * Swaps the program in an existing pinned link (a second load).  Returns
+ * 1 when swapped, 0 when there was no usable link, or -errno.
+ */
+static int xdp_update(const char *path, int prog_fd)
+{
+	int fd = bpf_obj_get(path), err;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	err = bpf_link_update(fd, prog_fd, NULL);
+	close(fd);
+	if (!err)
+		return 1;
+	/* The interface went away under the link: drop the stale pin. */
+	unlink(path);
+	return 0;
+}
+
+static int xdp_create(const struct irc_netif *nif, int prog_fd,
+		      enum irc_xdp_req req, const char *path, bool *fell_back)
+{
+	__u32 flags = req == IRC_XDP_REQ_GENERIC ? XDP_FLAGS_SKB_MODE :
+					       XDP_FLAGS_DRV_MODE;
+	LIBBPF_OPTS(bpf_link_create_opts, lo, .flags = flags);
+	int fd, err;
+
+	fd = bpf_link_create(prog_fd, nif->ifindex, BPF_XDP, &lo);
+	if (fd < 0 && req == IRC_XDP_REQ_AUTO &&
+	    (errno == EOPNOTSUPP || errno == EINVAL)) {
+		lo.flags = XDP_FLAGS_SKB_MODE;
+		*fell_back = true;
+		fd = bpf_link_create(prog_fd, nif->ifindex, BPF_XDP, &lo);
+	}
+	if (fd < 0) {
+		err = -errno;
+		if (err == -EBUSY || err == -EEXIST)
+			irc_err("attach XDP on %s: another XDP program is attached; detach it first (ip link set dev %s xdp off)",
+				nif->name, nif->name);
+		else if (err == -EOPNOTSUPP)
+			irc_err("attach XDP on %s: %s mode is not supported by this driver (try --xdp-mode generic)",
+				nif->name, req == IRC_XDP_REQ_GENERIC ? "generic" : "native");
+		else
+			irc_err("attach XDP on %s: %s", nif->name, strerror(-err));
+		return err;
+	}
+	err = bpf_obj_pin(fd, path) ? -errno : 0;
+	if (err)
+		irc_err("pin XDP link of %s at %s: %s", nif->name, path,
+			strerror(-err));
+	/* On a pin failure, closing the only reference detaches again. */
+	close(fd);
+	return err;
+}
+
+static int tc_attach(const struct irc_netif *nif, int prog_fd)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = nif->ifindex,
+			    .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IRC_TC_HANDLE,
+			    .priority = IRC_TC_PRIO, .prog_fd = prog_fd,
+			    .flags = BPF_TC_F_REPLACE);
+	int err;
+
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST) {
+		irc_err("create clsact qdisc on %s: %s", nif->name, strerror(-err));
+		return err;
+	}
+	err = bpf_tc_attach(&hook, &opts);
+	if (err)
+		irc_err("attach tc egress on %s: %s", nif->name, strerror(-err));
+	return err;
+}
+
+static void tc_detach(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IRC_TC_HANDLE,
+			    .priority = IRC_TC_PRIO);
+
+	/*
+	 * The clsact qdisc stays: other tools may have filters on it, and an
+	 * empty one costs nothing.
+	 */
+	bpf_tc_detach(&hook, &opts);
+}
+
+/* Detaches one interface and forgets its record. */
+static void detach_iface(int ifaces_fd, int ifindex)
+{
+	char name[32], path[4096];
+
+	xdp_link_name(ifindex, name, sizeof(name));
+	if (!irc_link_path(path, sizeof(path), name))
+		unlink(path);
+	tc_detach(ifindex);
+	bpf_map_delete_elem(ifaces_fd, &ifindex);
+}
+
+static int attach_one(struct irc_net_bpf *skel, const struct irc_netif *nif,
+		      enum irc_xdp_req req, struct irc_attach_result *r)
+{
+	int xdp_fd = bpf_program__fd(skel->progs.irc_xdp_ingress);
+	int tc_fd = bpf_program__fd(skel->progs.irc_tc_egress);
+	int ifaces_fd = bpf_map__fd(skel->maps.IRC_MAP_IFACES);
+	struct irc_iface rec = {};
+	char name[32], path[4096];
+	unsigned int prog_id = 0;
+	int err, mode = IRC_XDP_NONE;
+
+	r->nif = *nif;
+	xdp_link_name(nif->ifindex, name, sizeof(name));
+	err = irc_link_path(path, sizeof(path), name);
+	if (err)
+		return err;
+
+	err = xdp_update(path, xdp_fd);
+	if (err < 0) {
+		irc_err("replace XDP program on %s: %s", nif->name, strerror(-err));
+		return err;
+	}
+	r->replaced = err == 1;
+	if (!r->replaced) {
+		err = xdp_create(nif, xdp_fd, req, path, &r->fell_back);
+		if (err)
+			return err;
+	}
+	err = tc_attach(nif, tc_fd);
+	if (err)
+		goto undo;
+
+	if (xdp_query(nif->ifindex, &mode, &prog_id) == 0)
+		r->xdp_mode = mode;
+	rec.ifindex = nif->ifindex;
+	rec.xdp_mode = mode;
+	rec.xdp_prog_id = prog_id;
+	rec.attached_ns = irc_now_real_ns();
+	snprintf(rec.name, sizeof(rec.name), "%s", nif->name);
+	err = bpf_map_update_elem(ifaces_fd, &rec.ifindex, &rec, BPF_ANY);
+	if (err) {
+		err = -errno;
+		irc_err("record attachment of %s: %s", nif->name, strerror(errno));
+		goto undo;
+	}
+	return 0;
+undo:
+	if (!r->replaced)
+		detach_iface(ifaces_fd, nif->ifindex);
+	return err;
+}
+
+static int open_and_load(struct irc_net_bpf **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = irc.pin_dir);
+	struct irc_net_bpf *skel;
+	int err;
+
+	skel = irc_net_bpf__open_opts(&oo);
+	if (!skel) {
+		err = -errno;
+		irc_err("open BPF object: %s", strerror(-err));
+		return err;
+	}
+	err = irc_net_bpf__load(skel);
+	if (err) {
+		char msg[128];
+
+		libbpf_strerror(err, msg, sizeof(msg));
+		if (err == -EINVAL)
+			irc_err("load BPF programs: %s (a map pinned in %s may have an older layout: run 'ircontain unload' first; -v shows the verifier log)",
+				msg, irc.pin_dir);
+		else
+			irc_err("load BPF programs: %s (-v shows libbpf's log)", msg);
+		irc_net_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
+	     struct irc_attach_result *res)
+{
+	struct irc_net_bpf *skel = NULL;
+	int i, err;
+
+	err = irc_pins_prepare();
+	if (err)
+		return err;
+	err = open_and_load(&skel);
+	if (err)
+		return err;
+
+	for (i = 0; i < n; i++) {
+		memset(&res[i], 0, sizeof(res[i]));
+		err = attach_one(skel, &nifs[i], req, &res[i]);
+		if (err)
+			break;
+	}
+	if (err) {
+		int ifaces_fd = bpf_map__fd(skel->maps.IRC_MAP_IFACES);
+
+		/* All or nothing for the interfaces new to this call. */
+		while (--i >= 0)
+			if (!res[i].replaced)
+				detach_iface(ifaces_fd, nifs[i].ifindex);
+	}
+	irc_net_bpf__destroy(skel);
+	return err;
+}
+
+int irc_unload(int *detached)
+{
+	struct irc_maps m;
+	__u32 key, next, *prev = NULL;
+	int err;
+
+	*detached = 0;
+	err = irc_maps_open("unload", &m);
+	if (err)
+		return err;
+	/* Deleting while walking: always restart from the first key. */
+	while (bpf_map_get_next_key(m.fd[IRC_M_IFACES], prev, &next) == 0) {
+		key = next;
+		detach_iface(m.fd[IRC_M_IFACES], key);
+		(*detached)++;
+	}
+	irc_maps_close(&m);
+	return irc_pins_remove();
+}
+
+int irc_attach_check(int ifindex, unsigned int xdp_prog_id,
+		     struct irc_attach_state *st)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_EGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IRC_TC_HANDLE,
+			    .priority = IRC_TC_PRIO);
+	unsigned int prog_id = 0;
+	struct irc_netif nif;
+	int mode;
+
+	memset(st, 0, sizeof(*st));
+	st->present = irc_netif_by_index(ifindex, &nif) == 0;
+	if (!st->present)
+		return 0;
+	st->xdp_attached = xdp_query(ifindex, &mode, &prog_id) == 0 &&
+			   prog_id && prog_id == xdp_prog_id;
+	st->tc_attached = bpf_tc_query(&hook, &opts) == 0;
+	return 0;
+}
+
+void irc_probe_features(struct irc_features *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+	f->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
+	f->boot_clock = libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP,
+						BPF_FUNC_ktime_get_boot_ns,
+						NULL) == 1;
+	f->xdp_link = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) == 1;
+	f->lsm = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, NULL) == 1;
+	irc_cgroup2_mount(f->cgroup2, sizeof(f->cgroup2));
+}

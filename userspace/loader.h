@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Loading, attaching, detaching and probing the BPF side. */
+#ifndef IRC_LOADER_H
+#define IRC_LOADER_H
+
+#include <stdbool.h>
+
+#include "netif.h"
+
+enum irc_xdp_req {
+	IRC_XDP_REQ_AUTO,	/* native, falling back to generic */
+	IRC_XDP_REQ_NATIVE,
+	IRC_XDP_REQ_GENERIC,
+};
+
+/* What `load` did on one interface, for the report. */
+struct irc_attach_result {
+	struct irc_netif nif;
+	int xdp_mode;		/* enum irc_xdp_mode */
+	bool replaced;		/* an earlier load's programs were swapped */
+	bool fell_back;		/* auto mode: native refused, generic used */
+};
+
+/*
+ * Loads the programs (reusing pinned maps), attaches XDP ingress and tc
+ * egress on each interface, pins everything.  On failure, interfaces this
+ * call attached for the first time are detached again.
+ */
+int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
+	     struct irc_attach_result *res);
+
+/* Detaches from every recorded interface and removes every pin. */
+int irc_unload(int *detached);
+
+/* Attach state of one interface record, checked against the kernel. */
+struct irc_attach_state {
+	bool xdp_attached;	/* our program is the one on the interface */
+	bool tc_attached;
+	bool present;		/* the interface still exists */
+};
+int irc_attach_check(int ifindex, unsigned int xdp_prog_id,
+		     struct irc_attach_state *st);
+
+struct irc_features {
+	bool btf;
+	bool ringbuf;
+	bool boot_clock;
+	bool xdp_link;
+	bool lsm;
+	char cgroup2[256];	/* mount point, "" if none */
+};
+void irc_probe_features(struct irc_features *f);
+
+/* libbpf's own log goes to stderr only with -v. */
+void irc_libbpf_log_setup(void);
+
+const char *irc_xdp_mode_name(int mode);
+
+#endif /* IRC_LOADER_H */

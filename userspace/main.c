@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ircontain: kernel-assisted incident containment.
+ *
+ *   ircontain [GLOBAL OPTIONS] COMMAND [ARGS]
+ *
+ * Global options may stand anywhere before "--"; they are taken out of
+ * argv before the command table sees it, so `list --json` and
+ * `--json list` are the same.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/types.h>
+
+#include "ircontain/abi.h"
+#include "cmd.h"
+#include "irc.h"
+#include "loader.h"
+
+#define DEFAULT_STATE_DIR	"/var/lib/ircontain"
+
+static const char usage_text[] =
+"usage: ircontain [GLOBAL OPTIONS] COMMAND [ARGS]\n"
+"\n"
+"commands:\n"
+"  load --iface IF [--iface IF ...] [--xdp-mode auto|native|generic]\n"
+"  unload\n"
+"  status\n"
+"  quarantine host ADDR[/PREFIX] [--ttl DURATION] [--reason TEXT]\n"
+"                  [--direction in|out|both] [--force]\n"
+"  release host ADDR[/PREFIX]\n"
+"  release --all\n"
+"  list\n"
+"  allow add|del ADDR[/PREFIX]\n"
+"  allow list\n"
+"  isolate on [--allow CIDR ...] [--allow-dns] [--allow-dhcp] [--force]\n"
+"  isolate off\n"
+"  isolate status\n"
+"  help\n"
+"  version\n"
+"\n"
+"global options:\n"
+"  -j, --json             machine-readable output, one JSON object per line\n"
+"      --pin-dir DIR      bpffs pin dir (env IRCONTAIN_PIN_DIR, default " IRC_DEFAULT_PIN_DIR ")\n"
+"      --state-dir DIR    state dir (env IRCONTAIN_STATE_DIR, default " DEFAULT_STATE_DIR ")\n"
+"      --cgroup-root DIR  cgroup v2 directory the process hooks attach to\n"
+"  -v, --verbose          more detail; twice shows libbpf's debug log\n"
+"  -h, --help             this text\n"
+"  -V, --version          version\n"
+"\n"
+"Durations: 90, 90s, 15m, 2h, 7d, 1w or sums such as 1h30m.\n"
+"Exit status: 0 done, 1 failed, 2 bad usage or bad value (nothing changed).\n"
+"See ircontain(8).\n";
+
+static int do_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fputs(usage_text, stdout);
+	return IRC_EXIT_OK;
+}
+
+static int do_version(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	if (irc.json)
+		irc_json_print(json_pack("{s:s}", "version", IRC_VERSION));
+	else
+		printf("ircontain %s\n", IRC_VERSION);
+	return IRC_EXIT_OK;
+}
+
+static const struct irc_cmd commands[] = {
+	{ "load", do_load },
+	{ "unload", do_unload },
+	{ "status", do_status },
+	{ "quarantine", do_quarantine },
+	{ "release", do_release },
+	{ "list", do_list },
+	{ "allow", do_allow },
+	{ "isolate", do_isolate },
+	{ "help", do_help },
+	{ "version", do_version },
+	{ 0 }
+};
+
+/* Value of a "--name VALUE" or "--name=VALUE" at argv[*i]; NULL if not it. */
+static const char *take_value(int argc, char **argv, int *i, const char *name,
+			      int *bad)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n))
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc) {
+		*bad = 1;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
+/*
+ * Takes the global options out of argv, compacting the rest in place.
+ * Returns the new argc, or -1 after a usage error.
+ */
+static int take_globals(int argc, char **argv, int *help, int *version)
+{
+	int i, out = 1, bad = 0;
+	const char *v;
+
+	for (i = 1; i < argc; i++) {
+		char *a = argv[i];
+
+		if (!strcmp(a, "--")) {
+			while (i < argc)
+				argv[out++] = argv[i++];
+			break;
+		}
+		if (!strcmp(a, "--json") || !strcmp(a, "-j"))
+			irc.json = true;
+		else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
+			irc.verbose++;
+		else if (!strcmp(a, "-vv"))
+			irc.verbose += 2;
+		else if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+			*help = 1;
+		else if (!strcmp(a, "-V") || !strcmp(a, "--version"))
+			*version = 1;
+		else if ((v = take_value(argc, argv, &i, "--pin-dir", &bad)))
+			irc.pin_dir = v;
+		else if ((v = take_value(argc, argv, &i, "--state-dir", &bad)))
+			irc.state_dir = v;
+		else if ((v = take_value(argc, argv, &i, "--cgroup-root", &bad)))
+			irc.cgroup_root = v;
+		else if (bad)
+			break;
+		else
+			argv[out++] = a;
+		if (bad)
+			break;
+	}
+	if (bad) {
+		irc_usage_err("option '%s' needs a value", argv[i]);
+		return -1;
+	}
+	argv[out] = NULL;
+	return out;
+}
+
+static int check_dir_option(const char *name, const char *v)
+{
+	if (!v || v[0] != '/')
+		return irc_usage_err("bad %s '%s': must be an absolute path",
+				     name, v ? v : "");
+	if (strlen(v) > 200)
+		return irc_usage_err("bad %s '%s': longer than 200 characters", name, v);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int help = 0, version = 0;
+
+	irc.pin_dir = getenv("IRCONTAIN_PIN_DIR") ?: IRC_DEFAULT_PIN_DIR;
+	irc.state_dir = getenv("IRCONTAIN_STATE_DIR") ?: DEFAULT_STATE_DIR;
+
+	argc = take_globals(argc, argv, &help, &version);
+	if (argc < 0)
+		return IRC_EXIT_USAGE;
+	if (check_dir_option("--pin-dir", irc.pin_dir) ||
+	    check_dir_option("--state-dir", irc.state_dir) ||
+	    (irc.cgroup_root && check_dir_option("--cgroup-root", irc.cgroup_root)))
+		return IRC_EXIT_USAGE;
+	irc_libbpf_log_setup();
+
+	if (version)
+		return do_version(0, NULL);
+	if (help)
+		return do_help(0, NULL);
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return IRC_EXIT_USAGE;
+	}
+	return irc_cmd_dispatch(NULL, commands, argc - 1, argv + 1);
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Pin dir management and access to the pinned maps. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+
+#include "ircontain/abi.h"
+#include "irc.h"
+#include "pins.h"
+
+#define BPFFS_DEFAULT	"/sys/fs/bpf"
+
+const char *const irc_map_names[IRC_M__MAX] = {
+	[IRC_M_Q4_HOST]	= IRC_STR(IRC_MAP_Q4_HOST),
+	[IRC_M_Q6_HOST]	= IRC_STR(IRC_MAP_Q6_HOST),
+	[IRC_M_Q4_PFX]	= IRC_STR(IRC_MAP_Q4_PFX),
+	[IRC_M_Q6_PFX]	= IRC_STR(IRC_MAP_Q6_PFX),
+	[IRC_M_ALLOW4]	= IRC_STR(IRC_MAP_ALLOW4),
+	[IRC_M_ALLOW6]	= IRC_STR(IRC_MAP_ALLOW6),
+	[IRC_M_CONFIG]	= IRC_STR(IRC_MAP_CONFIG),
+	[IRC_M_STATS]	= IRC_STR(IRC_MAP_STATS),
+	[IRC_M_IFACES]	= IRC_STR(IRC_MAP_IFACES),
+};
+
+int irc_pin_path(char *buf, size_t len, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s", irc.pin_dir, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int irc_link_path(char *buf, size_t len, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s/%s", irc.pin_dir,
+			 IRC_PIN_LINKS_SUBDIR, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+static int is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	if (statfs(path, &st))
+		return -errno;
+	return st.f_type == BPF_FS_MAGIC;
+}
+
+/* Nearest existing ancestor of @path (the path itself if it exists). */
+static void existing_ancestor(const char *path, char *buf, size_t len)
+{
+	char *slash;
+
+	snprintf(buf, len, "%s", path);
+	while (access(buf, F_OK) && (slash = strrchr(buf, '/'))) {
+		if (slash == buf) {
+			buf[1] = '\0';
+			break;
+		}
+		*slash = '\0';
+	}
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[4096];
+	char *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int irc_pins_prepare(void)
+{
+	char anc[4096], links[4096];
+	int err;
+
+	existing_ancestor(irc.pin_dir, anc, sizeof(anc));
+	err = is_bpffs(anc);
+	if (err == 0 && !strncmp(irc.pin_dir, BPFFS_DEFAULT "/",
+				 strlen(BPFFS_DEFAULT) + 1)) {
+		/* The usual place, not mounted yet: mount it. */
+		if (mount("bpf", BPFFS_DEFAULT, "bpf", 0, "mode=0700")) {
+			err = -errno;
+			irc_err("mount bpffs on %s: %s", BPFFS_DEFAULT,
+				strerror(errno));
+			return err;
+		}
+		irc_info("mounted bpffs on %s", BPFFS_DEFAULT);
+		err = is_bpffs(BPFFS_DEFAULT);
+	}
+	if (err < 0) {
+		irc_err("pin dir %s: %s", irc.pin_dir, strerror(-err));
+		return err;
+	}
+	if (err == 0) {
+		irc_err("pin dir %s: %s is not on a bpf filesystem (mount -t bpf bpf DIR)",
+			irc.pin_dir, anc);
+		return -ENOTDIR;
+	}
+	err = irc_link_path(links, sizeof(links), "");
+	if (!err)
+		err = mkdir_p(links, 0700);
+	if (err) {
+		irc_err("create pin dir %s: %s", irc.pin_dir, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+int irc_pins_loaded(void)
+{
+	char path[4096];
+
+	if (irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_CONFIG)))
+		return -ENAMETOOLONG;
+	return access(path, F_OK) ? -ENOENT : 0;
+}
+
+static int open_map(const char *action, const char *name, int *fd)
+{
+	char path[4096];
+	int err = irc_pin_path(path, sizeof(path), name);
+
+	if (err)
+		return err;
+	*fd = bpf_obj_get(path);
+	if (*fd < 0) {
+		err = -errno;
+		irc_err("%s: open map %s: %s", action, path, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+int irc_maps_open(const char *action, struct irc_maps *m)
+{
+	int i, err;
+
+	for (i = 0; i < IRC_M__MAX; i++)
+		m->fd[i] = -1;
+	err = irc_require_privileges(action);
+	if (err)
+		return err;
+	if (irc_pins_loaded()) {
+		irc_err("%s: ircontain is not loaded (nothing pinned in %s); run 'ircontain load --iface IF' first",
+			action, irc.pin_dir);
+		return -ENOENT;
+	}
+	for (i = 0; i < IRC_M__MAX; i++) {
+		err = open_map(action, irc_map_names[i], &m->fd[i]);
+		if (err) {
+			irc_maps_close(m);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void irc_maps_close(struct irc_maps *m)
+{
+	int i;
+
+	for (i = 0; i < IRC_M__MAX; i++) {
+		if (m->fd[i] >= 0)
+			close(m->fd[i]);
+		m->fd[i] = -1;
+	}
+}
+
+int irc_pins_remove(void)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d;
+	int i;
+	int err = 0;
+
+	/* Links first (it is their removal that detaches), then maps. */
+	if (!irc_link_path(path, sizeof(path), "") && (d = opendir(path))) {
+		while ((de = readdir(d))) {
+			char p[4096];
+
+			if (de->d_name[0] == '.')
+				continue;
+			if (!irc_link_path(p, sizeof(p), de->d_name) &&
+			    unlink(p) && errno != ENOENT) {
+				err = -errno;
+				irc_err("unpin %s: %s", p, strerror(errno));
+			}
+		}
+		closedir(d);
+		if (rmdir(path) && errno != ENOENT) {
+			err = -errno;
+			irc_err("remove %s: %s", path, strerror(errno));
+		}
+	}
+	for (i = 0; i < IRC_M__MAX; i++) {
+		if (irc_pin_path(path, sizeof(path), irc_map_names[i]))
+			continue;
+		if (unlink(path) && errno != ENOENT) {
+			err = -errno;
+			irc_err("unpin %s: %s", path, strerror(errno));
+		}
+	}
+	if (rmdir(irc.pin_dir) && errno != ENOENT) {
+		/* Something not ours is in there: leave it, say so. */
+		irc_warn("pin dir %s not removed: %s", irc.pin_dir, strerror(errno));
+	}
+	return err;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The pin dir: where the maps and links live so that enforcement outlives
+ * every process.  Commands other than `load` reach the module only through
+ * these pins.
+ */
+#ifndef IRC_PINS_H
+#define IRC_PINS_H
+
+#include <stddef.h>
+
+/* Every pinned map, by index into struct irc_maps and irc_map_names. */
+enum irc_map_id {
+	IRC_M_Q4_HOST, IRC_M_Q6_HOST, IRC_M_Q4_PFX, IRC_M_Q6_PFX,
+	IRC_M_ALLOW4, IRC_M_ALLOW6, IRC_M_CONFIG, IRC_M_STATS, IRC_M_IFACES,
+	IRC_M__MAX,
+};
+
+/* File descriptors of every pinned map; -1 where not open. */
+struct irc_maps {
+	int fd[IRC_M__MAX];
+};
+
+extern const char *const irc_map_names[IRC_M__MAX];
+
+/* "<pin_dir>/<name>" into @buf; -ENAMETOOLONG if it does not fit. */
+int irc_pin_path(char *buf, size_t len, const char *name);
+/* "<pin_dir>/links/<name>". */
+int irc_link_path(char *buf, size_t len, const char *name);
+
+/*
+ * Makes sure the pin dir's filesystem is bpffs, mounting bpffs on
+ * /sys/fs/bpf when it is absent, and creates the pin dir and its links/.
+ */
+int irc_pins_prepare(void);
+
+/* 0 if the module is loaded (its maps are pinned), -ENOENT if not. */
+int irc_pins_loaded(void);
+
+/*
+ * For every command that needs the module: checks privileges, then that
+ * the module is loaded, then opens every map.  Prints its own error.
+ */
+int irc_maps_open(const char *action, struct irc_maps *m);
+void irc_maps_close(struct irc_maps *m);
+
+/* Removes every pin ircontain created, then the pin dir itself. */
+int irc_pins_remove(void);
+
+#endif /* IRC_PINS_H */
