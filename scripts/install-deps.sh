@@ -12,7 +12,7 @@ pkgs=(
 	# userspace libraries
 	libnl-3-dev libnl-route-3-dev libjansson-dev
 	# tests
-	libcmocka-dev iproute2 iputils-ping socat procps util-linux kmod
+	libcmocka-dev iproute2 iputils-ping socat procps util-linux kmod jq strace
 )
 
 missing=()

@@ -76,13 +76,14 @@ int irc_parse_cidr(const char *s, bool allow_zero, struct irc_cidr *out,
 	c.plen = bits;
 	if (slash) {
 		uint64_t plen;
+		int err = irc_parse_u64(slash + 1, 0, bits, &plen, NULL);
 
-		if (irc_parse_u64(slash + 1, 0, bits, &plen, NULL)) {
+		if (err) {
 			if (why)
 				*why = c.family == AF_INET ?
 				       "prefix length must be 0-32" :
 				       "prefix length must be 0-128";
-			return -ERANGE;
+			return err;	/* -EINVAL malformed, -ERANGE too long */
 		}
 		c.plen = plen;
 	}
@@ -262,8 +263,10 @@ int irc_parse_ssh_peer(const char *s, struct irc_cidr *out)
 
 	if (!s || !*s)
 		return -ENOENT;
-	n = strcspn(s, " ");
-	if (n == 0 || n >= sizeof(ip))
+	/* sshd writes link-local peers as fe80::1%eth0: drop the zone. */
+	n = strcspn(s, " %");
+	/* One host, never a prefix: it is allowlisted as it stands. */
+	if (n == 0 || n >= sizeof(ip) || memchr(s, '/', n))
 		return -EINVAL;
 	memcpy(ip, s, n);
 	ip[n] = '\0';
