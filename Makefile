@@ -111,7 +111,7 @@ $(OUT)/tests/bpf/%: tests/bpf/%.c $(LIB_OBJS) $(SKELS)
 $(OUT)/bench/%: scripts/bench/%.c $(LIB_OBJS) $(SKELS)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP $< $(LIB_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/bpf -MMD -MP $< $(LIB_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) -o $@
 
 # --- tests -------------------------------------------------------------
 # `make check` is the whole suite: unit and BPF tests in the plain and the

@@ -2,10 +2,12 @@
 /*
  * Host containment on the packet path: XDP on ingress, tc on egress.
  *
- * Per packet, in this order: parse; allowlist (pass); quarantine, exact host
- * in a hash then prefix in an LPM trie (drop); isolation (drop all but the
- * exempt protocols); pass.  Quarantine comes before the isolation exemptions
- * so that a quarantined DNS server stays dropped under --allow-dns.
+ * Per packet, in this order: parse; allowlist 'always' (pass); quarantine,
+ * exact host in a hash then prefix in an LPM trie (drop); isolation (drop all
+ * but isolation-allowlisted peers and the exempt protocols); pass.
+ * Quarantine comes before the isolation exemptions so that a quarantined DNS
+ * server stays dropped under --allow-dns, and a quarantined peer stays
+ * dropped under 'isolate on --allow'.
  *
  * Every lookup is O(1) or one trie walk; the only loops are bounded by
  * constants from abi.h.
@@ -72,7 +74,8 @@ static __always_inline struct irc_qentry *irc_match4(__u32 addr, __u32 dir,
 		return e;
 
 	__builtin_memcpy(key.addr, &addr, 4);
-	for (i = 0; i < IRC_LPM_RETRIES; i++) {
+	/* The first lookup, then at most IRC_LPM_RETRIES shorter ones. */
+	for (i = 0; i <= IRC_LPM_RETRIES; i++) {
 		e = bpf_map_lookup_elem(&IRC_MAP_Q4_PFX, &key);
 		if (!e)
 			return NULL;
@@ -100,7 +103,7 @@ static __always_inline struct irc_qentry *irc_match6(const __u8 *addr,
 		return e;
 
 	__builtin_memcpy(key.addr, addr, 16);
-	for (i = 0; i < IRC_LPM_RETRIES; i++) {
+	for (i = 0; i <= IRC_LPM_RETRIES; i++) {
 		e = bpf_map_lookup_elem(&IRC_MAP_Q6_PFX, &key);
 		if (!e)
 			return NULL;
@@ -188,9 +191,13 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress)
 	cfg = bpf_map_lookup_elem(&IRC_MAP_CONFIG, &zero);
 	flags = cfg ? cfg->flags : 0;
 
+	/*
+	 * IRC_ALLOW_ALWAYS wins over everything; IRC_ALLOW_ISOLATE only
+	 * exempts from isolation, below, so isolating never lifts a
+	 * quarantine.
+	 */
 	al = irc_allowed(p, peer);
-	if (al && ((al->flags & IRC_ALLOW_ALWAYS) ||
-		   ((flags & IRC_CFG_ISOLATE) && (al->flags & IRC_ALLOW_ISOLATE)))) {
+	if (al && (al->flags & IRC_ALLOW_ALWAYS)) {
 		irc_count(ds->allow);
 		return 0;
 	}
@@ -206,9 +213,15 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress)
 		return 1;
 	}
 
-	if ((flags & IRC_CFG_ISOLATE) && !irc_iso_exempt(p, flags, ingress)) {
-		irc_count(ds->drop_iso);
-		return 1;
+	if (flags & IRC_CFG_ISOLATE) {
+		if (al && (al->flags & IRC_ALLOW_ISOLATE)) {
+			irc_count(ds->allow);
+			return 0;
+		}
+		if (!irc_iso_exempt(p, flags, ingress)) {
+			irc_count(ds->drop_iso);
+			return 1;
+		}
 	}
 
 	irc_count(ds->pass);
