@@ -116,20 +116,39 @@ static __always_inline struct irc_qentry *irc_match6(const __u8 *addr,
 	return NULL;
 }
 
-static __always_inline struct irc_allow *irc_allowed(const struct irc_pkt *p,
-						     const void *peer)
+/*
+ * The allowlist flags that apply to @peer: those of the longest prefix
+ * holding it and, while that one is not an 'always' entry, of the shorter
+ * prefixes around it (bounded by IRC_LPM_RETRIES).
+ */
+static __always_inline __u32 irc_allow_flags(const struct irc_pkt *p,
+					     const void *peer)
 {
-	if (p->family == 4) {
-		struct irc_lpm4 key = { .prefixlen = 32 };
+	struct irc_lpm4 k4 = { .prefixlen = 32 };
+	struct irc_lpm6 k6 = { .prefixlen = 128 };
+	struct irc_allow *al;
+	__u32 flags = 0;
+	int i;
 
-		__builtin_memcpy(key.addr, peer, 4);
-		return bpf_map_lookup_elem(&IRC_MAP_ALLOW4, &key);
-	} else {
-		struct irc_lpm6 key = { .prefixlen = 128 };
-
-		__builtin_memcpy(key.addr, peer, 16);
-		return bpf_map_lookup_elem(&IRC_MAP_ALLOW6, &key);
+	if (p->family == 4)
+		__builtin_memcpy(k4.addr, peer, 4);
+	else
+		__builtin_memcpy(k6.addr, peer, 16);
+	for (i = 0; i <= IRC_LPM_RETRIES; i++) {
+		if (p->family == 4)
+			al = bpf_map_lookup_elem(&IRC_MAP_ALLOW4, &k4);
+		else
+			al = bpf_map_lookup_elem(&IRC_MAP_ALLOW6, &k6);
+		if (!al)
+			break;
+		flags |= al->flags;
+		if ((flags & IRC_ALLOW_ALWAYS) || al->plen == 0 ||
+		    al->plen > (p->family == 4 ? 32 : 128))
+			break;
+		k4.prefixlen = al->plen - 1;
+		k6.prefixlen = al->plen - 1;
 	}
+	return flags;
 }
 
 static __always_inline int irc_is_loopback(const struct irc_pkt *p,
@@ -178,9 +197,8 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress)
 	__u32 dir = ingress ? IRC_DIR_IN : IRC_DIR_OUT;
 	const void *peer = ingress ? (const void *)&p->src : (const void *)&p->dst;
 	struct irc_config *cfg;
-	struct irc_allow *al;
 	struct irc_qentry *q;
-	__u32 zero = 0, flags;
+	__u32 zero = 0, flags, allow;
 	__u64 now;
 
 	if (irc_is_loopback(p, peer)) {
@@ -196,8 +214,8 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress)
 	 * exempts from isolation, below, so isolating never lifts a
 	 * quarantine.
 	 */
-	al = irc_allowed(p, peer);
-	if (al && (al->flags & IRC_ALLOW_ALWAYS)) {
+	allow = irc_allow_flags(p, peer);
+	if (allow & IRC_ALLOW_ALWAYS) {
 		irc_count(ds->allow);
 		return 0;
 	}
@@ -214,7 +232,7 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress)
 	}
 
 	if (flags & IRC_CFG_ISOLATE) {
-		if (al && (al->flags & IRC_ALLOW_ISOLATE)) {
+		if (allow & IRC_ALLOW_ISOLATE) {
 			irc_count(ds->allow);
 			return 0;
 		}

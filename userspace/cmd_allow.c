@@ -87,6 +87,7 @@ static int do_allow_add(int argc, char **argv)
 		val.actor_uid = irc_actor_uid();
 	}
 	val.flags |= IRC_ALLOW_ALWAYS;
+	val.plen = target.plen;
 	if (bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_ANY)) {
 		irc_err("allow add %s: update map %s: %s", arg,
 			irc_map_names[key.map],

@@ -144,6 +144,7 @@ static int do_isolate_on(int argc, char **argv)
 			val.actor_uid = irc_actor_uid();
 		}
 		val.flags |= IRC_ALLOW_ISOLATE;
+		val.plen = allow[i].plen;
 		if (bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_ANY)) {
 			char a[IRC_CIDR_STRLEN];
 

@@ -37,8 +37,10 @@
 #define IRC_MAX_TTL_SEC		(366ULL * 24 * 3600)
 /*
  * An LPM lookup returns only the longest matching prefix.  If that one has
- * expired or does not apply in this direction, a shorter one may still
- * apply: the packet path retries with a shorter key at most this many times.
+ * expired or does not apply in this direction (or, in the allowlist, is an
+ * isolation-only exemption inside an 'always' entry), a shorter one may
+ * still apply: the packet path retries with a shorter key at most this many
+ * times.
  */
 #define IRC_LPM_RETRIES		4
 #define IRC_V6_EXT_MAX		6	/* IPv6 extension headers walked */
@@ -110,6 +112,8 @@ struct irc_allow {
 	__u32 flags;		/* enum irc_allow_flags */
 	__u32 actor_uid;
 	__u64 created_ns;	/* CLOCK_REALTIME ns (UTC) */
+	__u32 plen;		/* prefix length of the key */
+	__u32 pad;
 };
 
 /* Global switches, written by userspace, read on every packet. */

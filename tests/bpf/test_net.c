@@ -290,6 +290,10 @@ static const struct tcase cases[] = {
 { .name = "iso_v4_allow_iso_tc", .hook = TC, .pkt = TX4(P4, P_TCP, 40000, 22), .a = { AL("10.0.0.0/24", A_ISO) }, .cfg = C_ISO, .want = PASS, .st = { [TXA] = 1 } },
 { .name = "iso_v6_allow_iso_xdp", .hook = XDP, .pkt = RX6(P6, P_TCP, 40000, 22), .a = { AL(P6, A_ISO) }, .cfg = C_ISO, .want = PASS, .st = { [RXA] = 1 } },
 { .name = "iso_v4_allow_no_flags_drops_xdp", .hook = XDP, .pkt = RX4(P4, P_TCP, 40000, 22), .a = { AL(P4, 0) }, .cfg = C_ISO, .want = DROP, .st = { [RXI] = 1 } },
+/* An isolation-only /32 inside an always /24: the /24 still applies (LPM walk). */
+{ .name = "allow_iso_host_inside_always_pfx_quarantined_xdp", .hook = XDP, .pkt = RX4(P4, P_TCP, 40000, 22), .q = { Q(P4, D_BOTH) }, .a = { AL(P4, A_ISO), AL("10.0.0.0/24", A_ALWAYS) }, .want = PASS, .st = { [RXA] = 1 } },
+{ .name = "allow_iso_host_inside_always_pfx_quarantined_tc", .hook = TC, .pkt = TX6(P6, P_TCP, 40000, 22), .q = { Q(P6, D_BOTH) }, .a = { AL(P6, A_ISO), AL("2001:db8:1::/64", A_ALWAYS) }, .want = PASS, .st = { [TXA] = 1 } },
+{ .name = "allow_iso_host_inside_iso_pfx_not_isolated_quarantined_xdp", .hook = XDP, .pkt = RX4(P4, P_TCP, 40000, 22), .q = { Q(P4, D_BOTH, .drops = 1) }, .a = { AL(P4, A_ISO), AL("10.0.0.0/24", A_ISO) }, .want = DROP, .st = { [RXQ] = 1 } },
 { .name = "iso_v4_allow_iso_other_host_drops_xdp", .hook = XDP, .pkt = RX4(P4, P_TCP, 40000, 22), .a = { AL(P4B, A_ISO) }, .cfg = C_ISO, .want = DROP, .st = { [RXI] = 1 } },
 /* "exempt from isolation only": isolating must not lift a quarantine. */
 { .name = "iso_v4_allow_iso_quarantined_still_dropped_xdp", .hook = XDP, .pkt = RX4(P4, P_TCP, 40000, 22), .q = { Q(P4, D_BOTH, .drops = 1) }, .a = { AL(P4, A_ISO) }, .cfg = C_ISO, .want = DROP, .st = { [RXQ] = 1 } },
@@ -958,6 +962,7 @@ static bool setup_maps(const struct tcase *tc)
 		if (!ASSERT_EQ(resolve(tc->a[i].target, true, &t), true, name,
 			       tc->a[i].target))
 			return false;
+		a.plen = t.plen;
 		err = bpf_map__update_elem(t.map, &t.key, t.key_sz, &a,
 					   sizeof(a), BPF_NOEXIST);
 		if (!ASSERT_OK(err ? -errno : 0, name, "add allowlist entry"))
