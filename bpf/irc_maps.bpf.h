@@ -87,4 +87,30 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } IRC_MAP_IFACES SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IRC_MAX_PIDS);
+	__type(key, __u32);			/* tgid */
+	__type(value, struct irc_pentry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_QPID SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IRC_MAX_CGROUPS);
+	__type(key, __u64);			/* cgroup id */
+	__type(value, struct irc_pentry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_QCGRP SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IRC_MAX_SOCKS);
+	__type(key, __u64);			/* socket cookie */
+	__type(value, struct irc_qsock);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_QSOCK SEC(".maps");
+
 #endif /* IRC_MAPS_BPF_H */

@@ -17,6 +17,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "irc_maps.bpf.h"
+#include "irc_common.bpf.h"
 #include "irc_parse.bpf.h"
 
 #define TC_ACT_OK	0
@@ -39,15 +40,6 @@ static const struct irc_dir_stats tx_stats = {
 	IRC_STAT_TX_PASS, IRC_STAT_TX_ALLOW, IRC_STAT_TX_DROP_QUAR,
 	IRC_STAT_TX_DROP_ISO,
 };
-
-static __always_inline void irc_count(__u32 idx)
-{
-	__u32 zero = 0;
-	struct irc_stats *st = bpf_map_lookup_elem(&IRC_MAP_STATS, &zero);
-
-	if (st && idx < IRC_STAT__MAX)
-		st->cnt[idx]++;
-}
 
 /* 1 if the entry applies to a packet in direction @dir at time @now. */
 static __always_inline int irc_live(const struct irc_qentry *e, __u32 dir,

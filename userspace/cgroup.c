@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* cgroup v2 discovery. */
+/* cgroup v2 discovery, ids and membership. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 
 #include "cgroup.h"
+#include "irc.h"
 
 int irc_cgroup2_mount(char *buf, size_t len)
 {
@@ -30,4 +37,89 @@ int irc_cgroup2_mount(char *buf, size_t len)
 	}
 	fclose(f);
 	return err;
+}
+
+int irc_cgroup_check(const char *path)
+{
+	struct statfs sf;
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || statfs(path, &sf) ||
+	    sf.f_type != CGROUP2_SUPER_MAGIC)
+		return -ENOTDIR;
+	return 0;
+}
+
+int irc_cgroup_id(const char *path, uint64_t *id)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = { .fh.handle_bytes = sizeof(uint64_t) };
+	int mount_id;
+
+	/* On cgroup2 the file handle of a directory is its 64-bit id. */
+	if (name_to_handle_at(AT_FDCWD, path, &h.fh, &mount_id, 0))
+		return -errno;
+	if (h.fh.handle_bytes != sizeof(uint64_t))
+		return -EINVAL;
+	memcpy(id, h.fh.f_handle, sizeof(*id));
+	return 0;
+}
+
+int irc_cgroup_root(char *buf, size_t len)
+{
+	const char *want = irc.cgroup_root ?: getenv("IRCONTAIN_CGROUP_ROOT");
+	char mnt[PATH_MAX], real[PATH_MAX];
+	int err;
+
+	if (!want) {
+		err = irc_cgroup2_mount(mnt, sizeof(mnt));
+		if (err)
+			return err;
+		want = mnt;
+	}
+	if (!realpath(want, real))
+		return -errno;
+	err = irc_cgroup_check(real);
+	if (err)
+		return err;
+	if (snprintf(buf, len, "%s", real) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int irc_proc_cgroup_path(int pid, char *buf, size_t len)
+{
+	char path[64], line[4096], mnt[PATH_MAX];
+	FILE *f;
+	int err = -ENOENT, n;
+
+	if (irc_cgroup2_mount(mnt, sizeof(mnt)))
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::", 3))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		n = snprintf(buf, len, "%s%s", mnt, strcmp(line + 3, "/") ? line + 3 : "");
+		err = n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+		break;
+	}
+	fclose(f);
+	return err;
+}
+
+int irc_path_under(const char *path, const char *root)
+{
+	size_t n = strlen(root);
+
+	if (n && root[n - 1] == '/')
+		n--;
+	return !strncmp(path, root, n) && (path[n] == '\0' || path[n] == '/');
 }

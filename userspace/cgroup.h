@@ -1,11 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* cgroup v2: where it is mounted (never assumed). */
+/* cgroup v2: where it is mounted (never assumed), ids, membership. */
 #ifndef IRC_CGROUP_H
 #define IRC_CGROUP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* First cgroup2 mount point from /proc/self/mountinfo; -ENOENT if none. */
 int irc_cgroup2_mount(char *buf, size_t len);
+
+/* 0 if @path is a directory on a cgroup v2 filesystem, else -ENOTDIR. */
+int irc_cgroup_check(const char *path);
+
+/* The kernel's id of the cgroup at @path (what BPF helpers return). */
+int irc_cgroup_id(const char *path, uint64_t *id);
+
+/*
+ * The process hooks' cgroup root: --cgroup-root, else $IRCONTAIN_CGROUP_ROOT,
+ * else the cgroup2 mount.  Resolved to a canonical path; checked.
+ */
+int irc_cgroup_root(char *buf, size_t len);
+
+/*
+ * The absolute path of @pid's cgroup v2 ("0::/x" in /proc/PID/cgroup,
+ * joined to the mount point).  -ESRCH if the process is gone.
+ */
+int irc_proc_cgroup_path(int pid, char *buf, size_t len);
+
+/* 1 if @path is @root or below it, else 0. */
+int irc_path_under(const char *path, const char *root);
 
 #endif /* IRC_CGROUP_H */

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cgroup.h"
 #include "cmd.h"
 #include "entries.h"
 #include "irc.h"
@@ -25,8 +26,9 @@ int do_load(int argc, char **argv)
 	struct irc_netif nifs[IRC_MAX_IFACES];
 	struct irc_attach_result res[IRC_MAX_IFACES];
 	enum irc_xdp_req req = IRC_XDP_REQ_AUTO;
+	char cgroup_root[IRC_PATH_LEN];
 	const char *why;
-	int c, i, j, n = 0, err;
+	int c, i, j, n = 0, err, cg_err;
 
 	while ((c = irc_getopt(argc, argv, lo, "load")) != -1) {
 		switch (c) {
@@ -67,10 +69,17 @@ int do_load(int argc, char **argv)
 		return IRC_EXIT_USAGE;
 	if (n == 0)
 		return irc_usage_err("load: no interface given (usage: load --iface IF [--iface IF ...])");
+	cg_err = irc_cgroup_root(cgroup_root, sizeof(cgroup_root));
+	if (cg_err && (irc.cgroup_root || getenv("IRCONTAIN_CGROUP_ROOT")))
+		return irc_usage_err("load: bad --cgroup-root '%s': %s", irc.cgroup_root ?:
+				     getenv("IRCONTAIN_CGROUP_ROOT"),
+				     cg_err == -ENOTDIR ? "not a cgroup v2 directory" : strerror(-cg_err));
 	if (irc_require_privileges("load"))
 		return IRC_EXIT_FAIL;
+	if (cg_err)
+		irc_warn("no cgroup v2 mount found: process and cgroup quarantine are unavailable");
 
-	err = irc_load(nifs, n, req, res);
+	err = irc_load(nifs, n, req, res, cg_err ? NULL : cgroup_root);
 	if (err)
 		return IRC_EXIT_FAIL;
 
@@ -82,8 +91,9 @@ int do_load(int argc, char **argv)
 				"name", res[i].nif.name, "ifindex", res[i].nif.ifindex,
 				"xdp_mode", irc_xdp_mode_name(res[i].xdp_mode),
 				"replaced", res[i].replaced, "fell_back", res[i].fell_back));
-		irc_json_print(json_pack("{s:s,s:s,s:o}", "action", "load",
-					 "pin_dir", irc.pin_dir, "interfaces", arr));
+		irc_json_print(json_pack("{s:s,s:s,s:o,s:o}", "action", "load",
+					 "pin_dir", irc.pin_dir, "interfaces", arr,
+					 "cgroup_root", cg_err ? json_null() : json_string(cgroup_root)));
 		return IRC_EXIT_OK;
 	}
 	for (i = 0; i < n; i++) {
@@ -94,6 +104,8 @@ int do_load(int argc, char **argv)
 		if (!res[i].nif.up)
 			irc_warn("interface %s is down", res[i].nif.name);
 	}
+	if (!cg_err)
+		printf("process hooks attached at cgroup %s\n", cgroup_root);
 	printf("maps and links pinned in %s\n", irc.pin_dir);
 	return IRC_EXIT_OK;
 }

@@ -4,7 +4,9 @@
  * pinned by name, one pinned XDP link per interface, one tc filter per
  * interface, and a record of each attachment in the irc_ifaces map.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 #include "loader.h"
 #include "pins.h"
 #include "irc_net.skel.h"
+#include "irc_proc.skel.h"
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt,
 			va_list ap)
@@ -245,8 +248,118 @@ static int open_and_load(struct irc_net_bpf **out)
 	return 0;
 }
 
+#define PROC_LINK_PREFIX	"proc_"
+
+/*
+ * Attaches one process-path program and pins its link in place of the
+ * previous load's: the new link is live before the old one goes, so a
+ * reload leaves no gap.
+ */
+static int proc_attach_one(struct bpf_program *prog, int cg_fd)
+{
+	char name[64], path[4096], tmp[4096];
+	struct bpf_link *link;
+	int err;
+
+	/* bpffs refuses '.' in names: the temporary pin gets a prefix. */
+	snprintf(name, sizeof(name), "new_%s", bpf_program__name(prog));
+	err = irc_link_path(tmp, sizeof(tmp), name);
+	if (err)
+		return err;
+	snprintf(name, sizeof(name), PROC_LINK_PREFIX "%s", bpf_program__name(prog));
+	err = irc_link_path(path, sizeof(path), name);
+	if (err)
+		return err;
+	if (bpf_program__type(prog) == BPF_PROG_TYPE_TRACING)
+		link = bpf_program__attach(prog);
+	else
+		link = bpf_program__attach_cgroup(prog, cg_fd);
+	err = libbpf_get_error(link);
+	if (err) {
+		irc_err("attach %s: %s", bpf_program__name(prog), strerror(-err));
+		return err;
+	}
+	unlink(tmp);
+	err = bpf_link__pin(link, tmp);
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		irc_err("pin link of %s at %s: %s", bpf_program__name(prog), path,
+			strerror(-err));
+		unlink(tmp);
+	}
+	/* Pinned, the link outlives this reference. */
+	bpf_link__destroy(link);
+	return err;
+}
+
+static int proc_load(const char *root, int config_fd)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = irc.pin_dir);
+	struct irc_proc_bpf *skel;
+	struct bpf_program *prog;
+	struct irc_config cfg;
+	__u32 zero = 0;
+	uint64_t id;
+	int cg_fd, err;
+
+	err = irc_cgroup_id(root, &id);
+	if (err) {
+		irc_err("cgroup root %s: %s", root, strerror(-err));
+		return err;
+	}
+	cg_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg_fd < 0) {
+		err = -errno;
+		irc_err("open cgroup root %s: %s", root, strerror(errno));
+		return err;
+	}
+	skel = irc_proc_bpf__open_opts(&oo);
+	err = skel ? irc_proc_bpf__load(skel) : -errno;
+	if (err) {
+		char msg[128];
+
+		libbpf_strerror(err, msg, sizeof(msg));
+		irc_err("load process hooks: %s (-v shows libbpf's log)", msg);
+		goto out;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		err = proc_attach_one(prog, cg_fd);
+		if (err)
+			goto out;
+	}
+	/* Record where the hooks are, for status and for target checks. */
+	if (bpf_map_lookup_elem(config_fd, &zero, &cfg) == 0) {
+		if (cfg.cgroup_root[0] && strcmp(cfg.cgroup_root, root))
+			irc_warn("process hooks moved from cgroup %s to %s",
+				 cfg.cgroup_root, root);
+		cfg.cgroup_root_id = id;
+		snprintf(cfg.cgroup_root, sizeof(cfg.cgroup_root), "%s", root);
+		bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY);
+	}
+out:
+	irc_proc_bpf__destroy(skel);
+	close(cg_fd);
+	return err;
+}
+
+int irc_proc_links(void)
+{
+	char path[4096];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if (irc_link_path(path, sizeof(path), "") || !(d = opendir(path)))
+		return 0;
+	while ((de = readdir(d)))
+		n += !strncmp(de->d_name, PROC_LINK_PREFIX, strlen(PROC_LINK_PREFIX));
+	closedir(d);
+	return n;
+}
+
 int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
-	     struct irc_attach_result *res)
+	     struct irc_attach_result *res, const char *cgroup_root)
 {
 	struct irc_net_bpf *skel = NULL;
 	int i, err;
@@ -257,6 +370,13 @@ int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
 	err = open_and_load(&skel);
 	if (err)
 		return err;
+	if (cgroup_root) {
+		err = proc_load(cgroup_root, bpf_map__fd(skel->maps.IRC_MAP_CONFIG));
+		if (err) {
+			irc_net_bpf__destroy(skel);
+			return err;
+		}
+	}
 
 	for (i = 0; i < n; i++) {
 		memset(&res[i], 0, sizeof(res[i]));

@@ -24,10 +24,14 @@ struct irc_attach_result {
 /*
  * Loads the programs (reusing pinned maps), attaches XDP ingress and tc
  * egress on each interface, pins everything.  On failure, interfaces this
- * call attached for the first time are detached again.
+ * call attached for the first time are detached again.  With @cgroup_root
+ * (NULL to skip), also attaches the process hooks there.
  */
 int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
-	     struct irc_attach_result *res);
+	     struct irc_attach_result *res, const char *cgroup_root);
+
+/* Number of process-hook links pinned (0 if process quarantine is off). */
+int irc_proc_links(void);
 
 /* Detaches from every recorded interface and removes every pin. */
 int irc_unload(int *detached);

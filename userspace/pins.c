@@ -28,6 +28,9 @@ const char *const irc_map_names[IRC_M__MAX] = {
 	[IRC_M_CONFIG]	= IRC_STR(IRC_MAP_CONFIG),
 	[IRC_M_STATS]	= IRC_STR(IRC_MAP_STATS),
 	[IRC_M_IFACES]	= IRC_STR(IRC_MAP_IFACES),
+	[IRC_M_QPID]	= IRC_STR(IRC_MAP_QPID),
+	[IRC_M_QCGRP]	= IRC_STR(IRC_MAP_QCGRP),
+	[IRC_M_QSOCK]	= IRC_STR(IRC_MAP_QSOCK),
 };
 
 int irc_pin_path(char *buf, size_t len, const char *name)

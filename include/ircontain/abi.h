@@ -23,6 +23,9 @@
 #define IRC_MAP_CONFIG		irc_config	/* global switches (array[1]) */
 #define IRC_MAP_STATS		irc_stats	/* packet counters (percpu array[1]) */
 #define IRC_MAP_IFACES		irc_ifaces	/* where we are attached (hash) */
+#define IRC_MAP_QPID		irc_qpid	/* quarantined processes (hash) */
+#define IRC_MAP_QCGRP		irc_qcgrp	/* quarantined cgroups (hash) */
+#define IRC_MAP_QSOCK		irc_qsock	/* their sockets, by cookie */
 
 #define IRC_XSTR(x)		#x
 #define IRC_STR(x)		IRC_XSTR(x)
@@ -32,6 +35,11 @@
 #define IRC_MAX_PREFIXES	65536		/* per family */
 #define IRC_MAX_ALLOW		4096		/* per family */
 #define IRC_MAX_IFACES		64
+#define IRC_MAX_PIDS		65536		/* processes, descendants included */
+#define IRC_MAX_CGROUPS		4096
+#define IRC_MAX_SOCKS		262144		/* sockets cut at quarantine time */
+#define IRC_CGROUP_MAX_DEPTH	16		/* cgroup levels checked */
+#define IRC_PATH_LEN		256
 #define IRC_REASON_LEN		64		/* bytes, NUL included */
 #define IRC_IFNAME_LEN		16		/* IFNAMSIZ */
 #define IRC_MAX_TTL_SEC		(366ULL * 24 * 3600)
@@ -121,12 +129,49 @@ enum irc_cfg_flags {
 	IRC_CFG_ISOLATE		= 1 << 0,	/* drop all but allowlisted */
 	IRC_CFG_ISO_DNS		= 1 << 1,	/* isolation lets DNS through */
 	IRC_CFG_ISO_DHCP	= 1 << 2,	/* isolation lets DHCP through */
+	IRC_CFG_HAS_CGROUPS	= 1 << 3,	/* irc_qcgrp is not empty */
 };
 
 struct irc_config {
 	__u32 flags;		/* enum irc_cfg_flags */
 	__u32 pad;
 	__u64 isolate_since_ns;	/* CLOCK_REALTIME ns, 0 if not isolated */
+	__u64 cgroup_root_id;	/* where the process hooks are attached */
+	char cgroup_root[IRC_PATH_LEN];
+};
+
+/*
+ * Process and cgroup quarantine.  One entry per process (keyed by tgid),
+ * descendants included, or per cgroup (keyed by cgroup id).
+ */
+enum irc_pact {
+	IRC_PACT_DENY	= 0,	/* no network */
+	IRC_PACT_STOP	= 1,	/* no network, and stopped (SIGSTOP) */
+	IRC_PACT_KILL	= 2,	/* killed (SIGKILL) */
+};
+
+enum irc_pflags {
+	IRC_PF_CHILDREN	= 1 << 0,	/* new children inherit the entry */
+	IRC_PF_INHERITED = 1 << 1,	/* made for a descendant of root */
+};
+
+struct irc_pentry {
+	__u64 expires_ns;	/* CLOCK_BOOTTIME ns; 0 = no expiry */
+	__u64 created_ns;	/* CLOCK_REALTIME ns (UTC) */
+	__u64 denied;		/* syscalls refused and packets dropped */
+	__u32 root;		/* tgid the operator named (itself for a root) */
+	__u32 flags;		/* enum irc_pflags */
+	__u32 action;		/* enum irc_pact */
+	__u32 actor_uid;
+	__u32 origin;		/* enum irc_origin */
+	__u32 incident;
+	char reason[IRC_REASON_LEN];
+};
+
+/* A socket cut at quarantine time: whose entry it answers to. */
+struct irc_qsock {
+	__u32 tgid;		/* key of the irc_qpid entry */
+	__u32 pad;
 };
 
 /* Packet counters, one slot per CPU, each a cache line or more. */
@@ -142,6 +187,8 @@ enum irc_stat {
 	IRC_STAT_NON_IP,		/* not IPv4/IPv6: passed */
 	IRC_STAT_MALFORMED,		/* truncated IP header */
 	IRC_STAT_EXPIRED,		/* matched an expired entry: passed */
+	IRC_STAT_PROC_DENY,		/* syscalls of quarantined processes refused */
+	IRC_STAT_PROC_DROP,		/* their packets dropped (cgroup_skb) */
 	IRC_STAT__MAX,
 };
 

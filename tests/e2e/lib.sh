@@ -21,13 +21,31 @@ IRC_NS_PFX=$IRC_ID
 IRC_NS_P=${IRC_ID}p
 IRC_PIN_DIR=/sys/fs/bpf/$IRC_ID
 export IRCONTAIN_PIN_DIR=$IRC_PIN_DIR
-unset SSH_CONNECTION
+unset SSH_CONNECTION SUDO_UID
+
+# The process hooks attach to a cgroup of the test's own, never the root.
+IRC_CG2=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+if [[ -z $IRC_CG2 ]]; then
+	echo "not ok - no cgroup v2 mount found"
+	exit 1
+fi
+IRC_CG=$IRC_CG2/$IRC_ID
+export IRCONTAIN_CGROUP_ROOT=$IRC_CG
 
 IRC_HOSTS=0
 IRC_PIDS=()
 IRC_PASS=0
 IRC_FAIL=0
 IRC_TMP=$(mktemp -d /tmp/irc-e2e.XXXXXX)
+# Never the machine's own state dir: a private one, removed at cleanup.
+export IRCONTAIN_STATE_DIR=$IRC_TMP/state
+# Sanitizer builds (IRC_BIN=build/asan/ircontain) write any report here,
+# also from commands whose failure a check expects; lab_cleanup fails the
+# test if there is one.  Writable by the non-root runs too.
+IRC_SAN_DIR=$IRC_TMP/san
+chmod 711 "$IRC_TMP" && mkdir -m 1777 "$IRC_SAN_DIR"
+export ASAN_OPTIONS="log_path=$IRC_SAN_DIR/asan${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+export UBSAN_OPTIONS="log_path=$IRC_SAN_DIR/ubsan:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 
 # ---- reporting --------------------------------------------------------
 
@@ -65,10 +83,29 @@ irc() { nsenter --net="/run/netns/$IRC_NS_P" "$IRC_BIN" "$@"; }
 in_p() { ip netns exec "$IRC_NS_P" "$@"; }
 in_h() { local n=$1; shift; ip netns exec "${IRC_NS_PFX}h$n" "$@"; }
 
+# Every process still inside one of this lab's namespaces: only this test
+# creates them (the names carry our PID), so only our processes are there.
+lab_ns_pids() {
+	local n
+	ip netns pids "$IRC_NS_P" 2>/dev/null
+	for ((n = 1; n <= IRC_HOSTS; n++)); do
+		ip netns pids "${IRC_NS_PFX}h$n" 2>/dev/null
+	done
+}
+
 lab_cleanup() {
 	local pid n
-	for pid in "${IRC_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
-	wait 2>/dev/null
+	{
+		# Only while still our child: a reaped PID may have been reused.
+		for pid in "${IRC_PIDS[@]}"; do
+			(($(ps -o ppid= -p "$pid" || echo 0) == $$)) &&
+				kill -9 "$pid" && wait "$pid"
+		done
+		# A background shell function (bg in_p ...) is a subshell whose
+		# child would outlive it, holding the namespace: end those too.
+		for pid in $(lab_ns_pids); do kill -9 "$pid"; done
+		wait
+	} 2>/dev/null
 	if [[ -e $IRC_PIN_DIR ]]; then
 		irc unload >/dev/null 2>&1
 		# Whatever unload left: remove our pins, never anything else.
@@ -79,6 +116,11 @@ lab_cleanup() {
 		ip netns del "${IRC_NS_PFX}h$n" 2>/dev/null
 	done
 	ip netns del "$IRC_NS_P" 2>/dev/null
+	cg_cleanup
+	if compgen -G "$IRC_SAN_DIR/*" >/dev/null; then
+		not_ok "sanitizer reports: $(ls "$IRC_SAN_DIR" | tr '\n' ' ')"
+		cat "$IRC_SAN_DIR"/* | sed 's/^/#   /' | head -60
+	fi
 	rm -rf "$IRC_TMP"
 }
 
@@ -92,10 +134,31 @@ lab_finish() {
 trap lab_finish EXIT
 trap 'exit 130' INT TERM
 
+# Removes the test cgroup tree, killing any process still in it first.
+cg_cleanup() {
+	local d pid
+	[[ -d $IRC_CG ]] || return 0
+	while read -r d; do
+		while read -r pid; do
+			kill -9 "$pid" 2>/dev/null
+		done <"$d/cgroup.procs"
+	done < <(find "$IRC_CG" -depth -type d)
+	wait_for 2 sh -c "! find '$IRC_CG' -name cgroup.procs -exec cat {} + | grep -q ."
+	find "$IRC_CG" -depth -type d -exec rmdir {} + 2>/dev/null
+}
+
+# cg_run CGROUP CMD...: CMD in cgroup $IRC_CG/CGROUP (created if needed).
+cg_run() {
+	local cg=$IRC_CG/$1; shift
+	mkdir -p "$cg"
+	bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$cg" "$@"
+}
+
 # lab_up N: the protected host and N test hosts.
 lab_up() {
 	local n
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	mkdir -p "$IRC_CG" || return 1
 	ip netns add "$IRC_NS_P" || return 1
 	in_p ip link set lo up
 	for ((n = 1; n <= $1; n++)); do
@@ -136,7 +199,8 @@ ping6() { in_h "$1" ping -6 -c1 -W1 "fd77:$1::1" >/dev/null 2>&1; }
 
 # tcp_server PORT: a TCP echo server on the protected host, all addresses.
 tcp_server() {
-	bg in_p socat "TCP6-LISTEN:$1,fork,reuseaddr,ipv6only=0" EXEC:cat
+	# ip execs socat: the PID bg records is the server's own.
+	bg ip netns exec "$IRC_NS_P" socat "TCP6-LISTEN:$1,fork,reuseaddr,ipv6only=0" EXEC:cat
 	wait_for 5 in_p sh -c "ss -Htln sport = :$1 | grep -q ."
 }
 
@@ -150,5 +214,100 @@ tcp6() {
 		socat -T2 - "TCP6:[fd77:$1::1]:$2,connect-timeout=2" 2>/dev/null) == hi ]]
 }
 
-# jqx FILTER: jq over the CLI's --json output on stdin, exit 1 if false/null.
-jqx() { jq -e "$@" >/dev/null; }
+# jqx FILTER [JQ ARGS / FILE]: jq over the CLI's --json output (stdin or
+# FILE); true only if the filter gave at least one result and every result
+# is true.  (jq 1.6's -e alone exits 0 on empty input, and looks at the last
+# result only.)
+jqx() {
+	local out
+	out=$(jq -e "$@" 2>&1)
+	if [[ -n $out ]] && ! grep -qvx true <<<"$out"; then return 0; fi
+	echo "jq filter gave '${out:-no result}'"
+	return 1
+}
+
+# udp_to_p N PORT: 3 datagrams from host N to the protected host; true if
+# at least one arrived (1 s wait at most once they are sent).
+# udp_from_p N PORT: the same from the protected host to host N.
+# One-way traffic, so it tells the two directions apart where a ping or a
+# TCP connect (which need both) cannot.
+udp_oneway() {
+	local rx=$1 tx=$2 addr=$3 port=$4 f=$IRC_TMP/udp.$4 pid rc i
+	: >"$f"
+	ip netns exec "$rx" timeout 4 socat -u "UDP4-RECV:$port,bind=$addr" \
+		"OPEN:$f,append" 2>/dev/null &
+	pid=$!
+	IRC_PIDS+=("$pid")
+	if wait_for 2 ip netns exec "$rx" sh -c "ss -Huln sport = :$port | grep -q ."; then
+		for i in 1 2 3; do
+			echo "dgram$i" | ip netns exec "$tx" timeout 2 \
+				socat -u - "UDP4-SENDTO:$addr:$port" 2>/dev/null
+		done
+		wait_for 1 test -s "$f"; rc=$?
+	else
+		rc=2
+	fi
+	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+	return $rc
+}
+udp_to_p() { udp_oneway "$IRC_NS_P" "${IRC_NS_PFX}h$1" "10.77.$1.1" "$2"; }
+udp_from_p() { udp_oneway "${IRC_NS_PFX}h$1" "$IRC_NS_P" "10.77.$1.2" "$2"; }
+
+# ---- the CLI in other conditions ----------------------------------------
+
+# irc_nobody ARGS...: the CLI as uid/gid 65534 with no capabilities.
+irc_nobody() {
+	nsenter --net="/run/netns/$IRC_NS_P" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups "$IRC_BIN" "$@"
+}
+
+# irc_killed ARGS...: the CLI, SIGKILLed by strace when it calls exit_group,
+# i.e. after it has done all its work but before it can clean anything up.
+# Exits 137 when that happened.
+# (The shell's own "Killed" notice goes to /dev/null, the CLI's stderr not.
+# LeakSanitizer cannot work under ptrace: off here, for sanitizer builds.)
+irc_killed() {
+	{
+		ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" \
+		nsenter --net="/run/netns/$IRC_NS_P" strace -f -o /dev/null \
+			-e trace=exit_group -e inject=exit_group:signal=KILL \
+			"$IRC_BIN" "$@" 2>&3
+	} 3>&2 2>/dev/null
+}
+
+# irc_running: true if a CLI process working on this test's pin dir exists.
+irc_running() {
+	local p
+	for p in /proc/[0-9]*; do
+		[[ $(cat "$p/comm" 2>/dev/null) == ircontain ]] || continue
+		tr '\0' '\n' <"$p/environ" 2>/dev/null |
+			grep -qxF "IRCONTAIN_PIN_DIR=$IRC_PIN_DIR" && return 0
+	done
+	return 1
+}
+
+# counter NAME: a status counter (rx_drop_quarantine, ...), or -1.
+counter() {
+	irc --json status 2>/dev/null | jq -r --arg n "$1" '.counters[$n] // -1'
+}
+
+# drops TARGET: the drops of the list entry for TARGET, or -1.
+drops() {
+	irc --json list 2>/dev/null |
+		jq -r --arg t "$1" '[.entries[] | select(.target == $t) | .drops][0] // -1'
+}
+
+# gt A B: A > B (numbers); eq A B: same text.  Both say why they failed.
+gt() { (($1 > $2)) || { echo "$1 is not greater than $2"; return 1; }; }
+eq() { [[ $1 == "$2" ]] || { echo "got '$1', expected '$2'"; return 1; }; }
+
+# ircq FILTER ARGS...: true if `irc --json ARGS` succeeds and its output
+# satisfies the jq FILTER; shows that output when not.
+ircq() {
+	local f=$1 out rc; shift
+	out=$(irc --json "$@" 2>"$IRC_TMP/ircq.err"); rc=$?
+	((rc == 0)) && jqx "$f" <<<"$out" >/dev/null && return 0
+	echo "exit $rc: $out"
+	cat "$IRC_TMP/ircq.err"
+	return 1
+}
