@@ -145,12 +145,17 @@ static const char *const stat_names[IRC_STAT__MAX] = {
 	[IRC_STAT_NON_IP]	= "non_ip",
 	[IRC_STAT_MALFORMED]	= "malformed",
 	[IRC_STAT_EXPIRED]	= "expired",
+	[IRC_STAT_PROC_DENY]	= "proc_denied",
+	[IRC_STAT_PROC_DROP]	= "proc_dropped",
 };
+_Static_assert(IRC_STAT__MAX == 13, "name every counter in stat_names");
 
 static const struct { int map; const char *name; } count_maps[] = {
 	{ IRC_M_Q4_HOST, "host_v4" }, { IRC_M_Q6_HOST, "host_v6" },
 	{ IRC_M_Q4_PFX, "prefix_v4" }, { IRC_M_Q6_PFX, "prefix_v6" },
 	{ IRC_M_ALLOW4, "allow_v4" }, { IRC_M_ALLOW6, "allow_v6" },
+	{ IRC_M_QPID, "processes" }, { IRC_M_QCGRP, "cgroups" },
+	{ IRC_M_QSOCK, "sockets" },
 };
 #define NCOUNT (sizeof(count_maps) / sizeof(count_maps[0]))
 
@@ -163,6 +168,7 @@ struct status {
 	struct irc_iface ifs[IRC_MAX_IFACES];
 	struct irc_attach_state st[IRC_MAX_IFACES];
 	int nifs;
+	int proc_links;
 };
 
 static int read_stats(int fd, __u64 *out)
@@ -204,6 +210,7 @@ static int status_collect(struct status *s)
 	if (err)
 		return err;
 	s->loaded = true;
+	s->proc_links = irc_proc_links();
 	for (i = 0; i < NCOUNT; i++)
 		s->counts[i] = irc_map_entries(m.fd[count_maps[i].map]);
 	bpf_map_lookup_elem(m.fd[IRC_M_CONFIG], &zero, &s->cfg);
@@ -259,6 +266,10 @@ static void status_json(const struct status *s)
 			"allow_dns", !!(s->cfg.flags & IRC_CFG_ISO_DNS),
 			"allow_dhcp", !!(s->cfg.flags & IRC_CFG_ISO_DHCP)));
 		json_object_set_new(o, "entries", cnt);
+		json_object_set_new(o, "process_hooks", json_pack("{s:o,s:i}",
+			"cgroup_root", s->cfg.cgroup_root[0] ?
+				json_string(s->cfg.cgroup_root) : json_null(),
+			"links", s->proc_links));
 		json_object_set_new(o, "counters", ctr);
 	}
 	json_object_set_new(o, "features", features_json(&s->feat));
@@ -291,9 +302,15 @@ static void status_text(const struct status *s)
 			       "tc DETACHED by another tool: run load again");
 		}
 		printf("isolation: %s\n", s->cfg.flags & IRC_CFG_ISOLATE ? "ON" : "off");
+		if (s->cfg.cgroup_root[0])
+			printf("process hooks: %d attached at cgroup %s\n", s->proc_links,
+			       s->cfg.cgroup_root);
+		else
+			printf("process hooks: not attached (no cgroup v2)\n");
 		printf("entries:");
 		for (i = 0; i < NCOUNT; i++)
-			printf(" %s %ld", count_maps[i].name, s->counts[i]);
+			printf("%s %s %ld", i == 6 ? "\n        " : "",
+			       count_maps[i].name, s->counts[i]);
 		printf("\ncounters:");
 		for (i = 0; i < IRC_STAT__MAX; i++)
 			printf("%s %s %llu", i && i % 4 == 0 ? "\n         " : "",

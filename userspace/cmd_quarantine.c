@@ -17,6 +17,8 @@
 #include "irc.h"
 #include "parse.h"
 #include "pins.h"
+#include "qopts.h"
+#include "qproc.h"
 
 static const char *dir_name(__u32 dir)
 {
@@ -62,93 +64,64 @@ static int safety_check(const struct irc_maps *m, const struct irc_cidr *t,
 
 static int do_quarantine_host(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "ttl", required_argument, NULL, 't' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "direction", required_argument, NULL, 'd' },
-		{ "force", no_argument, NULL, 'f' },
-		{ 0 }
-	};
-	const char *what = "quarantine host", *why, *reason = "";
+	const char *what = "quarantine host", *why;
 	struct irc_qentry val = {}, old;
-	uint64_t ttl = 0;
-	__u32 dir = IRC_DIR_BOTH;
 	struct irc_cidr target;
+	struct irc_qopts o;
 	struct irc_key key;
 	struct irc_maps m;
-	bool force = false, existed;
-	char ttlbuf[32] = "none", **ops;
-	int c, ret;
+	bool existed;
+	int ret;
 
-	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
-		switch (c) {
-		case 't':
-			if (irc_parse_duration(optarg, &ttl, &why))
-				return irc_usage_err("%s: bad --ttl '%s': %s", what, optarg, why);
-			irc_format_duration(ttl, ttlbuf, sizeof(ttlbuf));
-			break;
-		case 'r':
-			if (irc_parse_reason(optarg, &why))
-				return irc_usage_err("%s: bad --reason '%s': %s", what, optarg, why);
-			reason = optarg;
-			break;
-		case 'd':
-			if (irc_parse_direction(optarg, &dir, &why))
-				return irc_usage_err("%s: bad --direction '%s': %s", what, optarg, why);
-			break;
-		case 'f':
-			force = true;
-			break;
-		default:
-			return IRC_EXIT_USAGE;
-		}
-	}
-	ops = irc_operands(argc, argv, 1, what, "quarantine host ADDR[/PREFIX] [--ttl D] [--reason T] [--direction in|out|both] [--force]");
-	if (!ops)
-		return IRC_EXIT_USAGE;
-	if (irc_parse_cidr(ops[0], false, &target, &why))
-		return irc_usage_err("%s: bad address '%s': %s", what, ops[0], why);
+	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
+			      IRC_QO_DIR, what,
+			      "quarantine host ADDR[/PREFIX] [--ttl D] [--reason T] [--direction in|out|both] [--force]",
+			      &o);
+	if (ret)
+		return ret;
+	if (irc_parse_cidr(o.operand, false, &target, &why))
+		return irc_usage_err("%s: bad address '%s': %s", what, o.operand, why);
 
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
-	ret = safety_check(&m, &target, ops[0], force);
+	ret = safety_check(&m, &target, o.operand, o.force);
 	if (ret)
 		goto out;
 
 	irc_qkey(&target, &key);
 	existed = bpf_map_lookup_elem(m.fd[key.map], &key.k, &old) == 0;
-	val.expires_ns = ttl ? irc_now_boot_ns() + ttl * 1000000000ULL : 0;
+	val.expires_ns = irc_qopts_expiry(&o);
 	val.created_ns = existed ? old.created_ns : irc_now_real_ns();
 	val.drops = existed ? old.drops : 0;
-	val.dir = dir;
+	val.dir = o.dir;
 	val.plen = target.plen;
 	val.actor_uid = irc_actor_uid();
 	val.origin = IRC_ORIGIN_OPERATOR;
-	snprintf(val.reason, sizeof(val.reason), "%s", reason);
+	snprintf(val.reason, sizeof(val.reason), "%s", o.reason);
 
 	if (bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_ANY)) {
 		if (errno == E2BIG || errno == ENOMEM)
 			irc_err("%s %s: the %s table is full; release entries first",
-				what, ops[0], irc_map_names[key.map]);
+				what, o.operand, irc_map_names[key.map]);
 		else
-			irc_err("%s %s: update map %s: %s", what, ops[0],
+			irc_err("%s %s: update map %s: %s", what, o.operand,
 				irc_map_names[key.map], strerror(errno));
 		ret = IRC_EXIT_FAIL;
 		goto out;
 	}
 
 	if (irc.json)
-		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}",
-			"action", "quarantine", "target", ops[0],
+		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s}",
+			"action", "quarantine", "kind", "host", "target", o.operand,
 			"result", existed ? "updated" : "added",
-			"direction", dir_name(dir),
-			"ttl", ttl ? json_integer(ttl) : json_null(),
-			"reason", reason));
+			"direction", dir_name(o.dir),
+			"ttl", o.ttl ? json_integer(o.ttl) : json_null(),
+			"reason", o.reason));
 	else
 		printf("%s %s (direction %s, ttl %s%s%s%s)\n",
-		       existed ? "updated quarantine of" : "quarantined", ops[0],
-		       dir_name(dir), ttlbuf, *reason ? ", reason \"" : "",
-		       reason, *reason ? "\"" : "");
+		       existed ? "updated quarantine of" : "quarantined", o.operand,
+		       dir_name(o.dir), o.ttl_text, *o.reason ? ", reason \"" : "",
+		       o.reason, *o.reason ? "\"" : "");
 	ret = IRC_EXIT_OK;
 out:
 	irc_maps_close(&m);
@@ -159,6 +132,8 @@ int do_quarantine(int argc, char **argv)
 {
 	static const struct irc_cmd cmds[] = {
 		{ "host", do_quarantine_host },
+		{ "pid", do_quarantine_pid },
+		{ "cgroup", do_quarantine_cgroup },
 		{ 0 }
 	};
 
@@ -245,6 +220,13 @@ static int release_all(void)
 		}
 		total += n;
 	}
+	n = irc_qproc_release_all(&m);
+	if (n < 0) {
+		irc_err("release --all: clear process entries: %s", strerror(-n));
+		ret = IRC_EXIT_FAIL;
+	} else {
+		total += n;
+	}
 	irc_maps_close(&m);
 	if (irc.json)
 		irc_json_print(json_pack("{s:s,s:s,s:I}", "action", "release",
@@ -259,6 +241,8 @@ int do_release(int argc, char **argv)
 {
 	static const struct irc_cmd cmds[] = {
 		{ "host", do_release_host },
+		{ "pid", do_release_pid },
+		{ "cgroup", do_release_cgroup },
 		{ 0 }
 	};
 
@@ -343,7 +327,7 @@ int do_list(int argc, char **argv)
 	struct irc_maps m;
 	json_t *arr = NULL;
 	size_t n, i;
-	int c, err;
+	int c, err, prows = 0;
 
 	while ((c = irc_getopt(argc, argv, lo, "list")) != -1)
 		return IRC_EXIT_USAGE;
@@ -352,8 +336,8 @@ int do_list(int argc, char **argv)
 	if (irc_maps_open("list", &m))
 		return IRC_EXIT_FAIL;
 	err = irc_qrecs_collect(&m, &recs, &n);
-	irc_maps_close(&m);
 	if (err) {
+		irc_maps_close(&m);
 		irc_err("list: read quarantine maps: %s", strerror(-err));
 		return IRC_EXIT_FAIL;
 	}
@@ -363,8 +347,6 @@ int do_list(int argc, char **argv)
 	else if (n)
 		printf("%-40s %-4s %-8s %10s  %-20s  %-12s %s\n", "TARGET", "DIR",
 		       "TTL", "DROPS", "CREATED (UTC)", "ACTOR", "REASON");
-	else
-		printf("no quarantine entries\n");
 	for (i = 0; i < n; i++) {
 		list_row(&recs[i], now_boot, &row);
 		if (arr)
@@ -372,8 +354,14 @@ int do_list(int argc, char **argv)
 		else
 			list_text_row(&row);
 	}
+	if (!arr && n)
+		printf("\n");
+	irc_qproc_list(&m, arr, &prows);
+	irc_maps_close(&m);
 	if (arr)
 		irc_json_print(json_pack("{s:o}", "entries", arr));
+	else if (!n && !prows)
+		printf("no quarantine entries\n");
 	free(recs);
 	return IRC_EXIT_OK;
 }

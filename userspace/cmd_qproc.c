@@ -1,0 +1,660 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * quarantine pid|cgroup, release pid|cgroup.
+ *
+ * Order matters for a quarantine to be tight: the entry goes in first (from
+ * then on the kernel refuses new sockets, connects, sends and binds, and
+ * every fork inherits it), then the existing descendants are found and
+ * entered, then the sockets they already hold are cut by cookie, and only
+ * then are signals sent.  Nothing moves processes between cgroups.
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+
+#include "ircontain/abi.h"
+#include "cgroup.h"
+#include "cmd.h"
+#include "irc.h"
+#include "parse.h"
+#include "proc.h"
+#include "qopts.h"
+#include "qproc.h"
+
+#define PID_MAX_LIMIT	4194304
+
+static int config_read(const struct irc_maps *m, struct irc_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(m->fd[IRC_M_CONFIG], &zero, cfg) ? -errno : 0;
+}
+
+static int config_write(const struct irc_maps *m, const struct irc_config *cfg)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(m->fd[IRC_M_CONFIG], &zero, cfg, BPF_ANY) ? -errno : 0;
+}
+
+/* The process hooks must be attached; returns their cgroup root. */
+static int hooks_root(const struct irc_maps *m, const char *what,
+		      struct irc_config *cfg)
+{
+	if (config_read(m, cfg) || !cfg->cgroup_root[0]) {
+		irc_err("%s: the process hooks are not attached (no cgroup v2 at load time); run 'ircontain load' with --cgroup-root",
+			what);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+/* ---- quarantine pid ---------------------------------------------------- */
+
+struct sock_ctx {
+	int fd;
+	__u32 tgid;
+	int full;
+};
+
+static int add_sock(uint64_t cookie, void *p)
+{
+	struct sock_ctx *c = p;
+	struct irc_qsock v = { .tgid = c->tgid };
+
+	if (bpf_map_update_elem(c->fd, &cookie, &v, BPF_ANY)) {
+		if (errno == E2BIG || errno == ENOMEM) {
+			c->full = 1;
+			return 0;
+		}
+		return -errno;
+	}
+	return 0;
+}
+
+/* Refusals that need no map: exit 2 and nothing changed. */
+static int check_target_pid(const char *arg, int pid, bool force,
+			    struct irc_proc *p)
+{
+	const char *what = "quarantine pid";
+	int err;
+
+	if (pid == 1)
+		return irc_usage_err("%s %s: refused: PID 1 is init; cutting it cuts the host (use 'isolate on')",
+				     what, arg);
+	if (pid == getpid())
+		return irc_usage_err("%s %s: refused: that is this ircontain process", what, arg);
+	err = irc_proc_read(pid, p);
+	if (err == -ESRCH)
+		return irc_usage_err("%s %s: no such process", what, arg);
+	if (err) {
+		irc_err("%s %s: read /proc/%d/stat: %s", what, arg, pid, strerror(-err));
+		return IRC_EXIT_FAIL;
+	}
+	if (p->kthread)
+		return irc_usage_err("%s %s: refused: %s is a kernel thread", what, arg, p->comm);
+	if (p->state == 'Z')
+		return irc_usage_err("%s %s: refused: %s is a zombie (it has exited)", what, arg, p->comm);
+	if (irc_proc_is_ancestor(pid, getppid()) && !force)
+		return irc_usage_err("%s %s: refused: %s is an ancestor of this shell, so this would cut your own session; add --force if you mean it",
+				     what, arg, p->comm);
+	return 0;
+}
+
+static void signal_tree(const int *pids, size_t n, int sig)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (pids[i] != getpid())
+			kill(pids[i], sig);
+}
+
+int do_quarantine_pid(int argc, char **argv)
+{
+	const char *what = "quarantine pid";
+	char cgpath[PATH_MAX];
+	struct irc_pentry e = {};
+	struct irc_config cfg;
+	struct irc_qopts o;
+	struct irc_proc p;
+	struct irc_maps m;
+	struct sock_ctx sc;
+	int *tree = NULL, *desc = NULL, ret, pass, socks = 0, err;
+	size_t ntree = 1, ndesc = 0, i;
+	uint64_t pid;
+	__u32 key;
+	bool existed;
+
+	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
+			      IRC_QO_ACTION | IRC_QO_CHILDREN, what,
+			      "quarantine pid PID [--no-children] [--action deny|stop|kill] [--ttl D] [--reason T] [--force]",
+			      &o);
+	if (ret)
+		return ret;
+	if (irc_parse_u64(o.operand, 1, PID_MAX_LIMIT, &pid, NULL))
+		return irc_usage_err("%s: bad PID '%s': a number from 1 to %d", what,
+				     o.operand, PID_MAX_LIMIT);
+	ret = check_target_pid(o.operand, pid, o.force, &p);
+	if (ret)
+		return ret;
+	if (irc_maps_open(what, &m))
+		return IRC_EXIT_FAIL;
+	ret = IRC_EXIT_FAIL;
+	if (hooks_root(&m, what, &cfg))
+		goto out;
+	err = irc_proc_cgroup_path(pid, cgpath, sizeof(cgpath));
+	if (!err && !irc_path_under(cgpath, cfg.cgroup_root)) {
+		ret = irc_usage_err("%s %s: refused: it is in cgroup %s, outside %s where the hooks are attached",
+				    what, o.operand, cgpath, cfg.cgroup_root);
+		goto out;
+	}
+
+	key = pid;
+	e.expires_ns = irc_qopts_expiry(&o);
+	e.created_ns = irc_now_real_ns();
+	e.root = pid;
+	e.flags = o.children ? IRC_PF_CHILDREN : 0;
+	e.action = o.action;
+	e.actor_uid = irc_actor_uid();
+	e.origin = IRC_ORIGIN_OPERATOR;
+	snprintf(e.reason, sizeof(e.reason), "%s", o.reason);
+	existed = bpf_map_lookup_elem(m.fd[IRC_M_QPID], &key, &e.denied) == 0;
+	if (!existed)
+		e.denied = 0;
+	if (bpf_map_update_elem(m.fd[IRC_M_QPID], &key, &e, BPF_ANY)) {
+		irc_err("%s %s: update map %s: %s", what, o.operand,
+			irc_map_names[IRC_M_QPID],
+			errno == E2BIG || errno == ENOMEM ? "table full" : strerror(errno));
+		goto out;
+	}
+
+	/*
+	 * Existing descendants.  Forks after the root's entry went in are
+	 * caught by the kernel; a second pass catches those forked by a
+	 * descendant while the first pass was entering it.
+	 */
+	e.flags |= IRC_PF_INHERITED;
+	e.denied = 0;
+	for (pass = 0; o.children && pass < 2; pass++) {
+		free(desc);
+		desc = NULL;
+		if (irc_proc_descendants(pid, &desc, &ndesc))
+			break;
+		for (i = 0; i < ndesc; i++) {
+			key = desc[i];
+			bpf_map_update_elem(m.fd[IRC_M_QPID], &key, &e, BPF_NOEXIST);
+		}
+	}
+	if (!o.children)
+		ndesc = 0;
+	tree = malloc((ndesc + 1) * sizeof(*tree));
+	if (!tree) {
+		irc_err("%s %s: out of memory", what, o.operand);
+		goto out;
+	}
+	tree[0] = pid;
+	for (i = 0; i < ndesc; i++)
+		tree[ntree++] = desc[i];
+
+	/* Cut the sockets they already hold, in both directions. */
+	sc.fd = m.fd[IRC_M_QSOCK];
+	sc.full = 0;
+	for (i = 0; i < ntree; i++) {
+		sc.tgid = tree[i];
+		err = irc_proc_sockets(tree[i], add_sock, &sc);
+		if (err > 0)
+			socks += err;
+		else if (err < 0 && err != -ESRCH)
+			irc_warn("sockets of PID %d not all cut: %s", tree[i], strerror(-err));
+	}
+	if (sc.full)
+		irc_warn("the socket table (%u) is full: some open sockets are not cut",
+			 IRC_MAX_SOCKS);
+
+	if (o.action != IRC_PACT_DENY) {
+		/* Stop everything first so nothing forks past the kill. */
+		signal_tree(tree, ntree, SIGSTOP);
+		if (o.action == IRC_PACT_KILL)
+			signal_tree(tree, ntree, SIGKILL);
+	}
+
+	if (irc.json)
+		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:b,s:o,s:s}",
+			"action", "quarantine", "kind", "pid", "target", o.operand,
+			"result", existed ? "updated" : "added",
+			"process_action", irc_pact_name(o.action),
+			"processes", (json_int_t)ntree, "sockets_cut", socks,
+			"children", o.children,
+			"ttl", o.ttl ? json_integer(o.ttl) : json_null(),
+			"reason", o.reason));
+	else
+		printf("%s PID %s (%s): %zu process%s, %d open socket%s cut, action %s, ttl %s%s%s%s\n",
+		       existed ? "updated quarantine of" : "quarantined", o.operand, p.comm,
+		       ntree, ntree == 1 ? "" : "es", socks, socks == 1 ? "" : "s",
+		       irc_pact_name(o.action), o.ttl_text,
+		       *o.reason ? ", reason \"" : "", o.reason, *o.reason ? "\"" : "");
+	ret = IRC_EXIT_OK;
+out:
+	free(desc);
+	free(tree);
+	irc_maps_close(&m);
+	return ret;
+}
+
+/* ---- release pid ------------------------------------------------------- */
+
+/*
+ * Removes the entries of the tree rooted at @root (or the single entry
+ * @root when it is an inherited one) and the socket cookies that answer
+ * to them; resumes stopped processes.  Returns the number removed.
+ */
+static long release_tree(const struct irc_maps *m, __u32 root, bool single)
+{
+	__u32 key, next, *prev = NULL;
+	struct irc_pentry e;
+	__u32 *del = NULL;
+	size_t n = 0, cap = 0, i;
+	__u64 ck, cnext, *cprev = NULL;
+	struct irc_qsock qs;
+
+	while (bpf_map_get_next_key(m->fd[IRC_M_QPID], prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m->fd[IRC_M_QPID], &key, &e))
+			continue;
+		if (single ? key != root : e.root != root)
+			continue;
+		if (n == cap) {
+			void *t = realloc(del, (cap = cap ? cap * 2 : 64) * sizeof(*del));
+
+			if (!t)
+				break;
+			del = t;
+		}
+		del[n++] = key;
+		if (e.action == IRC_PACT_STOP)
+			kill(key, SIGCONT);
+	}
+	for (i = 0; i < n; i++)
+		bpf_map_delete_elem(m->fd[IRC_M_QPID], &del[i]);
+	/* Cookies of released processes: their sockets carry data again. */
+	while (n && bpf_map_get_next_key(m->fd[IRC_M_QSOCK], cprev, &cnext) == 0) {
+		ck = cnext;
+		cprev = &ck;
+		if (bpf_map_lookup_elem(m->fd[IRC_M_QSOCK], &ck, &qs))
+			continue;
+		for (i = 0; i < n; i++)
+			if (qs.tgid == del[i]) {
+				bpf_map_delete_elem(m->fd[IRC_M_QSOCK], &ck);
+				break;
+			}
+	}
+	free(del);
+	return n;
+}
+
+int do_release_pid(int argc, char **argv)
+{
+	static const struct option lo[] = { { 0 } };
+	const char *what = "release pid";
+	struct irc_pentry e;
+	struct irc_maps m;
+	uint64_t pid;
+	char **ops;
+	long n;
+	__u32 key;
+
+	if (irc_getopt(argc, argv, lo, what) != -1)
+		return IRC_EXIT_USAGE;
+	ops = irc_operands(argc, argv, 1, what, "release pid PID");
+	if (!ops)
+		return IRC_EXIT_USAGE;
+	if (irc_parse_u64(ops[0], 1, PID_MAX_LIMIT, &pid, NULL))
+		return irc_usage_err("%s: bad PID '%s': a number from 1 to %d", what,
+				     ops[0], PID_MAX_LIMIT);
+	if (irc_maps_open(what, &m))
+		return IRC_EXIT_FAIL;
+	key = pid;
+	if (bpf_map_lookup_elem(m.fd[IRC_M_QPID], &key, &e)) {
+		irc_err("%s %s: not quarantined", what, ops[0]);
+		irc_maps_close(&m);
+		return IRC_EXIT_FAIL;
+	}
+	/* An inherited entry goes alone; a root takes its whole tree. */
+	n = release_tree(&m, key, e.root != key);
+	irc_maps_close(&m);
+	if (irc.json)
+		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:I}", "action", "release",
+			"kind", "pid", "target", ops[0], "result", "released",
+			"processes", (json_int_t)n));
+	else
+		printf("released PID %s (%ld process%s)\n", ops[0], n, n == 1 ? "" : "es");
+	return IRC_EXIT_OK;
+}
+
+/* ---- quarantine cgroup ------------------------------------------------- */
+
+/* Absolute, canonical cgroup path for @arg (relative = under the mount). */
+static int resolve_cgroup(const char *what, const char *arg, char *out,
+			  size_t len)
+{
+	char mnt[PATH_MAX], joined[PATH_MAX * 2];
+	int err;
+
+	if (arg[0] != '/') {
+		if (irc_cgroup2_mount(mnt, sizeof(mnt)))
+			return irc_usage_err("%s: bad cgroup '%s': no cgroup v2 mount", what, arg);
+		snprintf(joined, sizeof(joined), "%s/%s", mnt, arg);
+		arg = joined;
+	}
+	if (strlen(arg) >= PATH_MAX || !realpath(arg, out))
+		return irc_usage_err("%s: bad cgroup '%s': %s", what, arg,
+				     strlen(arg) >= PATH_MAX ? "path too long" : strerror(errno));
+	err = irc_cgroup_check(out);
+	if (err)
+		return irc_usage_err("%s: bad cgroup '%s': not a cgroup v2 directory", what, arg);
+	if (strlen(out) >= len)
+		return irc_usage_err("%s: bad cgroup '%s': path too long", what, arg);
+	return 0;
+}
+
+static long map_count(int fd)
+{
+	__u64 k, next, *prev = NULL;
+	long n = 0;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
+/* Keeps IRC_CFG_HAS_CGROUPS equal to "irc_qcgrp is not empty". */
+static void sync_cgroup_flag(const struct irc_maps *m)
+{
+	struct irc_config cfg;
+
+	if (config_read(m, &cfg))
+		return;
+	if (map_count(m->fd[IRC_M_QCGRP]))
+		cfg.flags |= IRC_CFG_HAS_CGROUPS;
+	else
+		cfg.flags &= ~IRC_CFG_HAS_CGROUPS;
+	config_write(m, &cfg);
+}
+
+int do_quarantine_cgroup(int argc, char **argv)
+{
+	const char *what = "quarantine cgroup";
+	char path[PATH_MAX], own[PATH_MAX];
+	struct irc_pentry e = {};
+	struct irc_config cfg;
+	struct irc_qopts o;
+	struct irc_maps m;
+	uint64_t id;
+	bool existed;
+	int ret;
+
+	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE,
+			      what, "quarantine cgroup PATH [--ttl D] [--reason T] [--force]", &o);
+	if (ret)
+		return ret;
+	ret = resolve_cgroup(what, o.operand, path, IRC_PATH_LEN);
+	if (ret)
+		return ret;
+	if (irc_proc_cgroup_path(getpid(), own, sizeof(own)) == 0 &&
+	    irc_path_under(own, path) && !o.force)
+		return irc_usage_err("%s %s: refused: this shell runs in %s, inside it, so this would cut your own session; add --force if you mean it",
+				     what, o.operand, own);
+	if (irc_cgroup_id(path, &id)) {
+		irc_err("%s %s: cgroup id of %s: %s", what, o.operand, path, strerror(errno));
+		return IRC_EXIT_FAIL;
+	}
+	if (irc_maps_open(what, &m))
+		return IRC_EXIT_FAIL;
+	ret = IRC_EXIT_FAIL;
+	if (hooks_root(&m, what, &cfg))
+		goto out;
+	if (!irc_path_under(path, cfg.cgroup_root)) {
+		ret = irc_usage_err("%s %s: refused: %s is outside %s where the hooks are attached",
+				    what, o.operand, path, cfg.cgroup_root);
+		goto out;
+	}
+	existed = bpf_map_lookup_elem(m.fd[IRC_M_QCGRP], &id, &e) == 0;
+	e.expires_ns = irc_qopts_expiry(&o);
+	if (!existed) {
+		e.created_ns = irc_now_real_ns();
+		e.denied = 0;
+	}
+	e.root = 0;
+	e.flags = IRC_PF_CHILDREN;
+	e.action = IRC_PACT_DENY;
+	e.actor_uid = irc_actor_uid();
+	e.origin = IRC_ORIGIN_OPERATOR;
+	snprintf(e.reason, sizeof(e.reason), "%s", o.reason);
+	if (bpf_map_update_elem(m.fd[IRC_M_QCGRP], &id, &e, BPF_ANY)) {
+		irc_err("%s %s: update map %s: %s", what, o.operand,
+			irc_map_names[IRC_M_QCGRP],
+			errno == E2BIG ? "table full" : strerror(errno));
+		goto out;
+	}
+	sync_cgroup_flag(&m);
+	if (irc.json)
+		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}",
+			"action", "quarantine", "kind", "cgroup", "target", path,
+			"result", existed ? "updated" : "added",
+			"ttl", o.ttl ? json_integer(o.ttl) : json_null(), "reason", o.reason));
+	else
+		printf("%s cgroup %s (ttl %s%s%s%s)\n",
+		       existed ? "updated quarantine of" : "quarantined", path, o.ttl_text,
+		       *o.reason ? ", reason \"" : "", o.reason, *o.reason ? "\"" : "");
+	ret = IRC_EXIT_OK;
+out:
+	irc_maps_close(&m);
+	return ret;
+}
+
+int do_release_cgroup(int argc, char **argv)
+{
+	static const struct option lo[] = { { 0 } };
+	const char *what = "release cgroup";
+	char path[PATH_MAX];
+	struct irc_maps m;
+	uint64_t id;
+	char **ops;
+	int ret;
+
+	if (irc_getopt(argc, argv, lo, what) != -1)
+		return IRC_EXIT_USAGE;
+	ops = irc_operands(argc, argv, 1, what, "release cgroup PATH");
+	if (!ops)
+		return IRC_EXIT_USAGE;
+	ret = resolve_cgroup(what, ops[0], path, sizeof(path));
+	if (ret)
+		return ret;
+	if (irc_cgroup_id(path, &id)) {
+		irc_err("%s %s: cgroup id: %s", what, ops[0], strerror(errno));
+		return IRC_EXIT_FAIL;
+	}
+	if (irc_maps_open(what, &m))
+		return IRC_EXIT_FAIL;
+	if (bpf_map_delete_elem(m.fd[IRC_M_QCGRP], &id)) {
+		irc_err("%s %s: not quarantined", what, ops[0]);
+		ret = IRC_EXIT_FAIL;
+	} else {
+		sync_cgroup_flag(&m);
+		if (irc.json)
+			irc_json_print(json_pack("{s:s,s:s,s:s,s:s}", "action", "release",
+				"kind", "cgroup", "target", path, "result", "released"));
+		else
+			printf("released cgroup %s\n", path);
+	}
+	irc_maps_close(&m);
+	return ret;
+}
+
+long irc_qproc_release_all(const struct irc_maps *m)
+{
+	__u32 key;
+	__u64 id;
+	struct irc_pentry e;
+	long n = 0;
+
+	while (bpf_map_get_next_key(m->fd[IRC_M_QPID], NULL, &key) == 0) {
+		if (!bpf_map_lookup_elem(m->fd[IRC_M_QPID], &key, &e) &&
+		    e.action == IRC_PACT_STOP)
+			kill(key, SIGCONT);
+		if (bpf_map_delete_elem(m->fd[IRC_M_QPID], &key))
+			return -errno;
+		n++;
+	}
+	while (bpf_map_get_next_key(m->fd[IRC_M_QCGRP], NULL, &id) == 0) {
+		if (bpf_map_delete_elem(m->fd[IRC_M_QCGRP], &id))
+			return -errno;
+		n++;
+	}
+	while (bpf_map_get_next_key(m->fd[IRC_M_QSOCK], NULL, &id) == 0)
+		if (bpf_map_delete_elem(m->fd[IRC_M_QSOCK], &id))
+			return -errno;
+	sync_cgroup_flag(m);
+	return n;
+}
+
+/* ---- list -------------------------------------------------------------- */
+
+static uint64_t find_id;
+static char found_path[PATH_MAX];
+
+static int find_cb(const char *path, const struct stat *st, int type,
+		   struct FTW *ftw)
+{
+	uint64_t id;
+
+	(void)st;
+	(void)ftw;
+	if (type == FTW_D && irc_cgroup_id(path, &id) == 0 && id == find_id) {
+		snprintf(found_path, sizeof(found_path), "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+/* The path of cgroup @id under @root, or "cgroup id N" once it is gone. */
+static void cgroup_path_of(const char *root, uint64_t id, char *buf, size_t len)
+{
+	find_id = id;
+	found_path[0] = '\0';
+	if (nftw(root, find_cb, 16, FTW_PHYS) == 1)
+		snprintf(buf, len, "%s", found_path);
+	else
+		snprintf(buf, len, "cgroup id %llu (removed)", (unsigned long long)id);
+}
+
+static void row(json_t *arr, const char *kind, const char *target,
+		const struct irc_pentry *e, long procs, __u64 denied,
+		uint64_t now_boot)
+{
+	char created[32], actor[64], ttl[32] = "-", nprocs[24];
+	bool expired = e->expires_ns && e->expires_ns <= now_boot;
+	int64_t left = !e->expires_ns ? -1 : expired ? 0 :
+		       (int64_t)((e->expires_ns - now_boot + 999999999ULL) / 1000000000ULL);
+
+	irc_fmt_utc(e->created_ns, created, sizeof(created));
+	irc_actor_name(e->actor_uid, actor, sizeof(actor));
+	if (arr) {
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o,s:b,s:s,s:s,s:o,s:b,s:I,s:s,s:s}",
+			"kind", kind, "target", target,
+			"process_action", irc_pact_name(e->action),
+			"processes", procs >= 0 ? json_integer(procs) : json_null(),
+			"children", !!(e->flags & IRC_PF_CHILDREN),
+			"reason", e->reason, "created", created,
+			"ttl_remaining", left >= 0 ? json_integer(left) : json_null(),
+			"expired", expired, "denied", (json_int_t)denied,
+			"actor", actor, "origin", "operator"));
+		return;
+	}
+	if (expired)
+		snprintf(ttl, sizeof(ttl), "expired");
+	else if (left >= 0)
+		irc_format_duration(left, ttl, sizeof(ttl));
+	snprintf(nprocs, sizeof(nprocs), procs >= 0 ? "%ld" : "-", procs);
+	printf("%-6s %-40s %-5s %5s %-8s %10llu  %-20s  %-12s %s\n", kind, target,
+	       irc_pact_name(e->action), nprocs, ttl, (unsigned long long)denied,
+	       created, actor, e->reason);
+}
+
+int irc_qproc_list(const struct irc_maps *m, json_t *arr, int *rows)
+{
+	uint64_t now_boot = irc_now_boot_ns();
+	__u32 key, next, *prev = NULL, rkey;
+	struct irc_pentry e, r;
+	struct irc_config cfg;
+	__u64 id, idn, *iprev = NULL;
+	char target[PATH_MAX];
+
+	*rows = 0;
+	/* Process trees: one row per root, its descendants summed in. */
+	while (bpf_map_get_next_key(m->fd[IRC_M_QPID], prev, &next) == 0) {
+		__u32 k2, n2, *p2 = NULL;
+		long procs;
+		__u64 denied;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m->fd[IRC_M_QPID], &key, &e))
+			continue;
+		/* Rows are roots, or orphans whose root has exited. */
+		rkey = e.root;
+		if (e.root != key && bpf_map_lookup_elem(m->fd[IRC_M_QPID], &rkey, &r) == 0)
+			continue;
+		/* A root counts its tree; an orphan counts itself. */
+		procs = 1;
+		denied = e.denied;
+		while (e.root == key &&
+		       bpf_map_get_next_key(m->fd[IRC_M_QPID], p2, &n2) == 0) {
+			struct irc_pentry x;
+
+			k2 = n2;
+			p2 = &k2;
+			if (k2 == key || bpf_map_lookup_elem(m->fd[IRC_M_QPID], &k2, &x) ||
+			    x.root != key)
+				continue;
+			procs++;
+			denied += x.denied;
+		}
+		snprintf(target, sizeof(target), "%u", key);
+		if (!arr && !*rows)
+			printf("%-6s %-40s %-5s %5s %-8s %10s  %-20s  %-12s %s\n", "KIND",
+			       "TARGET", "ACT", "PROCS", "TTL", "DENIED", "CREATED (UTC)",
+			       "ACTOR", "REASON");
+		row(arr, "pid", target, &e, procs, denied, now_boot);
+		(*rows)++;
+	}
+	if (config_read(m, &cfg))
+		cfg.cgroup_root[0] = '\0';
+	while (bpf_map_get_next_key(m->fd[IRC_M_QCGRP], iprev, &idn) == 0) {
+		id = idn;
+		iprev = &id;
+		if (bpf_map_lookup_elem(m->fd[IRC_M_QCGRP], &id, &e))
+			continue;
+		cgroup_path_of(cfg.cgroup_root[0] ? cfg.cgroup_root : "/sys/fs/cgroup",
+			       id, target, sizeof(target));
+		if (!arr && !*rows)
+			printf("%-6s %-40s %-5s %5s %-8s %10s  %-20s  %-12s %s\n", "KIND",
+			       "TARGET", "ACT", "PROCS", "TTL", "DENIED", "CREATED (UTC)",
+			       "ACTOR", "REASON");
+		row(arr, "cgroup", target, &e, -1, e.denied, now_boot);
+		(*rows)++;
+	}
+	return 0;
+}

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The shared quarantine options. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/types.h>
+
+#include "cmd.h"
+#include "irc.h"
+#include "parse.h"
+#include "qopts.h"
+
+const char *irc_pact_name(uint32_t action)
+{
+	switch (action) {
+	case IRC_PACT_DENY: return "deny";
+	case IRC_PACT_STOP: return "stop";
+	case IRC_PACT_KILL: return "kill";
+	default: return "unknown";
+	}
+}
+
+int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
+		    const char *what, const char *usage, struct irc_qopts *o)
+{
+	static const struct option all[] = {
+		{ "ttl", required_argument, NULL, IRC_QO_TTL },
+		{ "reason", required_argument, NULL, IRC_QO_REASON },
+		{ "force", no_argument, NULL, IRC_QO_FORCE },
+		{ "direction", required_argument, NULL, IRC_QO_DIR },
+		{ "action", required_argument, NULL, IRC_QO_ACTION },
+		{ "no-children", no_argument, NULL, IRC_QO_CHILDREN },
+	};
+	struct option lo[sizeof(all) / sizeof(all[0]) + 1];
+	const char *why;
+	char **ops;
+	size_t i, n = 0;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->reason = "";
+	o->dir = IRC_DIR_BOTH;
+	o->action = IRC_PACT_DENY;
+	o->children = true;
+	snprintf(o->ttl_text, sizeof(o->ttl_text), "none");
+	/* Options a verb does not take are unknown to it. */
+	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (allowed & all[i].val)
+			lo[n++] = all[i];
+	memset(&lo[n], 0, sizeof(lo[n]));
+
+	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
+		switch (c) {
+		case IRC_QO_TTL:
+			if (irc_parse_duration(optarg, &o->ttl, &why))
+				return irc_usage_err("%s: bad --ttl '%s': %s", what, optarg, why);
+			irc_format_duration(o->ttl, o->ttl_text, sizeof(o->ttl_text));
+			break;
+		case IRC_QO_REASON:
+			if (irc_parse_reason(optarg, &why))
+				return irc_usage_err("%s: bad --reason '%s': %s", what, optarg, why);
+			o->reason = optarg;
+			break;
+		case IRC_QO_FORCE:
+			o->force = true;
+			break;
+		case IRC_QO_DIR:
+			if (irc_parse_direction(optarg, &o->dir, &why))
+				return irc_usage_err("%s: bad --direction '%s': %s", what, optarg, why);
+			break;
+		case IRC_QO_ACTION:
+			if (!strcmp(optarg, "deny"))
+				o->action = IRC_PACT_DENY;
+			else if (!strcmp(optarg, "stop"))
+				o->action = IRC_PACT_STOP;
+			else if (!strcmp(optarg, "kill"))
+				o->action = IRC_PACT_KILL;
+			else
+				return irc_usage_err("%s: bad --action '%s': use deny, stop or kill",
+						     what, optarg);
+			break;
+		case IRC_QO_CHILDREN:
+			o->children = false;
+			break;
+		default:
+			return IRC_EXIT_USAGE;
+		}
+	}
+	ops = irc_operands(argc, argv, 1, what, usage);
+	if (!ops)
+		return IRC_EXIT_USAGE;
+	o->operand = ops[0];
+	return 0;
+}
+
+uint64_t irc_qopts_expiry(const struct irc_qopts *o)
+{
+	return o->ttl ? irc_now_boot_ns() + o->ttl * 1000000000ULL : 0;
+}

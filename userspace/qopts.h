@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Options shared by `quarantine host|pid|cgroup`, parsed once into a typed
+ * struct.  Each verb says which options it takes.
+ */
+#ifndef IRC_QOPTS_H
+#define IRC_QOPTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ircontain/abi.h"
+
+enum irc_qopt {
+	IRC_QO_TTL	= 1 << 0,
+	IRC_QO_REASON	= 1 << 1,
+	IRC_QO_FORCE	= 1 << 2,
+	IRC_QO_DIR	= 1 << 3,
+	IRC_QO_ACTION	= 1 << 4,
+	IRC_QO_CHILDREN	= 1 << 5,	/* --no-children */
+};
+
+struct irc_qopts {
+	uint64_t ttl;			/* seconds, 0 = none */
+	char ttl_text[32];		/* "2h", or "none" */
+	const char *reason;		/* "" if not given */
+	bool force;
+	uint32_t dir;			/* enum irc_dir */
+	uint32_t action;		/* enum irc_pact */
+	bool children;			/* false with --no-children */
+	char *operand;			/* the one target argument */
+};
+
+/*
+ * Parses argv (argv[0] is the verb) taking only the options in @allowed,
+ * and exactly one operand.  Returns 0, or IRC_EXIT_USAGE after printing.
+ */
+int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
+		    const char *what, const char *usage, struct irc_qopts *o);
+
+/* Expiry for an entry made now: CLOCK_BOOTTIME ns, 0 for no TTL. */
+uint64_t irc_qopts_expiry(const struct irc_qopts *o);
+
+const char *irc_pact_name(uint32_t action);
+
+#endif /* IRC_QOPTS_H */
