@@ -113,4 +113,27 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } IRC_MAP_QSOCK SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, IRC_RINGBUF_DEFAULT);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_EVENTS SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct irc_evstat);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_EVSTAT SEC(".maps");
+
+/* The connecting task, kept from SYN_SENT until the handshake resolves. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IRC_MAX_CONNPEND);
+	__type(key, __u64);			/* struct sock * */
+	__type(value, struct irc_ev_hdr);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_CONNPEND SEC(".maps");
+
 #endif /* IRC_MAPS_BPF_H */

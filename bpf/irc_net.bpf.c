@@ -18,6 +18,7 @@
 
 #include "irc_maps.bpf.h"
 #include "irc_common.bpf.h"
+#include "irc_events.bpf.h"
 #include "irc_parse.bpf.h"
 
 #define TC_ACT_OK	0
@@ -182,8 +183,16 @@ static __always_inline int irc_iso_exempt(const struct irc_pkt *p, __u32 flags,
 	return 0;
 }
 
-/* Returns 1 to drop, 0 to pass; counts the outcome. */
-static __always_inline int irc_decide(const struct irc_pkt *p, int ingress)
+/* What dropped a packet, for its sample. */
+struct irc_why {
+	__u32 rule;		/* enum irc_drop_rule, 0 = passed */
+	__u32 plen;
+	__u8 addr[16];
+};
+
+/* Returns 1 to drop, 0 to pass; counts the outcome, fills @why on a drop. */
+static __always_inline int irc_decide(const struct irc_pkt *p, int ingress,
+				      struct irc_why *why)
 {
 	const struct irc_dir_stats *ds = ingress ? &rx_stats : &tx_stats;
 	__u32 dir = ingress ? IRC_DIR_IN : IRC_DIR_OUT;
@@ -220,6 +229,9 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress)
 	if (q) {
 		__sync_fetch_and_add(&q->drops, 1);
 		irc_count(ds->drop_quar);
+		why->rule = IRC_RULE_QUARANTINE;
+		why->plen = q->plen;
+		__builtin_memcpy(why->addr, peer, 16);
 		return 1;
 	}
 
@@ -230,6 +242,7 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress)
 		}
 		if (!irc_iso_exempt(p, flags, ingress)) {
 			irc_count(ds->drop_iso);
+			why->rule = IRC_RULE_ISOLATE;
 			return 1;
 		}
 	}
@@ -238,25 +251,69 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress)
 	return 0;
 }
 
-/* Shared by both hooks: parse and decide.  Returns 1 to drop. */
-static __always_inline int irc_handle(void *data, void *end, int ingress)
+/*
+ * A rate-limited sample of a dropped packet: its first IRC_SAMPLE_LEN
+ * bytes and the rule that dropped it.  Only drops pay for this.
+ */
+static __always_inline void irc_sample(const struct irc_why *why, void *data,
+				       void *end, __u32 pkt_len, __u32 ifindex,
+				       int ingress)
 {
+	struct irc_ev_drop *ev;
+	__u64 cap = (__u64)(end - data);
+
+	if (!irc_rate_ok(0))
+		return;
+	ev = IRC_EV_RESERVE(struct irc_ev_drop, IRC_EV_DROP);
+	if (!ev)
+		return;
+	ev->rule = why->rule;
+	ev->dir = ingress ? IRC_DIR_IN : IRC_DIR_OUT;
+	ev->ifindex = ifindex;
+	ev->pkt_len = pkt_len;
+	ev->rule_plen = why->plen;
+	ev->linktype = IRC_LINK_ETHERNET;
+	ev->rule_tgid = 0;
+	__builtin_memcpy(ev->rule_addr, why->addr, 16);
+	/*
+	 * Bound the length where the verifier sees it: clang may otherwise
+	 * keep the clamp on a copy of the register.
+	 */
+	if (cap > IRC_SAMPLE_LEN)
+		cap = IRC_SAMPLE_LEN;
+	asm volatile("%[c] &= 0xff" : [c] "+r"(cap));
+	ev->cap_len = cap;
+	if (cap > IRC_SAMPLE_LEN ||
+	    bpf_probe_read_kernel(ev->data, cap, data))
+		ev->cap_len = 0;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* Shared by both hooks: parse, decide, sample.  Returns 1 to drop. */
+static __always_inline int irc_handle(void *data, void *end, int ingress,
+				      __u32 pkt_len, __u32 ifindex)
+{
+	struct irc_why why = {};
 	struct irc_pkt p = {};
-	__u32 zero = 0;
-	struct irc_config *cfg;
+	int drop;
 
 	switch (irc_parse(&p, data, end)) {
 	case IRC_PKT_IP:
-		return irc_decide(&p, ingress);
+		drop = irc_decide(&p, ingress, &why);
+		break;
 	case IRC_PKT_BAD:
 		/* Cannot tell who sent it: fail closed only when isolated. */
 		irc_count(IRC_STAT_MALFORMED);
-		cfg = bpf_map_lookup_elem(&IRC_MAP_CONFIG, &zero);
-		return cfg && (cfg->flags & IRC_CFG_ISOLATE);
+		drop = !!(irc_cfg_flags() & IRC_CFG_ISOLATE);
+		why.rule = IRC_RULE_MALFORMED;
+		break;
 	default:
 		irc_count(IRC_STAT_NON_IP);
 		return 0;
 	}
+	if (drop)
+		irc_sample(&why, data, end, pkt_len, ifindex, ingress);
+	return drop;
 }
 
 SEC("xdp")
@@ -265,7 +322,8 @@ int irc_xdp_ingress(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 
-	return irc_handle(data, end, 1) ? XDP_DROP : XDP_PASS;
+	return irc_handle(data, end, 1, end - data, ctx->ingress_ifindex) ?
+	       XDP_DROP : XDP_PASS;
 }
 
 SEC("tc")
@@ -282,5 +340,6 @@ int irc_tc_egress(struct __sk_buff *skb)
 		data = (void *)(long)skb->data;
 		end = (void *)(long)skb->data_end;
 	}
-	return irc_handle(data, end, 0) ? TC_ACT_SHOT : TC_ACT_OK;
+	return irc_handle(data, end, 0, skb->len, skb->ifindex) ?
+	       TC_ACT_SHOT : TC_ACT_OK;
 }

@@ -15,20 +15,28 @@
  *
  * Per call: one hash lookup by tgid, and, only while some cgroup is
  * quarantined, at most IRC_CGROUP_MAX_DEPTH lookups by cgroup id.
+ *
+ * The same object emits the process events the controller reads: exec,
+ * fork, exit, TCP connect and accept, denials and process packet drops.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 
 #include "irc_maps.bpf.h"
 #include "irc_common.bpf.h"
+#include "irc_events.bpf.h"
 
 #define AF_INET		2
 #define AF_INET6	10
 
 #define SK_DROP_V	0
 #define SK_PASS_V	1
+
+#define TCP_ESTABLISHED	1
+#define TCP_SYN_SENT	2
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -61,8 +69,50 @@ static __always_inline struct irc_pentry *irc_current_entry(void)
 	return NULL;
 }
 
+/* A rate-limited record of one refusal, with the address it was for. */
+/*
+ * @fam is a constant (4, 6, or 0 without an address): each program may
+ * only read the context fields of its own attach type.
+ */
+static __always_inline void irc_deny_event(const struct irc_pentry *e, __u32 hook,
+					   struct bpf_sock_addr *ctx, int fam)
+{
+	struct irc_ev_deny *ev;
+
+	if (!irc_rate_ok(1))
+		return;
+	ev = IRC_EV_RESERVE(struct irc_ev_deny, IRC_EV_DENY);
+	if (!ev)
+		return;
+	irc_ev_current(&ev->h);
+	ev->hook = hook;
+	ev->root = e->root;
+	ev->family = 0;
+	ev->pad = 0;
+	ev->dport = 0;
+	ev->pad2 = 0;
+	__builtin_memset(ev->daddr, 0, sizeof(ev->daddr));
+	if (fam) {
+		ev->dport = bpf_ntohs(ctx->user_port);
+		if (fam == 4) {
+			__u32 a = ctx->user_ip4;
+
+			ev->family = 4;
+			__builtin_memcpy(ev->daddr, &a, 4);
+		} else {
+			__u32 a[4] = { ctx->user_ip6[0], ctx->user_ip6[1],
+				       ctx->user_ip6[2], ctx->user_ip6[3] };
+
+			ev->family = 6;
+			__builtin_memcpy(ev->daddr, a, 16);
+		}
+	}
+	bpf_ringbuf_submit(ev, 0);
+}
+
 /* 1 to allow the call, 0 to refuse it with EPERM. */
-static __always_inline int irc_sock_verdict(void)
+static __always_inline int irc_sock_verdict(__u32 hook,
+					    struct bpf_sock_addr *ctx, int fam)
 {
 	struct irc_pentry *e = irc_current_entry();
 
@@ -70,6 +120,7 @@ static __always_inline int irc_sock_verdict(void)
 		return SK_PASS_V;
 	__sync_fetch_and_add(&e->denied, 1);
 	irc_count(IRC_STAT_PROC_DENY);
+	irc_deny_event(e, hook, ctx, fam);
 	return SK_DROP_V;
 }
 
@@ -78,50 +129,80 @@ int irc_sock_create(struct bpf_sock *sk)
 {
 	if (sk->family != AF_INET && sk->family != AF_INET6)
 		return SK_PASS_V;
-	return irc_sock_verdict();
+	return irc_sock_verdict(IRC_HOOK_SOCK_CREATE, NULL, 0);
 }
 
 SEC("cgroup/connect4")
 int irc_connect4(struct bpf_sock_addr *ctx)
 {
-	return irc_sock_verdict();
+	return irc_sock_verdict(IRC_HOOK_CONNECT, ctx, 4);
 }
 
 SEC("cgroup/connect6")
 int irc_connect6(struct bpf_sock_addr *ctx)
 {
-	return irc_sock_verdict();
+	return irc_sock_verdict(IRC_HOOK_CONNECT, ctx, 6);
 }
 
 SEC("cgroup/sendmsg4")
 int irc_sendmsg4(struct bpf_sock_addr *ctx)
 {
-	return irc_sock_verdict();
+	return irc_sock_verdict(IRC_HOOK_SENDMSG, ctx, 4);
 }
 
 SEC("cgroup/sendmsg6")
 int irc_sendmsg6(struct bpf_sock_addr *ctx)
 {
-	return irc_sock_verdict();
+	return irc_sock_verdict(IRC_HOOK_SENDMSG, ctx, 6);
 }
 
 SEC("cgroup/bind4")
 int irc_bind4(struct bpf_sock_addr *ctx)
 {
-	return irc_sock_verdict();
+	return irc_sock_verdict(IRC_HOOK_BIND, ctx, 4);
 }
 
 SEC("cgroup/bind6")
 int irc_bind6(struct bpf_sock_addr *ctx)
 {
-	return irc_sock_verdict();
+	return irc_sock_verdict(IRC_HOOK_BIND, ctx, 6);
 }
 
 /*
  * Packets of existing sockets.  The socket, not the current task, tells
  * whose packet it is: ingress runs in softirq context.
  */
-static __always_inline int irc_skb_verdict(struct __sk_buff *skb)
+static __always_inline void irc_skb_sample(struct __sk_buff *skb, __u32 tgid,
+					   int ingress)
+{
+	struct irc_ev_drop *ev;
+	__u64 cap = skb->len;
+
+	if (!irc_rate_ok(0))
+		return;
+	ev = IRC_EV_RESERVE(struct irc_ev_drop, IRC_EV_DROP);
+	if (!ev)
+		return;
+	ev->rule = IRC_RULE_PROCESS;
+	ev->dir = ingress ? IRC_DIR_IN : IRC_DIR_OUT;
+	ev->ifindex = skb->ifindex;
+	ev->pkt_len = skb->len;
+	ev->rule_plen = 0;
+	ev->linktype = IRC_LINK_RAW;
+	ev->rule_tgid = tgid;
+	__builtin_memset(ev->rule_addr, 0, sizeof(ev->rule_addr));
+	if (cap > IRC_SAMPLE_LEN)
+		cap = IRC_SAMPLE_LEN;
+	/* Keep the bound in the register the helper call uses. */
+	asm volatile("%[c] &= 0xff" : [c] "+r"(cap));
+	ev->cap_len = cap;
+	if (cap == 0 || cap > IRC_SAMPLE_LEN ||
+	    bpf_skb_load_bytes(skb, 0, ev->data, cap))
+		ev->cap_len = 0;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+static __always_inline int irc_skb_verdict(struct __sk_buff *skb, int ingress)
 {
 	__u64 cookie = bpf_get_socket_cookie(skb);
 	struct irc_qsock *qs;
@@ -146,19 +227,29 @@ static __always_inline int irc_skb_verdict(struct __sk_buff *skb)
 		return SK_PASS_V;
 	__sync_fetch_and_add(&e->denied, 1);
 	irc_count(IRC_STAT_PROC_DROP);
+	irc_skb_sample(skb, qs ? qs->tgid : 0, ingress);
 	return SK_DROP_V;
 }
 
 SEC("cgroup_skb/ingress")
 int irc_skb_ingress(struct __sk_buff *skb)
 {
-	return irc_skb_verdict(skb);
+	return irc_skb_verdict(skb, 1);
 }
 
 SEC("cgroup_skb/egress")
 int irc_skb_egress(struct __sk_buff *skb)
 {
-	return irc_skb_verdict(skb);
+	return irc_skb_verdict(skb, 0);
+}
+
+/* Process identity from the task itself (tracing programs only). */
+static __always_inline void irc_ev_task(struct irc_ev_hdr *h,
+					struct task_struct *t)
+{
+	irc_ev_current(h);
+	h->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	h->start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -167,17 +258,28 @@ int BPF_PROG(irc_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
 	struct irc_pentry *e, n;
+	struct irc_ev_fork *ev;
+	int inherited = 0;
 
 	/* A new thread shares the entry of its process already. */
 	if (ptgid == ctgid)
 		return 0;
 	e = irc_plive(bpf_map_lookup_elem(&IRC_MAP_QPID, &ptgid));
-	if (!e || !(e->flags & IRC_PF_CHILDREN))
+	if (e && (e->flags & IRC_PF_CHILDREN)) {
+		__builtin_memcpy(&n, e, sizeof(n));
+		n.flags |= IRC_PF_INHERITED;
+		n.denied = 0;
+		inherited = !bpf_map_update_elem(&IRC_MAP_QPID, &ctgid, &n, BPF_NOEXIST);
+	}
+
+	ev = IRC_EV_RESERVE(struct irc_ev_fork, IRC_EV_FORK);
+	if (!ev)
 		return 0;
-	__builtin_memcpy(&n, e, sizeof(n));
-	n.flags |= IRC_PF_INHERITED;
-	n.denied = 0;
-	bpf_map_update_elem(&IRC_MAP_QPID, &ctgid, &n, BPF_NOEXIST);
+	irc_ev_task(&ev->h, parent);
+	ev->child_tgid = ctgid;
+	ev->inherited = inherited;
+	ev->child_start_ns = BPF_CORE_READ(child, start_boottime);
+	bpf_ringbuf_submit(ev, 0);
 	return 0;
 }
 
@@ -185,9 +287,159 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(irc_exit, struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
+	struct irc_ev_exit *ev;
 
-	/* The leader's exit ends the process: free its PID for reuse. */
-	if (BPF_CORE_READ(p, pid) == tgid)
-		bpf_map_delete_elem(&IRC_MAP_QPID, &tgid);
+	/* Only the leader's exit ends the process. */
+	if (BPF_CORE_READ(p, pid) != tgid)
+		return 0;
+	/* Free its PID for reuse: a new process must not inherit the entry. */
+	bpf_map_delete_elem(&IRC_MAP_QPID, &tgid);
+
+	ev = IRC_EV_RESERVE(struct irc_ev_exit, IRC_EV_EXIT);
+	if (!ev)
+		return 0;
+	irc_ev_task(&ev->h, p);
+	ev->exit_code = BPF_CORE_READ(p, exit_code);
+	ev->pad = 0;
+	bpf_ringbuf_submit(ev, 0);
 	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(irc_exec, struct task_struct *p, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	struct irc_ev_exec *ev;
+	unsigned long start, end;
+	__u64 len;
+
+	ev = IRC_EV_RESERVE(struct irc_ev_exec, IRC_EV_EXEC);
+	if (!ev)
+		return 0;
+	irc_ev_task(&ev->h, p);
+	if (bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename),
+				      BPF_CORE_READ(bprm, filename)) < 0)
+		ev->filename[0] = '\0';
+	/* argv as the new image sees it: NUL-separated, bounded. */
+	start = BPF_CORE_READ(p, mm, arg_start);
+	end = BPF_CORE_READ(p, mm, arg_end);
+	len = end > start ? end - start : 0;
+	ev->args_trunc = len > IRC_ARGS_LEN;
+	if (len > IRC_ARGS_LEN)
+		len = IRC_ARGS_LEN;
+	asm volatile("%[l] &= 0x3ff" : [l] "+r"(len));
+	if (len > IRC_ARGS_LEN || bpf_probe_read_user(ev->args, len, (void *)start))
+		len = 0;
+	ev->args_len = len;
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+/* A TCP 5-tuple from a socket, local side first. */
+static __always_inline void irc_conn_fill(struct irc_ev_conn *ev, struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	ev->proto = IPPROTO_TCP;
+	ev->established = 1;
+	ev->sport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	ev->dport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__builtin_memset(ev->saddr, 0, 16);
+	__builtin_memset(ev->daddr, 0, 16);
+	if (family == AF_INET) {
+		__u32 s4 = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 d4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+		ev->family = 4;
+		__builtin_memcpy(ev->saddr, &s4, 4);
+		__builtin_memcpy(ev->daddr, &d4, 4);
+	} else {
+		ev->family = 6;
+		BPF_CORE_READ_INTO(&ev->saddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&ev->daddr, sk, __sk_common.skc_v6_daddr);
+	}
+}
+
+/*
+ * connect(): at SYN_SENT (in the caller's context) the source port is not
+ * chosen yet, so the caller is remembered; when the handshake resolves
+ * (in softirq) the event goes out with the whole 5-tuple and the outcome.
+ */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(irc_sock_state, const struct sock *sk, int oldstate, int newstate)
+{
+	__u64 key = (__u64)sk;
+	struct irc_ev_hdr *saved;
+	struct irc_ev_conn *ev;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	if (newstate == TCP_SYN_SENT) {
+		struct irc_ev_hdr h = {};
+
+		irc_ev_task(&h, bpf_get_current_task_btf());
+		bpf_map_update_elem(&IRC_MAP_CONNPEND, &key, &h, BPF_ANY);
+		return 0;
+	}
+	if (oldstate != TCP_SYN_SENT)
+		return 0;
+	saved = bpf_map_lookup_elem(&IRC_MAP_CONNPEND, &key);
+	if (!saved)
+		return 0;
+	ev = IRC_EV_RESERVE(struct irc_ev_conn, IRC_EV_CONNECT);
+	if (ev) {
+		__u64 seq = ev->h.seq, ts = ev->h.ts_ns;
+		__u16 cpu = ev->h.cpu;
+
+		__builtin_memcpy(&ev->h, saved, sizeof(ev->h));
+		ev->h.type = IRC_EV_CONNECT;
+		ev->h.size = sizeof(*ev);
+		ev->h.seq = seq;
+		ev->h.ts_ns = ts;
+		ev->h.cpu = cpu;
+		irc_conn_fill(ev, (struct sock *)sk);
+		ev->established = newstate == TCP_ESTABLISHED;
+		bpf_ringbuf_submit(ev, 0);
+	}
+	bpf_map_delete_elem(&IRC_MAP_CONNPEND, &key);
+	return 0;
+}
+
+/* accept(): the new descriptor, read back through the caller's fd table. */
+static __always_inline int irc_accept(long fd)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct file **fds, *f;
+	struct socket *sock;
+	struct irc_ev_conn *ev;
+	struct sock *sk;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(t, files, fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(t, files, fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return 0;
+	sock = BPF_CORE_READ(f, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	ev = IRC_EV_RESERVE(struct irc_ev_conn, IRC_EV_ACCEPT);
+	if (!ev)
+		return 0;
+	irc_ev_task(&ev->h, t);
+	irc_conn_fill(ev, sk);
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_accept4")
+int irc_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return irc_accept(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_accept")
+int irc_accept0(struct trace_event_raw_sys_exit *ctx)
+{
+	return irc_accept(ctx->ret);
 }

@@ -41,5 +41,7 @@ int do_release(int argc, char **argv);
 int do_list(int argc, char **argv);
 int do_allow(int argc, char **argv);
 int do_isolate(int argc, char **argv);
+int do_run(int argc, char **argv);
+int do_events(int argc, char **argv);
 
 #endif /* IRC_CMD_H */

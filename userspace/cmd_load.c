@@ -15,18 +15,21 @@
 #include "netif.h"
 #include "parse.h"
 #include "pins.h"
+#include "run.h"
 
 int do_load(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
 		{ "xdp-mode", required_argument, NULL, 'm' },
+		{ "ring-size", required_argument, NULL, 'r' },
 		{ 0 }
 	};
 	struct irc_netif nifs[IRC_MAX_IFACES];
 	struct irc_attach_result res[IRC_MAX_IFACES];
 	enum irc_xdp_req req = IRC_XDP_REQ_AUTO;
 	char cgroup_root[IRC_PATH_LEN];
+	uint64_t ring = 0;
 	const char *why;
 	int c, i, j, n = 0, err, cg_err;
 
@@ -61,11 +64,18 @@ int do_load(int argc, char **argv)
 			else
 				return irc_usage_err("load: bad --xdp-mode '%s': use auto, native or generic", optarg);
 			break;
+		case 'r':
+			/* The kernel wants a power of two, at least a page. */
+			if (irc_parse_u64(optarg, 4096, 1U << 30, &ring, &why) ||
+			    (ring & (ring - 1)))
+				return irc_usage_err("load: bad --ring-size '%s': a power of two from 4096 to 1073741824 bytes",
+						     optarg);
+			break;
 		default:
 			return IRC_EXIT_USAGE;
 		}
 	}
-	if (!irc_operands(argc, argv, 0, "load", "load --iface IF [--iface IF ...] [--xdp-mode auto|native|generic]"))
+	if (!irc_operands(argc, argv, 0, "load", "load --iface IF [--iface IF ...] [--xdp-mode auto|native|generic] [--ring-size BYTES]"))
 		return IRC_EXIT_USAGE;
 	if (n == 0)
 		return irc_usage_err("load: no interface given (usage: load --iface IF [--iface IF ...])");
@@ -79,7 +89,7 @@ int do_load(int argc, char **argv)
 	if (cg_err)
 		irc_warn("no cgroup v2 mount found: process and cgroup quarantine are unavailable");
 
-	err = irc_load(nifs, n, req, res, cg_err ? NULL : cgroup_root);
+	err = irc_load(nifs, n, req, res, cg_err ? NULL : cgroup_root, ring);
 	if (err)
 		return IRC_EXIT_FAIL;
 
@@ -169,6 +179,8 @@ struct status {
 	struct irc_attach_state st[IRC_MAX_IFACES];
 	int nifs;
 	int proc_links;
+	struct irc_evstat_sum ev;
+	json_t *daemon;		/* run.json, NULL if none */
 };
 
 static int read_stats(int fd, __u64 *out)
@@ -211,6 +223,13 @@ static int status_collect(struct status *s)
 		return err;
 	s->loaded = true;
 	s->proc_links = irc_proc_links();
+	irc_evstat_read(m.fd[IRC_M_EVSTAT], &s->ev);
+	{
+		char p[4096];
+
+		snprintf(p, sizeof(p), "%s/run.json", irc.state_dir);
+		s->daemon = json_load_file(p, 0, NULL);
+	}
 	for (i = 0; i < NCOUNT; i++)
 		s->counts[i] = irc_map_entries(m.fd[count_maps[i].map]);
 	bpf_map_lookup_elem(m.fd[IRC_M_CONFIG], &zero, &s->cfg);
@@ -266,6 +285,11 @@ static void status_json(const struct status *s)
 			"allow_dns", !!(s->cfg.flags & IRC_CFG_ISO_DNS),
 			"allow_dhcp", !!(s->cfg.flags & IRC_CFG_ISO_DHCP)));
 		json_object_set_new(o, "entries", cnt);
+		json_object_set_new(o, "events", json_pack("{s:I,s:I,s:I,s:O}",
+			"emitted", (json_int_t)(s->ev.seq - s->ev.lost),
+			"lost", (json_int_t)s->ev.lost,
+			"unsampled", (json_int_t)s->ev.unsampled,
+			"daemon", s->daemon ? s->daemon : json_null()));
 		json_object_set_new(o, "process_hooks", json_pack("{s:o,s:i}",
 			"cgroup_root", s->cfg.cgroup_root[0] ?
 				json_string(s->cfg.cgroup_root) : json_null(),
@@ -311,6 +335,16 @@ static void status_text(const struct status *s)
 		for (i = 0; i < NCOUNT; i++)
 			printf("%s %s %ld", i == 6 ? "\n        " : "",
 			       count_maps[i].name, s->counts[i]);
+		printf("\nevents: %llu emitted, %llu lost (ring full), %llu not sampled (rate limit)",
+		       (unsigned long long)(s->ev.seq - s->ev.lost),
+		       (unsigned long long)s->ev.lost, (unsigned long long)s->ev.unsampled);
+		if (s->daemon)
+			printf("\ndaemon: pid %lld, %lld events read, %lld gaps (%lld records missing), updated %s",
+			       (long long)json_integer_value(json_object_get(s->daemon, "pid")),
+			       (long long)json_integer_value(json_object_get(s->daemon, "events")),
+			       (long long)json_integer_value(json_object_get(s->daemon, "gaps")),
+			       (long long)json_integer_value(json_object_get(s->daemon, "missing")),
+			       json_string_value(json_object_get(s->daemon, "updated")) ?: "?");
 		printf("\ncounters:");
 		for (i = 0; i < IRC_STAT__MAX; i++)
 			printf("%s %s %llu", i && i % 4 == 0 ? "\n         " : "",
@@ -345,6 +379,7 @@ int do_status(int argc, char **argv)
 		else
 			status_text(s);
 	}
+	json_decref(s->daemon);
 	free(s);
 	return err ? IRC_EXIT_FAIL : IRC_EXIT_OK;
 }

@@ -286,8 +286,9 @@ static json_t *list_json_row(const struct list_row *row)
 	const struct irc_qentry *v = &row->rec->val;
 	char expires[32];
 
+	/* The expiry in UTC: the boot-clock deadline moved to the real clock. */
 	if (v->expires_ns)
-		irc_fmt_utc(irc_now_real_ns() + (row->ttl_left * 1000000000ULL),
+		irc_fmt_utc(irc_now_real_ns() + (int64_t)(v->expires_ns - irc_now_boot_ns()),
 			    expires, sizeof(expires));
 	return json_pack("{s:s,s:s,s:i,s:i,s:s,s:s,s:s,s:o,s:o,s:b,s:I,s:s,s:s}",
 		"kind", "host", "target", row->target,

@@ -15,11 +15,31 @@
 
 struct irc_ctx irc;
 
+/*
+ * Control characters from a bad value are shown escaped, so an error is
+ * always exactly one line.
+ */
+static void escape_controls(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 5 < len; in++) {
+		unsigned char c = *in;
+
+		if (c < 0x20 || c == 0x7f)
+			o += snprintf(out + o, len - o, "\\x%02x", c);
+		else
+			out[o++] = c;
+	}
+	out[o] = '\0';
+}
+
 static void vreport(const char *fmt, va_list ap, bool json)
 {
-	char msg[1024];
+	char raw[1024], msg[4096];
 
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	escape_controls(raw, msg, sizeof(msg));
 	fprintf(stderr, "ircontain: %s\n", msg);
 	if (json)
 		irc_json_print(json_pack("{s:s}", "error", msg));

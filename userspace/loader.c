@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -219,7 +220,33 @@ undo:
 	return err;
 }
 
-static int open_and_load(struct irc_net_bpf **out)
+/*
+ * The ring size asked for, or the one already pinned (a pinned map must be
+ * reused as it is, or libbpf refuses it).
+ */
+static unsigned int ring_size_for(unsigned int want)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[4096];
+	int fd;
+
+	if (irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_EVENTS)))
+		return want;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return want ? want : IRC_RINGBUF_DEFAULT;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		if (want && want != info.max_entries)
+			irc_warn("event ring buffer keeps its size of %u bytes until 'unload'",
+				 info.max_entries);
+		want = info.max_entries;
+	}
+	close(fd);
+	return want;
+}
+
+static int open_and_load(struct irc_net_bpf **out, unsigned int ring_size)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = irc.pin_dir);
 	struct irc_net_bpf *skel;
@@ -231,6 +258,7 @@ static int open_and_load(struct irc_net_bpf **out)
 		irc_err("open BPF object: %s", strerror(-err));
 		return err;
 	}
+	bpf_map__set_max_entries(skel->maps.IRC_MAP_EVENTS, ring_size);
 	err = irc_net_bpf__load(skel);
 	if (err) {
 		char msg[128];
@@ -270,10 +298,16 @@ static int proc_attach_one(struct bpf_program *prog, int cg_fd)
 	err = irc_link_path(path, sizeof(path), name);
 	if (err)
 		return err;
-	if (bpf_program__type(prog) == BPF_PROG_TYPE_TRACING)
-		link = bpf_program__attach(prog);
-	else
+	switch (bpf_program__type(prog)) {
+	case BPF_PROG_TYPE_CGROUP_SKB:
+	case BPF_PROG_TYPE_CGROUP_SOCK:
+	case BPF_PROG_TYPE_CGROUP_SOCK_ADDR:
 		link = bpf_program__attach_cgroup(prog, cg_fd);
+		break;
+	default:	/* tracepoints: global */
+		link = bpf_program__attach(prog);
+		break;
+	}
 	err = libbpf_get_error(link);
 	if (err) {
 		irc_err("attach %s: %s", bpf_program__name(prog), strerror(-err));
@@ -293,7 +327,21 @@ static int proc_attach_one(struct bpf_program *prog, int cg_fd)
 	return err;
 }
 
-static int proc_load(const char *root, int config_fd)
+/* Classic tracepoints are found through tracefs: mount it if absent. */
+static void tracefs_prepare(void)
+{
+	static const char dir[] = "/sys/kernel/tracing";
+
+	if (access("/sys/kernel/tracing/events", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events", F_OK) == 0)
+		return;
+	if (mount("tracefs", dir, "tracefs", 0, NULL))
+		irc_info("mount tracefs on %s: %s", dir, strerror(errno));
+	else
+		irc_info("mounted tracefs on %s", dir);
+}
+
+static int proc_load(const char *root, int config_fd, unsigned int ring_size)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = irc.pin_dir);
 	struct irc_proc_bpf *skel;
@@ -315,6 +363,8 @@ static int proc_load(const char *root, int config_fd)
 		return err;
 	}
 	skel = irc_proc_bpf__open_opts(&oo);
+	if (skel)
+		bpf_map__set_max_entries(skel->maps.IRC_MAP_EVENTS, ring_size);
 	err = skel ? irc_proc_bpf__load(skel) : -errno;
 	if (err) {
 		char msg[128];
@@ -323,8 +373,18 @@ static int proc_load(const char *root, int config_fd)
 		irc_err("load process hooks: %s (-v shows libbpf's log)", msg);
 		goto out;
 	}
+	tracefs_prepare();
 	bpf_object__for_each_program(prog, skel->obj) {
 		err = proc_attach_one(prog, cg_fd);
+		/*
+		 * Syscall tracepoints (accept events) need tracefs; without
+		 * it ircontain still contains, it only sees fewer events.
+		 */
+		if (err && !strncmp(bpf_program__section_name(prog), "tp/", 3)) {
+			irc_warn("%s: not attached (tracefs unavailable?): accept events are off",
+				 bpf_program__name(prog));
+			err = 0;
+		}
 		if (err)
 			goto out;
 	}
@@ -359,7 +419,8 @@ int irc_proc_links(void)
 }
 
 int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
-	     struct irc_attach_result *res, const char *cgroup_root)
+	     struct irc_attach_result *res, const char *cgroup_root,
+	     unsigned int ring_size)
 {
 	struct irc_net_bpf *skel = NULL;
 	int i, err;
@@ -367,11 +428,13 @@ int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
 	err = irc_pins_prepare();
 	if (err)
 		return err;
-	err = open_and_load(&skel);
+	ring_size = ring_size_for(ring_size);
+	err = open_and_load(&skel, ring_size);
 	if (err)
 		return err;
 	if (cgroup_root) {
-		err = proc_load(cgroup_root, bpf_map__fd(skel->maps.IRC_MAP_CONFIG));
+		err = proc_load(cgroup_root, bpf_map__fd(skel->maps.IRC_MAP_CONFIG),
+				ring_size);
 		if (err) {
 			irc_net_bpf__destroy(skel);
 			return err;

@@ -25,10 +25,13 @@ struct irc_attach_result {
  * Loads the programs (reusing pinned maps), attaches XDP ingress and tc
  * egress on each interface, pins everything.  On failure, interfaces this
  * call attached for the first time are detached again.  With @cgroup_root
- * (NULL to skip), also attaches the process hooks there.
+ * (NULL to skip), also attaches the process hooks there.  @ring_size is
+ * the event ring buffer's size in bytes (0: IRC_RINGBUF_DEFAULT); an
+ * existing pinned ring keeps its size.
  */
 int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
-	     struct irc_attach_result *res, const char *cgroup_root);
+	     struct irc_attach_result *res, const char *cgroup_root,
+	     unsigned int ring_size);
 
 /* Number of process-hook links pinned (0 if process quarantine is off). */
 int irc_proc_links(void);

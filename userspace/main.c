@@ -43,6 +43,8 @@ static const char usage_text[] =
 "  isolate on [--allow CIDR ...] [--allow-dns] [--allow-dhcp] [--force]\n"
 "  isolate off\n"
 "  isolate status\n"
+"  run [--iface IF ...] [--policy FILE] [--events-file FILE|-]\n"
+"  events [--follow] [--since DURATION] [--type TYPE] [--pid PID] [--file FILE]\n"
 "  help\n"
 "  version\n"
 "\n"
@@ -87,6 +89,8 @@ static const struct irc_cmd commands[] = {
 	{ "list", do_list },
 	{ "allow", do_allow },
 	{ "isolate", do_isolate },
+	{ "run", do_run },
+	{ "events", do_events },
 	{ "help", do_help },
 	{ "version", do_version },
 	{ 0 }

@@ -31,6 +31,9 @@ const char *const irc_map_names[IRC_M__MAX] = {
 	[IRC_M_QPID]	= IRC_STR(IRC_MAP_QPID),
 	[IRC_M_QCGRP]	= IRC_STR(IRC_MAP_QCGRP),
 	[IRC_M_QSOCK]	= IRC_STR(IRC_MAP_QSOCK),
+	[IRC_M_EVENTS]	= IRC_STR(IRC_MAP_EVENTS),
+	[IRC_M_EVSTAT]	= IRC_STR(IRC_MAP_EVSTAT),
+	[IRC_M_CONNPEND] = IRC_STR(IRC_MAP_CONNPEND),
 };
 
 int irc_pin_path(char *buf, size_t len, const char *name)

@@ -26,6 +26,9 @@
 #define IRC_MAP_QPID		irc_qpid	/* quarantined processes (hash) */
 #define IRC_MAP_QCGRP		irc_qcgrp	/* quarantined cgroups (hash) */
 #define IRC_MAP_QSOCK		irc_qsock	/* their sockets, by cookie */
+#define IRC_MAP_EVENTS		irc_events	/* ring buffer of event records */
+#define IRC_MAP_EVSTAT		irc_evstat	/* per-CPU sequence and loss */
+#define IRC_MAP_CONNPEND	irc_connpend	/* connects awaiting their handshake */
 
 #define IRC_XSTR(x)		#x
 #define IRC_STR(x)		IRC_XSTR(x)
@@ -40,6 +43,13 @@
 #define IRC_MAX_SOCKS		262144		/* sockets cut at quarantine time */
 #define IRC_CGROUP_MAX_DEPTH	16		/* cgroup levels checked */
 #define IRC_PATH_LEN		256
+#define IRC_RINGBUF_DEFAULT	(4U << 20)	/* bytes; `load --ring-size` */
+#define IRC_FILENAME_LEN	256		/* exec path bytes kept */
+#define IRC_ARGS_LEN		512		/* argv bytes kept, NUL-separated */
+#define IRC_SAMPLE_LEN		128		/* packet bytes kept per sample */
+#define IRC_SAMPLE_RATE		50		/* drop samples per second per CPU */
+#define IRC_DENY_RATE		50		/* denial events per second per CPU */
+#define IRC_MAX_CONNPEND	8192		/* connects in flight tracked (LRU) */
 #define IRC_REASON_LEN		64		/* bytes, NUL included */
 #define IRC_IFNAME_LEN		16		/* IFNAMSIZ */
 #define IRC_MAX_TTL_SEC		(366ULL * 24 * 3600)
@@ -211,5 +221,124 @@ struct irc_iface {
 	__u64 attached_ns;	/* CLOCK_REALTIME ns */
 	char name[IRC_IFNAME_LEN];
 };
+
+/*
+ * Event records in the ring buffer.  Every record starts with the header;
+ * seq counts every record a CPU tried to emit, so a record lost to a full
+ * ring shows as a gap in its CPU's sequence, and irc_evstat.lost counts it.
+ */
+enum irc_ev_type {
+	IRC_EV_EXEC	= 1,
+	IRC_EV_FORK	= 2,
+	IRC_EV_EXIT	= 3,
+	IRC_EV_CONNECT	= 4,	/* TCP connect, when its handshake resolves */
+	IRC_EV_ACCEPT	= 5,	/* TCP connection accepted */
+	IRC_EV_DROP	= 6,	/* packet dropped by quarantine/isolation */
+	IRC_EV_DENY	= 7,	/* quarantined process refused */
+	IRC_EV__MAX,
+};
+
+struct irc_ev_hdr {
+	__u16 type;		/* enum irc_ev_type */
+	__u16 cpu;
+	__u32 size;		/* of the whole record */
+	__u64 seq;		/* per CPU, from 1 */
+	__u64 ts_ns;		/* CLOCK_BOOTTIME */
+	__u32 pid;		/* thread id; 0 in packet context */
+	__u32 tgid;
+	__u32 ppid;		/* parent's tgid */
+	__u32 uid;
+	__u32 gid;
+	__u32 pad;
+	__u64 cgroup_id;
+	__u64 start_ns;		/* process start, CLOCK_BOOTTIME ns */
+	char comm[16];
+};
+
+struct irc_ev_exec {
+	struct irc_ev_hdr h;
+	__u32 args_len;		/* bytes used in args */
+	__u32 args_trunc;	/* 1 if argv was longer than IRC_ARGS_LEN */
+	char filename[IRC_FILENAME_LEN];
+	char args[IRC_ARGS_LEN];
+};
+
+struct irc_ev_fork {
+	struct irc_ev_hdr h;	/* the parent */
+	__u32 child_tgid;
+	__u32 inherited;	/* 1 if the child inherited a quarantine */
+	__u64 child_start_ns;
+};
+
+struct irc_ev_exit {
+	struct irc_ev_hdr h;
+	__s32 exit_code;	/* as wait(2) reports it */
+	__u32 pad;
+};
+
+struct irc_ev_conn {
+	struct irc_ev_hdr h;
+	__u8 family;		/* 4 or 6 */
+	__u8 proto;
+	__u16 sport;		/* host order */
+	__u16 dport;
+	__u16 established;	/* 1 if the handshake completed */
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+enum irc_drop_rule {
+	IRC_RULE_QUARANTINE	= 1,
+	IRC_RULE_ISOLATE	= 2,
+	IRC_RULE_MALFORMED	= 3,
+	IRC_RULE_PROCESS	= 4,	/* socket of a quarantined process */
+};
+
+enum irc_linktype {
+	IRC_LINK_ETHERNET	= 1,	/* XDP and tc: from the MAC header */
+	IRC_LINK_RAW		= 101,	/* cgroup_skb: from the IP header */
+};
+
+struct irc_ev_drop {
+	struct irc_ev_hdr h;
+	__u32 rule;		/* enum irc_drop_rule */
+	__u32 dir;		/* IRC_DIR_IN or IRC_DIR_OUT */
+	__u32 ifindex;
+	__u32 pkt_len;
+	__u32 cap_len;		/* bytes in data */
+	__u32 rule_plen;	/* matched entry's prefix length, 0 if none */
+	__u32 linktype;		/* of data: enum irc_linktype */
+	__u32 rule_tgid;	/* IRC_RULE_PROCESS: the socket's process */
+	__u8 rule_addr[16];	/* matched entry's address */
+	__u8 data[IRC_SAMPLE_LEN];
+};
+
+enum irc_deny_hook {
+	IRC_HOOK_SOCK_CREATE	= 1,
+	IRC_HOOK_CONNECT	= 2,
+	IRC_HOOK_SENDMSG	= 3,
+	IRC_HOOK_BIND		= 4,
+};
+
+struct irc_ev_deny {
+	struct irc_ev_hdr h;
+	__u32 hook;		/* enum irc_deny_hook */
+	__u32 root;		/* quarantine root tgid, 0 for a cgroup */
+	__u8 family;
+	__u8 pad;
+	__u16 dport;		/* host order, connect/sendmsg/bind */
+	__u32 pad2;
+	__u8 daddr[16];
+};
+
+/* Per CPU: sequence, loss and the sample rate limiters. */
+struct irc_evstat {
+	__u64 seq;		/* records attempted */
+	__u64 lost;		/* ring buffer full: record dropped */
+	__u64 unsampled;	/* drops/denials over the rate limit */
+	__u64 drop_tat_ns;	/* rate limiters: theoretical arrival */
+	__u64 deny_tat_ns;	/* time (GCRA), CLOCK_BOOTTIME ns */
+	__u64 pad[3];
+} __attribute__((aligned(64)));
 
 #endif /* IRCONTAIN_ABI_H */

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Emitting event records.  Every attempt takes the next per-CPU sequence
+ * number; a reservation that fails (ring full) is counted in
+ * irc_evstat.lost, so the gap it leaves is explained, never silent.
+ * Packet samples and denials are rate-limited per CPU (GCRA); what the
+ * limiter holds back is counted in irc_evstat.unsampled.
+ */
+#ifndef IRC_EVENTS_BPF_H
+#define IRC_EVENTS_BPF_H
+
+#define IRC_NSEC	1000000000ULL
+
+static __always_inline struct irc_evstat *irc_evstat_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&IRC_MAP_EVSTAT, &zero);
+}
+
+/* A header-initialised record of @size bytes, or NULL (counted). */
+static __always_inline void *irc_ev_reserve(__u32 size, __u16 type)
+{
+	struct irc_evstat *st = irc_evstat_get();
+	struct irc_ev_hdr *h;
+
+	if (!st)
+		return NULL;
+	st->seq++;
+	h = bpf_ringbuf_reserve(&IRC_MAP_EVENTS, size, 0);
+	if (!h) {
+		st->lost++;
+		return NULL;
+	}
+	__builtin_memset(h, 0, sizeof(*h));
+	h->type = type;
+	h->cpu = bpf_get_smp_processor_id();
+	h->size = size;
+	h->seq = st->seq;
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	return h;
+}
+
+#define IRC_EV_RESERVE(type_t, ev_type) \
+	((type_t *)irc_ev_reserve(sizeof(type_t), (ev_type)))
+
+/*
+ * GCRA: at most @rate per second with a burst of one second's worth.
+ * Returns 1 if this one may go, 0 if it is held back (and counted).
+ */
+static __always_inline int irc_rate_ok(int deny)
+{
+	struct irc_evstat *st = irc_evstat_get();
+	__u64 now = bpf_ktime_get_boot_ns(), tat, interval;
+
+	if (!st)
+		return 0;
+	interval = IRC_NSEC / (deny ? IRC_DENY_RATE : IRC_SAMPLE_RATE);
+	tat = deny ? st->deny_tat_ns : st->drop_tat_ns;
+	if (tat < now)
+		tat = now;
+	if (tat - now > IRC_NSEC - interval) {
+		st->unsampled++;
+		return 0;
+	}
+	if (deny)
+		st->deny_tat_ns = tat + interval;
+	else
+		st->drop_tat_ns = tat + interval;
+	return 1;
+}
+
+/* Identity of the current task from helpers every hook type may call. */
+static __always_inline void irc_ev_current(struct irc_ev_hdr *h)
+{
+	__u64 pt = bpf_get_current_pid_tgid();
+	__u64 ug = bpf_get_current_uid_gid();
+
+	h->pid = (__u32)pt;
+	h->tgid = pt >> 32;
+	h->uid = (__u32)ug;
+	h->gid = ug >> 32;
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+#endif /* IRC_EVENTS_BPF_H */

@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * run: the controller daemon, in the foreground.
+ *
+ * Reads the ring buffer, gives each record its process context and writes
+ * it as one JSON line.  It is never in the enforcement path: if it dies,
+ * nothing is released, and the kernel keeps counting what it could not
+ * deliver.  Every record carries its CPU's sequence number, so a record
+ * the ring had no room for shows as a gap; the daemon writes a marker
+ * event for each gap and keeps totals that `status` shows.
+ *
+ * Signals: SIGTERM/SIGINT flush and exit 0 within one poll interval
+ * (100 ms); SIGHUP re-reads the policy file and changes no map.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "ircontain/abi.h"
+#include "cgroup.h"
+#include "cmd.h"
+#include "evjson.h"
+#include "irc.h"
+#include "loader.h"
+#include "netif.h"
+#include "parse.h"
+#include "pins.h"
+#include "ptable.h"
+#include "run.h"
+
+#define POLL_MS		100
+#define MAX_CPUS	1024
+
+static volatile sig_atomic_t got_term, got_hup;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+struct daemon {
+	struct irc_evctx ev;
+	struct irc_ptable pt;
+	FILE *out;
+	const char *out_path;
+	const char *policy;
+	uint64_t last_seq[MAX_CPUS];
+	struct irc_run_stats st;
+};
+
+static void emit(struct daemon *d, json_t *o)
+{
+	if (!o)
+		return;
+	if (json_dumpf(o, d->out, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0) {
+		fputc('\n', d->out);
+		d->st.written++;
+	} else {
+		d->st.write_errors++;
+	}
+	json_decref(o);
+}
+
+/*
+ * Sequence bookkeeping per CPU.  A jump forward is a gap (records the ring
+ * had no room for); a record from behind is a late one the gap had
+ * already counted (two programs interleaved on one CPU).
+ */
+static void check_seq(struct daemon *d, const struct irc_ev_hdr *h)
+{
+	uint64_t *last;
+
+	if (h->cpu >= MAX_CPUS)
+		return;
+	last = &d->last_seq[h->cpu];
+	if (*last && h->seq > *last + 1) {
+		uint64_t missing = h->seq - *last - 1;
+
+		d->st.gaps++;
+		d->st.missing += missing;
+		emit(d, irc_gap_json(&d->ev, h->cpu, *last, missing));
+	} else if (*last && h->seq <= *last) {
+		if (d->st.missing)
+			d->st.missing--;
+		d->st.late++;
+		return;
+	}
+	*last = h->seq;
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct daemon *d = ctx;
+	const struct irc_ev_hdr *h = data;
+
+	if (len < sizeof(*h)) {
+		d->st.malformed++;
+		return 0;
+	}
+	check_seq(d, h);
+	d->st.events++;
+	emit(d, irc_ev_json(&d->ev, data, len));
+	return 0;
+}
+
+/* systemd Type=notify, without libsystemd: one datagram to NOTIFY_SOCKET. */
+static void sd_notify_msg(const char *msg)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	sendto(fd, msg, strlen(msg), 0, (struct sockaddr *)&sa,
+	       offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	close(fd);
+}
+
+static int policy_read(const char *path)
+{
+	struct stat st;
+
+	if (!path)
+		return 0;
+	if (stat(path, &st)) {
+		irc_err("run: policy %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		irc_err("run: policy %s: not a regular file", path);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static FILE *open_out(const char *path)
+{
+	int fd;
+	FILE *f;
+
+	if (!strcmp(path, "-"))
+		return stdout;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "a");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+static int read_boot_id(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+
+	buf[0] = '\0';
+	if (!f)
+		return -errno;
+	if (fgets(buf, len, f))
+		buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+	return 0;
+}
+
+int do_run(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "events-file", required_argument, NULL, 'e' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ 0 }
+	};
+	struct irc_netif nifs[IRC_MAX_IFACES];
+	struct irc_attach_result res[IRC_MAX_IFACES];
+	char path[4096], boot_id[64], events_default[4096];
+	struct ring_buffer *rb = NULL;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct daemon *d;
+	const char *why;
+	int c, n = 0, fd = -1, err, ret = IRC_EXIT_FAIL;
+	uint64_t last_stats = 0;
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		irc_err("run: out of memory");
+		return IRC_EXIT_FAIL;
+	}
+	snprintf(events_default, sizeof(events_default), "%s/events.jsonl", irc.state_dir);
+	d->out_path = events_default;
+	while ((c = irc_getopt(argc, argv, lo, "run")) != -1) {
+		switch (c) {
+		case 'p':
+			d->policy = optarg;
+			break;
+		case 'e':
+			d->out_path = optarg;
+			break;
+		case 'i':
+			if (n == IRC_MAX_IFACES || irc_parse_ifname(optarg, &why)) {
+				free(d);
+				return irc_usage_err("run: bad interface name '%s'", optarg);
+			}
+			if (irc_netif_by_name(optarg, &nifs[n])) {
+				free(d);
+				return irc_usage_err("run: no interface named '%s'", optarg);
+			}
+			n++;
+			break;
+		default:
+			free(d);
+			return IRC_EXIT_USAGE;
+		}
+	}
+	if (!irc_operands(argc, argv, 0, "run", "run [--iface IF ...] [--policy FILE] [--events-file FILE|-]")) {
+		free(d);
+		return IRC_EXIT_USAGE;
+	}
+	if (d->policy && access(d->policy, R_OK)) {
+		const char *d_policy = d->policy;
+
+		err = errno;
+		free(d);
+		return irc_usage_err("run: bad --policy '%s': %s", d_policy, strerror(err));
+	}
+	if (irc_require_privileges("run"))
+		goto out;
+
+	/* Load the module if it is not there yet: that needs interfaces. */
+	if (irc_pins_loaded()) {
+		char root[IRC_PATH_LEN];
+
+		if (!n) {
+			irc_err("run: ircontain is not loaded; give --iface IF (or run 'ircontain load' first)");
+			goto out;
+		}
+		err = irc_load(nifs, n, IRC_XDP_REQ_AUTO, res,
+			       irc_cgroup_root(root, sizeof(root)) ? NULL : root, 0);
+		if (err)
+			goto out;
+		fprintf(stderr, "ircontain: loaded on %d interface%s\n", n, n == 1 ? "" : "s");
+	}
+	if (policy_read(d->policy))
+		goto out;
+
+	/* The state dir holds run.json (and by default the events). */
+	if (mkdir(irc.state_dir, 0700) && errno != EEXIST) {
+		irc_err("run: create state dir %s: %s", irc.state_dir, strerror(errno));
+		goto out;
+	}
+	d->out = open_out(d->out_path);
+	if (!d->out) {
+		irc_err("run: open events file %s: %s", d->out_path, strerror(errno));
+		goto out;
+	}
+	read_boot_id(boot_id, sizeof(boot_id));
+	if (irc_pt_init(&d->pt, boot_id)) {
+		irc_err("run: out of memory for the process table");
+		goto out;
+	}
+	irc_evctx_init(&d->ev, &d->pt);
+	err = irc_pt_seed(&d->pt, "/proc");
+	if (err < 0)
+		irc_warn("run: seed the process table from /proc: %s", strerror(-err));
+
+	if (irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_EVENTS)) ||
+	    (fd = bpf_obj_get(path)) < 0) {
+		irc_err("run: open ring buffer %s: %s", path, strerror(errno));
+		goto out;
+	}
+	rb = ring_buffer__new(fd, on_record, d, NULL);
+	if (!rb) {
+		irc_err("run: ring buffer %s: %s", path, strerror(errno));
+		goto out;
+	}
+
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	fprintf(stderr, "ircontain: run: events to %s, %zu processes known, pid %d\n",
+		d->out_path, d->pt.count, getpid());
+	sd_notify_msg("READY=1");
+	irc_run_stats_write(&d->st, getpid());
+
+	while (!got_term) {
+		err = ring_buffer__poll(rb, POLL_MS);
+		if (err < 0 && err != -EINTR) {
+			irc_err("run: poll ring buffer: %s", strerror(-err));
+			break;
+		}
+		fflush(d->out);
+		if (got_hup) {
+			got_hup = 0;
+			sd_notify_msg("RELOADING=1");
+			/* A reload never touches the maps: nothing is released. */
+			if (policy_read(d->policy) == 0)
+				fprintf(stderr, "ircontain: run: policy %s reloaded; quarantines unchanged\n",
+					d->policy ? d->policy : "(none)");
+			d->st.reloads++;
+			sd_notify_msg("READY=1");
+		}
+		if (irc_now_boot_ns() - last_stats > 1000000000ULL) {
+			last_stats = irc_now_boot_ns();
+			if (d->out != stdout)
+				fdatasync(fileno(d->out));
+			irc_run_stats_write(&d->st, getpid());
+		}
+	}
+	/* Drain what is already in the ring, then say goodbye. */
+	sd_notify_msg("STOPPING=1");
+	ring_buffer__consume(rb);
+	fflush(d->out);
+	irc_run_stats_write(&d->st, 0);
+	fprintf(stderr, "ircontain: run: exiting: %llu events, %llu gaps (%llu records lost)\n",
+		(unsigned long long)d->st.events, (unsigned long long)d->st.gaps,
+		(unsigned long long)d->st.missing);
+	ret = IRC_EXIT_OK;
+out:
+	ring_buffer__free(rb);
+	if (fd >= 0)
+		close(fd);
+	if (d->out && d->out != stdout)
+		fclose(d->out);
+	irc_pt_free(&d->pt);
+	free(d);
+	return ret;
+}

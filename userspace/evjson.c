@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Event records to ECS JSON. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/types.h>
+
+#include "ircontain/abi.h"
+#include "evjson.h"
+#include "irc.h"
+
+static const char *const type_names[IRC_EV__MAX] = {
+	[IRC_EV_EXEC] = "exec", [IRC_EV_FORK] = "fork", [IRC_EV_EXIT] = "exit",
+	[IRC_EV_CONNECT] = "connect", [IRC_EV_ACCEPT] = "accept",
+	[IRC_EV_DROP] = "packet_dropped", [IRC_EV_DENY] = "network_denied",
+};
+
+const char *irc_ev_type_name(unsigned int type)
+{
+	return type < IRC_EV__MAX ? type_names[type] : NULL;
+}
+
+int irc_b64(const uint8_t *in, size_t n, char *out, size_t outlen)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, o = 0;
+
+	if (outlen < 4 * ((n + 2) / 3) + 1)
+		return -ENOSPC;
+	for (i = 0; i + 2 < n; i += 3) {
+		uint32_t v = in[i] << 16 | in[i + 1] << 8 | in[i + 2];
+
+		out[o++] = tab[v >> 18];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = tab[(v >> 6) & 63];
+		out[o++] = tab[v & 63];
+	}
+	if (i < n) {
+		uint32_t v = in[i] << 16 | (i + 1 < n ? in[i + 1] << 8 : 0);
+
+		out[o++] = tab[v >> 18];
+		out[o++] = tab[(v >> 12) & 63];
+		out[o++] = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+void irc_fmt_ts(int64_t real_ns, char *buf, size_t len)
+{
+	time_t t = real_ns / 1000000000LL;
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03dZ", base, (int)(real_ns / 1000000 % 1000));
+}
+
+int irc_evctx_init(struct irc_evctx *c, struct irc_ptable *pt)
+{
+	FILE *f;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	memset(c, 0, sizeof(*c));
+	c->pt = pt;
+	c->proc_root = "/proc";
+	c->tick_ns = 1000000000ULL / (hz > 0 ? hz : 100);
+	c->boot_to_real_ns = (int64_t)irc_now_real_ns() - (int64_t)irc_now_boot_ns();
+	if (gethostname(c->hostname, sizeof(c->hostname) - 1))
+		snprintf(c->hostname, sizeof(c->hostname), "unknown");
+	f = fopen("/etc/machine-id", "re");
+	if (f) {
+		if (fgets(c->host_id, sizeof(c->host_id), f))
+			c->host_id[strcspn(c->host_id, "\n")] = '\0';
+		fclose(f);
+	}
+	return 0;
+}
+
+/* argv as a JSON array from NUL-separated bytes. */
+static json_t *args_json(const char *a, size_t n)
+{
+	json_t *arr = json_array();
+	size_t i = 0;
+
+	while (i < n) {
+		size_t l = strnlen(a + i, n - i);
+
+		json_array_append_new(arr, json_stringn(a + i, l));
+		i += l + 1;
+	}
+	return arr;
+}
+
+/* process.* (and its parents, to IRC_ANCESTRY_MAX levels) of @tgid. */
+static json_t *process_json(struct irc_evctx *c, int tgid, int depth)
+{
+	struct irc_pt_entry *e = irc_pt_get(c->pt, tgid);
+	json_t *o = json_pack("{s:i}", "pid", tgid);
+
+	if (!e)
+		return o;
+	json_object_set_new(o, "entity_id", json_string(e->entity_id));
+	if (e->comm[0])
+		json_object_set_new(o, "name", json_string(e->comm));
+	if (e->exe[0])
+		json_object_set_new(o, "executable", json_string(e->exe));
+	if (e->args_len)
+		json_object_set_new(o, "args", args_json(e->args, e->args_len));
+	if (e->start_ticks) {
+		char ts[40];
+
+		irc_fmt_ts(c->boot_to_real_ns + (int64_t)(e->start_ticks * c->tick_ns),
+			   ts, sizeof(ts));
+		json_object_set_new(o, "start", json_string(ts));
+	}
+	if (e->ppid > 0 && depth < IRC_ANCESTRY_MAX && e->ppid != tgid)
+		json_object_set_new(o, "parent", process_json(c, e->ppid, depth + 1));
+	return o;
+}
+
+static json_t *base(struct irc_evctx *c, const struct irc_ev_hdr *h,
+		    const char *action, const char *category, const char *type,
+		    const char *outcome)
+{
+	char ts[40];
+
+	irc_fmt_ts(c->boot_to_real_ns + (int64_t)h->ts_ns, ts, sizeof(ts));
+	return json_pack("{s:s,s:s,s:s,s:{s:s,s:[s],s:[s],s:s,s:s,s:I,s:s},s:{s:s,s:s},s:{s:i,s:I}}",
+		"@timestamp", ts, "datetime", ts, "timestamp_desc", "Event Recorded",
+		"event", "kind", "event", "category", category, "type", type,
+		"action", action, "outcome", outcome, "sequence", (json_int_t)h->seq,
+		"module", "ircontain",
+		"host", "hostname", c->hostname, "id", c->host_id,
+		"ircontain", "cpu", h->cpu, "cgroup_id", (json_int_t)h->cgroup_id);
+}
+
+/* Adds process.* and user.* for the task in @h, and container/cgroup. */
+static void add_process(struct irc_evctx *c, json_t *o, const struct irc_ev_hdr *h)
+{
+	json_t *p = process_json(c, h->tgid, 0);
+	struct irc_pt_entry *e = irc_pt_get(c->pt, h->tgid);
+	char cid[65];
+
+	if (h->pid && h->pid != h->tgid)
+		json_object_set_new(p, "thread", json_pack("{s:i}", "id", h->pid));
+	if (!json_object_get(p, "name") && h->comm[0])
+		json_object_set_new(p, "name", json_stringn(h->comm, strnlen(h->comm, 16)));
+	json_object_set_new(o, "process", p);
+	/* ECS keeps ids as strings. */
+	json_object_set_new(o, "user", json_pack("{s:o}", "id", json_sprintf("%u", h->uid)));
+	json_object_set_new(o, "group", json_pack("{s:o}", "id", json_sprintf("%u", h->gid)));
+	if (e && e->cgroup[0]) {
+		json_object_set_new(json_object_get(o, "ircontain"), "cgroup",
+				    json_string(e->cgroup));
+		if (!irc_container_id(e->cgroup, cid))
+			json_object_set_new(o, "container", json_pack("{s:s}", "id", cid));
+	}
+}
+
+static void addr_str(int family, const uint8_t *a, char *buf, size_t len)
+{
+	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, a, buf, len))
+		snprintf(buf, len, "?");
+}
+
+static void endpoint(json_t *o, const char *key, int family, const uint8_t *a,
+		     unsigned int port)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	addr_str(family, a, ip, sizeof(ip));
+	json_object_set_new(o, key, port ? json_pack("{s:s,s:i}", "ip", ip, "port", port) :
+					   json_pack("{s:s}", "ip", ip));
+}
+
+static void message(json_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void message(json_t *o, const char *fmt, ...)
+{
+	char m[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	json_object_set_new(o, "message", json_string(m));
+}
+
+static uint64_t ticks(struct irc_evctx *c, uint64_t ns)
+{
+	return ns / c->tick_ns;
+}
+
+static json_t *ev_exec(struct irc_evctx *c, const struct irc_ev_exec *ev)
+{
+	struct irc_pt_entry *e = irc_pt_put(c->pt, ev->h.tgid, ticks(c, ev->h.start_ns));
+	json_t *o;
+	size_t n;
+
+	bool moved = e->cgroup_id != ev->h.cgroup_id;
+
+	e->ppid = ev->h.ppid;
+	e->uid = ev->h.uid;
+	e->cgroup_id = ev->h.cgroup_id;
+	memcpy(e->comm, ev->h.comm, sizeof(e->comm));
+	e->comm[sizeof(e->comm) - 1] = '\0';
+	snprintf(e->exe, sizeof(e->exe), "%.*s", (int)strnlen(ev->filename, sizeof(ev->filename)),
+		 ev->filename);
+	n = ev->args_len < sizeof(e->args) ? ev->args_len : sizeof(e->args);
+	memcpy(e->args, ev->args, n);
+	e->args_len = n;
+	/* The cgroup path, while the process is surely alive. */
+	if (!e->cgroup[0] || moved) {
+		char keep_exe[IRC_PT_EXE_LEN], keep_args[IRC_PT_ARGS_LEN];
+		uint32_t keep_len = e->args_len;
+
+		memcpy(keep_exe, e->exe, sizeof(keep_exe));
+		memcpy(keep_args, e->args, sizeof(keep_args));
+		irc_pt_read_proc(e, c->proc_root);
+		memcpy(e->exe, keep_exe, sizeof(keep_exe));
+		memcpy(e->args, keep_args, sizeof(keep_args));
+		e->args_len = keep_len;
+	}
+	o = base(c, &ev->h, "exec", "process", "start", "success");
+	add_process(c, o, &ev->h);
+	if (ev->args_trunc)
+		json_object_set_new(json_object_get(o, "ircontain"), "args_truncated", json_true());
+	message(o, "%s executed %s (pid %u, ppid %u, uid %u)", e->comm, e->exe,
+		ev->h.tgid, ev->h.ppid, ev->h.uid);
+	return o;
+}
+
+static json_t *ev_fork(struct irc_evctx *c, const struct irc_ev_fork *ev)
+{
+	struct irc_pt_entry *child = irc_pt_put(c->pt, ev->child_tgid,
+						ticks(c, ev->child_start_ns));
+	/* After the put: it may have moved entries around. */
+	struct irc_pt_entry *parent = irc_pt_get(c->pt, ev->h.tgid);
+	struct irc_ev_hdr h = ev->h;
+	json_t *o;
+
+	/* The child starts as a copy of its parent's image. */
+	if (parent) {
+		memcpy(child->exe, parent->exe, sizeof(child->exe));
+		memcpy(child->args, parent->args, sizeof(child->args));
+		child->args_len = parent->args_len;
+		memcpy(child->cgroup, parent->cgroup, sizeof(child->cgroup));
+		child->cgroup_id = parent->cgroup_id;
+	}
+	memcpy(child->comm, ev->h.comm, sizeof(child->comm));
+	child->comm[sizeof(child->comm) - 1] = '\0';
+	child->ppid = ev->h.tgid;
+	child->uid = ev->h.uid;
+	h.tgid = h.pid = ev->child_tgid;
+	o = base(c, &h, "fork", "process", "start", "success");
+	add_process(c, o, &h);
+	if (ev->inherited)
+		json_object_set_new(json_object_get(o, "ircontain"), "quarantine_inherited",
+				    json_true());
+	message(o, "pid %u forked pid %u%s", ev->h.tgid, ev->child_tgid,
+		ev->inherited ? " (inherits its quarantine)" : "");
+	return o;
+}
+
+static json_t *ev_exit(struct irc_evctx *c, const struct irc_ev_exit *ev)
+{
+	json_t *o = base(c, &ev->h, "exit", "process", "end", "success");
+	int code = ev->exit_code;
+
+	add_process(c, o, &ev->h);
+	/* wait(2) status: exit code in bits 8-15, or the signal in 0-6. */
+	json_object_set_new(json_object_get(o, "process"), "exit_code",
+			    json_integer(code & 0x7f ? 128 + (code & 0x7f) : (code >> 8) & 0xff));
+	if (code & 0x7f)
+		json_object_set_new(json_object_get(o, "ircontain"), "signal",
+				    json_integer(code & 0x7f));
+	message(o, "pid %u (%.16s) exited with status 0x%x", ev->h.tgid, ev->h.comm, code);
+	irc_pt_exit(c->pt, ev->h.tgid);
+	return o;
+}
+
+static json_t *ev_conn(struct irc_evctx *c, const struct irc_ev_conn *ev, bool accept)
+{
+	json_t *o = base(c, &ev->h, accept ? "accept" : "connect", "network",
+			 "connection", ev->established ? "success" : "failure");
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
+
+	add_process(c, o, &ev->h);
+	/* source is who opened the connection. */
+	if (accept) {
+		endpoint(o, "source", ev->family, ev->daddr, ev->dport);
+		endpoint(o, "destination", ev->family, ev->saddr, ev->sport);
+	} else {
+		endpoint(o, "source", ev->family, ev->saddr, ev->sport);
+		endpoint(o, "destination", ev->family, ev->daddr, ev->dport);
+	}
+	json_object_set_new(o, "network", json_pack("{s:s,s:s,s:s}", "transport", "tcp",
+		"type", ev->family == 4 ? "ipv4" : "ipv6",
+		"direction", accept ? "ingress" : "egress"));
+	addr_str(ev->family, ev->saddr, s, sizeof(s));
+	addr_str(ev->family, ev->daddr, d, sizeof(d));
+	message(o, "%.16s (pid %u) %s %s:%u %s %s:%u%s", ev->h.comm, ev->h.tgid,
+		accept ? "accepted on" : "connected from", s, ev->sport,
+		accept ? "from" : "to", d, ev->dport,
+		ev->established ? "" : " (failed)");
+	return o;
+}
+
+static const char *rule_name(unsigned int r)
+{
+	switch (r) {
+	case IRC_RULE_QUARANTINE: return "host-quarantine";
+	case IRC_RULE_ISOLATE: return "isolation";
+	case IRC_RULE_MALFORMED: return "malformed-while-isolated";
+	case IRC_RULE_PROCESS: return "process-quarantine";
+	default: return "unknown";
+	}
+}
+
+/* Addresses and ports of a sampled packet, for source.* / destination.*. */
+static void sample_endpoints(json_t *o, const struct irc_ev_drop *ev)
+{
+	const uint8_t *p = ev->data, *end = ev->data + ev->cap_len;
+	unsigned int proto = 0, hl = 0, fam = 0;
+	uint16_t et;
+
+	if (ev->linktype == IRC_LINK_ETHERNET) {
+		if (end - p < 14)
+			return;
+		et = p[12] << 8 | p[13];
+		p += 14;
+		while ((et == 0x8100 || et == 0x88a8) && end - p >= 4) {
+			et = p[2] << 8 | p[3];
+			p += 4;
+		}
+		fam = et == 0x0800 ? 4 : et == 0x86dd ? 6 : 0;
+	} else if (end - p >= 1) {
+		fam = p[0] >> 4;
+	}
+	if (fam == 4 && end - p >= 20) {
+		hl = (p[0] & 15) * 4;
+		proto = p[9];
+		endpoint(o, "source", 4, p + 12, 0);
+		endpoint(o, "destination", 4, p + 16, 0);
+	} else if (fam == 6 && end - p >= 40) {
+		hl = 40;
+		proto = p[6];
+		endpoint(o, "source", 6, p + 8, 0);
+		endpoint(o, "destination", 6, p + 24, 0);
+	} else {
+		return;
+	}
+	json_object_set_new(o, "network", json_pack("{s:s,s:i}", "type",
+		fam == 4 ? "ipv4" : "ipv6", "iana_number", proto));
+	if ((proto == 6 || proto == 17) && end - p >= (long)hl + 4) {
+		json_object_set_new(json_object_get(o, "source"), "port",
+				    json_integer(p[hl] << 8 | p[hl + 1]));
+		json_object_set_new(json_object_get(o, "destination"), "port",
+				    json_integer(p[hl + 2] << 8 | p[hl + 3]));
+	}
+}
+
+static json_t *ev_drop(struct irc_evctx *c, const struct irc_ev_drop *ev)
+{
+	json_t *o = base(c, &ev->h, "packet_dropped", "network", "denied", "success");
+	json_t *ext = json_object_get(o, "ircontain");
+	char b64[4 * ((IRC_SAMPLE_LEN + 2) / 3) + 1], ifname[IF_NAMESIZE] = "";
+	char rule[64] = "";
+
+	sample_endpoints(o, ev);
+	if (ev->rule == IRC_RULE_QUARANTINE) {
+		char a[INET6_ADDRSTRLEN];
+		int fam = ev->rule_plen <= 32 &&
+			  !memcmp(ev->rule_addr + 4, (uint8_t[12]){ 0 }, 12) ? 4 : 6;
+
+		addr_str(fam, ev->rule_addr, a, sizeof(a));
+		snprintf(rule, sizeof(rule), "%s", a);
+		json_object_set_new(ext, "rule_target", json_string(a));
+	}
+	json_object_set_new(o, "rule", json_pack("{s:s}", "name", rule_name(ev->rule)));
+	irc_b64(ev->data, ev->cap_len < IRC_SAMPLE_LEN ? ev->cap_len : IRC_SAMPLE_LEN,
+		b64, sizeof(b64));
+	json_object_set_new(ext, "sample", json_pack("{s:s,s:i,s:i,s:i}", "base64", b64,
+		"captured", ev->cap_len, "length", ev->pkt_len,
+		"linktype", ev->linktype));
+	json_object_set_new(ext, "direction", json_string(ev->dir == IRC_DIR_IN ? "in" : "out"));
+	/* Whose socket it was: the packet path runs in no process's context. */
+	if (ev->rule == IRC_RULE_PROCESS && ev->rule_tgid)
+		json_object_set_new(o, "process", process_json(c, ev->rule_tgid, 0));
+	if (ev->ifindex && if_indextoname(ev->ifindex, ifname))
+		json_object_set_new(o, "observer", json_pack("{s:{s:{s:s}}}",
+			ev->dir == IRC_DIR_IN ? "ingress" : "egress", "interface",
+			"name", ifname));
+	message(o, "dropped a %u-byte packet (%s%s%s, %s)", ev->pkt_len, rule_name(ev->rule),
+		rule[0] ? " " : "", rule, ev->dir == IRC_DIR_IN ? "inbound" : "outbound");
+	return o;
+}
+
+static json_t *ev_deny(struct irc_evctx *c, const struct irc_ev_deny *ev)
+{
+	static const char *const hooks[] = { "?", "socket", "connect", "sendmsg", "bind" };
+	json_t *o = base(c, &ev->h, "network_denied", "network", "denied", "success");
+	const char *hook = ev->hook < 5 ? hooks[ev->hook] : "?";
+
+	add_process(c, o, &ev->h);
+	if (ev->family)
+		endpoint(o, "destination", ev->family, ev->daddr, ev->dport);
+	json_object_set_new(json_object_get(o, "ircontain"), "hook", json_string(hook));
+	json_object_set_new(json_object_get(o, "ircontain"), "quarantine_root",
+			    ev->root ? json_integer(ev->root) : json_null());
+	json_object_set_new(o, "rule", json_pack("{s:s}", "name",
+		ev->root ? "process-quarantine" : "cgroup-quarantine"));
+	message(o, "refused %s() to quarantined %.16s (pid %u)", hook, ev->h.comm, ev->h.tgid);
+	return o;
+}
+
+json_t *irc_ev_json(struct irc_evctx *c, const void *rec, size_t len)
+{
+	const struct irc_ev_hdr *h = rec;
+
+	if (len < sizeof(*h) || h->size > len)
+		return NULL;
+#define NEED(T) if (len < sizeof(T)) return NULL
+	switch (h->type) {
+	case IRC_EV_EXEC: NEED(struct irc_ev_exec); return ev_exec(c, rec);
+	case IRC_EV_FORK: NEED(struct irc_ev_fork); return ev_fork(c, rec);
+	case IRC_EV_EXIT: NEED(struct irc_ev_exit); return ev_exit(c, rec);
+	case IRC_EV_CONNECT: NEED(struct irc_ev_conn); return ev_conn(c, rec, false);
+	case IRC_EV_ACCEPT: NEED(struct irc_ev_conn); return ev_conn(c, rec, true);
+	case IRC_EV_DROP: NEED(struct irc_ev_drop); return ev_drop(c, rec);
+	case IRC_EV_DENY: NEED(struct irc_ev_deny); return ev_deny(c, rec);
+	default: return NULL;
+	}
+#undef NEED
+}
+
+json_t *irc_gap_json(struct irc_evctx *c, unsigned int cpu, uint64_t after_seq,
+		     uint64_t missing)
+{
+	struct irc_ev_hdr h = { .cpu = cpu, .seq = after_seq + missing + 1,
+				.ts_ns = irc_now_boot_ns() };
+	json_t *o = base(c, &h, "events_lost", "host", "info", "failure");
+
+	json_object_set_new(json_object_get(o, "ircontain"), "gap",
+			    json_pack("{s:i,s:I,s:I}", "cpu", cpu,
+				      "after_sequence", (json_int_t)after_seq,
+				      "missing", (json_int_t)missing));
+	message(o, "%llu event record(s) lost on CPU %u after sequence %llu (ring buffer full)",
+		(unsigned long long)missing, cpu, (unsigned long long)after_seq);
+	return o;
+}

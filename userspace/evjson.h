@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Event records to JSON lines with ECS field names (@timestamp, event.*,
+ * process.*, source.*, destination.*, host.*), plus Timesketch's message.
+ * Exec, fork and exit records also keep the process table current.
+ */
+#ifndef IRC_EVJSON_H
+#define IRC_EVJSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ptable.h"
+
+struct irc_evctx {
+	struct irc_ptable *pt;
+	char hostname[256];
+	char host_id[64];		/* /etc/machine-id, "" if none */
+	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
+	uint64_t tick_ns;		/* ns per clock tick (/proc times) */
+	const char *proc_root;		/* "/proc"; tests point it elsewhere */
+};
+
+/* Host identity, clock offset, tick length. */
+int irc_evctx_init(struct irc_evctx *c, struct irc_ptable *pt);
+
+/* One record (its header says its type); NULL if malformed. */
+json_t *irc_ev_json(struct irc_evctx *c, const void *rec, size_t len);
+
+/* The marker written where a CPU's sequence shows records missing. */
+json_t *irc_gap_json(struct irc_evctx *c, unsigned int cpu, uint64_t after_seq,
+		     uint64_t missing);
+
+/* "2026-11-30T03:00:00.123Z" for a CLOCK_REALTIME ns value. */
+void irc_fmt_ts(int64_t real_ns, char *buf, size_t len);
+
+/* Standard base64 of @n bytes; returns 0 or -ENOSPC. */
+int irc_b64(const uint8_t *in, size_t n, char *out, size_t outlen);
+
+/* enum irc_ev_type -> "exec", "fork", ...; NULL if unknown. */
+const char *irc_ev_type_name(unsigned int type);
+
+#endif /* IRC_EVJSON_H */

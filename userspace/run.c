@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The controller's own counters, and the kernel's event counters. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <jansson.h>
+
+#include "ircontain/abi.h"
+#include "irc.h"
+#include "run.h"
+
+int irc_run_stats_write(const struct irc_run_stats *s, int pid)
+{
+	char path[4096], tmp[4200], ts[32];
+	json_t *o;
+	int err = 0;
+
+	if (snprintf(path, sizeof(path), "%s/run.json", irc.state_dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	irc_fmt_utc(irc_now_real_ns(), ts, sizeof(ts));
+	o = json_pack("{s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "pid", pid,
+		"updated", ts, "events", (json_int_t)s->events,
+		"written", (json_int_t)s->written, "gaps", (json_int_t)s->gaps,
+		"missing", (json_int_t)s->missing, "late", (json_int_t)s->late,
+		"malformed", (json_int_t)s->malformed,
+		"write_errors", (json_int_t)s->write_errors,
+		"reloads", (json_int_t)s->reloads);
+	if (json_dump_file(o, tmp, JSON_COMPACT) || rename(tmp, path))
+		err = -errno;
+	json_decref(o);
+	return err;
+}
+
+int irc_evstat_read(int fd, struct irc_evstat_sum *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), i;
+	struct irc_evstat *per;
+	__u32 zero = 0;
+
+	if (ncpu <= 0)
+		return -EINVAL;
+	per = calloc(ncpu, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, per)) {
+		free(per);
+		return -errno;
+	}
+	out->seq = out->lost = out->unsampled = 0;
+	for (i = 0; i < ncpu; i++) {
+		out->seq += per[i].seq;
+		out->lost += per[i].lost;
+		out->unsampled += per[i].unsampled;
+	}
+	free(per);
+	return 0;
+}

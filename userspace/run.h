@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the controller reports about itself, in <state-dir>/run.json, for
+ * `status` (the kernel's own counters are read from irc_evstat).
+ */
+#ifndef IRC_RUN_H
+#define IRC_RUN_H
+
+#include <stdint.h>
+
+struct irc_run_stats {
+	uint64_t events;	/* records read */
+	uint64_t written;	/* JSON lines written */
+	uint64_t gaps;		/* gap markers written */
+	uint64_t missing;	/* records the gaps account for */
+	uint64_t late;		/* records that arrived behind their CPU's sequence */
+	uint64_t malformed;
+	uint64_t write_errors;
+	uint64_t reloads;
+};
+
+/* Atomically replaces run.json; @pid 0 means the daemon has exited. */
+int irc_run_stats_write(const struct irc_run_stats *s, int pid);
+
+/* Kernel-side totals summed over CPUs from the pinned irc_evstat. */
+struct irc_evstat_sum {
+	uint64_t seq, lost, unsampled;
+};
+int irc_evstat_read(int fd, struct irc_evstat_sum *out);
+
+#endif /* IRC_RUN_H */
