@@ -26,6 +26,7 @@ static const char usage_text[] =
 "\n"
 "commands:\n"
 "  load --iface IF [--iface IF ...] [--xdp-mode auto|native|generic]\n"
+"       [--ring-size BYTES]\n"
 "  unload\n"
 "  status\n"
 "  quarantine host ADDR[/PREFIX] [--ttl DURATION] [--reason TEXT]\n"
