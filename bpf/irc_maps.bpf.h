@@ -136,4 +136,20 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } IRC_MAP_CONNPEND SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct irc_detcfg);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_DETCFG SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IRC_MAX_NETSTATE);
+	__type(key, struct irc_in6);
+	__type(value, struct irc_netstate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_NETSTATE SEC(".maps");
+
 #endif /* IRC_MAPS_BPF_H */

@@ -183,6 +183,163 @@ static __always_inline int irc_iso_exempt(const struct irc_pkt *p, __u32 flags,
 	return 0;
 }
 
+#define TCP_FLAG_SYN	0x02
+#define TCP_FLAG_ACK	0x10
+
+/* v4-mapped form, so one LRU map keys both families. */
+static __always_inline void irc_key6(const struct irc_pkt *p, const void *peer,
+				     struct irc_in6 *k)
+{
+	__builtin_memset(k, 0, sizeof(*k));
+	if (p->family == 4) {
+		k->addr[10] = 0xff;
+		k->addr[11] = 0xff;
+		__builtin_memcpy(&k->addr[12], peer, 4);
+	} else {
+		__builtin_memcpy(k->addr, peer, 16);
+	}
+}
+
+/*
+ * A detector fired on @peer: in enforce mode with a quarantine action the
+ * program quarantines the source itself, from this packet on, with the
+ * policy's TTL multiplied per repeat offence up to the cap.  Always a
+ * finding event.  Returns 1 if the source is now quarantined.
+ */
+static __always_inline int irc_fire(const struct irc_pkt *p, const void *peer,
+				    const struct irc_detcfg *cfg, __u32 det,
+				    struct irc_netstate *st, __u32 count, __u64 now)
+{
+	const struct irc_det *d = &cfg->det[det & 1];
+	struct irc_ev_finding *ev;
+	__u64 ttl = d->ttl_ns;
+	int enforced = 0, i;
+
+	for (i = 0; i < 8; i++) {
+		if (i >= st->offences || !d->factor || (d->max_ttl_ns && ttl >= d->max_ttl_ns))
+			break;
+		ttl *= d->factor;
+	}
+	if (d->max_ttl_ns && ttl > d->max_ttl_ns)
+		ttl = d->max_ttl_ns;
+
+	if (cfg->enforce && d->action == IRC_ACT_QUAR_HOST) {
+		struct irc_qentry e = {
+			.expires_ns = ttl ? now + ttl : 0,
+			.created_ns = now + cfg->boot_to_real_ns,
+			.dir = IRC_DIR_BOTH,
+			.plen = p->family == 4 ? 32 : 128,
+			.actor_uid = det,
+			.origin = IRC_ORIGIN_DETECTOR,
+		};
+
+		if (det == IRC_DET_PORTSCAN)
+			__builtin_memcpy(e.reason, "port scan detected", 19);
+		else
+			__builtin_memcpy(e.reason, "SYN flood detected", 19);
+		/* Never overwrite what an operator set. */
+		if (p->family == 4)
+			enforced = !bpf_map_update_elem(&IRC_MAP_Q4_HOST, peer, &e, BPF_NOEXIST);
+		else
+			enforced = !bpf_map_update_elem(&IRC_MAP_Q6_HOST, peer, &e, BPF_NOEXIST);
+	}
+	st->offences++;
+
+	ev = IRC_EV_RESERVE(struct irc_ev_finding, IRC_EV_FINDING);
+	if (ev) {
+		ev->detector = det;
+		ev->action = d->action;
+		ev->severity = d->severity;
+		ev->enforced = enforced;
+		ev->count = count;
+		ev->offences = st->offences;
+		ev->window_ns = d->window_ns;
+		ev->ttl_ns = ttl;
+		ev->family = p->family;
+		__builtin_memset(ev->pad, 0, sizeof(ev->pad));
+		__builtin_memset(ev->addr, 0, sizeof(ev->addr));
+		if (p->family == 4)
+			__builtin_memcpy(ev->addr, peer, 4);
+		else
+			__builtin_memcpy(ev->addr, peer, 16);
+		bpf_ringbuf_submit(ev, 0);
+	}
+	return enforced;
+}
+
+/*
+ * Port scan and SYN flood, on TCP SYNs only.  Per SYN: one LRU lookup and a
+ * bit test in a 256-bit map of hashed destination ports, so the cost does
+ * not depend on how many sources or ports there are.  Returns 1 when the
+ * source has just been quarantined (this packet is dropped too).
+ */
+static __always_inline int irc_detect(const struct irc_pkt *p, const void *peer,
+				      __u64 now)
+{
+	struct irc_netstate *st, fresh = {};
+	struct irc_detcfg *cfg;
+	struct irc_in6 key;
+	__u32 zero = 0, bit;
+	int quarantined = 0;
+
+	if (p->l4proto != IPPROTO_TCP || !p->has_ports ||
+	    (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN)
+		return 0;
+	cfg = bpf_map_lookup_elem(&IRC_MAP_DETCFG, &zero);
+	if (!cfg || (!cfg->det[IRC_DET_PORTSCAN].enabled &&
+		     !cfg->det[IRC_DET_SYNFLOOD].enabled))
+		return 0;
+	irc_key6(p, peer, &key);
+	st = bpf_map_lookup_elem(&IRC_MAP_NETSTATE, &key);
+	if (!st) {
+		fresh.window_start_ns = now;
+		fresh.syn_start_ns = now;
+		bpf_map_update_elem(&IRC_MAP_NETSTATE, &key, &fresh, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&IRC_MAP_NETSTATE, &key);
+		if (!st)
+			return 0;
+	}
+
+	if (cfg->det[IRC_DET_PORTSCAN].enabled) {
+		const struct irc_det *d = &cfg->det[IRC_DET_PORTSCAN];
+
+		if (now - st->window_start_ns > d->window_ns) {
+			__builtin_memset(st->ports, 0, sizeof(st->ports));
+			st->distinct = 0;
+			st->window_start_ns = now;
+			st->fired &= ~(1U << IRC_DET_PORTSCAN);
+		}
+		bit = ((__u32)p->dport * 2654435761U) >> 24;
+		if (!(st->ports[(bit >> 6) & 3] & (1ULL << (bit & 63)))) {
+			st->ports[(bit >> 6) & 3] |= 1ULL << (bit & 63);
+			st->distinct++;
+		}
+		if (st->distinct >= d->threshold &&
+		    !(st->fired & (1U << IRC_DET_PORTSCAN))) {
+			st->fired |= 1U << IRC_DET_PORTSCAN;
+			quarantined |= irc_fire(p, peer, cfg, IRC_DET_PORTSCAN, st,
+						st->distinct, now);
+		}
+	}
+	if (cfg->det[IRC_DET_SYNFLOOD].enabled) {
+		const struct irc_det *d = &cfg->det[IRC_DET_SYNFLOOD];
+
+		if (now - st->syn_start_ns > d->window_ns) {
+			st->syns = 0;
+			st->syn_start_ns = now;
+			st->fired &= ~(1U << IRC_DET_SYNFLOOD);
+		}
+		st->syns++;
+		if (st->syns >= d->threshold &&
+		    !(st->fired & (1U << IRC_DET_SYNFLOOD))) {
+			st->fired |= 1U << IRC_DET_SYNFLOOD;
+			quarantined |= irc_fire(p, peer, cfg, IRC_DET_SYNFLOOD, st,
+						st->syns, now);
+		}
+	}
+	return quarantined;
+}
+
 /* What dropped a packet, for its sample. */
 struct irc_why {
 	__u32 rule;		/* enum irc_drop_rule, 0 = passed */
@@ -231,6 +388,15 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress,
 		irc_count(ds->drop_quar);
 		why->rule = IRC_RULE_QUARANTINE;
 		why->plen = q->plen;
+		__builtin_memcpy(why->addr, peer, 16);
+		return 1;
+	}
+
+	/* Detectors watch what arrives; a source they quarantine drops now. */
+	if (ingress && irc_detect(p, peer, now)) {
+		irc_count(ds->drop_quar);
+		why->rule = IRC_RULE_QUARANTINE;
+		why->plen = p->family == 4 ? 32 : 128;
 		__builtin_memcpy(why->addr, peer, 16);
 		return 1;
 	}

@@ -31,6 +31,8 @@ struct irc_pkt {
 	__u8 l4proto;
 	__u8 has_ports;		/* sport/dport valid (TCP/UDP, first fragment) */
 	__u8 icmp6_type;	/* valid when l4proto == ICMPv6, else 0 */
+	__u8 tcp_flags;		/* valid when has_ports and TCP */
+	__u8 pad[3];
 	__u16 sport;		/* host order */
 	__u16 dport;
 	union {
@@ -55,6 +57,9 @@ static __always_inline void irc_parse_ports(struct irc_pkt *p, void *l4,
 		p->sport = bpf_ntohs(ports[0]);
 		p->dport = bpf_ntohs(ports[1]);
 		p->has_ports = 1;
+		/* TCP flags: byte 13 of the header. */
+		if (p->l4proto == IPPROTO_TCP && l4 + 14 <= end)
+			p->tcp_flags = ((__u8 *)l4)[13];
 	} else if (p->l4proto == IPPROTO_ICMPV6) {
 		__u8 *type = l4;
 

@@ -10,7 +10,7 @@ pkgs=(
 	make gcc pkg-config clang llvm libc6-dev libbpf-dev libelf-dev zlib1g-dev bpftool
 	libclang-rt-14-dev
 	# userspace libraries
-	libnl-3-dev libnl-route-3-dev libjansson-dev
+	libnl-3-dev libnl-route-3-dev libjansson-dev libyaml-dev
 	# tests
 	libcmocka-dev iproute2 iputils-ping socat procps util-linux kmod jq strace
 )

@@ -43,5 +43,6 @@ int do_allow(int argc, char **argv);
 int do_isolate(int argc, char **argv);
 int do_run(int argc, char **argv);
 int do_events(int argc, char **argv);
+int do_policy(int argc, char **argv);
 
 #endif /* IRC_CMD_H */

@@ -113,7 +113,8 @@ int do_events(int argc, char **argv)
 	};
 	static const char *const types[] = {
 		"exec", "fork", "exit", "connect", "accept", "packet_dropped",
-		"network_denied", "events_lost", NULL,
+		"network_denied", "events_lost", "portscan_detected",
+		"synflood_detected", NULL,
 	};
 	struct filter flt = {};
 	char path[4096], *line = NULL;
@@ -139,7 +140,7 @@ int do_events(int argc, char **argv)
 			for (i = 0; types[i] && strcmp(types[i], optarg); i++)
 				;
 			if (!types[i])
-				return irc_usage_err("events: bad --type '%s': one of exec, fork, exit, connect, accept, packet_dropped, network_denied, events_lost",
+				return irc_usage_err("events: bad --type '%s': one of exec, fork, exit, connect, accept, packet_dropped, network_denied, events_lost, portscan_detected, synflood_detected",
 						     optarg);
 			flt.action = optarg;
 			break;

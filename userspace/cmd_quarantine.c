@@ -19,6 +19,7 @@
 #include "pins.h"
 #include "qopts.h"
 #include "qproc.h"
+#include "policy.h"
 
 static const char *dir_name(__u32 dir)
 {
@@ -273,7 +274,8 @@ static void list_row(const struct irc_qrec *r, uint64_t now_boot,
 	irc_cidr_format(&r->target, row->target, sizeof(row->target));
 	irc_fmt_utc(v->created_ns, row->created, sizeof(row->created));
 	if (v->origin == IRC_ORIGIN_DETECTOR)
-		snprintf(row->actor, sizeof(row->actor), "detector %u", v->actor_uid);
+		snprintf(row->actor, sizeof(row->actor), "detector:%s",
+			 irc_detector_name(v->actor_uid));
 	else
 		irc_actor_name(v->actor_uid, row->actor, sizeof(row->actor));
 	row->expired = v->expires_ns && v->expires_ns <= now_boot;
@@ -355,8 +357,6 @@ int do_list(int argc, char **argv)
 		else
 			list_text_row(&row);
 	}
-	if (!arr && n)
-		printf("\n");
 	irc_qproc_list(&m, arr, &prows);
 	irc_maps_close(&m);
 	if (arr)

@@ -10,7 +10,8 @@
  * event for each gap and keeps totals that `status` shows.
  *
  * Signals: SIGTERM/SIGINT flush and exit 0 within one poll interval
- * (100 ms); SIGHUP re-reads the policy file and changes no map.
+ * (100 ms); SIGHUP re-reads and applies the policy file (an invalid one
+ * is refused and the running one stays) and releases nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -35,6 +36,7 @@
 #include "netif.h"
 #include "parse.h"
 #include "pins.h"
+#include "policy.h"
 #include "ptable.h"
 #include "run.h"
 
@@ -137,21 +139,38 @@ static void sd_notify_msg(const char *msg)
 	close(fd);
 }
 
-static int policy_read(const char *path)
+/*
+ * Loads and applies the policy.  An invalid one is refused whole and the
+ * one running stays; nothing is released either way.
+ */
+static int policy_reload(const char *path)
 {
-	struct stat st;
+	struct irc_policy_errors errs;
+	struct irc_policy p;
+	struct irc_maps m;
+	int err;
 
 	if (!path)
 		return 0;
-	if (stat(path, &st)) {
-		irc_err("run: policy %s: %s", path, strerror(errno));
-		return -errno;
+	err = irc_policy_load(path, &p, &errs);
+	if (err == -EINVAL) {
+		irc_policy_print_errors(stderr, path, &errs);
+		irc_err("run: policy %s refused whole (%d error%s); the previous one stays",
+			path, errs.n, errs.n == 1 ? "" : "s");
+		return err;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		irc_err("run: policy %s: not a regular file", path);
-		return -EINVAL;
+	if (err) {
+		irc_err("run: policy %s: %s", path, strerror(-err));
+		return err;
 	}
-	return 0;
+	err = irc_maps_open("run", &m);
+	if (err)
+		return err;
+	err = irc_policy_apply(&m, &p);
+	irc_maps_close(&m);
+	if (err)
+		irc_err("run: apply policy %s: %s", path, strerror(-err));
+	return err;
 }
 
 static FILE *open_out(const char *path)
@@ -260,7 +279,7 @@ int do_run(int argc, char **argv)
 			goto out;
 		fprintf(stderr, "ircontain: loaded on %d interface%s\n", n, n == 1 ? "" : "s");
 	}
-	if (policy_read(d->policy))
+	if (policy_reload(d->policy))
 		goto out;
 
 	/* The state dir holds run.json (and by default the events). */
@@ -312,8 +331,8 @@ int do_run(int argc, char **argv)
 		if (got_hup) {
 			got_hup = 0;
 			sd_notify_msg("RELOADING=1");
-			/* A reload never touches the maps: nothing is released. */
-			if (policy_read(d->policy) == 0)
+			/* A reload never releases anything: quarantines stay. */
+			if (policy_reload(d->policy) == 0)
 				fprintf(stderr, "ircontain: run: policy %s reloaded; quarantines unchanged\n",
 					d->policy ? d->policy : "(none)");
 			d->st.reloads++;

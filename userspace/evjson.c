@@ -12,11 +12,13 @@
 #include "ircontain/abi.h"
 #include "evjson.h"
 #include "irc.h"
+#include "policy.h"
 
 static const char *const type_names[IRC_EV__MAX] = {
 	[IRC_EV_EXEC] = "exec", [IRC_EV_FORK] = "fork", [IRC_EV_EXIT] = "exit",
 	[IRC_EV_CONNECT] = "connect", [IRC_EV_ACCEPT] = "accept",
 	[IRC_EV_DROP] = "packet_dropped", [IRC_EV_DENY] = "network_denied",
+	[IRC_EV_FINDING] = "finding",
 };
 
 const char *irc_ev_type_name(unsigned int type)
@@ -421,6 +423,42 @@ static json_t *ev_deny(struct irc_evctx *c, const struct irc_ev_deny *ev)
 	return o;
 }
 
+/* A detector fired: an alert, with what it saw and what it did. */
+static json_t *ev_finding(struct irc_evctx *c, const struct irc_ev_finding *ev)
+{
+	static const int ecs_sev[] = { 0, 21, 47, 73, 99 };
+	const char *det = irc_detector_name(ev->detector);
+	char action[48], ip[INET6_ADDRSTRLEN];
+	json_t *o, *ev_obj;
+
+	snprintf(action, sizeof(action), "%s_detected", det);
+	o = base(c, &ev->h, action, "intrusion_detection", "info",
+		 ev->enforced ? "success" : "unknown");
+	ev_obj = json_object_get(o, "event");
+	json_object_set_new(ev_obj, "kind", json_string("alert"));
+	json_object_set_new(ev_obj, "severity",
+			    json_integer(ecs_sev[ev->severity <= 4 ? ev->severity : 0]));
+	endpoint(o, "source", ev->family, ev->addr, 0);
+	addr_str(ev->family, ev->addr, ip, sizeof(ip));
+	json_object_set_new(o, "rule", json_pack("{s:s}", "name", det));
+	json_object_set_new(json_object_get(o, "ircontain"), "finding", json_pack(
+		"{s:s,s:s,s:s,s:b,s:i,s:I,s:I,s:i}",
+		"detector", det, "severity", irc_severity_name(ev->severity),
+		"action", irc_action_name(ev->action), "enforced", ev->enforced,
+		"count", ev->count, "window_s", (json_int_t)(ev->window_ns / 1000000000ULL),
+		"ttl_s", (json_int_t)(ev->ttl_ns / 1000000000ULL), "offences", ev->offences));
+	if (ev->enforced)
+		message(o, "%s from %s (%u in %llus): quarantined by the kernel for %llus (offence %u)",
+			det, ip, ev->count, (unsigned long long)(ev->window_ns / 1000000000ULL),
+			(unsigned long long)(ev->ttl_ns / 1000000000ULL), ev->offences);
+	else
+		message(o, "%s from %s (%u in %llus): %s%s", det, ip, ev->count,
+			(unsigned long long)(ev->window_ns / 1000000000ULL),
+			ev->action == IRC_ACT_ALERT ? "alert only" : "monitor mode, would ",
+			ev->action == IRC_ACT_ALERT ? "" : irc_action_name(ev->action));
+	return o;
+}
+
 json_t *irc_ev_json(struct irc_evctx *c, const void *rec, size_t len)
 {
 	const struct irc_ev_hdr *h = rec;
@@ -436,6 +474,7 @@ json_t *irc_ev_json(struct irc_evctx *c, const void *rec, size_t len)
 	case IRC_EV_ACCEPT: NEED(struct irc_ev_conn); return ev_conn(c, rec, true);
 	case IRC_EV_DROP: NEED(struct irc_ev_drop); return ev_drop(c, rec);
 	case IRC_EV_DENY: NEED(struct irc_ev_deny); return ev_deny(c, rec);
+	case IRC_EV_FINDING: NEED(struct irc_ev_finding); return ev_finding(c, rec);
 	default: return NULL;
 	}
 #undef NEED

@@ -46,6 +46,8 @@ static const char usage_text[] =
 "  isolate status\n"
 "  run [--iface IF ...] [--policy FILE] [--events-file FILE|-]\n"
 "  events [--follow] [--since DURATION] [--type TYPE] [--pid PID] [--file FILE]\n"
+"  policy check FILE\n"
+"  policy apply FILE\n"
 "  help\n"
 "  version\n"
 "\n"
@@ -92,6 +94,7 @@ static const struct irc_cmd commands[] = {
 	{ "isolate", do_isolate },
 	{ "run", do_run },
 	{ "events", do_events },
+	{ "policy", do_policy },
 	{ "help", do_help },
 	{ "version", do_version },
 	{ 0 }

@@ -34,6 +34,8 @@ const char *const irc_map_names[IRC_M__MAX] = {
 	[IRC_M_EVENTS]	= IRC_STR(IRC_MAP_EVENTS),
 	[IRC_M_EVSTAT]	= IRC_STR(IRC_MAP_EVSTAT),
 	[IRC_M_CONNPEND] = IRC_STR(IRC_MAP_CONNPEND),
+	[IRC_M_DETCFG]	= IRC_STR(IRC_MAP_DETCFG),
+	[IRC_M_NETSTATE] = IRC_STR(IRC_MAP_NETSTATE),
 };
 
 int irc_pin_path(char *buf, size_t len, const char *name)

@@ -29,6 +29,8 @@
 #define IRC_MAP_EVENTS		irc_events	/* ring buffer of event records */
 #define IRC_MAP_EVSTAT		irc_evstat	/* per-CPU sequence and loss */
 #define IRC_MAP_CONNPEND	irc_connpend	/* connects awaiting their handshake */
+#define IRC_MAP_DETCFG		irc_detcfg	/* detector policy (array[1]) */
+#define IRC_MAP_NETSTATE	irc_netstate	/* per-source scan/flood state (LRU) */
 
 #define IRC_XSTR(x)		#x
 #define IRC_STR(x)		IRC_XSTR(x)
@@ -50,6 +52,8 @@
 #define IRC_SAMPLE_RATE		50		/* drop samples per second per CPU */
 #define IRC_DENY_RATE		50		/* denial events per second per CPU */
 #define IRC_MAX_CONNPEND	8192		/* connects in flight tracked (LRU) */
+#define IRC_MAX_NETSTATE	65536		/* sources watched by the detectors */
+#define IRC_PORT_BITS		256		/* distinct-port bitmap per source */
 #define IRC_REASON_LEN		64		/* bytes, NUL included */
 #define IRC_IFNAME_LEN		16		/* IFNAMSIZ */
 #define IRC_MAX_TTL_SEC		(366ULL * 24 * 3600)
@@ -124,6 +128,7 @@ struct irc_in6 {
 enum irc_allow_flags {
 	IRC_ALLOW_ALWAYS	= 1 << 0,	/* never dropped ('allow add') */
 	IRC_ALLOW_ISOLATE	= 1 << 1,	/* exempt from isolation only */
+	IRC_ALLOW_POLICY	= 1 << 2,	/* came from the policy file */
 };
 
 struct irc_allow {
@@ -235,6 +240,7 @@ enum irc_ev_type {
 	IRC_EV_ACCEPT	= 5,	/* TCP connection accepted */
 	IRC_EV_DROP	= 6,	/* packet dropped by quarantine/isolation */
 	IRC_EV_DENY	= 7,	/* quarantined process refused */
+	IRC_EV_FINDING	= 8,	/* a detector fired */
 	IRC_EV__MAX,
 };
 
@@ -340,5 +346,68 @@ struct irc_evstat {
 	__u64 deny_tat_ns;	/* time (GCRA), CLOCK_BOOTTIME ns */
 	__u64 pad[3];
 } __attribute__((aligned(64)));
+
+/* Detectors, their actions and the policy the kernel runs them with. */
+enum irc_detector {
+	IRC_DET_PORTSCAN	= 0,
+	IRC_DET_SYNFLOOD	= 1,
+	IRC_DET__MAX,
+};
+
+enum irc_action {
+	IRC_ACT_ALERT		= 0,
+	IRC_ACT_QUAR_HOST	= 1,
+	IRC_ACT_QUAR_PROC	= 2,
+	IRC_ACT_KILL		= 3,
+};
+
+enum irc_severity {
+	IRC_SEV_LOW = 1, IRC_SEV_MEDIUM = 2, IRC_SEV_HIGH = 3, IRC_SEV_CRITICAL = 4,
+};
+
+struct irc_det {
+	__u32 enabled;
+	__u32 action;		/* enum irc_action */
+	__u32 severity;		/* enum irc_severity */
+	__u32 threshold;	/* distinct ports / SYNs per window */
+	__u64 window_ns;
+	__u64 ttl_ns;		/* of the quarantine it sets; 0 = none */
+	__u32 factor;		/* TTL multiplier per repeat offence */
+	__u32 pad;
+	__u64 max_ttl_ns;	/* cap of the escalated TTL */
+};
+
+struct irc_detcfg {
+	__u32 enforce;		/* 0 = monitor: report, never act */
+	__u32 pad;
+	__s64 boot_to_real_ns;	/* set by userspace: stamps created_ns */
+	struct irc_det det[IRC_DET__MAX];
+};
+
+/* Per source (IPv4 as v4-mapped IPv6), in an LRU map. */
+struct irc_netstate {
+	__u64 window_start_ns;	/* port scan window */
+	__u64 syn_start_ns;	/* SYN flood window */
+	__u64 ports[IRC_PORT_BITS / 64];	/* hashed destination ports seen */
+	__u32 distinct;
+	__u32 syns;
+	__u32 offences;		/* times a detector fired on it */
+	__u32 fired;		/* detector bits fired in this window */
+};
+
+struct irc_ev_finding {
+	struct irc_ev_hdr h;
+	__u32 detector;		/* enum irc_detector */
+	__u32 action;		/* enum irc_action taken, or that would be */
+	__u32 severity;
+	__u32 enforced;		/* 0 in monitor mode or when it failed */
+	__u32 count;		/* ports or SYNs seen */
+	__u32 offences;
+	__u64 window_ns;
+	__u64 ttl_ns;		/* of the quarantine set */
+	__u8 family;
+	__u8 pad[7];
+	__u8 addr[16];		/* the source */
+};
 
 #endif /* IRCONTAIN_ABI_H */

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* policy check|apply. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+
+#include "cmd.h"
+#include "entries.h"
+#include "irc.h"
+#include "pins.h"
+#include "policy.h"
+
+int irc_policy_apply(const struct irc_maps *m, const struct irc_policy *p)
+{
+	struct irc_detcfg cfg = p->det;
+	struct irc_arec *recs;
+	size_t n, i;
+	__u32 zero = 0;
+	int j, err;
+
+	cfg.boot_to_real_ns = (int64_t)irc_now_real_ns() - (int64_t)irc_now_boot_ns();
+	/* Allowlist first: a new detector config never meets a stale list. */
+	err = irc_arecs_collect(m, &recs, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		struct irc_key key;
+		bool keep = false;
+
+		if (!(recs[i].val.flags & IRC_ALLOW_POLICY))
+			continue;
+		for (j = 0; j < p->nallow && !keep; j++)
+			keep = !memcmp(&recs[i].target, &p->allow[j], sizeof(p->allow[j]));
+		if (keep)
+			continue;
+		irc_akey(&recs[i].target, &key);
+		recs[i].val.flags &= ~IRC_ALLOW_POLICY;
+		if (recs[i].val.flags)
+			bpf_map_update_elem(m->fd[key.map], &key.k, &recs[i].val, BPF_EXIST);
+		else
+			bpf_map_delete_elem(m->fd[key.map], &key.k);
+	}
+	free(recs);
+	for (j = 0; j < p->nallow; j++) {
+		struct irc_allow val = {};
+		struct irc_key key;
+
+		irc_akey(&p->allow[j], &key);
+		if (bpf_map_lookup_elem(m->fd[key.map], &key.k, &val)) {
+			val.created_ns = irc_now_real_ns();
+			val.actor_uid = irc_actor_uid();
+		}
+		val.flags |= IRC_ALLOW_POLICY | IRC_ALLOW_ALWAYS;
+		val.plen = p->allow[j].plen;
+		if (bpf_map_update_elem(m->fd[key.map], &key.k, &val, BPF_ANY))
+			return -errno;
+	}
+	if (bpf_map_update_elem(m->fd[IRC_M_DETCFG], &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+/* Loads @path; prints its errors. 0, IRC_EXIT_USAGE or IRC_EXIT_FAIL. */
+static int load_or_report(const char *what, const char *path, struct irc_policy *p)
+{
+	struct irc_policy_errors errs;
+	json_t *arr;
+	int i, err = irc_policy_load(path, p, &errs);
+
+	if (err == -EINVAL) {
+		if (irc.json) {
+			arr = json_array();
+			for (i = 0; i < errs.n; i++)
+				json_array_append_new(arr, json_pack("{s:i,s:s}", "line",
+					errs.line[i], "message", errs.msg[i]));
+			irc_json_print(json_pack("{s:s,s:b,s:o}", "file", path, "valid", 0,
+						 "errors", arr));
+		}
+		irc_policy_print_errors(stderr, path, &errs);
+		fprintf(stderr, "ircontain: %s %s: %d error%s: the policy is refused whole\n",
+			what, path, errs.n, errs.n == 1 ? "" : "s");
+		return IRC_EXIT_USAGE;
+	}
+	if (err) {
+		irc_err("%s %s: %s", what, path, strerror(-err));
+		return err == -ENOENT ? IRC_EXIT_USAGE : IRC_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static void summary(const char *path, const struct irc_policy *p, const char *result)
+{
+	json_t *dets;
+	int i;
+
+	if (!irc.json) {
+		printf("%s: %s (mode %s, %d allowlist entr%s", path, result,
+		       p->det.enforce ? "enforce" : "monitor", p->nallow,
+		       p->nallow == 1 ? "y" : "ies");
+		for (i = 0; i < IRC_DET__MAX; i++)
+			printf(", %s %s", irc_detector_name(i),
+			       p->det.det[i].enabled ? irc_action_name(p->det.det[i].action) : "off");
+		printf(")\n");
+		return;
+	}
+	dets = json_object();
+	for (i = 0; i < IRC_DET__MAX; i++) {
+		const struct irc_det *d = &p->det.det[i];
+
+		json_object_set_new(dets, irc_detector_name(i), json_pack(
+			"{s:b,s:s,s:s,s:i,s:I,s:I,s:i,s:I}", "enabled", d->enabled,
+			"action", irc_action_name(d->action),
+			"severity", irc_severity_name(d->severity),
+			"threshold", d->threshold,
+			"window_s", (json_int_t)(d->window_ns / 1000000000ULL),
+			"ttl_s", (json_int_t)(d->ttl_ns / 1000000000ULL),
+			"factor", d->factor,
+			"max_ttl_s", (json_int_t)(d->max_ttl_ns / 1000000000ULL)));
+	}
+	irc_json_print(json_pack("{s:s,s:b,s:s,s:s,s:i,s:o}", "file", path, "valid", 1,
+		"result", result, "mode", p->det.enforce ? "enforce" : "monitor",
+		"allowlist", p->nallow, "detectors", dets));
+}
+
+static int do_policy_check(int argc, char **argv)
+{
+	static const struct option lo[] = { { 0 } };
+	struct irc_policy p;
+	char **ops;
+	int ret;
+
+	if (irc_getopt(argc, argv, lo, "policy check") != -1)
+		return IRC_EXIT_USAGE;
+	ops = irc_operands(argc, argv, 1, "policy check", "policy check FILE");
+	if (!ops)
+		return IRC_EXIT_USAGE;
+	ret = load_or_report("policy check", ops[0], &p);
+	if (ret)
+		return ret;
+	summary(ops[0], &p, "valid");
+	return IRC_EXIT_OK;
+}
+
+static int do_policy_apply(int argc, char **argv)
+{
+	static const struct option lo[] = { { 0 } };
+	struct irc_policy p;
+	struct irc_maps m;
+	char **ops;
+	int ret, err;
+
+	if (irc_getopt(argc, argv, lo, "policy apply") != -1)
+		return IRC_EXIT_USAGE;
+	ops = irc_operands(argc, argv, 1, "policy apply", "policy apply FILE");
+	if (!ops)
+		return IRC_EXIT_USAGE;
+	ret = load_or_report("policy apply", ops[0], &p);
+	if (ret)
+		return ret;
+	if (irc_maps_open("policy apply", &m))
+		return IRC_EXIT_FAIL;
+	err = irc_policy_apply(&m, &p);
+	irc_maps_close(&m);
+	if (err) {
+		irc_err("policy apply %s: %s", ops[0], strerror(-err));
+		return IRC_EXIT_FAIL;
+	}
+	summary(ops[0], &p, "applied");
+	return IRC_EXIT_OK;
+}
+
+int do_policy(int argc, char **argv)
+{
+	static const struct irc_cmd cmds[] = {
+		{ "check", do_policy_check },
+		{ "apply", do_policy_apply },
+		{ 0 }
+	};
+
+	return irc_cmd_dispatch("policy", cmds, argc - 1, argv + 1);
+}

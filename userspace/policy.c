@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Policy parsing with libyaml's document API: the node tree keeps each
+ * node's position, so every error names its line.  Unknown keys, wrong
+ * types and out-of-range values are all errors: nothing is defaulted
+ * silently, and a policy with any error is refused whole.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "policy.h"
+
+#define NS	1000000000ULL
+
+static const char *const det_names[IRC_DET__MAX] = {
+	[IRC_DET_PORTSCAN] = "portscan",
+	[IRC_DET_SYNFLOOD] = "synflood",
+};
+
+const char *irc_detector_name(unsigned int det)
+{
+	return det < IRC_DET__MAX ? det_names[det] : "unknown";
+}
+
+const char *irc_action_name(unsigned int a)
+{
+	switch (a) {
+	case IRC_ACT_ALERT: return "alert";
+	case IRC_ACT_QUAR_HOST: return "quarantine-host";
+	case IRC_ACT_QUAR_PROC: return "quarantine-process";
+	case IRC_ACT_KILL: return "kill";
+	default: return "unknown";
+	}
+}
+
+const char *irc_severity_name(unsigned int s)
+{
+	switch (s) {
+	case IRC_SEV_LOW: return "low";
+	case IRC_SEV_MEDIUM: return "medium";
+	case IRC_SEV_HIGH: return "high";
+	case IRC_SEV_CRITICAL: return "critical";
+	default: return "unknown";
+	}
+}
+
+void irc_policy_defaults(struct irc_policy *p)
+{
+	struct irc_det *ps = &p->det.det[IRC_DET_PORTSCAN];
+	struct irc_det *sf = &p->det.det[IRC_DET_SYNFLOOD];
+
+	memset(p, 0, sizeof(*p));
+	*ps = (struct irc_det){ .enabled = 1, .action = IRC_ACT_QUAR_HOST,
+		.severity = IRC_SEV_HIGH, .threshold = 20, .window_ns = 10 * NS,
+		.ttl_ns = 600 * NS, .factor = 2, .max_ttl_ns = 86400 * NS };
+	*sf = (struct irc_det){ .enabled = 1, .action = IRC_ACT_QUAR_HOST,
+		.severity = IRC_SEV_HIGH, .threshold = 500, .window_ns = 1 * NS,
+		.ttl_ns = 600 * NS, .factor = 2, .max_ttl_ns = 86400 * NS };
+}
+
+struct ctx {
+	yaml_document_t *doc;
+	struct irc_policy *p;
+	struct irc_policy_errors *errs;
+};
+
+static void err_at(struct ctx *c, yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void err_at(struct ctx *c, yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->errs->n >= IRC_POLICY_MAX_ERRORS)
+		return;
+	c->errs->line[c->errs->n] = n ? (int)n->start_mark.line + 1 : 0;
+	va_start(ap, fmt);
+	vsnprintf(c->errs->msg[c->errs->n], sizeof(c->errs->msg[0]), fmt, ap);
+	va_end(ap);
+	c->errs->n++;
+}
+
+static const char *scalar(yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static yaml_node_t *node(struct ctx *c, int id)
+{
+	return yaml_document_get_node(c->doc, id);
+}
+
+static int want_scalar(struct ctx *c, yaml_node_t *v, const char *key, const char **out)
+{
+	*out = scalar(v);
+	if (!*out) {
+		err_at(c, v, "'%s' must be a single value", key);
+		return -1;
+	}
+	return 0;
+}
+
+static void get_bool(struct ctx *c, yaml_node_t *v, const char *key, __u32 *out)
+{
+	const char *s;
+
+	if (want_scalar(c, v, key, &s))
+		return;
+	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))
+		*out = 1;
+	else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))
+		*out = 0;
+	else
+		err_at(c, v, "'%s' must be true or false, not '%s'", key, s);
+}
+
+static void get_uint(struct ctx *c, yaml_node_t *v, const char *key, uint64_t min,
+		     uint64_t max, __u32 *out)
+{
+	const char *s;
+	uint64_t x;
+
+	if (want_scalar(c, v, key, &s))
+		return;
+	if (irc_parse_u64(s, min, max, &x, NULL))
+		err_at(c, v, "'%s' must be a whole number from %llu to %llu, not '%s'", key,
+		       (unsigned long long)min, (unsigned long long)max, s);
+	else
+		*out = x;
+}
+
+static void get_duration(struct ctx *c, yaml_node_t *v, const char *key,
+			 uint64_t max_sec, __u64 *out)
+{
+	const char *s, *why;
+	uint64_t sec;
+
+	if (want_scalar(c, v, key, &s))
+		return;
+	if (irc_parse_duration(s, &sec, &why))
+		err_at(c, v, "'%s': bad duration '%s': %s", key, s, why);
+	else if (sec > max_sec)
+		err_at(c, v, "'%s': %s is longer than the %llus maximum", key, s,
+		       (unsigned long long)max_sec);
+	else
+		*out = sec * NS;
+}
+
+static void get_severity(struct ctx *c, yaml_node_t *v, __u32 *out)
+{
+	static const char *const names[] = { "low", "medium", "high", "critical" };
+	const char *s;
+	unsigned int i;
+
+	if (want_scalar(c, v, "severity", &s))
+		return;
+	for (i = 0; i < 4; i++)
+		if (!strcmp(s, names[i])) {
+			*out = IRC_SEV_LOW + i;
+			return;
+		}
+	err_at(c, v, "'severity' must be low, medium, high or critical, not '%s'", s);
+}
+
+static void get_action(struct ctx *c, yaml_node_t *v, unsigned int det, __u32 *out)
+{
+	const char *s;
+
+	if (want_scalar(c, v, "action", &s))
+		return;
+	if (!strcmp(s, "alert"))
+		*out = IRC_ACT_ALERT;
+	else if (!strcmp(s, "quarantine-host"))
+		*out = IRC_ACT_QUAR_HOST;
+	else if (!strcmp(s, "quarantine-process") || !strcmp(s, "kill"))
+		err_at(c, v, "action '%s' is not available for %s (a network detector): use alert or quarantine-host",
+		       s, irc_detector_name(det));
+	else
+		err_at(c, v, "'action' must be alert, quarantine-host, quarantine-process or kill, not '%s'", s);
+}
+
+static void parse_escalation(struct ctx *c, yaml_node_t *m, struct irc_det *d)
+{
+	yaml_node_pair_t *pr;
+
+	if (m->type != YAML_MAPPING_NODE) {
+		err_at(c, m, "'escalation' must be a mapping (factor, max_ttl)");
+		return;
+	}
+	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
+		const char *key = scalar(k) ?: "";
+
+		if (!strcmp(key, "factor"))
+			get_uint(c, v, key, 1, 16, &d->factor);
+		else if (!strcmp(key, "max_ttl"))
+			get_duration(c, v, key, IRC_MAX_TTL_SEC, &d->max_ttl_ns);
+		else
+			err_at(c, k, "unknown key '%s' in escalation (factor, max_ttl)", key);
+	}
+}
+
+static void parse_detector(struct ctx *c, yaml_node_t *m, unsigned int det)
+{
+	struct irc_det *d = &c->p->det.det[det];
+	const char *thr = det == IRC_DET_PORTSCAN ? "ports" : "syns";
+	yaml_node_pair_t *pr;
+
+	if (m->type != YAML_MAPPING_NODE) {
+		err_at(c, m, "detector '%s' must be a mapping", irc_detector_name(det));
+		return;
+	}
+	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
+		const char *key = scalar(k) ?: "";
+
+		if (!strcmp(key, "enabled"))
+			get_bool(c, v, key, &d->enabled);
+		else if (!strcmp(key, thr))
+			get_uint(c, v, key, 2, det == IRC_DET_PORTSCAN ? IRC_PORT_BITS : 10000000,
+				 &d->threshold);
+		else if (!strcmp(key, "window"))
+			get_duration(c, v, key, 3600, &d->window_ns);
+		else if (!strcmp(key, "severity"))
+			get_severity(c, v, &d->severity);
+		else if (!strcmp(key, "action"))
+			get_action(c, v, det, &d->action);
+		else if (!strcmp(key, "ttl"))
+			get_duration(c, v, key, IRC_MAX_TTL_SEC, &d->ttl_ns);
+		else if (!strcmp(key, "escalation"))
+			parse_escalation(c, v, d);
+		else
+			err_at(c, k, "unknown key '%s' in detector '%s' (enabled, %s, window, severity, action, ttl, escalation)",
+			       key, irc_detector_name(det), thr);
+	}
+	if (d->max_ttl_ns && d->ttl_ns > d->max_ttl_ns)
+		err_at(c, m, "detector '%s': ttl is longer than escalation.max_ttl",
+		       irc_detector_name(det));
+}
+
+static void parse_detectors(struct ctx *c, yaml_node_t *m)
+{
+	yaml_node_pair_t *pr;
+	unsigned int i;
+
+	if (m->type != YAML_MAPPING_NODE) {
+		err_at(c, m, "'detectors' must be a mapping of detector names");
+		return;
+	}
+	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(c, pr->key);
+		const char *key = scalar(k) ?: "";
+
+		for (i = 0; i < IRC_DET__MAX; i++)
+			if (!strcmp(key, det_names[i]))
+				break;
+		if (i == IRC_DET__MAX)
+			err_at(c, k, "unknown detector '%s' (portscan, synflood)", key);
+		else
+			parse_detector(c, node(c, pr->value), i);
+	}
+}
+
+static void parse_allowlist(struct ctx *c, yaml_node_t *seq)
+{
+	yaml_node_item_t *it;
+
+	if (seq->type != YAML_SEQUENCE_NODE) {
+		err_at(c, seq, "'allowlist' must be a list of addresses or prefixes");
+		return;
+	}
+	for (it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+		yaml_node_t *v = node(c, *it);
+		const char *s = scalar(v), *why;
+
+		if (!s) {
+			err_at(c, v, "allowlist entries must be addresses or prefixes");
+			continue;
+		}
+		if (c->p->nallow == IRC_POLICY_MAX_ALLOW) {
+			err_at(c, v, "more than %d allowlist entries", IRC_POLICY_MAX_ALLOW);
+			return;
+		}
+		if (irc_parse_cidr(s, false, &c->p->allow[c->p->nallow], &why))
+			err_at(c, v, "allowlist: bad address '%s': %s", s, why);
+		else
+			c->p->nallow++;
+	}
+}
+
+static void parse_root(struct ctx *c, yaml_node_t *root)
+{
+	yaml_node_pair_t *pr;
+
+	if (!root) {
+		err_at(c, NULL, "the policy is empty");
+		return;
+	}
+	if (root->type != YAML_MAPPING_NODE) {
+		err_at(c, root, "the policy must be a mapping (mode, allowlist, detectors)");
+		return;
+	}
+	for (pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
+		const char *key = scalar(k) ?: "";
+		const char *s;
+
+		if (!strcmp(key, "mode")) {
+			if (want_scalar(c, v, key, &s))
+				continue;
+			if (!strcmp(s, "monitor"))
+				c->p->det.enforce = 0;
+			else if (!strcmp(s, "enforce"))
+				c->p->det.enforce = 1;
+			else
+				err_at(c, v, "'mode' must be monitor or enforce, not '%s'", s);
+		} else if (!strcmp(key, "allowlist")) {
+			parse_allowlist(c, v);
+		} else if (!strcmp(key, "detectors")) {
+			parse_detectors(c, v);
+		} else {
+			err_at(c, k, "unknown key '%s' (mode, allowlist, detectors)", key);
+		}
+	}
+}
+
+int irc_policy_parse(const char *text, size_t len, struct irc_policy *p,
+		     struct irc_policy_errors *errs)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	struct ctx c = { .doc = &doc, .p = p, .errs = errs };
+
+	memset(errs, 0, sizeof(*errs));
+	irc_policy_defaults(p);
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		errs->line[0] = parser.problem_mark.line + 1;
+		snprintf(errs->msg[0], sizeof(errs->msg[0]), "not valid YAML: %s",
+			 parser.problem ? parser.problem : "syntax error");
+		errs->n = 1;
+		yaml_parser_delete(&parser);
+		return -EINVAL;
+	}
+	parse_root(&c, yaml_document_get_root_node(&doc));
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return errs->n ? -EINVAL : 0;
+}
+
+int irc_policy_load(const char *path, struct irc_policy *p,
+		    struct irc_policy_errors *errs)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	long n;
+	int err;
+
+	memset(errs, 0, sizeof(*errs));
+	if (!f)
+		return -errno;
+	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (1 << 20) ||
+	    fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return -EFBIG;
+	}
+	buf = malloc(n + 1);
+	if (!buf) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	if (fread(buf, 1, n, f) != (size_t)n) {
+		err = -EIO;
+	} else {
+		buf[n] = '\0';
+		err = irc_policy_parse(buf, n, p, errs);
+	}
+	free(buf);
+	fclose(f);
+	return err;
+}
+
+void irc_policy_print_errors(FILE *f, const char *path,
+			     const struct irc_policy_errors *errs)
+{
+	int i;
+
+	for (i = 0; i < errs->n; i++)
+		fprintf(f, "%s:%d: %s\n", path, errs->line[i], errs->msg[i]);
+}

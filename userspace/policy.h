@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The policy file (YAML): mode, allowlist, and per detector its switch,
+ * thresholds, severity, action, TTL and escalation.  Parsing keeps every
+ * line number; one error anywhere refuses the whole file.
+ */
+#ifndef IRC_POLICY_H
+#define IRC_POLICY_H
+
+#include <stdio.h>
+#include <linux/types.h>
+
+#include "ircontain/abi.h"
+#include "parse.h"
+
+#define IRC_POLICY_MAX_ALLOW	256
+#define IRC_POLICY_MAX_ERRORS	64
+
+struct irc_policy {
+	struct irc_detcfg det;		/* what the kernel gets */
+	struct irc_cidr allow[IRC_POLICY_MAX_ALLOW];
+	int nallow;
+};
+
+struct irc_policy_errors {
+	int n;
+	int line[IRC_POLICY_MAX_ERRORS];
+	char msg[IRC_POLICY_MAX_ERRORS][160];
+};
+
+/* The built-in defaults a policy starts from (monitor mode). */
+void irc_policy_defaults(struct irc_policy *p);
+
+/*
+ * Parses @path into @p.  Returns 0, or -EINVAL with every problem in @errs
+ * (line numbers from 1), or another -errno when the file cannot be read.
+ */
+int irc_policy_load(const char *path, struct irc_policy *p,
+		    struct irc_policy_errors *errs);
+
+/* Same, from a string (tests). */
+int irc_policy_parse(const char *text, size_t len, struct irc_policy *p,
+		     struct irc_policy_errors *errs);
+
+/* Prints "FILE:LINE: message" per error. */
+void irc_policy_print_errors(FILE *f, const char *path,
+			     const struct irc_policy_errors *errs);
+
+const char *irc_detector_name(unsigned int det);
+const char *irc_action_name(unsigned int action);
+const char *irc_severity_name(unsigned int sev);
+
+struct irc_maps;
+
+/*
+ * Pushes @p into the running module: the detector config, and the
+ * policy's allowlist entries (those of an earlier policy that are gone
+ * from this one are removed; entries added by hand are left alone).
+ */
+int irc_policy_apply(const struct irc_maps *m, const struct irc_policy *p);
+
+#endif /* IRC_POLICY_H */
