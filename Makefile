@@ -28,7 +28,7 @@ OUT		:= $(BUILD)$(if $(SAN),/asan)
 comma		:= ,
 SAN_FLAGS	:= $(if $(SAN),-fsanitize=address$(comma)undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
-PKGS		:= libbpf libnl-3.0 libnl-route-3.0 jansson
+PKGS		:= libbpf libnl-3.0 libnl-route-3.0 jansson yaml-0.1
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 
@@ -139,3 +139,16 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# --- e2e test helpers ----------------------------------------------------
+# Small programs the end-to-end scripts run (tests/e2e/helpers/*.c), built
+# by `make tests` into $(OUT)/tests/helpers/.
+E2E_HELPER_SRCS	:= $(wildcard tests/e2e/helpers/*.c)
+E2E_HELPER_BINS	:= $(patsubst tests/e2e/helpers/%.c,$(OUT)/tests/helpers/%,$(E2E_HELPER_SRCS))
+
+tests: $(E2E_HELPER_BINS)
+
+$(OUT)/tests/helpers/%: tests/e2e/helpers/%.c
+	$(call msg,HELPER,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP $< $(ALL_LDFLAGS) -o $@
