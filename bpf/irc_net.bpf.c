@@ -210,7 +210,7 @@ static __always_inline int irc_fire(const struct irc_pkt *p, const void *peer,
 				    const struct irc_detcfg *cfg, __u32 det,
 				    struct irc_netstate *st, __u32 count, __u64 now)
 {
-	const struct irc_det *d = &cfg->det[det & 1];
+	const struct irc_det *d = &cfg->det[det == IRC_DET_SYNFLOOD];
 	struct irc_ev_finding *ev;
 	__u64 ttl = d->ttl_ns;
 	int enforced = 0, i;
@@ -258,6 +258,9 @@ static __always_inline int irc_fire(const struct irc_pkt *p, const void *peer,
 		ev->family = p->family;
 		__builtin_memset(ev->pad, 0, sizeof(ev->pad));
 		__builtin_memset(ev->addr, 0, sizeof(ev->addr));
+		__builtin_memset(ev->path, 0, sizeof(ev->path));
+		ev->target_pid = 0;
+		ev->fd = 0;
 		if (p->family == 4)
 			__builtin_memcpy(ev->addr, peer, 4);
 		else

@@ -38,6 +38,12 @@
 #define TCP_ESTABLISHED	1
 #define TCP_SYN_SENT	2
 
+#define SIGKILL		9
+#define S_IFMT		00170000
+#define S_IFSOCK	0140000
+#define PTRACE_ATTACH	16
+#define PTRACE_SEIZE	0x4206
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 static __always_inline struct irc_pentry *irc_plive(struct irc_pentry *e)
@@ -252,6 +258,257 @@ static __always_inline void irc_ev_task(struct irc_ev_hdr *h,
 	h->start_ns = BPF_CORE_READ(t, group_leader, start_boottime);
 }
 
+/* ---- host detectors ------------------------------------------------ */
+
+static __always_inline struct irc_detcfg *irc_detcfg_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&IRC_MAP_DETCFG, &zero);
+}
+
+/*
+ * Detector @det fired on the current task.  In enforce mode the action is
+ * taken here: SIGKILL, or a process quarantine entry (the daemon then cuts
+ * the sockets the process already holds).  Always a finding, rate-limited.
+ */
+static __always_inline void irc_host_fire(const struct irc_detcfg *cfg, __u32 det,
+					  const char *path, __u32 target, __u32 fd)
+{
+	const struct irc_det *d = &cfg->det[det < IRC_DET__MAX ? det : 0];
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct irc_ev_finding *ev;
+	int enforced = 0;
+
+	if (cfg->enforce && d->action == IRC_ACT_KILL) {
+		enforced = !bpf_send_signal(SIGKILL);
+	} else if (cfg->enforce && d->action == IRC_ACT_QUAR_PROC) {
+		__u64 now = bpf_ktime_get_boot_ns();
+		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+		struct irc_pentry e = {
+			.expires_ns = d->ttl_ns ? now + d->ttl_ns : 0,
+			.created_ns = now + cfg->boot_to_real_ns,
+			.root = tgid,
+			.flags = IRC_PF_CHILDREN,
+			.action = IRC_PACT_DENY,
+			.actor_uid = det,
+			.origin = IRC_ORIGIN_DETECTOR,
+		};
+
+		__builtin_memcpy(e.reason, "detector finding", 17);
+		enforced = !bpf_map_update_elem(&IRC_MAP_QPID, &tgid, &e, BPF_NOEXIST);
+	}
+	if (!irc_rate_ok(1))
+		return;
+	ev = IRC_EV_RESERVE(struct irc_ev_finding, IRC_EV_FINDING);
+	if (!ev)
+		return;
+	irc_ev_task(&ev->h, t);
+	ev->detector = det;
+	ev->action = d->action;
+	ev->severity = d->severity;
+	ev->enforced = enforced;
+	ev->count = 1;
+	ev->offences = 1;
+	ev->window_ns = 0;
+	ev->ttl_ns = d->action == IRC_ACT_QUAR_PROC ? d->ttl_ns : 0;
+	ev->family = 0;
+	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
+	__builtin_memset(ev->addr, 0, sizeof(ev->addr));
+	ev->target_pid = target;
+	ev->fd = fd;
+	__builtin_memset(ev->path, 0, sizeof(ev->path));
+	if (path)
+		__builtin_memcpy(ev->path, path, IRC_FIND_PATH_LEN);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/* 1 if @s starts with the @n bytes of @pfx. */
+static __always_inline int irc_prefix(const char *s, const char *pfx, int n)
+{
+	int i;
+
+	for (i = 0; i < n && i < IRC_FIND_PATH_LEN; i++)
+		if (s[i] != pfx[i])
+			return 0;
+	return 1;
+}
+
+/* 1 if the current task's descriptor @fd is a socket. */
+static __always_inline int irc_fd_is_socket(struct task_struct *t, long fd)
+{
+	struct file **fds, *f;
+	umode_t mode;
+
+	if (fd < 0 || fd >= BPF_CORE_READ(t, files, fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(t, files, fdt, fd);
+	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+		return 0;
+	mode = BPF_CORE_READ(f, f_inode, i_mode);
+	return (mode & S_IFMT) == S_IFSOCK;
+}
+
+/* Shells by their command name. */
+static __always_inline int irc_is_shell(const char *c)
+{
+	if (c[0] == 's' && c[1] == 'h' && !c[2])
+		return 1;
+	if (c[0] == 'b' && c[1] == 'a' && c[2] == 's' && c[3] == 'h' && !c[4])
+		return 1;
+	if (c[1] == 's' && c[2] == 'h' && !c[3] &&
+	    (c[0] == 'z' || c[0] == 'k' || c[0] == 'c'))
+		return 1;
+	if (c[0] == 'd' && c[1] == 'a' && c[2] == 's' && c[3] == 'h' && !c[4])
+		return 1;
+	if (c[0] == 'a' && c[1] == 's' && c[2] == 'h' && !c[3])
+		return 1;
+	return 0;
+}
+
+/* Detectors that look at a new image: where it came from, what it holds. */
+static __always_inline void irc_exec_detect(struct task_struct *p,
+					    struct linux_binprm *bprm)
+{
+	struct irc_detcfg *cfg = irc_detcfg_get();
+	char fn[IRC_FIND_PATH_LEN] = {}, dn[8] = {}, comm[16] = {};
+	int fd;
+
+	if (!cfg)
+		return;
+	bpf_probe_read_kernel_str(fn, sizeof(fn), BPF_CORE_READ(bprm, filename));
+	if (cfg->det[IRC_DET_EXEC_TMP].enabled &&
+	    (irc_prefix(fn, "/tmp/", 5) || irc_prefix(fn, "/var/tmp/", 9) ||
+	     irc_prefix(fn, "/dev/shm/", 9)))
+		irc_host_fire(cfg, IRC_DET_EXEC_TMP, fn, 0, 0);
+	if (cfg->det[IRC_DET_FILELESS].enabled) {
+		bpf_probe_read_kernel_str(dn, sizeof(dn),
+			BPF_CORE_READ(bprm, file, f_path.dentry, d_name.name));
+		if (irc_prefix(dn, "memfd:", 6))
+			irc_host_fire(cfg, IRC_DET_FILELESS, fn, 0, 0);
+	}
+	if (cfg->det[IRC_DET_REVSHELL].enabled) {
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!irc_is_shell(comm))
+			return;
+		for (fd = 0; fd < 3; fd++)
+			if (irc_fd_is_socket(p, fd)) {
+				irc_host_fire(cfg, IRC_DET_REVSHELL, fn, 0, fd);
+				return;
+			}
+	}
+}
+
+/* dup2/dup3 of a socket onto 0-2 by a shell: `bash -i >& /dev/tcp/...`. */
+static __always_inline int irc_dup_detect(long oldfd, long newfd)
+{
+	struct irc_detcfg *cfg;
+	char comm[16] = {};
+
+	if (newfd < 0 || newfd > 2)
+		return 0;
+	cfg = irc_detcfg_get();
+	if (!cfg || !cfg->det[IRC_DET_REVSHELL].enabled)
+		return 0;
+	bpf_get_current_comm(comm, sizeof(comm));
+	if (irc_is_shell(comm) && irc_fd_is_socket(bpf_get_current_task_btf(), oldfd))
+		irc_host_fire(cfg, IRC_DET_REVSHELL, NULL, 0, newfd);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_dup2")
+int irc_dup2(struct trace_event_raw_sys_enter *ctx)
+{
+	return irc_dup_detect(ctx->args[0], ctx->args[1]);
+}
+
+SEC("tp/syscalls/sys_enter_dup3")
+int irc_dup3(struct trace_event_raw_sys_enter *ctx)
+{
+	return irc_dup_detect(ctx->args[0], ctx->args[1]);
+}
+
+/* 1 if @fn matches policy path @pat (a trailing '*' makes it a prefix). */
+static __always_inline int irc_path_match(const char *fn, const char *pat)
+{
+	int i;
+
+	for (i = 0; i < IRC_SENS_PATH_LEN; i++) {
+		if (pat[i] == '*' && (i + 1 == IRC_SENS_PATH_LEN || !pat[i + 1]))
+			return 1;
+		if (fn[i] != pat[i])
+			return 0;
+		if (!pat[i])
+			return 1;
+	}
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_openat")
+int irc_openat(struct trace_event_raw_sys_enter *ctx)
+{
+	struct irc_detcfg *cfg = irc_detcfg_get();
+	char fn[IRC_SENS_PATH_LEN] = {}, comm[16] = {};
+	int i, j, hit = 0;
+
+	/* The cost of every openat on the host: one array lookup when off. */
+	if (!cfg || !cfg->det[IRC_DET_SENSITIVE].enabled)
+		return 0;
+	if (bpf_probe_read_user_str(fn, sizeof(fn), (void *)ctx->args[1]) <= 0)
+		return 0;
+	for (i = 0; i < IRC_SENS_FILES && !hit; i++)
+		if (cfg->sens_files[i][0] && irc_path_match(fn, cfg->sens_files[i]))
+			hit = 1;
+	if (!hit)
+		return 0;
+	bpf_get_current_comm(comm, sizeof(comm));
+	for (i = 0; i < IRC_SENS_ALLOWED; i++) {
+		if (!cfg->sens_allowed[i][0])
+			continue;
+		for (j = 0; j < 16; j++)
+			if (comm[j] != cfg->sens_allowed[i][j] || !comm[j])
+				break;
+		if (j < 16 && !comm[j] && !cfg->sens_allowed[i][j])
+			return 0;
+	}
+	irc_host_fire(cfg, IRC_DET_SENSITIVE, fn, 0, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_ptrace")
+int irc_ptrace(struct trace_event_raw_sys_enter *ctx)
+{
+	struct irc_detcfg *cfg = irc_detcfg_get();
+	long req = ctx->args[0];
+
+	if (!cfg || !cfg->det[IRC_DET_PTRACE].enabled ||
+	    (req != PTRACE_ATTACH && req != PTRACE_SEIZE))
+		return 0;
+	irc_host_fire(cfg, IRC_DET_PTRACE, NULL, ctx->args[1], 0);
+	return 0;
+}
+
+static __always_inline int irc_module_detect(void)
+{
+	struct irc_detcfg *cfg = irc_detcfg_get();
+
+	if (cfg && cfg->det[IRC_DET_MODULE].enabled)
+		irc_host_fire(cfg, IRC_DET_MODULE, NULL, 0, 0);
+	return 0;
+}
+
+SEC("tp/syscalls/sys_enter_init_module")
+int irc_init_module(struct trace_event_raw_sys_enter *ctx)
+{
+	return irc_module_detect();
+}
+
+SEC("tp/syscalls/sys_enter_finit_module")
+int irc_finit_module(struct trace_event_raw_sys_enter *ctx)
+{
+	return irc_module_detect();
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(irc_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -313,6 +570,7 @@ int BPF_PROG(irc_exec, struct task_struct *p, pid_t old_pid,
 	unsigned long start, end;
 	__u64 len;
 
+	irc_exec_detect(p, bprm);
 	ev = IRC_EV_RESERVE(struct irc_ev_exec, IRC_EV_EXEC);
 	if (!ev)
 		return 0;

@@ -37,6 +37,7 @@
 #include "parse.h"
 #include "pins.h"
 #include "policy.h"
+#include "proc.h"
 #include "ptable.h"
 #include "run.h"
 
@@ -61,6 +62,7 @@ struct daemon {
 	const char *policy;
 	uint64_t last_seq[MAX_CPUS];
 	struct irc_run_stats st;
+	int qsock_fd;
 };
 
 static void emit(struct daemon *d, json_t *o)
@@ -103,6 +105,37 @@ static void check_seq(struct daemon *d, const struct irc_ev_hdr *h)
 	*last = h->seq;
 }
 
+struct cut_ctx {
+	int fd;
+	__u32 tgid;
+};
+
+static int cut_sock(uint64_t cookie, void *p)
+{
+	struct cut_ctx *c = p;
+	struct irc_qsock v = { .tgid = c->tgid };
+
+	return bpf_map_update_elem(c->fd, &cookie, &v, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * The kernel put a process in quarantine on its own: new network use is
+ * already refused; what it cannot do from a tracepoint is find the sockets
+ * the process holds.  That part is done here.
+ */
+static void finish_finding(struct daemon *d, const struct irc_ev_finding *f)
+{
+	struct cut_ctx c = { .fd = d->qsock_fd, .tgid = f->h.tgid };
+	int n;
+
+	if (!f->enforced || f->action != IRC_ACT_QUAR_PROC || d->qsock_fd < 0)
+		return;
+	n = irc_proc_sockets(f->h.tgid, cut_sock, &c);
+	if (n > 0)
+		fprintf(stderr, "ircontain: run: %s: cut %d open socket%s of pid %u\n",
+			irc_detector_name(f->detector), n, n == 1 ? "" : "s", f->h.tgid);
+}
+
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct daemon *d = ctx;
@@ -115,6 +148,8 @@ static int on_record(void *ctx, void *data, size_t len)
 	check_seq(d, h);
 	d->st.events++;
 	emit(d, irc_ev_json(&d->ev, data, len));
+	if (h->type == IRC_EV_FINDING && len >= sizeof(struct irc_ev_finding))
+		finish_finding(d, data);
 	return 0;
 }
 
@@ -225,6 +260,7 @@ int do_run(int argc, char **argv)
 		irc_err("run: out of memory");
 		return IRC_EXIT_FAIL;
 	}
+	d->qsock_fd = -1;
 	snprintf(events_default, sizeof(events_default), "%s/events.jsonl", irc.state_dir);
 	d->out_path = events_default;
 	while ((c = irc_getopt(argc, argv, lo, "run")) != -1) {
@@ -307,6 +343,10 @@ int do_run(int argc, char **argv)
 		irc_err("run: open ring buffer %s: %s", path, strerror(errno));
 		goto out;
 	}
+	if (!irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_QSOCK)))
+		d->qsock_fd = bpf_obj_get(path);
+	if (irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_EVENTS)))
+		goto out;
 	rb = ring_buffer__new(fd, on_record, d, NULL);
 	if (!rb) {
 		irc_err("run: ring buffer %s: %s", path, strerror(errno));
@@ -358,6 +398,8 @@ out:
 	ring_buffer__free(rb);
 	if (fd >= 0)
 		close(fd);
+	if (d->qsock_fd >= 0)
+		close(d->qsock_fd);
 	if (d->out && d->out != stdout)
 		fclose(d->out);
 	irc_pt_free(&d->pt);

@@ -423,6 +423,12 @@ static json_t *ev_deny(struct irc_evctx *c, const struct irc_ev_deny *ev)
 	return o;
 }
 
+/* "monitor mode, would " or "" for an alert-only finding. */
+static const char *cfg_mode_word(const struct irc_ev_finding *ev)
+{
+	return ev->action == IRC_ACT_ALERT ? "" : "not enforced (monitor mode?), would ";
+}
+
 /* A detector fired: an alert, with what it saw and what it did. */
 static json_t *ev_finding(struct irc_evctx *c, const struct irc_ev_finding *ev)
 {
@@ -432,14 +438,24 @@ static json_t *ev_finding(struct irc_evctx *c, const struct irc_ev_finding *ev)
 	json_t *o, *ev_obj;
 
 	snprintf(action, sizeof(action), "%s_detected", det);
+	/* An alert-only finding did all it was asked to. */
 	o = base(c, &ev->h, action, "intrusion_detection", "info",
-		 ev->enforced ? "success" : "unknown");
+		 ev->enforced || ev->action == IRC_ACT_ALERT ? "success" : "unknown");
 	ev_obj = json_object_get(o, "event");
 	json_object_set_new(ev_obj, "kind", json_string("alert"));
 	json_object_set_new(ev_obj, "severity",
 			    json_integer(ecs_sev[ev->severity <= 4 ? ev->severity : 0]));
-	endpoint(o, "source", ev->family, ev->addr, 0);
-	addr_str(ev->family, ev->addr, ip, sizeof(ip));
+	if (ev->family) {
+		endpoint(o, "source", ev->family, ev->addr, 0);
+		addr_str(ev->family, ev->addr, ip, sizeof(ip));
+	} else {
+		/* A host detector: the process is the subject. */
+		add_process(c, o, &ev->h);
+		snprintf(ip, sizeof(ip), "pid %u", ev->h.tgid);
+		if (ev->path[0])
+			json_object_set_new(o, "file", json_pack("{s:o}", "path",
+				json_stringn(ev->path, strnlen(ev->path, sizeof(ev->path)))));
+	}
 	json_object_set_new(o, "rule", json_pack("{s:s}", "name", det));
 	json_object_set_new(json_object_get(o, "ircontain"), "finding", json_pack(
 		"{s:s,s:s,s:s,s:b,s:i,s:I,s:I,s:i}",
@@ -447,7 +463,14 @@ static json_t *ev_finding(struct irc_evctx *c, const struct irc_ev_finding *ev)
 		"action", irc_action_name(ev->action), "enforced", ev->enforced,
 		"count", ev->count, "window_s", (json_int_t)(ev->window_ns / 1000000000ULL),
 		"ttl_s", (json_int_t)(ev->ttl_ns / 1000000000ULL), "offences", ev->offences));
-	if (ev->enforced)
+	if (ev->target_pid)
+		json_object_set_new(json_object_get(json_object_get(o, "ircontain"), "finding"),
+				    "target_pid", json_integer(ev->target_pid));
+	if (!ev->family)
+		message(o, "%s: %.16s (pid %u)%s%.64s: %s%s", det, ev->h.comm, ev->h.tgid,
+			ev->path[0] ? " " : "", ev->path,
+			ev->enforced ? "done: " : cfg_mode_word(ev), irc_action_name(ev->action));
+	else if (ev->enforced)
 		message(o, "%s from %s (%u in %llus): quarantined by the kernel for %llus (offence %u)",
 			det, ip, ev->count, (unsigned long long)(ev->window_ns / 1000000000ULL),
 			(unsigned long long)(ev->ttl_ns / 1000000000ULL), ev->offences);

@@ -19,7 +19,18 @@
 static const char *const det_names[IRC_DET__MAX] = {
 	[IRC_DET_PORTSCAN] = "portscan",
 	[IRC_DET_SYNFLOOD] = "synflood",
+	[IRC_DET_EXEC_TMP] = "exec_tmp",
+	[IRC_DET_FILELESS] = "fileless",
+	[IRC_DET_REVSHELL] = "reverse_shell",
+	[IRC_DET_SENSITIVE] = "sensitive_read",
+	[IRC_DET_PTRACE] = "ptrace",
+	[IRC_DET_MODULE] = "module_load",
 };
+
+static bool is_network(unsigned int det)
+{
+	return det == IRC_DET_PORTSCAN || det == IRC_DET_SYNFLOOD;
+}
 
 const char *irc_detector_name(unsigned int det)
 {
@@ -60,6 +71,31 @@ void irc_policy_defaults(struct irc_policy *p)
 	*sf = (struct irc_det){ .enabled = 1, .action = IRC_ACT_QUAR_HOST,
 		.severity = IRC_SEV_HIGH, .threshold = 500, .window_ns = 1 * NS,
 		.ttl_ns = 600 * NS, .factor = 2, .max_ttl_ns = 86400 * NS };
+	p->det.det[IRC_DET_EXEC_TMP] = (struct irc_det){ .enabled = 1,
+		.action = IRC_ACT_ALERT, .severity = IRC_SEV_MEDIUM };
+	p->det.det[IRC_DET_FILELESS] = (struct irc_det){ .enabled = 1,
+		.action = IRC_ACT_KILL, .severity = IRC_SEV_HIGH };
+	p->det.det[IRC_DET_REVSHELL] = (struct irc_det){ .enabled = 1,
+		.action = IRC_ACT_KILL, .severity = IRC_SEV_CRITICAL };
+	p->det.det[IRC_DET_SENSITIVE] = (struct irc_det){ .enabled = 1,
+		.action = IRC_ACT_ALERT, .severity = IRC_SEV_HIGH };
+	p->det.det[IRC_DET_PTRACE] = (struct irc_det){ .enabled = 1,
+		.action = IRC_ACT_ALERT, .severity = IRC_SEV_MEDIUM };
+	p->det.det[IRC_DET_MODULE] = (struct irc_det){ .enabled = 1,
+		.action = IRC_ACT_ALERT, .severity = IRC_SEV_HIGH };
+	snprintf(p->det.sens_files[0], IRC_SENS_PATH_LEN, "/etc/shadow");
+	snprintf(p->det.sens_files[1], IRC_SENS_PATH_LEN, "/etc/gshadow");
+	snprintf(p->det.sens_files[2], IRC_SENS_PATH_LEN, "/root/.ssh/id_*");
+	snprintf(p->det.sens_allowed[0], 16, "sshd");
+	snprintf(p->det.sens_allowed[1], 16, "login");
+	snprintf(p->det.sens_allowed[2], 16, "passwd");
+	snprintf(p->det.sens_allowed[3], 16, "unix_chkpwd");
+	snprintf(p->det.sens_allowed[4], 16, "su");
+	snprintf(p->det.sens_allowed[5], 16, "sudo");
+	snprintf(p->det.sens_allowed[6], 16, "chpasswd");
+	snprintf(p->det.sens_allowed[7], 16, "usermod");
+	snprintf(p->det.sens_allowed[8], 16, "useradd");
+	snprintf(p->det.sens_allowed[9], 16, "cron");
 }
 
 struct ctx {
@@ -173,13 +209,60 @@ static void get_action(struct ctx *c, yaml_node_t *v, unsigned int det, __u32 *o
 		return;
 	if (!strcmp(s, "alert"))
 		*out = IRC_ACT_ALERT;
-	else if (!strcmp(s, "quarantine-host"))
+	else if (!strcmp(s, "quarantine-host") && is_network(det))
 		*out = IRC_ACT_QUAR_HOST;
-	else if (!strcmp(s, "quarantine-process") || !strcmp(s, "kill"))
-		err_at(c, v, "action '%s' is not available for %s (a network detector): use alert or quarantine-host",
-		       s, irc_detector_name(det));
+	else if (!strcmp(s, "quarantine-process") && !is_network(det))
+		*out = IRC_ACT_QUAR_PROC;
+	else if (!strcmp(s, "kill") && !is_network(det))
+		*out = IRC_ACT_KILL;
+	else if (!strcmp(s, "quarantine-host") || !strcmp(s, "quarantine-process") ||
+		 !strcmp(s, "kill"))
+		err_at(c, v, "action '%s' is not available for %s: use %s", s,
+		       irc_detector_name(det), is_network(det) ?
+		       "alert or quarantine-host" : "alert, quarantine-process or kill");
 	else
 		err_at(c, v, "'action' must be alert, quarantine-host, quarantine-process or kill, not '%s'", s);
+}
+
+/* A list of up to @max strings shorter than @len into @out[max][len]. */
+static void get_strings(struct ctx *c, yaml_node_t *seq, const char *key, char *out,
+			int max, int len, bool path)
+{
+	yaml_node_item_t *it;
+	int n = 0;
+
+	if (seq->type != YAML_SEQUENCE_NODE) {
+		err_at(c, seq, "'%s' must be a list", key);
+		return;
+	}
+	memset(out, 0, (size_t)max * len);
+	for (it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
+		yaml_node_t *v = node(c, *it);
+		const char *s = scalar(v);
+
+		if (!s || !*s) {
+			err_at(c, v, "'%s' entries must be non-empty strings", key);
+			continue;
+		}
+		if (n == max) {
+			err_at(c, v, "'%s' has more than %d entries", key, max);
+			return;
+		}
+		if ((int)strlen(s) >= len) {
+			err_at(c, v, "'%s' entry '%s' is longer than %d characters", key, s, len - 1);
+			continue;
+		}
+		if (path && s[0] != '/') {
+			err_at(c, v, "'%s' entry '%s' must be an absolute path", key, s);
+			continue;
+		}
+		if (path && strchr(s, '*') && strchr(s, '*') != s + strlen(s) - 1) {
+			err_at(c, v, "'%s' entry '%s': '*' is only allowed at the end", key, s);
+			continue;
+		}
+		memcpy(out + (size_t)n * len, s, strlen(s));
+		n++;
+	}
 }
 
 static void parse_escalation(struct ctx *c, yaml_node_t *m, struct irc_det *d)
@@ -216,25 +299,36 @@ static void parse_detector(struct ctx *c, yaml_node_t *m, unsigned int det)
 	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
 		const char *key = scalar(k) ?: "";
+		bool net = is_network(det);
 
 		if (!strcmp(key, "enabled"))
 			get_bool(c, v, key, &d->enabled);
-		else if (!strcmp(key, thr))
-			get_uint(c, v, key, 2, det == IRC_DET_PORTSCAN ? IRC_PORT_BITS : 10000000,
-				 &d->threshold);
-		else if (!strcmp(key, "window"))
-			get_duration(c, v, key, 3600, &d->window_ns);
 		else if (!strcmp(key, "severity"))
 			get_severity(c, v, &d->severity);
 		else if (!strcmp(key, "action"))
 			get_action(c, v, det, &d->action);
 		else if (!strcmp(key, "ttl"))
 			get_duration(c, v, key, IRC_MAX_TTL_SEC, &d->ttl_ns);
-		else if (!strcmp(key, "escalation"))
+		else if (net && !strcmp(key, thr))
+			get_uint(c, v, key, 2, det == IRC_DET_PORTSCAN ? IRC_PORT_BITS : 10000000,
+				 &d->threshold);
+		else if (net && !strcmp(key, "window"))
+			get_duration(c, v, key, 3600, &d->window_ns);
+		else if (net && !strcmp(key, "escalation"))
 			parse_escalation(c, v, d);
-		else
+		else if (det == IRC_DET_SENSITIVE && !strcmp(key, "files"))
+			get_strings(c, v, key, &c->p->det.sens_files[0][0], IRC_SENS_FILES,
+				    IRC_SENS_PATH_LEN, true);
+		else if (det == IRC_DET_SENSITIVE && !strcmp(key, "allowed"))
+			get_strings(c, v, key, &c->p->det.sens_allowed[0][0], IRC_SENS_ALLOWED,
+				    16, false);
+		else if (net)
 			err_at(c, k, "unknown key '%s' in detector '%s' (enabled, %s, window, severity, action, ttl, escalation)",
 			       key, irc_detector_name(det), thr);
+		else
+			err_at(c, k, "unknown key '%s' in detector '%s' (enabled, severity, action, ttl%s)",
+			       key, irc_detector_name(det),
+			       det == IRC_DET_SENSITIVE ? ", files, allowed" : "");
 	}
 	if (d->max_ttl_ns && d->ttl_ns > d->max_ttl_ns)
 		err_at(c, m, "detector '%s': ttl is longer than escalation.max_ttl",
@@ -258,7 +352,8 @@ static void parse_detectors(struct ctx *c, yaml_node_t *m)
 			if (!strcmp(key, det_names[i]))
 				break;
 		if (i == IRC_DET__MAX)
-			err_at(c, k, "unknown detector '%s' (portscan, synflood)", key);
+			err_at(c, k, "unknown detector '%s' (portscan, synflood, exec_tmp, fileless, reverse_shell, sensitive_read, ptrace, module_load)",
+			       key);
 		else
 			parse_detector(c, node(c, pr->value), i);
 	}

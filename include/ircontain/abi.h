@@ -349,10 +349,21 @@ struct irc_evstat {
 
 /* Detectors, their actions and the policy the kernel runs them with. */
 enum irc_detector {
-	IRC_DET_PORTSCAN	= 0,
-	IRC_DET_SYNFLOOD	= 1,
+	IRC_DET_PORTSCAN	= 0,	/* XDP */
+	IRC_DET_SYNFLOOD	= 1,	/* XDP */
+	IRC_DET_EXEC_TMP	= 2,	/* exec from /tmp, /var/tmp, /dev/shm */
+	IRC_DET_FILELESS	= 3,	/* exec of a memfd */
+	IRC_DET_REVSHELL	= 4,	/* a shell with a socket on fd 0-2 */
+	IRC_DET_SENSITIVE	= 5,	/* sensitive file opened */
+	IRC_DET_PTRACE		= 6,	/* ptrace attach to another process */
+	IRC_DET_MODULE		= 7,	/* kernel module load attempt */
 	IRC_DET__MAX,
 };
+
+#define IRC_SENS_FILES		8	/* sensitive paths in the policy */
+#define IRC_SENS_ALLOWED	16	/* binaries (comm) allowed to read them */
+#define IRC_SENS_PATH_LEN	64
+#define IRC_FIND_PATH_LEN	64
 
 enum irc_action {
 	IRC_ACT_ALERT		= 0,
@@ -382,6 +393,9 @@ struct irc_detcfg {
 	__u32 pad;
 	__s64 boot_to_real_ns;	/* set by userspace: stamps created_ns */
 	struct irc_det det[IRC_DET__MAX];
+	/* sensitive_read: a path ending in '*' is a prefix. */
+	char sens_files[IRC_SENS_FILES][IRC_SENS_PATH_LEN];
+	char sens_allowed[IRC_SENS_ALLOWED][16];
 };
 
 /* Per source (IPv4 as v4-mapped IPv6), in an LRU map. */
@@ -405,9 +419,12 @@ struct irc_ev_finding {
 	__u32 offences;
 	__u64 window_ns;
 	__u64 ttl_ns;		/* of the quarantine set */
-	__u8 family;
+	__u8 family;		/* network detectors: the source */
 	__u8 pad[7];
-	__u8 addr[16];		/* the source */
+	__u8 addr[16];
+	__u32 target_pid;	/* ptrace: the traced process */
+	__u32 fd;		/* reverse shell: the fd found to be a socket */
+	char path[IRC_FIND_PATH_LEN];	/* exec'd or opened file */
 };
 
 #endif /* IRCONTAIN_ABI_H */
