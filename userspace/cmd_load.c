@@ -185,19 +185,12 @@ struct status {
 
 static int read_stats(int fd, __u64 *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), i, j;
 	struct irc_stats *per;
-	__u32 zero = 0;
+	int ncpu, i, j, err;
 
-	if (ncpu <= 0)
-		return -EINVAL;
-	per = calloc(ncpu, sizeof(*per));
+	per = irc_percpu_read(fd, sizeof(*per), &ncpu, &err);
 	if (!per)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &zero, per)) {
-		free(per);
-		return -errno;
-	}
+		return err;
 	for (i = 0; i < ncpu; i++)
 		for (j = 0; j < IRC_STAT__MAX; j++)
 			out[j] += per[i].cnt[j];

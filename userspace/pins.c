@@ -10,7 +10,9 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include <linux/types.h>
+#include <stdlib.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "ircontain/abi.h"
 #include "irc.h"
@@ -193,6 +195,31 @@ void irc_maps_close(struct irc_maps *m)
 			close(m->fd[i]);
 		m->fd[i] = -1;
 	}
+}
+
+void *irc_percpu_read(int fd, size_t size, int *ncpu, int *err)
+{
+	__u32 zero = 0;
+	void *vals;
+
+	*ncpu = libbpf_num_possible_cpus();
+	if (*ncpu <= 0) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	/* The kernel rounds each CPU's value up to 8 bytes. */
+	vals = calloc(*ncpu, (size + 7) & ~(size_t)7);
+	if (!vals) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (bpf_map_lookup_elem(fd, &zero, vals)) {
+		*err = -errno;
+		free(vals);
+		return NULL;
+	}
+	*err = 0;
+	return vals;
 }
 
 int irc_pins_remove(void)

@@ -46,6 +46,12 @@ int irc_pins_loaded(void);
 int irc_maps_open(const char *action, struct irc_maps *m);
 void irc_maps_close(struct irc_maps *m);
 
+/*
+ * All CPUs' values of key 0 of a per-CPU array whose values are @size
+ * bytes: a malloc()ed array of *ncpu values, or NULL with *err set.
+ */
+void *irc_percpu_read(int fd, size_t size, int *ncpu, int *err);
+
 /* Removes every pin ircontain created, then the pin dir itself. */
 int irc_pins_remove(void);
 

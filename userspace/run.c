@@ -10,6 +10,7 @@
 
 #include "ircontain/abi.h"
 #include "irc.h"
+#include "pins.h"
 #include "run.h"
 
 int irc_run_stats_write(const struct irc_run_stats *s, int pid)
@@ -37,19 +38,12 @@ int irc_run_stats_write(const struct irc_run_stats *s, int pid)
 
 int irc_evstat_read(int fd, struct irc_evstat_sum *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), i;
 	struct irc_evstat *per;
-	__u32 zero = 0;
+	int ncpu, i, err;
 
-	if (ncpu <= 0)
-		return -EINVAL;
-	per = calloc(ncpu, sizeof(*per));
+	per = irc_percpu_read(fd, sizeof(*per), &ncpu, &err);
 	if (!per)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &zero, per)) {
-		free(per);
-		return -errno;
-	}
+		return err;
 	out->seq = out->lost = out->unsampled = 0;
 	for (i = 0; i < ncpu; i++) {
 		out->seq += per[i].seq;
