@@ -128,12 +128,39 @@ bench: $(BIN) $(BENCH_BINS)
 	$(Q)scripts/bench/run.sh --build $(BUILD)
 
 # --- install -----------------------------------------------------------
+# The binary carries its BPF objects (skeletons), so it is all there is
+# to install besides the man page, the unit, the policy and completion.
+SBINDIR		:= $(PREFIX)/sbin
+MANDIR		:= $(PREFIX)/share/man/man8
+UNITDIR		?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+COMPDIR		:= $(PREFIX)/share/bash-completion/completions
+SYSCONFDIR	?= /etc
+
 install: $(BIN)
-	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/ircontain
-	install -D -m 0644 docs/ircontain.8 $(DESTDIR)$(PREFIX)/share/man/man8/ircontain.8
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/ircontain
+	install -D -m 0644 docs/ircontain.8 $(DESTDIR)$(MANDIR)/ircontain.8
+	install -d -m 0755 $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/systemd/ircontain.service.in > $(DESTDIR)$(UNITDIR)/ircontain.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/ircontain.service
+	install -D -m 0644 scripts/completion/ircontain.bash $(DESTDIR)$(COMPDIR)/ircontain
+	@# An edited policy is never overwritten; the shipped one goes beside it.
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/ircontain
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/ircontain/policy.yaml ]; then \
+		install -m 0644 docs/policy.yaml $(DESTDIR)$(SYSCONFDIR)/ircontain/policy.yaml.dist; \
+	else \
+		install -m 0644 docs/policy.yaml $(DESTDIR)$(SYSCONFDIR)/ircontain/policy.yaml; \
+	fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/ircontain $(DESTDIR)$(PREFIX)/share/man/man8/ircontain.8
+	rm -f $(DESTDIR)$(SBINDIR)/ircontain $(DESTDIR)$(MANDIR)/ircontain.8 \
+	      $(DESTDIR)$(UNITDIR)/ircontain.service $(DESTDIR)$(COMPDIR)/ircontain \
+	      $(DESTDIR)$(SYSCONFDIR)/ircontain/policy.yaml.dist
+	@# The policy stays if it was edited: it is the operator's.
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/ircontain/policy.yaml ] && \
+	   cmp -s docs/policy.yaml $(DESTDIR)$(SYSCONFDIR)/ircontain/policy.yaml; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/ircontain/policy.yaml; \
+	fi
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/ircontain 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)

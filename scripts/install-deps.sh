@@ -13,6 +13,7 @@ pkgs=(
 	libnl-3-dev libnl-route-3-dev libjansson-dev libyaml-dev
 	# tests
 	libcmocka-dev iproute2 iputils-ping socat procps util-linux kmod jq strace
+	systemd man-db
 )
 
 missing=()

@@ -1,0 +1,55 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# bash completion for ircontain(8).  Keep in step with `ircontain help`:
+# tests/unit/test_docs.sh checks that they name the same commands.
+
+_ircontain()
+{
+	local cur prev words cword
+	_init_completion || return
+
+	local globals="--json --pin-dir --state-dir --cgroup-root --verbose --help --version"
+	local objects="load unload status quarantine release list allow isolate run events policy help version"
+	local obj="" verb="" i
+	for ((i = 1; i < cword; i++)); do
+		case ${words[i]} in
+		--pin-dir|--state-dir|--cgroup-root) ((i++)); continue ;;
+		-*) continue ;;
+		esac
+		if [[ -z $obj ]]; then obj=${words[i]}; elif [[ -z $verb ]]; then verb=${words[i]}; fi
+	done
+
+	case $prev in
+	--pin-dir|--state-dir|--cgroup-root|--policy|--events-file|--file)
+		_filedir; return ;;
+	--iface)
+		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")); return ;;
+	--xdp-mode) COMPREPLY=($(compgen -W "auto native generic" -- "$cur")); return ;;
+	--direction) COMPREPLY=($(compgen -W "in out both" -- "$cur")); return ;;
+	--action) COMPREPLY=($(compgen -W "deny stop kill" -- "$cur")); return ;;
+	--type) COMPREPLY=($(compgen -W "exec fork exit connect accept packet_dropped network_denied events_lost portscan_detected synflood_detected" -- "$cur")); return ;;
+	--ttl|--reason|--since|--pid|--allow|--ring-size) return ;;
+	esac
+
+	if [[ -z $obj ]]; then
+		COMPREPLY=($(compgen -W "$objects $globals" -- "$cur")); return
+	fi
+	case $obj in
+	load) COMPREPLY=($(compgen -W "--iface --xdp-mode --ring-size" -- "$cur")) ;;
+	quarantine)
+		case $verb in
+		"") COMPREPLY=($(compgen -W "host pid cgroup" -- "$cur")) ;;
+		host) COMPREPLY=($(compgen -W "--ttl --reason --direction --force" -- "$cur")) ;;
+		pid) COMPREPLY=($(compgen -W "--no-children --action --ttl --reason --force" -- "$cur")) ;;
+		cgroup) COMPREPLY=($(compgen -W "--ttl --reason --force" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
+		esac ;;
+	release) [[ -z $verb ]] && COMPREPLY=($(compgen -W "host pid cgroup --all" -- "$cur")) ;;
+	allow) [[ -z $verb ]] && COMPREPLY=($(compgen -W "add del list" -- "$cur")) ;;
+	isolate)
+		if [[ -z $verb ]]; then COMPREPLY=($(compgen -W "on off status" -- "$cur"))
+		elif [[ $verb == on ]]; then COMPREPLY=($(compgen -W "--allow --allow-dns --allow-dhcp --force" -- "$cur")); fi ;;
+	run) COMPREPLY=($(compgen -W "--iface --policy --events-file" -- "$cur")) ;;
+	events) COMPREPLY=($(compgen -W "--follow --since --type --pid --file" -- "$cur")) ;;
+	policy) if [[ -z $verb ]]; then COMPREPLY=($(compgen -W "check apply" -- "$cur")); else _filedir; fi ;;
+	esac
+}
+complete -F _ircontain ircontain

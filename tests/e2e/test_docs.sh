@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# One source of truth for the commands: `ircontain help`, the man page,
+# the README's command reference and the bash completion name the same
+# commands, and every option the help text shows is in the other three.
+. "$(dirname "$0")/lib.sh"
+
+cd "$IRC_ROOT" || exit 1
+HELP=$("$IRC_BIN" help)
+# The troff source with its escapes undone: rendered text hyphenates.
+MAN=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' docs/ircontain.8)
+README=$(cat README.md)
+COMP=$(cat scripts/completion/ircontain.bash)
+
+# Commands: the first word of each command line of the help text.
+cmds=$(sed -n '/^commands:/,/^$/p' <<<"$HELP" | awk 'NF && $1 != "commands:" && $1 !~ /^\[/ && $1 !~ /^--/ {print $1}' | sort -u)
+opts=$(grep -oE -- '--[a-z][a-z-]+' <<<"$HELP" | sort -u)
+check "help lists commands" test "$(wc -w <<<"$cmds")" -ge 12
+check "help lists options" test "$(wc -w <<<"$opts")" -ge 20
+
+for c in $cmds; do
+	check "man page has command '$c'" grep -qw -- "$c" <<<"$MAN"
+	check "completion has command '$c'" grep -qw -- "$c" <<<"$COMP"
+	[[ $c == help || $c == version ]] && continue
+	check "README has command '$c'" grep -qE "\`$c( |\`)" <<<"$README"
+done
+for o in $opts; do
+	check "man page has option '$o'" grep -q -- "$o" <<<"$MAN"
+	check "completion has option '$o'" grep -q -- "$o" <<<"$COMP"
+	[[ $o == --help || $o == --version || $o == --verbose ]] && continue
+	check "README has option '$o'" grep -q -- "$o" <<<"$README"
+done
+# And the other way: nothing documented that the binary does not know.
+for c in $(grep -oE 'local objects="[^"]+"' scripts/completion/ircontain.bash | cut -d'"' -f2); do
+	check "completion command '$c' is in help" grep -qE "^  $c( |$)" <<<"$HELP"
+done
