@@ -145,6 +145,15 @@ int do_quarantine_pid(int argc, char **argv)
 	ret = check_target_pid(o.operand, pid, o.force, &p);
 	if (ret)
 		return ret;
+	/* A thread id stands for its process: the kernel keys on the tgid. */
+	if (p.tgid != (int)pid) {
+		irc_warn("%s %s: %s is a thread of process %d: quarantining the process",
+			 what, o.operand, p.comm, p.tgid);
+		pid = p.tgid;
+		ret = check_target_pid(o.operand, pid, o.force, &p);
+		if (ret)
+			return ret;
+	}
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
 	ret = IRC_EXIT_FAIL;
@@ -279,12 +288,19 @@ static long release_tree(const struct irc_maps *m, __u32 root, bool single)
 				break;
 			del = t;
 		}
-		del[n++] = key;
-		if (e.action == IRC_PACT_STOP)
-			kill(key, SIGCONT);
+		/* Bit 31 marks a stopped one: it is resumed once released. */
+		del[n++] = key | (e.action == IRC_PACT_STOP ? 1U << 31 : 0);
 	}
-	for (i = 0; i < n; i++)
-		bpf_map_delete_elem(m->fd[IRC_M_QPID], &del[i]);
+	for (i = 0; i < n; i++) {
+		key = del[i] & ~(1U << 31);
+		bpf_map_delete_elem(m->fd[IRC_M_QPID], &key);
+	}
+	/* Only now, with every entry gone, may a stopped process run on. */
+	for (i = 0; i < n; i++) {
+		if (del[i] & (1U << 31))
+			kill(del[i] & ~(1U << 31), SIGCONT);
+		del[i] &= ~(1U << 31);
+	}
 	/* Cookies of released processes: their sockets carry data again. */
 	while (n && bpf_map_get_next_key(m->fd[IRC_M_QSOCK], cprev, &cnext) == 0) {
 		ck = cnext;
@@ -510,14 +526,20 @@ long irc_qproc_release_all(const struct irc_maps *m)
 	struct irc_pentry e;
 	long n = 0;
 
+	__u32 stopped[256];
+	int nstopped = 0, i;
+
 	while (bpf_map_get_next_key(m->fd[IRC_M_QPID], NULL, &key) == 0) {
 		if (!bpf_map_lookup_elem(m->fd[IRC_M_QPID], &key, &e) &&
-		    e.action == IRC_PACT_STOP)
-			kill(key, SIGCONT);
+		    e.action == IRC_PACT_STOP && nstopped < 256)
+			stopped[nstopped++] = key;
 		if (bpf_map_delete_elem(m->fd[IRC_M_QPID], &key))
 			return -errno;
 		n++;
 	}
+	/* Resumed only once released: their first call must not be refused. */
+	for (i = 0; i < nstopped; i++)
+		kill(stopped[i], SIGCONT);
 	while (bpf_map_get_next_key(m->fd[IRC_M_QCGRP], NULL, &id) == 0) {
 		if (bpf_map_delete_elem(m->fd[IRC_M_QCGRP], &id))
 			return -errno;

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,6 +87,57 @@ int irc_evctx_init(struct irc_evctx *c, struct irc_ptable *pt)
 	return 0;
 }
 
+/* Length of the valid UTF-8 sequence at @s (RFC 3629), 0 if invalid. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned int c = s[0], need, cp, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2 || c > 0xf4)
+		return 0;
+	need = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
+	if (n <= need)
+		return 0;
+	cp = c & (0x3f >> need);
+	for (i = 1; i <= need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return need + 1;
+}
+
+/*
+ * A JSON string of @n bytes that need not be UTF-8 (comm, paths, argv are
+ * bytes; a comm may end in half a character): bytes that are not UTF-8
+ * become "\xNN", where jansson would refuse the whole string.
+ */
+static json_t *text(const char *s, size_t n)
+{
+	json_t *j = json_stringn(s, n);
+	char *buf, *o;
+	size_t i, l;
+
+	if (j || !(buf = malloc(4 * n + 1)))
+		return j;
+	for (i = 0, o = buf; i < n; i += l ? l : 1) {
+		l = utf8_len((const unsigned char *)s + i, n - i);
+		if (l) {
+			memcpy(o, s + i, l);
+			o += l;
+		} else {
+			o += sprintf(o, "\\x%02x", (unsigned char)s[i]);
+		}
+	}
+	j = json_stringn(buf, (size_t)(o - buf));
+	free(buf);
+	return j;
+}
+
 /* argv as a JSON array from NUL-separated bytes. */
 static json_t *args_json(const char *a, size_t n)
 {
@@ -95,7 +147,7 @@ static json_t *args_json(const char *a, size_t n)
 	while (i < n) {
 		size_t l = strnlen(a + i, n - i);
 
-		json_array_append_new(arr, json_stringn(a + i, l));
+		json_array_append_new(arr, text(a + i, l));
 		i += l + 1;
 	}
 	return arr;
@@ -111,9 +163,9 @@ static json_t *process_json(struct irc_evctx *c, int tgid, int depth)
 		return o;
 	json_object_set_new(o, "entity_id", json_string(e->entity_id));
 	if (e->comm[0])
-		json_object_set_new(o, "name", json_string(e->comm));
+		json_object_set_new(o, "name", text(e->comm, strlen(e->comm)));
 	if (e->exe[0])
-		json_object_set_new(o, "executable", json_string(e->exe));
+		json_object_set_new(o, "executable", text(e->exe, strlen(e->exe)));
 	if (e->args_len)
 		json_object_set_new(o, "args", args_json(e->args, e->args_len));
 	if (e->start_ticks) {
@@ -154,14 +206,14 @@ static void add_process(struct irc_evctx *c, json_t *o, const struct irc_ev_hdr 
 	if (h->pid && h->pid != h->tgid)
 		json_object_set_new(p, "thread", json_pack("{s:i}", "id", h->pid));
 	if (!json_object_get(p, "name") && h->comm[0])
-		json_object_set_new(p, "name", json_stringn(h->comm, strnlen(h->comm, 16)));
+		json_object_set_new(p, "name", text(h->comm, strnlen(h->comm, 16)));
 	json_object_set_new(o, "process", p);
 	/* ECS keeps ids as strings. */
 	json_object_set_new(o, "user", json_pack("{s:o}", "id", json_sprintf("%u", h->uid)));
 	json_object_set_new(o, "group", json_pack("{s:o}", "id", json_sprintf("%u", h->gid)));
 	if (e && e->cgroup[0]) {
 		json_object_set_new(json_object_get(o, "ircontain"), "cgroup",
-				    json_string(e->cgroup));
+				    text(e->cgroup, strlen(e->cgroup)));
 		if (!irc_container_id(e->cgroup, cid))
 			json_object_set_new(o, "container", json_pack("{s:s}", "id", cid));
 	}
@@ -192,7 +244,7 @@ static void message(json_t *o, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(m, sizeof(m), fmt, ap);
 	va_end(ap);
-	json_object_set_new(o, "message", json_string(m));
+	json_object_set_new(o, "message", text(m, strlen(m)));
 }
 
 static uint64_t ticks(struct irc_evctx *c, uint64_t ns)
@@ -326,16 +378,21 @@ static const char *rule_name(unsigned int r)
 	}
 }
 
-/* Addresses and ports of a sampled packet, for source.* / destination.*. */
-static void sample_endpoints(json_t *o, const struct irc_ev_drop *ev)
+/*
+ * Addresses and ports of a sampled packet, for source.* / destination.*.
+ * Returns the packet's IP version, 0 if it could not tell.
+ */
+static int sample_endpoints(json_t *o, const struct irc_ev_drop *ev)
 {
-	const uint8_t *p = ev->data, *end = ev->data + ev->cap_len;
+	/* cap_len is not trusted past the buffer. */
+	const uint8_t *p = ev->data,
+		      *end = ev->data + (ev->cap_len < IRC_SAMPLE_LEN ? ev->cap_len : IRC_SAMPLE_LEN);
 	unsigned int proto = 0, hl = 0, fam = 0;
 	uint16_t et;
 
 	if (ev->linktype == IRC_LINK_ETHERNET) {
 		if (end - p < 14)
-			return;
+			return 0;
 		et = p[12] << 8 | p[13];
 		p += 14;
 		while ((et == 0x8100 || et == 0x88a8) && end - p >= 4) {
@@ -357,7 +414,7 @@ static void sample_endpoints(json_t *o, const struct irc_ev_drop *ev)
 		endpoint(o, "source", 6, p + 8, 0);
 		endpoint(o, "destination", 6, p + 24, 0);
 	} else {
-		return;
+		return 0;
 	}
 	json_object_set_new(o, "network", json_pack("{s:s,s:i}", "type",
 		fam == 4 ? "ipv4" : "ipv6", "iana_number", proto));
@@ -367,6 +424,7 @@ static void sample_endpoints(json_t *o, const struct irc_ev_drop *ev)
 		json_object_set_new(json_object_get(o, "destination"), "port",
 				    json_integer(p[hl + 2] << 8 | p[hl + 3]));
 	}
+	return (int)fam;
 }
 
 static json_t *ev_drop(struct irc_evctx *c, const struct irc_ev_drop *ev)
@@ -375,12 +433,15 @@ static json_t *ev_drop(struct irc_evctx *c, const struct irc_ev_drop *ev)
 	json_t *ext = json_object_get(o, "ircontain");
 	char b64[4 * ((IRC_SAMPLE_LEN + 2) / 3) + 1], ifname[IF_NAMESIZE] = "";
 	char rule[64] = "";
+	int fam = sample_endpoints(o, ev);
 
-	sample_endpoints(o, ev);
 	if (ev->rule == IRC_RULE_QUARANTINE) {
 		char a[INET6_ADDRSTRLEN];
-		int fam = ev->rule_plen <= 32 &&
-			  !memcmp(ev->rule_addr + 4, (uint8_t[12]){ 0 }, 12) ? 4 : 6;
+
+		/* The packet's family; else guess (an IPv6 /32 can end in zeros). */
+		if (!fam)
+			fam = ev->rule_plen <= 32 &&
+			      !memcmp(ev->rule_addr + 4, (uint8_t[12]){ 0 }, 12) ? 4 : 6;
 
 		addr_str(fam, ev->rule_addr, a, sizeof(a));
 		snprintf(rule, sizeof(rule), "%s", a);
@@ -454,7 +515,7 @@ static json_t *ev_finding(struct irc_evctx *c, const struct irc_ev_finding *ev)
 		snprintf(ip, sizeof(ip), "pid %u", ev->h.tgid);
 		if (ev->path[0])
 			json_object_set_new(o, "file", json_pack("{s:o}", "path",
-				json_stringn(ev->path, strnlen(ev->path, sizeof(ev->path)))));
+				text(ev->path, strnlen(ev->path, sizeof(ev->path)))));
 	}
 	json_object_set_new(o, "rule", json_pack("{s:s}", "name", det));
 	json_object_set_new(json_object_get(o, "ircontain"), "finding", json_pack(

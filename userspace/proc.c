@@ -41,6 +41,16 @@ int irc_proc_read(int pid, struct irc_proc *p)
 	p->pid = pid;
 	p->ppid = ppid;
 	p->kthread = flags & PF_KTHREAD;
+	p->tgid = pid;
+	/* A thread's /proc/TID is reachable too: find its process. */
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	f = fopen(path, "re");
+	if (f) {
+		while (fgets(buf, sizeof(buf), f))
+			if (sscanf(buf, "Tgid: %d", &p->tgid) == 1)
+				break;
+		fclose(f);
+	}
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 struct irc_proc {
 	int pid;
+	int tgid;		/* differs from pid for a thread */
 	int ppid;
 	char state;		/* R, S, D, T, Z, ... */
 	bool kthread;
