@@ -15,6 +15,7 @@
 #include "evjson.h"
 #include "irc.h"
 #include "parse.h"
+#include "policy.h"
 
 static volatile sig_atomic_t stop;
 
@@ -101,6 +102,23 @@ static long drain(FILE *f, const struct filter *flt, char **line, size_t *cap)
 	return n;
 }
 
+/* An event type, or "<detector>_detected" for any detector. */
+static bool known_type(const char *const *types, const char *t)
+{
+	char name[48];
+	unsigned int i;
+
+	for (i = 0; types[i]; i++)
+		if (!strcmp(types[i], t))
+			return true;
+	for (i = 0; i < IRC_DET__MAX; i++) {
+		snprintf(name, sizeof(name), "%s_detected", irc_detector_name(i));
+		if (!strcmp(name, t))
+			return true;
+	}
+	return false;
+}
+
 int do_events(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -113,8 +131,7 @@ int do_events(int argc, char **argv)
 	};
 	static const char *const types[] = {
 		"exec", "fork", "exit", "connect", "accept", "packet_dropped",
-		"network_denied", "events_lost", "portscan_detected",
-		"synflood_detected", NULL,
+		"network_denied", "events_lost", NULL,
 	};
 	struct filter flt = {};
 	char path[4096], *line = NULL;
@@ -124,7 +141,7 @@ int do_events(int argc, char **argv)
 	uint64_t v;
 	size_t cap = 0;
 	FILE *f;
-	int c, i;
+	int c;
 
 	while ((c = irc_getopt(argc, argv, lo, "events")) != -1) {
 		switch (c) {
@@ -137,10 +154,8 @@ int do_events(int argc, char **argv)
 			flt.since_ns = (int64_t)irc_now_real_ns() - (int64_t)v * 1000000000LL;
 			break;
 		case 't':
-			for (i = 0; types[i] && strcmp(types[i], optarg); i++)
-				;
-			if (!types[i])
-				return irc_usage_err("events: bad --type '%s': one of exec, fork, exit, connect, accept, packet_dropped, network_denied, events_lost, portscan_detected, synflood_detected",
+			if (!known_type(types, optarg))
+				return irc_usage_err("events: bad --type '%s': one of exec, fork, exit, connect, accept, packet_dropped, network_denied, events_lost, or DETECTOR_detected",
 						     optarg);
 			flt.action = optarg;
 			break;

@@ -2,6 +2,8 @@
 /* Event records to ECS JSON. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ftw.h>
+#include <sys/stat.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +14,7 @@
 
 #include "ircontain/abi.h"
 #include "evjson.h"
+#include "cgroup.h"
 #include "irc.h"
 #include "policy.h"
 
@@ -228,7 +231,14 @@ static void addr_str(int family, const uint8_t *a, char *buf, size_t len)
 static void endpoint(json_t *o, const char *key, int family, const uint8_t *a,
 		     unsigned int port)
 {
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 	char ip[INET6_ADDRSTRLEN];
+
+	/* A dual-stack socket's IPv4 peer is an IPv4 address. */
+	if (family == 6 && !memcmp(a, v4mapped, 12)) {
+		family = 4;
+		a += 12;
+	}
 
 	addr_str(family, a, ip, sizeof(ip));
 	json_object_set_new(o, key, port ? json_pack("{s:s,s:i}", "ip", ip, "port", port) :
@@ -252,6 +262,56 @@ static uint64_t ticks(struct irc_evctx *c, uint64_t ns)
 	return ns / c->tick_ns;
 }
 
+/*
+ * cgroup id -> path below the cgroup2 mount.  On cgroup2 a cgroup's id is
+ * its directory's inode number; a miss walks the tree once, hits come from
+ * a small round-robin cache (bounded memory, one walk per new cgroup).
+ */
+#define CG_CACHE	128
+
+static struct {
+	uint64_t id;
+	char path[IRC_PT_CGROUP_LEN];
+} cg_cache[CG_CACHE];
+static unsigned int cg_next;
+static uint64_t cg_want;
+static size_t cg_mount_len;
+static char cg_found[IRC_PT_CGROUP_LEN];
+
+static int cg_walk(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type != FTW_D || st->st_ino != cg_want)
+		return 0;
+	snprintf(cg_found, sizeof(cg_found), "%s", path[cg_mount_len] ? path + cg_mount_len : "/");
+	return 1;
+}
+
+static int cgroup_path_of_id(uint64_t id, char *out, size_t len)
+{
+	char mnt[256];
+	unsigned int i;
+
+	if (!id)
+		return -ENOENT;
+	for (i = 0; i < CG_CACHE; i++)
+		if (cg_cache[i].id == id) {
+			snprintf(out, len, "%s", cg_cache[i].path);
+			return 0;
+		}
+	if (irc_cgroup2_mount(mnt, sizeof(mnt)))
+		return -ENOENT;
+	cg_want = id;
+	cg_mount_len = strlen(mnt);
+	if (nftw(mnt, cg_walk, 16, FTW_PHYS) != 1)
+		return -ENOENT;
+	i = cg_next++ % CG_CACHE;
+	cg_cache[i].id = id;
+	snprintf(cg_cache[i].path, sizeof(cg_cache[i].path), "%s", cg_found);
+	snprintf(out, len, "%s", cg_found);
+	return 0;
+}
+
 static json_t *ev_exec(struct irc_evctx *c, const struct irc_ev_exec *ev)
 {
 	struct irc_pt_entry *e = irc_pt_put(c->pt, ev->h.tgid, ticks(c, ev->h.start_ns));
@@ -270,8 +330,15 @@ static json_t *ev_exec(struct irc_evctx *c, const struct irc_ev_exec *ev)
 	n = ev->args_len < sizeof(e->args) ? ev->args_len : sizeof(e->args);
 	memcpy(e->args, ev->args, n);
 	e->args_len = n;
-	/* The cgroup path, while the process is surely alive. */
-	if (!e->cgroup[0] || moved) {
+	/*
+	 * The cgroup path from the cgroup id in the record: right even when
+	 * the process has exited by the time the daemon reads the event.
+	 * /proc is the fallback for a cgroup gone meanwhile.
+	 */
+	if ((!e->cgroup[0] || moved) &&
+	    cgroup_path_of_id(ev->h.cgroup_id, e->cgroup, sizeof(e->cgroup)) == 0)
+		moved = false;
+	else if (!e->cgroup[0] || moved) {
 		char keep_exe[IRC_PT_EXE_LEN], keep_args[IRC_PT_ARGS_LEN];
 		uint32_t keep_len = e->args_len;
 
@@ -340,8 +407,19 @@ static json_t *ev_exit(struct irc_evctx *c, const struct irc_ev_exit *ev)
 	return o;
 }
 
-static json_t *ev_conn(struct irc_evctx *c, const struct irc_ev_conn *ev, bool accept)
+static json_t *ev_conn(struct irc_evctx *c, const struct irc_ev_conn *ev_in, bool accept)
 {
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	struct irc_ev_conn norm = *ev_in;
+	const struct irc_ev_conn *ev = &norm;
+
+	/* A dual-stack socket talking IPv4: say IPv4, as the connect side does. */
+	if (norm.family == 6 && !memcmp(norm.saddr, v4mapped, 12) &&
+	    !memcmp(norm.daddr, v4mapped, 12)) {
+		norm.family = 4;
+		memmove(norm.saddr, norm.saddr + 12, 4);
+		memmove(norm.daddr, norm.daddr + 12, 4);
+	}
 	json_t *o = base(c, &ev->h, accept ? "accept" : "connect", "network",
 			 "connection", ev->established ? "success" : "failure");
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
@@ -360,9 +438,10 @@ static json_t *ev_conn(struct irc_evctx *c, const struct irc_ev_conn *ev, bool a
 		"direction", accept ? "ingress" : "egress"));
 	addr_str(ev->family, ev->saddr, s, sizeof(s));
 	addr_str(ev->family, ev->daddr, d, sizeof(d));
-	message(o, "%.16s (pid %u) %s %s:%u %s %s:%u%s", ev->h.comm, ev->h.tgid,
-		accept ? "accepted on" : "connected from", s, ev->sport,
-		accept ? "from" : "to", d, ev->dport,
+	/* A refused connect has lost its source port by the time it is seen. */
+	message(o, "%.16s (pid %u) %s %s%s%.0u %s %s:%u%s", ev->h.comm, ev->h.tgid,
+		accept ? "accepted on" : "connected from", s, ev->sport ? ":" : "",
+		ev->sport, accept ? "from" : "to", d, ev->dport,
 		ev->established ? "" : " (failed)");
 	return o;
 }

@@ -381,8 +381,9 @@ static int proc_load(const char *root, int config_fd, unsigned int ring_size)
 		 * it ircontain still contains, it only sees fewer events.
 		 */
 		if (err && !strncmp(bpf_program__section_name(prog), "tp/", 3)) {
-			irc_warn("%s: not attached (tracefs unavailable?): accept events are off",
-				 bpf_program__name(prog));
+			irc_warn("%s: tracepoint %s not attached (%s): what it watches is not seen on this kernel",
+				 bpf_program__name(prog), bpf_program__section_name(prog) + 3,
+				 strerror(-err));
 			err = 0;
 		}
 		if (err)

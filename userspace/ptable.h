@@ -3,7 +3,9 @@
  * The controller's process table: a fixed number of slots, seeded from
  * /proc and kept current by exec/fork/exit events, so each event carries
  * its ancestry.  Memory is fixed at IRC_PT_MAX entries whatever the event
- * rate; when full, exited processes are evicted first, then the oldest.
+ * rate: 2 * IRC_PT_MAX slots (open addressing kept at most half full),
+ * about 24.5 MiB; when full, exited processes are evicted first, then the
+ * oldest.
  */
 #ifndef IRC_PTABLE_H
 #define IRC_PTABLE_H

@@ -20,9 +20,11 @@ set -uo pipefail
 
 EXECS=${1:-20000}
 CONNECTS=${2:-5000}
-STORM_MAX_S=30	# each storm ends after this many seconds, done or not
+STORM_MAX_S=25	# each storm ends after this many seconds, done or not
 
 . "$(dirname "$0")/../../tests/e2e/lib.sh"
+# The lab's cleanup, without the test summary line.
+trap 'rc=$?; lab_cleanup; exit $rc' EXIT
 
 PY=/usr/bin/python3
 EV=$IRC_TMP/events.jsonl
@@ -126,7 +128,7 @@ LOST=$(jq -r .events.lost <<<"$STATUS")
 UNSAMPLED=$(jq -r .events.unsampled <<<"$STATUS")
 read -r GAPS MISSING EVENTS < <(jq -r '"\(.gaps) \(.missing) \(.events)"' "$RUNJ")
 
-rate() { awk -v n="$1" -v ms="$2" 'BEGIN { printf "%.0f", ms > 0 ? n * 1000 / ms : 0 }'; }
+rate() { awk -v n="$1" -v ms="$2" 'BEGIN { printf "%.0f", (ms > 0 ? n * 1000 / ms : 0) }'; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
 
 echo "## bench_daemon ($(nproc) CPUs, kernel $(uname -r), $(basename "$IRC_BIN"))"

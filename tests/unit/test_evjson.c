@@ -1097,9 +1097,10 @@ static void test_connections(void **state)
 		  "accepted on 10.0.0.5:22 from 198.51.100.23:61000" },
 		{ IRC_EV_ACCEPT, 6, "2001:db8::1", "2001:db8::99", 22, 51000, 1,
 		  "2001:db8::99", "2001:db8::1", 51000, 22, "ingress", "success", "accepted" },
+		/* A dual-stack socket's IPv4 peer is reported as IPv4. */
 		{ IRC_EV_ACCEPT, 6, "::ffff:10.1.2.3", "::ffff:10.9.9.9", 80, 1234, 1,
-		  "::ffff:10.9.9.9", "::ffff:10.1.2.3", 1234, 80,
-		  "ingress", "success", "accepted" },
+		  "10.9.9.9", "10.1.2.3", 1234, 80,
+		  "ingress", "success", "accepted on 10.1.2.3:80 from 10.9.9.9:1234" },
 		/* Port 0 is not written. */
 		{ IRC_EV_CONNECT, 4, "10.0.0.5", "10.0.0.6", 0, 0, 1,
 		  "10.0.0.5", "10.0.0.6", -1, -1, "egress", "success", "connected" },
@@ -1137,7 +1138,7 @@ static void test_connections(void **state)
 			expect_int(o, "destination.port", rows[i].dst_port);
 		}
 		expect_str(o, "network.transport", "tcp");
-		expect_str(o, "network.type", rows[i].family == 4 ? "ipv4" : "ipv6");
+		expect_str(o, "network.type", strchr(rows[i].src_ip, ':') ? "ipv6" : "ipv4");
 		expect_str(o, "network.direction", rows[i].dir);
 		expect_int(o, "process.pid", 9000);
 		expect_str(o, "process.executable", "/usr/bin/curl");
