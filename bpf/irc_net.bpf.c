@@ -242,6 +242,15 @@ static __always_inline int irc_fire(const struct irc_pkt *p, const void *peer,
 			enforced = !bpf_map_update_elem(&IRC_MAP_Q4_HOST, peer, &e, BPF_NOEXIST);
 		else
 			enforced = !bpf_map_update_elem(&IRC_MAP_Q6_HOST, peer, &e, BPF_NOEXIST);
+		/* The packet that crossed the threshold is this entry's first drop. */
+		if (enforced) {
+			struct irc_qentry *q = p->family == 4 ?
+				bpf_map_lookup_elem(&IRC_MAP_Q4_HOST, peer) :
+				bpf_map_lookup_elem(&IRC_MAP_Q6_HOST, peer);
+
+			if (q)
+				__sync_fetch_and_add(&q->drops, 1);
+		}
 	}
 	st->offences++;
 

@@ -334,11 +334,16 @@ static __always_inline int irc_prefix(const char *s, const char *pfx, int n)
 	return 1;
 }
 
-/* 1 if the current task's descriptor @fd is a socket. */
+/*
+ * 1 if the task's descriptor @fd is a network (IPv4/IPv6) socket.  Unix
+ * sockets are everyday stdio (journald, socat EXEC) and do not count.
+ */
 static __always_inline int irc_fd_is_socket(struct task_struct *t, long fd)
 {
 	struct file **fds, *f;
+	struct socket *sock;
 	umode_t mode;
+	__u16 family;
 
 	if (fd < 0 || fd >= BPF_CORE_READ(t, files, fdt, max_fds))
 		return 0;
@@ -346,7 +351,11 @@ static __always_inline int irc_fd_is_socket(struct task_struct *t, long fd)
 	if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
 		return 0;
 	mode = BPF_CORE_READ(f, f_inode, i_mode);
-	return (mode & S_IFMT) == S_IFSOCK;
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(f, private_data);
+	family = BPF_CORE_READ(sock, sk, __sk_common.skc_family);
+	return family == AF_INET || family == AF_INET6;
 }
 
 /* Shells by their command name. */
@@ -366,6 +375,22 @@ static __always_inline int irc_is_shell(const char *c)
 	return 0;
 }
 
+/*
+ * Host detectors watch the processes below the cgroup root the hooks are
+ * attached to, as the process hooks do: at the cgroup2 root that is the
+ * whole host; below it (a test, a demo) nothing outside is touched.
+ */
+static __always_inline int irc_in_scope(void)
+{
+	__u32 zero = 0;
+	struct irc_config *c = bpf_map_lookup_elem(&IRC_MAP_CONFIG, &zero);
+
+	if (!c || !c->cgroup_root_id)
+		return 0;
+	return bpf_get_current_ancestor_cgroup_id(c->cgroup_root_level) ==
+	       c->cgroup_root_id;
+}
+
 /* Detectors that look at a new image: where it came from, what it holds. */
 static __always_inline void irc_exec_detect(struct task_struct *p,
 					    struct linux_binprm *bprm)
@@ -374,7 +399,7 @@ static __always_inline void irc_exec_detect(struct task_struct *p,
 	char fn[IRC_FIND_PATH_LEN] = {}, dn[8] = {}, comm[16] = {};
 	int fd;
 
-	if (!cfg)
+	if (!cfg || !irc_in_scope())
 		return;
 	bpf_probe_read_kernel_str(fn, sizeof(fn), BPF_CORE_READ(bprm, filename));
 	if (cfg->det[IRC_DET_EXEC_TMP].enabled &&
@@ -408,7 +433,7 @@ static __always_inline int irc_dup_detect(long oldfd, long newfd)
 	if (newfd < 0 || newfd > 2)
 		return 0;
 	cfg = irc_detcfg_get();
-	if (!cfg || !cfg->det[IRC_DET_REVSHELL].enabled)
+	if (!cfg || !cfg->det[IRC_DET_REVSHELL].enabled || !irc_in_scope())
 		return 0;
 	bpf_get_current_comm(comm, sizeof(comm));
 	if (irc_is_shell(comm) && irc_fd_is_socket(bpf_get_current_task_btf(), oldfd))
@@ -471,7 +496,8 @@ int irc_openat(struct trace_event_raw_sys_enter *ctx)
 		if (j < 16 && !comm[j] && !cfg->sens_allowed[i][j])
 			return 0;
 	}
-	irc_host_fire(cfg, IRC_DET_SENSITIVE, fn, 0, 0);
+	if (irc_in_scope())
+		irc_host_fire(cfg, IRC_DET_SENSITIVE, fn, 0, 0);
 	return 0;
 }
 
@@ -482,7 +508,7 @@ int irc_ptrace(struct trace_event_raw_sys_enter *ctx)
 	long req = ctx->args[0];
 
 	if (!cfg || !cfg->det[IRC_DET_PTRACE].enabled ||
-	    (req != PTRACE_ATTACH && req != PTRACE_SEIZE))
+	    (req != PTRACE_ATTACH && req != PTRACE_SEIZE) || !irc_in_scope())
 		return 0;
 	irc_host_fire(cfg, IRC_DET_PTRACE, NULL, ctx->args[1], 0);
 	return 0;
@@ -492,7 +518,7 @@ static __always_inline int irc_module_detect(void)
 {
 	struct irc_detcfg *cfg = irc_detcfg_get();
 
-	if (cfg && cfg->det[IRC_DET_MODULE].enabled)
+	if (cfg && cfg->det[IRC_DET_MODULE].enabled && irc_in_scope())
 		irc_host_fire(cfg, IRC_DET_MODULE, NULL, 0, 0);
 	return 0;
 }

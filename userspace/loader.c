@@ -310,7 +310,9 @@ static int proc_attach_one(struct bpf_program *prog, int cg_fd)
 	}
 	err = libbpf_get_error(link);
 	if (err) {
-		irc_err("attach %s: %s", bpf_program__name(prog), strerror(-err));
+		/* Optional tracepoints are reported by the caller, as warnings. */
+		if (strncmp(bpf_program__section_name(prog), "tp/", 3))
+			irc_err("attach %s: %s", bpf_program__name(prog), strerror(-err));
 		return err;
 	}
 	unlink(tmp);
@@ -339,6 +341,21 @@ static void tracefs_prepare(void)
 		irc_info("mount tracefs on %s: %s", dir, strerror(errno));
 	else
 		irc_info("mounted tracefs on %s", dir);
+}
+
+/* Depth of cgroup @root below the cgroup2 mount (the mount is level 0). */
+static __u32 cgroup_level(const char *root)
+{
+	char mnt[IRC_PATH_LEN];
+	const char *p;
+	__u32 level = 0;
+
+	if (irc_cgroup2_mount(mnt, sizeof(mnt)) || !irc_path_under(root, mnt))
+		return 0;
+	for (p = root + strlen(mnt); *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			level++;
+	return level;
 }
 
 static int proc_load(const char *root, int config_fd, unsigned int ring_size)
@@ -395,6 +412,7 @@ static int proc_load(const char *root, int config_fd, unsigned int ring_size)
 			irc_warn("process hooks moved from cgroup %s to %s",
 				 cfg.cgroup_root, root);
 		cfg.cgroup_root_id = id;
+		cfg.cgroup_root_level = cgroup_level(root);
 		snprintf(cfg.cgroup_root, sizeof(cfg.cgroup_root), "%s", root);
 		bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY);
 	}

@@ -112,7 +112,8 @@ static void err_at(struct ctx *c, yaml_node_t *n, const char *fmt, ...)
 
 	if (c->errs->n >= IRC_POLICY_MAX_ERRORS)
 		return;
-	c->errs->line[c->errs->n] = n ? (int)n->start_mark.line + 1 : 0;
+	/* A file-level error (no node: the policy is empty) is on line 1. */
+	c->errs->line[c->errs->n] = n ? (int)n->start_mark.line + 1 : 1;
 	va_start(ap, fmt);
 	vsnprintf(c->errs->msg[c->errs->n], sizeof(c->errs->msg[0]), fmt, ap);
 	va_end(ap);
@@ -265,13 +266,15 @@ static void get_strings(struct ctx *c, yaml_node_t *seq, const char *key, char *
 	}
 }
 
-static void parse_escalation(struct ctx *c, yaml_node_t *m, struct irc_det *d)
+/* Returns the max_ttl node, if there is one (for the ttl check's line). */
+static yaml_node_t *parse_escalation(struct ctx *c, yaml_node_t *m, struct irc_det *d)
 {
+	yaml_node_t *max_at = NULL;
 	yaml_node_pair_t *pr;
 
 	if (m->type != YAML_MAPPING_NODE) {
 		err_at(c, m, "'escalation' must be a mapping (factor, max_ttl)");
-		return;
+		return NULL;
 	}
 	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
@@ -279,17 +282,20 @@ static void parse_escalation(struct ctx *c, yaml_node_t *m, struct irc_det *d)
 
 		if (!strcmp(key, "factor"))
 			get_uint(c, v, key, 1, 16, &d->factor);
-		else if (!strcmp(key, "max_ttl"))
+		else if (!strcmp(key, "max_ttl")) {
 			get_duration(c, v, key, IRC_MAX_TTL_SEC, &d->max_ttl_ns);
-		else
+			max_at = v;
+		} else
 			err_at(c, k, "unknown key '%s' in escalation (factor, max_ttl)", key);
 	}
+	return max_at;
 }
 
 static void parse_detector(struct ctx *c, yaml_node_t *m, unsigned int det)
 {
 	struct irc_det *d = &c->p->det.det[det];
 	const char *thr = det == IRC_DET_PORTSCAN ? "ports" : "syns";
+	yaml_node_t *ttl_at = NULL, *max_at = NULL;
 	yaml_node_pair_t *pr;
 
 	if (m->type != YAML_MAPPING_NODE) {
@@ -307,15 +313,16 @@ static void parse_detector(struct ctx *c, yaml_node_t *m, unsigned int det)
 			get_severity(c, v, &d->severity);
 		else if (!strcmp(key, "action"))
 			get_action(c, v, det, &d->action);
-		else if (!strcmp(key, "ttl"))
+		else if (!strcmp(key, "ttl")) {
 			get_duration(c, v, key, IRC_MAX_TTL_SEC, &d->ttl_ns);
-		else if (net && !strcmp(key, thr))
+			ttl_at = v;
+		} else if (net && !strcmp(key, thr))
 			get_uint(c, v, key, 2, det == IRC_DET_PORTSCAN ? IRC_PORT_BITS : 10000000,
 				 &d->threshold);
 		else if (net && !strcmp(key, "window"))
 			get_duration(c, v, key, 3600, &d->window_ns);
 		else if (net && !strcmp(key, "escalation"))
-			parse_escalation(c, v, d);
+			max_at = parse_escalation(c, v, d);
 		else if (det == IRC_DET_SENSITIVE && !strcmp(key, "files"))
 			get_strings(c, v, key, &c->p->det.sens_files[0][0], IRC_SENS_FILES,
 				    IRC_SENS_PATH_LEN, true);
@@ -330,8 +337,9 @@ static void parse_detector(struct ctx *c, yaml_node_t *m, unsigned int det)
 			       key, irc_detector_name(det),
 			       det == IRC_DET_SENSITIVE ? ", files, allowed" : "");
 	}
+	/* At the line that set either, not at the detector's first key. */
 	if (d->max_ttl_ns && d->ttl_ns > d->max_ttl_ns)
-		err_at(c, m, "detector '%s': ttl is longer than escalation.max_ttl",
+		err_at(c, ttl_at ?: max_at ?: m, "detector '%s': ttl is longer than escalation.max_ttl",
 		       irc_detector_name(det));
 }
 
@@ -435,9 +443,23 @@ int irc_policy_parse(const char *text, size_t len, struct irc_policy *p,
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
+		const char *ctx = parser.context;
+
 		errs->line[0] = parser.problem_mark.line + 1;
 		snprintf(errs->msg[0], sizeof(errs->msg[0]), "not valid YAML: %s",
 			 parser.problem ? parser.problem : "syntax error");
+		/*
+		 * An unclosed '[', '{' or quote is only noticed lines later,
+		 * often past the last line: name the line where it opens.
+		 */
+		if (ctx && (strstr(ctx, "a flow sequence") || strstr(ctx, "a flow mapping") ||
+			    strstr(ctx, "a quoted scalar"))) {
+			errs->line[0] = parser.context_mark.line + 1;
+			snprintf(errs->msg[0], sizeof(errs->msg[0]),
+				 "not valid YAML: %s in the %s that starts here (noticed at line %zu)",
+				 parser.problem ? parser.problem : "syntax error",
+				 strstr(ctx, " a ") + 3, parser.problem_mark.line + 1);
+		}
 		errs->n = 1;
 		yaml_parser_delete(&parser);
 		return -EINVAL;

@@ -152,6 +152,8 @@ struct irc_config {
 	__u32 pad;
 	__u64 isolate_since_ns;	/* CLOCK_REALTIME ns, 0 if not isolated */
 	__u64 cgroup_root_id;	/* where the process hooks are attached */
+	__u32 cgroup_root_level;	/* its depth below the cgroup2 root */
+	__u32 pad2;
 	char cgroup_root[IRC_PATH_LEN];
 };
 
