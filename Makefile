@@ -179,3 +179,13 @@ $(OUT)/tests/helpers/%: tests/e2e/helpers/%.c
 	$(call msg,HELPER,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP $< $(ALL_LDFLAGS) -o $@
+
+# --- demo ------------------------------------------------------------------
+# `sudo make demo`: the whole story (detection, containment, isolation,
+# evidence) in a lab of network namespaces, in under two minutes; see
+# scripts/demo.sh.  IRC_BIN=path runs another ircontain binary.
+.PHONY: demo
+IRC_BIN		?= $(BIN)
+
+demo: deps all
+	$(Q)IRC_BIN=$(abspath $(IRC_BIN)) scripts/demo.sh
