@@ -120,7 +120,7 @@ static void signal_tree(const int *pids, size_t n, int sig)
 int do_quarantine_pid(int argc, char **argv)
 {
 	const char *what = "quarantine pid";
-	char cgpath[PATH_MAX];
+	char cgpath[PATH_MAX], target[24];
 	struct irc_pentry e = {};
 	struct irc_config cfg;
 	struct irc_qopts o;
@@ -235,9 +235,10 @@ int do_quarantine_pid(int argc, char **argv)
 			signal_tree(tree, ntree, SIGKILL);
 	}
 
+	snprintf(target, sizeof(target), "%llu", (unsigned long long)pid);
 	if (irc.json)
 		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:b,s:o,s:s}",
-			"action", "quarantine", "kind", "pid", "target", o.operand,
+			"action", "quarantine", "kind", "pid", "target", target,
 			"result", existed ? "updated" : "added",
 			"process_action", irc_pact_name(o.action),
 			"processes", (json_int_t)ntree, "sockets_cut", socks,
@@ -246,7 +247,7 @@ int do_quarantine_pid(int argc, char **argv)
 			"reason", o.reason));
 	else
 		printf("%s PID %s (%s): %zu process%s, %d open socket%s cut, action %s, ttl %s%s%s%s\n",
-		       existed ? "updated quarantine of" : "quarantined", o.operand, p.comm,
+		       existed ? "updated quarantine of" : "quarantined", target, p.comm,
 		       ntree, ntree == 1 ? "" : "es", socks, socks == 1 ? "" : "s",
 		       irc_pact_name(o.action), o.ttl_text,
 		       *o.reason ? ", reason \"" : "", o.reason, *o.reason ? "\"" : "");
@@ -321,6 +322,7 @@ int do_release_pid(int argc, char **argv)
 {
 	static const struct option lo[] = { { 0 } };
 	const char *what = "release pid";
+	struct irc_proc p;
 	struct irc_pentry e;
 	struct irc_maps m;
 	uint64_t pid;
@@ -336,6 +338,9 @@ int do_release_pid(int argc, char **argv)
 	if (irc_parse_u64(ops[0], 1, PID_MAX_LIMIT, &pid, NULL))
 		return irc_usage_err("%s: bad PID '%s': a number from 1 to %d", what,
 				     ops[0], PID_MAX_LIMIT);
+	/* A thread id stands for its process, as in quarantine pid. */
+	if (irc_proc_read(pid, &p) == 0 && p.tgid != (int)pid)
+		pid = p.tgid;
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
 	key = pid;
@@ -521,35 +526,52 @@ int do_release_cgroup(int argc, char **argv)
 
 long irc_qproc_release_all(const struct irc_maps *m)
 {
-	__u32 key;
-	__u64 id;
+	__u32 key, *stopped = NULL;
+	size_t nstopped = 0, cap = 0, i;
 	struct irc_pentry e;
 	long n = 0;
-
-	__u32 stopped[256];
-	int nstopped = 0, i;
+	__u64 id;
+	int err = 0;
 
 	while (bpf_map_get_next_key(m->fd[IRC_M_QPID], NULL, &key) == 0) {
 		if (!bpf_map_lookup_elem(m->fd[IRC_M_QPID], &key, &e) &&
-		    e.action == IRC_PACT_STOP && nstopped < 256)
+		    e.action == IRC_PACT_STOP) {
+			if (nstopped == cap) {
+				void *t = realloc(stopped, (cap = cap ? cap * 2 : 64) * sizeof(*stopped));
+
+				if (!t) {
+					err = -ENOMEM;
+					break;
+				}
+				stopped = t;
+			}
 			stopped[nstopped++] = key;
-		if (bpf_map_delete_elem(m->fd[IRC_M_QPID], &key))
-			return -errno;
+		}
+		if (bpf_map_delete_elem(m->fd[IRC_M_QPID], &key)) {
+			err = -errno;
+			break;
+		}
 		n++;
 	}
-	/* Resumed only once released: their first call must not be refused. */
+	while (!err && bpf_map_get_next_key(m->fd[IRC_M_QCGRP], NULL, &id) == 0) {
+		if (bpf_map_delete_elem(m->fd[IRC_M_QCGRP], &id)) {
+			err = -errno;
+			break;
+		}
+		n++;
+	}
+	while (!err && bpf_map_get_next_key(m->fd[IRC_M_QSOCK], NULL, &id) == 0)
+		if (bpf_map_delete_elem(m->fd[IRC_M_QSOCK], &id))
+			err = -errno;
+	sync_cgroup_flag(m);
+	/*
+	 * Resume the stopped ones last, with every process and cgroup entry
+	 * gone: their first call after SIGCONT must not be refused.
+	 */
 	for (i = 0; i < nstopped; i++)
 		kill(stopped[i], SIGCONT);
-	while (bpf_map_get_next_key(m->fd[IRC_M_QCGRP], NULL, &id) == 0) {
-		if (bpf_map_delete_elem(m->fd[IRC_M_QCGRP], &id))
-			return -errno;
-		n++;
-	}
-	while (bpf_map_get_next_key(m->fd[IRC_M_QSOCK], NULL, &id) == 0)
-		if (bpf_map_delete_elem(m->fd[IRC_M_QSOCK], &id))
-			return -errno;
-	sync_cgroup_flag(m);
-	return n;
+	free(stopped);
+	return err ? err : n;
 }
 
 /* ---- list -------------------------------------------------------------- */
