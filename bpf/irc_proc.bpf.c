@@ -596,10 +596,11 @@ int BPF_PROG(irc_exec, struct task_struct *p, pid_t old_pid,
 	unsigned long start, end;
 	__u64 len;
 
-	irc_exec_detect(p, bprm);
 	ev = IRC_EV_RESERVE(struct irc_ev_exec, IRC_EV_EXEC);
-	if (!ev)
+	if (!ev) {
+		irc_exec_detect(p, bprm);
 		return 0;
+	}
 	irc_ev_task(&ev->h, p);
 	if (bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename),
 				      BPF_CORE_READ(bprm, filename)) < 0)
@@ -616,6 +617,11 @@ int BPF_PROG(irc_exec, struct task_struct *p, pid_t old_pid,
 		len = 0;
 	ev->args_len = len;
 	bpf_ringbuf_submit(ev, 0);
+	/*
+	 * After the exec record: a finding about the new image must reach
+	 * the daemon after the record that describes that image.
+	 */
+	irc_exec_detect(p, bprm);
 	return 0;
 }
 

@@ -27,6 +27,7 @@
 #include "proc.h"
 #include "qopts.h"
 #include "qproc.h"
+#include "policy.h"
 
 #define PID_MAX_LIMIT	4194304
 
@@ -614,7 +615,10 @@ static void row(json_t *arr, const char *kind, const char *target,
 		       (int64_t)((e->expires_ns - now_boot + 999999999ULL) / 1000000000ULL);
 
 	irc_fmt_utc(e->created_ns, created, sizeof(created));
-	irc_actor_name(e->actor_uid, actor, sizeof(actor));
+	if (e->origin == IRC_ORIGIN_DETECTOR)
+		snprintf(actor, sizeof(actor), "detector:%s", irc_detector_name(e->actor_uid));
+	else
+		irc_actor_name(e->actor_uid, actor, sizeof(actor));
 	if (arr) {
 		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o,s:b,s:s,s:s,s:o,s:b,s:I,s:s,s:s}",
 			"kind", kind, "target", target,
@@ -624,7 +628,8 @@ static void row(json_t *arr, const char *kind, const char *target,
 			"reason", e->reason, "created", created,
 			"ttl_remaining", left >= 0 ? json_integer(left) : json_null(),
 			"expired", expired, "denied", (json_int_t)denied,
-			"actor", actor, "origin", "operator"));
+			"actor", actor,
+			"origin", e->origin == IRC_ORIGIN_DETECTOR ? "detector" : "operator"));
 		return;
 	}
 	if (expired)

@@ -130,6 +130,25 @@ static yaml_node_t *node(struct ctx *c, int id)
 	return yaml_document_get_node(c->doc, id);
 }
 
+/* A key given twice in one mapping: YAML would keep the last silently. */
+static void check_dupes(struct ctx *c, yaml_node_t *m)
+{
+	yaml_node_pair_t *a, *b;
+
+	if (m->type != YAML_MAPPING_NODE)
+		return;
+	for (a = m->data.mapping.pairs.start; a < m->data.mapping.pairs.top; a++)
+		for (b = m->data.mapping.pairs.start; b < a; b++) {
+			const char *ka = scalar(node(c, a->key)), *kb = scalar(node(c, b->key));
+
+			if (ka && kb && !strcmp(ka, kb)) {
+				err_at(c, node(c, a->key), "key '%s' given twice (first at line %d)",
+				       ka, (int)node(c, b->key)->start_mark.line + 1);
+				break;
+			}
+		}
+}
+
 static int want_scalar(struct ctx *c, yaml_node_t *v, const char *key, const char **out)
 {
 	*out = scalar(v);
@@ -276,6 +295,7 @@ static yaml_node_t *parse_escalation(struct ctx *c, yaml_node_t *m, struct irc_d
 		err_at(c, m, "'escalation' must be a mapping (factor, max_ttl)");
 		return NULL;
 	}
+	check_dupes(c, m);
 	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
 		const char *key = scalar(k) ?: "";
@@ -302,6 +322,7 @@ static void parse_detector(struct ctx *c, yaml_node_t *m, unsigned int det)
 		err_at(c, m, "detector '%s' must be a mapping", irc_detector_name(det));
 		return;
 	}
+	check_dupes(c, m);
 	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
 		const char *key = scalar(k) ?: "";
@@ -352,6 +373,7 @@ static void parse_detectors(struct ctx *c, yaml_node_t *m)
 		err_at(c, m, "'detectors' must be a mapping of detector names");
 		return;
 	}
+	check_dupes(c, m);
 	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = node(c, pr->key);
 		const char *key = scalar(k) ?: "";
@@ -406,6 +428,7 @@ static void parse_root(struct ctx *c, yaml_node_t *root)
 		err_at(c, root, "the policy must be a mapping (mode, allowlist, detectors)");
 		return;
 	}
+	check_dupes(c, root);
 	for (pr = root->data.mapping.pairs.start; pr < root->data.mapping.pairs.top; pr++) {
 		yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
 		const char *key = scalar(k) ?: "";
@@ -466,6 +489,14 @@ int irc_policy_parse(const char *text, size_t len, struct irc_policy *p,
 	}
 	parse_root(&c, yaml_document_get_root_node(&doc));
 	yaml_document_delete(&doc);
+	/* A second document would be ignored by the loader: refuse it. */
+	if (yaml_parser_load(&parser, &doc)) {
+		yaml_node_t *r = yaml_document_get_root_node(&doc);
+
+		if (r)
+			err_at(&c, r, "a second YAML document ('---'): a policy is one document");
+		yaml_document_delete(&doc);
+	}
 	yaml_parser_delete(&parser);
 	return errs->n ? -EINVAL : 0;
 }
