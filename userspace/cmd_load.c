@@ -143,23 +143,6 @@ int do_unload(int argc, char **argv)
 
 /* ---- status ---------------------------------------------------------- */
 
-static const char *const stat_names[IRC_STAT__MAX] = {
-	[IRC_STAT_RX_PASS]	= "rx_pass",
-	[IRC_STAT_RX_ALLOW]	= "rx_allow",
-	[IRC_STAT_RX_DROP_QUAR]	= "rx_drop_quarantine",
-	[IRC_STAT_RX_DROP_ISO]	= "rx_drop_isolate",
-	[IRC_STAT_TX_PASS]	= "tx_pass",
-	[IRC_STAT_TX_ALLOW]	= "tx_allow",
-	[IRC_STAT_TX_DROP_QUAR]	= "tx_drop_quarantine",
-	[IRC_STAT_TX_DROP_ISO]	= "tx_drop_isolate",
-	[IRC_STAT_NON_IP]	= "non_ip",
-	[IRC_STAT_MALFORMED]	= "malformed",
-	[IRC_STAT_EXPIRED]	= "expired",
-	[IRC_STAT_PROC_DENY]	= "proc_denied",
-	[IRC_STAT_PROC_DROP]	= "proc_dropped",
-};
-_Static_assert(IRC_STAT__MAX == 13, "name every counter in stat_names");
-
 static const struct { int map; const char *name; } count_maps[] = {
 	{ IRC_M_Q4_HOST, "host_v4" }, { IRC_M_Q6_HOST, "host_v6" },
 	{ IRC_M_Q4_PFX, "prefix_v4" }, { IRC_M_Q6_PFX, "prefix_v6" },
@@ -271,7 +254,7 @@ static void status_json(const struct status *s)
 			json_object_set_new(cnt, count_maps[i].name, json_integer(s->counts[i]));
 		ctr = json_object();
 		for (i = 0; i < IRC_STAT__MAX; i++)
-			json_object_set_new(ctr, stat_names[i], json_integer(s->stats[i]));
+			json_object_set_new(ctr, irc_stat_name(i), json_integer(s->stats[i]));
 		json_object_set_new(o, "interfaces", ifs);
 		json_object_set_new(o, "isolation", json_pack("{s:b,s:b,s:b}",
 			"enabled", !!(s->cfg.flags & IRC_CFG_ISOLATE),
@@ -341,7 +324,7 @@ static void status_text(const struct status *s)
 		printf("\ncounters:");
 		for (i = 0; i < IRC_STAT__MAX; i++)
 			printf("%s %s %llu", i && i % 4 == 0 ? "\n         " : "",
-			       stat_names[i], (unsigned long long)s->stats[i]);
+			       irc_stat_name(i), (unsigned long long)s->stats[i]);
 		printf("\n");
 	}
 	printf("features: btf %s, ringbuf %s, boot clock %s, xdp %s, lsm %s, cgroup2 %s\n",

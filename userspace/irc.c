@@ -10,6 +10,9 @@
 #include <unistd.h>
 #include <linux/capability.h>
 
+#include <linux/types.h>
+
+#include "ircontain/abi.h"
 #include "irc.h"
 #include "parse.h"
 
@@ -179,4 +182,26 @@ int irc_require_privileges(const char *action)
 	irc_err("%s: permission denied: needs root, or CAP_BPF and CAP_NET_ADMIN (try sudo)",
 		action);
 	return -EPERM;
+}
+
+static const char *const stat_names[IRC_STAT__MAX] = {
+	[IRC_STAT_RX_PASS]	= "rx_pass",
+	[IRC_STAT_RX_ALLOW]	= "rx_allow",
+	[IRC_STAT_RX_DROP_QUAR]	= "rx_drop_quarantine",
+	[IRC_STAT_RX_DROP_ISO]	= "rx_drop_isolate",
+	[IRC_STAT_TX_PASS]	= "tx_pass",
+	[IRC_STAT_TX_ALLOW]	= "tx_allow",
+	[IRC_STAT_TX_DROP_QUAR]	= "tx_drop_quarantine",
+	[IRC_STAT_TX_DROP_ISO]	= "tx_drop_isolate",
+	[IRC_STAT_NON_IP]	= "non_ip",
+	[IRC_STAT_MALFORMED]	= "malformed",
+	[IRC_STAT_EXPIRED]	= "expired",
+	[IRC_STAT_PROC_DENY]	= "proc_denied",
+	[IRC_STAT_PROC_DROP]	= "proc_dropped",
+};
+_Static_assert(IRC_STAT__MAX == 13, "name every counter in stat_names");
+
+const char *irc_stat_name(unsigned int i)
+{
+	return i < IRC_STAT__MAX ? stat_names[i] : "unknown";
 }

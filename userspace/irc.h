@@ -42,6 +42,9 @@ void irc_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prints @obj as one JSON line on stdout and drops the reference. */
 void irc_json_print(json_t *obj);
 
+/* The name of counter @i (enum irc_stat), as status prints it. */
+const char *irc_stat_name(unsigned int i);
+
 /* Maps a -errno from an internal call to an exit code. */
 int irc_exit_from(int err);
 

@@ -34,6 +34,7 @@
 #include <bpf/libbpf.h>
 
 #include "ircontain/abi.h"
+#include "irc.h"
 #include "irc_net.skel.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -460,20 +461,6 @@ static const struct tcase cases[] = {
 
 static struct irc_net_bpf *skel;
 static bool verbose;
-
-static const char *const stat_names[IRC_STAT__MAX] = {
-	[IRC_STAT_RX_PASS]	= "rx_pass",
-	[IRC_STAT_RX_ALLOW]	= "rx_allow",
-	[IRC_STAT_RX_DROP_QUAR]	= "rx_drop_quarantine",
-	[IRC_STAT_RX_DROP_ISO]	= "rx_drop_isolate",
-	[IRC_STAT_TX_PASS]	= "tx_pass",
-	[IRC_STAT_TX_ALLOW]	= "tx_allow",
-	[IRC_STAT_TX_DROP_QUAR]	= "tx_drop_quarantine",
-	[IRC_STAT_TX_DROP_ISO]	= "tx_drop_isolate",
-	[IRC_STAT_NON_IP]	= "non_ip",
-	[IRC_STAT_MALFORMED]	= "malformed",
-	[IRC_STAT_EXPIRED]	= "expired",
-};
 
 static int libbpf_log(enum libbpf_print_level level, const char *fmt,
 		      va_list ap)
@@ -1104,7 +1091,7 @@ static bool run_case(const struct tcase *tc)
 		goto out;
 	}
 	for (i = 0; i < IRC_STAT__MAX; i++) {
-		snprintf(what, sizeof(what), "counter %s delta", stat_names[i]);
+		snprintf(what, sizeof(what), "counter %s delta", irc_stat_name(i));
 		ok &= ASSERT_EQ(after[i] - before[i], tc->st[i], name, what);
 	}
 	for (i = 0; i < MAX_Q && tc->q[i].target; i++) {
