@@ -59,7 +59,7 @@ check "isolate off: ping host 2" ping4 2
 # ---- load again: programs swapped, entries kept -------------------------
 
 x1=$(xdp_id iv1)
-irc --json load --iface iv1 --iface iv2 >"$IRC_TMP/l" 2>&1
+irc --json load --iface iv1 --iface iv2 >"$IRC_TMP/l" 2>"$IRC_TMP/l.err"
 check "load again: exit 0, both replaced" jqx \
 	'.action == "load" and ([.interfaces[] | select(.replaced == true)] | length == 2)' "$IRC_TMP/l"
 # new_id NOW BEFORE: an attached program (id > 0) that is not the old one.
