@@ -14,6 +14,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,14 +35,6 @@
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* Collects every mismatch of a table test. */
-#define EXPECT(bad, cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			print_error(__VA_ARGS__);			\
-			print_error("\n");				\
-			(bad)++;					\
-		}							\
-	} while (0)
 
 /* CLOCK_REALTIME at boot: 2023-11-14T22:13:20Z. */
 #define BOOT_REAL_NS	1700000000000000000LL
@@ -146,20 +140,12 @@ static int make_fake_proc(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int remove_fake_proc(void **state)
 {
 	(void)state;
 	if (!proc_root[0])
 		return 0;
-	return nftw(proc_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS) ? -1 : 0;
+	return tu_rm_tree(proc_root) ? -1 : 0;
 }
 
 /* -------------------------------------------------------- json checks -- */

@@ -18,6 +18,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -40,14 +42,6 @@
 #define POISON_U32	0xa5a5a5a5U
 
 /* Collects every mismatch of a table test; see the header comment. */
-#define EXPECT(bad, cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			print_error(__VA_ARGS__);			\
-			print_error("\n");				\
-			(bad)++;					\
-		}							\
-	} while (0)
 
 /*
  * Printable rendering of a test input.  Many inputs carry control bytes or

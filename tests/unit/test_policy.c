@@ -23,6 +23,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
@@ -41,14 +43,6 @@
 #define MAX_ERRS	8
 
 /* Collects every mismatch of a table test; see the header comment. */
-#define EXPECT(bad, cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			print_error(__VA_ARGS__);			\
-			print_error("\n");				\
-			(bad)++;					\
-		}							\
-	} while (0)
 
 struct want_err {
 	int line;

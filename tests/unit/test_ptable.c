@@ -20,6 +20,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -38,14 +40,6 @@
 #define SLOTS		(2 * IRC_PT_MAX)
 
 /* Collects every mismatch of a table test. */
-#define EXPECT(bad, cond, ...)						\
-	do {								\
-		if (!(cond)) {						\
-			print_error(__VA_ARGS__);			\
-			print_error("\n");				\
-			(bad)++;					\
-		}							\
-	} while (0)
 
 /* Two container ids: sha256("a") and sha256("b"). */
 #define ID_A	"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"
@@ -949,20 +943,12 @@ static int make_fake_proc(void **state)
 	return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static int remove_fake_proc(void **state)
 {
 	(void)state;
 	if (!proc_root[0])
 		return 0;
-	if (nftw(proc_root, rm_entry, 16, FTW_DEPTH | FTW_PHYS))
+	if (tu_rm_tree(proc_root))
 		return -1;
 	free(homes);
 	homes = NULL;
