@@ -24,6 +24,9 @@
 #define TC_ACT_OK	0
 #define TC_ACT_SHOT	2
 
+#define TCP_FLAG_SYN	0x02
+#define TCP_FLAG_ACK	0x10
+
 /* Bytes of headers the tc program wants in the linear part of the skb. */
 #define IRC_TC_PULL_LEN	128
 
@@ -171,9 +174,20 @@ static __always_inline int irc_iso_exempt(const struct irc_pkt *p, __u32 flags,
 		return 1;
 	if (!p->has_ports)
 		return 0;
+	/*
+	 * DNS as a client only: to port 53 out, and back in to an ephemeral
+	 * port.  An inbound TCP SYN from port 53 is a connection attempt to
+	 * a local service, not an answer.
+	 */
 	if ((flags & IRC_CFG_ISO_DNS) && peer_port == 53 &&
-	    (p->l4proto == IPPROTO_UDP || p->l4proto == IPPROTO_TCP))
-		return 1;
+	    (p->l4proto == IPPROTO_UDP || p->l4proto == IPPROTO_TCP)) {
+		if (!ingress)
+			return 1;
+		if (own_port >= 1024 &&
+		    (p->l4proto == IPPROTO_UDP ||
+		     (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN))
+			return 1;
+	}
 	if ((flags & IRC_CFG_ISO_DHCP) && p->l4proto == IPPROTO_UDP) {
 		if (p->family == 4 && peer_port == 67 && own_port == 68)
 			return 1;
@@ -182,9 +196,6 @@ static __always_inline int irc_iso_exempt(const struct irc_pkt *p, __u32 flags,
 	}
 	return 0;
 }
-
-#define TCP_FLAG_SYN	0x02
-#define TCP_FLAG_ACK	0x10
 
 /* v4-mapped form, so one LRU map keys both families. */
 static __always_inline void irc_key6(const struct irc_pkt *p, const void *peer,
@@ -242,6 +253,23 @@ static __always_inline int irc_fire(const struct irc_pkt *p, const void *peer,
 			enforced = !bpf_map_update_elem(&IRC_MAP_Q4_HOST, peer, &e, BPF_NOEXIST);
 		else
 			enforced = !bpf_map_update_elem(&IRC_MAP_Q6_HOST, peer, &e, BPF_NOEXIST);
+		/*
+		 * A repeat offender's expired entry is replaced (with the
+		 * escalated TTL); a live one, an operator's say, is left alone.
+		 */
+		if (!enforced) {
+			struct irc_qentry *old = p->family == 4 ?
+				bpf_map_lookup_elem(&IRC_MAP_Q4_HOST, peer) :
+				bpf_map_lookup_elem(&IRC_MAP_Q6_HOST, peer);
+
+			if (old && old->expires_ns && old->expires_ns <= now) {
+				e.drops = old->drops;
+				if (p->family == 4)
+					enforced = !bpf_map_update_elem(&IRC_MAP_Q4_HOST, peer, &e, BPF_EXIST);
+				else
+					enforced = !bpf_map_update_elem(&IRC_MAP_Q6_HOST, peer, &e, BPF_EXIST);
+			}
+		}
 		/* The packet that crossed the threshold is this entry's first drop. */
 		if (enforced) {
 			struct irc_qentry *q = p->family == 4 ?

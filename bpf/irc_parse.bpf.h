@@ -158,6 +158,9 @@ static __always_inline int irc_parse(struct irc_pkt *p, void *data, void *end)
 		nh = vh + 1;
 	}
 
+	/* More tags than we skip: unknown sender, treated as malformed. */
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
+		return IRC_PKT_BAD;
 	if (proto == ETH_P_IP)
 		return irc_parse_v4(p, nh, end);
 	if (proto == ETH_P_IPV6)

@@ -216,8 +216,15 @@ static __always_inline int irc_skb_verdict(struct __sk_buff *skb, int ingress)
 	int i;
 
 	qs = bpf_map_lookup_elem(&IRC_MAP_QSOCK, &cookie);
-	if (qs)
-		e = irc_plive(bpf_map_lookup_elem(&IRC_MAP_QPID, &qs->tgid));
+	if (qs && (!qs->expires_ns || qs->expires_ns > bpf_ktime_get_boot_ns())) {
+		/* Cut while the cookie lives, whoever of its holders exited. */
+		e = irc_plive(bpf_map_lookup_elem(&IRC_MAP_QPID, &qs->root));
+		if (e)
+			__sync_fetch_and_add(&e->denied, 1);
+		irc_count(IRC_STAT_PROC_DROP);
+		irc_skb_sample(skb, qs->tgid, ingress);
+		return SK_DROP_V;
+	}
 	if (!e && (irc_cfg_flags() & IRC_CFG_HAS_CGROUPS)) {
 		for (i = 0; i < IRC_CGROUP_MAX_DEPTH; i++) {
 			__u64 id = bpf_skb_ancestor_cgroup_id(skb, i);
@@ -233,7 +240,7 @@ static __always_inline int irc_skb_verdict(struct __sk_buff *skb, int ingress)
 		return SK_PASS_V;
 	__sync_fetch_and_add(&e->denied, 1);
 	irc_count(IRC_STAT_PROC_DROP);
-	irc_skb_sample(skb, qs ? qs->tgid : 0, ingress);
+	irc_skb_sample(skb, 0, ingress);
 	return SK_DROP_V;
 }
 
@@ -297,6 +304,9 @@ static __always_inline void irc_host_fire(const struct irc_detcfg *cfg, __u32 de
 
 		__builtin_memcpy(e.reason, "detector finding", 17);
 		enforced = !bpf_map_update_elem(&IRC_MAP_QPID, &tgid, &e, BPF_NOEXIST);
+		/* An expired entry may be replaced; a live one is left alone. */
+		if (!enforced && !irc_plive(bpf_map_lookup_elem(&IRC_MAP_QPID, &tgid)))
+			enforced = !bpf_map_update_elem(&IRC_MAP_QPID, &tgid, &e, BPF_EXIST);
 	}
 	if (!irc_rate_ok(1))
 		return;
@@ -396,7 +406,7 @@ static __always_inline void irc_exec_detect(struct task_struct *p,
 					    struct linux_binprm *bprm)
 {
 	struct irc_detcfg *cfg = irc_detcfg_get();
-	char fn[IRC_FIND_PATH_LEN] = {}, dn[8] = {}, comm[16] = {};
+	char fn[IRC_FIND_PATH_LEN] = {}, dn[8] = {}, comm[IRC_COMM_LEN] = {};
 	int fd;
 
 	if (!cfg || !irc_in_scope())
@@ -428,7 +438,7 @@ static __always_inline void irc_exec_detect(struct task_struct *p,
 static __always_inline int irc_dup_detect(long oldfd, long newfd)
 {
 	struct irc_detcfg *cfg;
-	char comm[16] = {};
+	char comm[IRC_COMM_LEN] = {};
 
 	if (newfd < 0 || newfd > 2)
 		return 0;
@@ -473,7 +483,7 @@ SEC("tp/syscalls/sys_enter_openat")
 int irc_openat(struct trace_event_raw_sys_enter *ctx)
 {
 	struct irc_detcfg *cfg = irc_detcfg_get();
-	char fn[IRC_SENS_PATH_LEN] = {}, comm[16] = {};
+	char fn[IRC_SENS_PATH_LEN] = {}, comm[IRC_COMM_LEN] = {};
 	int i, j, hit = 0;
 
 	/* The cost of every openat on the host: one array lookup when off. */
@@ -490,10 +500,10 @@ int irc_openat(struct trace_event_raw_sys_enter *ctx)
 	for (i = 0; i < IRC_SENS_ALLOWED; i++) {
 		if (!cfg->sens_allowed[i][0])
 			continue;
-		for (j = 0; j < 16; j++)
+		for (j = 0; j < IRC_COMM_LEN; j++)
 			if (comm[j] != cfg->sens_allowed[i][j] || !comm[j])
 				break;
-		if (j < 16 && !comm[j] && !cfg->sens_allowed[i][j])
+		if (j < IRC_COMM_LEN && !comm[j] && !cfg->sens_allowed[i][j])
 			return 0;
 	}
 	if (irc_in_scope())
@@ -572,10 +582,13 @@ int BPF_PROG(irc_exit, struct task_struct *p)
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	struct irc_ev_exit *ev;
 
-	/* Only the leader's exit ends the process. */
-	if (BPF_CORE_READ(p, pid) != tgid)
+	/*
+	 * The process ends with its last thread, not with its leader:
+	 * signal->live is decremented before this tracepoint.  Its PID is
+	 * then free for reuse, and a new process must not inherit the entry.
+	 */
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
-	/* Free its PID for reuse: a new process must not inherit the entry. */
 	bpf_map_delete_elem(&IRC_MAP_QPID, &tgid);
 
 	ev = IRC_EV_RESERVE(struct irc_ev_exit, IRC_EV_EXIT);

@@ -160,7 +160,7 @@ int do_events(int argc, char **argv)
 			flt.action = optarg;
 			break;
 		case 'p':
-			if (irc_parse_u64(optarg, 1, 4194304, &v, &why))
+			if (irc_parse_u64(optarg, 1, IRC_PID_MAX, &v, &why))
 				return irc_usage_err("events: bad --pid '%s': %s", optarg, why);
 			flt.pid = v;
 			break;

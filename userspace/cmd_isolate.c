@@ -17,6 +17,7 @@
 #include "pins.h"
 
 #define ISOLATE_MAX_ALLOW	64
+#define ISO_BITS		(IRC_CFG_ISOLATE | IRC_CFG_ISO_DNS | IRC_CFG_ISO_DHCP)
 
 static int config_get(const struct irc_maps *m, struct irc_config *cfg)
 {
@@ -157,7 +158,8 @@ static int do_isolate_on(int argc, char **argv)
 		goto out;
 	if (!(cfg.flags & IRC_CFG_ISOLATE))
 		cfg.isolate_since_ns = irc_now_real_ns();
-	cfg.flags = flags;
+	/* Only the isolation bits: the others (cgroup quarantines) stay. */
+	cfg.flags = (cfg.flags & ~ISO_BITS) | flags;
 	if (config_set(&m, &cfg))
 		goto out;
 	report_state("isolate on", &cfg);
@@ -209,7 +211,7 @@ static int do_isolate_off(int argc, char **argv)
 	if (config_get(&m, &cfg))
 		goto out;
 	/* The switch first, then the exemptions: never a lockout window. */
-	cfg.flags = 0;
+	cfg.flags &= ~ISO_BITS;
 	cfg.isolate_since_ns = 0;
 	if (config_set(&m, &cfg))
 		goto out;

@@ -29,7 +29,6 @@
 #include "qproc.h"
 #include "policy.h"
 
-#define PID_MAX_LIMIT	4194304
 
 static int config_read(const struct irc_maps *m, struct irc_config *cfg)
 {
@@ -61,16 +60,16 @@ static int hooks_root(const struct irc_maps *m, const char *what,
 
 struct sock_ctx {
 	int fd;
-	__u32 tgid;
+	struct irc_qsock v;
 	int full;
 };
 
 static int add_sock(uint64_t cookie, void *p)
 {
 	struct sock_ctx *c = p;
-	struct irc_qsock v = { .tgid = c->tgid };
 
-	if (bpf_map_update_elem(c->fd, &cookie, &v, BPF_ANY)) {
+	/* Shared by several processes of the tree: the first one found keeps it. */
+	if (bpf_map_update_elem(c->fd, &cookie, &c->v, BPF_NOEXIST) && errno != EEXIST) {
 		if (errno == E2BIG || errno == ENOMEM) {
 			c->full = 1;
 			return 0;
@@ -122,7 +121,7 @@ int do_quarantine_pid(int argc, char **argv)
 {
 	const char *what = "quarantine pid";
 	char cgpath[PATH_MAX], target[24];
-	struct irc_pentry e = {};
+	struct irc_pentry e = {}, old;
 	struct irc_config cfg;
 	struct irc_qopts o;
 	struct irc_proc p;
@@ -140,9 +139,9 @@ int do_quarantine_pid(int argc, char **argv)
 			      &o);
 	if (ret)
 		return ret;
-	if (irc_parse_u64(o.operand, 1, PID_MAX_LIMIT, &pid, NULL))
+	if (irc_parse_u64(o.operand, 1, IRC_PID_MAX, &pid, NULL))
 		return irc_usage_err("%s: bad PID '%s': a number from 1 to %d", what,
-				     o.operand, PID_MAX_LIMIT);
+				     o.operand, IRC_PID_MAX);
 	ret = check_target_pid(o.operand, pid, o.force, &p);
 	if (ret)
 		return ret;
@@ -161,7 +160,12 @@ int do_quarantine_pid(int argc, char **argv)
 	if (hooks_root(&m, what, &cfg))
 		goto out;
 	err = irc_proc_cgroup_path(pid, cgpath, sizeof(cgpath));
-	if (!err && !irc_path_under(cgpath, cfg.cgroup_root)) {
+	if (err) {
+		ret = irc_usage_err("%s %s: refused: cannot tell its cgroup (%s)", what,
+				    o.operand, strerror(-err));
+		goto out;
+	}
+	if (!irc_path_under(cgpath, cfg.cgroup_root)) {
 		ret = irc_usage_err("%s %s: refused: it is in cgroup %s, outside %s where the hooks are attached",
 				    what, o.operand, cgpath, cfg.cgroup_root);
 		goto out;
@@ -176,9 +180,8 @@ int do_quarantine_pid(int argc, char **argv)
 	e.actor_uid = irc_actor_uid();
 	e.origin = IRC_ORIGIN_OPERATOR;
 	snprintf(e.reason, sizeof(e.reason), "%s", o.reason);
-	existed = bpf_map_lookup_elem(m.fd[IRC_M_QPID], &key, &e.denied) == 0;
-	if (!existed)
-		e.denied = 0;
+	existed = bpf_map_lookup_elem(m.fd[IRC_M_QPID], &key, &old) == 0;
+	e.denied = existed ? old.denied : 0;
 	if (bpf_map_update_elem(m.fd[IRC_M_QPID], &key, &e, BPF_ANY)) {
 		irc_err("%s %s: update map %s: %s", what, o.operand,
 			irc_map_names[IRC_M_QPID],
@@ -199,6 +202,15 @@ int do_quarantine_pid(int argc, char **argv)
 		if (irc_proc_descendants(pid, &desc, &ndesc))
 			break;
 		for (i = 0; i < ndesc; i++) {
+			/*
+			 * A descendant outside the hooks' cgroup root (moved by
+			 * pam_systemd, say) is out of scope: no entry, no signal.
+			 */
+			if (irc_proc_cgroup_path(desc[i], cgpath, sizeof(cgpath)) ||
+			    !irc_path_under(cgpath, cfg.cgroup_root)) {
+				desc[i] = 0;
+				continue;
+			}
 			key = desc[i];
 			bpf_map_update_elem(m.fd[IRC_M_QPID], &key, &e, BPF_NOEXIST);
 		}
@@ -212,13 +224,16 @@ int do_quarantine_pid(int argc, char **argv)
 	}
 	tree[0] = pid;
 	for (i = 0; i < ndesc; i++)
-		tree[ntree++] = desc[i];
+		if (desc[i])
+			tree[ntree++] = desc[i];
 
 	/* Cut the sockets they already hold, in both directions. */
 	sc.fd = m.fd[IRC_M_QSOCK];
 	sc.full = 0;
+	sc.v.root = pid;
+	sc.v.expires_ns = e.expires_ns;
 	for (i = 0; i < ntree; i++) {
-		sc.tgid = tree[i];
+		sc.v.tgid = tree[i];
 		err = irc_proc_sockets(tree[i], add_sock, &sc);
 		if (err > 0)
 			socks += err;
@@ -309,11 +324,9 @@ static long release_tree(const struct irc_maps *m, __u32 root, bool single)
 		cprev = &ck;
 		if (bpf_map_lookup_elem(m->fd[IRC_M_QSOCK], &ck, &qs))
 			continue;
-		for (i = 0; i < n; i++)
-			if (qs.tgid == del[i]) {
-				bpf_map_delete_elem(m->fd[IRC_M_QSOCK], &ck);
-				break;
-			}
+		/* A tree takes its sockets along; a single process its own. */
+		if (single ? qs.tgid == root : qs.root == root)
+			bpf_map_delete_elem(m->fd[IRC_M_QSOCK], &ck);
 	}
 	free(del);
 	return n;
@@ -336,9 +349,9 @@ int do_release_pid(int argc, char **argv)
 	ops = irc_operands(argc, argv, 1, what, "release pid PID");
 	if (!ops)
 		return IRC_EXIT_USAGE;
-	if (irc_parse_u64(ops[0], 1, PID_MAX_LIMIT, &pid, NULL))
+	if (irc_parse_u64(ops[0], 1, IRC_PID_MAX, &pid, NULL))
 		return irc_usage_err("%s: bad PID '%s': a number from 1 to %d", what,
-				     ops[0], PID_MAX_LIMIT);
+				     ops[0], IRC_PID_MAX);
 	/* A thread id stands for its process, as in quarantine pid. */
 	if (irc_proc_read(pid, &p) == 0 && p.tgid != (int)pid)
 		pid = p.tgid;

@@ -107,15 +107,16 @@ static void check_seq(struct daemon *d, const struct irc_ev_hdr *h)
 
 struct cut_ctx {
 	int fd;
-	__u32 tgid;
+	struct irc_qsock v;
 };
 
 static int cut_sock(uint64_t cookie, void *p)
 {
 	struct cut_ctx *c = p;
-	struct irc_qsock v = { .tgid = c->tgid };
 
-	return bpf_map_update_elem(c->fd, &cookie, &v, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(c->fd, &cookie, &c->v, BPF_NOEXIST) && errno != EEXIST)
+		return -errno;
+	return 0;
 }
 
 /*
@@ -125,7 +126,9 @@ static int cut_sock(uint64_t cookie, void *p)
  */
 static void finish_finding(struct daemon *d, const struct irc_ev_finding *f)
 {
-	struct cut_ctx c = { .fd = d->qsock_fd, .tgid = f->h.tgid };
+	struct cut_ctx c = { .fd = d->qsock_fd, .v = {
+		.tgid = f->h.tgid, .root = f->h.tgid,
+		.expires_ns = f->ttl_ns ? f->h.ts_ns + f->ttl_ns : 0 } };
 	int n;
 
 	if (!f->enforced || f->action != IRC_ACT_QUAR_PROC || d->qsock_fd < 0)

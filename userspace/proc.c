@@ -178,8 +178,13 @@ int irc_proc_sockets(int pid, int (*cb)(uint64_t cookie, void *ctx), void *ctx)
 		if (strncmp(target, "socket:[", 8))
 			continue;
 		fd = syscall(SYS_pidfd_getfd, pidfd, (int)fdnum, 0);
-		if (fd < 0)
+		if (fd < 0 && errno == EBADF)
 			continue;	/* closed meanwhile */
+		if (fd < 0) {
+			/* Refused (Yama, an LSM): say so, never report 0 cut. */
+			err = -errno;
+			break;
+		}
 		len = sizeof(domain);
 		if (!getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) &&
 		    (domain == AF_INET || domain == AF_INET6)) {

@@ -45,6 +45,8 @@
 #define IRC_MAX_SOCKS		262144		/* sockets cut at quarantine time */
 #define IRC_CGROUP_MAX_DEPTH	16		/* cgroup levels checked */
 #define IRC_PATH_LEN		256
+#define IRC_PID_MAX		4194304		/* the kernel's PID_MAX_LIMIT */
+#define IRC_COMM_LEN		16		/* TASK_COMM_LEN */
 #define IRC_RINGBUF_DEFAULT	(4U << 20)	/* bytes; `load --ring-size` */
 #define IRC_FILENAME_LEN	256		/* exec path bytes kept */
 #define IRC_ARGS_LEN		512		/* argv bytes kept, NUL-separated */
@@ -185,10 +187,14 @@ struct irc_pentry {
 	char reason[IRC_REASON_LEN];
 };
 
-/* A socket cut at quarantine time: whose entry it answers to. */
+/*
+ * A socket cut at quarantine time.  It stays cut while this entry lives,
+ * whichever of the processes sharing it exits; release removes it.
+ */
 struct irc_qsock {
-	__u32 tgid;		/* key of the irc_qpid entry */
-	__u32 pad;
+	__u32 tgid;		/* the process it was found in */
+	__u32 root;		/* the quarantine it belongs to */
+	__u64 expires_ns;	/* the quarantine's, CLOCK_BOOTTIME; 0 = none */
 };
 
 /* Packet counters, one slot per CPU, each a cache line or more. */
@@ -260,7 +266,7 @@ struct irc_ev_hdr {
 	__u32 pad;
 	__u64 cgroup_id;
 	__u64 start_ns;		/* process start, CLOCK_BOOTTIME ns */
-	char comm[16];
+	char comm[IRC_COMM_LEN];
 };
 
 struct irc_ev_exec {
@@ -397,7 +403,7 @@ struct irc_detcfg {
 	struct irc_det det[IRC_DET__MAX];
 	/* sensitive_read: a path ending in '*' is a prefix. */
 	char sens_files[IRC_SENS_FILES][IRC_SENS_PATH_LEN];
-	char sens_allowed[IRC_SENS_ALLOWED][16];
+	char sens_allowed[IRC_SENS_ALLOWED][IRC_COMM_LEN];
 };
 
 /* Per source (IPv4 as v4-mapped IPv6), in an LRU map. */

@@ -69,6 +69,7 @@ struct pkt {
 	const char *src, *dst;
 	__u8 proto;		/* IPPROTO_* */
 	__u16 sport, dport;	/* TCP/UDP; ICMP and ICMPv6: sport = type */
+	__u8 tcpflags;		/* TCP flags, 0 = a bare SYN */
 	__u8 vlans;		/* 1 = 802.1Q, 2 = QinQ (802.1ad outer), 3 */
 	__u8 optwords;		/* IPv4 options in 32-bit words */
 	__u8 ihl;		/* IPv4 ihl override, 0 = computed */
@@ -307,7 +308,10 @@ static const struct tcase cases[] = {
 { .name = "iso_v4_dns_query_no_flag_drops_tc", .hook = TC, .pkt = TX4(P4, P_UDP, 40000, 53), .cfg = C_ISO, .want = DROP, .st = { [TXI] = 1 } },
 { .name = "iso_v4_dns_reply_xdp", .hook = XDP, .pkt = RX4(P4, P_UDP, 53, 40000), .cfg = C_ISO | C_DNS, .want = PASS, .st = { [RXP] = 1 } },
 { .name = "iso_v4_dns_query_tc", .hook = TC, .pkt = TX4(P4, P_UDP, 40000, 53), .cfg = C_ISO | C_DNS, .want = PASS, .st = { [TXP] = 1 } },
-{ .name = "iso_v4_dns_tcp_reply_xdp", .hook = XDP, .pkt = RX4(P4, P_TCP, 53, 40000), .cfg = C_ISO | C_DNS, .want = PASS, .st = { [RXP] = 1 } },
+{ .name = "iso_v4_dns_tcp_reply_xdp", .hook = XDP, .pkt = RX4(P4, P_TCP, 53, 40000, .tcpflags = 0x10), .cfg = C_ISO | C_DNS, .want = PASS, .st = { [RXP] = 1 } },
+/* --allow-dns is for answers: a SYN from port 53 is a connection attempt. */
+{ .name = "iso_v4_dns_syn_from_53_dropped_xdp", .hook = XDP, .pkt = RX4(P4, P_TCP, 53, 40000), .cfg = C_ISO | C_DNS, .want = DROP, .st = { [RXI] = 1 } },
+{ .name = "iso_v4_dns_udp_from_53_to_low_port_dropped_xdp", .hook = XDP, .pkt = RX4(P4, P_UDP, 53, 22), .cfg = C_ISO | C_DNS, .want = DROP, .st = { [RXI] = 1 } },
 { .name = "iso_v4_dns_tcp_query_tc", .hook = TC, .pkt = TX4(P4, P_TCP, 40000, 53), .cfg = C_ISO | C_DNS, .want = PASS, .st = { [TXP] = 1 } },
 { .name = "iso_v6_dns_reply_xdp", .hook = XDP, .pkt = RX6(P6, P_UDP, 53, 40000), .cfg = C_ISO | C_DNS, .want = PASS, .st = { [RXP] = 1 } },
 { .name = "iso_v6_dns_query_tc", .hook = TC, .pkt = TX6(P6, P_UDP, 40000, 53), .cfg = C_ISO | C_DNS, .want = PASS, .st = { [TXP] = 1 } },
@@ -360,7 +364,8 @@ static const struct tcase cases[] = {
 { .name = "nonip_short_eth_0_isolated_xdp", .hook = XDP, .pkt = RX6(P6, P_TCP, 1, 2, LINEAR(0)), .cfg = C_ISO, .want = PASS, .st = { [NONIP] = 1 } },
 { .name = "nonip_truncated_vlan_tag_isolated_xdp", .hook = XDP, .pkt = RX4(P4, P_TCP, 1, 2, .vlans = 1, .framelen = 16), .cfg = C_ISO, .want = PASS, .st = { [NONIP] = 1 } },
 { .name = "nonip_truncated_vlan_tag_isolated_tc", .hook = TC, .pkt = TX4(P4, P_TCP, 1, 2, .vlans = 2, .framelen = 20), .cfg = C_ISO, .want = PASS, .st = { [NONIP] = 1 } },
-{ .name = "nonip_three_vlan_tags_isolated_xdp", .hook = XDP, .pkt = RX4(P4, P_TCP, 1, 2, .vlans = 3), .q = { Q(P4, D_BOTH) }, .cfg = C_ISO, .want = PASS, .st = { [NONIP] = 1 } },
+/* More VLAN tags than the parser skips: the sender is unknown, so malformed: dropped only while isolated. */
+{ .name = "three_vlan_tags_isolated_dropped_xdp", .hook = XDP, .pkt = RX4(P4, P_TCP, 1, 2, .vlans = 3), .q = { Q(P4, D_BOTH) }, .cfg = C_ISO, .want = DROP, .st = { [BAD] = 1 } },
 { .name = "bad_v4_trunc_hdr_xdp", .hook = XDP, .pkt = RX4(P4, P_TCP, 1, 2, .l3len = 10), .want = PASS, .st = { [BAD] = 1 } },
 { .name = "bad_v4_trunc_hdr_19_quarantined_xdp", .hook = XDP, .pkt = RX4(P4, P_TCP, 1, 2, .l3len = 19), .q = { Q(P4, D_BOTH) }, .want = PASS, .st = { [BAD] = 1 } },
 { .name = "bad_v4_trunc_hdr_isolated_xdp", .hook = XDP, .pkt = RX4(P4, P_TCP, 1, 2, .l3len = 10), .cfg = C_ISO, .want = DROP, .st = { [BAD] = 1 } },
@@ -573,7 +578,7 @@ static void put_l4(struct wbuf *w, const struct pkt *p)
 		put32(w, 1);			/* seq */
 		put32(w, 0);			/* ack */
 		put8(w, 5 << 4);		/* doff */
-		put8(w, 0x02);			/* SYN */
+		put8(w, p->tcpflags ? p->tcpflags : 0x02);	/* SYN by default */
 		put16(w, 65535);		/* window */
 		put32(w, 0);			/* csum, urg */
 		break;

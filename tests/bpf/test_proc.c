@@ -205,7 +205,8 @@ static int fx_init(struct fx *f)
 /* cgroup_skb                                                          */
 /* ------------------------------------------------------------------ */
 
-enum qsk { QS_NONE, QS_WINDOW, QS_ZERO };	/* irc_qsock content */
+/* irc_qsock content; QS_WINDOW_EXPIRED: the cookies' own expiry passed. */
+enum qsk { QS_NONE, QS_WINDOW, QS_ZERO, QS_WINDOW_EXPIRED };
 enum ent { E_NONE, E_LIVE, E_EXPIRED, E_FUTURE };	/* an entry and its expiry */
 enum cgk { CG_ROOT = 1, CG_OWN, CG_OTHER };	/* which cgroup id is in irc_qcgrp */
 
@@ -240,9 +241,14 @@ static const struct skb_case skb_cases[] = {
 	{ "cut socket, live entry, v6 egress", 6, true, QS_WINDOW, E_LIVE, 0, E_NONE, false, 0, V_DROP, 1, 1, 0, false },
 	{ "cut socket, entry expiring in an hour", 4, true, QS_WINDOW, E_FUTURE, 0, E_NONE, false, 0, V_DROP, 1, 1, 0, false },
 	{ "cut socket, 5 runs: counted 5 times", 4, true, QS_WINDOW, E_LIVE, 0, E_NONE, false, 5, V_DROP, 5, 5, 0, false },
-	/* A cut socket whose entry is gone (released, exited) or expired. */
-	{ "cut socket, no entry (released)", 4, false, QS_WINDOW, E_NONE, 0, E_NONE, false, 0, V_PASS, 0, 0, 0, true },
-	{ "cut socket, expired entry", 4, true, QS_WINDOW, E_EXPIRED, 0, E_NONE, false, 0, V_PASS, 0, 0, 0, true },
+	/*
+	 * A cut socket stays cut while its cookie entry lives, whichever
+	 * holder's process entry is gone (exited) or expired; only release
+	 * or the cookie's own expiry lets it carry data again.
+	 */
+	{ "cut socket, holder's entry gone (exited): still cut", 4, false, QS_WINDOW, E_NONE, 0, E_NONE, false, 0, V_DROP, 1, 0, 0, false },
+	{ "cut socket, holder's entry expired: still cut", 4, true, QS_WINDOW, E_EXPIRED, 0, E_NONE, false, 0, V_DROP, 1, 0, 0, false },
+	{ "cut socket, its own expiry passed", 4, true, QS_WINDOW_EXPIRED, E_LIVE, 0, E_NONE, false, 0, V_PASS, 0, 0, 0, true },
 	/* Cookie 0 means "no socket": an entry for it never matches a socket. */
 	{ "irc_qsock[0] with a live entry: not this socket", 4, true, QS_ZERO, E_LIVE, 0, E_NONE, false, 0, V_PASS, 0, 0, 0, true },
 	/* Quarantined cgroups: the socket's cgroup or an ancestor. */
@@ -255,7 +261,7 @@ static const struct skb_case skb_cases[] = {
 	/* Both: the socket's process entry is found first and counts. */
 	{ "cut socket and cgroup: the process entry counts", 4, true, QS_WINDOW, E_LIVE, CG_ROOT, E_LIVE, true, 0, V_DROP, 1, 1, 0, false },
 	/* Socket entry dead, cgroup live: the cgroup still drops. */
-	{ "cut socket expired, cgroup live", 4, false, QS_WINDOW, E_EXPIRED, CG_OWN, E_LIVE, true, 0, V_DROP, 1, 0, 1, false },
+	{ "cut socket expired, cgroup live", 4, false, QS_WINDOW_EXPIRED, E_EXPIRED, CG_OWN, E_LIVE, true, 0, V_DROP, 1, 0, 1, false },
 };
 
 static void entry_put(int fd, const void *key, enum ent e, __u32 root)
@@ -295,7 +301,7 @@ static __u64 sock_cookie_now(void)
 }
 
 /* Cookies (after, after + COOKIE_WINDOW] answer to QTGID. */
-static void window_fill(struct fx *f, __u64 after)
+static void window_fill(struct fx *f, __u64 after, __u64 expires_ns)
 {
 	static __u64 keys[COOKIE_WINDOW];
 	static struct irc_qsock vals[COOKIE_WINDOW];
@@ -305,7 +311,8 @@ static void window_fill(struct fx *f, __u64 after)
 	for (i = 0; i < COOKIE_WINDOW; i++) {
 		keys[i] = after + 1 + i;
 		vals[i].tgid = QTGID;
-		vals[i].pad = 0;
+		vals[i].root = QTGID;
+		vals[i].expires_ns = expires_ns;
 	}
 	assert_int_equal(bpf_map_update_batch(f->qsock, keys, vals, &n, &bo), 0);
 	assert_int_equal(n, COOKIE_WINDOW);
@@ -352,7 +359,9 @@ static void skb_case_run(struct fx *f, const struct skb_case *c)
 	/* The run's socket gets a cookie above this one. */
 	base = sock_cookie_now();
 	if (c->qsock == QS_WINDOW)
-		window_fill(f, base);
+		window_fill(f, base, 0);
+	if (c->qsock == QS_WINDOW_EXPIRED)
+		window_fill(f, base, 1);
 	if (c->qsock == QS_ZERO) {
 		struct irc_qsock q = { .tgid = QTGID };
 
@@ -400,7 +409,7 @@ static void skb_case_run(struct fx *f, const struct skb_case *c)
 	map_clear(f->qpid, sizeof(__u32));
 	map_clear(f->qcgrp, sizeof(__u64));
 	config_set(f, 0);
-	window_fill(f, base);
+	window_fill(f, base, 0);
 	entry_put(f->qpid, &qtgid, E_LIVE, QTGID);
 	v = skb_run(prog, c->l3, 1);
 	if (v != V_DROP)
