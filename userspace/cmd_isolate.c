@@ -97,7 +97,7 @@ static int do_isolate_on(int argc, char **argv)
 	struct irc_maps m;
 	__u32 flags = IRC_CFG_ISOLATE;
 	bool force = false;
-	int c, i, nallow = 0, ret = IRC_EXIT_FAIL, kept;
+	int c, i, nallow = 0, ret = IRC_EXIT_FAIL, kept, lock = -1;
 
 	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
 		switch (c) {
@@ -105,7 +105,7 @@ static int do_isolate_on(int argc, char **argv)
 			if (nallow == ISOLATE_MAX_ALLOW)
 				return irc_usage_err("%s: more than %d --allow options",
 						     what, ISOLATE_MAX_ALLOW);
-			if (irc_parse_cidr(optarg, false, &allow[nallow], &why))
+			if (irc_parse_target(optarg, false, &allow[nallow], &why))
 				return irc_usage_err("%s: bad --allow '%s': %s", what, optarg, why);
 			nallow++;
 			break;
@@ -154,6 +154,7 @@ static int do_isolate_on(int argc, char **argv)
 			goto out;
 		}
 	}
+	lock = irc_pins_lock();
 	if (config_get(&m, &cfg))
 		goto out;
 	if (!(cfg.flags & IRC_CFG_ISOLATE))
@@ -165,6 +166,7 @@ static int do_isolate_on(int argc, char **argv)
 	report_state("isolate on", &cfg);
 	ret = IRC_EXIT_OK;
 out:
+	irc_pins_unlock(lock);
 	irc_maps_close(&m);
 	return ret;
 }
@@ -200,7 +202,7 @@ static int do_isolate_off(int argc, char **argv)
 	static const struct option lo[] = { { 0 } };
 	struct irc_config cfg;
 	struct irc_maps m;
-	int ret = IRC_EXIT_FAIL, err;
+	int ret = IRC_EXIT_FAIL, err, lock = -1;
 
 	if (irc_getopt(argc, argv, lo, "isolate off") != -1)
 		return IRC_EXIT_USAGE;
@@ -208,6 +210,7 @@ static int do_isolate_off(int argc, char **argv)
 		return IRC_EXIT_USAGE;
 	if (irc_maps_open("isolate off", &m))
 		return IRC_EXIT_FAIL;
+	lock = irc_pins_lock();
 	if (config_get(&m, &cfg))
 		goto out;
 	/* The switch first, then the exemptions: never a lockout window. */
@@ -222,6 +225,7 @@ static int do_isolate_off(int argc, char **argv)
 	report_state("isolate off", &cfg);
 	ret = IRC_EXIT_OK;
 out:
+	irc_pins_unlock(lock);
 	irc_maps_close(&m);
 	return ret;
 }

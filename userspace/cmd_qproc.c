@@ -418,14 +418,18 @@ static long map_count(int fd)
 static void sync_cgroup_flag(const struct irc_maps *m)
 {
 	struct irc_config cfg;
+	int lock = irc_pins_lock();
 
-	if (config_read(m, &cfg))
+	if (config_read(m, &cfg)) {
+		irc_pins_unlock(lock);
 		return;
+	}
 	if (map_count(m->fd[IRC_M_QCGRP]))
 		cfg.flags |= IRC_CFG_HAS_CGROUPS;
 	else
 		cfg.flags &= ~IRC_CFG_HAS_CGROUPS;
 	config_write(m, &cfg);
+	irc_pins_unlock(lock);
 }
 
 int do_quarantine_cgroup(int argc, char **argv)

@@ -80,7 +80,7 @@ static int do_quarantine_host(int argc, char **argv)
 			      &o);
 	if (ret)
 		return ret;
-	if (irc_parse_cidr(o.operand, false, &target, &why))
+	if (irc_parse_target(o.operand, false, &target, &why))
 		return irc_usage_err("%s: bad address '%s': %s", what, o.operand, why);
 
 	if (irc_maps_open(what, &m))
@@ -175,7 +175,7 @@ static int do_release_host(int argc, char **argv)
 	ops = irc_operands(argc, argv, 1, what, "release host ADDR[/PREFIX]");
 	if (!ops)
 		return IRC_EXIT_USAGE;
-	if (irc_parse_cidr(ops[0], false, &target, &why))
+	if (irc_parse_target(ops[0], false, &target, &why))
 		return irc_usage_err("%s: bad address '%s': %s", what, ops[0], why);
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;

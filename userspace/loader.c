@@ -81,7 +81,12 @@ static int xdp_update(const char *path, int prog_fd)
 	close(fd);
 	if (!err)
 		return 1;
-	/* The interface went away under the link: drop the stale pin. */
+	/*
+	 * Only a link whose interface went away is stale (ENOLINK): any
+	 * other error leaves the working link, and its program, in place.
+	 */
+	if (err != -ENOLINK && err != -ENODEV)
+		return err;
 	unlink(path);
 	return 0;
 }
@@ -366,7 +371,7 @@ static int proc_load(const char *root, int config_fd, unsigned int ring_size)
 	struct irc_config cfg;
 	__u32 zero = 0;
 	uint64_t id;
-	int cg_fd, err;
+	int cg_fd, err, lock;
 
 	err = irc_cgroup_id(root, &id);
 	if (err) {
@@ -407,6 +412,7 @@ static int proc_load(const char *root, int config_fd, unsigned int ring_size)
 			goto out;
 	}
 	/* Record where the hooks are, for status and for target checks. */
+	lock = irc_pins_lock();
 	if (bpf_map_lookup_elem(config_fd, &zero, &cfg) == 0) {
 		if (cfg.cgroup_root[0] && strcmp(cfg.cgroup_root, root))
 			irc_warn("process hooks moved from cgroup %s to %s",
@@ -416,6 +422,7 @@ static int proc_load(const char *root, int config_fd, unsigned int ring_size)
 		snprintf(cfg.cgroup_root, sizeof(cfg.cgroup_root), "%s", root);
 		bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY);
 	}
+	irc_pins_unlock(lock);
 out:
 	irc_proc_bpf__destroy(skel);
 	close(cg_fd);

@@ -99,6 +99,37 @@ int irc_parse_cidr(const char *s, bool allow_zero, struct irc_cidr *out,
 	return 0;
 }
 
+static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+/* ::ffff:a.b.c.d/P (P >= 96) -> a.b.c.d/(P - 96), in place. */
+static void unmap_v4(struct irc_cidr *c)
+{
+	if (c->family != AF_INET6 || c->plen < 96 || memcmp(c->addr, v4mapped, 12))
+		return;
+	memmove(c->addr, c->addr + 12, 4);
+	memset(c->addr + 4, 0, 12);
+	c->family = AF_INET;
+	c->plen -= 96;
+}
+
+int irc_parse_target(const char *s, bool allow_zero, struct irc_cidr *out,
+		     const char **why)
+{
+	struct irc_cidr c;
+	int err = irc_parse_cidr(s, allow_zero, &c, why);
+
+	if (err)
+		return err;
+	unmap_v4(&c);
+	if (c.plen == 0 && !allow_zero) {
+		if (why)
+			*why = "a /0 prefix covers every address (use 'isolate on')";
+		return -ERANGE;
+	}
+	*out = c;
+	return 0;
+}
+
 int irc_cidr_format(const struct irc_cidr *c, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -257,7 +288,6 @@ int irc_parse_reason(const char *s, const char **why)
 
 int irc_parse_ssh_peer(const char *s, struct irc_cidr *out)
 {
-	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 	char ip[INET6_ADDRSTRLEN];
 	size_t n;
 
@@ -270,13 +300,5 @@ int irc_parse_ssh_peer(const char *s, struct irc_cidr *out)
 		return -EINVAL;
 	memcpy(ip, s, n);
 	ip[n] = '\0';
-	if (irc_parse_cidr(ip, false, out, NULL))
-		return -EINVAL;
-	if (out->family == AF_INET6 && !memcmp(out->addr, v4mapped, 12)) {
-		memmove(out->addr, out->addr + 12, 4);
-		memset(out->addr + 4, 0, 12);
-		out->family = AF_INET;
-		out->plen = 32;
-	}
-	return 0;
+	return irc_parse_target(ip, false, out, NULL) ? -EINVAL : 0;
 }

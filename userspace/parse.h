@@ -29,6 +29,15 @@ struct irc_cidr {
 int irc_parse_cidr(const char *s, bool allow_zero, struct irc_cidr *out,
 		   const char **why);
 
+/*
+ * A target an operator names (quarantine, release, allowlist): as
+ * irc_parse_cidr, and an IPv4-mapped IPv6 address or prefix
+ * (::ffff:a.b.c.d[/96-128]) becomes the IPv4 one, the only form packets
+ * are matched in.
+ */
+int irc_parse_target(const char *s, bool allow_zero, struct irc_cidr *out,
+		     const char **why);
+
 /* Writes "ADDR" for a host, "ADDR/PLEN" otherwise.  Returns 0 or -ENOSPC. */
 int irc_cidr_format(const struct irc_cidr *c, char *buf, size_t len);
 

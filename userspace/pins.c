@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -220,6 +222,27 @@ void *irc_percpu_read(int fd, size_t size, int *ncpu, int *err)
 	}
 	*err = 0;
 	return vals;
+}
+
+int irc_pins_lock(void)
+{
+	int fd = open(irc.pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+void irc_pins_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* closing drops the flock */
 }
 
 int irc_pins_remove(void)

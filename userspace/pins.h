@@ -52,6 +52,14 @@ void irc_maps_close(struct irc_maps *m);
  */
 void *irc_percpu_read(int fd, size_t size, int *ncpu, int *err);
 
+/*
+ * Serialises read-modify-writes of irc_config between ircontain processes
+ * (an operator and a script, say): an exclusive flock on the pin dir.
+ * Returns the fd to pass to irc_pins_unlock(), or -errno.
+ */
+int irc_pins_lock(void);
+void irc_pins_unlock(int fd);
+
 /* Removes every pin ircontain created, then the pin dir itself. */
 int irc_pins_remove(void);
 

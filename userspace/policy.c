@@ -409,7 +409,7 @@ static void parse_allowlist(struct ctx *c, yaml_node_t *seq)
 			err_at(c, v, "more than %d allowlist entries", IRC_POLICY_MAX_ALLOW);
 			return;
 		}
-		if (irc_parse_cidr(s, false, &c->p->allow[c->p->nallow], &why))
+		if (irc_parse_target(s, false, &c->p->allow[c->p->nallow], &why))
 			err_at(c, v, "allowlist: bad address '%s': %s", s, why);
 		else
 			c->p->nallow++;

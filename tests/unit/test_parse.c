@@ -1378,9 +1378,55 @@ static void test_ssh_peer_long_input(void **state)
 	free(s);
 }
 
+/*
+ * Targets an operator names: an IPv4-mapped IPv6 address or prefix is the
+ * IPv4 one (packets are matched as IPv4), never a silent no-op entry.
+ */
+static void test_target_table(void **state)
+{
+	static const struct {
+		const char *in;
+		int ret, family;
+		const char *out;
+		unsigned int plen;
+	} rows[] = {
+		{ "::ffff:192.0.2.1", 0, AF_INET, "192.0.2.1", 32 },
+		{ "::FFFF:c000:201", 0, AF_INET, "192.0.2.1", 32 },
+		{ "::ffff:10.0.0.0/104", 0, AF_INET, "10.0.0.0", 8 },
+		{ "::ffff:10.1.2.0/120", 0, AF_INET, "10.1.2.0", 24 },
+		{ "::ffff:0.0.0.0/96", -ERANGE, 0, NULL, 0 },	/* all of IPv4: /0 */
+		{ "2001:db8::/96", 0, AF_INET6, "2001:db8::", 96 },	/* not mapped */
+		{ "2001:db8::1", 0, AF_INET6, "2001:db8::1", 128 },
+		{ "10.0.0.1", 0, AF_INET, "10.0.0.1", 32 },
+		{ "::ffff:192.0.2.1/120", -EINVAL, 0, NULL, 0 },	/* host bits */
+	};
+	char ip[INET6_ADDRSTRLEN];
+	struct irc_cidr c;
+	size_t i;
+	int bad = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const char *why = NULL;
+		int r = irc_parse_target(rows[i].in, false, &c, &why);
+
+		EXPECT(bad, r == rows[i].ret, "%s: returned %d, want %d", rows[i].in, r, rows[i].ret);
+		if (r || rows[i].ret)
+			continue;
+		inet_ntop(c.family, c.addr, ip, sizeof(ip));
+		EXPECT(bad, c.family == rows[i].family && c.plen == rows[i].plen,
+		       "%s: family %d /%u, want %d /%u", rows[i].in, c.family, c.plen,
+		       rows[i].family, rows[i].plen);
+		EXPECT(bad, !strcmp(ip, rows[i].out), "%s: address %s, want %s", rows[i].in,
+		       ip, rows[i].out);
+	}
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_target_table),
 		cmocka_unit_test(test_u64_table),
 		cmocka_unit_test(test_cidr_table),
 		cmocka_unit_test(test_cidr_bytes),
