@@ -19,28 +19,6 @@
 #define ISOLATE_MAX_ALLOW	64
 #define ISO_BITS		(IRC_CFG_ISOLATE | IRC_CFG_ISO_DNS | IRC_CFG_ISO_DHCP)
 
-static int config_get(const struct irc_maps *m, struct irc_config *cfg)
-{
-	__u32 zero = 0;
-
-	if (bpf_map_lookup_elem(m->fd[IRC_M_CONFIG], &zero, cfg)) {
-		irc_err("read map %s: %s", irc_map_names[IRC_M_CONFIG], strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
-static int config_set(const struct irc_maps *m, const struct irc_config *cfg)
-{
-	__u32 zero = 0;
-
-	if (bpf_map_update_elem(m->fd[IRC_M_CONFIG], &zero, cfg, BPF_ANY)) {
-		irc_err("update map %s: %s", irc_map_names[IRC_M_CONFIG], strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
 static void report_state(const char *action, const struct irc_config *cfg)
 {
 	bool on = cfg->flags & IRC_CFG_ISOLATE;
@@ -155,13 +133,13 @@ static int do_isolate_on(int argc, char **argv)
 		}
 	}
 	lock = irc_pins_lock();
-	if (config_get(&m, &cfg))
+	if (irc_config_read(&m, &cfg))
 		goto out;
 	if (!(cfg.flags & IRC_CFG_ISOLATE))
 		cfg.isolate_since_ns = irc_now_real_ns();
 	/* Only the isolation bits: the others (cgroup quarantines) stay. */
 	cfg.flags = (cfg.flags & ~ISO_BITS) | flags;
-	if (config_set(&m, &cfg))
+	if (irc_config_write(&m, &cfg))
 		goto out;
 	report_state("isolate on", &cfg);
 	ret = IRC_EXIT_OK;
@@ -211,12 +189,12 @@ static int do_isolate_off(int argc, char **argv)
 	if (irc_maps_open("isolate off", &m))
 		return IRC_EXIT_FAIL;
 	lock = irc_pins_lock();
-	if (config_get(&m, &cfg))
+	if (irc_config_read(&m, &cfg))
 		goto out;
 	/* The switch first, then the exemptions: never a lockout window. */
 	cfg.flags &= ~ISO_BITS;
 	cfg.isolate_since_ns = 0;
-	if (config_set(&m, &cfg))
+	if (irc_config_write(&m, &cfg))
 		goto out;
 	err = clear_isolate_allows(&m);
 	if (err)
@@ -243,7 +221,7 @@ static int do_isolate_status(int argc, char **argv)
 		return IRC_EXIT_USAGE;
 	if (irc_maps_open("isolate status", &m))
 		return IRC_EXIT_FAIL;
-	if (!config_get(&m, &cfg)) {
+	if (!irc_config_read(&m, &cfg)) {
 		report_state(NULL, &cfg);
 		ret = IRC_EXIT_OK;
 	}

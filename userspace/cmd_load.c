@@ -184,7 +184,7 @@ static int read_stats(int fd, __u64 *out)
 static int status_collect(struct status *s)
 {
 	struct irc_maps m;
-	__u32 key, *prev = NULL, zero = 0;
+	__u32 key, *prev = NULL;
 	size_t i;
 	int err;
 
@@ -208,7 +208,7 @@ static int status_collect(struct status *s)
 	}
 	for (i = 0; i < NCOUNT; i++)
 		s->counts[i] = irc_map_entries(m.fd[count_maps[i].map]);
-	bpf_map_lookup_elem(m.fd[IRC_M_CONFIG], &zero, &s->cfg);
+	irc_config_read(&m, &s->cfg);
 	err = read_stats(m.fd[IRC_M_STATS], s->stats);
 	if (err)
 		irc_warn("status: read counters: %s", strerror(-err));

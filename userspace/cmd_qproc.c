@@ -22,6 +22,7 @@
 #include "ircontain/abi.h"
 #include "cgroup.h"
 #include "cmd.h"
+#include "entries.h"
 #include "irc.h"
 #include "parse.h"
 #include "proc.h"
@@ -30,25 +31,11 @@
 #include "policy.h"
 
 
-static int config_read(const struct irc_maps *m, struct irc_config *cfg)
-{
-	__u32 zero = 0;
-
-	return bpf_map_lookup_elem(m->fd[IRC_M_CONFIG], &zero, cfg) ? -errno : 0;
-}
-
-static int config_write(const struct irc_maps *m, const struct irc_config *cfg)
-{
-	__u32 zero = 0;
-
-	return bpf_map_update_elem(m->fd[IRC_M_CONFIG], &zero, cfg, BPF_ANY) ? -errno : 0;
-}
-
 /* The process hooks must be attached; returns their cgroup root. */
 static int hooks_root(const struct irc_maps *m, const char *what,
 		      struct irc_config *cfg)
 {
-	if (config_read(m, cfg) || !cfg->cgroup_root[0]) {
+	if (irc_config_read(m, cfg) || !cfg->cgroup_root[0]) {
 		irc_err("%s: the process hooks are not attached (no cgroup v2 at load time); run 'ircontain load' with --cgroup-root",
 			what);
 		return -ENOENT;
@@ -401,34 +388,21 @@ static int resolve_cgroup(const char *what, const char *arg, char *out,
 	return 0;
 }
 
-static long map_count(int fd)
-{
-	__u64 k, next, *prev = NULL;
-	long n = 0;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
-}
-
 /* Keeps IRC_CFG_HAS_CGROUPS equal to "irc_qcgrp is not empty". */
 static void sync_cgroup_flag(const struct irc_maps *m)
 {
 	struct irc_config cfg;
 	int lock = irc_pins_lock();
 
-	if (config_read(m, &cfg)) {
+	if (irc_config_read(m, &cfg)) {
 		irc_pins_unlock(lock);
 		return;
 	}
-	if (map_count(m->fd[IRC_M_QCGRP]))
+	if (irc_map_entries(m->fd[IRC_M_QCGRP]))
 		cfg.flags |= IRC_CFG_HAS_CGROUPS;
 	else
 		cfg.flags &= ~IRC_CFG_HAS_CGROUPS;
-	config_write(m, &cfg);
+	irc_config_write(m, &cfg);
 	irc_pins_unlock(lock);
 }
 
@@ -706,7 +680,7 @@ int irc_qproc_list(const struct irc_maps *m, json_t *arr, int *rows)
 		row(arr, "pid", target, &e, procs, denied, now_boot);
 		(*rows)++;
 	}
-	if (config_read(m, &cfg))
+	if (irc_config_read(m, &cfg))
 		cfg.cgroup_root[0] = '\0';
 	while (bpf_map_get_next_key(m->fd[IRC_M_QCGRP], iprev, &idn) == 0) {
 		id = idn;

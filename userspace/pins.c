@@ -224,6 +224,28 @@ void *irc_percpu_read(int fd, size_t size, int *ncpu, int *err)
 	return vals;
 }
 
+int irc_config_read(const struct irc_maps *m, struct irc_config *cfg)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(m->fd[IRC_M_CONFIG], &zero, cfg)) {
+		irc_err("read map %s: %s", irc_map_names[IRC_M_CONFIG], strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+int irc_config_write(const struct irc_maps *m, const struct irc_config *cfg)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_update_elem(m->fd[IRC_M_CONFIG], &zero, cfg, BPF_ANY)) {
+		irc_err("update map %s: %s", irc_map_names[IRC_M_CONFIG], strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 int irc_pins_lock(void)
 {
 	int fd = open(irc.pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -52,6 +52,11 @@ void irc_maps_close(struct irc_maps *m);
  */
 void *irc_percpu_read(int fd, size_t size, int *ncpu, int *err);
 
+/* The global switches (irc_config); 0 or -errno, printing what failed. */
+struct irc_config;
+int irc_config_read(const struct irc_maps *m, struct irc_config *cfg);
+int irc_config_write(const struct irc_maps *m, const struct irc_config *cfg);
+
 /*
  * Serialises read-modify-writes of irc_config between ircontain processes
  * (an operator and a script, say): an exclusive flock on the pin dir.
