@@ -52,16 +52,34 @@ run_script() {
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 
+# A suite whose sources exist but whose programs do not ran nothing: that
+# is a failure, never a quiet pass.
+run_suite() {
+	local srcdir=$1 bindir=$2 n=0 t
+	for t in "$bindir"/test_*; do
+		[[ -x $t && -f $t ]] || continue
+		run_cmocka "$t"
+		n=$((n + 1))
+	done
+	if ((n != $(ls "$srcdir"/test_*.c 2>/dev/null | wc -l))); then
+		echo "run.sh: $bindir has $n test programs for $(ls "$srcdir"/test_*.c | wc -l) sources"
+		fail=$((fail + 1))
+	fi
+}
+
 for b in "$BUILD" "$BUILD/asan"; do
-	if want unit; then
-		for t in "$b"/tests/unit/test_*; do [[ -x $t ]] && run_cmocka "$t"; done
-	fi
-	if want bpf; then
-		for t in "$b"/tests/bpf/test_*; do [[ -x $t ]] && run_cmocka "$t"; done
-	fi
+	want unit && run_suite tests/unit "$b/tests/unit"
+	want bpf && run_suite tests/bpf "$b/tests/bpf"
 done
 if want e2e; then
-	for t in tests/e2e/test_*.sh; do [[ -x $t ]] && run_script "$t"; done
+	for t in tests/e2e/test_*.sh; do
+		if [[ -x $t ]]; then
+			run_script "$t"
+		else
+			echo "run.sh: $t is not executable: not run"
+			fail=$((fail + 1))
+		fi
+	done
 fi
 
 if [[ ${CI:-} == true ]] && ((skip > 0)); then

@@ -87,34 +87,6 @@ static int teardown_ctx(void **state)
 	return 0;
 }
 
-static void put_file(const char *rel, const void *data, size_t n)
-{
-	char path[256];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", proc_root, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, n), (ssize_t)n);
-	close(fd);
-}
-
-static void put_dir(const char *rel)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", proc_root, rel);
-	assert_int_equal(mkdir(path, 0755), 0);
-}
-
-static void put_link(const char *rel, const char *target)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", proc_root, rel);
-	assert_int_equal(symlink(target, path), 0);
-}
-
 static int make_fake_proc(void **state)
 {
 	static const char stat_docker[] =
@@ -129,14 +101,14 @@ static int make_fake_proc(void **state)
 	snprintf(proc_root, sizeof(proc_root), "%s", "/tmp/irc-evjson-XXXXXX");
 	if (!mkdtemp(proc_root))
 		return -1;
-	put_dir("1234");
-	put_file("1234/stat", stat_docker, sizeof(stat_docker) - 1);
-	put_file("1234/status", "Name:\tx\nUid:\t0\t0\t0\t0\n", 22);
-	put_file("1234/cmdline", "/proc/exe/not/this\0", 19);
-	put_file("1234/cgroup", cg_docker, sizeof(cg_docker) - 1);
-	put_link("1234/exe", "/proc/exe/link/not/this");
-	put_dir("2345");
-	put_file("2345/cgroup", cg_podman, sizeof(cg_podman) - 1);
+	tu_put_dir(proc_root, "1234");
+	tu_put_file(proc_root, "1234/stat", stat_docker, sizeof(stat_docker) - 1);
+	tu_put_file(proc_root, "1234/status", "Name:\tx\nUid:\t0\t0\t0\t0\n", 22);
+	tu_put_file(proc_root, "1234/cmdline", "/proc/exe/not/this\0", 19);
+	tu_put_file(proc_root, "1234/cgroup", cg_docker, sizeof(cg_docker) - 1);
+	tu_put_link(proc_root, "1234/exe", "/proc/exe/link/not/this");
+	tu_put_dir(proc_root, "2345");
+	tu_put_file(proc_root, "2345/cgroup", cg_podman, sizeof(cg_podman) - 1);
 	return 0;
 }
 

@@ -810,37 +810,9 @@ static void test_container_id_table(void **state)
 
 static char proc_root[64];
 
-static void put_file(const char *rel, const void *data, size_t n)
-{
-	char path[256];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", proc_root, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, n), (ssize_t)n);
-	close(fd);
-}
-
 static void put_str(const char *rel, const char *s)
 {
-	put_file(rel, s, strlen(s));
-}
-
-static void put_dir(const char *rel)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", proc_root, rel);
-	assert_int_equal(mkdir(path, 0755), 0);
-}
-
-static void put_link(const char *rel, const char *target)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "%s/%s", proc_root, rel);
-	assert_int_equal(symlink(target, path), 0);
+	tu_put_file(proc_root, rel, s, strlen(s));
 }
 
 /* A /proc/PID/stat line: ppid field 4, start time field 22. */
@@ -885,39 +857,39 @@ static int make_fake_proc(void **state)
 		return -1;
 
 	/* 1234: the interesting one. */
-	put_dir("1234");
+	tu_put_dir(proc_root, "1234");
 	put_stat(1234, "my (weird) proc", 1, 98765);
 	put_status(1234, 1001);
-	put_file("1234/cmdline", weird_cmdline, sizeof(weird_cmdline) - 1);
+	tu_put_file(proc_root, "1234/cmdline", weird_cmdline, sizeof(weird_cmdline) - 1);
 	put_str("1234/cgroup", "0::/system.slice/docker-" ID_A ".scope\n");
-	put_link("1234/exe", "/opt/weird/bin/weird");
+	tu_put_link(proc_root, "1234/exe", "/opt/weird/bin/weird");
 
 	/* 1: init, with a hybrid cgroup file. */
-	put_dir("1");
+	tu_put_dir(proc_root, "1");
 	put_stat(1, "systemd", 0, 2);
 	put_status(1, 0);
-	put_file("1/cmdline", "/sbin/init\0splash\0", 18);
+	tu_put_file(proc_root, "1/cmdline", "/sbin/init\0splash\0", 18);
 	put_str("1/cgroup", "12:pids:/init.scope\n1:name=systemd:/init.scope\n0::/init.scope\n");
-	put_link("1/exe", "/usr/lib/systemd/systemd");
+	tu_put_link(proc_root, "1/exe", "/usr/lib/systemd/systemd");
 
 	/* 2: a kernel thread: empty cmdline, no exe. */
-	put_dir("2");
+	tu_put_dir(proc_root, "2");
 	put_stat(2, "kthreadd", 0, 3);
 	put_status(2, 0);
-	put_file("2/cmdline", "", 0);
+	tu_put_file(proc_root, "2/cmdline", "", 0);
 	put_str("2/cgroup", "0::/\n");
 
 	/* 4321: ") S 9 (" in its comm; over-long cmdline, exe and cgroup. */
-	put_dir("4321");
+	tu_put_dir(proc_root, "4321");
 	put_stat(4321, "a) S 9 (b", 1234, 5555);
 	put_status(4321, 65534);
 	for (i = 0; i < sizeof(big_cmdline); i++)
 		big_cmdline[i] = i % 10 == 9 ? '\0' : (char)('a' + i % 26);
-	put_file("4321/cmdline", big_cmdline, sizeof(big_cmdline));
+	tu_put_file(proc_root, "4321/cmdline", big_cmdline, sizeof(big_cmdline));
 	memset(long_target, 0, sizeof(long_target));
 	long_target[0] = '/';
 	memset(long_target + 1, 'x', 299);
-	put_link("4321/exe", long_target);
+	tu_put_link(proc_root, "4321/exe", long_target);
 	memset(long_cgroup, 0, sizeof(long_cgroup));
 	memcpy(long_cgroup, "0::/", 4);
 	memset(long_cgroup + 4, 'c', 250);
@@ -925,21 +897,21 @@ static int make_fake_proc(void **state)
 	put_str(rel_long, long_cgroup);
 
 	/* 777: only a stat. */
-	put_dir("777");
+	tu_put_dir(proc_root, "777");
 	put_stat(777, "bare", 1, 4444);
 
 	/* Not processes, or not readable as one. */
-	put_dir("555");
+	tu_put_dir(proc_root, "555");
 	put_str("555/stat", "555 no closing paren S 1 2 3\n");
-	put_dir("556");				/* no stat at all */
-	put_dir("557");
+	tu_put_dir(proc_root, "556");				/* no stat at all */
+	tu_put_dir(proc_root, "557");
 	put_str("557/stat", "557 (short) S 1 2 3\n");	/* too few fields */
-	put_dir("0");
+	tu_put_dir(proc_root, "0");
 	put_stat(0, "zero", 0, 1);
-	put_dir("sys");
+	tu_put_dir(proc_root, "sys");
 	put_str("cpuinfo", "processor\t: 0\n");
-	put_link("self", "1234");
-	put_dir("12ab");
+	tu_put_link(proc_root, "self", "1234");
+	tu_put_dir(proc_root, "12ab");
 	return 0;
 }
 
