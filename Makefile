@@ -28,7 +28,7 @@ OUT		:= $(BUILD)$(if $(SAN),/asan)
 comma		:= ,
 SAN_FLAGS	:= $(if $(SAN),-fsanitize=address$(comma)undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
-PKGS		:= libbpf libnl-3.0 libnl-route-3.0 jansson yaml-0.1
+PKGS		:= libbpf libnl-3.0 libnl-route-3.0 jansson yaml-0.1 sqlite3 libsodium libpcap libarchive
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 

@@ -11,9 +11,13 @@ pkgs=(
 	libclang-rt-14-dev
 	# userspace libraries
 	libnl-3-dev libnl-route-3-dev libjansson-dev libyaml-dev
+	# evidence: store, hashes and signatures, pcap, bundles
+	libsqlite3-dev libsodium-dev libpcap-dev libarchive-dev
 	# tests
 	libcmocka-dev iproute2 iputils-ping socat procps util-linux kmod jq strace
 	systemd man-db
+	# evidence tests: read the pcap back, render the report, inspect the store
+	tcpdump chromium fonts-dejavu-core sqlite3 python3
 )
 
 missing=()

@@ -59,6 +59,16 @@ const char *irc_severity_name(unsigned int s)
 	}
 }
 
+int irc_severity_parse(const char *s)
+{
+	unsigned int sev;
+
+	for (sev = IRC_SEV_LOW; sev <= IRC_SEV_CRITICAL; sev++)
+		if (!strcmp(s, irc_severity_name(sev)))
+			return sev;
+	return -EINVAL;
+}
+
 void irc_policy_defaults(struct irc_policy *p)
 {
 	struct irc_det *ps = &p->det.det[IRC_DET_PORTSCAN];
@@ -207,17 +217,16 @@ static void get_duration(struct ctx *c, yaml_node_t *v, const char *key,
 
 static void get_severity(struct ctx *c, yaml_node_t *v, __u32 *out)
 {
-	static const char *const names[] = { "low", "medium", "high", "critical" };
 	const char *s;
-	unsigned int i;
+	int sev;
 
 	if (want_scalar(c, v, "severity", &s))
 		return;
-	for (i = 0; i < 4; i++)
-		if (!strcmp(s, names[i])) {
-			*out = IRC_SEV_LOW + i;
-			return;
-		}
+	sev = irc_severity_parse(s);
+	if (sev > 0) {
+		*out = sev;
+		return;
+	}
 	err_at(c, v, "'severity' must be low, medium, high or critical, not '%s'", s);
 }
 

@@ -49,6 +49,8 @@ void irc_policy_print_errors(FILE *f, const char *path,
 const char *irc_detector_name(unsigned int det);
 const char *irc_action_name(unsigned int action);
 const char *irc_severity_name(unsigned int sev);
+/* "low", "medium", "high", "critical" as enum irc_severity; -EINVAL. */
+int irc_severity_parse(const char *s);
 
 struct irc_maps;
 

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The evidence store and export bundles: file names, schema version and
+ * limits.  Shared by the controller, the CLI and the tests.
+ */
+#ifndef IRCONTAIN_STORE_H
+#define IRCONTAIN_STORE_H
+
+#define IRC_STORE_DB		"ircontain.db"	/* under --state-dir */
+#define IRC_STORE_HMAC_KEY	"hmac.key"	/* 32 random bytes, 0600 */
+#define IRC_STORE_SIGN_KEY	"signing.key"	/* Ed25519 secret key, 0600 */
+#define IRC_STORE_SIGN_PUB	"signing.pub"	/* Ed25519 public key, hex */
+#define IRC_STORE_SCHEMA	1		/* PRAGMA user_version */
+#define IRC_STORE_BUSY_MS	10000		/* wait for another writer */
+#define IRC_MAC_LEN		32		/* HMAC-SHA256 */
+
+/* A finding joins the open incident of its entity seen within this. */
+#define IRC_INCIDENT_WINDOW_S	3600
+#define IRC_TITLE_MAX		200		/* incident title, bytes */
+#define IRC_TEXT_MAX		4000		/* note, summary, reason */
+
+/* The daemon commits its event batch at this size or this age. */
+#define IRC_STORE_BATCH		256
+#define IRC_STORE_BATCH_MS	200
+
+/* Snapshot of a process at containment. */
+#define IRC_SNAP_MAX_PROCS	64	/* processes of one cgroup */
+#define IRC_SNAP_MAX_FDS	256
+#define IRC_SNAP_MAX_MAPS	512
+#define IRC_SNAP_MAX_ANCESTRY	32
+#define IRC_SNAP_CMDLINE_MAX	4096
+
+/* Export bundle member names. */
+#define IRC_BUNDLE_EVENTS	"events.jsonl"
+#define IRC_BUNDLE_OCSF		"ocsf.jsonl"
+#define IRC_BUNDLE_PCAP		"packets.pcap"
+#define IRC_BUNDLE_REPORT	"report.html"
+#define IRC_BUNDLE_MANIFEST	"manifest.json"
+#define IRC_BUNDLE_SIG		"manifest.sig"	/* Ed25519 over manifest.json, hex */
+#define IRC_BUNDLE_ARTIFACTS	"artifacts/"
+#define IRC_BUNDLE_MAX_FILE	(256u << 20)	/* refused when verifying */
+
+#endif /* IRCONTAIN_STORE_H */

@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests for the evidence store (userspace/store.c) on a real SQLite
+ * file in a scratch directory: file modes, schema versioning, the hash
+ * chain over the three tables, incidents, and every way of tampering with
+ * the file that verify must catch (a changed row, a deleted row, two rows
+ * swapped, the tail cut off, the head removed or rewritten, an incident
+ * edited, a changed evidence blob), each named by the first broken record.
+ * Also: concurrent writers keep one unbroken chain; a rolled-back batch
+ * leaves nothing; a controller session without a clean stop is reported.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <sqlite3.h>
+
+#include "irc.h"
+#include "store.h"
+
+static char dir[64];
+static char dbpath[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/irc-store.XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	/* The store creates its own dir: start from a path that does not exist. */
+	strcat(dir, "/state");
+	snprintf(dbpath, sizeof(dbpath), "%s/%s", dir, IRC_STORE_DB);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char top[64];
+
+	(void)state;
+	snprintf(top, sizeof(top), "%s", dir);
+	*strrchr(top, '/') = '\0';
+	return tu_rm_tree(top);
+}
+
+static struct irc_store *open_store(void)
+{
+	struct irc_store *s = NULL;
+	int err = irc_store_open(&s, dir, true);
+
+	if (err)
+		print_error("open %s: %s\n", dir, irc_store_errmsg());
+	assert_int_equal(err, 0);
+	return s;
+}
+
+static int64_t add(struct irc_store *s, enum irc_rec_kind kind, const char *type,
+		   const char *target, int64_t incident)
+{
+	json_t *body = json_pack("{s:s}", "message", type);
+	struct irc_rec r = { .kind = kind, .incident = incident, .type = type,
+		.actor = "tester", .target = target, .body = body };
+	int64_t seq = 0;
+
+	if (kind == IRC_REC_EVIDENCE) {
+		r.data = "\x45\x00\x00\x14packet";
+		r.data_len = 10;
+	}
+	assert_int_equal(irc_store_append(s, &r, &seq), 0);
+	json_decref(body);
+	return seq;
+}
+
+/* Ten records over the three tables, one incident. */
+static void fill(struct irc_store *s, int64_t *inc)
+{
+	assert_int_equal(irc_incident_open(s, "Port scan", 3, "tester", "host:10.0.0.1", inc), 0);
+	add(s, IRC_REC_EVENT, "exec", "pid:100", 0);
+	add(s, IRC_REC_ACTION, "quarantine", "host:10.0.0.1", *inc);
+	add(s, IRC_REC_EVIDENCE, "packet", "host:10.0.0.1", *inc);
+	add(s, IRC_REC_EVENT, "fork", "pid:100", 0);
+	add(s, IRC_REC_EVIDENCE, "snapshot", "pid:100", *inc);
+	add(s, IRC_REC_EVENT, "exit", "pid:100", 0);
+	assert_int_equal(irc_incident_set_status(s, *inc, IRC_IS_TRIAGED, "tester", "looked"), 0);
+	add(s, IRC_REC_ACTION, "release", "host:10.0.0.1", *inc);
+	add(s, IRC_REC_EVENT, "exec", "pid:101", 0);
+}
+
+/* Runs @sql on the store file behind the store's back. */
+static void tamper(const char *sql)
+{
+	sqlite3 *db;
+	char *msg = NULL;
+
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		print_error("tamper '%s': %s\n", sql, msg);
+	assert_null(msg);
+	sqlite3_close(db);
+}
+
+static void expect_broken(int64_t seq, const char *words)
+{
+	struct irc_store *s = open_store();
+	struct irc_verify v;
+	int err = irc_store_verify(s, &v);
+
+	irc_store_close(s);
+	if (err != -EBADMSG || v.bad_seq != seq || !strstr(v.problem, words))
+		print_error("verify: %d, bad #%lld, '%s' (expected #%lld, '%s')\n", err,
+			    (long long)v.bad_seq, v.problem, (long long)seq, words);
+	assert_int_equal(err, -EBADMSG);
+	assert_int_equal(v.bad_seq, seq);
+	assert_non_null(strstr(v.problem, words));
+}
+
+static void test_create_and_modes(void **state)
+{
+	struct irc_store *s;
+	struct stat st;
+	char path[160];
+
+	(void)state;
+	assert_int_equal(irc_store_open(&s, dir, false), -ENOENT);
+	s = open_store();
+	irc_store_close(s);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0700);
+	assert_int_equal(stat(dbpath, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	snprintf(path, sizeof(path), "%s/%s", dir, IRC_STORE_HMAC_KEY);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	assert_int_equal(st.st_size, IRC_MAC_LEN);
+
+	/* A key others can read is refused, not used. */
+	assert_int_equal(chmod(path, 0644), 0);
+	assert_int_equal(irc_store_open(&s, dir, true), -EPERM);
+	assert_non_null(strstr(irc_store_errmsg(), "0644"));
+	assert_int_equal(chmod(path, 0600), 0);
+
+	/* A store from a newer ircontain is refused, not migrated down. */
+	tamper("PRAGMA user_version = 99");
+	assert_int_equal(irc_store_open(&s, dir, true), -EPROTO);
+	assert_non_null(strstr(irc_store_errmsg(), "99"));
+	tamper("PRAGMA user_version = 1");
+	s = open_store();
+	irc_store_close(s);
+}
+
+static void test_chain_intact(void **state)
+{
+	struct irc_store *s;
+	struct irc_verify v;
+	int64_t inc;
+
+	(void)state;
+	s = open_store();
+	fill(s, &inc);
+	assert_int_equal(irc_store_verify(s, &v), 0);
+	assert_int_equal(v.records, 10);
+	assert_int_equal(v.actions, 4);
+	assert_int_equal(v.events, 4);
+	assert_int_equal(v.evidence, 2);
+	assert_int_equal(v.head_seq, 10);
+	assert_int_equal(v.incidents, 1);
+	assert_int_equal(v.unclean, 0);
+	assert_string_equal(v.problem, "");
+	irc_store_close(s);
+	/* Reopened by another process later: still intact, appends continue. */
+	s = open_store();
+	assert_int_equal(add(s, IRC_REC_EVENT, "exec", "pid:102", 0), 11);
+	assert_int_equal(irc_store_verify(s, &v), 0);
+	assert_int_equal(v.records, 11);
+	irc_store_close(s);
+}
+
+static void test_changed_row(void **state)
+{
+	struct irc_store *s;
+	int64_t inc;
+
+	(void)state;
+	s = open_store();
+	fill(s, &inc);
+	irc_store_close(s);
+	tamper("UPDATE events SET body = '{\"message\":\"nothing\"}' WHERE seq = 5");
+	expect_broken(5, "does not match its MAC");
+}
+
+static void test_changed_column(void **state)
+{
+	struct irc_store *s;
+	int64_t inc;
+
+	(void)state;
+	s = open_store();
+	fill(s, &inc);
+	irc_store_close(s);
+	/* Not the body: the actor, which no index or summary repeats. */
+	tamper("UPDATE actions SET actor = 'someone else' WHERE seq = 3");
+	expect_broken(3, "does not match its MAC");
+}
+
+static void test_changed_blob(void **state)
+{
+	struct irc_store *s;
+	int64_t inc;
+
+	(void)state;
+	s = open_store();
+	fill(s, &inc);
+	irc_store_close(s);
+	tamper("UPDATE evidence SET data = x'4500001470616b6b6574' WHERE seq = 4");
+	expect_broken(4, "does not match its MAC");
+}
+
+static void test_deleted_row(void **state)
+{
+	struct irc_store *s;
+	int64_t inc;
+
+	(void)state;
+	s = open_store();
+	fill(s, &inc);
+	irc_store_close(s);
+	tamper("DELETE FROM events WHERE seq = 7");
+	expect_broken(7, "missing");
+}
+
+static void test_reordered_rows(void **state)
+{
+	struct irc_store *s;
+	int64_t inc;
+
+	(void)state;
+	s = open_store();
+	fill(s, &inc);
+	irc_store_close(s);
+	/* Two events trade places: each keeps its MAC, neither matches. */
+	tamper("UPDATE events SET seq = -1 WHERE seq = 2;"
+	       "UPDATE events SET seq = 2 WHERE seq = 5;"
+	       "UPDATE events SET seq = 5 WHERE seq = -1;");
+	expect_broken(2, "does not match its MAC");
+}
+
+static void test_truncated_tail(void **state)
+{
+	struct irc_store *s;
+	int64_t inc;
+
+	(void)state;
+	s = open_store();
+	fill(s, &inc);
+	irc_store_close(s);
+	tamper("DELETE FROM events WHERE seq = 10");
+	expect_broken(10, "truncated");
+}
+
+static void test_head_removed_or_moved(void **state)
+{
+	struct irc_store *s;
+	int64_t inc;
+
+	(void)state;
+	s = open_store();
+	fill(s, &inc);
+	irc_store_close(s);
+	/* Cut the tail and point the head back: its seal gives it away. */
+	tamper("DELETE FROM events WHERE seq = 10;"
+	       "UPDATE chain SET seq = 9, mac = (SELECT mac FROM actions WHERE seq = 9)");
+	expect_broken(9, "seal");
+	tamper("DELETE FROM chain");
+	expect_broken(9, "head is missing");
+}
+
+static void test_edited_incident(void **state)
+{
+	struct irc_store *s;
+	int64_t inc;
+
+	(void)state;
+	s = open_store();
+	fill(s, &inc);
+	irc_store_close(s);
+	tamper("UPDATE incidents SET status = 5, summary = 'nothing happened'");
+	expect_broken(0, "edited");
+}
+
+static void test_incidents(void **state)
+{
+	struct irc_incident in;
+	struct irc_store *s;
+	struct irc_verify v;
+	int64_t a, b, found;
+	char **ents;
+	size_t n, i;
+	int seen = 0;
+
+	(void)state;
+	s = open_store();
+	assert_int_equal(irc_incident_open(s, "Scan", 3, "portscan", "host:10.0.0.1", &a), 0);
+	assert_int_equal(irc_incident_open(s, "Shell", 4, "alice", "pid:4242", &b), 0);
+	assert_true(b > a);
+	assert_int_equal(irc_incident_get(s, a, &in), 0);
+	assert_string_equal(in.title, "Scan");
+	assert_int_equal(in.status, IRC_IS_DETECTED);
+	assert_string_equal(in.opened_by, "portscan");
+	assert_int_equal(irc_incident_get(s, 999, &in), -ENOENT);
+
+	/* A finding for the same entity within the window joins the incident. */
+	assert_int_equal(irc_incident_find(s, "host:10.0.0.1", irc_now_real_ns(), 60, &found), 0);
+	assert_int_equal(found, a);
+	assert_int_equal(irc_incident_find(s, "host:10.0.0.9", irc_now_real_ns(), 60, &found), 0);
+	assert_int_equal(found, 0);
+	/* ... but not after the window. */
+	assert_int_equal(irc_incident_find(s, "host:10.0.0.1",
+					   irc_now_real_ns() + 120000000000LL, 60, &found), 0);
+	assert_int_equal(found, 0);
+
+	add(s, IRC_REC_ACTION, "quarantine", "pid:4243", b);
+	assert_int_equal(irc_incident_entities(s, b, &ents, &n), 0);
+	for (i = 0; i < n; i++)
+		seen += !strcmp(ents[i], "pid:4242") + !strcmp(ents[i], "pid:4243");
+	assert_int_equal(seen, 2);
+	irc_strv_free(ents, n);
+
+	assert_int_equal(irc_incident_set_status(s, a, IRC_IS_CLOSED, "alice", "done"), 0);
+	assert_int_equal(irc_incident_get(s, a, &in), 0);
+	assert_string_equal(in.summary, "done");
+	assert_true(in.closed_ns > 0);
+	assert_int_equal(irc_incident_check_open(s, a), -EALREADY);
+	assert_int_equal(irc_incident_set_status(s, a, IRC_IS_TRIAGED, "alice", ""), -EALREADY);
+	/* A closed incident takes no more findings. */
+	assert_int_equal(irc_incident_find(s, "host:10.0.0.1", irc_now_real_ns(), 60, &found), 0);
+	assert_int_equal(found, 0);
+	/* Every change above was recorded: the table matches the chain. */
+	assert_int_equal(irc_store_verify(s, &v), 0);
+	assert_int_equal(v.incidents, 2);
+	irc_store_close(s);
+}
+
+static void test_rollback(void **state)
+{
+	struct irc_store *s;
+	struct irc_verify v;
+	int64_t inc;
+
+	(void)state;
+	s = open_store();
+	fill(s, &inc);
+	assert_int_equal(irc_store_begin(s), 0);
+	add(s, IRC_REC_EVENT, "exec", "pid:1", 0);
+	add(s, IRC_REC_EVENT, "exec", "pid:2", 0);
+	irc_store_rollback(s);
+	assert_int_equal(irc_store_verify(s, &v), 0);
+	assert_int_equal(v.records, 10);
+	assert_int_equal(add(s, IRC_REC_EVENT, "exec", "pid:3", 0), 11);
+	irc_store_close(s);
+}
+
+static void test_concurrent_writers(void **state)
+{
+	struct irc_store *s;
+	struct irc_verify v;
+	int i, status, w;
+	pid_t kids[3];
+
+	(void)state;
+	s = open_store();
+	irc_store_close(s);
+	for (w = 0; w < 3; w++) {
+		kids[w] = fork();
+		assert_true(kids[w] >= 0);
+		if (!kids[w]) {
+			struct irc_store *c;
+			int bad = 0;
+
+			if (irc_store_open(&c, dir, true))
+				_exit(1);
+			for (i = 0; i < 100; i++) {
+				struct irc_rec r = { .kind = w + 1, .type = "w", .actor = "w" };
+
+				bad += irc_store_append(c, &r, NULL) != 0;
+			}
+			irc_store_close(c);
+			_exit(bad ? 1 : 0);
+		}
+	}
+	for (w = 0; w < 3; w++) {
+		assert_int_equal(waitpid(kids[w], &status, 0), kids[w]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	s = open_store();
+	assert_int_equal(irc_store_verify(s, &v), 0);
+	assert_int_equal(v.records, 300);
+	assert_int_equal(v.actions, 100);
+	assert_int_equal(v.events, 100);
+	assert_int_equal(v.evidence, 100);
+	irc_store_close(s);
+}
+
+static void test_unclean_session(void **state)
+{
+	struct irc_store *s;
+	struct irc_verify v;
+	struct irc_rec r = { .kind = IRC_REC_ACTION, .type = "run.start", .actor = "ircontain run" };
+	pid_t dead;
+	int st;
+
+	(void)state;
+	dead = fork();
+	if (!dead)
+		_exit(0);
+	waitpid(dead, &st, 0);
+	s = open_store();
+	/* A session that stopped cleanly, then one that did not. */
+	r.body = json_pack("{s:i, s:s}", "pid", 1, "boot_id", "b");
+	assert_int_equal(irc_store_append(s, &r, NULL), 0);
+	r.type = "run.stop";
+	assert_int_equal(irc_store_append(s, &r, NULL), 0);
+	json_decref(r.body);
+	r.type = "run.start";
+	r.body = json_pack("{s:i, s:s}", "pid", dead, "boot_id", "b");
+	assert_int_equal(irc_store_append(s, &r, NULL), 0);
+	json_decref(r.body);
+	add(s, IRC_REC_EVENT, "exec", "pid:5", 0);
+	assert_int_equal(irc_store_verify(s, &v), 0);
+	assert_int_equal(v.unclean, 1);
+	assert_non_null(strstr(v.unclean_note, "without a clean stop"));
+	assert_non_null(strstr(v.unclean_note, "record #4"));
+	irc_store_close(s);
+}
+
+static void test_names(void **state)
+{
+	int i;
+
+	(void)state;
+	for (i = 0; i < IRC_IS__MAX; i++)
+		assert_int_equal(irc_istatus_parse(irc_istatus_name(i)), i);
+	assert_int_equal(irc_istatus_parse("open"), -EINVAL);
+	assert_string_equal(irc_istatus_name(IRC_IS_CLOSED), "closed");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_create_and_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_chain_intact, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changed_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changed_column, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changed_blob, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deleted_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reordered_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_tail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_head_removed_or_moved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_edited_incident, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incidents, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unclean_session, setup, teardown),
+		cmocka_unit_test(test_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

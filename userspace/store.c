@@ -1,0 +1,1205 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The evidence store (see store.h): schema and migrations, host keys, the
+ * keyed hash chain, incidents and verification.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "irc.h"
+#include "policy.h"
+#include "store.h"
+
+struct irc_store {
+	sqlite3 *db;
+	uint8_t key[IRC_MAC_LEN];
+	bool in_batch;
+	char path[PATH_MAX];
+};
+
+static char errmsg[600];
+
+const char *irc_store_errmsg(void)
+{
+	return errmsg;
+}
+
+const char *irc_store_path(const struct irc_store *s)
+{
+	return s->path;
+}
+
+static int fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(errmsg, sizeof(errmsg), fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/* An SQLite failure as -errno, its text kept for the caller. */
+static int dbfail(struct irc_store *s, const char *what)
+{
+	int rc = sqlite3_errcode(s->db);
+
+	fail(0, "%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:	return -EBUSY;
+	case SQLITE_FULL:	return -ENOSPC;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:	return -EACCES;
+	case SQLITE_NOMEM:	return -ENOMEM;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:	return -EBADMSG;
+	default:		return -EIO;
+	}
+}
+
+static const char *const istatus_names[IRC_IS__MAX] = {
+	"detected", "triaged", "contained", "eradicated", "recovered", "closed",
+};
+
+const char *irc_istatus_name(int st)
+{
+	return st >= 0 && st < IRC_IS__MAX ? istatus_names[st] : "unknown";
+}
+
+int irc_istatus_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < IRC_IS__MAX; i++)
+		if (!strcmp(s, istatus_names[i]))
+			return i;
+	return -EINVAL;
+}
+
+void irc_hex(const uint8_t *in, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = d[in[i] >> 4];
+		out[2 * i + 1] = d[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void irc_actor(char *buf, size_t len)
+{
+	irc_actor_name(irc_actor_uid(), buf, len);
+}
+
+/* --- host keys ----------------------------------------------------- */
+
+/* Reads exactly @len bytes of the key file @path; -ENOENT if absent. */
+static int key_read(const char *path, uint8_t *key, size_t len)
+{
+	struct stat st;
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT :
+			fail(-errno, "open key %s: %s", path, strerror(errno));
+	if (fstat(fd, &st))
+		err = fail(-errno, "stat key %s: %s", path, strerror(errno));
+	else if (st.st_mode & 077)
+		err = fail(-EPERM, "key %s has mode %04o: others may read it (expected 0600)",
+			   path, st.st_mode & 07777);
+	else if ((n = read(fd, key, len)) != (ssize_t)len || st.st_size != (off_t)len)
+		err = fail(-EBADMSG, "key %s: expected %zu bytes, found %lld", path, len,
+			   (long long)st.st_size);
+	close(fd);
+	return err;
+}
+
+/*
+ * Creates @path holding @len bytes atomically: written to a private
+ * temporary file, fsync'd, then linked into place, so two first users
+ * never see half a key and agree on whichever was linked first.
+ */
+static int key_create(const char *path, const uint8_t *key, size_t len)
+{
+	char tmp[PATH_MAX];
+	int fd, err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, getpid()) >= (int)sizeof(tmp))
+		return fail(-ENAMETOOLONG, "key path %s too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return fail(-errno, "create key %s: %s", tmp, strerror(errno));
+	if (write(fd, key, len) != (ssize_t)len || fsync(fd))
+		err = fail(-errno ?: -EIO, "write key %s: %s", tmp, strerror(errno ?: EIO));
+	close(fd);
+	if (!err && link(tmp, path) && errno != EEXIST)
+		err = fail(-errno, "create key %s: %s", path, strerror(errno));
+	unlink(tmp);
+	return err;
+}
+
+static int key_load(const char *dir, const char *name, uint8_t *key, size_t len,
+		    bool create, void (*gen)(uint8_t *key))
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return fail(-ENAMETOOLONG, "key path %s/%s too long", dir, name);
+	err = key_read(path, key, len);
+	if (err != -ENOENT)
+		return err;
+	if (!create)
+		return fail(-ENOENT, "key %s does not exist", path);
+	gen(key);
+	err = key_create(path, key, len);
+	return err ?: key_read(path, key, len);
+}
+
+static void gen_hmac_key(uint8_t *key)
+{
+	crypto_auth_hmacsha256_keygen(key);
+}
+
+static void gen_sign_key(uint8_t *sk)
+{
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+
+	crypto_sign_keypair(pk, sk);
+}
+
+int irc_store_sign_keys(const char *state_dir, uint8_t pk[32], uint8_t sk[64])
+{
+	char path[PATH_MAX], hex[65];
+	FILE *f;
+	int err;
+
+	if (sodium_init() < 0)
+		return fail(-EIO, "libsodium failed to initialise");
+	if (mkdir(state_dir, 0700) && errno != EEXIST)
+		return fail(-errno, "create state dir %s: %s", state_dir, strerror(errno));
+	err = key_load(state_dir, IRC_STORE_SIGN_KEY, sk, crypto_sign_SECRETKEYBYTES,
+		       true, gen_sign_key);
+	if (err)
+		return err;
+	crypto_sign_ed25519_sk_to_pk(pk, sk);
+	/* The public half, for handing to whoever will verify bundles. */
+	snprintf(path, sizeof(path), "%s/%s", state_dir, IRC_STORE_SIGN_PUB);
+	if (access(path, F_OK)) {
+		f = fopen(path, "w");
+		if (f) {
+			irc_hex(pk, 32, hex);
+			fprintf(f, "%s\n", hex);
+			fclose(f);
+		}
+	}
+	return 0;
+}
+
+/* --- schema -------------------------------------------------------- */
+
+#define CHAIN_COLS \
+	"(seq INTEGER PRIMARY KEY, incident INTEGER NOT NULL, ts_ns INTEGER NOT NULL," \
+	" type TEXT NOT NULL, actor TEXT NOT NULL, target TEXT NOT NULL," \
+	" peer TEXT NOT NULL, body TEXT NOT NULL, data BLOB, mac BLOB NOT NULL)"
+#define CHAIN_INDEXES(t) \
+	"CREATE INDEX " t "_incident ON " t "(incident);" \
+	"CREATE INDEX " t "_target ON " t "(target);" \
+	"CREATE INDEX " t "_peer ON " t "(peer);"
+
+/* migrations[i] takes the schema from version i to i + 1. */
+static const char *const migrations[IRC_STORE_SCHEMA] = {
+	"CREATE TABLE incidents(id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" title TEXT NOT NULL, severity INTEGER NOT NULL, status INTEGER NOT NULL,"
+	" summary TEXT NOT NULL DEFAULT '', opened_by TEXT NOT NULL,"
+	" created_ns INTEGER NOT NULL, updated_ns INTEGER NOT NULL,"
+	" closed_ns INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE actions" CHAIN_COLS ";" CHAIN_INDEXES("actions")
+	"CREATE TABLE events" CHAIN_COLS ";" CHAIN_INDEXES("events")
+	"CREATE TABLE evidence" CHAIN_COLS ";" CHAIN_INDEXES("evidence")
+	"CREATE TABLE chain(id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" seq INTEGER NOT NULL, mac BLOB NOT NULL, sig BLOB NOT NULL);",
+};
+
+static const char *const kind_table[] = {
+	[IRC_REC_ACTION] = "actions",
+	[IRC_REC_EVENT] = "events",
+	[IRC_REC_EVIDENCE] = "evidence",
+};
+
+static int exec_sql(struct irc_store *s, const char *sql, const char *what)
+{
+	return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : dbfail(s, what);
+}
+
+static int user_version(struct irc_store *s, int *v)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "read schema version");
+	rc = sqlite3_step(st);
+	*v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : dbfail(s, "read schema version");
+}
+
+static int migrate(struct irc_store *s)
+{
+	char sql[64];
+	int v, err;
+
+	err = user_version(s, &v);
+	if (err || v == IRC_STORE_SCHEMA)
+		return err;
+	if (v > IRC_STORE_SCHEMA)
+		return fail(-EPROTO, "%s: schema version %d is newer than this ircontain's (%d)",
+			    s->path, v, IRC_STORE_SCHEMA);
+	err = exec_sql(s, "BEGIN IMMEDIATE", "begin migration");
+	if (err)
+		return err;
+	/* Another process may have migrated while we waited for the lock. */
+	err = user_version(s, &v);
+	for (; !err && v < IRC_STORE_SCHEMA; v++) {
+		err = exec_sql(s, migrations[v], "migrate schema");
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (!err)
+			err = exec_sql(s, sql, "set schema version");
+	}
+	if (err) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return err;
+	}
+	return exec_sql(s, "COMMIT", "commit migration");
+}
+
+int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
+{
+	struct irc_store *s;
+	struct stat st;
+	int fd, err;
+
+	*sp = NULL;
+	if (sodium_init() < 0)
+		return fail(-EIO, "libsodium failed to initialise");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return fail(-ENOMEM, "out of memory");
+	if (snprintf(s->path, sizeof(s->path), "%s/%s", state_dir, IRC_STORE_DB) >=
+	    (int)sizeof(s->path)) {
+		free(s);
+		return fail(-ENAMETOOLONG, "state dir %s: path too long", state_dir);
+	}
+	if (!create && stat(s->path, &st)) {
+		err = fail(-errno, "no evidence store at %s: %s", s->path, strerror(errno));
+		free(s);
+		return err;
+	}
+	if (create) {
+		if (mkdir(state_dir, 0700) && errno != EEXIST) {
+			err = fail(-errno, "create state dir %s: %s", state_dir, strerror(errno));
+			free(s);
+			return err;
+		}
+		/* Created 0600 here; SQLite gives -wal and -shm the same mode. */
+		fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0) {
+			err = fail(-errno, "create %s: %s", s->path, strerror(errno));
+			free(s);
+			return err;
+		}
+		close(fd);
+	}
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
+			    NULL) != SQLITE_OK) {
+		err = dbfail(s, "open");
+		irc_store_close(s);
+		return err;
+	}
+	sqlite3_busy_timeout(s->db, IRC_STORE_BUSY_MS);
+	err = exec_sql(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;",
+		       "set WAL mode");
+	if (!err)
+		err = migrate(s);
+	if (!err)
+		err = key_load(state_dir, IRC_STORE_HMAC_KEY, s->key, sizeof(s->key), create,
+			       gen_hmac_key);
+	if (err) {
+		irc_store_close(s);
+		return err;
+	}
+	*sp = s;
+	return 0;
+}
+
+void irc_store_close(struct irc_store *s)
+{
+	if (!s)
+		return;
+	if (s->in_batch)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close_v2(s->db);
+	sodium_memzero(s->key, sizeof(s->key));
+	free(s);
+}
+
+/* --- the chain ----------------------------------------------------- */
+
+static void put_le64(crypto_auth_hmacsha256_state *h, int64_t v)
+{
+	uint8_t b[8];
+	int i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (uint64_t)v >> (8 * i);
+	crypto_auth_hmacsha256_update(h, b, sizeof(b));
+}
+
+static void put_str(crypto_auth_hmacsha256_state *h, const char *s)
+{
+	/* With its terminating NUL: "ab"+"c" never equals "a"+"bc". */
+	crypto_auth_hmacsha256_update(h, (const uint8_t *)s, strlen(s) + 1);
+}
+
+/* MAC of a row: every column but the MAC, chained to the one before. */
+static void row_mac(const uint8_t *key, const uint8_t prev[IRC_MAC_LEN],
+		    const struct irc_row *r, uint8_t out[IRC_MAC_LEN])
+{
+	crypto_auth_hmacsha256_state h;
+	uint8_t dh[crypto_hash_sha256_BYTES];
+	uint8_t kind = r->kind;
+
+	crypto_hash_sha256(dh, r->data ? r->data : (const void *)"", r->data_len);
+	crypto_auth_hmacsha256_init(&h, key, IRC_MAC_LEN);
+	crypto_auth_hmacsha256_update(&h, prev, IRC_MAC_LEN);
+	put_le64(&h, r->seq);
+	crypto_auth_hmacsha256_update(&h, &kind, 1);
+	put_le64(&h, r->incident);
+	put_le64(&h, r->ts_ns);
+	put_str(&h, r->type);
+	put_str(&h, r->actor);
+	put_str(&h, r->target);
+	put_str(&h, r->peer);
+	put_str(&h, r->body);
+	crypto_auth_hmacsha256_update(&h, dh, sizeof(dh));
+	crypto_auth_hmacsha256_final(&h, out);
+}
+
+/* The head's seal: which record is last, under the key. */
+static void head_sig(const uint8_t *key, int64_t seq, const uint8_t mac[IRC_MAC_LEN],
+		     uint8_t out[IRC_MAC_LEN])
+{
+	crypto_auth_hmacsha256_state h;
+
+	crypto_auth_hmacsha256_init(&h, key, IRC_MAC_LEN);
+	crypto_auth_hmacsha256_update(&h, (const uint8_t *)"ircontain-head", 14);
+	put_le64(&h, seq);
+	crypto_auth_hmacsha256_update(&h, mac, IRC_MAC_LEN);
+	crypto_auth_hmacsha256_final(&h, out);
+}
+
+static int head_read(struct irc_store *s, int64_t *seq, uint8_t mac[IRC_MAC_LEN],
+		     uint8_t sig[IRC_MAC_LEN], bool *found)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*found = false;
+	*seq = 0;
+	memset(mac, 0, IRC_MAC_LEN);
+	if (sig)
+		memset(sig, 0, IRC_MAC_LEN);
+	if (sqlite3_prepare_v2(s->db, "SELECT seq, mac, sig FROM chain WHERE id = 1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "read chain head");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*found = true;
+		*seq = sqlite3_column_int64(st, 0);
+		if (sqlite3_column_bytes(st, 1) == IRC_MAC_LEN)
+			memcpy(mac, sqlite3_column_blob(st, 1), IRC_MAC_LEN);
+		if (sig && sqlite3_column_bytes(st, 2) == IRC_MAC_LEN)
+			memcpy(sig, sqlite3_column_blob(st, 2), IRC_MAC_LEN);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dbfail(s, "read chain head");
+}
+
+int irc_store_begin(struct irc_store *s)
+{
+	int err;
+
+	if (s->in_batch)
+		return 0;
+	err = exec_sql(s, "BEGIN IMMEDIATE", "begin transaction");
+	s->in_batch = !err;
+	return err;
+}
+
+int irc_store_commit(struct irc_store *s)
+{
+	int err;
+
+	if (!s->in_batch)
+		return 0;
+	err = exec_sql(s, "COMMIT", "commit");
+	if (err)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_batch = false;
+	return err;
+}
+
+int irc_store_rollback(struct irc_store *s)
+{
+	if (s->in_batch)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_batch = false;
+	return 0;
+}
+
+static int append_locked(struct irc_store *s, const struct irc_rec *r, int64_t *seqp)
+{
+	uint8_t prev[IRC_MAC_LEN], mac[IRC_MAC_LEN], sig[IRC_MAC_LEN];
+	char sql[160], *body = NULL;
+	struct irc_row row;
+	sqlite3_stmt *st = NULL;
+	int64_t seq;
+	bool found;
+	int err;
+
+	if (r->kind < IRC_REC_ACTION || r->kind > IRC_REC_EVIDENCE)
+		return fail(-EINVAL, "bad record kind %d", r->kind);
+	err = head_read(s, &seq, prev, NULL, &found);
+	if (err)
+		return err;
+	body = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_PRESERVE_ORDER)
+		       : strdup("{}");
+	if (!body)
+		return fail(-ENOMEM, "out of memory for a record");
+	row = (struct irc_row){
+		.seq = seq + 1, .kind = r->kind, .incident = r->incident,
+		.ts_ns = r->ts_ns ? r->ts_ns : (int64_t)irc_now_real_ns(),
+		.type = r->type ?: "", .actor = r->actor ?: "",
+		.target = r->target ?: "", .peer = r->peer ?: "", .body = body,
+		.data = r->data, .data_len = r->data ? r->data_len : 0,
+	};
+	row_mac(s->key, prev, &row, mac);
+	head_sig(s->key, row.seq, mac, sig);
+
+	snprintf(sql, sizeof(sql), "INSERT INTO %s VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		 kind_table[r->kind]);
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		err = dbfail(s, "prepare insert");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, row.seq);
+	sqlite3_bind_int64(st, 2, row.incident);
+	sqlite3_bind_int64(st, 3, row.ts_ns);
+	sqlite3_bind_text(st, 4, row.type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, row.actor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, row.target, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, row.peer, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, row.body, -1, SQLITE_STATIC);
+	if (row.data_len)
+		sqlite3_bind_blob(st, 9, row.data, row.data_len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 9);
+	sqlite3_bind_blob(st, 10, mac, IRC_MAC_LEN, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		err = dbfail(s, "insert record");
+		goto out;
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT OR REPLACE INTO chain(id, seq, mac, sig) VALUES (1, ?, ?, ?)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		st = NULL;
+		err = dbfail(s, "prepare chain head");
+		goto out;
+	}
+	sqlite3_bind_int64(st, 1, row.seq);
+	sqlite3_bind_blob(st, 2, mac, IRC_MAC_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, sig, IRC_MAC_LEN, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		err = dbfail(s, "update chain head");
+	else if (seqp)
+		*seqp = row.seq;
+out:
+	sqlite3_finalize(st);
+	free(body);
+	return err;
+}
+
+int irc_store_append(struct irc_store *s, const struct irc_rec *r, int64_t *seq)
+{
+	int err;
+
+	if (s->in_batch)
+		return append_locked(s, r, seq);
+	err = irc_store_begin(s);
+	if (err)
+		return err;
+	err = append_locked(s, r, seq);
+	if (err) {
+		irc_store_rollback(s);
+		return err;
+	}
+	return irc_store_commit(s);
+}
+
+/* --- reading ------------------------------------------------------- */
+
+static void row_from(sqlite3_stmt *st, struct irc_row *r)
+{
+	r->kind = sqlite3_column_int(st, 0);
+	r->seq = sqlite3_column_int64(st, 1);
+	r->incident = sqlite3_column_int64(st, 2);
+	r->ts_ns = sqlite3_column_int64(st, 3);
+	r->type = (const char *)sqlite3_column_text(st, 4) ?: "";
+	r->actor = (const char *)sqlite3_column_text(st, 5) ?: "";
+	r->target = (const char *)sqlite3_column_text(st, 6) ?: "";
+	r->peer = (const char *)sqlite3_column_text(st, 7) ?: "";
+	r->body = (const char *)sqlite3_column_text(st, 8) ?: "";
+	r->data = sqlite3_column_blob(st, 9);
+	r->data_len = sqlite3_column_bytes(st, 9);
+	r->mac = sqlite3_column_bytes(st, 10) == IRC_MAC_LEN ? sqlite3_column_blob(st, 10) : NULL;
+}
+
+#define ROW_COLS "seq, incident, ts_ns, type, actor, target, peer, body, data, mac"
+#define MAX_ENTITIES	500
+
+int irc_store_rows(struct irc_store *s, int64_t incident, unsigned int kinds,
+		   int64_t from_ns, int64_t to_ns, const char *const *entities,
+		   irc_row_fn fn, void *ctx)
+{
+	char *sql = NULL, *cond = NULL;
+	size_t nent = 0, i, len;
+	sqlite3_stmt *st;
+	struct irc_row r;
+	int k, rc, ret = 0, nb = 0;
+
+	while (entities && entities[nent])
+		nent++;
+	if (nent > MAX_ENTITIES)
+		return fail(-E2BIG, "%zu entities (at most %d)", nent, MAX_ENTITIES);
+	/* ?1 incident, ?2 from, ?3 to, ?4... entities */
+	len = 256 + nent * 4;
+	cond = malloc(len);
+	sql = malloc(3 * (len + 160));
+	if (!cond || !sql) {
+		free(cond);
+		free(sql);
+		return fail(-ENOMEM, "out of memory");
+	}
+	snprintf(cond, len, "(?1 = 0 OR incident = ?1");
+	if (nent) {
+		strcat(cond, " OR target IN (");
+		for (i = 0; i < nent; i++)
+			strcat(cond, i ? ",?" : "?");
+		strcat(cond, ") OR peer IN (");
+		for (i = 0; i < nent; i++)
+			strcat(cond, i ? ",?" : "?");
+		strcat(cond, ")");
+	}
+	strcat(cond, ") AND (?2 = 0 OR ts_ns >= ?2) AND (?3 = 0 OR ts_ns <= ?3)");
+	sql[0] = '\0';
+	for (k = IRC_REC_ACTION; k <= IRC_REC_EVIDENCE; k++) {
+		if (!(kinds & (1u << k)))
+			continue;
+		if (nb++)
+			strcat(sql, " UNION ALL ");
+		sprintf(sql + strlen(sql), "SELECT %d, " ROW_COLS " FROM %s WHERE %s",
+			k, kind_table[k], cond);
+	}
+	free(cond);
+	if (!nb) {
+		free(sql);
+		return 0;
+	}
+	strcat(sql, " ORDER BY 2");
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	free(sql);
+	if (rc != SQLITE_OK)
+		return dbfail(s, "query records");
+	sqlite3_bind_int64(st, 1, incident);
+	sqlite3_bind_int64(st, 2, from_ns);
+	sqlite3_bind_int64(st, 3, to_ns);
+	for (i = 0; i < nent; i++)
+		sqlite3_bind_text(st, 4 + i, entities[i], -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		row_from(st, &r);
+		ret = fn(&r, ctx);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = dbfail(s, "read records");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* --- incidents ----------------------------------------------------- */
+
+static int incident_row(sqlite3_stmt *st, struct irc_incident *in)
+{
+	memset(in, 0, sizeof(*in));
+	in->id = sqlite3_column_int64(st, 0);
+	snprintf(in->title, sizeof(in->title), "%s", sqlite3_column_text(st, 1) ?: (const uint8_t *)"");
+	in->severity = sqlite3_column_int(st, 2);
+	in->status = sqlite3_column_int(st, 3);
+	snprintf(in->summary, sizeof(in->summary), "%s", sqlite3_column_text(st, 4) ?: (const uint8_t *)"");
+	snprintf(in->opened_by, sizeof(in->opened_by), "%s", sqlite3_column_text(st, 5) ?: (const uint8_t *)"");
+	in->created_ns = sqlite3_column_int64(st, 6);
+	in->updated_ns = sqlite3_column_int64(st, 7);
+	in->closed_ns = sqlite3_column_int64(st, 8);
+	return 0;
+}
+
+#define INC_COLS "id, title, severity, status, summary, opened_by, created_ns, updated_ns, closed_ns"
+
+int irc_incident_get(struct irc_store *s, int64_t id, struct irc_incident *out)
+{
+	sqlite3_stmt *st;
+	int rc, err = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT " INC_COLS " FROM incidents WHERE id = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "read incident");
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		incident_row(st, out);
+	else if (rc == SQLITE_DONE)
+		err = fail(-ENOENT, "no incident %" PRId64 " in %s", id, s->path);
+	else
+		err = dbfail(s, "read incident");
+	sqlite3_finalize(st);
+	return err;
+}
+
+int irc_incident_check_open(struct irc_store *s, int64_t id)
+{
+	struct irc_incident in;
+	int err = irc_incident_get(s, id, &in);
+
+	if (!err && in.status == IRC_IS_CLOSED)
+		err = fail(-EALREADY, "incident %" PRId64 " is closed", id);
+	return err;
+}
+
+int irc_incident_list(struct irc_store *s, int status,
+		      int (*fn)(const struct irc_incident *in, void *ctx), void *ctx)
+{
+	struct irc_incident in;
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT " INC_COLS " FROM incidents"
+			       " WHERE ?1 < 0 OR status = ?1 ORDER BY id DESC",
+			       -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "list incidents");
+	sqlite3_bind_int(st, 1, status);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		incident_row(st, &in);
+		ret = fn(&in, ctx);
+		if (ret)
+			break;
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = dbfail(s, "list incidents");
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int step_done(struct irc_store *s, sqlite3_stmt *st, const char *what)
+{
+	int err = sqlite3_step(st) == SQLITE_DONE ? 0 : dbfail(s, what);
+
+	sqlite3_finalize(st);
+	return err;
+}
+
+int irc_incident_open(struct irc_store *s, const char *title, int severity,
+		      const char *actor, const char *entity, int64_t *id)
+{
+	int64_t now = irc_now_real_ns();
+	struct irc_rec r;
+	sqlite3_stmt *st;
+	bool own = !s->in_batch;
+	int err;
+
+	if (own && (err = irc_store_begin(s)))
+		return err;
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO incidents(title, severity, status, opened_by,"
+			       " created_ns, updated_ns) VALUES (?, ?, ?, ?, ?, ?)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		err = dbfail(s, "prepare incident");
+		goto out;
+	}
+	sqlite3_bind_text(st, 1, title, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, severity);
+	sqlite3_bind_int(st, 3, IRC_IS_DETECTED);
+	sqlite3_bind_text(st, 4, actor ?: "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now);
+	sqlite3_bind_int64(st, 6, now);
+	err = step_done(s, st, "insert incident");
+	if (err)
+		goto out;
+	*id = sqlite3_last_insert_rowid(s->db);
+	r = (struct irc_rec){ .kind = IRC_REC_ACTION, .incident = *id, .ts_ns = now,
+		.type = "incident.open", .actor = actor, .target = entity,
+		.body = json_pack("{s:s, s:s, s:s}", "title", title,
+				  "severity", irc_severity_name(severity),
+				  "status", irc_istatus_name(IRC_IS_DETECTED)) };
+	err = append_locked(s, &r, NULL);
+	json_decref(r.body);
+out:
+	if (own)
+		err = err ? irc_store_rollback(s), err : irc_store_commit(s);
+	return err;
+}
+
+int irc_incident_set_status(struct irc_store *s, int64_t id, int status,
+			    const char *actor, const char *text)
+{
+	int64_t now = irc_now_real_ns();
+	struct irc_incident in;
+	struct irc_rec r;
+	sqlite3_stmt *st;
+	bool own = !s->in_batch;
+	int err;
+
+	if (status < 0 || status >= IRC_IS__MAX)
+		return fail(-EINVAL, "bad incident status %d", status);
+	if (own && (err = irc_store_begin(s)))
+		return err;
+	err = irc_incident_get(s, id, &in);
+	if (err)
+		goto out;
+	if (in.status == IRC_IS_CLOSED) {
+		err = fail(-EALREADY, "incident %" PRId64 " is closed", id);
+		goto out;
+	}
+	if (sqlite3_prepare_v2(s->db, "UPDATE incidents SET status = ?, updated_ns = ?,"
+			       " closed_ns = ?, summary = CASE WHEN ? THEN ? ELSE summary END"
+			       " WHERE id = ?", -1, &st, NULL) != SQLITE_OK) {
+		err = dbfail(s, "prepare incident update");
+		goto out;
+	}
+	sqlite3_bind_int(st, 1, status);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int64(st, 3, status == IRC_IS_CLOSED ? now : 0);
+	sqlite3_bind_int(st, 4, status == IRC_IS_CLOSED);
+	sqlite3_bind_text(st, 5, text ?: "", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, id);
+	err = step_done(s, st, "update incident");
+	if (err)
+		goto out;
+	r = (struct irc_rec){ .kind = IRC_REC_ACTION, .incident = id, .ts_ns = now,
+		.type = status == IRC_IS_CLOSED ? "incident.close" : "incident.status",
+		.actor = actor,
+		.body = json_pack("{s:s, s:s, s:s}", "from", irc_istatus_name(in.status),
+				  "to", irc_istatus_name(status), "text", text ?: "") };
+	err = append_locked(s, &r, NULL);
+	json_decref(r.body);
+out:
+	if (own)
+		err = err ? irc_store_rollback(s), err : irc_store_commit(s);
+	return err;
+}
+
+int irc_incident_find(struct irc_store *s, const char *entity, int64_t now_ns,
+		      int64_t window_s, int64_t *id)
+{
+	static const char sql[] =
+		"SELECT r.incident FROM ("
+		" SELECT incident, seq, ts_ns FROM actions WHERE target = ?1 OR peer = ?1"
+		" UNION ALL SELECT incident, seq, ts_ns FROM events WHERE target = ?1 OR peer = ?1"
+		" UNION ALL SELECT incident, seq, ts_ns FROM evidence WHERE target = ?1 OR peer = ?1"
+		") r JOIN incidents i ON i.id = r.incident"
+		" WHERE r.incident > 0 AND i.status != ?2 AND r.ts_ns >= ?3"
+		" ORDER BY r.seq DESC LIMIT 1";
+	sqlite3_stmt *st;
+	int rc;
+
+	*id = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "find incident");
+	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, IRC_IS_CLOSED);
+	sqlite3_bind_int64(st, 3, now_ns - window_s * 1000000000LL);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*id = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dbfail(s, "find incident");
+}
+
+void irc_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+int irc_incident_entities(struct irc_store *s, int64_t id, char ***list, size_t *n)
+{
+	static const char sql[] =
+		"SELECT target FROM actions WHERE incident = ?1 AND target != ''"
+		" UNION SELECT peer FROM actions WHERE incident = ?1 AND peer != ''"
+		" UNION SELECT target FROM events WHERE incident = ?1 AND target != ''"
+		" UNION SELECT target FROM evidence WHERE incident = ?1 AND target != ''"
+		" LIMIT 500";
+	sqlite3_stmt *st;
+	char **v = NULL, **nv;
+	size_t cnt = 0;
+	int rc;
+
+	*list = NULL;
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "read incident entities");
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		nv = realloc(v, (cnt + 2) * sizeof(*v));
+		if (!nv)
+			break;
+		v = nv;
+		v[cnt] = strdup((const char *)sqlite3_column_text(st, 0));
+		if (!v[cnt])
+			break;
+		v[++cnt] = NULL;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		irc_strv_free(v, cnt);
+		return rc == SQLITE_ROW ? fail(-ENOMEM, "out of memory") :
+			dbfail(s, "read incident entities");
+	}
+	*list = v;
+	*n = cnt;
+	return 0;
+}
+
+/* --- verification -------------------------------------------------- */
+
+/* The incidents as the chain says they should be. */
+struct replay {
+	int64_t id;
+	char *title, *summary;
+	int severity, status;
+};
+
+struct vstate {
+	struct irc_store *s;
+	struct irc_verify *v;
+	uint8_t prev[IRC_MAC_LEN];
+	int64_t expect;
+	struct replay *inc;
+	size_t ninc;
+	/* controller sessions */
+	struct session { long pid; char boot[40]; int64_t start_seq, last_seq, start_ns, last_ns; bool open; } *ses;
+	size_t nses;
+};
+
+static const char *kind_name(int kind)
+{
+	return kind == IRC_REC_ACTION ? "action" : kind == IRC_REC_EVENT ? "event" : "evidence";
+}
+
+static int bad(struct vstate *vs, int64_t seq, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int bad(struct vstate *vs, int64_t seq, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(vs->v->problem, sizeof(vs->v->problem), fmt, ap);
+	va_end(ap);
+	vs->v->bad_seq = seq;
+	return -EBADMSG;
+}
+
+static struct replay *replay_find(struct vstate *vs, int64_t id)
+{
+	size_t i;
+
+	for (i = 0; i < vs->ninc; i++)
+		if (vs->inc[i].id == id)
+			return &vs->inc[i];
+	return NULL;
+}
+
+static void replay_action(struct vstate *vs, const struct irc_row *r)
+{
+	struct replay *in, *n;
+	json_t *b;
+	const char *t;
+
+	if (strncmp(r->type, "incident.", 9) && strncmp(r->type, "run.", 4))
+		return;
+	b = json_loads(r->body, 0, NULL);
+	if (!b)
+		return;
+	if (!strcmp(r->type, "incident.open")) {
+		n = realloc(vs->inc, (vs->ninc + 1) * sizeof(*n));
+		if (n) {
+			vs->inc = n;
+			in = &n[vs->ninc++];
+			in->id = r->incident;
+			in->title = strdup(json_string_value(json_object_get(b, "title")) ?: "");
+			in->summary = strdup("");
+			in->severity = irc_severity_parse(json_string_value(json_object_get(b, "severity")) ?: "");
+			in->status = IRC_IS_DETECTED;
+		}
+	} else if (!strcmp(r->type, "incident.status") || !strcmp(r->type, "incident.close")) {
+		in = replay_find(vs, r->incident);
+		t = json_string_value(json_object_get(b, "to"));
+		if (in && t)
+			in->status = irc_istatus_parse(t);
+		if (in && !strcmp(r->type, "incident.close")) {
+			free(in->summary);
+			in->summary = strdup(json_string_value(json_object_get(b, "text")) ?: "");
+		}
+	} else if (!strcmp(r->type, "run.start") || !strcmp(r->type, "run.stop")) {
+		long pid = json_integer_value(json_object_get(b, "pid"));
+		const char *boot = json_string_value(json_object_get(b, "boot_id")) ?: "";
+		struct session *se = NULL;
+		size_t i;
+
+		for (i = 0; i < vs->nses; i++)
+			if (vs->ses[i].open && vs->ses[i].pid == pid && !strcmp(vs->ses[i].boot, boot))
+				se = &vs->ses[i];
+		if (!strcmp(r->type, "run.stop")) {
+			if (se)
+				se->open = false;
+		} else {
+			struct session *ns = realloc(vs->ses, (vs->nses + 1) * sizeof(*ns));
+
+			if (ns) {
+				vs->ses = ns;
+				se = &ns[vs->nses++];
+				memset(se, 0, sizeof(*se));
+				se->pid = pid;
+				snprintf(se->boot, sizeof(se->boot), "%s", boot);
+				se->start_seq = se->last_seq = r->seq;
+				se->start_ns = se->last_ns = r->ts_ns;
+				se->open = true;
+			}
+		}
+	}
+	json_decref(b);
+}
+
+static int verify_row(const struct irc_row *r, void *ctx)
+{
+	struct vstate *vs = ctx;
+	uint8_t mac[IRC_MAC_LEN];
+	char when[40];
+	size_t i;
+
+	irc_fmt_utc(r->ts_ns, when, sizeof(when));
+	if (r->seq > vs->expect)
+		return bad(vs, vs->expect, "record #%" PRId64 " is missing (deleted?): the chain jumps from #%" PRId64 " to #%" PRId64,
+			   vs->expect, vs->expect - 1, r->seq);
+	if (r->seq < vs->expect)
+		return bad(vs, r->seq, "record #%" PRId64 " appears twice (in %s)", r->seq, kind_name(r->kind));
+	row_mac(vs->s->key, vs->prev, r, mac);
+	if (!r->mac || sodium_memcmp(r->mac, mac, IRC_MAC_LEN))
+		return bad(vs, r->seq, "record #%" PRId64 " (%s '%s' at %s) does not match its MAC: it was changed, or moved within the chain",
+			   r->seq, kind_name(r->kind), r->type, when);
+	memcpy(vs->prev, mac, IRC_MAC_LEN);
+	vs->expect++;
+	vs->v->records++;
+	if (r->kind == IRC_REC_ACTION) {
+		vs->v->actions++;
+		replay_action(vs, r);
+	} else if (r->kind == IRC_REC_EVENT) {
+		vs->v->events++;
+	} else {
+		vs->v->evidence++;
+	}
+	for (i = 0; i < vs->nses; i++)
+		if (vs->ses[i].open) {
+			vs->ses[i].last_seq = r->seq;
+			vs->ses[i].last_ns = r->ts_ns;
+		}
+	return 0;
+}
+
+static int check_incidents(struct vstate *vs)
+{
+	sqlite3_stmt *st;
+	struct irc_incident in;
+	struct replay *rp;
+	size_t seen = 0;
+	int rc, err = 0;
+
+	if (sqlite3_prepare_v2(vs->s->db, "SELECT " INC_COLS " FROM incidents ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return dbfail(vs->s, "read incidents");
+	while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		incident_row(st, &in);
+		vs->v->incidents++;
+		rp = replay_find(vs, in.id);
+		if (!rp)
+			err = bad(vs, 0, "incident %" PRId64 " is in the incidents table but no record opened it", in.id);
+		else if (strcmp(rp->title, in.title) || rp->severity != in.severity ||
+			 rp->status != in.status || strcmp(rp->summary, in.summary))
+			err = bad(vs, 0, "incident %" PRId64 " was edited: the table says %s/%s '%s', its records say %s/%s '%s'",
+				  in.id, irc_istatus_name(in.status), irc_severity_name(in.severity), in.title,
+				  irc_istatus_name(rp->status), irc_severity_name(rp->severity), rp->title);
+		else
+			seen++;
+	}
+	sqlite3_finalize(st);
+	if (!err && seen != vs->ninc)
+		err = bad(vs, 0, "%zu incident(s) opened in the records are missing from the incidents table",
+			  vs->ninc - seen);
+	return err;
+}
+
+/* Is the controller session still running (same boot, live pid)? */
+static bool session_alive(const struct session *se)
+{
+	char boot[40] = "", path[64], comm[32] = "";
+	FILE *f;
+
+	f = fopen("/proc/sys/kernel/random/boot_id", "r");
+	if (f) {
+		if (!fgets(boot, sizeof(boot), f))
+			boot[0] = '\0';
+		fclose(f);
+		boot[strcspn(boot, "\n")] = '\0';
+	}
+	if (strcmp(boot, se->boot) || kill(se->pid, 0))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", se->pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	if (!fgets(comm, sizeof(comm), f))
+		comm[0] = '\0';
+	fclose(f);
+	return !strncmp(comm, "ircontain", 9);
+}
+
+int irc_store_verify(struct irc_store *s, struct irc_verify *v)
+{
+	uint8_t hmac[IRC_MAC_LEN], hsig[IRC_MAC_LEN], want[IRC_MAC_LEN];
+	struct vstate vs = { .s = s, .v = v, .expect = 1 };
+	bool found;
+	size_t i;
+	int err;
+
+	memset(v, 0, sizeof(*v));
+	/* One consistent snapshot of the whole store. */
+	err = exec_sql(s, "BEGIN", "begin read");
+	if (err)
+		return err;
+	err = irc_store_rows(s, 0, IRC_REC_ALL, 0, 0, NULL, verify_row, &vs);
+	if (!err)
+		err = head_read(s, &v->head_seq, hmac, hsig, &found);
+	if (!err) {
+		int64_t last = vs.expect - 1;
+
+		head_sig(s->key, v->head_seq, hmac, want);
+		if (!found && last)
+			err = bad(&vs, last, "the chain head is missing: the last %" PRId64 " records cannot be vouched for", last);
+		else if (found && sodium_memcmp(hsig, want, IRC_MAC_LEN))
+			err = bad(&vs, v->head_seq, "the chain head (record #%" PRId64 ") does not match its seal: it was edited", v->head_seq);
+		else if (found && v->head_seq > last)
+			err = bad(&vs, last + 1, "the chain was truncated: its head is record #%" PRId64 " but it ends at #%" PRId64,
+				  v->head_seq, last);
+		else if (found && v->head_seq < last)
+			err = bad(&vs, v->head_seq + 1, "records after the head #%" PRId64 " were added outside ircontain", v->head_seq);
+		else if (found && sodium_memcmp(hmac, vs.prev, IRC_MAC_LEN))
+			err = bad(&vs, last, "the chain head does not match record #%" PRId64, last);
+	}
+	if (!err)
+		err = check_incidents(&vs);
+	for (i = 0; i < vs.nses; i++) {
+		struct session *se = &vs.ses[i];
+		char t0[40], t1[40];
+
+		if (!se->open || session_alive(se))
+			continue;
+		v->unclean++;
+		irc_fmt_utc(se->start_ns, t0, sizeof(t0));
+		irc_fmt_utc(se->last_ns, t1, sizeof(t1));
+		snprintf(v->unclean_note, sizeof(v->unclean_note),
+			 "controller pid %ld (started %s, record #%" PRId64 ") ended without a clean stop;"
+			 " the store is intact up to record #%" PRId64 " at %s, events it had not yet committed were lost",
+			 se->pid, t0, se->start_seq, se->last_seq, t1);
+	}
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	for (i = 0; i < vs.ninc; i++) {
+		free(vs.inc[i].title);
+		free(vs.inc[i].summary);
+	}
+	free(vs.inc);
+	free(vs.ses);
+	return err;
+}
+
+/* --- the CLI's own record ------------------------------------------ */
+
+int irc_record_action(int64_t incident, const char *type, const char *target,
+		      const char *reason, int err, json_t *detail)
+{
+	struct irc_store *s;
+	struct irc_incident in;
+	char actor[64];
+	struct irc_rec r;
+	json_t *body;
+	int rc;
+
+	irc_actor(actor, sizeof(actor));
+	body = detail ? json_incref(detail) : json_object();
+	json_object_set_new(body, "reason", json_string(reason ?: ""));
+	json_object_set_new(body, "result", json_string(err ? strerror(-err) : "ok"));
+	json_object_set_new(body, "uid", json_integer(irc_actor_uid()));
+	rc = irc_store_open(&s, irc.state_dir, true);
+	if (rc) {
+		irc_warn("%s %s: could not record the action in the evidence store: %s",
+			 type, target ?: "", irc_store_errmsg());
+		json_decref(body);
+		return rc;
+	}
+	r = (struct irc_rec){ .kind = IRC_REC_ACTION, .incident = incident, .type = type,
+		.actor = actor, .target = target, .body = body };
+	rc = irc_store_append(s, &r, NULL);
+	/* Containment moves an incident that was only detected or triaged on. */
+	if (!rc && !err && incident && (!strcmp(type, "quarantine") ||
+	    !strcmp(type, "isolate") || !strcmp(type, "kill")) &&
+	    !irc_incident_get(s, incident, &in) && in.status < IRC_IS_CONTAINED)
+		rc = irc_incident_set_status(s, incident, IRC_IS_CONTAINED, actor, type);
+	if (rc)
+		irc_warn("%s %s: could not record the action in the evidence store: %s",
+			 type, target ?: "", irc_store_errmsg());
+	irc_store_close(s);
+	json_decref(body);
+	return rc;
+}

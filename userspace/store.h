@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The evidence store: SQLite in WAL mode under the state dir.
+ *
+ * Incidents are a mutable summary.  What happened is in three append-only
+ * tables, actions, events and evidence, whose rows share one sequence and
+ * form a keyed hash chain: each row's MAC is HMAC-SHA256(host key, previous
+ * MAC || the row), and a signed head names the last row.  A row changed,
+ * deleted, reordered or cut off the tail no longer verifies.  Every change
+ * to an incident is itself an action, so verify can replay the chain and
+ * check the incidents table against it.
+ */
+#ifndef IRC_STORE_H
+#define IRC_STORE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "ircontain/store.h"
+
+struct irc_store;
+
+enum irc_rec_kind {
+	IRC_REC_ACTION		= 1,
+	IRC_REC_EVENT		= 2,
+	IRC_REC_EVIDENCE	= 3,
+};
+#define IRC_REC_ALL	((1u << IRC_REC_ACTION) | (1u << IRC_REC_EVENT) | \
+			 (1u << IRC_REC_EVIDENCE))
+
+/*
+ * One chained record.  Entities are written "host:203.0.113.7",
+ * "host:10.0.0.0/8", "pid:4242", "cgroup:/sys/fs/cgroup/x": @target is what
+ * the record is about, @peer a second entity (the other end, the parent).
+ */
+struct irc_rec {
+	enum irc_rec_kind kind;
+	int64_t incident;	/* 0: none */
+	int64_t ts_ns;		/* CLOCK_REALTIME; 0: now */
+	const char *type;	/* "quarantine", "exec", "snapshot", "packet"... */
+	const char *actor;	/* user or detector; NULL: "" */
+	const char *target;	/* NULL: "" */
+	const char *peer;	/* NULL: "" */
+	json_t *body;		/* the record itself (stored compact) */
+	const void *data;	/* evidence bytes (packet, file), or NULL */
+	size_t data_len;
+};
+
+/* A record read back.  Strings and data live until the callback returns. */
+struct irc_row {
+	int64_t seq;
+	enum irc_rec_kind kind;
+	int64_t incident;
+	int64_t ts_ns;
+	const char *type, *actor, *target, *peer;
+	const char *body;	/* JSON text */
+	const void *data;
+	size_t data_len;
+	const void *mac;	/* IRC_MAC_LEN bytes, NULL if missing */
+};
+typedef int (*irc_row_fn)(const struct irc_row *r, void *ctx);
+
+/* Incident lifecycle, in order. */
+enum irc_istatus {
+	IRC_IS_DETECTED, IRC_IS_TRIAGED, IRC_IS_CONTAINED, IRC_IS_ERADICATED,
+	IRC_IS_RECOVERED, IRC_IS_CLOSED, IRC_IS__MAX,
+};
+const char *irc_istatus_name(int st);
+int irc_istatus_parse(const char *s);		/* -EINVAL if unknown */
+
+struct irc_incident {
+	int64_t id;
+	char title[IRC_TITLE_MAX + 1];
+	int severity;		/* enum irc_severity */
+	int status;		/* enum irc_istatus */
+	char summary[IRC_TEXT_MAX + 1];
+	char opened_by[64];
+	int64_t created_ns, updated_ns, closed_ns;	/* CLOCK_REALTIME */
+};
+
+/*
+ * Opens (creating if needed: dir 0700, db and keys 0600) the store under
+ * @state_dir, applying migrations.  @create false refuses a missing store
+ * with -ENOENT.  Returns 0 or -errno, with the reason in irc_store_errmsg().
+ */
+int irc_store_open(struct irc_store **sp, const char *state_dir, bool create);
+void irc_store_close(struct irc_store *s);
+/* What the last failing call on @s (or the last open) found wrong. */
+const char *irc_store_errmsg(void);
+const char *irc_store_path(const struct irc_store *s);
+
+/*
+ * Appends @r to the chain; *@seq gets its sequence number.  Outside a
+ * batch it is its own transaction, committed (fsync'd) on return.
+ */
+int irc_store_append(struct irc_store *s, const struct irc_rec *r, int64_t *seq);
+/* A batch: many appends, one commit (the controller's events). */
+int irc_store_begin(struct irc_store *s);
+int irc_store_commit(struct irc_store *s);
+int irc_store_rollback(struct irc_store *s);
+
+/*
+ * Rows of @incident (0: all) of the kinds in @kinds (1 << kind bits), in
+ * chain order, with ts_ns in [@from_ns, @to_ns] (0: unbounded).  With
+ * @entities (NULL-terminated), rows whose target or peer is one of them
+ * are included whatever their incident.  Stops at the first non-zero
+ * return of @fn and returns it.
+ */
+int irc_store_rows(struct irc_store *s, int64_t incident, unsigned int kinds,
+		   int64_t from_ns, int64_t to_ns, const char *const *entities,
+		   irc_row_fn fn, void *ctx);
+
+/* Incidents.  Each change is also an action row by @actor. */
+int irc_incident_open(struct irc_store *s, const char *title, int severity,
+		      const char *actor, const char *entity, int64_t *id);
+int irc_incident_get(struct irc_store *s, int64_t id, struct irc_incident *out);
+/* -ENOENT if no such incident, -EALREADY if it is closed. */
+int irc_incident_check_open(struct irc_store *s, int64_t id);
+int irc_incident_set_status(struct irc_store *s, int64_t id, int status,
+			    const char *actor, const char *text);
+/* @fn gets each incident, newest first; @status -1 for all. */
+int irc_incident_list(struct irc_store *s, int status,
+		      int (*fn)(const struct irc_incident *in, void *ctx), void *ctx);
+/*
+ * The open incident that @entity appeared in within @window_s seconds of
+ * @now_ns, or 0 in *@id.
+ */
+int irc_incident_find(struct irc_store *s, const char *entity, int64_t now_ns,
+		      int64_t window_s, int64_t *id);
+/* The distinct targets and peers of @incident's action rows. */
+int irc_incident_entities(struct irc_store *s, int64_t id, char ***list, size_t *n);
+void irc_strv_free(char **v, size_t n);
+
+/* What verify found. */
+struct irc_verify {
+	int64_t records;		/* rows checked */
+	int64_t actions, events, evidence;
+	int64_t head_seq;		/* the signed head's record */
+	int64_t bad_seq;		/* first broken record, 0 if none */
+	char problem[512];		/* what is wrong, "" if intact */
+	int64_t incidents;		/* incident rows checked against the chain */
+	/* Controller sessions that ended without a clean stop. */
+	int unclean;
+	char unclean_note[512];
+};
+/* 0 intact, -EBADMSG with @v->problem set, or another -errno. */
+int irc_store_verify(struct irc_store *s, struct irc_verify *v);
+
+/* Host keys, created on first use.  @pk is 32 bytes, @sk 64. */
+int irc_store_sign_keys(const char *state_dir, uint8_t pk[32], uint8_t sk[64]);
+
+/* Hex of @n bytes into @out (2n+1). */
+void irc_hex(const uint8_t *in, size_t n, char *out);
+/*
+ * The CLI's record of what it did, in its own transaction: opens the store
+ * under irc.state_dir, appends an action by the invoking user, closes it.
+ * @err is the command's result (0 or -errno).  Returns 0 or -errno after
+ * printing a warning naming the store.
+ */
+int irc_record_action(int64_t incident, const char *type, const char *target,
+		      const char *reason, int err, json_t *detail);
+/* The invoking user, as actions name it ("alice", "uid 1001"). */
+void irc_actor(char *buf, size_t len);
+#endif /* IRC_STORE_H */
