@@ -444,11 +444,36 @@ int irc_proc_links(void)
 	return n;
 }
 
+/*
+ * Unpins every process-path link (and any temporary pin a failed attach
+ * left), which detaches them: a first load that fails half-way must not
+ * leave hooks behind that nothing reports.
+ */
+static void proc_unpin_all(void)
+{
+	char dir[4096], path[4096 + 256];
+	struct dirent *de;
+	DIR *d;
+
+	if (irc_link_path(dir, sizeof(dir), "") || !(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, PROC_LINK_PREFIX, strlen(PROC_LINK_PREFIX)) &&
+		    strncmp(de->d_name, "new_", 4))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (unlink(path))
+			irc_warn("unpin %s: %s", path, strerror(errno));
+	}
+	closedir(d);
+}
+
 int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
 	     struct irc_attach_result *res, const char *cgroup_root,
 	     unsigned int ring_size)
 {
 	struct irc_net_bpf *skel = NULL;
+	bool fresh_proc;
 	int i, err;
 
 	err = irc_pins_prepare();
@@ -458,10 +483,14 @@ int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
 	err = open_and_load(&skel, ring_size);
 	if (err)
 		return err;
+	/* On a reload the new links replaced working ones: those stay. */
+	fresh_proc = irc_proc_links() == 0;
 	if (cgroup_root) {
 		err = proc_load(cgroup_root, bpf_map__fd(skel->maps.IRC_MAP_CONFIG),
 				ring_size);
 		if (err) {
+			if (fresh_proc)
+				proc_unpin_all();
 			irc_net_bpf__destroy(skel);
 			return err;
 		}
@@ -480,6 +509,8 @@ int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
 		while (--i >= 0)
 			if (!res[i].replaced)
 				detach_iface(ifaces_fd, nifs[i].ifindex);
+		if (fresh_proc)
+			proc_unpin_all();
 	}
 	irc_net_bpf__destroy(skel);
 	return err;

@@ -106,3 +106,27 @@ check "killed unload: pin dir removed" test ! -e "$IRCONTAIN_PIN_DIR"
 check "killed unload: no XDP on iv1" eq "$(xdp_id iv1)" 0
 check "killed unload: no tc filter on iv1" eq "$(tc_count iv1)" 0
 check "killed unload: ping host 1" ping4 1
+
+# ---- a first load that fails half-way leaves nothing behind -------------
+# A foreign XDP program on iv2: the process hooks and iv1 were attached
+# before iv2 refused; all of it must go again.
+cat >"$IRC_TMP/foreign.bpf.c" <<'C'
+struct xdp_md;
+__attribute__((section("xdp"), used)) int foreign(struct xdp_md *ctx) { return 2; /* XDP_PASS */ }
+char _license[] __attribute__((section("license"), used)) = "GPL";
+C
+clang -O2 -target bpf -c "$IRC_TMP/foreign.bpf.c" -o "$IRC_TMP/foreign.bpf.o"
+check "a foreign XDP program on iv2" in_p ip link set dev iv2 xdpgeneric obj "$IRC_TMP/foreign.bpf.o" sec xdp
+foreign=$(xdp_id iv2)
+irc load --iface iv1 --iface iv2 >/dev/null 2>"$IRC_TMP/err"; rc=$?
+check "load over a foreign XDP program: exit 1" eq "$rc" 1
+check "it names iv2 and the other program" grep -q "iv2: another XDP program" "$IRC_TMP/err"
+check "the foreign program is untouched" eq "$(xdp_id iv2)" "$foreign"
+check "iv1 was detached again" eq "$(xdp_id iv1)" 0
+check "no tc filter left on iv1" eq "$(tc_count iv1)" 0
+links_left() { find "$IRCONTAIN_PIN_DIR" -path '*/links/*' 2>/dev/null | wc -l; }
+check "no process-hook link left pinned" eq "$(links_left)" 0
+check "no cgroup program left on the test cgroup" \
+	eq "$(bpftool cgroup show "$IRC_CG" 2>/dev/null | wc -l)" 0
+in_p ip link set dev iv2 xdpgeneric off
+check "ping host 1" ping4 1
