@@ -44,5 +44,8 @@ int do_isolate(int argc, char **argv);
 int do_run(int argc, char **argv);
 int do_events(int argc, char **argv);
 int do_policy(int argc, char **argv);
+int do_incident(int argc, char **argv);
+int do_export(int argc, char **argv);
+int do_verify(int argc, char **argv);
 
 #endif /* IRC_CMD_H */

@@ -14,6 +14,7 @@
 #include "irc.h"
 #include "parse.h"
 #include "pins.h"
+#include "qopts.h"
 
 /* Shared front of add and del: options (none), one CIDR, open maps. */
 static int allow_prologue(int argc, char **argv, const char *what,
@@ -64,22 +65,34 @@ static void warn_exempted(const struct irc_maps *m, const struct irc_cidr *t)
 	free(recs);
 }
 
+/* "host:ADDR[/PLEN]", as the records name it. */
+static void entity_of(const struct irc_cidr *t, char *norm, size_t nlen, char *ent,
+		      size_t elen)
+{
+	irc_cidr_format(t, norm, nlen);
+	snprintf(ent, elen, "host:%s", norm);
+}
+
 static int do_allow_add(int argc, char **argv)
 {
+	char norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8];
+	const char *change = "added";
 	struct irc_allow val = {};
 	struct irc_cidr target;
 	struct irc_key key;
 	struct irc_maps m;
 	char *arg;
-	int ret;
+	int ret, err = 0;
 
 	ret = allow_prologue(argc, argv, "allow add", &target, &m, &arg);
 	if (ret)
 		return ret;
+	entity_of(&target, norm, sizeof(norm), entity, sizeof(entity));
 	irc_akey(&target, &key);
 	if (bpf_map_lookup_elem(m.fd[key.map], &key.k, &val) == 0 &&
 	    (val.flags & IRC_ALLOW_ALWAYS)) {
-		report("allow add", arg, "already allowed");
+		change = "already allowed";
+		report("allow add", norm, change);
 		goto out;
 	}
 	if (!val.created_ns) {
@@ -89,6 +102,8 @@ static int do_allow_add(int argc, char **argv)
 	val.flags |= IRC_ALLOW_ALWAYS;
 	val.plen = target.plen;
 	if (bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_ANY)) {
+		err = -errno;
+		change = "none";
 		irc_err("allow add %s: update map %s: %s", arg,
 			irc_map_names[key.map],
 			errno == ENOMEM || errno == E2BIG ? "allowlist is full" :
@@ -97,45 +112,49 @@ static int do_allow_add(int argc, char **argv)
 		goto out;
 	}
 	warn_exempted(&m, &target);
-	report("allow add", arg, "added");
+	report("allow add", norm, change);
 out:
 	irc_maps_close(&m);
-	return ret;
+	return irc_qrecord(ret, 0, "allow.add", entity, NULL, err,
+			   json_pack("{s:s}", "change", change));
 }
 
 static int do_allow_del(int argc, char **argv)
 {
+	char norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8];
 	struct irc_allow val;
 	struct irc_cidr target;
 	struct irc_key key;
 	struct irc_maps m;
 	char *arg;
-	int ret, err;
+	int ret, err = 0;
 
 	ret = allow_prologue(argc, argv, "allow del", &target, &m, &arg);
 	if (ret)
 		return ret;
+	entity_of(&target, norm, sizeof(norm), entity, sizeof(entity));
 	irc_akey(&target, &key);
 	if (bpf_map_lookup_elem(m.fd[key.map], &key.k, &val) ||
 	    !(val.flags & IRC_ALLOW_ALWAYS)) {
+		err = -ENOENT;
 		irc_err("allow del %s: not on the allowlist", arg);
 		ret = IRC_EXIT_FAIL;
 		goto out;
 	}
 	/* Still exempt from an ongoing isolation: keep that part. */
 	val.flags &= ~IRC_ALLOW_ALWAYS;
-	err = val.flags ? bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_EXIST) :
-			  bpf_map_delete_elem(m.fd[key.map], &key.k);
-	if (err) {
+	if (val.flags ? bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_EXIST) :
+			bpf_map_delete_elem(m.fd[key.map], &key.k)) {
+		err = -errno;
 		irc_err("allow del %s: update map %s: %s", arg,
 			irc_map_names[key.map], strerror(errno));
 		ret = IRC_EXIT_FAIL;
 		goto out;
 	}
-	report("allow del", arg, "removed");
+	report("allow del", norm, "removed");
 out:
 	irc_maps_close(&m);
-	return ret;
+	return irc_qrecord(ret, 0, "allow.del", entity, NULL, err, NULL);
 }
 
 static int do_allow_list(int argc, char **argv)

@@ -15,6 +15,7 @@
 #include "irc.h"
 #include "parse.h"
 #include "pins.h"
+#include "qopts.h"
 
 #define ISOLATE_MAX_ALLOW	64
 #define ISO_BITS		(IRC_CFG_ISOLATE | IRC_CFG_ISO_DNS | IRC_CFG_ISO_DHCP)
@@ -67,15 +68,19 @@ static int do_isolate_on(int argc, char **argv)
 		{ "allow-dns", no_argument, NULL, 'd' },
 		{ "allow-dhcp", no_argument, NULL, 'D' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "incident", required_argument, NULL, 'i' },
 		{ 0 }
 	};
-	const char *what = "isolate on", *why;
+	const char *what = "isolate on", *why, *reason = "", *incident = NULL;
 	struct irc_cidr allow[ISOLATE_MAX_ALLOW], peer;
 	struct irc_config cfg;
 	struct irc_maps m;
 	__u32 flags = IRC_CFG_ISOLATE;
 	bool force = false;
-	int c, i, nallow = 0, ret = IRC_EXIT_FAIL, kept, lock = -1;
+	int64_t inc = 0;
+	json_t *allowed;
+	int c, i, nallow = 0, ret = IRC_EXIT_FAIL, kept, lock = -1, err = 0;
 
 	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
 		switch (c) {
@@ -90,11 +95,20 @@ static int do_isolate_on(int argc, char **argv)
 		case 'd': flags |= IRC_CFG_ISO_DNS; break;
 		case 'D': flags |= IRC_CFG_ISO_DHCP; break;
 		case 'f': force = true; break;
+		case 'r':
+			if (irc_parse_reason(optarg, &why))
+				return irc_usage_err("%s: bad --reason '%s': %s", what, optarg, why);
+			reason = optarg;
+			break;
+		case 'i': incident = optarg; break;
 		default: return IRC_EXIT_USAGE;
 		}
 	}
-	if (!irc_operands(argc, argv, 0, what, "isolate on [--allow CIDR ...] [--allow-dns] [--allow-dhcp] [--force]"))
+	if (!irc_operands(argc, argv, 0, what, "isolate on [--allow CIDR ...] [--allow-dns] [--allow-dhcp] [--force] [--reason T] [--incident ID]"))
 		return IRC_EXIT_USAGE;
+	if (incident && (ret = irc_qopts_incident(what, incident, &inc)))
+		return ret;
+	ret = IRC_EXIT_FAIL;
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
 
@@ -106,7 +120,8 @@ static int do_isolate_on(int argc, char **argv)
 		if (kept == 0 && !force) {
 			ret = irc_usage_err("%s: refused: it would cut your SSH session from %s; add --allow %s (or --force)",
 					    what, p, p);
-			goto out;
+			irc_maps_close(&m);
+			return ret;
 		}
 		if (kept == 0)
 			irc_warn("isolation cuts your SSH session from %s", p);
@@ -127,12 +142,14 @@ static int do_isolate_on(int argc, char **argv)
 		if (bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_ANY)) {
 			char a[IRC_CIDR_STRLEN];
 
+			err = -errno;
 			irc_cidr_format(&allow[i], a, sizeof(a));
 			irc_err("%s: add exemption %s: %s", what, a, strerror(errno));
 			goto out;
 		}
 	}
 	lock = irc_pins_lock();
+	err = -EIO;
 	if (irc_config_read(&m, &cfg))
 		goto out;
 	if (!(cfg.flags & IRC_CFG_ISOLATE))
@@ -141,12 +158,23 @@ static int do_isolate_on(int argc, char **argv)
 	cfg.flags = (cfg.flags & ~ISO_BITS) | flags;
 	if (irc_config_write(&m, &cfg))
 		goto out;
+	err = 0;
 	report_state("isolate on", &cfg);
 	ret = IRC_EXIT_OK;
 out:
 	irc_pins_unlock(lock);
 	irc_maps_close(&m);
-	return ret;
+	allowed = json_array();
+	for (i = 0; i < nallow; i++) {
+		char a[IRC_CIDR_STRLEN];
+
+		irc_cidr_format(&allow[i], a, sizeof(a));
+		json_array_append_new(allowed, json_string(a));
+	}
+	return irc_qrecord(ret, inc, "isolate", NULL, reason, err,
+			   json_pack("{s:o,s:b,s:b,s:b}", "allow", allowed,
+				     "allow_dns", !!(flags & IRC_CFG_ISO_DNS),
+				     "allow_dhcp", !!(flags & IRC_CFG_ISO_DHCP), "force", force));
 }
 
 /* Drops the isolation-only exemptions; keeps allowlist entries. */
@@ -177,20 +205,40 @@ static int clear_isolate_allows(const struct irc_maps *m)
 
 static int do_isolate_off(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
+	static const struct option lo[] = {
+		{ "reason", required_argument, NULL, 'r' },
+		{ "incident", required_argument, NULL, 'i' },
+		{ 0 }
+	};
+	const char *what = "isolate off", *why, *reason = "", *incident = NULL;
 	struct irc_config cfg;
 	struct irc_maps m;
-	int ret = IRC_EXIT_FAIL, err, lock = -1;
+	int64_t inc = 0;
+	int c, ret = IRC_EXIT_FAIL, err = -EIO, lock = -1;
+	bool was_on = false;
 
-	if (irc_getopt(argc, argv, lo, "isolate off") != -1)
+	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
+		switch (c) {
+		case 'r':
+			if (irc_parse_reason(optarg, &why))
+				return irc_usage_err("%s: bad --reason '%s': %s", what, optarg, why);
+			reason = optarg;
+			break;
+		case 'i': incident = optarg; break;
+		default: return IRC_EXIT_USAGE;
+		}
+	}
+	if (!irc_operands(argc, argv, 0, what, "isolate off [--reason T] [--incident ID]"))
 		return IRC_EXIT_USAGE;
-	if (!irc_operands(argc, argv, 0, "isolate off", "isolate off"))
-		return IRC_EXIT_USAGE;
-	if (irc_maps_open("isolate off", &m))
+	if (incident && (ret = irc_qopts_incident(what, incident, &inc)))
+		return ret;
+	ret = IRC_EXIT_FAIL;
+	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
 	lock = irc_pins_lock();
 	if (irc_config_read(&m, &cfg))
 		goto out;
+	was_on = cfg.flags & IRC_CFG_ISOLATE;
 	/* The switch first, then the exemptions: never a lockout window. */
 	cfg.flags &= ~ISO_BITS;
 	cfg.isolate_since_ns = 0;
@@ -200,12 +248,14 @@ static int do_isolate_off(int argc, char **argv)
 	if (err)
 		irc_warn("isolate off: isolation-only exemptions not all removed: %s",
 			 strerror(-err));
+	err = 0;
 	report_state("isolate off", &cfg);
 	ret = IRC_EXIT_OK;
 out:
 	irc_pins_unlock(lock);
 	irc_maps_close(&m);
-	return ret;
+	return irc_qrecord(ret, inc, "isolate.off", NULL, reason, err,
+			   json_pack("{s:b}", "was_on", was_on));
 }
 
 static int do_isolate_status(int argc, char **argv)

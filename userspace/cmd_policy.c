@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* policy check|apply. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
+#include <sodium.h>
 
 #include "cmd.h"
 #include "entries.h"
 #include "irc.h"
 #include "pins.h"
 #include "policy.h"
+#include "qopts.h"
+#include "store.h"
 
 int irc_policy_apply(const struct irc_maps *m, const struct irc_policy *p)
 {
@@ -143,9 +147,34 @@ static int do_policy_check(int argc, char **argv)
 	return IRC_EXIT_OK;
 }
 
+/* SHA-256 of the policy file, so the record says which text was applied. */
+static json_t *file_sha256(const char *path)
+{
+	uint8_t buf[16384], h[crypto_hash_sha256_BYTES];
+	char hex[2 * crypto_hash_sha256_BYTES + 1];
+	crypto_hash_sha256_state st;
+	size_t n;
+	FILE *f;
+
+	if (sodium_init() < 0 || !(f = fopen(path, "re")))
+		return json_null();
+	crypto_hash_sha256_init(&st);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		crypto_hash_sha256_update(&st, buf, n);
+	if (ferror(f)) {
+		fclose(f);
+		return json_null();
+	}
+	fclose(f);
+	crypto_hash_sha256_final(&st, h);
+	irc_hex(h, sizeof(h), hex);
+	return json_string(hex);
+}
+
 static int do_policy_apply(int argc, char **argv)
 {
 	static const struct option lo[] = { { 0 } };
+	char abs[PATH_MAX];
 	struct irc_policy p;
 	struct irc_maps m;
 	char **ops;
@@ -165,10 +194,16 @@ static int do_policy_apply(int argc, char **argv)
 	irc_maps_close(&m);
 	if (err) {
 		irc_err("policy apply %s: %s", ops[0], strerror(-err));
-		return IRC_EXIT_FAIL;
+		ret = IRC_EXIT_FAIL;
+	} else {
+		summary(ops[0], &p, "applied");
 	}
-	summary(ops[0], &p, "applied");
-	return IRC_EXIT_OK;
+	return irc_qrecord(ret, 0, "policy.apply", NULL, NULL, err,
+			   json_pack("{s:o,s:o,s:s,s:i}", "file",
+				     json_string(realpath(ops[0], abs) ? abs : ops[0]) ?: json_null(),
+				     "sha256", file_sha256(ops[0]),
+				     "mode", p.det.enforce ? "enforce" : "monitor",
+				     "allowlist", p.nallow));
 }
 
 int do_policy(int argc, char **argv)

@@ -8,6 +8,7 @@
  * entered, then the sockets they already hold are cut by cookie, and only
  * then are signals sent.  Nothing moves processes between cgroups.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
@@ -29,6 +30,8 @@
 #include "qopts.h"
 #include "qproc.h"
 #include "policy.h"
+#include "snapshot.h"
+#include "store.h"
 
 
 /* The process hooks must be attached; returns their cgroup root. */
@@ -104,25 +107,92 @@ static void signal_tree(const int *pids, size_t n, int sig)
 			kill(pids[i], sig);
 }
 
+/*
+ * Snapshots of @pids (at most IRC_SNAP_MAX_PROCS) as evidence of @incident,
+ * taken before anything changes them.  A process that exited meanwhile is
+ * skipped.  Returns how many were stored, or -errno after a warning: the
+ * containment goes ahead either way.
+ */
+static int snapshot_pids(const char *what, const char *arg, int64_t incident,
+			 const int *pids, size_t n)
+{
+	struct irc_store *s;
+	char actor[64];
+	int err, first = 0, stored = 0;
+	size_t i;
+
+	irc_actor(actor, sizeof(actor));
+	err = irc_store_open(&s, irc.state_dir, true);
+	if (!err)
+		err = irc_store_begin(s);
+	if (err) {
+		irc_warn("%s %s: no snapshot taken: %s", what, arg, irc_store_errmsg());
+		irc_store_close(s);
+		return err;
+	}
+	for (i = 0; i < n && i < IRC_SNAP_MAX_PROCS; i++) {
+		err = irc_snapshot_record(s, incident, pids[i], actor);
+		if (!err)
+			stored++;
+		else if (err != -ESRCH && !first)
+			first = err;
+		if (err && err != -ESRCH)
+			irc_warn("%s %s: snapshot of PID %d not stored: %s", what, arg,
+				 pids[i], strerror(-err));
+	}
+	if (n > IRC_SNAP_MAX_PROCS)
+		irc_warn("%s %s: %zu processes, snapshots of the first %d only", what, arg,
+			 n, IRC_SNAP_MAX_PROCS);
+	err = irc_store_commit(s);
+	if (err)
+		irc_warn("%s %s: snapshots not stored: %s", what, arg, irc_store_errmsg());
+	irc_store_close(s);
+	return err ?: first ?: stored;
+}
+
+/* Snapshots of @pid and, with @children, of its descendants as they are now. */
+static int snapshot_tree(const char *what, const char *arg, int64_t incident, int pid,
+			 bool children)
+{
+	int *desc = NULL, *pids, ret;
+	size_t n = 0;
+
+	if (children && irc_proc_descendants(pid, &desc, &n))
+		n = 0;
+	pids = malloc((n + 1) * sizeof(*pids));
+	if (!pids) {
+		free(desc);
+		irc_warn("%s %s: no snapshot taken: out of memory", what, arg);
+		return -ENOMEM;
+	}
+	pids[0] = pid;
+	if (n)
+		memcpy(pids + 1, desc, n * sizeof(*desc));
+	ret = snapshot_pids(what, arg, incident, pids, n + 1);
+	free(pids);
+	free(desc);
+	return ret;
+}
+
 int do_quarantine_pid(int argc, char **argv)
 {
 	const char *what = "quarantine pid";
-	char cgpath[PATH_MAX], target[24];
+	char cgpath[PATH_MAX], target[24], entity[32];
 	struct irc_pentry e = {}, old;
 	struct irc_config cfg;
 	struct irc_qopts o;
 	struct irc_proc p;
 	struct irc_maps m;
 	struct sock_ctx sc;
-	int *tree = NULL, *desc = NULL, ret, pass, socks = 0, err;
+	int *tree = NULL, *desc = NULL, ret, pass, socks = 0, err, snaps = 0, kerr = 0;
 	size_t ntree = 1, ndesc = 0, i;
 	uint64_t pid;
 	__u32 key;
-	bool existed;
+	bool existed = false, acted = false;
 
 	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
-			      IRC_QO_ACTION | IRC_QO_CHILDREN, what,
-			      "quarantine pid PID [--no-children] [--action deny|stop|kill] [--ttl D] [--reason T] [--force]",
+			      IRC_QO_ACTION | IRC_QO_CHILDREN | IRC_QO_INCIDENT, what,
+			      "quarantine pid PID [--no-children] [--action deny|stop|kill] [--ttl D] [--reason T] [--force] [--incident ID]",
 			      &o);
 	if (ret)
 		return ret;
@@ -158,6 +228,10 @@ int do_quarantine_pid(int argc, char **argv)
 		goto out;
 	}
 
+	/* The evidence first: the processes as they were before anything changed. */
+	acted = true;
+	snaps = snapshot_tree(what, o.operand, o.incident, pid, o.children);
+
 	key = pid;
 	e.expires_ns = irc_qopts_expiry(&o);
 	e.created_ns = irc_now_real_ns();
@@ -170,6 +244,7 @@ int do_quarantine_pid(int argc, char **argv)
 	existed = bpf_map_lookup_elem(m.fd[IRC_M_QPID], &key, &old) == 0;
 	e.denied = existed ? old.denied : 0;
 	if (bpf_map_update_elem(m.fd[IRC_M_QPID], &key, &e, BPF_ANY)) {
+		kerr = -errno;
 		irc_err("%s %s: update map %s: %s", what, o.operand,
 			irc_map_names[IRC_M_QPID],
 			errno == E2BIG || errno == ENOMEM ? "table full" : strerror(errno));
@@ -206,6 +281,7 @@ int do_quarantine_pid(int argc, char **argv)
 		ndesc = 0;
 	tree = malloc((ndesc + 1) * sizeof(*tree));
 	if (!tree) {
+		kerr = -ENOMEM;
 		irc_err("%s %s: out of memory", what, o.operand);
 		goto out;
 	}
@@ -254,12 +330,24 @@ int do_quarantine_pid(int argc, char **argv)
 		       ntree, ntree == 1 ? "" : "es", socks, socks == 1 ? "" : "s",
 		       irc_pact_name(o.action), o.ttl_text,
 		       *o.reason ? ", reason \"" : "", o.reason, *o.reason ? "\"" : "");
-	ret = IRC_EXIT_OK;
+	ret = snaps < 0 ? IRC_EXIT_FAIL : IRC_EXIT_OK;
 out:
 	free(desc);
 	free(tree);
 	irc_maps_close(&m);
-	return ret;
+	if (!acted)
+		return ret;
+	snprintf(entity, sizeof(entity), "pid:%llu", (unsigned long long)pid);
+	return irc_qrecord(ret, o.incident, o.action == IRC_PACT_KILL ? "kill" :
+			   o.action == IRC_PACT_STOP ? "stop" : "quarantine", entity,
+			   o.reason, kerr, json_pack("{s:o,s:s,s:b,s:I,s:i,s:i,s:s,s:s,s:b}",
+				"ttl", o.ttl ? json_integer(o.ttl) : json_null(),
+				"action", irc_pact_name(o.action), "children", o.children,
+				"processes", (json_int_t)(kerr ? 0 : ntree),
+				"sockets_cut", socks, "snapshots", snaps > 0 ? snaps : 0,
+				"comm", p.comm,
+				"change", kerr ? "none" : existed ? "updated" : "added",
+				"force", o.force));
 }
 
 /* ---- release pid ------------------------------------------------------- */
@@ -321,24 +409,24 @@ static long release_tree(const struct irc_maps *m, __u32 root, bool single)
 
 int do_release_pid(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	const char *what = "release pid";
+	char entity[32];
+	struct irc_qopts o;
 	struct irc_proc p;
 	struct irc_pentry e;
 	struct irc_maps m;
 	uint64_t pid;
-	char **ops;
-	long n;
+	long n = 0;
 	__u32 key;
+	int ret, err = 0;
 
-	if (irc_getopt(argc, argv, lo, what) != -1)
-		return IRC_EXIT_USAGE;
-	ops = irc_operands(argc, argv, 1, what, "release pid PID");
-	if (!ops)
-		return IRC_EXIT_USAGE;
-	if (irc_parse_u64(ops[0], 1, IRC_PID_MAX, &pid, NULL))
+	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_INCIDENT, what,
+			      "release pid PID [--reason T] [--incident ID]", &o);
+	if (ret)
+		return ret;
+	if (irc_parse_u64(o.operand, 1, IRC_PID_MAX, &pid, NULL))
 		return irc_usage_err("%s: bad PID '%s': a number from 1 to %d", what,
-				     ops[0], IRC_PID_MAX);
+				     o.operand, IRC_PID_MAX);
 	/* A thread id stands for its process, as in quarantine pid. */
 	if (irc_proc_read(pid, &p) == 0 && p.tgid != (int)pid)
 		pid = p.tgid;
@@ -346,20 +434,23 @@ int do_release_pid(int argc, char **argv)
 		return IRC_EXIT_FAIL;
 	key = pid;
 	if (bpf_map_lookup_elem(m.fd[IRC_M_QPID], &key, &e)) {
-		irc_err("%s %s: not quarantined", what, ops[0]);
-		irc_maps_close(&m);
-		return IRC_EXIT_FAIL;
+		err = -ENOENT;
+		irc_err("%s %s: not quarantined", what, o.operand);
+		ret = IRC_EXIT_FAIL;
+	} else {
+		/* An inherited entry goes alone; a root takes its whole tree. */
+		n = release_tree(&m, key, e.root != key);
 	}
-	/* An inherited entry goes alone; a root takes its whole tree. */
-	n = release_tree(&m, key, e.root != key);
 	irc_maps_close(&m);
-	if (irc.json)
+	if (!err && irc.json)
 		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:I}", "action", "release",
-			"kind", "pid", "target", ops[0], "result", "released",
+			"kind", "pid", "target", o.operand, "result", "released",
 			"processes", (json_int_t)n));
-	else
-		printf("released PID %s (%ld process%s)\n", ops[0], n, n == 1 ? "" : "es");
-	return IRC_EXIT_OK;
+	else if (!err)
+		printf("released PID %s (%ld process%s)\n", o.operand, n, n == 1 ? "" : "es");
+	snprintf(entity, sizeof(entity), "pid:%u", key);
+	return irc_qrecord(ret, o.incident, "release", entity, o.reason, err,
+			   json_pack("{s:s,s:I}", "kind", "pid", "processes", (json_int_t)n));
 }
 
 /* ---- quarantine cgroup ------------------------------------------------- */
@@ -406,20 +497,57 @@ static void sync_cgroup_flag(const struct irc_maps *m)
 	irc_pins_unlock(lock);
 }
 
+/*
+ * The processes of the cgroup at @path and below, at most @max (more is
+ * counted in *@more).  Bounded in depth as the snapshots are in number.
+ */
+static void cgroup_procs(const char *path, int depth, int *pids, size_t max,
+			 size_t *n, size_t *more)
+{
+	char sub[PATH_MAX];
+	struct dirent *de;
+	FILE *f;
+	DIR *d;
+	int pid;
+
+	snprintf(sub, sizeof(sub), "%s/cgroup.procs", path);
+	f = fopen(sub, "re");
+	if (f) {
+		while (fscanf(f, "%d", &pid) == 1) {
+			if (*n < max)
+				pids[(*n)++] = pid;
+			else
+				(*more)++;
+		}
+		fclose(f);
+	}
+	if (depth >= 32 || !(d = opendir(path)))
+		return;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_DIR && strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name) < (int)sizeof(sub))
+			cgroup_procs(sub, depth + 1, pids, max, n, more);
+	closedir(d);
+}
+
 int do_quarantine_cgroup(int argc, char **argv)
 {
 	const char *what = "quarantine cgroup";
-	char path[PATH_MAX], own[PATH_MAX];
+	char path[PATH_MAX], own[PATH_MAX], entity[PATH_MAX + 8];
+	int pids[IRC_SNAP_MAX_PROCS];
+	size_t npids = 0, more = 0;
 	struct irc_pentry e = {};
 	struct irc_config cfg;
 	struct irc_qopts o;
 	struct irc_maps m;
 	uint64_t id;
-	bool existed;
-	int ret;
+	bool existed = false, acted = false;
+	int ret, kerr = 0, snaps = 0;
 
-	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE,
-			      what, "quarantine cgroup PATH [--ttl D] [--reason T] [--force]", &o);
+	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
+			      IRC_QO_INCIDENT, what,
+			      "quarantine cgroup PATH [--ttl D] [--reason T] [--force] [--incident ID]",
+			      &o);
 	if (ret)
 		return ret;
 	ret = resolve_cgroup(what, o.operand, path, IRC_PATH_LEN);
@@ -443,6 +571,15 @@ int do_quarantine_cgroup(int argc, char **argv)
 				    what, o.operand, path, cfg.cgroup_root);
 		goto out;
 	}
+	/* The evidence first: each process as it was before anything changed. */
+	acted = true;
+	cgroup_procs(path, 0, pids, IRC_SNAP_MAX_PROCS, &npids, &more);
+	if (more)
+		irc_warn("%s %s: %zu processes, snapshots of the first %d only", what,
+			 o.operand, npids + more, IRC_SNAP_MAX_PROCS);
+	if (npids)
+		snaps = snapshot_pids(what, o.operand, o.incident, pids, npids);
+
 	existed = bpf_map_lookup_elem(m.fd[IRC_M_QCGRP], &id, &e) == 0;
 	e.expires_ns = irc_qopts_expiry(&o);
 	if (!existed) {
@@ -456,6 +593,7 @@ int do_quarantine_cgroup(int argc, char **argv)
 	e.origin = IRC_ORIGIN_OPERATOR;
 	snprintf(e.reason, sizeof(e.reason), "%s", o.reason);
 	if (bpf_map_update_elem(m.fd[IRC_M_QCGRP], &id, &e, BPF_ANY)) {
+		kerr = -errno;
 		irc_err("%s %s: update map %s: %s", what, o.operand,
 			irc_map_names[IRC_M_QCGRP],
 			errno == E2BIG ? "table full" : strerror(errno));
@@ -471,38 +609,46 @@ int do_quarantine_cgroup(int argc, char **argv)
 		printf("%s cgroup %s (ttl %s%s%s%s)\n",
 		       existed ? "updated quarantine of" : "quarantined", path, o.ttl_text,
 		       *o.reason ? ", reason \"" : "", o.reason, *o.reason ? "\"" : "");
-	ret = IRC_EXIT_OK;
+	ret = snaps < 0 ? IRC_EXIT_FAIL : IRC_EXIT_OK;
 out:
 	irc_maps_close(&m);
-	return ret;
+	if (!acted)
+		return ret;
+	snprintf(entity, sizeof(entity), "cgroup:%s", path);
+	return irc_qrecord(ret, o.incident, "quarantine", entity, o.reason, kerr,
+			   json_pack("{s:o,s:I,s:i,s:s,s:b}",
+				"ttl", o.ttl ? json_integer(o.ttl) : json_null(),
+				"processes", (json_int_t)(npids + more),
+				"snapshots", snaps > 0 ? snaps : 0,
+				"change", kerr ? "none" : existed ? "updated" : "added",
+				"force", o.force));
 }
 
 int do_release_cgroup(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	const char *what = "release cgroup";
-	char path[PATH_MAX];
+	char path[PATH_MAX], entity[PATH_MAX + 8];
+	struct irc_qopts o;
 	struct irc_maps m;
 	uint64_t id;
-	char **ops;
-	int ret;
+	int ret, err = 0;
 
-	if (irc_getopt(argc, argv, lo, what) != -1)
-		return IRC_EXIT_USAGE;
-	ops = irc_operands(argc, argv, 1, what, "release cgroup PATH");
-	if (!ops)
-		return IRC_EXIT_USAGE;
-	ret = resolve_cgroup(what, ops[0], path, sizeof(path));
+	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_INCIDENT, what,
+			      "release cgroup PATH [--reason T] [--incident ID]", &o);
+	if (ret)
+		return ret;
+	ret = resolve_cgroup(what, o.operand, path, sizeof(path));
 	if (ret)
 		return ret;
 	if (irc_cgroup_id(path, &id)) {
-		irc_err("%s %s: cgroup id: %s", what, ops[0], strerror(errno));
+		irc_err("%s %s: cgroup id: %s", what, o.operand, strerror(errno));
 		return IRC_EXIT_FAIL;
 	}
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
 	if (bpf_map_delete_elem(m.fd[IRC_M_QCGRP], &id)) {
-		irc_err("%s %s: not quarantined", what, ops[0]);
+		err = -errno;
+		irc_err("%s %s: not quarantined", what, o.operand);
 		ret = IRC_EXIT_FAIL;
 	} else {
 		sync_cgroup_flag(&m);
@@ -513,7 +659,9 @@ int do_release_cgroup(int argc, char **argv)
 			printf("released cgroup %s\n", path);
 	}
 	irc_maps_close(&m);
-	return ret;
+	snprintf(entity, sizeof(entity), "cgroup:%s", path);
+	return irc_qrecord(ret, o.incident, "release", entity, o.reason, err,
+			   json_pack("{s:s}", "kind", "cgroup"));
 }
 
 long irc_qproc_release_all(const struct irc_maps *m)

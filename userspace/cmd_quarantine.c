@@ -67,27 +67,33 @@ static int do_quarantine_host(int argc, char **argv)
 {
 	const char *what = "quarantine host", *why;
 	struct irc_qentry val = {}, old;
+	char norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8];
 	struct irc_cidr target;
 	struct irc_qopts o;
 	struct irc_key key;
 	struct irc_maps m;
 	bool existed;
-	int ret;
+	int ret, err = 0;
 
 	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
-			      IRC_QO_DIR, what,
-			      "quarantine host ADDR[/PREFIX] [--ttl D] [--reason T] [--direction in|out|both] [--force]",
+			      IRC_QO_DIR | IRC_QO_INCIDENT, what,
+			      "quarantine host ADDR[/PREFIX] [--ttl D] [--reason T] [--direction in|out|both] [--force] [--incident ID]",
 			      &o);
 	if (ret)
 		return ret;
 	if (irc_parse_target(o.operand, false, &target, &why))
 		return irc_usage_err("%s: bad address '%s': %s", what, o.operand, why);
+	/* What the kernel matches, as every record names it. */
+	irc_cidr_format(&target, norm, sizeof(norm));
+	snprintf(entity, sizeof(entity), "host:%s", norm);
 
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
 	ret = safety_check(&m, &target, o.operand, o.force);
-	if (ret)
-		goto out;
+	if (ret) {
+		irc_maps_close(&m);
+		return ret;
+	}
 
 	irc_qkey(&target, &key);
 	existed = bpf_map_lookup_elem(m.fd[key.map], &key.k, &old) == 0;
@@ -101,6 +107,7 @@ static int do_quarantine_host(int argc, char **argv)
 	snprintf(val.reason, sizeof(val.reason), "%s", o.reason);
 
 	if (bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_ANY)) {
+		err = -errno;
 		if (errno == E2BIG || errno == ENOMEM)
 			irc_err("%s %s: the %s table is full; release entries first",
 				what, o.operand, irc_map_names[key.map]);
@@ -108,25 +115,25 @@ static int do_quarantine_host(int argc, char **argv)
 			irc_err("%s %s: update map %s: %s", what, o.operand,
 				irc_map_names[key.map], strerror(errno));
 		ret = IRC_EXIT_FAIL;
-		goto out;
-	}
-
-	if (irc.json)
+	} else if (irc.json) {
 		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s}",
-			"action", "quarantine", "kind", "host", "target", o.operand,
+			"action", "quarantine", "kind", "host", "target", norm,
 			"result", existed ? "updated" : "added",
 			"direction", dir_name(o.dir),
 			"ttl", o.ttl ? json_integer(o.ttl) : json_null(),
 			"reason", o.reason));
-	else
+	} else {
 		printf("%s %s (direction %s, ttl %s%s%s%s)\n",
-		       existed ? "updated quarantine of" : "quarantined", o.operand,
+		       existed ? "updated quarantine of" : "quarantined", norm,
 		       dir_name(o.dir), o.ttl_text, *o.reason ? ", reason \"" : "",
 		       o.reason, *o.reason ? "\"" : "");
-	ret = IRC_EXIT_OK;
-out:
+	}
 	irc_maps_close(&m);
-	return ret;
+	return irc_qrecord(ret, o.incident, "quarantine", entity, o.reason, err,
+			   json_pack("{s:o,s:s,s:b,s:s}",
+				     "ttl", o.ttl ? json_integer(o.ttl) : json_null(),
+				     "direction", dir_name(o.dir), "force", o.force,
+				     "change", err ? "none" : existed ? "updated" : "added"));
 }
 
 int do_quarantine(int argc, char **argv)
@@ -162,69 +169,104 @@ static void hint_cover(const struct irc_maps *m, const struct irc_cidr *t)
 
 static int do_release_host(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	const char *what = "release host", *why;
+	char norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8];
 	struct irc_cidr target;
+	struct irc_qopts o;
 	struct irc_key key;
 	struct irc_maps m;
-	char **ops;
-	int c, ret = IRC_EXIT_OK;
+	int ret = IRC_EXIT_OK, err = 0;
 
-	while ((c = irc_getopt(argc, argv, lo, what)) != -1)
-		return IRC_EXIT_USAGE;
-	ops = irc_operands(argc, argv, 1, what, "release host ADDR[/PREFIX]");
-	if (!ops)
-		return IRC_EXIT_USAGE;
-	if (irc_parse_target(ops[0], false, &target, &why))
-		return irc_usage_err("%s: bad address '%s': %s", what, ops[0], why);
+	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_INCIDENT, what,
+			      "release host ADDR[/PREFIX] [--reason T] [--incident ID]", &o);
+	if (ret)
+		return ret;
+	if (irc_parse_target(o.operand, false, &target, &why))
+		return irc_usage_err("%s: bad address '%s': %s", what, o.operand, why);
+	irc_cidr_format(&target, norm, sizeof(norm));
+	snprintf(entity, sizeof(entity), "host:%s", norm);
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
 
 	irc_qkey(&target, &key);
 	if (bpf_map_delete_elem(m.fd[key.map], &key.k)) {
+		err = -errno;
 		if (errno == ENOENT) {
-			irc_err("%s %s: not quarantined", what, ops[0]);
+			irc_err("%s %s: not quarantined", what, o.operand);
 			hint_cover(&m, &target);
 		} else {
-			irc_err("%s %s: delete from map %s: %s", what, ops[0],
+			irc_err("%s %s: delete from map %s: %s", what, o.operand,
 				irc_map_names[key.map], strerror(errno));
 		}
 		ret = IRC_EXIT_FAIL;
 	} else if (irc.json) {
 		irc_json_print(json_pack("{s:s,s:s,s:s}", "action", "release",
-					 "target", ops[0], "result", "released"));
+					 "target", norm, "result", "released"));
 	} else {
-		printf("released %s\n", ops[0]);
+		printf("released %s\n", norm);
 	}
 	irc_maps_close(&m);
-	return ret;
+	return irc_qrecord(ret, o.incident, "release", entity, o.reason, err,
+			   json_pack("{s:s}", "kind", "host"));
 }
 
-static int release_all(void)
+/* release --all [--reason T] [--incident ID]: argv[0] is "release". */
+static int release_all(int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "incident", required_argument, NULL, 'i' },
+		{ 0 }
+	};
 	static const int maps[] = { IRC_M_Q4_HOST, IRC_M_Q6_HOST,
 				    IRC_M_Q4_PFX, IRC_M_Q6_PFX };
+	const char *what = "release --all", *reason = "", *incident = NULL, *why;
 	struct irc_maps m;
 	long n, total = 0;
+	int64_t inc = 0;
 	size_t i;
-	int ret = IRC_EXIT_OK;
+	int c, ret = IRC_EXIT_OK, err = 0;
 
-	if (irc_maps_open("release --all", &m))
+	optind = 0;
+	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
+		switch (c) {
+		case 'a':
+			break;
+		case 'r':
+			if (irc_parse_reason(optarg, &why))
+				return irc_usage_err("%s: bad --reason '%s': %s", what, optarg, why);
+			reason = optarg;
+			break;
+		case 'i':
+			incident = optarg;
+			break;
+		default:
+			return IRC_EXIT_USAGE;
+		}
+	}
+	if (argc > optind)
+		return irc_usage_err("%s: unexpected argument '%s'", what, argv[optind]);
+	if (incident && (ret = irc_qopts_incident(what, incident, &inc)))
+		return ret;
+	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		n = irc_map_clear(m.fd[maps[i]]);
 		if (n < 0) {
-			irc_err("release --all: clear map %s: %s",
-				irc_map_names[maps[i]], strerror(-n));
+			irc_err("%s: clear map %s: %s", what, irc_map_names[maps[i]],
+				strerror(-n));
 			ret = IRC_EXIT_FAIL;
+			err = n;
 			continue;
 		}
 		total += n;
 	}
 	n = irc_qproc_release_all(&m);
 	if (n < 0) {
-		irc_err("release --all: clear process entries: %s", strerror(-n));
+		irc_err("%s: clear process entries: %s", what, strerror(-n));
 		ret = IRC_EXIT_FAIL;
+		err = n;
 	} else {
 		total += n;
 	}
@@ -235,7 +277,8 @@ static int release_all(void)
 	else
 		printf("released %ld quarantine entr%s\n", total,
 		       total == 1 ? "y" : "ies");
-	return ret;
+	return irc_qrecord(ret, inc, "release", NULL, reason, err,
+			   json_pack("{s:s,s:I}", "kind", "all", "released", (json_int_t)total));
 }
 
 int do_release(int argc, char **argv)
@@ -247,10 +290,12 @@ int do_release(int argc, char **argv)
 		{ 0 }
 	};
 
-	if (argc == 2 && !strcmp(argv[1], "--all"))
-		return release_all();
-	if (argc > 2 && !strcmp(argv[1], "--all"))
-		return irc_usage_err("release --all: unexpected argument '%s'", argv[2]);
+	int i;
+
+	/* --all stands for the verb, wherever it is among the options. */
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--all"))
+			return release_all(argc, argv);
 	return irc_cmd_dispatch("release", cmds, argc - 1, argv + 1);
 }
 

@@ -30,24 +30,34 @@ static const char usage_text[] =
 "  unload\n"
 "  status\n"
 "  quarantine host ADDR[/PREFIX] [--ttl DURATION] [--reason TEXT]\n"
-"                  [--direction in|out|both] [--force]\n"
+"                  [--direction in|out|both] [--force] [--incident ID]\n"
 "  quarantine pid PID [--no-children] [--action deny|stop|kill] [--ttl DURATION]\n"
-"                 [--reason TEXT] [--force]\n"
+"                 [--reason TEXT] [--force] [--incident ID]\n"
 "  quarantine cgroup PATH [--ttl DURATION] [--reason TEXT] [--force]\n"
-"  release host ADDR[/PREFIX]\n"
-"  release pid PID\n"
-"  release cgroup PATH\n"
-"  release --all\n"
+"                    [--incident ID]\n"
+"  release host ADDR[/PREFIX] [--reason TEXT] [--incident ID]\n"
+"  release pid PID [--reason TEXT] [--incident ID]\n"
+"  release cgroup PATH [--reason TEXT] [--incident ID]\n"
+"  release --all [--reason TEXT] [--incident ID]\n"
 "  list\n"
 "  allow add|del ADDR[/PREFIX]\n"
 "  allow list\n"
 "  isolate on [--allow CIDR ...] [--allow-dns] [--allow-dhcp] [--force]\n"
-"  isolate off\n"
+"             [--reason TEXT] [--incident ID]\n"
+"  isolate off [--reason TEXT] [--incident ID]\n"
 "  isolate status\n"
 "  run [--iface IF ...] [--policy FILE] [--events-file FILE|-]\n"
 "  events [--follow] [--since DURATION] [--type TYPE] [--pid PID] [--file FILE]\n"
 "  policy check FILE\n"
 "  policy apply FILE\n"
+"  incident list [--status STATE]\n"
+"  incident show ID\n"
+"  incident open --title TEXT --severity low|medium|high|critical\n"
+"  incident note ID TEXT\n"
+"  incident status ID STATE\n"
+"  incident close ID --summary TEXT\n"
+"  export ID --output FILE.tar.gz [--force]\n"
+"  verify [FILE.tar.gz] [--pubkey HEX]\n"
 "  help\n"
 "  version\n"
 "\n"
@@ -95,6 +105,9 @@ static const struct irc_cmd commands[] = {
 	{ "run", do_run },
 	{ "events", do_events },
 	{ "policy", do_policy },
+	{ "incident", do_incident },
+	{ "export", do_export },
+	{ "verify", do_verify },
 	{ "help", do_help },
 	{ "version", do_version },
 	{ 0 }

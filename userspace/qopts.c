@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The shared quarantine options. */
+#include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <linux/types.h>
 
 #include "cmd.h"
 #include "irc.h"
 #include "parse.h"
 #include "qopts.h"
+#include "store.h"
 
 const char *irc_pact_name(uint32_t action)
 {
@@ -30,7 +34,9 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 		{ "direction", required_argument, NULL, IRC_QO_DIR },
 		{ "action", required_argument, NULL, IRC_QO_ACTION },
 		{ "no-children", no_argument, NULL, IRC_QO_CHILDREN },
+		{ "incident", required_argument, NULL, IRC_QO_INCIDENT },
 	};
+	const char *incident = NULL;
 	struct option lo[sizeof(all) / sizeof(all[0]) + 1];
 	const char *why;
 	char **ops;
@@ -82,6 +88,9 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 		case IRC_QO_CHILDREN:
 			o->children = false;
 			break;
+		case IRC_QO_INCIDENT:
+			incident = optarg;
+			break;
 		default:
 			return IRC_EXIT_USAGE;
 		}
@@ -90,7 +99,58 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 	if (!ops)
 		return IRC_EXIT_USAGE;
 	o->operand = ops[0];
+	/* Last: the only check that reads anything (the store). */
+	return incident ? irc_qopts_incident(what, incident, &o->incident) : 0;
+}
+
+int irc_qopts_incident(const char *what, const char *arg, int64_t *id)
+{
+	char db[4096];
+	struct irc_store *s;
+	struct stat st;
+	uint64_t v;
+	int err;
+
+	if (irc_parse_u64(arg, 1, INT64_MAX, &v, NULL))
+		return irc_usage_err("%s: bad --incident '%s': an incident number (1 or more)",
+				     what, arg);
+	/* No store yet: no incident yet either, and nothing is created. */
+	snprintf(db, sizeof(db), "%s/%s", irc.state_dir, IRC_STORE_DB);
+	if (stat(db, &st) && errno == ENOENT)
+		return irc_usage_err("%s: no incident %" PRIu64 " (there is no evidence store yet)",
+				     what, v);
+	err = irc_store_open(&s, irc.state_dir, false);
+	if (err) {
+		irc_err("%s: --incident %s: %s", what, arg, irc_store_errmsg());
+		return IRC_EXIT_FAIL;
+	}
+	err = irc_incident_check_open(s, v);
+	irc_store_close(s);
+	if (err == -ENOENT)
+		return irc_usage_err("%s: no incident %" PRIu64, what, v);
+	if (err == -EALREADY)
+		return irc_usage_err("%s: incident %" PRIu64 " is closed", what, v);
+	if (err) {
+		irc_err("%s: --incident %s: %s", what, arg, irc_store_errmsg());
+		return IRC_EXIT_FAIL;
+	}
+	*id = v;
 	return 0;
+}
+
+int irc_qrecord(int ret, int64_t incident, const char *type, const char *target,
+		const char *reason, int err, json_t *detail)
+{
+	/* irc_record_action() has said why; this says what it means. */
+	if (irc_record_action(incident, type, target, reason, err, detail)) {
+		irc_warn("%s%s%s: %s but not recorded in the evidence store", type,
+			 target && *target ? " " : "", target ?: "",
+			 err ? "attempted" : "applied");
+		if (ret == IRC_EXIT_OK)
+			ret = IRC_EXIT_FAIL;
+	}
+	json_decref(detail);
+	return ret;
 }
 
 uint64_t irc_qopts_expiry(const struct irc_qopts *o)

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <jansson.h>
 
 #include "ircontain/abi.h"
 
@@ -18,6 +19,7 @@ enum irc_qopt {
 	IRC_QO_DIR	= 1 << 3,
 	IRC_QO_ACTION	= 1 << 4,
 	IRC_QO_CHILDREN	= 1 << 5,	/* --no-children */
+	IRC_QO_INCIDENT	= 1 << 6,
 };
 
 struct irc_qopts {
@@ -28,12 +30,14 @@ struct irc_qopts {
 	uint32_t dir;			/* enum irc_dir */
 	uint32_t action;		/* enum irc_pact */
 	bool children;			/* false with --no-children */
+	int64_t incident;		/* --incident, 0 if not given */
 	char *operand;			/* the one target argument */
 };
 
 /*
  * Parses argv (argv[0] is the verb) taking only the options in @allowed,
- * and exactly one operand.  Returns 0, or IRC_EXIT_USAGE after printing.
+ * and exactly one operand.  An --incident must name an open incident.
+ * Returns 0, or an IRC_EXIT_* code after printing.
  */
 int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 		    const char *what, const char *usage, struct irc_qopts *o);
@@ -42,5 +46,22 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 uint64_t irc_qopts_expiry(const struct irc_qopts *o);
 
 const char *irc_pact_name(uint32_t action);
+
+/*
+ * The value of --incident ID for @what: a positive number naming an
+ * incident that exists and is not closed.  0 with *@id set, or
+ * IRC_EXIT_USAGE (bad, unknown or closed) or IRC_EXIT_FAIL (the store could
+ * not be read) after printing.  Nothing is created.
+ */
+int irc_qopts_incident(const char *what, const char *arg, int64_t *id);
+
+/*
+ * After a containment or administrative command acted: records the action
+ * (see irc_record_action(); @err is the kernel step's result) and drops
+ * @detail.  Returns @ret, or IRC_EXIT_FAIL when the record failed: what was
+ * done stays done, and a warning says it was not recorded.
+ */
+int irc_qrecord(int ret, int64_t incident, const char *type, const char *target,
+		const char *reason, int err, json_t *detail);
 
 #endif /* IRC_QOPTS_H */

@@ -603,7 +603,7 @@ int irc_store_rows(struct irc_store *s, int64_t incident, unsigned int kinds,
 	if (nent > MAX_ENTITIES)
 		return fail(-E2BIG, "%zu entities (at most %d)", nent, MAX_ENTITIES);
 	/* ?1 incident, ?2 from, ?3 to, ?4... entities */
-	len = 256 + nent * 4;
+	len = 256 + nent * 12;
 	cond = malloc(len);
 	sql = malloc(3 * (len + 160));
 	if (!cond || !sql) {
@@ -613,12 +613,16 @@ int irc_store_rows(struct irc_store *s, int64_t incident, unsigned int kinds,
 	}
 	snprintf(cond, len, "(?1 = 0 OR incident = ?1");
 	if (nent) {
+		/*
+		 * Numbered: a bare "?" after ?1 would be ?2 (one more than the
+		 * largest so far), the time bound, not the entity.
+		 */
 		strcat(cond, " OR target IN (");
 		for (i = 0; i < nent; i++)
-			strcat(cond, i ? ",?" : "?");
+			sprintf(cond + strlen(cond), "%s?%zu", i ? "," : "", 4 + i);
 		strcat(cond, ") OR peer IN (");
 		for (i = 0; i < nent; i++)
-			strcat(cond, i ? ",?" : "?");
+			sprintf(cond + strlen(cond), "%s?%zu", i ? "," : "", 4 + i);
 		strcat(cond, ")");
 	}
 	strcat(cond, ") AND (?2 = 0 OR ts_ns >= ?2) AND (?3 = 0 OR ts_ns <= ?3)");
@@ -1041,7 +1045,11 @@ static int verify_row(const struct irc_row *r, void *ctx)
 	} else {
 		vs->v->evidence++;
 	}
-	for (i = 0; i < vs->nses; i++)
+	/*
+	 * Events and packet samples come from the controller alone: the last
+	 * of them in a session is the last record it committed.
+	 */
+	for (i = 0; r->kind != IRC_REC_ACTION && i < vs->nses; i++)
 		if (vs->ses[i].open) {
 			vs->ses[i].last_seq = r->seq;
 			vs->ses[i].last_ns = r->ts_ns;
@@ -1151,7 +1159,7 @@ int irc_store_verify(struct irc_store *s, struct irc_verify *v)
 		irc_fmt_utc(se->last_ns, t1, sizeof(t1));
 		snprintf(v->unclean_note, sizeof(v->unclean_note),
 			 "controller pid %ld (started %s, record #%" PRId64 ") ended without a clean stop;"
-			 " the store is intact up to record #%" PRId64 " at %s, events it had not yet committed were lost",
+			 " its last committed record is #%" PRId64 " at %s; events it had not yet committed were lost",
 			 se->pid, t0, se->start_seq, se->last_seq, t1);
 	}
 	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
@@ -1193,7 +1201,7 @@ int irc_record_action(int64_t incident, const char *type, const char *target,
 	rc = irc_store_append(s, &r, NULL);
 	/* Containment moves an incident that was only detected or triaged on. */
 	if (!rc && !err && incident && (!strcmp(type, "quarantine") ||
-	    !strcmp(type, "isolate") || !strcmp(type, "kill")) &&
+	    !strcmp(type, "isolate") || !strcmp(type, "kill") || !strcmp(type, "stop")) &&
 	    !irc_incident_get(s, incident, &in) && in.status < IRC_IS_CONTAINED)
 		rc = irc_incident_set_status(s, incident, IRC_IS_CONTAINED, actor, type);
 	if (rc)

@@ -39,5 +39,14 @@
 #define IRC_BUNDLE_SIG		"manifest.sig"	/* Ed25519 over manifest.json, hex */
 #define IRC_BUNDLE_ARTIFACTS	"artifacts/"
 #define IRC_BUNDLE_MAX_FILE	(256u << 20)	/* refused when verifying */
+#define IRC_BUNDLE_FORMAT	1		/* manifest.json "format_version" */
+#define IRC_BUNDLE_TOPDIR	"ircontain-incident-"	/* + ID: the one top directory */
+#define IRC_BUNDLE_MAX_MEMBERS	100000		/* refused when verifying */
+#define IRC_BUNDLE_MAX_MANIFEST	(64u << 20)	/* manifest.json, refused above */
+/* An export covers the incident from this long before it was opened. */
+#define IRC_EXPORT_LOOKBACK_S	300
+#define IRC_EXPORT_MAX_ENTITIES	500		/* entities followed (irc_store_rows) */
+#define IRC_REPORT_TIMELINE_MAX	1000		/* rows in report.html; all in events.jsonl */
+#define IRC_REPORT_CHART_BARS	60		/* bars of the drops chart */
 
 #endif /* IRCONTAIN_STORE_H */

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # bash completion for ircontain(8).  Keep in step with `ircontain help`:
-# tests/unit/test_docs.sh checks that they name the same commands.
+# tests/e2e/test_docs.sh checks that they name the same commands.
 
 _ircontain()
 {
@@ -8,7 +8,7 @@ _ircontain()
 	_init_completion || return
 
 	local globals="--json --pin-dir --state-dir --cgroup-root --verbose --help --version"
-	local objects="load unload status quarantine release list allow isolate run events policy help version"
+	local objects="load unload status quarantine release list allow isolate run events policy incident export verify help version"
 	local obj="" verb="" i
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
@@ -21,13 +21,16 @@ _ircontain()
 	case $prev in
 	--pin-dir|--state-dir|--cgroup-root|--policy|--events-file|--file)
 		_filedir; return ;;
+	--output|-o) _filedir 'tar.gz'; return ;;
+	--status) COMPREPLY=($(compgen -W "detected triaged contained eradicated recovered closed" -- "$cur")); return ;;
+	--severity) COMPREPLY=($(compgen -W "low medium high critical" -- "$cur")); return ;;
 	--iface)
 		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")); return ;;
 	--xdp-mode) COMPREPLY=($(compgen -W "auto native generic" -- "$cur")); return ;;
 	--direction) COMPREPLY=($(compgen -W "in out both" -- "$cur")); return ;;
 	--action) COMPREPLY=($(compgen -W "deny stop kill" -- "$cur")); return ;;
 	--type) COMPREPLY=($(compgen -W "exec fork exit connect accept packet_dropped network_denied events_lost portscan_detected synflood_detected" -- "$cur")); return ;;
-	--ttl|--reason|--since|--pid|--allow|--ring-size) return ;;
+	--ttl|--reason|--since|--pid|--allow|--ring-size|--incident|--title|--summary|--pubkey) return ;;
 	esac
 
 	if [[ -z $obj ]]; then
@@ -38,18 +41,34 @@ _ircontain()
 	quarantine)
 		case $verb in
 		"") COMPREPLY=($(compgen -W "host pid cgroup" -- "$cur")) ;;
-		host) COMPREPLY=($(compgen -W "--ttl --reason --direction --force" -- "$cur")) ;;
-		pid) COMPREPLY=($(compgen -W "--no-children --action --ttl --reason --force" -- "$cur")) ;;
-		cgroup) COMPREPLY=($(compgen -W "--ttl --reason --force" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
+		host) COMPREPLY=($(compgen -W "--ttl --reason --direction --force --incident" -- "$cur")) ;;
+		pid) COMPREPLY=($(compgen -W "--no-children --action --ttl --reason --force --incident" -- "$cur")) ;;
+		cgroup) COMPREPLY=($(compgen -W "--ttl --reason --force --incident" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
 		esac ;;
-	release) [[ -z $verb ]] && COMPREPLY=($(compgen -W "host pid cgroup --all" -- "$cur")) ;;
+	release)
+		if [[ -z $verb ]]; then COMPREPLY=($(compgen -W "host pid cgroup --all" -- "$cur"))
+		else COMPREPLY=($(compgen -W "--reason --incident" -- "$cur")); fi ;;
 	allow) [[ -z $verb ]] && COMPREPLY=($(compgen -W "add del list" -- "$cur")) ;;
 	isolate)
 		if [[ -z $verb ]]; then COMPREPLY=($(compgen -W "on off status" -- "$cur"))
-		elif [[ $verb == on ]]; then COMPREPLY=($(compgen -W "--allow --allow-dns --allow-dhcp --force" -- "$cur")); fi ;;
+		elif [[ $verb == on ]]; then COMPREPLY=($(compgen -W "--allow --allow-dns --allow-dhcp --force --reason --incident" -- "$cur"))
+		elif [[ $verb == off ]]; then COMPREPLY=($(compgen -W "--reason --incident" -- "$cur")); fi ;;
 	run) COMPREPLY=($(compgen -W "--iface --policy --events-file" -- "$cur")) ;;
 	events) COMPREPLY=($(compgen -W "--follow --since --type --pid --file" -- "$cur")) ;;
 	policy) if [[ -z $verb ]]; then COMPREPLY=($(compgen -W "check apply" -- "$cur")); else _filedir; fi ;;
+	incident)
+		case $verb in
+		"") COMPREPLY=($(compgen -W "list show open note status close" -- "$cur")) ;;
+		list) COMPREPLY=($(compgen -W "--status" -- "$cur")) ;;
+		open) COMPREPLY=($(compgen -W "--title --severity" -- "$cur")) ;;
+		close) COMPREPLY=($(compgen -W "--summary" -- "$cur")) ;;
+		status)
+			# incident status ID STATE: the states after the id.
+			[[ ${words[cword - 1]} =~ ^[0-9]+$ ]] &&
+				COMPREPLY=($(compgen -W "detected triaged contained eradicated recovered" -- "$cur")) ;;
+		esac ;;
+	export) COMPREPLY=($(compgen -W "--output --force" -- "$cur")) ;;
+	verify) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--pubkey" -- "$cur")); else _filedir 'tar.gz'; fi ;;
 	esac
 }
 complete -F _ircontain ircontain

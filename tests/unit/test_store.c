@@ -437,7 +437,7 @@ static void test_unclean_session(void **state)
 	assert_int_equal(irc_store_verify(s, &v), 0);
 	assert_int_equal(v.unclean, 1);
 	assert_non_null(strstr(v.unclean_note, "without a clean stop"));
-	assert_non_null(strstr(v.unclean_note, "record #4"));
+	assert_non_null(strstr(v.unclean_note, "last committed record is #4 "));
 	irc_store_close(s);
 }
 
