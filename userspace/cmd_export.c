@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * export ID --output FILE.tar.gz [--force]: an incident as a signed bundle.
+ * verify: the store's hash chain.
+ * verify FILE.tar.gz [--pubkey HEX]: a bundle's signature and every hash.
+ *
+ * The work is in export_*.c; this file is options, exit codes and output.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "export.h"
+#include "irc.h"
+#include "parse.h"
+#include "store.h"
+
+/* irc_getopt() with short options too (-o FILE). */
+static int getopt_short(int argc, char **argv, const char *shorts,
+			const struct option *lo, const char *what)
+{
+	char optstring[32];
+	int c;
+
+	snprintf(optstring, sizeof(optstring), ":%s", shorts);
+	opterr = 0;
+	c = getopt_long(argc, argv, optstring, lo, NULL);
+	if (c == '?') {
+		irc_usage_err("%s: unknown option '%s'", what, argv[optind - 1]);
+		return IRC_OPT_BAD;
+	}
+	if (c == ':') {
+		irc_usage_err("%s: option '%s' needs a value", what, argv[optind - 1]);
+		return IRC_OPT_BAD;
+	}
+	return c;
+}
+
+/*
+ * Opens the existing store: none there is bad usage (exit 2, naming where
+ * it looked); one that cannot be opened is a failure (exit 1).
+ */
+static int open_store(const char *what, struct irc_store **s)
+{
+	char db[4096];
+	struct stat st;
+	int err;
+
+	err = irc_store_open(s, irc.state_dir, false);
+	if (!err)
+		return IRC_EXIT_OK;
+	snprintf(db, sizeof(db), "%s/%s", irc.state_dir, IRC_STORE_DB);
+	if (err == -ENOENT && stat(db, &st))
+		return irc_usage_err("%s: %s", what, irc_store_errmsg());
+	irc_err("%s: %s", what, irc_store_errmsg());
+	return IRC_EXIT_FAIL;
+}
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void print_export(int64_t id, const char *path, const struct irc_export_stats *st,
+			 double secs)
+{
+	if (irc.json) {
+		irc_json_print(json_pack("{s:s,s:I,s:I,s:I,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+					 "s:b,s:s,s:s+}",
+			"exported", path, "incident", (json_int_t)id,
+			"files", (json_int_t)st->files, "bytes", (json_int_t)st->bytes,
+			"seconds", secs, "records",
+			"actions", (json_int_t)st->actions, "events", (json_int_t)st->events,
+			"evidence", (json_int_t)st->evidence, "findings", (json_int_t)st->findings,
+			"ocsf", (json_int_t)st->ocsf, "packets", (json_int_t)st->packets,
+			"artifacts", (json_int_t)st->artifacts, "entities", (json_int_t)st->entities,
+			"store_verified", st->store_ok, "store_problem", st->store_problem,
+			"signer", "ed25519:", st->key_hex));
+		return;
+	}
+	printf("exported incident %lld to %s: %zu files, %llu bytes in %.2f s\n",
+	       (long long)id, path, st->files, (unsigned long long)st->bytes, secs);
+	printf("  %llu records: %llu actions, %llu events (%llu findings), %llu evidence\n",
+	       (unsigned long long)(st->actions + st->events + st->evidence),
+	       (unsigned long long)st->actions, (unsigned long long)st->events,
+	       (unsigned long long)st->findings, (unsigned long long)st->evidence);
+	printf("  %llu packets in %s, %llu artifacts, %llu OCSF records, %llu entities followed\n",
+	       (unsigned long long)st->packets, IRC_BUNDLE_PCAP, (unsigned long long)st->artifacts,
+	       (unsigned long long)st->ocsf, (unsigned long long)st->entities);
+	printf("  signed by ed25519:%s\n", st->key_hex);
+}
+
+int do_export(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 }
+	};
+	static const char usage[] = "export ID --output FILE.tar.gz [--force]";
+	const char *out = NULL, *why;
+	struct irc_export_stats st;
+	struct irc_incident in;
+	struct irc_store *s;
+	struct timespec t0;
+	char err[1024], dir[4096];
+	bool force = false;
+	struct stat sb;
+	uint64_t id;
+	char **ops;
+	int c, rc;
+
+	while ((c = getopt_short(argc, argv, "o:", lo, "export")) != -1) {
+		if (c == IRC_OPT_BAD)
+			return IRC_EXIT_USAGE;
+		if (c == 'o')
+			out = optarg;
+		else if (c == 'f')
+			force = true;
+	}
+	ops = irc_operands(argc, argv, 1, "export", usage);
+	if (!ops)
+		return IRC_EXIT_USAGE;
+	if (irc_parse_u64(ops[0], 1, INT64_MAX, &id, &why))
+		return irc_usage_err("export: bad incident id '%s': %s", ops[0], why);
+	if (!out || !*out)
+		return irc_usage_err("export: missing --output FILE.tar.gz (usage: %s)", usage);
+	if (!force && !lstat(out, &sb))
+		return irc_usage_err("export: %s already exists (--force overwrites it)", out);
+	snprintf(dir, sizeof(dir), "%s", out);
+	if (stat(dirname(dir), &sb) || !S_ISDIR(sb.st_mode))
+		return irc_usage_err("export: cannot write %s: no directory %s", out, dir);
+	rc = open_store("export", &s);
+	if (rc)
+		return rc;
+	rc = irc_incident_get(s, (int64_t)id, &in);
+	if (rc) {
+		snprintf(err, sizeof(err), "%s", irc_store_errmsg());
+		irc_store_close(s);
+		if (rc == -ENOENT)
+			return irc_usage_err("export: %s", err);
+		irc_err("export: incident %llu: %s", (unsigned long long)id, err);
+		return IRC_EXIT_FAIL;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = irc_export(s, (int64_t)id, out, &st, err, sizeof(err));
+	irc_store_close(s);
+	if (rc) {
+		irc_err("export: incident %llu to %s: %s", (unsigned long long)id, out, err);
+		return IRC_EXIT_FAIL;
+	}
+	print_export((int64_t)id, out, &st, since(&t0));
+	if (st.entities_dropped)
+		irc_warn("export: incident %llu names more than %d entities; the records of %llu "
+			 "were left out", (unsigned long long)id, IRC_EXPORT_MAX_ENTITIES,
+			 (unsigned long long)st.entities_dropped);
+	if (!st.store_ok) {
+		irc_warn("export: the evidence store did NOT verify (%s); the bundle was written "
+			 "and its manifest and report say so", st.store_problem);
+		return IRC_EXIT_FAIL;
+	}
+	return IRC_EXIT_OK;
+}
+
+/* --- verify -------------------------------------------------------------- */
+
+static int verify_store(void)
+{
+	struct irc_verify v;
+	struct irc_store *s;
+	int rc, err;
+
+	rc = open_store("verify", &s);
+	if (rc)
+		return rc;
+	err = irc_store_verify(s, &v);
+	if (err && err != -EBADMSG) {
+		irc_err("verify: %s", irc_store_errmsg());
+		irc_store_close(s);
+		return IRC_EXIT_FAIL;
+	}
+	if (irc.json) {
+		irc_json_print(json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:i,s:s}",
+			"store", irc_store_path(s), "ok", !err, "records", (json_int_t)v.records,
+			"actions", (json_int_t)v.actions, "events", (json_int_t)v.events,
+			"evidence", (json_int_t)v.evidence, "head_seq", (json_int_t)v.head_seq,
+			"incidents", (json_int_t)v.incidents, "bad_seq", (json_int_t)v.bad_seq,
+			"problem", v.problem, "unclean", v.unclean, "unclean_note",
+			v.unclean ? v.unclean_note : ""));
+	} else if (!err) {
+		printf("store ok: %lld records (%lld actions, %lld events, %lld evidence), "
+		       "chain head #%lld, %lld incidents\n", (long long)v.records,
+		       (long long)v.actions, (long long)v.events, (long long)v.evidence,
+		       (long long)v.head_seq, (long long)v.incidents);
+	} else if (v.bad_seq) {
+		printf("store BROKEN at record #%lld: %s\n", (long long)v.bad_seq, v.problem);
+	} else {
+		printf("store BROKEN: %s\n", v.problem);
+	}
+	if (v.unclean && !irc.json)
+		printf("note: %s\n", v.unclean_note);
+	irc_store_close(s);
+	return err ? IRC_EXIT_FAIL : IRC_EXIT_OK;
+}
+
+/* This host's signing.pub, if there is one: what bundles from here carry. */
+static bool host_key(uint8_t pk[32], char *src, size_t len)
+{
+	char path[4096], hex[80] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", irc.state_dir, IRC_STORE_SIGN_PUB);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	if (!fgets(hex, sizeof(hex), f))
+		hex[0] = '\0';
+	fclose(f);
+	hex[strcspn(hex, "\r\n ")] = '\0';
+	if (irc_unhex32(hex, pk)) {
+		irc_warn("verify: %s is not a 64-digit hex key; ignored", path);
+		return false;
+	}
+	snprintf(src, len, "this host's key, %s", path);
+	return true;
+}
+
+static int verify_bundle(const char *path, const char *pubkey)
+{
+	uint8_t pk[32];
+	char src[4200];
+	const uint8_t *want = NULL;
+	struct irc_bverify v;
+	struct stat sb;
+	json_t *probs;
+	size_t i;
+	int err;
+
+	if (stat(path, &sb))
+		return irc_usage_err("verify: %s: %s", path, strerror(errno));
+	if (!S_ISREG(sb.st_mode))
+		return irc_usage_err("verify: %s: not a regular file", path);
+	if (pubkey) {
+		if (irc_unhex32(pubkey, pk))
+			return irc_usage_err("verify: bad --pubkey '%s': expected 64 hex digits "
+					     "(an Ed25519 public key)", pubkey);
+		want = pk;
+		snprintf(src, sizeof(src), "--pubkey");
+	} else if (host_key(pk, src, sizeof(src))) {
+		want = pk;
+	}
+	err = irc_bundle_verify(path, want, src, &v);
+	if (err) {
+		irc_err("verify: %s: %s", path, strerror(-err));
+		return IRC_EXIT_FAIL;
+	}
+	for (i = 0; i < v.problems.n; i++)
+		fprintf(stderr, "ircontain: verify %s: %s\n", path, v.problems.v[i]);
+	if (v.problems.dropped)
+		fprintf(stderr, "ircontain: verify %s: and %zu more problems\n", path,
+			v.problems.dropped);
+	if (irc.json) {
+		probs = json_array();
+		for (i = 0; i < v.problems.n; i++)
+			json_array_append_new(probs, json_string(v.problems.v[i]));
+		irc_json_print(json_pack("{s:s,s:b,s:I,s:s+,s:s,s:o}", "bundle", path,
+			"ok", !v.problems.n && !v.problems.dropped, "files", (json_int_t)v.files,
+			"signer", "ed25519:", v.key_hex, "trust", v.trust ?: "", "problems", probs));
+	} else if (!v.problems.n && !v.problems.dropped) {
+		printf("bundle ok: %zu files, signed by ed25519:%.16s\n", v.files, v.key_hex);
+	} else {
+		printf("bundle FAILED: %zu problem%s (see above)\n",
+		       v.problems.n + v.problems.dropped,
+		       v.problems.n + v.problems.dropped == 1 ? "" : "s");
+	}
+	if (!want && !v.problems.n)
+		irc_warn("verify: no --pubkey and no host key (%s/%s): the signature was checked "
+			 "against the key the bundle names itself", irc.state_dir,
+			 IRC_STORE_SIGN_PUB);
+	err = v.problems.n || v.problems.dropped ? IRC_EXIT_FAIL : IRC_EXIT_OK;
+	irc_bverify_free(&v);
+	return err;
+}
+
+int do_verify(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "pubkey", required_argument, NULL, 'k' },
+		{ 0 }
+	};
+	const char *pubkey = NULL;
+	int c;
+
+	while ((c = irc_getopt(argc, argv, lo, "verify")) != -1) {
+		if (c == IRC_OPT_BAD)
+			return IRC_EXIT_USAGE;
+		if (c == 'k')
+			pubkey = optarg;
+	}
+	if (argc - optind > 1)
+		return irc_usage_err("verify: unexpected argument '%s' (usage: verify "
+				     "[FILE.tar.gz] [--pubkey HEX])", argv[optind + 1]);
+	if (argc - optind == 1)
+		return verify_bundle(argv[optind], pubkey);
+	if (pubkey)
+		return irc_usage_err("verify: --pubkey is for a bundle: verify FILE.tar.gz "
+				     "--pubkey HEX");
+	return verify_store();
+}
