@@ -3,9 +3,10 @@
  * run: the controller daemon, in the foreground.
  *
  * Reads the ring buffer, gives each record its process context and writes
- * it as one JSON line.  It is never in the enforcement path: if it dies,
- * nothing is released, and the kernel keeps counting what it could not
- * deliver.  Every record carries its CPU's sequence number, so a record
+ * it as one JSON line, and into the evidence store (runstore.c), where
+ * findings open or join incidents.  It is never in the enforcement path:
+ * if it dies, nothing is released, and the kernel keeps counting what it
+ * could not deliver.  Every record carries its CPU's sequence number, so a record
  * the ring had no room for shows as a gap; the daemon writes a marker
  * event for each gap and keeps totals that `status` shows.
  *
@@ -40,6 +41,8 @@
 #include "proc.h"
 #include "ptable.h"
 #include "run.h"
+#include "runstore.h"
+#include "store.h"
 
 #define POLL_MS		100
 #define MAX_CPUS	1024
@@ -62,9 +65,11 @@ struct daemon {
 	const char *policy;
 	uint64_t last_seq[MAX_CPUS];
 	struct irc_run_stats st;
+	struct irc_runstore *rs;
 	int qsock_fd;
 };
 
+/* One JSON line for the events file; @o stays the caller's. */
 static void emit(struct daemon *d, json_t *o)
 {
 	if (!o)
@@ -75,7 +80,6 @@ static void emit(struct daemon *d, json_t *o)
 	} else {
 		d->st.write_errors++;
 	}
-	json_decref(o);
 }
 
 /*
@@ -92,10 +96,13 @@ static void check_seq(struct daemon *d, const struct irc_ev_hdr *h)
 	last = &d->last_seq[h->cpu];
 	if (*last && h->seq > *last + 1) {
 		uint64_t missing = h->seq - *last - 1;
+		json_t *o = irc_gap_json(&d->ev, h->cpu, *last, missing);
 
 		d->st.gaps++;
 		d->st.missing += missing;
-		emit(d, irc_gap_json(&d->ev, h->cpu, *last, missing));
+		emit(d, o);
+		irc_rs_gap(d->rs, o);
+		json_decref(o);
 	} else if (*last && h->seq <= *last) {
 		if (d->st.missing)
 			d->st.missing--;
@@ -143,6 +150,7 @@ static int on_record(void *ctx, void *data, size_t len)
 {
 	struct daemon *d = ctx;
 	const struct irc_ev_hdr *h = data;
+	json_t *o;
 
 	if (len < sizeof(*h)) {
 		d->st.malformed++;
@@ -150,7 +158,11 @@ static int on_record(void *ctx, void *data, size_t len)
 	}
 	check_seq(d, h);
 	d->st.events++;
-	emit(d, irc_ev_json(&d->ev, data, len));
+	o = irc_ev_json(&d->ev, data, len);
+	emit(d, o);
+	/* A process finding's snapshot is taken here, before its sockets are cut. */
+	irc_rs_record(d->rs, data, len, o);
+	json_decref(o);
 	if (h->type == IRC_EV_FINDING && len >= sizeof(struct irc_ev_finding))
 		finish_finding(d, data);
 	return 0;
@@ -179,10 +191,11 @@ static void sd_notify_msg(const char *msg)
 
 /*
  * Loads and applies the policy.  An invalid one is refused whole and the
- * one running stays; nothing is released either way.
+ * one running stays; nothing is released either way.  Both are on record.
  */
-static int policy_reload(const char *path)
+static int policy_reload(struct daemon *d, const char *trigger)
 {
+	const char *path = d->policy;
 	struct irc_policy_errors errs;
 	struct irc_policy p;
 	struct irc_maps m;
@@ -195,19 +208,24 @@ static int policy_reload(const char *path)
 		irc_policy_print_errors(stderr, path, &errs);
 		irc_err("run: policy %s refused whole (%d error%s); the previous one stays",
 			path, errs.n, errs.n == 1 ? "" : "s");
+		irc_rs_policy(d->rs, path, NULL, err, trigger);
 		return err;
 	}
 	if (err) {
 		irc_err("run: policy %s: %s", path, strerror(-err));
+		irc_rs_policy(d->rs, path, NULL, err, trigger);
 		return err;
 	}
 	err = irc_maps_open("run", &m);
-	if (err)
+	if (err) {
+		irc_rs_policy(d->rs, path, &p, err, trigger);
 		return err;
+	}
 	err = irc_policy_apply(&m, &p);
 	irc_maps_close(&m);
 	if (err)
 		irc_err("run: apply policy %s: %s", path, strerror(-err));
+	irc_rs_policy(d->rs, path, &p, err, trigger);
 	return err;
 }
 
@@ -254,7 +272,7 @@ int do_run(int argc, char **argv)
 	struct ring_buffer *rb = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct daemon *d;
-	const char *why;
+	const char *why, *stop_why = "signal";
 	int c, n = 0, fd = -1, err, ret = IRC_EXIT_FAIL;
 	uint64_t last_stats = 0;
 
@@ -303,6 +321,13 @@ int do_run(int argc, char **argv)
 	}
 	if (irc_require_privileges("run"))
 		goto out;
+	/* Before anything is loaded: a daemon that cannot keep evidence does not start. */
+	err = irc_rs_open(&d->rs, irc.state_dir, &d->ev, &d->st);
+	if (err) {
+		irc_err("run: open the evidence store: %s",
+			err == -ENOMEM ? strerror(ENOMEM) : irc_store_errmsg());
+		goto out;
+	}
 
 	/* Load the module if it is not there yet: that needs interfaces. */
 	if (irc_pins_loaded()) {
@@ -318,7 +343,7 @@ int do_run(int argc, char **argv)
 			goto out;
 		fprintf(stderr, "ircontain: loaded on %d interface%s\n", n, n == 1 ? "" : "s");
 	}
-	if (policy_reload(d->policy))
+	if (policy_reload(d, "start"))
 		goto out;
 
 	/* The state dir holds run.json (and by default the events). */
@@ -356,11 +381,17 @@ int do_run(int argc, char **argv)
 		goto out;
 	}
 
+	err = irc_rs_start(d->rs, boot_id);
+	if (err) {
+		irc_err("run: record the start in the evidence store: %s", irc_store_errmsg());
+		goto out;
+	}
+
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	fprintf(stderr, "ircontain: run: events to %s, %zu processes known, pid %d\n",
-		d->out_path, d->pt.count, getpid());
+	fprintf(stderr, "ircontain: run: events to %s and the evidence store, "
+		"%zu processes known, pid %d\n", d->out_path, d->pt.count, getpid());
 	sd_notify_msg("READY=1");
 	irc_run_stats_write(&d->st, getpid());
 
@@ -368,14 +399,16 @@ int do_run(int argc, char **argv)
 		err = ring_buffer__poll(rb, POLL_MS);
 		if (err < 0 && err != -EINTR) {
 			irc_err("run: poll ring buffer: %s", strerror(-err));
+			stop_why = "error";
 			break;
 		}
 		fflush(d->out);
+		irc_rs_tick(d->rs);
 		if (got_hup) {
 			got_hup = 0;
 			sd_notify_msg("RELOADING=1");
 			/* A reload never releases anything: quarantines stay. */
-			if (policy_reload(d->policy) == 0)
+			if (policy_reload(d, "SIGHUP") == 0)
 				fprintf(stderr, "ircontain: run: policy %s reloaded; quarantines unchanged\n",
 					d->policy ? d->policy : "(none)");
 			d->st.reloads++;
@@ -392,12 +425,19 @@ int do_run(int argc, char **argv)
 	sd_notify_msg("STOPPING=1");
 	ring_buffer__consume(rb);
 	fflush(d->out);
+	/* Everything read is committed, then the clean stop is on record. */
+	irc_rs_close(d->rs, stop_why);
+	d->rs = NULL;
 	irc_run_stats_write(&d->st, 0);
-	fprintf(stderr, "ircontain: run: exiting: %llu events, %llu gaps (%llu records lost)\n",
+	fprintf(stderr, "ircontain: run: exiting: %llu events, %llu gaps (%llu records lost), "
+		"%llu stored (%llu store errors)\n",
 		(unsigned long long)d->st.events, (unsigned long long)d->st.gaps,
-		(unsigned long long)d->st.missing);
+		(unsigned long long)d->st.missing, (unsigned long long)d->st.stored,
+		(unsigned long long)d->st.store_errors);
 	ret = IRC_EXIT_OK;
 out:
+	/* A start that failed: nothing of this session is on record to stop. */
+	irc_rs_close(d->rs, NULL);
 	ring_buffer__free(rb);
 	if (fd >= 0)
 		close(fd);

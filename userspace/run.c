@@ -13,6 +13,21 @@
 #include "pins.h"
 #include "run.h"
 
+json_t *irc_run_store_json(const struct irc_run_stats *s)
+{
+	uint64_t n = s->store_batches ? s->store_batches : 1;
+
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		"stored", (json_int_t)s->stored,
+		"store_errors", (json_int_t)s->store_errors,
+		"store_batches", (json_int_t)s->store_batches,
+		"store_batch_us_avg", (json_int_t)(s->store_us_total / n),
+		"store_batch_us_max", (json_int_t)s->store_us_max,
+		"store_commit_us_avg", (json_int_t)(s->commit_us_total / n),
+		"incidents_opened", (json_int_t)s->incidents,
+		"snapshots", (json_int_t)s->snapshots);
+}
+
 int irc_run_stats_write(const struct irc_run_stats *s, int pid)
 {
 	char path[4096], tmp[4200], ts[32];
@@ -30,6 +45,7 @@ int irc_run_stats_write(const struct irc_run_stats *s, int pid)
 		"malformed", (json_int_t)s->malformed,
 		"write_errors", (json_int_t)s->write_errors,
 		"reloads", (json_int_t)s->reloads);
+	json_object_update_new(o, irc_run_store_json(s));
 	if (json_dump_file(o, tmp, JSON_COMPACT) || rename(tmp, path))
 		err = -errno;
 	json_decref(o);

@@ -7,6 +7,7 @@
 #define IRC_RUN_H
 
 #include <stdint.h>
+#include <jansson.h>
 
 struct irc_run_stats {
 	uint64_t events;	/* records read */
@@ -17,7 +18,19 @@ struct irc_run_stats {
 	uint64_t malformed;
 	uint64_t write_errors;
 	uint64_t reloads;
+	/* The evidence store (runstore.c). */
+	uint64_t stored;	/* records committed to the store */
+	uint64_t store_errors;	/* records the store refused: lost, and said so */
+	uint64_t store_batches;	/* commits */
+	uint64_t store_us_total;	/* time in batches (begin to commit), us */
+	uint64_t store_us_max;		/* the longest batch */
+	uint64_t commit_us_total;	/* of which the commits (fsync) */
+	uint64_t incidents;	/* incidents opened by findings */
+	uint64_t snapshots;	/* process snapshots stored */
 };
+
+/* The store counters as JSON (run.json, the run.stop action). */
+json_t *irc_run_store_json(const struct irc_run_stats *s);
 
 /* Atomically replaces run.json; @pid 0 means the daemon has exited. */
 int irc_run_stats_write(const struct irc_run_stats *s, int pid);

@@ -1,0 +1,765 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The controller's writes to the evidence store (see runstore.h).
+ *
+ * Records wait in memory and are written in one transaction per batch, so
+ * the store's write lock is held only while a batch is written, never
+ * while the daemon waits on the ring: the CLI recording its own actions
+ * gets in between batches.  A batch is written when IRC_STORE_BATCH
+ * records wait or the oldest has waited IRC_STORE_BATCH_MS.
+ *
+ * Which incident a record belongs to is decided when it is written, from
+ * a cache of the entities of the open incidents (refreshed from the store
+ * at most once a second), so a finding earlier in the same batch already
+ * counts for the records after it.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/types.h>
+
+#include <sodium.h>
+
+#include "ircontain/abi.h"
+#include "ircontain/store.h"
+#include "irc.h"
+#include "parse.h"
+#include "policy.h"
+#include "runstore.h"
+#include "snapshot.h"
+#include "store.h"
+
+#define ENT_LEN		64	/* "host:" and an IPv6 prefix; "pid:N" */
+#define SNAP_PER_S	10	/* process snapshots a second, at most */
+#define CACHE_MIN_NS	1000000000ULL	/* cache refreshed at most once a second, */
+#define CACHE_DUTY	100		/* and for at most 1/100 of the time */
+#define MAX_OPEN	256	/* open incidents whose entities are cached */
+#define WARN_EVERY_NS	(10 * 1000000000ULL)
+#define ACTOR		"ircontain run"
+
+struct pend {
+	enum irc_rec_kind kind;
+	int64_t ts_ns;			/* CLOCK_REALTIME */
+	const char *type, *actor;	/* static strings */
+	char target[ENT_LEN], peer[ENT_LEN];
+	json_t *body;			/* owned */
+	bool finding, snapshot;
+	size_t data_len;
+	union {
+		uint8_t data[IRC_SAMPLE_LEN];	/* a packet sample */
+		struct irc_ev_finding f;	/* a finding */
+	};
+};
+
+/* entity -> incident, open addressing, at most half full. */
+struct cent {
+	char e[ENT_LEN];
+	int64_t id;
+};
+
+struct irc_runstore {
+	struct irc_store *s;
+	const struct irc_evctx *ev;
+	struct irc_run_stats *st;
+	char boot_id[64];
+	struct pend pend[IRC_STORE_BATCH];
+	size_t npend;
+	uint64_t oldest_ns;		/* CLOCK_BOOTTIME of pend[0] */
+	uint64_t unstored;		/* lost to store errors, not yet on record */
+	struct cent *cache;
+	size_t cache_cap, cache_n;
+	uint64_t cache_next_ns;
+	uint64_t snap_sec;
+	unsigned int snap_n;
+	uint64_t warned_ns;
+};
+
+/* --- entities -------------------------------------------------------- */
+
+static void ent_pid(char *b, unsigned int pid)
+{
+	snprintf(b, ENT_LEN, "pid:%u", pid);
+}
+
+/* "host:ADDR" of a record's address: IPv4 in the first 4 bytes or v4-mapped. */
+static void ent_addr(char *b, int family, const uint8_t *a)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	char ip[INET6_ADDRSTRLEN];
+
+	if (family == 6 && !memcmp(a, v4mapped, 12)) {
+		family = 4;
+		a += 12;
+	}
+	if (family != 4 && family != 6) {
+		b[0] = '\0';
+		return;
+	}
+	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, a, ip, sizeof(ip)))
+		b[0] = '\0';
+	else
+		snprintf(b, ENT_LEN, "host:%s", ip);
+}
+
+static const char *json_ip(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(json_object_get(o, key), "ip"));
+}
+
+/*
+ * The quarantine entry that matched, as `quarantine host` names it: the
+ * address only for a host entry, else the prefix.  The kernel gives the
+ * packet's address and the entry's prefix length; the entry is that
+ * address with the host bits cleared.  @remote is the packet's peer as
+ * evjson parsed it (NULL if it could not), which tells the family.
+ */
+static void ent_rule(char *b, const struct irc_ev_drop *ev, const char *remote)
+{
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	struct irc_cidr c = { .plen = ev->rule_plen };
+	char txt[IRC_CIDR_STRLEN];
+	unsigned int bits, i;
+
+	if (!memcmp(ev->rule_addr, v4mapped, 12)) {
+		c.family = AF_INET;
+		memcpy(c.addr, ev->rule_addr + 12, 4);
+	} else {
+		if (remote)
+			c.family = strchr(remote, ':') ? AF_INET6 : AF_INET;
+		else	/* as evjson guesses: an IPv6 /32 can end in zeros */
+			c.family = ev->rule_plen <= 32 &&
+				   !memcmp(ev->rule_addr + 4, (uint8_t[12]){ 0 }, 12) ?
+				   AF_INET : AF_INET6;
+		memcpy(c.addr, ev->rule_addr, c.family == AF_INET ? 4 : 16);
+	}
+	bits = c.family == AF_INET ? 32 : 128;
+	if (!c.plen || c.plen > bits)
+		c.plen = bits;
+	for (i = c.plen; i < bits; i++)
+		c.addr[i / 8] &= ~(0x80 >> (i % 8));
+	if (irc_cidr_format(&c, txt, sizeof(txt)))
+		b[0] = '\0';
+	else
+		snprintf(b, ENT_LEN, "host:%s", txt);
+}
+
+/*
+ * A drop: the rule's entity, and the other end of the packet (source
+ * inbound, destination outbound) from the addresses evjson parsed.
+ */
+static void drop_entities(const struct irc_ev_drop *ev, json_t *o, char *target, char *peer)
+{
+	bool in = ev->dir == IRC_DIR_IN;
+	const char *remote = json_ip(o, in ? "source" : "destination");
+	const char *local = json_ip(o, in ? "destination" : "source");
+
+	if (remote)
+		snprintf(peer, ENT_LEN, "host:%s", remote);
+	switch (ev->rule) {
+	case IRC_RULE_QUARANTINE:
+		ent_rule(target, ev, remote);
+		break;
+	case IRC_RULE_PROCESS:
+		if (ev->rule_tgid)
+			ent_pid(target, ev->rule_tgid);
+		break;
+	case IRC_RULE_ISOLATE:
+		if (local)
+			snprintf(target, ENT_LEN, "host:%s", local);
+		break;
+	}
+}
+
+/* --- the entity cache -------------------------------------------------- */
+
+static size_t hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;	/* FNV-1a */
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+static int64_t cache_get(const struct irc_runstore *rs, const char *e)
+{
+	size_t i;
+
+	if (!e[0] || !rs->cache_n)
+		return 0;
+	for (i = hash(e) & (rs->cache_cap - 1); rs->cache[i].e[0];
+	     i = (i + 1) & (rs->cache_cap - 1))
+		if (!strcmp(rs->cache[i].e, e))
+			return rs->cache[i].id;
+	return 0;
+}
+
+/* Adds @e, or with @replace gives it @id; memory short: not cached. */
+static void cache_put(struct irc_runstore *rs, const char *e, int64_t id, bool replace)
+{
+	struct cent *old = rs->cache, *nt;
+	size_t i, oldcap = rs->cache_cap, cap;
+
+	if (!e[0] || strlen(e) >= ENT_LEN)
+		return;
+	if (2 * (rs->cache_n + 1) > rs->cache_cap) {
+		cap = oldcap ? 2 * oldcap : 64;
+		nt = calloc(cap, sizeof(*nt));
+		if (!nt)
+			return;
+		rs->cache = nt;
+		rs->cache_cap = cap;
+		rs->cache_n = 0;
+		for (i = 0; i < oldcap; i++)
+			if (old[i].e[0])
+				cache_put(rs, old[i].e, old[i].id, false);
+		free(old);
+	}
+	for (i = hash(e) & (rs->cache_cap - 1); rs->cache[i].e[0];
+	     i = (i + 1) & (rs->cache_cap - 1))
+		if (!strcmp(rs->cache[i].e, e)) {
+			if (replace)
+				rs->cache[i].id = id;
+			return;
+		}
+	snprintf(rs->cache[i].e, ENT_LEN, "%s", e);
+	rs->cache[i].id = id;
+	rs->cache_n++;
+}
+
+struct open_ids {
+	int64_t id[MAX_OPEN];
+	size_t n;
+};
+
+static int collect_open(const struct irc_incident *in, void *ctx)
+{
+	struct open_ids *o = ctx;
+
+	if (in->status != IRC_IS_CLOSED && o->n < MAX_OPEN)
+		o->id[o->n++] = in->id;
+	return 0;
+}
+
+/*
+ * Rebuilds the cache from the store: the entities of every open incident,
+ * the newest incident winning an entity two share.
+ */
+static int cache_refresh(struct irc_runstore *rs)
+{
+	struct open_ids *o = calloc(1, sizeof(*o));
+	char **ents;
+	size_t i, j, n;
+	int err;
+
+	if (!o)
+		return -ENOMEM;
+	err = irc_incident_list(rs->s, -1, collect_open, o);	/* newest first */
+	if (!err && rs->cache) {
+		memset(rs->cache, 0, rs->cache_cap * sizeof(*rs->cache));
+		rs->cache_n = 0;
+	}
+	for (i = 0; !err && i < o->n; i++) {
+		err = irc_incident_entities(rs->s, o->id[i], &ents, &n);
+		for (j = 0; !err && j < n; j++)
+			cache_put(rs, ents[j], o->id[i], false);
+		if (!err)
+			irc_strv_free(ents, n);
+	}
+	free(o);
+	return err;
+}
+
+/* --- errors ----------------------------------------------------------- */
+
+/* Reports a store failure: the first at once, then at most every 10 s. */
+static void store_failed(struct irc_runstore *rs, const char *what, uint64_t lost)
+{
+	uint64_t now = irc_now_boot_ns();
+
+	rs->st->store_errors += lost;
+	if (rs->warned_ns && now - rs->warned_ns < WARN_EVERY_NS)
+		return;
+	rs->warned_ns = now;
+	irc_warn("run: %s: %s (%" PRIu64 " record%s not stored so far; the daemon goes on)",
+		 what, irc_store_errmsg(), rs->st->store_errors,
+		 rs->st->store_errors == 1 ? "" : "s");
+}
+
+/* The entity cache, when due: at most once a second and 1% of the time. */
+static void cache_tick(struct irc_runstore *rs, uint64_t now)
+{
+	uint64_t cost;
+
+	if (now < rs->cache_next_ns)
+		return;
+	if (cache_refresh(rs))
+		store_failed(rs, "read the open incidents", 0);
+	cost = irc_now_boot_ns() - now;
+	rs->cache_next_ns = now + (cost * CACHE_DUTY > CACHE_MIN_NS ?
+				   cost * CACHE_DUTY : CACHE_MIN_NS);
+}
+
+/* --- writing a batch ----------------------------------------------------- */
+
+static int append(struct irc_runstore *rs, const struct pend *p, int64_t incident)
+{
+	struct irc_rec r = {
+		.kind = p->kind, .incident = incident, .ts_ns = p->ts_ns,
+		.type = p->type, .actor = p->actor, .target = p->target,
+		.peer = p->peer, .body = p->body,
+		.data = p->data_len ? p->data : NULL, .data_len = p->data_len,
+	};
+
+	return irc_store_append(rs->s, &r, NULL);
+}
+
+static int severity(const struct irc_ev_finding *f)
+{
+	return f->severity >= IRC_SEV_LOW && f->severity <= IRC_SEV_CRITICAL ?
+	       (int)f->severity : IRC_SEV_MEDIUM;
+}
+
+/* The incident's title: "Port scan from 10.77.1.2", "Reverse shell: pid 1 (sh)". */
+static void finding_title(const struct irc_ev_finding *f, const char *entity,
+			  char *buf, size_t len)
+{
+	static const char *const what[IRC_DET__MAX] = {
+		[IRC_DET_PORTSCAN] = "Port scan",
+		[IRC_DET_SYNFLOOD] = "SYN flood",
+		[IRC_DET_EXEC_TMP] = "Exec from a temporary directory",
+		[IRC_DET_FILELESS] = "Fileless exec",
+		[IRC_DET_REVSHELL] = "Reverse shell",
+		[IRC_DET_SENSITIVE] = "Sensitive file read",
+		[IRC_DET_PTRACE] = "Ptrace attach",
+		[IRC_DET_MODULE] = "Kernel module load",
+	};
+	const char *w = f->detector < IRC_DET__MAX ? what[f->detector] : NULL;
+	char comm[IRC_COMM_LEN];
+	size_t i;
+
+	if (!w)
+		w = "Finding";
+	if (f->family) {
+		snprintf(buf, len, "%s from %s", w, entity + 5);	/* past "host:" */
+		return;
+	}
+	/* The comm is bytes: the title must be text (and stay the same when replayed). */
+	for (i = 0; i < sizeof(comm) - 1 && f->h.comm[i]; i++)
+		comm[i] = f->h.comm[i] > 0x20 && f->h.comm[i] < 0x7f ? f->h.comm[i] : '?';
+	comm[i] = '\0';
+	snprintf(buf, len, "%s: pid %u (%s)", w, f->h.tgid, comm);
+}
+
+/*
+ * A finding: joins the open incident its entity appeared in within the
+ * window, or opens one; if the kernel acted on it, the action is the
+ * detector's and the incident is contained.  Inside the batch.
+ */
+static int put_finding(struct irc_runstore *rs, const struct pend *p, bool *opened)
+{
+	const struct irc_ev_finding *f = &p->f;
+	const char *det = irc_detector_name(f->detector), *type;
+	char title[IRC_TITLE_MAX + 1];
+	struct irc_incident in;
+	struct irc_rec r;
+	int64_t id;
+	int err;
+
+	err = irc_incident_find(rs->s, p->target, p->ts_ns, IRC_INCIDENT_WINDOW_S, &id);
+	if (!err && !id) {
+		finding_title(f, p->target, title, sizeof(title));
+		err = irc_incident_open(rs->s, title, severity(f), det, p->target, &id);
+		*opened = !err;
+	}
+	if (!err)
+		err = append(rs, p, id);
+	if (err)
+		return err;
+	cache_put(rs, p->target, id, true);
+	if (!f->enforced || f->action == IRC_ACT_ALERT)
+		return 0;
+	type = f->action == IRC_ACT_KILL ? "kill" : "quarantine";
+	r = (struct irc_rec){ .kind = IRC_REC_ACTION, .incident = id, .ts_ns = p->ts_ns,
+		.type = type, .actor = det, .target = p->target,
+		.body = json_pack("{s:s,s:s,s:I,s:s,s:s,s:i}", "reason", det,
+			"kind", f->action == IRC_ACT_QUAR_HOST ? "host" : "process",
+			"ttl", (json_int_t)(f->ttl_ns / 1000000000ULL), "result", "ok",
+			"origin", "detector", "offences", f->offences) };
+	err = irc_store_append(rs->s, &r, NULL);
+	json_decref(r.body);
+	if (!err)
+		err = irc_incident_get(rs->s, id, &in);
+	if (!err && in.status < IRC_IS_CONTAINED)
+		err = irc_incident_set_status(rs->s, id, IRC_IS_CONTAINED, det, type);
+	return err;
+}
+
+static void pend_clear(struct irc_runstore *rs)
+{
+	size_t i;
+
+	for (i = 0; i < rs->npend; i++)
+		json_decref(rs->pend[i].body);
+	rs->npend = 0;
+}
+
+/*
+ * On the record: records lost to an earlier failed batch, as an ECS event
+ * like the gap markers (events_lost, outcome failure).
+ */
+static int put_lost(struct irc_runstore *rs)
+{
+	struct irc_rec r = { .kind = IRC_REC_EVENT, .type = "gap", .actor = ACTOR };
+	char msg[160], ts[40];
+	int err;
+
+	r.ts_ns = (int64_t)irc_now_real_ns();
+	irc_fmt_ts(r.ts_ns, ts, sizeof(ts));
+	snprintf(msg, sizeof(msg),
+		 "%" PRIu64 " record(s) not stored: the evidence store refused them", rs->unstored);
+	r.body = json_pack("{s:s,s:s,s:s,s:{s:s,s:[s],s:[s],s:s,s:s,s:s},s:{s:{s:I}},s:s}",
+		"@timestamp", ts, "datetime", ts, "timestamp_desc", "Event Recorded",
+		"event", "kind", "event", "category", "host", "type", "info",
+		"action", "events_lost", "outcome", "failure", "module", "ircontain",
+		"ircontain", "store_lost", "missing", (json_int_t)rs->unstored,
+		"message", msg);
+	err = irc_store_append(rs->s, &r, NULL);
+	json_decref(r.body);
+	return err;
+}
+
+static void flush(struct irc_runstore *rs)
+{
+	uint64_t t0 = irc_now_boot_ns(), t1, us, nrec = 0, nsnap = 0, nopen = 0;
+	bool lost = rs->unstored > 0, opened;
+	const struct pend *p;
+	size_t i;
+	int err;
+
+	if (!rs->npend && !lost)
+		return;
+	err = irc_store_begin(rs->s);
+	if (!err && lost)
+		err = put_lost(rs);
+	for (i = 0; !err && i < rs->npend; i++) {
+		p = &rs->pend[i];
+		if (p->finding) {
+			opened = false;
+			err = put_finding(rs, p, &opened);
+			nopen += opened;
+		} else {
+			err = append(rs, p, cache_get(rs, p->target) ?: cache_get(rs, p->peer));
+			nsnap += p->snapshot;
+		}
+		nrec += !p->snapshot;
+	}
+	t1 = irc_now_boot_ns();
+	if (!err)
+		err = irc_store_commit(rs->s);
+	else
+		irc_store_rollback(rs->s);
+	if (err) {
+		/* What the cache learnt in this batch was rolled back too. */
+		rs->cache_next_ns = 0;
+		rs->unstored += rs->npend;
+		store_failed(rs, "store a batch of records", rs->npend);
+	} else {
+		us = (irc_now_boot_ns() - t0) / 1000;
+		rs->unstored = 0;
+		rs->st->stored += nrec;
+		rs->st->snapshots += nsnap;
+		rs->st->incidents += nopen;
+		rs->st->store_batches++;
+		rs->st->store_us_total += us;
+		rs->st->commit_us_total += (irc_now_boot_ns() - t1) / 1000;
+		if (us > rs->st->store_us_max)
+			rs->st->store_us_max = us;
+	}
+	pend_clear(rs);
+}
+
+/* --- queueing ------------------------------------------------------------ */
+
+static struct pend *slot(struct irc_runstore *rs, enum irc_rec_kind kind, int64_t ts_ns,
+			 const char *type, json_t *body)
+{
+	struct pend *p;
+
+	if (rs->npend == IRC_STORE_BATCH)
+		flush(rs);
+	if (!rs->npend)
+		rs->oldest_ns = irc_now_boot_ns();
+	p = &rs->pend[rs->npend++];
+	memset(p, 0, offsetof(struct pend, data));
+	p->kind = kind;
+	p->ts_ns = ts_ns;
+	p->type = type;
+	p->body = json_incref(body);
+	return p;
+}
+
+/* Rate-limited: a flood of findings must not turn into a flood of /proc reads. */
+static bool snapshot_ok(struct irc_runstore *rs)
+{
+	uint64_t sec = irc_now_boot_ns() / 1000000000ULL;
+
+	if (sec != rs->snap_sec) {
+		rs->snap_sec = sec;
+		rs->snap_n = 0;
+	}
+	return rs->snap_n++ < SNAP_PER_S;
+}
+
+/*
+ * The snapshot of a process a finding is about, taken now: before the
+ * daemon cuts its sockets, and before the batch is written.  The record is
+ * the one irc_snapshot_record() makes, queued in the batch instead of
+ * committed on its own.
+ */
+static void queue_snapshot(struct irc_runstore *rs, const struct irc_ev_finding *f)
+{
+	json_t *snap;
+	struct pend *p;
+	int err, ppid;
+
+	if (!snapshot_ok(rs))
+		return;
+	err = irc_snapshot_proc(f->h.tgid, "/proc", &snap);
+	if (err) {
+		if (err != -ESRCH)	/* killed already: nothing to take */
+			irc_warn("run: snapshot of pid %u: %s", f->h.tgid, strerror(-err));
+		return;
+	}
+	ppid = json_integer_value(json_object_get(snap, "ppid"));
+	p = slot(rs, IRC_REC_EVIDENCE, (int64_t)irc_now_real_ns(), "snapshot", snap);
+	json_decref(snap);
+	p->actor = irc_detector_name(f->detector);
+	p->snapshot = true;
+	ent_pid(p->target, f->h.tgid);
+	if (ppid > 0)
+		ent_pid(p->peer, ppid);
+}
+
+static void queue_finding(struct irc_runstore *rs, const struct irc_ev_finding *f,
+			  int64_t ts, json_t *o)
+{
+	struct pend *p = slot(rs, IRC_REC_EVENT, ts, "finding", o);
+
+	p->finding = true;
+	p->f = *f;
+	p->actor = irc_detector_name(f->detector);
+	if (f->family) {
+		ent_addr(p->target, f->family, f->addr);
+	} else {
+		ent_pid(p->target, f->h.tgid);
+		if (f->target_pid)
+			ent_pid(p->peer, f->target_pid);
+	}
+	if (!p->target[0])
+		snprintf(p->target, ENT_LEN, "host:?");
+	if (!f->family)
+		queue_snapshot(rs, f);
+}
+
+static void queue_drop(struct irc_runstore *rs, const struct irc_ev_drop *ev,
+		       int64_t ts, json_t *o)
+{
+	size_t cap = ev->cap_len < IRC_SAMPLE_LEN ? ev->cap_len : IRC_SAMPLE_LEN;
+	json_t *body = json_deep_copy(o);	/* the file's line stays as it was */
+	struct pend *p;
+
+	if (!body) {
+		store_failed(rs, "store a packet sample", 1);
+		return;
+	}
+	json_object_set_new(body, "linktype", json_integer(ev->linktype));
+	json_object_set_new(body, "pkt_len", json_integer(ev->pkt_len));
+	json_object_set_new(body, "cap_len", json_integer(cap));
+	p = slot(rs, IRC_REC_EVIDENCE, ts, "packet", body);
+	json_decref(body);
+	memcpy(p->data, ev->data, cap);
+	p->data_len = cap;
+	drop_entities(ev, o, p->target, p->peer);
+}
+
+void irc_rs_record(struct irc_runstore *rs, const void *rec, size_t len, json_t *o)
+{
+	const struct irc_ev_hdr *h = rec;
+	const char *type = irc_ev_type_name(h->type);
+	int64_t ts = rs->ev->boot_to_real_ns + (int64_t)h->ts_ns;
+	struct pend *p;
+
+	/* Only what evjson turned into JSON: it checked the length for the type. */
+	if (!o || !type || len < sizeof(*h))
+		return;
+	switch (h->type) {
+	case IRC_EV_FINDING:
+		queue_finding(rs, rec, ts, o);
+		break;
+	case IRC_EV_DROP:
+		queue_drop(rs, rec, ts, o);
+		break;
+	default:
+		p = slot(rs, IRC_REC_EVENT, ts, type, o);
+		ent_pid(p->target, h->tgid);
+		if (h->type == IRC_EV_FORK) {
+			ent_pid(p->peer, ((const struct irc_ev_fork *)rec)->child_tgid);
+		} else if (h->type == IRC_EV_CONNECT || h->type == IRC_EV_ACCEPT) {
+			const struct irc_ev_conn *c = rec;
+
+			/* The remote end is daddr both ways (the socket's peer). */
+			ent_addr(p->peer, c->family, c->daddr);
+		} else if (h->type == IRC_EV_DENY && ((const struct irc_ev_deny *)rec)->root) {
+			ent_pid(p->peer, ((const struct irc_ev_deny *)rec)->root);
+		}
+		break;
+	}
+	/*
+	 * A full batch.  Under a flood the ring is never empty and the poll
+	 * loop's tick does not come round: the cache is refreshed here then.
+	 */
+	if (rs->npend == IRC_STORE_BATCH) {
+		flush(rs);
+		cache_tick(rs, irc_now_boot_ns());
+	}
+}
+
+void irc_rs_gap(struct irc_runstore *rs, json_t *o)
+{
+	if (o) {
+		slot(rs, IRC_REC_EVENT, (int64_t)irc_now_real_ns(), "gap", o);
+		if (rs->npend == IRC_STORE_BATCH)
+			flush(rs);
+	}
+}
+
+void irc_rs_tick(struct irc_runstore *rs)
+{
+	uint64_t now = irc_now_boot_ns();
+
+	if (rs->npend && now - rs->oldest_ns >= IRC_STORE_BATCH_MS * 1000000ULL)
+		flush(rs);
+	cache_tick(rs, now);
+}
+
+/* --- the daemon's own actions ------------------------------------------- */
+
+/* The file's SHA-256 in hex (as `policy apply` records it), or null. */
+static json_t *file_sha256(const char *path)
+{
+	uint8_t buf[16384], h[crypto_hash_sha256_BYTES];
+	char hex[2 * crypto_hash_sha256_BYTES + 1];
+	crypto_hash_sha256_state st;
+	size_t n;
+	FILE *f = fopen(path, "re");
+	bool ok;
+
+	if (!f)
+		return json_null();
+	crypto_hash_sha256_init(&st);
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		crypto_hash_sha256_update(&st, buf, n);
+	ok = !ferror(f);
+	fclose(f);
+	if (!ok)
+		return json_null();
+	crypto_hash_sha256_final(&st, h);
+	irc_hex(h, sizeof(h), hex);
+	return json_string(hex);
+}
+
+void irc_rs_policy(struct irc_runstore *rs, const char *path, const struct irc_policy *p,
+		   int err, const char *trigger)
+{
+	struct irc_rec r = { .kind = IRC_REC_ACTION, .type = "policy.apply", .actor = ACTOR };
+	char abs[PATH_MAX];
+
+	r.body = json_pack("{s:s,s:o,s:s,s:s}",
+		"file", realpath(path, abs) ? abs : path, "sha256", file_sha256(path),
+		"reason", trigger,
+		"result", !err ? "ok" : err == -EINVAL ? "refused: invalid" : strerror(-err));
+	if (p) {
+		json_object_set_new(r.body, "mode",
+				    json_string(p->det.enforce ? "enforce" : "monitor"));
+		json_object_set_new(r.body, "allowlist", json_integer(p->nallow));
+	}
+	flush(rs);
+	if (irc_store_append(rs->s, &r, NULL))
+		store_failed(rs, "record the policy applied", 0);
+	json_decref(r.body);
+}
+
+/* --- the session --------------------------------------------------------- */
+
+static json_t *session_json(const struct irc_runstore *rs)
+{
+	return json_pack("{s:i,s:s,s:s}", "pid", (int)getpid(), "boot_id", rs->boot_id,
+			 "version", IRC_VERSION);
+}
+
+int irc_rs_open(struct irc_runstore **rsp, const char *state_dir,
+		const struct irc_evctx *ev, struct irc_run_stats *st)
+{
+	struct irc_runstore *rs;
+	int err;
+
+	*rsp = NULL;
+	rs = calloc(1, sizeof(*rs));
+	if (!rs)
+		return -ENOMEM;
+	err = irc_store_open(&rs->s, state_dir, true);
+	if (err) {
+		free(rs);
+		return err;
+	}
+	rs->ev = ev;
+	rs->st = st;
+	*rsp = rs;
+	return 0;
+}
+
+int irc_rs_start(struct irc_runstore *rs, const char *boot_id)
+{
+	struct irc_rec r = { .kind = IRC_REC_ACTION, .type = "run.start", .actor = ACTOR };
+	int err;
+
+	snprintf(rs->boot_id, sizeof(rs->boot_id), "%s", boot_id);
+	r.body = session_json(rs);
+	err = irc_store_append(rs->s, &r, NULL);
+	json_decref(r.body);
+	if (!err)
+		irc_rs_tick(rs);	/* the open incidents, before the first record */
+	return err;
+}
+
+void irc_rs_close(struct irc_runstore *rs, const char *why)
+{
+	struct irc_rec r = { .kind = IRC_REC_ACTION, .type = "run.stop", .actor = ACTOR };
+	int err;
+
+	if (!rs)
+		return;
+	flush(rs);
+	if (why) {
+		r.body = session_json(rs);
+		json_object_set_new(r.body, "reason", json_string(why));
+		json_object_set_new(r.body, "events", json_integer(rs->st->events));
+		json_object_set_new(r.body, "gaps", json_integer(rs->st->gaps));
+		json_object_set_new(r.body, "missing", json_integer(rs->st->missing));
+		json_object_update_new(r.body, irc_run_store_json(rs->st));
+		err = irc_store_append(rs->s, &r, NULL);
+		json_decref(r.body);
+		if (err)
+			store_failed(rs, "record the daemon's stop", 0);
+	}
+	irc_store_close(rs->s);
+	free(rs->cache);
+	free(rs);
+}

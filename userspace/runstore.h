@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The controller's side of the evidence store.  Every record the daemon
+ * reads from the ring buffer also goes into the store, in batches (one
+ * commit, one fsync, per IRC_STORE_BATCH records or IRC_STORE_BATCH_MS);
+ * findings open or join incidents; the daemon's start and clean stop are
+ * actions, so verify can tell a session that ended without one.  A store
+ * error is counted and reported, never fatal: the daemon goes on.
+ */
+#ifndef IRC_RUNSTORE_H
+#define IRC_RUNSTORE_H
+#include <stddef.h>
+#include <jansson.h>
+
+#include "evjson.h"
+#include "run.h"
+
+struct irc_runstore;
+
+/*
+ * Opens the store under @state_dir.  @ev gives the clock offset, @st the
+ * counters it adds to.  Returns 0 or -errno, with the reason in
+ * irc_store_errmsg().
+ */
+int irc_rs_open(struct irc_runstore **rsp, const char *state_dir,
+		const struct irc_evctx *ev, struct irc_run_stats *st);
+
+/* Appends the "run.start" action (committed on return). */
+int irc_rs_start(struct irc_runstore *rs, const char *boot_id);
+
+/*
+ * One ring-buffer record and its JSON (@o is borrowed).  For a process
+ * finding it takes the snapshot of the process now, before the caller
+ * changes anything about it.
+ */
+void irc_rs_record(struct irc_runstore *rs, const void *rec, size_t len, json_t *o);
+
+/* A gap marker (@o borrowed). */
+void irc_rs_gap(struct irc_runstore *rs, json_t *o);
+
+struct irc_policy;
+/*
+ * The daemon applied (or was refused) the policy file @path, at start or
+ * on SIGHUP (@trigger): a "policy.apply" action by the daemon, after what
+ * is pending.  @p is the parsed policy, NULL if it did not parse.
+ */
+void irc_rs_policy(struct irc_runstore *rs, const char *path, const struct irc_policy *p,
+		   int err, const char *trigger);
+
+/* Once per poll: commits a batch that is old enough, refreshes the cache. */
+void irc_rs_tick(struct irc_runstore *rs);
+
+/*
+ * Commits what is pending; with @why (a clean stop: "signal", "error")
+ * appends the "run.stop" action with the counters; closes.
+ */
+void irc_rs_close(struct irc_runstore *rs, const char *why);
+
+#endif /* IRC_RUNSTORE_H */
