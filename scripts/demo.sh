@@ -281,6 +281,21 @@ on_signal() {
 
 # ---- live state ---------------------------------------------------------------
 
+# incident_id TITLE-PREFIX: the newest incident whose title starts so.
+incident_id() {
+	irc --json incident list 2>/dev/null |
+		jq -r --arg t "$1" 'select(.title | startswith($t)) | .id' | head -1
+}
+# incident_is TITLE-PREFIX OPENED_BY STATUS
+incident_is() {
+	irc --json incident list 2>/dev/null | jq -se --arg t "$1" --arg o "$2" --arg s "$3" \
+		'any(.[]; (.title | startswith($t)) and .opened_by == $o and .status == $s)' >/dev/null
+}
+show_incidents() {
+	printf '   %s# ircontain incident list%s\n' "$B" "$N"
+	irc incident list 2>&1 | indent
+}
+
 # One line of counters from `ircontain --json status`.
 show_status() {
 	irc --json status 2>/dev/null | jq -r '
@@ -334,6 +349,7 @@ summary() {
 			"$((STEP_PASS[s] + STEP_FAIL[s]))" "${STEP_TIME[s]:-?}" "${STEP_NAMES[s]}"
 	done
 	total=$(elapsed)
+	[[ -n ${REPORT:-} && -s $REPORT ]] && say "report.html: ${B}$REPORT${N} (bundles in $OUT)"
 	if ((all_ok)); then
 		say "${B}demo: all 6 steps passed in ${total}s${N}"
 		exit 0
@@ -495,6 +511,10 @@ main() {
 	expect "client $CLIENT still pings and talks TCP" client_ok
 	expect "controller logged a portscan_detected finding" \
 		wait_for 3 has_event portscan_detected ".source.ip == \"$ATTACKER\""
+	expect "the finding opened incident \"Port scan from $ATTACKER\", contained, by the detector" \
+		wait_for 3 incident_is "Port scan from $ATTACKER" portscan contained
+	PS_INC=$(incident_id "Port scan from $ATTACKER")
+	show_incidents
 	show_status
 	pause
 
@@ -530,9 +550,14 @@ main() {
 	if ((c2_bytes == 0)); then ok "the attacker got no shell (c2 received 0 bytes)"
 	else failed "the attacker got no shell (c2 received $c2_bytes bytes)"; fi
 
-	# The operator blocks the C2 address too, both ways.
+	expect "the finding opened a reverse-shell incident, contained, by the detector" \
+		wait_for 3 incident_is "Reverse shell: pid " reverse_shell contained
+	RS_INC=$(incident_id "Reverse shell: pid ")
+	show_incidents
+
+	# The operator blocks the C2 address too, both ways, on the same incident.
 	expect "the protected host reaches the c2 (ping)" ping_from "$NS_P" "$C2"
-	op quarantine host "$C2" --ttl 1h --reason "C2 of the reverse shell"
+	op quarantine host "$C2" --ttl 1h --reason "C2 of the reverse shell" --incident "${RS_INC:-0}"
 	c2_actor=$(irc --json list 2>/dev/null | jq -r ".entries[] | select(.target == \"$C2\") | .actor")
 	if [[ -n $c2_actor && $c2_actor != detector:* ]]; then
 		ok "operator quarantined the c2 $C2 (actor $c2_actor)"
@@ -546,7 +571,9 @@ main() {
 	step 5 "The operator isolates the host; the admin's open session survives"
 
 	drop0=$(counter rx_drop_isolate)
-	if op isolate on; then ok "isolate on"; else failed "isolate on"; fi
+	if op isolate on --incident "${RS_INC:-0}" --reason "contain while the web app is examined"; then
+		ok "isolate on"
+	else failed "isolate on"; fi
 	expect "admin's session, opened before, is alive under isolation" adm_say "admin: still here?"
 	if [[ -n $ADM_TUPLE && $(adm_conn) == "$ADM_TUPLE" ]]; then
 		ok "same TCP connection (${ADM_TUPLE/ / <- }), not a new one"
@@ -560,7 +587,8 @@ main() {
 	if ((drop1 > drop0)); then ok "kernel counted isolation drops ($drop0 -> $drop1)"
 	else failed "isolation drops counted ($drop0 -> $drop1)"; fi
 	show_status
-	if op isolate off; then ok "isolate off"; else failed "isolate off"; fi
+	if op isolate off --incident "${RS_INC:-0}" --reason "web app rebuilt"; then ok "isolate off"
+	else failed "isolate off"; fi
 	expect "client $CLIENT is back: ping" ping_from "$NS_C" "$(p_addr 2)"
 	expect "client $CLIENT is back: TCP" tcp_from "$NS_C" "$(p_addr 2)" "$WEB_PORT"
 	expect_not "attacker $ATTACKER is still quarantined: ping fails" ping_from "$NS_A" "$(p_addr 1)"
@@ -569,7 +597,7 @@ main() {
 	pause
 
 	# ---- 6 --------------------------------------------------------------------------
-	step 6 "Evidence"
+	step 6 "Evidence: the incident closed, exported as a signed bundle, verified"
 
 	printf '   %s# ircontain events --type portscan_detected%s\n' "$B" "$N"
 	irc events --type portscan_detected 2>&1 | grep -F "$ATTACKER" | indent
@@ -602,7 +630,33 @@ main() {
 	lost=$(irc --json status 2>/dev/null | jq -r '.events.lost')
 	info "events: $(wc -l <"$STATE/events.jsonl") lines written, $lost lost in the kernel"
 	show_list
-	info "signed evidence bundle: not available yet: exporting one needs the evidence store, which is not built; nothing was exported"
+
+	# The incident through to its end, then the bundle for the investigators.
+	op incident note "${RS_INC:-0}" "webapp exploited through the upload form; shell killed, c2 blocked"
+	op incident status "${RS_INC:-0}" recovered
+	op incident close "${RS_INC:-0}" --summary "reverse shell from the web app, killed by ircontain before any command ran; c2 blocked; host isolated, rebuilt, back in service"
+	expect "incident $RS_INC closed, every step on its record" \
+		irc_jq '.incident.status == "closed" and ([.timeline[] | select(.kind == "action")] | length >= 6)' incident show "${RS_INC:-0}"
+	printf '   %s# ircontain incident show %s%s\n' "$B" "$RS_INC" "$N"
+	irc incident show "${RS_INC:-0}" 2>&1 | grep -E '^(#|[A-Za-z]+:| *[0-9T:.-]+Z +action )' | head -24 | indent
+
+	mkdir -p "$OUT"
+	for inc in $RS_INC $PS_INC; do
+		bundle=$OUT/incident-$inc.tar.gz
+		if op export "$inc" -o "$bundle" --force; then ok "incident $inc exported: $bundle"
+		else failed "export incident $inc"; continue; fi
+		if op verify "$bundle"; then ok "bundle verified: signature and every file's SHA-256"
+		else failed "verify $bundle"; fi
+		tar -xzf "$bundle" -C "$OUT"
+		npk=$(tcpdump -nr "$OUT/ircontain-incident-$inc/packets.pcap" 2>/dev/null | wc -l)
+		info "packets.pcap: $npk packets (tcpdump -r); report: $OUT/ircontain-incident-$inc/report.html"
+	done
+	if op verify; then ok "evidence store verified: hash chain intact"
+	else failed "evidence store verify"; fi
+	REPORT=$OUT/ircontain-incident-$RS_INC/report.html
+	if [[ -s $REPORT ]]; then
+		ok "report for management: $REPORT"
+	else failed "report.html of incident $RS_INC"; fi
 	summary
 }
 
@@ -624,6 +678,8 @@ preflight || exit 1
 TMP=$(mktemp -d /tmp/ircdemo.XXXXXX) || exit 1
 STATE=$TMP/state
 mkdir -p "$STATE"
+# The exported bundles outlive the lab: they are what the demo leaves you.
+OUT=${IRC_DEMO_OUT:-/tmp/ircontain-demo-$(date +%Y%m%d-%H%M%S)}
 export IRCONTAIN_PIN_DIR=$PIN_DIR IRCONTAIN_STATE_DIR=$STATE IRCONTAIN_CGROUP_ROOT=$CG
 
 main <&0 &

@@ -99,6 +99,7 @@ SAMPLER=$!
 IRC_PIDS+=("$SAMPLER")
 
 t0=$SECONDS
+export IRC_DEMO_OUT=$IRC_TMP/evidence
 timeout -k 10 150 "$DEMO" </dev/null >"$OUT" 2>&1
 rc=$?
 took=$((SECONDS - t0))
@@ -137,8 +138,27 @@ in_output "step 5: client cut off" '^ +ok - client .* is cut off: TCP fails'
 in_output "step 5: client back after isolate off" '^ +ok - client .* is back: TCP'
 in_output "step 6: findings shown" '^ +ok - finding: reverse shell'
 in_output "step 6: drop samples shown" '^ +ok - [0-9]+ drop samples'
-in_output "step 6: the bundle is said to be unavailable, not faked" \
-	'signed evidence bundle: not available yet'
+in_output "step 3: the detector opened an incident, contained" \
+	'^ +ok - the finding opened incident "Port scan from .*", contained, by the detector'
+in_output "step 4: the detector opened a reverse-shell incident, contained" \
+	'^ +ok - the finding opened a reverse-shell incident, contained'
+in_output "step 6: incident closed with its record" '^ +ok - incident [0-9]+ closed, every step on its record'
+in_output "step 6: bundle exported" '^ +ok - incident [0-9]+ exported: '
+in_output "step 6: bundle verified" '^ +ok - bundle verified'
+in_output "step 6: store verified" '^ +ok - evidence store verified'
+in_output "report.html path printed" "^report.html: $IRC_DEMO_OUT/ircontain-incident-[0-9]+/report.html"
+# The demo's word is not taken for it: the bundles are checked here too.
+bundles=("$IRC_DEMO_OUT"/incident-*.tar.gz)
+check "two bundles left for the investigators (${#bundles[@]})" test "${#bundles[@]}" -eq 2
+for b in "${bundles[@]}"; do
+	check "$(basename "$b") verifies" "$IRC_BIN" verify "$b"
+done
+pcap_from() { tcpdump -nr "$1" 2>/dev/null | grep -c "$2"; }
+scan_dir=$(grep -l 'Port scan' "$IRC_DEMO_OUT"/ircontain-incident-*/report.html | head -1)
+check "the port-scan bundle holds the attacker's dropped packets" \
+	gt "$(pcap_from "$(dirname "$scan_dir")/packets.pcap" 10.99.1.2)" 0
+report=$(sed -n 's/^report.html: \([^ ]*\) .*/\1/p' "$OUT")
+check "report.html is there and names the reverse shell" grep -q "Reverse shell" "$report"
 check_fail "no FAILED line" grep -n FAILED "$OUT"
 in_output "summary: all 6 steps passed" '^demo: all 6 steps passed in'
 in_output "cleanup reported" '^cleanup: .* removed$'
