@@ -147,29 +147,6 @@ static int do_policy_check(int argc, char **argv)
 	return IRC_EXIT_OK;
 }
 
-/* SHA-256 of the policy file, so the record says which text was applied. */
-static json_t *file_sha256(const char *path)
-{
-	uint8_t buf[16384], h[crypto_hash_sha256_BYTES];
-	char hex[2 * crypto_hash_sha256_BYTES + 1];
-	crypto_hash_sha256_state st;
-	size_t n;
-	FILE *f;
-
-	if (sodium_init() < 0 || !(f = fopen(path, "re")))
-		return json_null();
-	crypto_hash_sha256_init(&st);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		crypto_hash_sha256_update(&st, buf, n);
-	if (ferror(f)) {
-		fclose(f);
-		return json_null();
-	}
-	fclose(f);
-	crypto_hash_sha256_final(&st, h);
-	irc_hex(h, sizeof(h), hex);
-	return json_string(hex);
-}
 
 static int do_policy_apply(int argc, char **argv)
 {
@@ -201,7 +178,7 @@ static int do_policy_apply(int argc, char **argv)
 	return irc_qrecord(ret, 0, "policy.apply", NULL, NULL, err,
 			   json_pack("{s:o,s:o,s:s,s:i}", "file",
 				     json_string(realpath(ops[0], abs) ? abs : ops[0]) ?: json_null(),
-				     "sha256", file_sha256(ops[0]),
+				     "sha256", irc_sha256_json(ops[0]),
 				     "mode", p.det.enforce ? "enforce" : "monitor",
 				     "allowlist", p.nallow));
 }

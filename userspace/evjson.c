@@ -91,7 +91,7 @@ int irc_evctx_init(struct irc_evctx *c, struct irc_ptable *pt)
 }
 
 /* Length of the valid UTF-8 sequence at @s (RFC 3629), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n)
+size_t irc_utf8_len(const unsigned char *s, size_t n)
 {
 	unsigned int c = s[0], need, cp, i;
 
@@ -128,7 +128,7 @@ static json_t *text(const char *s, size_t n)
 	if (j || !(buf = malloc(4 * n + 1)))
 		return j;
 	for (i = 0, o = buf; i < n; i += l ? l : 1) {
-		l = utf8_len((const unsigned char *)s + i, n - i);
+		l = irc_utf8_len((const unsigned char *)s + i, n - i);
 		if (l) {
 			memcpy(o, s + i, l);
 			o += l;

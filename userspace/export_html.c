@@ -19,6 +19,7 @@
 #include <linux/types.h>
 
 #include "ircontain/abi.h"
+#include "evjson.h"
 #include "export.h"
 #include "irc.h"
 #include "policy.h"
@@ -71,35 +72,15 @@ struct irc_xreport {
 
 /* --- escaping ---------------------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at @s (RFC 3629), 0 if invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned int c = s[0], need, cp, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c < 0xc2 || c > 0xf4)
-		return 0;
-	need = c < 0xe0 ? 1 : c < 0xf0 ? 2 : 3;
-	cp = c & (0x3f >> need);
-	for (i = 1; i <= need; i++) {
-		if ((s[i] & 0xc0) != 0x80)	/* also stops at the NUL */
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((need == 1 && cp < 0x80) || (need == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (need == 3 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return need + 1;
-}
 
 void irc_html_puts(FILE *f, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)(str ?: "");
+	const unsigned char *end = s + strlen((const char *)s);
 	size_t l;
 
 	for (; *s; s += l ? l : 1) {
-		l = utf8_len(s);
+		l = irc_utf8_len(s, end - s);
 		switch (l ? *s : 0x100) {
 		case '&': fputs("&amp;", f); break;
 		case '<': fputs("&lt;", f); break;

@@ -651,29 +651,6 @@ void irc_rs_tick(struct irc_runstore *rs)
 
 /* --- the daemon's own actions ------------------------------------------- */
 
-/* The file's SHA-256 in hex (as `policy apply` records it), or null. */
-static json_t *file_sha256(const char *path)
-{
-	uint8_t buf[16384], h[crypto_hash_sha256_BYTES];
-	char hex[2 * crypto_hash_sha256_BYTES + 1];
-	crypto_hash_sha256_state st;
-	size_t n;
-	FILE *f = fopen(path, "re");
-	bool ok;
-
-	if (!f)
-		return json_null();
-	crypto_hash_sha256_init(&st);
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		crypto_hash_sha256_update(&st, buf, n);
-	ok = !ferror(f);
-	fclose(f);
-	if (!ok)
-		return json_null();
-	crypto_hash_sha256_final(&st, h);
-	irc_hex(h, sizeof(h), hex);
-	return json_string(hex);
-}
 
 void irc_rs_policy(struct irc_runstore *rs, const char *path, const struct irc_policy *p,
 		   int err, const char *trigger)
@@ -682,7 +659,7 @@ void irc_rs_policy(struct irc_runstore *rs, const char *path, const struct irc_p
 	char abs[PATH_MAX];
 
 	r.body = json_pack("{s:s,s:o,s:s,s:s}",
-		"file", realpath(path, abs) ? abs : path, "sha256", file_sha256(path),
+		"file", realpath(path, abs) ? abs : path, "sha256", irc_sha256_json(path),
 		"reason", trigger,
 		"result", !err ? "ok" : err == -EINVAL ? "refused: invalid" : strerror(-err));
 	if (p) {

@@ -232,38 +232,6 @@ static void add_identity(struct snap *sn, const struct pstat *st)
 
 #define DELETED_SUFFIX	" (deleted)"
 
-/*
- * SHA-256 of the binary, read through /proc/PID/exe rather than its path:
- * that is the file the process runs even once it was deleted or replaced.
- */
-static int hash_exe(const char *path, char hex[crypto_hash_sha256_BYTES * 2 + 1],
-		    long long *size)
-{
-	uint8_t buf[65536], h[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256_state st;
-	long long total = 0;
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	crypto_hash_sha256_init(&st);
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		crypto_hash_sha256_update(&st, buf, n);
-		total += n;
-	}
-	if (n < 0) {
-		n = -errno;
-		close(fd);
-		return n;
-	}
-	close(fd);
-	crypto_hash_sha256_final(&st, h);
-	irc_hex(h, sizeof(h), hex);
-	*size = total;
-	return 0;
-}
 
 static void add_exe(struct snap *sn)
 {
@@ -283,7 +251,7 @@ static void add_exe(struct snap *sn)
 		json_object_set_new(sn->obj, "exe_deleted",
 				    json_boolean(n > sl && !strcmp(exe + n - sl, DELETED_SUFFIX)));
 	}
-	err = hash_exe(path, hex, &size);
+	err = irc_sha256_file(path, hex, &size);
 	if (err) {
 		part_error(sn, "sha256", err);
 		json_object_set_new(sn->obj, "sha256", json_null());

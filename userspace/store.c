@@ -103,6 +103,43 @@ void irc_hex(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+int irc_sha256_file(const char *path, char hex[65], long long *size)
+{
+	uint8_t buf[65536], h[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_state st;
+	long long total = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	if (sodium_init() < 0)
+		return -EIO;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	crypto_hash_sha256_init(&st);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		crypto_hash_sha256_update(&st, buf, n);
+		total += n;
+	}
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	crypto_hash_sha256_final(&st, h);
+	irc_hex(h, sizeof(h), hex);
+	if (size)
+		*size = total;
+	return 0;
+}
+
+json_t *irc_sha256_json(const char *path)
+{
+	char hex[65];
+
+	return irc_sha256_file(path, hex, NULL) ? json_null() : json_string(hex);
+}
+
 void irc_actor(char *buf, size_t len)
 {
 	irc_actor_name(irc_actor_uid(), buf, len);

@@ -153,6 +153,14 @@ int irc_store_sign_keys(const char *state_dir, uint8_t pk[32], uint8_t sk[64]);
 /* Hex of @n bytes into @out (2n+1). */
 void irc_hex(const uint8_t *in, size_t n, char *out);
 /*
+ * SHA-256 of the file at @path in hex, and its size (@size may be NULL).
+ * Read through its descriptor: /proc/PID/exe hashes the binary a process
+ * runs even once it was deleted.  Returns 0 or -errno.
+ */
+int irc_sha256_file(const char *path, char hex[65], long long *size);
+/* The same as a JSON string, or JSON null if the file cannot be read. */
+json_t *irc_sha256_json(const char *path);
+/*
  * The CLI's record of what it did, in its own transaction: opens the store
  * under irc.state_dir, appends an action by the invoking user, closes it.
  * @err is the command's result (0 or -errno).  Returns 0 or -errno after

@@ -738,7 +738,7 @@ static void test_sessions(void **state)
 	assert_int_equal(v.unclean, 1);
 	snprintf(want, sizeof(want), "pid %d ", pid);
 	assert_non_null(strstr(v.unclean_note, want));
-	snprintf(want, sizeof(want), "record #%lld", (long long)v.head_seq);
+	snprintf(want, sizeof(want), "last committed record is #%lld ", (long long)v.head_seq);
 	assert_non_null(strstr(v.unclean_note, want));
 }
 
