@@ -10,7 +10,7 @@
 #define IRC_STORE_HMAC_KEY	"hmac.key"	/* 32 random bytes, 0600 */
 #define IRC_STORE_SIGN_KEY	"signing.key"	/* Ed25519 secret key, 0600 */
 #define IRC_STORE_SIGN_PUB	"signing.pub"	/* Ed25519 public key, hex */
-#define IRC_STORE_SCHEMA	1		/* PRAGMA user_version */
+#define IRC_STORE_SCHEMA	2		/* PRAGMA user_version */
 #define IRC_STORE_BUSY_MS	10000		/* wait for another writer */
 #define IRC_MAC_LEN		32		/* HMAC-SHA256 */
 

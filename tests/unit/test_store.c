@@ -162,9 +162,47 @@ static void test_create_and_modes(void **state)
 	tamper("PRAGMA user_version = 99");
 	assert_int_equal(irc_store_open(&s, dir, true), -EPROTO);
 	assert_non_null(strstr(irc_store_errmsg(), "99"));
-	tamper("PRAGMA user_version = 1");
+	tamper("PRAGMA user_version = 2");
 	s = open_store();
 	irc_store_close(s);
+}
+
+/* A version 1 store (no partial indexes yet) is migrated on open, once. */
+static void test_migration(void **state)
+{
+	struct irc_store *s;
+	struct irc_verify v;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t inc;
+	int n = -1, ver = -1;
+
+	(void)state;
+	s = open_store();
+	fill(s, &inc);
+	irc_store_close(s);
+	tamper("DROP INDEX actions_inc_target; DROP INDEX actions_inc_peer;"
+	       "DROP INDEX events_inc_target; DROP INDEX events_inc_peer;"
+	       "DROP INDEX evidence_inc_target; DROP INDEX evidence_inc_peer;"
+	       "PRAGMA user_version = 1");
+	s = open_store();
+	assert_int_equal(irc_store_verify(s, &v), 0);
+	assert_int_equal(v.records, 10);
+	irc_store_close(s);
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE"
+					    " type = 'index' AND name GLOB '*_inc_*'", -1, &st, NULL),
+			 SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		ver = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	assert_int_equal(n, 6);
+	assert_int_equal(ver, IRC_STORE_SCHEMA);
 }
 
 static void test_chain_intact(void **state)
@@ -416,6 +454,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_and_modes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_chain_intact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_head_removed_or_moved, setup, teardown),
