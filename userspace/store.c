@@ -26,6 +26,14 @@ struct irc_store {
 	sqlite3 *db;
 	uint8_t key[IRC_MAC_LEN];
 	bool in_batch;
+	/*
+	 * The chain head as this transaction sees it: read once when the
+	 * transaction starts appending, written back once at commit.
+	 */
+	bool head_valid, head_dirty;
+	int64_t head_seq;
+	uint8_t head_mac[IRC_MAC_LEN];
+	sqlite3_stmt *ins[IRC_REC_EVIDENCE + 1];	/* INSERT per table, kept */
 	char path[PATH_MAX];
 };
 
@@ -401,10 +409,14 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 
 void irc_store_close(struct irc_store *s)
 {
+	int k;
+
 	if (!s)
 		return;
 	if (s->in_batch)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	for (k = 0; k <= IRC_REC_EVIDENCE; k++)
+		sqlite3_finalize(s->ins[k]);
 	sqlite3_close_v2(s->db);
 	sodium_memzero(s->key, sizeof(s->key));
 	free(s);
@@ -500,6 +512,30 @@ int irc_store_begin(struct irc_store *s)
 		return 0;
 	err = exec_sql(s, "BEGIN IMMEDIATE", "begin transaction");
 	s->in_batch = !err;
+	s->head_valid = s->head_dirty = false;
+	return err;
+}
+
+/* The head of the chain as the appends of this transaction left it. */
+static int head_write(struct irc_store *s)
+{
+	uint8_t sig[IRC_MAC_LEN];
+	sqlite3_stmt *st;
+	int err = 0;
+
+	if (!s->head_dirty)
+		return 0;
+	head_sig(s->key, s->head_seq, s->head_mac, sig);
+	if (sqlite3_prepare_v2(s->db,
+			       "INSERT OR REPLACE INTO chain(id, seq, mac, sig) VALUES (1, ?, ?, ?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "prepare chain head");
+	sqlite3_bind_int64(st, 1, s->head_seq);
+	sqlite3_bind_blob(st, 2, s->head_mac, IRC_MAC_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 3, sig, IRC_MAC_LEN, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		err = dbfail(s, "update chain head");
+	sqlite3_finalize(st);
 	return err;
 }
 
@@ -509,10 +545,13 @@ int irc_store_commit(struct irc_store *s)
 
 	if (!s->in_batch)
 		return 0;
-	err = exec_sql(s, "COMMIT", "commit");
+	err = head_write(s);
+	if (!err)
+		err = exec_sql(s, "COMMIT", "commit");
 	if (err)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_batch = false;
+	s->head_valid = s->head_dirty = false;
 	return err;
 }
 
@@ -521,44 +560,49 @@ int irc_store_rollback(struct irc_store *s)
 	if (s->in_batch)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_batch = false;
+	s->head_valid = s->head_dirty = false;
 	return 0;
 }
 
+/* Inside a transaction (irc_store_begin): one row, chained to the head. */
 static int append_locked(struct irc_store *s, const struct irc_rec *r, int64_t *seqp)
 {
-	uint8_t prev[IRC_MAC_LEN], mac[IRC_MAC_LEN], sig[IRC_MAC_LEN];
-	char sql[160], *body = NULL;
+	uint8_t mac[IRC_MAC_LEN];
+	char sql[96], *body = NULL;
 	struct irc_row row;
-	sqlite3_stmt *st = NULL;
-	int64_t seq;
+	sqlite3_stmt *st;
 	bool found;
 	int err;
 
 	if (r->kind < IRC_REC_ACTION || r->kind > IRC_REC_EVIDENCE)
 		return fail(-EINVAL, "bad record kind %d", r->kind);
-	err = head_read(s, &seq, prev, NULL, &found);
-	if (err)
-		return err;
+	if (!s->head_valid) {
+		err = head_read(s, &s->head_seq, s->head_mac, NULL, &found);
+		if (err)
+			return err;
+		s->head_valid = true;
+	}
+	if (!s->ins[r->kind]) {
+		snprintf(sql, sizeof(sql), "INSERT INTO %s VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			 kind_table[r->kind]);
+		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+				       &s->ins[r->kind], NULL) != SQLITE_OK)
+			return dbfail(s, "prepare insert");
+	}
+	st = s->ins[r->kind];
 	body = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_PRESERVE_ORDER)
 		       : strdup("{}");
 	if (!body)
 		return fail(-ENOMEM, "out of memory for a record");
 	row = (struct irc_row){
-		.seq = seq + 1, .kind = r->kind, .incident = r->incident,
+		.seq = s->head_seq + 1, .kind = r->kind, .incident = r->incident,
 		.ts_ns = r->ts_ns ? r->ts_ns : (int64_t)irc_now_real_ns(),
 		.type = r->type ?: "", .actor = r->actor ?: "",
 		.target = r->target ?: "", .peer = r->peer ?: "", .body = body,
 		.data = r->data, .data_len = r->data ? r->data_len : 0,
 	};
-	row_mac(s->key, prev, &row, mac);
-	head_sig(s->key, row.seq, mac, sig);
+	row_mac(s->key, s->head_mac, &row, mac);
 
-	snprintf(sql, sizeof(sql), "INSERT INTO %s VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		 kind_table[r->kind]);
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		err = dbfail(s, "prepare insert");
-		goto out;
-	}
 	sqlite3_bind_int64(st, 1, row.seq);
 	sqlite3_bind_int64(st, 2, row.incident);
 	sqlite3_bind_int64(st, 3, row.ts_ns);
@@ -572,29 +616,18 @@ static int append_locked(struct irc_store *s, const struct irc_rec *r, int64_t *
 	else
 		sqlite3_bind_null(st, 9);
 	sqlite3_bind_blob(st, 10, mac, IRC_MAC_LEN, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		err = dbfail(s, "insert record");
-		goto out;
-	}
-	sqlite3_finalize(st);
-	if (sqlite3_prepare_v2(s->db,
-			       "INSERT OR REPLACE INTO chain(id, seq, mac, sig) VALUES (1, ?, ?, ?)",
-			       -1, &st, NULL) != SQLITE_OK) {
-		st = NULL;
-		err = dbfail(s, "prepare chain head");
-		goto out;
-	}
-	sqlite3_bind_int64(st, 1, row.seq);
-	sqlite3_bind_blob(st, 2, mac, IRC_MAC_LEN, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 3, sig, IRC_MAC_LEN, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		err = dbfail(s, "update chain head");
-	else if (seqp)
-		*seqp = row.seq;
-out:
-	sqlite3_finalize(st);
+	err = sqlite3_step(st) == SQLITE_DONE ? 0 : dbfail(s, "insert record");
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	free(body);
-	return err;
+	if (err)
+		return err;
+	s->head_seq = row.seq;
+	memcpy(s->head_mac, mac, IRC_MAC_LEN);
+	s->head_dirty = true;
+	if (seqp)
+		*seqp = row.seq;
+	return 0;
 }
 
 int irc_store_append(struct irc_store *s, const struct irc_rec *r, int64_t *seq)
