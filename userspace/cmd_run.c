@@ -390,8 +390,9 @@ int do_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	fprintf(stderr, "ircontain: run: events to %s and the evidence store, "
-		"%zu processes known, pid %d\n", d->out_path, d->pt.count, getpid());
+	fprintf(stderr, "ircontain: run: events to %s and to the evidence store %s/%s, "
+		"%zu processes known, pid %d\n", d->out_path, irc.state_dir, IRC_STORE_DB,
+		d->pt.count, getpid());
 	sd_notify_msg("READY=1");
 	irc_run_stats_write(&d->st, getpid());
 

@@ -116,7 +116,7 @@ DPID=$!
 daemon_ready() { [[ $(jq -r .pid "$IRCONTAIN_STATE_DIR/run.json" 2>/dev/null) == "$DPID" ]]; }
 check "run: ready (run.json names its PID)" wait_for 5 daemon_ready
 check "run: says where the events go (the default file)" \
-	grep -qF "events to $EV," "$IRC_TMP/daemon.err"
+	grep -qF "events to $EV and to the evidence store $IRCONTAIN_STATE_DIR/ircontain.db," "$IRC_TMP/daemon.err"
 
 # ---- exec, fork, exit ---------------------------------------------------------
 
