@@ -189,18 +189,19 @@ static int verify_store(void)
 		return IRC_EXIT_FAIL;
 	}
 	if (irc.json) {
-		irc_json_print(json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:i,s:s}",
+		irc_json_print(json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:I,s:s,s:i,s:s}",
 			"store", irc_store_path(s), "ok", !err, "records", (json_int_t)v.records,
 			"actions", (json_int_t)v.actions, "events", (json_int_t)v.events,
 			"evidence", (json_int_t)v.evidence, "head_seq", (json_int_t)v.head_seq,
+			"head_mac", v.head_mac,
 			"incidents", (json_int_t)v.incidents, "bad_seq", (json_int_t)v.bad_seq,
 			"problem", v.problem, "unclean", v.unclean, "unclean_note",
 			v.unclean ? v.unclean_note : ""));
 	} else if (!err) {
 		printf("store ok: %lld records (%lld actions, %lld events, %lld evidence), "
-		       "chain head #%lld, %lld incidents\n", (long long)v.records,
+		       "chain head #%lld (%.16s), %lld incidents\n", (long long)v.records,
 		       (long long)v.actions, (long long)v.events, (long long)v.evidence,
-		       (long long)v.head_seq, (long long)v.incidents);
+		       (long long)v.head_seq, v.head_mac, (long long)v.incidents);
 	} else if (v.bad_seq) {
 		printf("store BROKEN at record #%lld: %s\n", (long long)v.bad_seq, v.problem);
 	} else {

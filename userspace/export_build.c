@@ -392,9 +392,10 @@ static json_t *manifest(struct xb *b, const struct irc_xreport_info *ri,
 						 "version", IRC_VERSION));
 	json_object_set_new(m, "exported_at", json_string(ri->exported_at));
 	json_object_set_new(m, "exporter", json_string(ri->exporter));
-	json_object_set_new(m, "store", json_pack("{s:s,s:b,s:I,s:I,s:I,s:s,s:I,s:s}",
+	json_object_set_new(m, "store", json_pack("{s:s,s:b,s:I,s:I,s:s,s:I,s:s,s:I,s:s}",
 		"path", irc_store_path(b->s), "verified", ri->store_ok,
 		"records", (json_int_t)v->records, "head_seq", (json_int_t)v->head_seq,
+		"head_mac", v->head_mac,
 		"bad_seq", (json_int_t)v->bad_seq, "problem", v->problem,
 		"incidents", (json_int_t)v->incidents, "unclean_note", v->unclean_note));
 	json_object_set_new(m, "records", json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",

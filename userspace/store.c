@@ -1213,6 +1213,8 @@ int irc_store_verify(struct irc_store *s, struct irc_verify *v)
 	err = irc_store_rows(s, 0, IRC_REC_ALL, 0, 0, NULL, verify_row, &vs);
 	if (!err)
 		err = head_read(s, &v->head_seq, hmac, hsig, &found);
+	if (!err)
+		irc_hex(hmac, IRC_MAC_LEN, v->head_mac);
 	if (!err) {
 		int64_t last = vs.expect - 1;
 

@@ -137,6 +137,7 @@ struct irc_verify {
 	int64_t records;		/* rows checked */
 	int64_t actions, events, evidence;
 	int64_t head_seq;		/* the signed head's record */
+	char head_mac[2 * IRC_MAC_LEN + 1];	/* its MAC, hex: the state to compare later */
 	int64_t bad_seq;		/* first broken record, 0 if none */
 	char problem[512];		/* what is wrong, "" if intact */
 	int64_t incidents;		/* incident rows checked against the chain */

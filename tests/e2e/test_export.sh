@@ -411,10 +411,17 @@ kill -TERM "$DPID"
 wait "$DPID"
 check_rc "verify (store): exit 0" 0 irc verify
 last
-check "verify (store): 'store ok: N records (...), chain head #H, I incidents'" grep -qE \
-	"^store ok: [0-9]+ records \([0-9]+ actions, [0-9]+ events, [0-9]+ evidence\), chain head #[0-9]+, [0-9]+ incidents$" \
+check "verify (store): 'store ok: N records (...), chain head #H (MAC), I incidents'" grep -qE \
+	"^store ok: [0-9]+ records \([0-9]+ actions, [0-9]+ events, [0-9]+ evidence\), chain head #[0-9]+ \([0-9a-f]{16}\), [0-9]+ incidents$" \
 	"$IRC_TMP/last"
 check "verify --json (store): ok" ircq '.ok == true and .records > 0 and .head_seq == .records' verify
+# The bundle anchors the store: it names the chain head (seq and MAC) it was
+# exported at, which a store rewritten later cannot match.
+HEAD_MAC=$(jq -r .store.head_mac "$D/manifest.json")
+check "manifest: names the chain head's MAC at export (${HEAD_MAC:0:16})" \
+	grep -qE '^[0-9a-f]{64}$' <<<"$HEAD_MAC"
+check "manifest: that head is a record of the chain" test "$(sqlite3 "$IRCONTAIN_STATE_DIR/ircontain.db" \
+	"SELECT count(*) FROM (SELECT mac FROM actions UNION ALL SELECT mac FROM events UNION ALL SELECT mac FROM evidence) WHERE hex(mac) = upper('$HEAD_MAC')")" = 1
 
 # store_case NAME WANT SQL: on a copy of the store, SQL makes verify exit 1
 # saying WANT.
