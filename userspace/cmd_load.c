@@ -315,11 +315,14 @@ static void status_text(const struct status *s)
 		       (unsigned long long)(s->ev.seq - s->ev.lost),
 		       (unsigned long long)s->ev.lost, (unsigned long long)s->ev.unsampled);
 		if (s->daemon)
-			printf("\ndaemon: pid %lld, %lld events read, %lld gaps (%lld records missing), updated %s",
+			printf("\ndaemon: pid %lld, %lld events read, %lld gaps (%lld records missing), "
+			       "%lld stored in the evidence store (%lld store errors), updated %s",
 			       (long long)json_integer_value(json_object_get(s->daemon, "pid")),
 			       (long long)json_integer_value(json_object_get(s->daemon, "events")),
 			       (long long)json_integer_value(json_object_get(s->daemon, "gaps")),
 			       (long long)json_integer_value(json_object_get(s->daemon, "missing")),
+			       (long long)json_integer_value(json_object_get(s->daemon, "stored")),
+			       (long long)json_integer_value(json_object_get(s->daemon, "store_errors")),
 			       json_string_value(json_object_get(s->daemon, "updated")) ?: "?");
 		printf("\ncounters:");
 		for (i = 0; i < IRC_STAT__MAX; i++)
