@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -34,6 +35,7 @@ struct irc_store {
 	int64_t head_seq;
 	uint8_t head_mac[IRC_MAC_LEN];
 	sqlite3_stmt *ins[IRC_REC_EVIDENCE + 1];	/* INSERT per table, kept */
+	char dir[PATH_MAX];
 	char path[PATH_MAX];
 };
 
@@ -234,7 +236,8 @@ static void gen_sign_key(uint8_t *sk)
 
 int irc_store_sign_keys(const char *state_dir, uint8_t pk[32], uint8_t sk[64])
 {
-	char path[PATH_MAX], hex[65];
+	char path[PATH_MAX], tmp[PATH_MAX + 16], hex[65];
+	bool ok;
 	FILE *f;
 	int err;
 
@@ -247,15 +250,33 @@ int irc_store_sign_keys(const char *state_dir, uint8_t pk[32], uint8_t sk[64])
 	if (err)
 		return err;
 	crypto_sign_ed25519_sk_to_pk(pk, sk);
-	/* The public half, for handing to whoever will verify bundles. */
+	/*
+	 * The public half, for handing to whoever will verify bundles: kept
+	 * equal to the key (rewritten whole, by rename, when it is not).
+	 */
+	irc_hex(pk, 32, hex);
 	snprintf(path, sizeof(path), "%s/%s", state_dir, IRC_STORE_SIGN_PUB);
-	if (access(path, F_OK)) {
-		f = fopen(path, "w");
-		if (f) {
-			irc_hex(pk, 32, hex);
-			fprintf(f, "%s\n", hex);
-			fclose(f);
-		}
+	f = fopen(path, "re");
+	if (f) {
+		char cur[80] = "";
+
+		if (!fgets(cur, sizeof(cur), f))
+			cur[0] = '\0';
+		fclose(f);
+		cur[strcspn(cur, "\n")] = '\0';
+		if (!strcmp(cur, hex))
+			return 0;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.%d", path, getpid());
+	f = fopen(tmp, "we");
+	if (!f)
+		return fail(-errno, "write %s: %s", tmp, strerror(errno));
+	ok = fprintf(f, "%s\n", hex) > 0;
+	ok = !fclose(f) && ok;
+	if (!ok || rename(tmp, path)) {
+		err = fail(-EIO, "write %s: %s", path, strerror(errno ?: EIO));
+		unlink(tmp);
+		return err;
 	}
 	return 0;
 }
@@ -348,6 +369,18 @@ static int migrate(struct irc_store *s)
 	return exec_sql(s, "COMMIT", "commit migration");
 }
 
+static int head_read(struct irc_store *s, int64_t *seq, uint8_t mac[IRC_MAC_LEN],
+		     uint8_t sig[IRC_MAC_LEN], bool *found);
+
+static bool store_has_records(struct irc_store *s)
+{
+	uint8_t mac[IRC_MAC_LEN];
+	int64_t seq;
+	bool found;
+
+	return head_read(s, &seq, mac, NULL, &found) || found;
+}
+
 int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 {
 	struct irc_store *s;
@@ -370,6 +403,7 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 		free(s);
 		return err;
 	}
+	snprintf(s->dir, sizeof(s->dir), "%s", state_dir);
 	if (create) {
 		if (mkdir(state_dir, 0700) && errno != EEXIST) {
 			err = fail(-errno, "create state dir %s: %s", state_dir, strerror(errno));
@@ -383,7 +417,13 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 			free(s);
 			return err;
 		}
+		/* Evidence is not for other users: an existing dir or db is tightened. */
+		if (fstat(fd, &st) == 0 && (st.st_mode & 077) && fchmod(fd, 0600) == 0)
+			irc_warn("%s had mode %04o: set to 0600", s->path, st.st_mode & 07777);
 		close(fd);
+		if (stat(state_dir, &st) == 0 && (st.st_mode & 077) && chmod(state_dir, 0700) == 0)
+			irc_warn("state dir %s had mode %04o: set to 0700", state_dir,
+				 st.st_mode & 07777);
 	}
 	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
 			    NULL) != SQLITE_OK) {
@@ -397,8 +437,12 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 	if (!err)
 		err = migrate(s);
 	if (!err)
-		err = key_load(state_dir, IRC_STORE_HMAC_KEY, s->key, sizeof(s->key), create,
-			       gen_hmac_key);
+		err = key_load(state_dir, IRC_STORE_HMAC_KEY, s->key, sizeof(s->key),
+			       create && !store_has_records(s), gen_hmac_key);
+	if (err == -ENOENT && create)
+		err = fail(-ENOENT, "%s/%s is missing but %s holds records: a new key would make "
+			   "the whole chain unverifiable; restore the key", state_dir,
+			   IRC_STORE_HMAC_KEY, s->path);
 	if (err) {
 		irc_store_close(s);
 		return err;
@@ -539,12 +583,85 @@ static int head_write(struct irc_store *s)
 	return err;
 }
 
+/*
+ * The anchor, STATE_DIR/chain.head: the head as last committed, outside
+ * the database, sealed with the key.  A database rolled back to an older
+ * copy, a lost WAL or a deleted store still has a consistent chain of its
+ * own; the anchor is what says it once reached further.  Written with
+ * rename (old or new after a crash, never half), under a lock on the
+ * state dir so a slower writer never moves it back.
+ */
+#define ANCHOR		"chain.head"
+
+static int anchor_read(const char *dir, int64_t *seq, uint8_t mac[IRC_MAC_LEN],
+		       uint8_t sig[IRC_MAC_LEN])
+{
+	char path[PATH_MAX + 16], hm[2 * IRC_MAC_LEN + 2], hs[2 * IRC_MAC_LEN + 2];
+	long long v;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, ANCHOR);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	n = fscanf(f, "%lld %65s %65s", &v, hm, hs);
+	fclose(f);
+	if (n != 3 || v < 1 || strlen(hm) != 2 * IRC_MAC_LEN || strlen(hs) != 2 * IRC_MAC_LEN ||
+	    sodium_hex2bin(mac, IRC_MAC_LEN, hm, strlen(hm), NULL, NULL, NULL) ||
+	    sodium_hex2bin(sig, IRC_MAC_LEN, hs, strlen(hs), NULL, NULL, NULL))
+		return -EBADMSG;
+	*seq = v;
+	return 0;
+}
+
+static void anchor_write(struct irc_store *s, int64_t seq, const uint8_t mac[IRC_MAC_LEN])
+{
+	char path[PATH_MAX + 16], tmp[PATH_MAX + 32], hm[2 * IRC_MAC_LEN + 1], hs[2 * IRC_MAC_LEN + 1];
+	uint8_t sig[IRC_MAC_LEN], omac[IRC_MAC_LEN], osig[IRC_MAC_LEN];
+	int64_t oseq = 0;
+	int dfd, fd;
+	bool done = false;
+
+	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || flock(dfd, LOCK_EX)) {
+		if (dfd >= 0)
+			close(dfd);
+		return;
+	}
+	if (anchor_read(s->dir, &oseq, omac, osig) == 0 && oseq >= seq)
+		goto out;	/* another writer is already further */
+	head_sig(s->key, seq, mac, sig);
+	irc_hex(mac, IRC_MAC_LEN, hm);
+	irc_hex(sig, IRC_MAC_LEN, hs);
+	snprintf(path, sizeof(path), "%s/%s", s->dir, ANCHOR);
+	snprintf(tmp, sizeof(tmp), "%s.%d", path, getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0) {
+		done = dprintf(fd, "%lld %s %s\n", (long long)seq, hm, hs) > 0;
+		close(fd);
+		done = done && !rename(tmp, path);
+		if (!done)
+			unlink(tmp);
+	}
+	if (!done)
+		irc_warn("%s: could not update the chain anchor %s: %s", s->path, path,
+			 strerror(errno));
+out:
+	flock(dfd, LOCK_UN);
+	close(dfd);
+}
+
 int irc_store_commit(struct irc_store *s)
 {
+	uint8_t mac[IRC_MAC_LEN];
+	bool moved = s->head_dirty;
+	int64_t seq = s->head_seq;
 	int err;
 
 	if (!s->in_batch)
 		return 0;
+	memcpy(mac, s->head_mac, IRC_MAC_LEN);
 	err = head_write(s);
 	if (!err)
 		err = exec_sql(s, "COMMIT", "commit");
@@ -552,6 +669,8 @@ int irc_store_commit(struct irc_store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_batch = false;
 	s->head_valid = s->head_dirty = false;
+	if (!err && moved)
+		anchor_write(s, seq, mac);
 	return err;
 }
 
@@ -620,8 +739,18 @@ static int append_locked(struct irc_store *s, const struct irc_rec *r, int64_t *
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	free(body);
-	if (err)
+	if (err) {
+		/*
+		 * SQLite rolls the whole transaction back on some errors (full
+		 * disk, I/O, memory): nothing after this may be written outside
+		 * it, so the batch ends here.
+		 */
+		if (sqlite3_get_autocommit(s->db)) {
+			s->in_batch = false;
+			s->head_valid = s->head_dirty = false;
+		}
 		return err;
+	}
 	s->head_seq = row.seq;
 	memcpy(s->head_mac, mac, IRC_MAC_LEN);
 	s->head_dirty = true;
@@ -855,7 +984,8 @@ int irc_incident_open(struct irc_store *s, const char *title, int severity,
 		.body = json_pack("{s:s, s:s, s:s}", "title", title,
 				  "severity", irc_severity_name(severity),
 				  "status", irc_istatus_name(IRC_IS_DETECTED)) };
-	err = append_locked(s, &r, NULL);
+	/* Its body is what verify replays: never stored empty. */
+	err = r.body ? append_locked(s, &r, NULL) : fail(-ENOMEM, "out of memory");
 	json_decref(r.body);
 out:
 	if (own)
@@ -904,7 +1034,7 @@ int irc_incident_set_status(struct irc_store *s, int64_t id, int status,
 		.actor = actor,
 		.body = json_pack("{s:s, s:s, s:s}", "from", irc_istatus_name(in.status),
 				  "to", irc_istatus_name(status), "text", text ?: "") };
-	err = append_locked(s, &r, NULL);
+	err = r.body ? append_locked(s, &r, NULL) : fail(-ENOMEM, "out of memory");
 	json_decref(r.body);
 out:
 	if (own)
@@ -915,17 +1045,21 @@ out:
 int irc_incident_find(struct irc_store *s, const char *entity, int64_t now_ns,
 		      int64_t window_s, int64_t *id)
 {
+	/*
+	 * The entity's newest row that belongs to an incident, one index
+	 * probe per table and column; it joins that incident if it is still
+	 * open and the row is recent.  (A closed incident is not reopened: a
+	 * new finding then opens a new one.)
+	 */
+#define NEWEST(t, c) "SELECT * FROM (SELECT seq, incident, ts_ns FROM " t \
+	" WHERE incident > 0 AND " c " = ?1 ORDER BY seq DESC LIMIT 1)"
 	static const char sql[] =
-		"SELECT r.incident FROM ("
-		" SELECT incident, seq, ts_ns FROM actions WHERE incident > 0 AND target = ?1"
-		" UNION ALL SELECT incident, seq, ts_ns FROM actions WHERE incident > 0 AND peer = ?1"
-		" UNION ALL SELECT incident, seq, ts_ns FROM events WHERE incident > 0 AND target = ?1"
-		" UNION ALL SELECT incident, seq, ts_ns FROM events WHERE incident > 0 AND peer = ?1"
-		" UNION ALL SELECT incident, seq, ts_ns FROM evidence WHERE incident > 0 AND target = ?1"
-		" UNION ALL SELECT incident, seq, ts_ns FROM evidence WHERE incident > 0 AND peer = ?1"
-		") r JOIN incidents i ON i.id = r.incident"
-		" WHERE i.status != ?2 AND r.ts_ns >= ?3"
-		" ORDER BY r.seq DESC LIMIT 1";
+		"SELECT r.incident, r.ts_ns, i.status FROM ("
+		NEWEST("actions", "target") " UNION ALL " NEWEST("actions", "peer")
+		" UNION ALL " NEWEST("events", "target") " UNION ALL " NEWEST("events", "peer")
+		" UNION ALL " NEWEST("evidence", "target") " UNION ALL " NEWEST("evidence", "peer")
+		") r JOIN incidents i ON i.id = r.incident ORDER BY r.seq DESC LIMIT 1";
+#undef NEWEST
 	sqlite3_stmt *st;
 	int rc;
 
@@ -933,10 +1067,9 @@ int irc_incident_find(struct irc_store *s, const char *entity, int64_t now_ns,
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return dbfail(s, "find incident");
 	sqlite3_bind_text(st, 1, entity, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 2, IRC_IS_CLOSED);
-	sqlite3_bind_int64(st, 3, now_ns - window_s * 1000000000LL);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	if (rc == SQLITE_ROW && sqlite3_column_int(st, 2) != IRC_IS_CLOSED &&
+	    sqlite3_column_int64(st, 1) >= now_ns - window_s * 1000000000LL)
 		*id = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dbfail(s, "find incident");
@@ -995,8 +1128,9 @@ int irc_incident_entities(struct irc_store *s, int64_t id, char ***list, size_t 
 /* The incidents as the chain says they should be. */
 struct replay {
 	int64_t id;
-	char *title, *summary;
+	char *title, *summary, *opened_by;
 	int severity, status;
+	int64_t created_ns, updated_ns, closed_ns;
 };
 
 struct vstate {
@@ -1007,7 +1141,12 @@ struct vstate {
 	struct replay *inc;
 	size_t ninc;
 	/* controller sessions */
-	struct session { long pid; char boot[40]; int64_t start_seq, last_seq, start_ns, last_ns; bool open; } *ses;
+	struct session {
+		long pid;
+		char boot[40];
+		int64_t start_seq, last_seq, start_ns, last_ns;
+		bool open, credited;	/* credited: the records now are its */
+	} *ses;
 	size_t nses;
 };
 
@@ -1060,15 +1199,21 @@ static void replay_action(struct vstate *vs, const struct irc_row *r)
 			in->summary = strdup("");
 			in->severity = irc_severity_parse(json_string_value(json_object_get(b, "severity")) ?: "");
 			in->status = IRC_IS_DETECTED;
+			in->opened_by = strdup(r->actor);
+			in->created_ns = in->updated_ns = r->ts_ns;
+			in->closed_ns = 0;
 		}
 	} else if (!strcmp(r->type, "incident.status") || !strcmp(r->type, "incident.close")) {
 		in = replay_find(vs, r->incident);
 		t = json_string_value(json_object_get(b, "to"));
 		if (in && t)
 			in->status = irc_istatus_parse(t);
+		if (in)
+			in->updated_ns = r->ts_ns;
 		if (in && !strcmp(r->type, "incident.close")) {
 			free(in->summary);
 			in->summary = strdup(json_string_value(json_object_get(b, "text")) ?: "");
+			in->closed_ns = r->ts_ns;
 		}
 	} else if (!strcmp(r->type, "run.start") || !strcmp(r->type, "run.stop")) {
 		long pid = json_integer_value(json_object_get(b, "pid"));
@@ -1087,6 +1232,13 @@ static void replay_action(struct vstate *vs, const struct irc_row *r)
 
 			if (ns) {
 				vs->ses = ns;
+				/*
+				 * One controller at a time: an older session still
+				 * open ended without a clean stop before this one;
+				 * what follows is not its.
+				 */
+				for (i = 0; i < vs->nses; i++)
+					ns[i].credited = false;
 				se = &ns[vs->nses++];
 				memset(se, 0, sizeof(*se));
 				se->pid = pid;
@@ -1094,6 +1246,7 @@ static void replay_action(struct vstate *vs, const struct irc_row *r)
 				se->start_seq = se->last_seq = r->seq;
 				se->start_ns = se->last_ns = r->ts_ns;
 				se->open = true;
+				se->credited = true;
 			}
 		}
 	}
@@ -1133,7 +1286,7 @@ static int verify_row(const struct irc_row *r, void *ctx)
 	 * of them in a session is the last record it committed.
 	 */
 	for (i = 0; r->kind != IRC_REC_ACTION && i < vs->nses; i++)
-		if (vs->ses[i].open) {
+		if (vs->ses[i].open && vs->ses[i].credited) {
 			vs->ses[i].last_seq = r->seq;
 			vs->ses[i].last_ns = r->ts_ns;
 		}
@@ -1162,6 +1315,11 @@ static int check_incidents(struct vstate *vs)
 			err = bad(vs, 0, "incident %" PRId64 " was edited: the table says %s/%s '%s', its records say %s/%s '%s'",
 				  in.id, irc_istatus_name(in.status), irc_severity_name(in.severity), in.title,
 				  irc_istatus_name(rp->status), irc_severity_name(rp->severity), rp->title);
+		/* Its times and opener too: they set what show and export cover. */
+		else if (rp->created_ns != in.created_ns || rp->updated_ns != in.updated_ns ||
+			 rp->closed_ns != in.closed_ns || strcmp(rp->opened_by ?: "", in.opened_by))
+			err = bad(vs, 0, "incident %" PRId64 " was edited: its times or opener (%s) differ from its records (%s)",
+				  in.id, in.opened_by, rp->opened_by ?: "");
 		else
 			seen++;
 	}
@@ -1170,6 +1328,50 @@ static int check_incidents(struct vstate *vs)
 		err = bad(vs, 0, "%zu incident(s) opened in the records are missing from the incidents table",
 			  vs->ninc - seen);
 	return err;
+}
+
+/*
+ * The anchor outside the database against the chain inside it: the chain
+ * must reach at least as far, through the same record.
+ */
+static int check_anchor(struct vstate *vs, int64_t last)
+{
+	uint8_t mac[IRC_MAC_LEN], sig[IRC_MAC_LEN], want[IRC_MAC_LEN], got[IRC_MAC_LEN];
+	char sql[96];
+	sqlite3_stmt *st;
+	int64_t seq;
+	bool found = false;
+	int k, err;
+
+	err = anchor_read(vs->s->dir, &seq, mac, sig);
+	if (err == -ENOENT)
+		return last ? bad(vs, 0, "the chain's anchor %s/%s is missing: the store cannot be "
+				  "shown not to have been rolled back", vs->s->dir, ANCHOR) : 0;
+	if (err)
+		return bad(vs, 0, "the chain's anchor %s/%s is unreadable", vs->s->dir, ANCHOR);
+	head_sig(vs->s->key, seq, mac, want);
+	if (sodium_memcmp(sig, want, IRC_MAC_LEN))
+		return bad(vs, 0, "the chain's anchor %s/%s does not match its seal: it was edited",
+			   vs->s->dir, ANCHOR);
+	if (seq > last)
+		return bad(vs, last + 1, "the store was rolled back: its anchor says the chain reached record #%" PRId64
+			   " but it ends at #%" PRId64 " (an older copy, a lost WAL, or records removed with the head)",
+			   seq, last);
+	for (k = IRC_REC_ACTION; k <= IRC_REC_EVIDENCE && !found; k++) {
+		snprintf(sql, sizeof(sql), "SELECT mac FROM %s WHERE seq = ?", kind_table[k]);
+		if (sqlite3_prepare_v2(vs->s->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return dbfail(vs->s, "read the anchored record");
+		sqlite3_bind_int64(st, 1, seq);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == IRC_MAC_LEN) {
+			memcpy(got, sqlite3_column_blob(st, 0), IRC_MAC_LEN);
+			found = true;
+		}
+		sqlite3_finalize(st);
+	}
+	if (!found || sodium_memcmp(got, mac, IRC_MAC_LEN))
+		return bad(vs, seq, "record #%" PRId64 " is not the one the anchor recorded: the chain was rewritten from there",
+			   seq);
+	return 0;
 }
 
 /* Is the controller session still running (same boot, live pid)? */
@@ -1233,6 +1435,8 @@ int irc_store_verify(struct irc_store *s, struct irc_verify *v)
 	}
 	if (!err)
 		err = check_incidents(&vs);
+	if (!err)
+		err = check_anchor(&vs, vs.expect - 1);
 	for (i = 0; i < vs.nses; i++) {
 		struct session *se = &vs.ses[i];
 		char t0[40], t1[40];
@@ -1251,6 +1455,7 @@ int irc_store_verify(struct irc_store *s, struct irc_verify *v)
 	for (i = 0; i < vs.ninc; i++) {
 		free(vs.inc[i].title);
 		free(vs.inc[i].summary);
+		free(vs.inc[i].opened_by);
 	}
 	free(vs.inc);
 	free(vs.ses);

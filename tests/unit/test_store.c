@@ -80,6 +80,8 @@ static int64_t add(struct irc_store *s, enum irc_rec_kind kind, const char *type
 	return seq;
 }
 
+static void tamper(const char *sql);
+
 /* Ten records over the three tables, one incident. */
 static void fill(struct irc_store *s, int64_t *inc)
 {
@@ -92,6 +94,8 @@ static void fill(struct irc_store *s, int64_t *inc)
 	add(s, IRC_REC_EVENT, "exit", "pid:100", 0);
 	assert_int_equal(irc_incident_set_status(s, *inc, IRC_IS_TRIAGED, "tester", "looked"), 0);
 	add(s, IRC_REC_ACTION, "release", "host:10.0.0.1", *inc);
+	/* What an attacker may have kept: the head, sealed, as it was at #9. */
+	tamper("CREATE TABLE IF NOT EXISTS old_head AS SELECT sig FROM chain");
 	add(s, IRC_REC_EVENT, "exec", "pid:101", 0);
 }
 
@@ -253,6 +257,14 @@ static const struct tamper_case {
 	{ "tail cut off", "DELETE FROM events WHERE seq = 10", 10, "truncated" },
 	{ "incident edited", "UPDATE incidents SET status = 5, summary = 'nothing happened'",
 	  0, "edited" },
+	/* Its window moved away from its records: show and export would be empty. */
+	{ "incident times edited", "UPDATE incidents SET created_ns = created_ns + 10000000000000",
+	  0, "times or opener" },
+	{ "incident opener edited", "UPDATE incidents SET opened_by = 'mallory'", 0, "times or opener" },
+	/* Cut the tail and put back an older head, seal and all (taken at #9). */
+	{ "tail and head rolled back together", "DELETE FROM events WHERE seq = 10;"
+	  "UPDATE chain SET seq = 9, mac = (SELECT mac FROM actions WHERE seq = 9),"
+	  " sig = (SELECT sig FROM old_head)", 10, "rolled back" },
 };
 
 static void test_tamper(void **state)
@@ -292,6 +304,52 @@ static void test_head_removed_or_moved(void **state)
 	expect_broken(9, "seal");
 	tamper("DELETE FROM chain");
 	expect_broken(9, "head is missing");
+}
+
+/* A whole older copy of the store, or the store deleted: the anchor says. */
+static void test_rollback_to_copy(void **state)
+{
+	struct irc_store *s;
+	char cmd[1024];
+	int64_t inc;
+
+	(void)state;
+	s = open_store();
+	fill(s, &inc);
+	irc_store_close(s);
+	snprintf(cmd, sizeof(cmd), "cp -p %s %s.old", dbpath, dbpath);
+	assert_int_equal(system(cmd), 0);
+	s = open_store();
+	add(s, IRC_REC_ACTION, "quarantine", "host:10.0.0.2", inc);
+	irc_store_close(s);
+	snprintf(cmd, sizeof(cmd), "mv %s.old %s && rm -f %s-wal %s-shm", dbpath, dbpath,
+		 dbpath, dbpath);
+	assert_int_equal(system(cmd), 0);
+	expect_broken(11, "rolled back");
+	/* Deleted outright: a new store starts again from #1; the anchor remembers #11. */
+	assert_int_equal(unlink(dbpath), 0);
+	s = open_store();
+	add(s, IRC_REC_EVENT, "exec", "pid:1", 0);
+	irc_store_close(s);
+	expect_broken(2, "rolled back");
+}
+
+/* The key gone while records exist: refused, never silently replaced. */
+static void test_missing_key(void **state)
+{
+	struct irc_store *s;
+	char path[160];
+	int64_t inc;
+
+	(void)state;
+	s = open_store();
+	fill(s, &inc);
+	irc_store_close(s);
+	snprintf(path, sizeof(path), "%s/%s", dir, IRC_STORE_HMAC_KEY);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(irc_store_open(&s, dir, true), -ENOENT);
+	assert_non_null(strstr(irc_store_errmsg(), "restore the key"));
+	assert_int_equal(access(path, F_OK), -1);
 }
 
 static void test_incidents(void **state)
@@ -458,6 +516,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_chain_intact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_head_removed_or_moved, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback_to_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incidents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
