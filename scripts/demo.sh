@@ -641,6 +641,8 @@ main() {
 	irc incident show "${RS_INC:-0}" 2>&1 | grep -E '^(#|[A-Za-z]+:| *[0-9T:.-]+Z +action )' | head -24 | indent
 
 	mkdir -p "$OUT"
+	# The key the bundles are signed with, for whoever verifies them elsewhere.
+	cp "$STATE/signing.pub" "$OUT/" 2>/dev/null
 	for inc in $RS_INC $PS_INC; do
 		bundle=$OUT/incident-$inc.tar.gz
 		if op export "$inc" -o "$bundle" --force; then ok "incident $inc exported: $bundle"

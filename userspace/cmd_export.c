@@ -2,7 +2,8 @@
 /*
  * export ID --output FILE.tar.gz [--force]: an incident as a signed bundle.
  * verify: the store's hash chain.
- * verify FILE.tar.gz [--pubkey HEX]: a bundle's signature and every hash.
+ * verify FILE.tar.gz [--pubkey HEX]: a bundle's signature and every hash;
+ * ok only under a trusted key (--pubkey, else this host's signing.pub).
  *
  * The work is in export_*.c; this file is options, exit codes and output.
  */
@@ -152,8 +153,10 @@ int do_export(int argc, char **argv)
 		return IRC_EXIT_FAIL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = irc_export(s, (int64_t)id, out, &st, err, sizeof(err));
+	rc = irc_export(s, (int64_t)id, out, force, &st, err, sizeof(err));
 	irc_store_close(s);
+	if (rc == -EEXIST)	/* appeared while exporting: left as it was */
+		return irc_usage_err("export: %s", err);
 	if (rc) {
 		irc_err("export: incident %llu to %s: %s", (unsigned long long)id, out, err);
 		return IRC_EXIT_FAIL;
@@ -163,6 +166,11 @@ int do_export(int argc, char **argv)
 		irc_warn("export: incident %llu names more than %d entities; the records of %llu "
 			 "were left out", (unsigned long long)id, IRC_EXPORT_MAX_ENTITIES,
 			 (unsigned long long)st.entities_dropped);
+	if (st.artifacts_dropped)
+		irc_warn("export: incident %llu has more evidence files than a bundle may hold "
+			 "(%d files); %llu were left out (their records are in %s)",
+			 (unsigned long long)id, IRC_BUNDLE_MAX_MEMBERS,
+			 (unsigned long long)st.artifacts_dropped, IRC_BUNDLE_EVENTS);
 	if (!st.store_ok) {
 		irc_warn("export: the evidence store did NOT verify (%s); the bundle was written "
 			 "and its manifest and report say so", st.store_problem);
@@ -213,33 +221,61 @@ static int verify_store(void)
 	return err ? IRC_EXIT_FAIL : IRC_EXIT_OK;
 }
 
-/* This host's signing.pub, if there is one: what bundles from here carry. */
-static bool host_key(uint8_t pk[32], char *src, size_t len)
+/*
+ * This host's signing.pub: what bundles exported here carry.  0, -ENOENT
+ * when there is none (said by the caller), or another -errno, said here:
+ * a key file that is there but unusable is never passed over silently.
+ */
+static int host_key(uint8_t pk[32], char *src, size_t len)
 {
 	char path[4096], hex[80] = "";
 	FILE *f;
+	int err;
 
 	snprintf(path, sizeof(path), "%s/%s", irc.state_dir, IRC_STORE_SIGN_PUB);
 	f = fopen(path, "re");
-	if (!f)
-		return false;
+	if (!f) {
+		err = errno;
+		if (err != ENOENT)
+			irc_err("verify: %s: %s (or give the exporter's key with --pubkey)", path,
+				strerror(err));
+		return -err;
+	}
 	if (!fgets(hex, sizeof(hex), f))
 		hex[0] = '\0';
 	fclose(f);
 	hex[strcspn(hex, "\r\n ")] = '\0';
 	if (irc_unhex32(hex, pk)) {
-		irc_warn("verify: %s is not a 64-digit hex key; ignored", path);
-		return false;
+		irc_err("verify: %s: not a 64-digit hex Ed25519 public key (corrupt?); repair it "
+			"or give the exporter's key with --pubkey", path);
+		return -EINVAL;
 	}
 	snprintf(src, len, "this host's key, %s", path);
-	return true;
+	return 0;
 }
 
+static void print_problems(const char *path, const struct irc_bverify *v)
+{
+	size_t i;
+
+	for (i = 0; i < v->problems.n; i++)
+		fprintf(stderr, "ircontain: verify %s: %s\n", path, v->problems.v[i]);
+	if (v->problems.dropped)
+		fprintf(stderr, "ircontain: verify %s: and %zu more problems\n", path,
+			v->problems.dropped);
+}
+
+/*
+ * ok (exit 0) only when intact AND signed by a key the verifier trusts:
+ * --pubkey, or this host's signing.pub.  The key a bundle names for
+ * itself proves nothing: anyone can re-sign a changed bundle with theirs.
+ */
 static int verify_bundle(const char *path, const char *pubkey)
 {
 	uint8_t pk[32];
-	char src[4200];
+	char src[4200], untrusted[4600] = "";
 	const uint8_t *want = NULL;
+	bool host_missing = false, intact, ok;
 	struct irc_bverify v;
 	struct stat sb;
 	json_t *probs;
@@ -256,40 +292,48 @@ static int verify_bundle(const char *path, const char *pubkey)
 					     "(an Ed25519 public key)", pubkey);
 		want = pk;
 		snprintf(src, sizeof(src), "--pubkey");
-	} else if (host_key(pk, src, sizeof(src))) {
-		want = pk;
+	} else {
+		err = host_key(pk, src, sizeof(src));
+		if (err && err != -ENOENT)
+			return IRC_EXIT_FAIL;
+		host_missing = err == -ENOENT;
+		want = err ? NULL : pk;
 	}
 	err = irc_bundle_verify(path, want, src, &v);
 	if (err) {
 		irc_err("verify: %s: %s", path, strerror(-err));
 		return IRC_EXIT_FAIL;
 	}
-	for (i = 0; i < v.problems.n; i++)
-		fprintf(stderr, "ircontain: verify %s: %s\n", path, v.problems.v[i]);
-	if (v.problems.dropped)
-		fprintf(stderr, "ircontain: verify %s: and %zu more problems\n", path,
-			v.problems.dropped);
+	intact = !v.problems.n && !v.problems.dropped;
+	ok = intact && v.trusted;
+	if (intact && !v.trusted)
+		snprintf(untrusted, sizeof(untrusted), "bundle intact but signed by an untrusted "
+			 "key ed25519:%s%s%s%s: give the exporter's key with --pubkey (STATE_DIR/%s "
+			 "on the exporting host)", v.key_hex,
+			 host_missing ? " (no --pubkey, and this host has no key at " : "",
+			 host_missing ? irc.state_dir : "", host_missing ? "/" IRC_STORE_SIGN_PUB ")" : "",
+			 IRC_STORE_SIGN_PUB);
+	print_problems(path, &v);
+	if (untrusted[0])
+		irc_err("verify: %s: %s", path, untrusted);
 	if (irc.json) {
 		probs = json_array();
 		for (i = 0; i < v.problems.n; i++)
 			json_array_append_new(probs, json_string(v.problems.v[i]));
-		irc_json_print(json_pack("{s:s,s:b,s:I,s:s+,s:s,s:o}", "bundle", path,
-			"ok", !v.problems.n && !v.problems.dropped, "files", (json_int_t)v.files,
+		if (untrusted[0])
+			json_array_append_new(probs, json_string(untrusted));
+		irc_json_print(json_pack("{s:s,s:b,s:b,s:b,s:I,s:s+,s:s,s:o}", "bundle", path,
+			"ok", ok, "intact", intact, "trusted", v.trusted, "files", (json_int_t)v.files,
 			"signer", "ed25519:", v.key_hex, "trust", v.trust ?: "", "problems", probs));
-	} else if (!v.problems.n && !v.problems.dropped) {
+	} else if (ok) {
 		printf("bundle ok: %zu files, signed by ed25519:%.16s\n", v.files, v.key_hex);
-	} else {
+	} else if (!intact) {
 		printf("bundle FAILED: %zu problem%s (see above)\n",
 		       v.problems.n + v.problems.dropped,
 		       v.problems.n + v.problems.dropped == 1 ? "" : "s");
 	}
-	if (!want && !v.problems.n)
-		irc_warn("verify: no --pubkey and no host key (%s/%s): the signature was checked "
-			 "against the key the bundle names itself", irc.state_dir,
-			 IRC_STORE_SIGN_PUB);
-	err = v.problems.n || v.problems.dropped ? IRC_EXIT_FAIL : IRC_EXIT_OK;
 	irc_bverify_free(&v);
-	return err;
+	return ok ? IRC_EXIT_OK : IRC_EXIT_FAIL;
 }
 
 int do_verify(int argc, char **argv)

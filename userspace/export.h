@@ -166,15 +166,19 @@ struct irc_bverify {
 	char topdir[256];
 	char key_hex[65];		/* the manifest's signer */
 	const char *trust;		/* what the signature was checked against */
+	bool sig_ok;			/* manifest.sig signs the manifest (some key) */
+	bool trusted;			/* ... under @want_pk: ok only with this */
 	json_t *manifest;		/* parsed, or NULL */
 	struct irc_bproblems problems;	/* empty: the bundle is intact */
 };
 /*
- * Reads the tar.gz at @path (bounded), checks manifest.sig against the
- * manifest's key and, with @want_pk, that this is the key (@want_src says
- * where @want_pk came from), and every member against the manifest.
- * Returns 0 when it could be read and checked (see @v->problems), or
- * -errno.
+ * Reads the tar.gz at @path (gzip and tar only, bounded by
+ * IRC_BUNDLE_MAX_MEMBERS and IRC_BUNDLE_MAX_TOTAL), checks manifest.sig
+ * against @want_pk (@want_src says where it came from) or, without one,
+ * against the key the manifest names (intact, never trusted: @v->trusted
+ * stays false), and, when the signature holds, every member against the
+ * manifest.  Returns 0 when it could be read and checked (see
+ * @v->problems, @v->trusted), or -errno.
  */
 int irc_bundle_verify(const char *path, const uint8_t *want_pk, const char *want_src,
 		      struct irc_bverify *v);
@@ -185,6 +189,7 @@ void irc_bverify_free(struct irc_bverify *v);
 struct irc_export_stats {
 	uint64_t actions, events, evidence;	/* rows exported */
 	uint64_t ocsf, packets, artifacts, findings;
+	uint64_t artifacts_dropped;		/* past IRC_BUNDLE_MAX_MEMBERS */
 	uint64_t entities;
 	uint64_t entities_dropped;		/* past IRC_EXPORT_MAX_ENTITIES */
 	size_t files;
@@ -194,10 +199,12 @@ struct irc_export_stats {
 	char key_hex[65];
 };
 /*
- * Writes incident @id of @s as a bundle to @path (by way of @path.tmp,
- * renamed into place).  Returns 0 or -errno with the reason in @err.
+ * Writes incident @id of @s as a bundle to @path, by way of a temporary
+ * file of a unique name beside it (created O_EXCL, 0600): linked into
+ * place, so an existing @path is never replaced (-EEXIST), or with
+ * @force renamed over it.  Returns 0 or -errno with the reason in @err.
  */
-int irc_export(struct irc_store *s, int64_t id, const char *path,
+int irc_export(struct irc_store *s, int64_t id, const char *path, bool force,
 	       struct irc_export_stats *st, char *err, size_t errlen);
 
 #endif /* IRC_EXPORT_H */

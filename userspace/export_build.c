@@ -13,8 +13,10 @@
  * One pass over the rows in chain order writes events.jsonl, ocsf.jsonl
  * and packets.pcap to temporary files and artifacts straight into the
  * archive, and collects the report; then the report, the manifest and
- * its signature follow.  The archive goes to FILE.tmp, renamed into place
- * once complete and fsync'd.
+ * its signature follow.  The archive goes to a temporary file of a unique
+ * name beside FILE (mkostemp: O_EXCL, 0600), moved into place once
+ * complete and fsync'd: by link(), which never replaces a FILE that
+ * appeared meanwhile, or with --force by rename().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +34,8 @@
 #include "policy.h"
 
 #define SCRATCH		65536
+/* events.jsonl, ocsf.jsonl, packets.pcap, report.html, manifest.json, .sig */
+#define FIXED_FILES	6
 
 struct xb {
 	struct irc_store *s;
@@ -347,6 +351,9 @@ static int row(const struct irc_row *r, void *ctx)
 		if (!irc_x_packet(&x, b->scratch, SCRATCH, &pkt) &&
 		    !irc_xpcap_add(b->dump, r->ts_ns, &pkt))
 			x.pcap_index = (int64_t)++b->st->packets;
+	} else if (r->kind == IRC_REC_EVIDENCE && b->nm + FIXED_FILES >= IRC_BUNDLE_MAX_MEMBERS) {
+		/* Its record stays in events.jsonl; its file would make the bundle refused. */
+		b->st->artifacts_dropped++;
 	} else if (r->kind == IRC_REC_EVIDENCE) {
 		err = artifact(b, r, x.body, apath, sizeof(apath));
 		x.artifact = apath;
@@ -404,6 +411,9 @@ static json_t *manifest(struct xb *b, const struct irc_xreport_info *ri,
 		"ocsf", (json_int_t)b->st->ocsf, "packets", (json_int_t)b->st->packets,
 		"artifacts", (json_int_t)b->st->artifacts,
 		"entities", (json_int_t)b->st->entities));
+	if (b->st->artifacts_dropped)
+		json_object_set_new(json_object_get(m, "records"), "artifacts_dropped",
+				    json_integer((json_int_t)b->st->artifacts_dropped));
 	json_object_set_new(m, "files", irc_manifest_files(b->m, b->nm));
 	json_object_set_new(m, "signer", json_pack("{s:s,s:s}", "algorithm", "ed25519",
 						   "public_key", ri->key_hex));
@@ -596,7 +606,23 @@ out:
 	return err;
 }
 
-int irc_export(struct irc_store *s, int64_t id, const char *path,
+/*
+ * Into place without a window: link() fails with EEXIST if @path appeared
+ * since the command looked; renameat2(RENAME_NOREPLACE) where the file
+ * system has no hard links.  With @force, rename() replaces it.
+ */
+static int place(const char *tmp, const char *path, bool force)
+{
+	if (force)
+		return rename(tmp, path) ? -errno : 0;
+	if (!link(tmp, path))
+		return 0;
+	if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS)
+		return -errno;
+	return renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) ? -errno : 0;
+}
+
+int irc_export(struct irc_store *s, int64_t id, const char *path, bool force,
 	       struct irc_export_stats *st, char *err, size_t errlen)
 {
 	struct xb b = { .s = s, .id = id, .st = st, .err = err, .errlen = errlen };
@@ -610,23 +636,31 @@ int irc_export(struct irc_store *s, int64_t id, const char *path,
 	if (rc)
 		return xfail(&b, rc, "%s", irc_store_errmsg());
 	irc_xhost_init(&b.host);
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+	/* A name nobody can have made ready for us: created here, O_EXCL. */
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
 		return xfail(&b, -ENAMETOOLONG, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
-		return xfail(&b, -errno, "create %s: %s", tmp, strerror(errno));
+		return xfail(&b, -errno, "create a temporary file beside %s: %s", path,
+			     strerror(errno));
 	rc = build(&b, fd);
 	xb_free(&b);
 	if (!rc && (fsync(fd) || fstat(fd, &sb)))
 		rc = xfail(&b, -errno, "write %s: %s", tmp, strerror(errno));
 	if (close(fd) && !rc)
 		rc = xfail(&b, -errno, "write %s: %s", tmp, strerror(errno));
-	if (!rc && rename(tmp, path))
-		rc = xfail(&b, -errno, "rename %s to %s: %s", tmp, path, strerror(errno));
-	if (rc) {
-		unlink(tmp);
-		return rc;
+	if (!rc) {
+		rc = place(tmp, path, force);
+		if (rc == -EEXIST)
+			xfail(&b, rc, "%s already exists (--force overwrites it)", path);
+		else if (rc)
+			xfail(&b, rc, "move %s to %s: %s", tmp, path, strerror(-rc));
 	}
+	/* After link() (or a failure) the temporary name goes; after rename() it is gone. */
+	if (rc || !force)
+		unlink(tmp);
+	if (rc)
+		return rc;
 	st->bytes = (uint64_t)sb.st_size;
 	return 0;
 }

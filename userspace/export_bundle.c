@@ -5,16 +5,22 @@
  * and manifest.sig, the hex Ed25519 signature of the manifest's exact
  * bytes (libsodium).
  *
- * Reading one back trusts nothing in it: sizes are bounded before memory
+ * Reading one back trusts nothing in it: only gzip and tar are read,
+ * entries, sizes and uncompressed bytes are bounded before memory or time
  * is spent, names are checked before they are used (no absolute path, no
- * "..", no member twice), and every problem found is kept, so `verify`
- * names all of them and not only the first.
+ * "..", no member twice; found by sorting, not by comparing every pair),
+ * and every problem found is kept, so `verify` names all of them and not
+ * only the first.  Files are checked against a manifest only when its
+ * signature holds.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -29,27 +35,42 @@
 
 /* --- problems --------------------------------------------------------- */
 
-void irc_bproblem(struct irc_bproblems *p, const char *fmt, ...)
+/* @last: kept even past the bound, in the last slot: why reading stopped. */
+static void vproblem(struct irc_bproblems *p, bool last, const char *fmt, va_list ap)
 {
 	char **nv, *s = NULL;
-	va_list ap;
-	int n;
 
-	if (p->n >= MAX_PROBLEMS) {
+	if (p->n >= MAX_PROBLEMS && !last) {
 		p->dropped++;
 		return;
 	}
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	nv = n >= 0 ? realloc(p->v, (p->n + 1) * sizeof(*nv)) : NULL;
+	if (vasprintf(&s, fmt, ap) < 0) {
+		p->dropped++;
+		return;
+	}
+	if (p->n >= MAX_PROBLEMS) {
+		free(p->v[p->n - 1]);
+		p->v[p->n - 1] = s;
+		p->dropped++;
+		return;
+	}
+	nv = realloc(p->v, (p->n + 1) * sizeof(*nv));
 	if (!nv) {
-		free(n >= 0 ? s : NULL);
+		free(s);
 		p->dropped++;
 		return;
 	}
 	p->v = nv;
 	p->v[p->n++] = s;
+}
+
+void irc_bproblem(struct irc_bproblems *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vproblem(p, false, fmt, ap);
+	va_end(ap);
 }
 
 void irc_bproblems_free(struct irc_bproblems *p)
@@ -150,55 +171,110 @@ static bool is_manifest(const char *path)
 	return !strcmp(path, IRC_BUNDLE_MANIFEST) || !strcmp(path, IRC_BUNDLE_SIG);
 }
 
+/* A name and where it was: sorted, duplicates sit side by side. */
+struct nref {
+	const char *path;
+	size_t i;
+};
+
+static int nref_cmp(const void *a, const void *b)
+{
+	const struct nref *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+static int nref_path_cmp(const void *key, const void *elt)
+{
+	return strcmp(((const struct nref *)key)->path, ((const struct nref *)elt)->path);
+}
+
+enum { ENT_OK, ENT_BAD, ENT_UNSAFE, ENT_TWICE };
+
+/*
+ * Sorting, not comparing every pair: a crafted manifest of thousands of
+ * entries must not cost millions of comparisons.
+ */
 void irc_bundle_check_files(const json_t *manifest, const struct irc_bmember *m,
 			    size_t n, struct irc_bproblems *p)
 {
-	json_t *files = json_object_get(manifest, "files"), *e, *e2;
-	bool *seen = calloc(n + 1, sizeof(*seen));
-	uint8_t want[32];
-	size_t i, j, k;
+	json_t *files = json_object_get(manifest, "files"), *e;
+	struct nref *mref = NULL, *fref = NULL, key, *hit;
+	uint8_t *state = NULL, want[32];
+	size_t i, j, nf, nfref = 0;
+	bool *seen = NULL;
 
-	if (!seen) {
-		irc_bproblem(p, "out of memory checking the manifest");
-		return;
-	}
 	if (!json_is_array(files)) {
 		irc_bproblem(p, "%s has no list of files", IRC_BUNDLE_MANIFEST);
-		free(seen);
 		return;
 	}
+	nf = json_array_size(files);
+	if (nf > IRC_BUNDLE_MAX_MEMBERS) {
+		irc_bproblem(p, "%s: lists %zu files, more than %d: refused", IRC_BUNDLE_MANIFEST,
+			     nf, IRC_BUNDLE_MAX_MEMBERS);
+		return;
+	}
+	if (n > IRC_BUNDLE_MAX_MEMBERS) {
+		irc_bproblem(p, "more than %d members: refused", IRC_BUNDLE_MAX_MEMBERS);
+		return;
+	}
+	seen = calloc(n + 1, sizeof(*seen));
+	mref = calloc(n + 1, sizeof(*mref));
+	fref = calloc(nf + 1, sizeof(*fref));
+	state = calloc(nf + 1, sizeof(*state));
+	if (!seen || !mref || !fref || !state) {
+		irc_bproblem(p, "out of memory checking the manifest");
+		goto out;
+	}
+	for (j = 0; j < n; j++)
+		mref[j] = (struct nref){ m[j].path, j };
+	qsort(mref, n, sizeof(*mref), nref_cmp);
+
+	/* Which entries are well formed; of those, which name a file twice. */
+	json_array_foreach(files, i, e) {
+		const char *path = json_string_value(json_object_get(e, "path"));
+
+		if (!path || !json_is_integer(json_object_get(e, "size")) ||
+		    irc_unhex32(json_string_value(json_object_get(e, "sha256")), want))
+			state[i] = ENT_BAD;
+		else if (!irc_bundle_path_ok(path) || is_manifest(path))
+			state[i] = ENT_UNSAFE;
+		else
+			fref[nfref++] = (struct nref){ path, i };
+	}
+	qsort(fref, nfref, sizeof(*fref), nref_cmp);
+	for (j = 1; j < nfref; j++)
+		if (!strcmp(fref[j].path, fref[j - 1].path))
+			state[fref[j].i] = ENT_TWICE;
+
+	/* The problems in the manifest's order. */
 	json_array_foreach(files, i, e) {
 		const char *path = json_string_value(json_object_get(e, "path"));
 		json_t *size = json_object_get(e, "size");
 
-		if (!path || !json_is_integer(size) ||
-		    irc_unhex32(json_string_value(json_object_get(e, "sha256")), want)) {
+		if (state[i] == ENT_BAD) {
 			irc_bproblem(p, "%s: file entry %zu is malformed", IRC_BUNDLE_MANIFEST, i);
 			continue;
 		}
-		if (!irc_bundle_path_ok(path) || is_manifest(path)) {
+		if (state[i] == ENT_UNSAFE) {
 			irc_bproblem(p, "%s: lists a file it may not name: '%s'",
 				     IRC_BUNDLE_MANIFEST, path);
 			continue;
 		}
-		json_array_foreach(files, k, e2) {
-			if (k >= i)
-				break;
-			if (!strcmp(json_string_value(json_object_get(e2, "path")) ?: "", path))
-				break;
-		}
-		if (k < i) {
+		if (state[i] == ENT_TWICE) {
 			irc_bproblem(p, "%s: lists %s twice", IRC_BUNDLE_MANIFEST, path);
 			continue;
 		}
-		for (j = 0; j < n; j++)
-			if (!strcmp(m[j].path, path))
-				break;
-		if (j == n) {
+		key.path = path;
+		hit = n ? bsearch(&key, mref, n, sizeof(*mref), nref_path_cmp) : NULL;
+		if (!hit) {
 			irc_bproblem(p, "%s: missing (the manifest lists it)", path);
 			continue;
 		}
+		j = hit->i;
 		seen[j] = true;
+		irc_unhex32(json_string_value(json_object_get(e, "sha256")), want);
 		if (m[j].size != (uint64_t)json_integer_value(size))
 			irc_bproblem(p, "%s: %llu bytes, the manifest says %lld (truncated or changed)",
 				     path, (unsigned long long)m[j].size,
@@ -211,7 +287,11 @@ void irc_bundle_check_files(const json_t *manifest, const struct irc_bmember *m,
 		if (!seen[j] && !is_manifest(m[j].path))
 			irc_bproblem(p, "%s: extra file, not in the manifest (added after export)",
 				     m[j].path);
+out:
 	free(seen);
+	free(mref);
+	free(fref);
+	free(state);
 }
 
 /* --- writing --------------------------------------------------------- */
@@ -220,6 +300,8 @@ struct irc_bwriter {
 	struct archive *a;
 	char topdir[256];
 	int64_t mtime;
+	size_t n;		/* members written */
+	uint64_t total;		/* their bytes */
 	char err[512];
 };
 
@@ -263,12 +345,27 @@ int irc_bwriter_open(int fd, const char *topdir, int64_t mtime, struct irc_bwrit
 
 static int header(struct irc_bwriter *w, const char *path, uint64_t size)
 {
-	struct archive_entry *e = archive_entry_new();
+	struct archive_entry *e;
 	char name[1400];
 	int rc;
 
+	/* A bundle verify would refuse is not written at all. */
+	if (w->n >= IRC_BUNDLE_MAX_MEMBERS) {
+		snprintf(w->err, sizeof(w->err), "%s: more than %d files, more than a bundle "
+			 "may hold", path, IRC_BUNDLE_MAX_MEMBERS);
+		return -EFBIG;
+	}
+	if (size > IRC_BUNDLE_MAX_TOTAL - w->total) {
+		snprintf(w->err, sizeof(w->err), "%s: the files come to more than %llu MiB, "
+			 "more than a bundle may hold", path,
+			 (unsigned long long)(IRC_BUNDLE_MAX_TOTAL >> 20));
+		return -EFBIG;
+	}
+	e = archive_entry_new();
 	if (!e)
 		return -ENOMEM;
+	w->n++;
+	w->total += size;
 	snprintf(name, sizeof(name), "%s/%s", w->topdir, path);
 	archive_entry_set_pathname(e, name);
 	archive_entry_set_size(e, (la_int64_t)size);
@@ -366,11 +463,27 @@ int irc_bwriter_close(struct irc_bwriter *w)
 struct reader {
 	struct irc_bverify *v;
 	struct irc_bmember *m;
-	size_t n;
+	size_t n, cap;
+	size_t entries;			/* every archive entry, whatever it is */
+	uint64_t total;			/* uncompressed bytes the entries declare */
 	char *manifest, *sig;
 	size_t manifest_len, sig_len;
+	bool have_manifest, have_sig;
 	bool fatal;
 };
+
+/* A problem that stops the reading: always shown, even past the bound. */
+static void stop(struct reader *rd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void stop(struct reader *rd, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vproblem(&rd->v->problems, true, fmt, ap);
+	va_end(ap);
+	rd->fatal = true;
+}
 
 /* "./top/x" -> "top/x"; checks the name; splits off the top directory. */
 static const char *member_rel(struct reader *rd, const char *name, bool dir)
@@ -435,33 +548,30 @@ static void read_member(struct reader *rd, struct archive *a, const char *rel)
 	uint64_t total = 0;
 	char *buf;
 	la_ssize_t n;
-	size_t i;
 
-	for (i = 0; i < rd->n; i++)
-		if (!strcmp(rd->m[i].path, rel)) {
-			irc_bproblem(p, "%s: the archive holds it twice", rel);
+	/* Other names held twice are found by sorting, once all are read. */
+	if ((is_man && rd->have_manifest) || (is_sig && rd->have_sig)) {
+		irc_bproblem(p, "%s: the archive holds it twice", rel);
+		return;
+	}
+	rd->have_manifest |= is_man;
+	rd->have_sig |= is_sig;
+	if (rd->n == rd->cap) {
+		size_t cap = rd->cap ? 2 * rd->cap : 16;
+
+		nm = realloc(rd->m, cap * sizeof(*nm));
+		if (!nm) {
+			stop(rd, "out of memory reading %s", rel);
 			return;
 		}
-	if (rd->n >= IRC_BUNDLE_MAX_MEMBERS) {
-		irc_bproblem(p, "more than %d members: refused", IRC_BUNDLE_MAX_MEMBERS);
-		rd->fatal = true;
-		return;
+		rd->m = nm;
+		rd->cap = cap;
 	}
-	nm = realloc(rd->m, (rd->n + 1) * sizeof(*nm));
 	buf = malloc(CHUNK);
-	if (!nm || !buf) {
+	m = &rd->m[rd->n];
+	if (!buf || member(m, rel)) {
 		free(buf);
-		if (nm)
-			rd->m = nm;
-		irc_bproblem(p, "out of memory reading %s", rel);
-		rd->fatal = true;
-		return;
-	}
-	rd->m = nm;
-	m = &nm[rd->n];
-	if (member(m, rel)) {
-		free(buf);
-		rd->fatal = true;
+		stop(rd, "out of memory reading %s", rel);
 		return;
 	}
 	crypto_hash_sha256_init(&h);
@@ -482,47 +592,124 @@ static void read_member(struct reader *rd, struct archive *a, const char *rel)
 	}
 	free(buf);
 	if (n < 0) {
-		irc_bproblem(p, "unreadable archive (truncated or corrupt) in %s: %s", rel,
-			     archive_error_string(a) ?: "read error");
-		rd->fatal = true;
+		stop(rd, "unreadable archive (truncated or corrupt) in %s: %s", rel,
+		     archive_error_string(a) ?: "read error");
 	}
 	crypto_hash_sha256_final(&h, m->sha256);
 	m->size = total;
 	rd->n++;
 }
 
-static void read_archive(struct reader *rd, const char *path)
+/* What a compressed file's first bytes say it is, or NULL. */
+static const char *compression_of(const uint8_t *b, size_t n)
+{
+	static const struct { const char *name; const char *magic; size_t len; } kinds[] = {
+		{ "gzip", "\x1f\x8b", 2 }, { "bzip2", "BZh", 3 },
+		{ "xz", "\xfd" "7zXZ\0", 6 }, { "zstd", "\x28\xb5\x2f\xfd", 4 },
+		{ "lzip", "LZIP", 4 }, { "lzop", "\x89LZO", 4 }, { "lz4", "\x04\x22\x4d\x18", 4 },
+		{ "lrzip", "LRZI", 4 }, { "compress (.Z)", "\x1f\x9d", 2 },
+		{ "lzma", "\x5d\0\0", 3 }, { "zip", "PK\x03\x04", 4 }, { "7-Zip", "7z\xbc\xaf", 4 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (n >= kinds[i].len && !memcmp(b, kinds[i].magic, kinds[i].len))
+			return kinds[i].name;
+	if (n >= 262 && !memcmp(b + 257, "ustar", 5))
+		return "none (a plain tar)";
+	return NULL;
+}
+
+/*
+ * Only gzip and tar: libarchive's other filters include external
+ * programs (lrzip, lzop, grzip) and ratios that turn a small file into
+ * hours of work.  The file's size bounds what gzip can hide in it.
+ */
+static struct archive *open_archive(struct reader *rd, int fd)
+{
+	struct irc_bproblems *p = &rd->v->problems;
+	uint8_t head[512];
+	const char *kind;
+	struct archive *a;
+	struct stat sb;
+	ssize_t n;
+
+	if (fstat(fd, &sb) || (n = pread(fd, head, sizeof(head), 0)) < 0) {
+		irc_bproblem(p, "unreadable archive: %s", strerror(errno));
+		return NULL;
+	}
+	if ((uint64_t)sb.st_size > IRC_BUNDLE_MAX_TOTAL) {
+		irc_bproblem(p, "unreadable archive: %lld bytes, more than a bundle may hold "
+			     "(%llu MiB): refused", (long long)sb.st_size,
+			     (unsigned long long)(IRC_BUNDLE_MAX_TOTAL >> 20));
+		return NULL;
+	}
+	kind = compression_of(head, (size_t)n);
+	if (!kind || strcmp(kind, "gzip")) {
+		irc_bproblem(p, "not a tar.gz: compression %s; a bundle is a gzip-compressed "
+			     "tar and nothing else is read: refused", kind ?: "unknown");
+		return NULL;
+	}
+	a = archive_read_new();
+	if (!a) {
+		irc_bproblem(p, "out of memory");
+		return NULL;
+	}
+	archive_read_support_filter_gzip(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_fd(a, fd, CHUNK) != ARCHIVE_OK) {
+		irc_bproblem(p, "unreadable archive: %s", archive_error_string(a) ?: "open failed");
+		archive_read_free(a);
+		return NULL;
+	}
+	/* gzip, then the file itself: one more would be gzip inside gzip. */
+	if (archive_filter_count(a) != 2 || archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP) {
+		irc_bproblem(p, "not a tar.gz: %d layers of compression: refused",
+			     archive_filter_count(a) - 1);
+		archive_read_free(a);
+		return NULL;
+	}
+	return a;
+}
+
+static void read_archive(struct reader *rd, int fd)
 {
 	struct irc_bproblems *p = &rd->v->problems;
 	struct archive_entry *e;
 	struct archive *a;
 	const char *name, *rel;
+	la_int64_t size;
 	int rc;
 
-	a = archive_read_new();
+	a = open_archive(rd, fd);
 	if (!a) {
-		irc_bproblem(p, "out of memory");
 		rd->fatal = true;
-		return;
-	}
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open_filename(a, path, CHUNK) != ARCHIVE_OK) {
-		irc_bproblem(p, "unreadable archive: %s", archive_error_string(a) ?: "open failed");
-		rd->fatal = true;
-		archive_read_free(a);
 		return;
 	}
 	while (!rd->fatal) {
 		rc = archive_read_next_header(a, &e);
 		if (rc == ARCHIVE_EOF)
 			break;
-		if (rc < ARCHIVE_WARN) {
-			irc_bproblem(p, "unreadable archive (truncated or corrupt): %s",
-				     archive_error_string(a) ?: "bad header");
-			rd->fatal = true;
+		if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) {
+			stop(rd, "unreadable archive (truncated or corrupt): %s",
+			     archive_error_string(a) ?: "bad header");
 			break;
 		}
+		/*
+		 * Every entry counts, read or refused: a refused one is still
+		 * decompressed to skip it.
+		 */
+		if (++rd->entries > IRC_BUNDLE_MAX_MEMBERS) {
+			stop(rd, "more than %d members: refused", IRC_BUNDLE_MAX_MEMBERS);
+			break;
+		}
+		size = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+		if (size < 0 || (uint64_t)size > IRC_BUNDLE_MAX_TOTAL - rd->total) {
+			stop(rd, "more than %llu MiB uncompressed: refused",
+			     (unsigned long long)(IRC_BUNDLE_MAX_TOTAL >> 20));
+			break;
+		}
+		rd->total += (uint64_t)size;
 		name = archive_entry_pathname(e);
 		if (!name) {
 			irc_bproblem(p, "a member without a name: refused");
@@ -539,15 +726,43 @@ static void read_archive(struct reader *rd, const char *path)
 			irc_bproblem(p, "%s: not a regular file (link or device): refused", rel);
 			continue;
 		}
-		if (archive_entry_size_is_set(e) &&
-		    archive_entry_size(e) > (la_int64_t)IRC_BUNDLE_MAX_FILE) {
+		if (size > (la_int64_t)IRC_BUNDLE_MAX_FILE) {
 			irc_bproblem(p, "%s: %lld bytes, more than %u MiB: refused", rel,
-				     (long long)archive_entry_size(e), IRC_BUNDLE_MAX_FILE >> 20);
+				     (long long)size, IRC_BUNDLE_MAX_FILE >> 20);
 			continue;
 		}
 		read_member(rd, a, rel);
 	}
 	archive_read_free(a);
+}
+
+static int bmember_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct irc_bmember *)a)->path,
+		      ((const struct irc_bmember *)b)->path);
+}
+
+/* Sorted by name, each name once: a second copy is a problem, and dropped. */
+static void drop_twice(struct reader *rd)
+{
+	bool twice = false;
+	size_t i, o = 0;
+
+	if (rd->n > 1)
+		qsort(rd->m, rd->n, sizeof(*rd->m), bmember_cmp);
+	for (i = 0; i < rd->n; i++) {
+		if (o && !strcmp(rd->m[i].path, rd->m[o - 1].path)) {
+			if (!twice)
+				irc_bproblem(&rd->v->problems, "%s: the archive holds it twice",
+					     rd->m[i].path);
+			twice = true;
+			free(rd->m[i].path);
+			continue;
+		}
+		twice = false;
+		rd->m[o++] = rd->m[i];
+	}
+	rd->n = o;
 }
 
 static void check_signature(struct reader *rd, const uint8_t *want_pk, const char *want_src)
@@ -582,8 +797,13 @@ static void check_signature(struct reader *rd, const uint8_t *want_pk, const cha
 		/* The key that counts is the one the verifier trusts, not the bundle's word. */
 		hex32(want_pk, want_hex);
 		v->trust = want_src;
-		if (irc_bundle_sig_ok(rd->manifest, rd->manifest_len, rd->sig, rd->sig_len, want_pk))
+		if (irc_bundle_sig_ok(rd->manifest, rd->manifest_len, rd->sig, rd->sig_len,
+				      want_pk)) {
+			v->sig_ok = v->trusted = true;
+			snprintf(v->key_hex, sizeof(v->key_hex), "%s", want_hex);
 			return;
+		}
+		v->sig_ok = named_ok;
 		if (named_ok && strcmp(v->key_hex, want_hex))
 			irc_bproblem(p, "%s: signed by another key: ed25519:%s, not by the expected "
 				     "key ed25519:%s (%s)", IRC_BUNDLE_SIG, v->key_hex, want_hex, want_src);
@@ -593,7 +813,9 @@ static void check_signature(struct reader *rd, const uint8_t *want_pk, const cha
 				     IRC_BUNDLE_SIG, IRC_BUNDLE_MANIFEST, want_hex, want_src);
 		return;
 	}
-	v->trust = "the key named in the manifest";
+	/* Intact at best: whoever made the bundle chose this key. */
+	v->trust = "the key named in the manifest (not trusted)";
+	v->sig_ok = named_ok;
 	if (!v->key_hex[0])
 		irc_bproblem(p, "%s: names no valid signer public key", IRC_BUNDLE_MANIFEST);
 	else if (!named_ok)
@@ -607,11 +829,17 @@ int irc_bundle_verify(const char *path, const uint8_t *want_pk, const char *want
 {
 	struct reader rd = { .v = v };
 	size_t i;
+	int fd;
 
 	memset(v, 0, sizeof(*v));
 	if (sodium_init() < 0)
 		return -EIO;
-	read_archive(&rd, path);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	read_archive(&rd, fd);
+	close(fd);
+	drop_twice(&rd);
 	if (rd.n || rd.manifest)
 		check_signature(&rd, want_pk, want_src);
 	else if (!rd.fatal)
@@ -624,7 +852,9 @@ int irc_bundle_verify(const char *path, const uint8_t *want_pk, const char *want
 		if (v->topdir[0] && strcmp(v->topdir, want))
 			irc_bproblem(&v->problems, "top directory %s/ does not match the manifest's "
 				     "incident (%s/)", v->topdir, want);
-		irc_bundle_check_files(v->manifest, rd.m, rd.n, &v->problems);
+		/* A manifest nothing vouches for says nothing worth checking. */
+		if (v->sig_ok)
+			irc_bundle_check_files(v->manifest, rd.m, rd.n, &v->problems);
 	}
 	v->files = rd.n;
 	for (i = 0; i < rd.n; i++)

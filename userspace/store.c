@@ -1334,16 +1334,22 @@ static int check_incidents(struct vstate *vs)
  * The anchor outside the database against the chain inside it: the chain
  * must reach at least as far, through the same record.
  */
-static int check_anchor(struct vstate *vs, int64_t last)
+struct anchor {
+	int err;
+	int64_t seq;
+	uint8_t mac[IRC_MAC_LEN], sig[IRC_MAC_LEN];
+};
+
+static int check_anchor(struct vstate *vs, const struct anchor *a, int64_t last)
 {
-	uint8_t mac[IRC_MAC_LEN], sig[IRC_MAC_LEN], want[IRC_MAC_LEN], got[IRC_MAC_LEN];
+	uint8_t want[IRC_MAC_LEN], got[IRC_MAC_LEN];
+	const uint8_t *mac = a->mac, *sig = a->sig;
+	int64_t seq = a->seq;
 	char sql[96];
 	sqlite3_stmt *st;
-	int64_t seq;
 	bool found = false;
-	int k, err;
+	int k, err = a->err;
 
-	err = anchor_read(vs->s->dir, &seq, mac, sig);
 	if (err == -ENOENT)
 		return last ? bad(vs, 0, "the chain's anchor %s/%s is missing: the store cannot be "
 				  "shown not to have been rolled back", vs->s->dir, ANCHOR) : 0;
@@ -1403,11 +1409,17 @@ int irc_store_verify(struct irc_store *s, struct irc_verify *v)
 {
 	uint8_t hmac[IRC_MAC_LEN], hsig[IRC_MAC_LEN], want[IRC_MAC_LEN];
 	struct vstate vs = { .s = s, .v = v, .expect = 1 };
+	struct anchor anc;
 	bool found;
 	size_t i;
 	int err;
 
 	memset(v, 0, sizeof(*v));
+	/*
+	 * The anchor first: a writer moves it only after its commit, so the
+	 * snapshot read below reaches at least as far.
+	 */
+	anc.err = anchor_read(s->dir, &anc.seq, anc.mac, anc.sig);
 	/* One consistent snapshot of the whole store. */
 	err = exec_sql(s, "BEGIN", "begin read");
 	if (err)
@@ -1436,7 +1448,7 @@ int irc_store_verify(struct irc_store *s, struct irc_verify *v)
 	if (!err)
 		err = check_incidents(&vs);
 	if (!err)
-		err = check_anchor(&vs, vs.expect - 1);
+		err = check_anchor(&vs, &anc, vs.expect - 1);
 	for (i = 0; i < vs.nses; i++) {
 		struct session *se = &vs.ses[i];
 		char t0[40], t1[40];

@@ -29,6 +29,12 @@
 #define IRC_SNAP_MAX_MAPS	512
 #define IRC_SNAP_MAX_ANCESTRY	32
 #define IRC_SNAP_CMDLINE_MAX	4096
+/*
+ * The executable is hashed up to this many bytes: a padded 20 GB binary
+ * must not stall the daemon.  Past it the snapshot has "sha256": null and
+ * the hash of the first bytes in "sha256_partial".
+ */
+#define IRC_SNAP_HASH_MAX	(256ull << 20)
 
 /* Export bundle member names. */
 #define IRC_BUNDLE_EVENTS	"events.jsonl"
@@ -41,7 +47,9 @@
 #define IRC_BUNDLE_MAX_FILE	(256u << 20)	/* refused when verifying */
 #define IRC_BUNDLE_FORMAT	1		/* manifest.json "format_version" */
 #define IRC_BUNDLE_TOPDIR	"ircontain-incident-"	/* + ID: the one top directory */
-#define IRC_BUNDLE_MAX_MEMBERS	100000		/* refused when verifying */
+#define IRC_BUNDLE_MAX_MEMBERS	4096		/* archive entries and manifest files, */
+						/* refused above when verifying */
+#define IRC_BUNDLE_MAX_TOTAL	(1ull << 30)	/* uncompressed bytes, refused above */
 #define IRC_BUNDLE_MAX_MANIFEST	(64u << 20)	/* manifest.json, refused above */
 /* An export covers the incident from this long before it was opened. */
 #define IRC_EXPORT_LOOKBACK_S	300

@@ -151,7 +151,8 @@ in_output "report.html path printed" "^report.html: $IRC_DEMO_OUT/ircontain-inci
 bundles=("$IRC_DEMO_OUT"/incident-*.tar.gz)
 check "two bundles left for the investigators (${#bundles[@]})" test "${#bundles[@]}" -eq 2
 for b in "${bundles[@]}"; do
-	check "$(basename "$b") verifies" "$IRC_BIN" verify "$b"
+	check "$(basename "$b") verifies with the key the demo left" \
+		"$IRC_BIN" verify "$b" --pubkey "$(cat "$IRC_DEMO_OUT/signing.pub")"
 done
 pcap_from() { tcpdump -nr "$1" 2>/dev/null | grep -c "$2"; }
 scan_dir=$(grep -l 'Port scan' "$IRC_DEMO_OUT"/ircontain-incident-*/report.html | head -1)

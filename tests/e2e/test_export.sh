@@ -19,7 +19,9 @@
 #     OCSF classes 1007, 4001, 2004, 7003, 7004 are there; sha256sum agrees
 #     with the manifest; report.html has no script and no URL, and renders
 #     in headless Chromium (a screenshot whose pixels vary); `verify
-#     bundle` passes, with the host key and with --pubkey;
+#     bundle` passes, with the host key and with --pubkey; without either
+#     (no signing.pub) it fails: intact but untrusted; a corrupt
+#     signing.pub is an error; a bzip2 tar is refused;
 #   - tampering, each must fail and name what: a flipped byte in each
 #     member (events, ocsf, pcap, report, manifest, an artifact), a line
 #     deleted, two lines swapped, a truncated member, a truncated archive,
@@ -30,7 +32,8 @@
 #     edited: `verify` exits 1 naming the record; export of a store that
 #     does not verify writes the bundle, says so, and exits 1;
 #   - refusals: export over an existing file, of an unknown incident, with
-#     no store (exit 2); verify of a missing file (exit 2).
+#     no store (exit 2); verify of a missing file (exit 2); a planted
+#     FILE.tmp is not used.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -157,7 +160,13 @@ check "export: prints the path and the counts" \
 check_rc "export over an existing file: exit 2" 2 irc export "$N" -o "$BUNDLE"
 check "export over an existing file: left as it was" test -s "$BUNDLE"
 check_rc "export of an unknown incident: exit 2" 2 irc export 9999 -o "$OUT/u.tar.gz"
-check "export of an unknown incident: nothing written" test ! -e "$OUT/u.tar.gz" -a ! -e "$OUT/u.tar.gz.tmp"
+check "export of an unknown incident: nothing written" eq "$(ls "$OUT" | grep -c '^u\.tar\.gz')" 0
+# A temporary name another user could have made ready is not used; no temp left.
+echo planted >"$OUT/b3.tar.gz.tmp"
+check_rc "export beside a planted FILE.tmp: exit 0" 0 irc export "$N" -o "$OUT/b3.tar.gz"
+check "export beside a planted FILE.tmp: left as it was" eq "$(cat "$OUT/b3.tar.gz.tmp")" planted
+check "export: no temporary file left behind" eq "$(ls "$OUT" | grep -c '^b3\.tar\.gz\.')" 1
+check "export: the bundle is 0600 (evidence)" eq "$(stat -c %a "$OUT/b3.tar.gz")" 600
 check "export --json --force: counts" ircq ".exported == \"$OUT/b2.tar.gz\" and .records.packets > 0 and
 	.records.artifacts > 0 and .store_verified == true and (.signer | startswith(\"ed25519:\"))" \
 	export "$N" --output "$OUT/b2.tar.gz" --force
@@ -306,6 +315,29 @@ check "verify bundle: 'bundle ok: N files, signed by ed25519:KEY16'" \
 check_rc "verify bundle --pubkey KEY: exit 0" 0 irc verify "$BUNDLE" --pubkey "$KEY"
 check "verify --json: ok, no problems" ircq '.ok == true and (.problems | length == 0)' verify "$BUNDLE"
 check_rc "verify --pubkey BAD: exit 2" 2 irc verify "$BUNDLE" --pubkey nothex
+# No key to trust (a state dir without signing.pub): intact is not ok.
+NOKEY=$IRC_TMP/nokey
+mkdir -p "$NOKEY"
+IRCONTAIN_STATE_DIR=$NOKEY irc verify "$BUNDLE" >"$IRC_TMP/nk.out" 2>&1
+check "verify, no host key, no --pubkey: exit 1" eq "$?" 1
+check "verify, no host key, no --pubkey: one line naming the untrusted key" sh -c \
+	"[ \$(wc -l <'$IRC_TMP/nk.out') = 1 ] && grep -q 'bundle intact but signed by an untrusted key ed25519:$KEY.*--pubkey' '$IRC_TMP/nk.out'"
+check_rc "verify, no host key, --pubkey KEY: exit 0" 0 env IRCONTAIN_STATE_DIR="$NOKEY" \
+	"$IRC_BIN" verify "$BUNDLE" --pubkey "$KEY"
+check "verify --json, no host key: ok false, intact, untrusted" sh -c \
+	"IRCONTAIN_STATE_DIR='$NOKEY' '$IRC_BIN' --json verify '$BUNDLE' 2>/dev/null |
+	 jq -e '.ok == false and .intact == true and .trusted == false and (.problems[0] | test(\"untrusted\"))' >/dev/null"
+# A corrupt signing.pub is an error naming it, never passed over.
+echo "not a key" >"$NOKEY/signing.pub"
+IRCONTAIN_STATE_DIR=$NOKEY irc verify "$BUNDLE" >"$IRC_TMP/nk.out" 2>&1
+check "verify, corrupt signing.pub: exit 1" eq "$?" 1
+check "verify, corrupt signing.pub: names the file" grep -q "$NOKEY/signing.pub: not a 64-digit hex" "$IRC_TMP/nk.out"
+rm -f "$NOKEY/signing.pub"
+# Only gzip: a bzip2 tar of the same tree is refused, saying why.
+tar -cjf "$OUT/b.tar.bz2" -C "$X" "ircontain-incident-$N"
+check_rc "verify of a bzip2 tar: exit 1" 1 irc verify "$OUT/b.tar.bz2"
+last
+check "verify of a bzip2 tar: says so" grep -q "not a tar.gz: compression bzip2" "$IRC_TMP/last"
 
 # ---- tampered bundles -------------------------------------------------------------
 
@@ -371,6 +403,10 @@ tamper "re-signed with another key, this host's key" \
 	"manifest.sig: signed by another key: ed25519:$OTHER, not by the expected key ed25519:$KEY (this host's key" resign
 check "re-signed bundle verifies under the forger's own key (so the check is real)" \
 	irc verify "$IRC_TMP/t.tar.gz" --pubkey "$OTHER"
+IRCONTAIN_STATE_DIR=$NOKEY irc verify "$IRC_TMP/t.tar.gz" >"$IRC_TMP/nk.out" 2>&1
+check "re-signed bundle, no key to trust: exit 1" eq "$?" 1
+check "re-signed bundle, no key to trust: names the forger's key as untrusted" \
+	grep -q "signed by an untrusted key ed25519:$OTHER" "$IRC_TMP/nk.out"
 VARGS="--pubkey $KEY" tamper "signature of another bundle" "manifest.sig: bad signature" eval \
 	'tar -xzOf "$OUT/b2.tar.gz" "ircontain-incident-$N/manifest.sig" >"$T/manifest.sig"'
 

@@ -4,8 +4,10 @@
  * of each kind of record, the ECS/Timesketch fields every events.jsonl
  * line must carry, HTML escaping, pcap writing (a raw-IP sample behind a
  * fake Ethernet header, read back with libpcap), the manifest's file
- * checks and its signature, and one whole export of a small store in a
- * temporary directory, verified.
+ * checks and its signature, one whole export of a small store in a
+ * temporary directory, verified (and not written over an existing file),
+ * and hostile bundles refused quickly: too many files or members, another
+ * compression, gzip in gzip, more bytes than a bundle may hold.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,11 +17,13 @@
 
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/types.h>
 
@@ -573,6 +577,20 @@ static void append(struct irc_store *s, int kind, int64_t incident, int64_t ts,
 	json_decref(r.body);
 }
 
+/* Files in @dir whose names start with @prefix. */
+static int count_temps(const char *dir, const char *prefix)
+{
+	struct dirent *d;
+	DIR *dh = opendir(dir);
+	int n = 0;
+
+	assert_non_null(dh);
+	while ((d = readdir(dh)))
+		n += !strncmp(d->d_name, prefix, strlen(prefix));
+	closedir(dh);
+	return n;
+}
+
 /* The member names of a tar.gz, one per line. */
 static void list_members(const char *path, char *out, size_t len)
 {
@@ -599,6 +617,7 @@ static void test_export_bundle(void **state)
 	struct irc_bverify v;
 	struct irc_store *s;
 	uint8_t pk[32], sk[64], other[32];
+	struct stat sb;
 	int64_t id, now;
 	int i;
 
@@ -632,7 +651,7 @@ static void test_export_bundle(void **state)
 	       NULL, 0);
 
 	snprintf(out, sizeof(out), "%s/bundle.tar.gz", dir);
-	assert_int_equal(irc_export(s, id, out, &st, err, sizeof(err)), 0);
+	assert_int_equal(irc_export(s, id, out, false, &st, err, sizeof(err)), 0);
 	print_message("export: %llu actions, %llu events, %llu evidence, %llu packets, %llu artifacts, %zu files, store %s %s\n",
 		      (unsigned long long)st.actions, (unsigned long long)st.events,
 		      (unsigned long long)st.evidence, (unsigned long long)st.packets,
@@ -647,8 +666,9 @@ static void test_export_bundle(void **state)
 	assert_int_equal(st.files, 8);			/* 4 + 2 artifacts + manifest + sig */
 	assert_true(st.bytes > 0);
 	assert_int_equal(access(out, F_OK), 0);
-	snprintf(err, sizeof(err), "%s.tmp", out);
-	assert_int_equal(access(err, F_OK), -1);	/* renamed into place */
+	assert_int_equal(count_temps(dir, "bundle.tar.gz."), 0);	/* moved into place */
+	assert_int_equal(stat(out, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0600);
 
 	{
 		char names[2048];
@@ -678,9 +698,278 @@ static void test_export_bundle(void **state)
 	assert_int_equal(irc_bundle_verify(out, other, "--pubkey", &v), 0);
 	assert_true(v.problems.n >= 1);
 	assert_non_null(strstr(v.problems.v[0], "signed by another key"));
+	assert_false(v.trusted);
 	irc_bverify_free(&v);
 
+	/* No key to trust: intact, never trusted. */
+	assert_int_equal(irc_bundle_verify(out, NULL, NULL, &v), 0);
+	assert_int_equal(v.problems.n, 0);
+	assert_true(v.sig_ok);
+	assert_false(v.trusted);
+	irc_bverify_free(&v);
+	assert_int_equal(irc_bundle_verify(out, pk, "test", &v), 0);
+	assert_true(v.sig_ok && v.trusted);
+	irc_bverify_free(&v);
+
+	/* Not over an existing file without force, and nothing left behind. */
+	assert_int_equal(stat(out, &sb), 0);
+	assert_int_equal(irc_export(s, id, out, false, &st, err, sizeof(err)), -EEXIST);
+	assert_non_null(strstr(err, "already exists"));
+	assert_int_equal(count_temps(dir, "bundle.tar.gz."), 0);
+	{
+		struct stat sb2;
+
+		assert_int_equal(stat(out, &sb2), 0);
+		assert_int_equal(sb2.st_ino, sb.st_ino);	/* the same file, untouched */
+		assert_int_equal(sb2.st_mtime, sb.st_mtime);
+	}
+	/* A name another user could have made ready is not ours: left alone. */
+	tu_put_file(dir, "b2.tar.gz.tmp", "planted", 7);
+	snprintf(out, sizeof(out), "%s/b2.tar.gz", dir);
+	assert_int_equal(irc_export(s, id, out, false, &st, err, sizeof(err)), 0);
+	{
+		char buf[16] = "";
+		FILE *f;
+
+		snprintf(err, sizeof(err), "%s/b2.tar.gz.tmp", dir);
+		f = fopen(err, "r");
+
+		assert_non_null(f);
+		assert_int_equal(fread(buf, 1, sizeof(buf), f), 7);
+		fclose(f);
+		assert_string_equal(buf, "planted");
+	}
+	/* With force: replaced. */
+	assert_int_equal(stat(out, &sb), 0);
+	assert_int_equal(irc_export(s, id, out, true, &st, err, sizeof(err)), 0);
+	{
+		struct stat sb2;
+
+		assert_int_equal(stat(out, &sb2), 0);
+		assert_int_not_equal(sb2.st_ino, sb.st_ino);
+	}
+	assert_int_equal(count_temps(dir, "b2.tar.gz."), 1);	/* the planted .tmp only */
+
 	irc_store_close(s);
+	tu_rm_tree(dir);
+}
+
+/* ------------------------------------------------- hostile bundles -- */
+
+#define TOP	"ircontain-incident-1/"
+
+/* Time since @t0, in seconds. */
+static double secs_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* A tar (compressed by @filter) writer on @path. */
+static struct archive *tar_open(const char *path, int filter)
+{
+	struct archive *a = archive_write_new();
+
+	assert_non_null(a);
+	assert_true(archive_write_add_filter(a, filter) >= ARCHIVE_WARN);
+	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	return a;
+}
+
+static void tar_add(struct archive *a, const char *name, const void *data, size_t len,
+		    unsigned type)
+{
+	struct archive_entry *e = archive_entry_new();
+
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, type);
+	archive_entry_set_perm(e, 0644);
+	if (type == AE_IFLNK)
+		archive_entry_set_symlink(e, "x");
+	else
+		archive_entry_set_size(e, (la_int64_t)len);
+	assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+	if (len)
+		assert_int_equal(archive_write_data(a, data, len), (la_ssize_t)len);
+	archive_entry_free(e);
+}
+
+static void tar_close(struct archive *a)
+{
+	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
+	archive_write_free(a);
+}
+
+/* A signed manifest listing @nfiles files and its signature, into @a. */
+static void tar_manifest(struct archive *a, size_t nfiles, const uint8_t sk[64],
+			 const uint8_t pk[32])
+{
+	json_t *m, *files = json_array();
+	char name[64], key[65], sig[130], *text;
+	size_t i;
+
+	for (i = 0; i < nfiles; i++) {
+		snprintf(name, sizeof(name), "artifacts/f-%zu", i);
+		json_array_append_new(files, json_pack("{s:s,s:i,s:s}", "path", name, "size", 0,
+			"sha256", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+	}
+	irc_hex(pk, 32, key);
+	m = json_pack("{s:{s:i},s:o,s:{s:s,s:s}}", "incident", "id", 1, "files", files,
+		      "signer", "algorithm", "ed25519", "public_key", key);
+	text = json_dumps(m, 0);
+	assert_non_null(text);
+	assert_int_equal(irc_bundle_sign(text, strlen(text), sk, sig), 0);
+	tar_add(a, TOP IRC_BUNDLE_MANIFEST, text, strlen(text), AE_IFREG);
+	tar_add(a, TOP IRC_BUNDLE_SIG, sig, strlen(sig), AE_IFREG);
+	free(text);
+	json_decref(m);
+}
+
+/* Verifies @path under @pk: some problem contains @want, within @max_s. */
+static void expect_refused(const char *path, const uint8_t pk[32], const char *want,
+			   double max_s)
+{
+	struct irc_bverify v;
+	struct timespec t0;
+	bool found = false;
+	double took;
+	size_t i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(irc_bundle_verify(path, pk, "test", &v), 0);
+	took = secs_since(&t0);
+	for (i = 0; i < v.problems.n; i++)
+		found |= strstr(v.problems.v[i], want) != NULL;
+	if (!found)
+		for (i = 0; i < v.problems.n && i < 5; i++)
+			print_error("problem: %s\n", v.problems.v[i]);
+	if (!found || took > max_s)
+		print_error("%s: want '%s' within %.1f s: %s, %.2f s\n", path, want, max_s,
+			    found ? "found" : "not found", took);
+	assert_true(found);
+	assert_true(took <= max_s);
+	irc_bverify_free(&v);
+}
+
+/* A ustar header (checksum filled in) for @name of declared @size. */
+static void ustar_header(uint8_t h[512], const char *name, unsigned long long size)
+{
+	unsigned sum = 0;
+	size_t i;
+
+	memset(h, 0, 512);
+	snprintf((char *)h, 100, "%s", name);
+	snprintf((char *)h + 100, 8, "%07o", 0644);
+	snprintf((char *)h + 108, 8, "%07o", 0);
+	snprintf((char *)h + 116, 8, "%07o", 0);
+	snprintf((char *)h + 124, 12, "%011llo", size);
+	snprintf((char *)h + 136, 12, "%011o", 0);
+	h[156] = '0';
+	memcpy(h + 257, "ustar", 6);
+	memcpy(h + 263, "00", 2);
+	memset(h + 148, ' ', 8);
+	for (i = 0; i < 512; i++)
+		sum += h[i];
+	snprintf((char *)h + 148, 8, "%06o", sum);
+}
+
+static void test_hostile_bundles(void **state)
+{
+	char dir[] = "/tmp/irc-test-hostile.XXXXXX", path[256], name[64];
+	uint8_t pk[32], sk[64], hdr[512];
+	struct archive *a;
+	size_t i;
+
+	(void)state;
+	assert_true(sodium_init() >= 0);
+	crypto_sign_keypair(pk, sk);
+	assert_non_null(mkdtemp(dir));
+
+	/* A signed manifest of 5000 files: refused at once, not checked pair by pair. */
+	snprintf(path, sizeof(path), "%s/list.tar.gz", dir);
+	a = tar_open(path, ARCHIVE_FILTER_GZIP);
+	tar_manifest(a, 5000, sk, pk);
+	tar_close(a);
+	expect_refused(path, pk, "lists 5000 files, more than 4096: refused", 2.0);
+
+	/*
+	 * 5000 members, 3000 of them links that are refused anyway: every one
+	 * counts, and why reading stopped is said past the bound on problems.
+	 */
+	snprintf(path, sizeof(path), "%s/members.tar.gz", dir);
+	a = tar_open(path, ARCHIVE_FILTER_GZIP);
+	tar_manifest(a, 0, sk, pk);
+	for (i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), TOP "artifacts/l-%zu", i);
+		tar_add(a, name, NULL, 0, i < 3000 ? AE_IFLNK : AE_IFREG);
+	}
+	tar_close(a);
+	expect_refused(path, pk, "more than 4096 members: refused", 2.0);
+
+	/* The same name twice, among many: found by sorting. */
+	snprintf(path, sizeof(path), "%s/twice.tar.gz", dir);
+	a = tar_open(path, ARCHIVE_FILTER_GZIP);
+	tar_manifest(a, 0, sk, pk);
+	for (i = 0; i < 4000; i++) {
+		snprintf(name, sizeof(name), TOP "artifacts/f-%zu", i % 3999);
+		tar_add(a, name, "x", 1, AE_IFREG);
+	}
+	tar_close(a);
+	expect_refused(path, pk, "artifacts/f-0: the archive holds it twice", 2.0);
+
+	/* Other compressions are not read, whatever libarchive could do. */
+	snprintf(path, sizeof(path), "%s/b.tar.bz2", dir);
+	a = tar_open(path, ARCHIVE_FILTER_BZIP2);
+	tar_manifest(a, 0, sk, pk);
+	tar_close(a);
+	expect_refused(path, pk, "not a tar.gz: compression bzip2", 2.0);
+	snprintf(path, sizeof(path), "%s/b.tar.xz", dir);
+	a = tar_open(path, ARCHIVE_FILTER_XZ);
+	tar_manifest(a, 0, sk, pk);
+	tar_close(a);
+	expect_refused(path, pk, "not a tar.gz: compression xz", 2.0);
+	snprintf(path, sizeof(path), "%s/b.tar", dir);
+	a = tar_open(path, ARCHIVE_FILTER_NONE);
+	tar_manifest(a, 0, sk, pk);
+	tar_close(a);
+	expect_refused(path, pk, "not a tar.gz: compression none", 2.0);
+
+	/* gzip inside gzip: one layer only. */
+	snprintf(path, sizeof(path), "%s/gz2.tar.gz", dir);
+	a = archive_write_new();
+	assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	tar_manifest(a, 0, sk, pk);
+	tar_close(a);
+	expect_refused(path, pk, "2 layers of compression", 2.0);
+
+	/*
+	 * A header declaring more than the total bundles may hold: refused
+	 * before a byte of it is decompressed (or skipped, which costs the same).
+	 */
+	snprintf(path, sizeof(path), "%s/huge.tar.gz", dir);
+	a = archive_write_new();
+	assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_set_format_raw(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_open_filename(a, path), ARCHIVE_OK);
+	ustar_header(hdr, TOP "events.jsonl", IRC_BUNDLE_MAX_TOTAL + 1);
+	{
+		struct archive_entry *e = archive_entry_new();
+
+		archive_entry_set_pathname(e, "raw");
+		archive_entry_set_filetype(e, AE_IFREG);
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		archive_entry_free(e);
+	}
+	assert_int_equal(archive_write_data(a, hdr, sizeof(hdr)), (la_ssize_t)sizeof(hdr));
+	tar_close(a);
+	expect_refused(path, pk, "uncompressed: refused", 2.0);
+
 	tu_rm_tree(dir);
 }
 
@@ -698,6 +987,7 @@ int main(void)
 		cmocka_unit_test(test_bundle_paths),
 		cmocka_unit_test(test_signature),
 		cmocka_unit_test(test_export_bundle),
+		cmocka_unit_test(test_hostile_bundles),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
