@@ -641,8 +641,6 @@ main() {
 	irc incident show "${RS_INC:-0}" 2>&1 | grep -E '^(#|[A-Za-z]+:| *[0-9T:.-]+Z +action )' | head -24 | indent
 
 	mkdir -p "$OUT"
-	# The key the bundles are signed with, for whoever verifies them elsewhere.
-	cp "$STATE/signing.pub" "$OUT/" 2>/dev/null
 	for inc in $RS_INC $PS_INC; do
 		bundle=$OUT/incident-$inc.tar.gz
 		if op export "$inc" -o "$bundle" --force; then ok "incident $inc exported: $bundle"
@@ -653,6 +651,8 @@ main() {
 		npk=$(tcpdump -nr "$OUT/ircontain-incident-$inc/packets.pcap" 2>/dev/null | wc -l)
 		info "packets.pcap: $npk packets (tcpdump -r); report: $OUT/ircontain-incident-$inc/report.html"
 	done
+	# The key the bundles are signed with, for whoever verifies them elsewhere.
+	cp "$STATE/signing.pub" "$OUT/" && info "signer's public key: $OUT/signing.pub (verify --pubkey)"
 	if op verify; then ok "evidence store verified: hash chain intact"
 	else failed "evidence store verify"; fi
 	REPORT=$OUT/ircontain-incident-$RS_INC/report.html
