@@ -110,43 +110,54 @@ static void signal_tree(const int *pids, size_t n, int sig)
 /*
  * Snapshots of @pids (at most IRC_SNAP_MAX_PROCS) as evidence of @incident,
  * taken before anything changes them.  A process that exited meanwhile is
- * skipped.  Returns how many were stored, or -errno after a warning: the
- * containment goes ahead either way.
+ * skipped.  All are taken first, with no lock held (hashing binaries and
+ * reading socket tables is slow), then stored in one short transaction:
+ * the daemon's batches must not wait behind them.  The first store error
+ * ends the appends: nothing is appended after a failed one.  Returns how
+ * many were stored, or -errno after a warning: the containment goes ahead
+ * either way.
  */
 static int snapshot_pids(const char *what, const char *arg, int64_t incident,
 			 const int *pids, size_t n)
 {
-	struct irc_store *s;
+	json_t *snaps[IRC_SNAP_MAX_PROCS] = { NULL };
+	struct irc_store *s = NULL;
 	char actor[64];
 	int err, first = 0, stored = 0;
-	size_t i;
+	size_t i, m = n < IRC_SNAP_MAX_PROCS ? n : IRC_SNAP_MAX_PROCS;
 
+	if (n > IRC_SNAP_MAX_PROCS)
+		irc_warn("%s %s: %zu processes, snapshots of the first %d only", what, arg,
+			 n, IRC_SNAP_MAX_PROCS);
+	for (i = 0; i < m; i++) {
+		err = irc_snapshot_proc(pids[i], "/proc", &snaps[i]);
+		if (err && err != -ESRCH) {
+			irc_warn("%s %s: snapshot of PID %d not taken: %s", what, arg,
+				 pids[i], strerror(-err));
+			first = first ?: err;
+		}
+	}
 	irc_actor(actor, sizeof(actor));
 	err = irc_store_open(&s, irc.state_dir, true);
 	if (!err)
 		err = irc_store_begin(s);
+	for (i = 0; !err && i < m; i++) {
+		if (!snaps[i])
+			continue;
+		err = irc_snapshot_append(s, incident, pids[i], snaps[i], actor);
+		stored += !err;
+	}
+	if (!err)
+		err = irc_store_commit(s);
+	else if (s)
+		irc_store_rollback(s);
 	if (err) {
-		irc_warn("%s %s: no snapshot taken: %s", what, arg, irc_store_errmsg());
-		irc_store_close(s);
-		return err;
-	}
-	for (i = 0; i < n && i < IRC_SNAP_MAX_PROCS; i++) {
-		err = irc_snapshot_record(s, incident, pids[i], actor);
-		if (!err)
-			stored++;
-		else if (err != -ESRCH && !first)
-			first = err;
-		if (err && err != -ESRCH)
-			irc_warn("%s %s: snapshot of PID %d not stored: %s", what, arg,
-				 pids[i], strerror(-err));
-	}
-	if (n > IRC_SNAP_MAX_PROCS)
-		irc_warn("%s %s: %zu processes, snapshots of the first %d only", what, arg,
-			 n, IRC_SNAP_MAX_PROCS);
-	err = irc_store_commit(s);
-	if (err)
 		irc_warn("%s %s: snapshots not stored: %s", what, arg, irc_store_errmsg());
+		stored = 0;
+	}
 	irc_store_close(s);
+	for (i = 0; i < m; i++)
+		json_decref(snaps[i]);
 	return err ?: first ?: stored;
 }
 

@@ -297,9 +297,10 @@ static json_t *ecs_snapshot(const struct irc_xrow *x)
 	size_t i;
 	int pid = irc_x_entity_pid(x->r->target);
 
+	/* A snapshot the daemon could not take (the process already gone). */
 	o = json_pack("{s:{s:s,s:[s],s:[s],s:s,s:s}}", "event", "kind", "state",
 		      "category", "process", "type", "info", "action", "snapshot",
-		      "outcome", "success");
+		      "outcome", json_object_get(x->body, "missed") ? "failure" : "success");
 	p = json_object();
 	if (!pid)
 		pid = (int)irc_jint(x->body, "pid", 0);

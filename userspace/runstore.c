@@ -11,7 +11,10 @@
  * Which incident a record belongs to is decided when it is written, from
  * a cache of the entities of the open incidents (refreshed from the store
  * at most once a second), so a finding earlier in the same batch already
- * counts for the records after it.
+ * counts for the records after it.  A refresh reads only the rows added
+ * since the last one (by sequence number), on a read-only connection of
+ * its own; the cache is rebuilt from the incidents' rows only when the
+ * set of open incidents shrank (one was closed) or a batch failed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +28,7 @@
 #include <linux/types.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "ircontain/abi.h"
 #include "ircontain/store.h"
@@ -40,6 +44,9 @@
 #define CACHE_MIN_NS	1000000000ULL	/* cache refreshed at most once a second, */
 #define CACHE_DUTY	100		/* and for at most 1/100 of the time */
 #define MAX_OPEN	256	/* open incidents whose entities are cached */
+#define MAX_CACHED	65536	/* entities cached, at most */
+#define ENTS_PER_INC	500	/* entities of one incident read on a rebuild */
+#define READ_BUSY_MS	1000	/* the cache's reads wait this long, at most */
 #define WARN_EVERY_NS	(10 * 1000000000ULL)
 #define ACTOR		"ircontain run"
 
@@ -49,7 +56,7 @@ struct pend {
 	const char *type, *actor;	/* static strings */
 	char target[ENT_LEN], peer[ENT_LEN];
 	json_t *body;			/* owned */
-	bool finding, snapshot;
+	bool finding, snapshot, missed;
 	size_t data_len;
 	union {
 		uint8_t data[IRC_SAMPLE_LEN];	/* a packet sample */
@@ -75,6 +82,13 @@ struct irc_runstore {
 	struct cent *cache;
 	size_t cache_cap, cache_n;
 	uint64_t cache_next_ns;
+	sqlite3 *rdb;			/* the cache's reads */
+	bool cache_stale;		/* rebuild from scratch at the next refresh */
+	int64_t cache_seq;		/* rows up to this one are in the cache */
+	int64_t open_id[MAX_OPEN];	/* the open incidents, newest first */
+	size_t nopen;
+	int64_t max_id;			/* the newest incident, open or not */
+	char rdb_err[256];		/* why the last refresh failed */
 	uint64_t snap_sec;
 	unsigned int snap_n;
 	uint64_t warned_ns;
@@ -206,7 +220,7 @@ static void cache_put(struct irc_runstore *rs, const char *e, int64_t id, bool r
 	struct cent *old = rs->cache, *nt;
 	size_t i, oldcap = rs->cache_cap, cap;
 
-	if (!e[0] || strlen(e) >= ENT_LEN)
+	if (!e[0] || strlen(e) >= ENT_LEN || rs->cache_n >= MAX_CACHED)
 		return;
 	if (2 * (rs->cache_n + 1) > rs->cache_cap) {
 		cap = oldcap ? 2 * oldcap : 64;
@@ -233,45 +247,198 @@ static void cache_put(struct irc_runstore *rs, const char *e, int64_t id, bool r
 	rs->cache_n++;
 }
 
-struct open_ids {
+/* --- refreshing the cache ------------------------------------------------ */
+
+static int rdb_fail(struct irc_runstore *rs, int rc)
+{
+	snprintf(rs->rdb_err, sizeof(rs->rdb_err), "%s: %s", irc_store_path(rs->s),
+		 rs->rdb ? sqlite3_errmsg(rs->rdb) : sqlite3_errstr(rc));
+	return -EIO;
+}
+
+/* Runs @sql with ?1..?3 = @a, @b, @c (as far as it uses them), @fn on each row. */
+static int rdb_query(struct irc_runstore *rs, const char *sql, int64_t a, int64_t b,
+		     int64_t c, void (*fn)(struct irc_runstore *rs, sqlite3_stmt *st, void *ctx),
+		     void *ctx)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(rs->rdb, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rdb_fail(rs, rc);
+	if (sqlite3_bind_parameter_count(st) >= 1)
+		sqlite3_bind_int64(st, 1, a);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, b);
+	if (sqlite3_bind_parameter_count(st) >= 3)
+		sqlite3_bind_int64(st, 3, c);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(rs, st, ctx);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : rdb_fail(rs, rc);
+}
+
+struct open_set {
 	int64_t id[MAX_OPEN];
 	size_t n;
 };
 
-static int collect_open(const struct irc_incident *in, void *ctx)
+static void row_open(struct irc_runstore *rs, sqlite3_stmt *st, void *ctx)
 {
-	struct open_ids *o = ctx;
+	struct open_set *o = ctx;
 
-	if (in->status != IRC_IS_CLOSED && o->n < MAX_OPEN)
-		o->id[o->n++] = in->id;
-	return 0;
+	(void)rs;
+	if (o->n < MAX_OPEN)
+		o->id[o->n++] = sqlite3_column_int64(st, 0);
+}
+
+static void row_head(struct irc_runstore *rs, sqlite3_stmt *st, void *ctx)
+{
+	int64_t *v = ctx;
+
+	(void)rs;
+	v[0] = sqlite3_column_int64(st, 0);
+	v[1] = sqlite3_column_int64(st, 1);
+}
+
+static bool is_open(const int64_t *ids, size_t n, int64_t id)
+{
+	size_t lo = 0, hi = n, mid;
+
+	/* Newest first: descending. */
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (ids[mid] == id)
+			return true;
+		if (ids[mid] > id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* An (incident, entity) row: the newest open incident wins an entity two share. */
+static void row_entity(struct irc_runstore *rs, sqlite3_stmt *st, void *ctx)
+{
+	int64_t id = sqlite3_column_int64(st, 0), had;
+	const char *e = (const char *)sqlite3_column_text(st, 1);
+
+	(void)ctx;
+	if (!e || !is_open(rs->open_id, rs->nopen, id))
+		return;
+	had = cache_get(rs, e);
+	if (!had || id > had)
+		cache_put(rs, e, id, true);
 }
 
 /*
- * Rebuilds the cache from the store: the entities of every open incident,
- * the newest incident winning an entity two share.
+ * A rebuild needs every row of the open incidents: when one was closed
+ * (its entities go, or fall to an older incident), reopened (it was not
+ * followed), or the cache cannot be trusted (a batch rolled back).
+ */
+static bool need_rebuild(const struct irc_runstore *rs, const struct open_set *o)
+{
+	size_t i;
+
+	if (rs->cache_stale)
+		return true;
+	for (i = 0; i < rs->nopen; i++)
+		if (!is_open(o->id, o->n, rs->open_id[i]))
+			return true;
+	/* Open now, not before, and not new: reopened. */
+	for (i = 0; i < o->n; i++)
+		if (o->id[i] <= rs->max_id && !is_open(rs->open_id, rs->nopen, o->id[i]))
+			return true;
+	return false;
+}
+
+#define ENT_ROWS(t, col, cond) \
+	"SELECT incident, " col " FROM " t " WHERE " cond " AND " col " != ''"
+/* Rows after ?1 up to ?2, of any incident. */
+#define NEW_COND	"seq > ?1 AND seq <= ?2 AND incident > 0"
+static const char new_rows_sql[] =
+	ENT_ROWS("actions", "target", NEW_COND) " UNION ALL "
+	ENT_ROWS("actions", "peer", NEW_COND) " UNION ALL "
+	ENT_ROWS("events", "target", NEW_COND) " UNION ALL "
+	ENT_ROWS("evidence", "target", NEW_COND);
+/* Incident ?3's rows up to ?2 (?1 unused, always 0), as irc_incident_entities(). */
+#define INC_COND	"incident = ?3 AND seq > ?1 AND seq <= ?2"
+static const char inc_rows_sql[] =
+	ENT_ROWS("actions", "target", INC_COND) " UNION "
+	ENT_ROWS("actions", "peer", INC_COND) " UNION "
+	ENT_ROWS("events", "target", INC_COND) " UNION "
+	ENT_ROWS("evidence", "target", INC_COND) " LIMIT " IRC_STR(ENTS_PER_INC);
+
+static int cache_read(struct irc_runstore *rs, struct open_set *o)
+{
+	int64_t head[2] = { 0, 0 };	/* the last row, the newest incident */
+	size_t i;
+	int err;
+
+	err = rdb_query(rs, "SELECT id FROM incidents WHERE status != ?1 ORDER BY id DESC"
+			" LIMIT " IRC_STR(MAX_OPEN), IRC_IS_CLOSED, 0, 0, row_open, o);
+	if (!err)
+		err = rdb_query(rs, "SELECT max(coalesce((SELECT max(seq) FROM actions), 0),"
+				" coalesce((SELECT max(seq) FROM events), 0),"
+				" coalesce((SELECT max(seq) FROM evidence), 0)),"
+				" coalesce((SELECT max(id) FROM incidents), 0)",
+				0, 0, 0, row_head, head);
+	if (err)
+		return err;
+	if (need_rebuild(rs, o)) {
+		if (rs->cache)
+			memset(rs->cache, 0, rs->cache_cap * sizeof(*rs->cache));
+		rs->cache_n = 0;
+		memcpy(rs->open_id, o->id, o->n * sizeof(*o->id));
+		rs->nopen = o->n;
+		for (i = 0; !err && i < o->n; i++)
+			err = rdb_query(rs, inc_rows_sql, 0, head[0], o->id[i], row_entity, NULL);
+	} else {
+		memcpy(rs->open_id, o->id, o->n * sizeof(*o->id));
+		rs->nopen = o->n;
+		err = rdb_query(rs, new_rows_sql, rs->cache_seq, head[0], 0, row_entity, NULL);
+	}
+	if (!err) {
+		rs->cache_seq = head[0];
+		rs->max_id = head[1];
+		rs->cache_stale = false;
+	}
+	return err;
+}
+
+/*
+ * Brings the cache up to date with the store: the entities of every open
+ * incident, the newest incident winning an entity two share.  In one read
+ * transaction, so the incidents and the rows are the same moment's.
  */
 static int cache_refresh(struct irc_runstore *rs)
 {
-	struct open_ids *o = calloc(1, sizeof(*o));
-	char **ents;
-	size_t i, j, n;
-	int err;
+	struct open_set *o;
+	int rc, err;
 
-	if (!o)
+	if (!rs->rdb) {
+		rc = sqlite3_open_v2(irc_store_path(rs->s), &rs->rdb,
+				     SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
+		if (rc != SQLITE_OK) {
+			err = rdb_fail(rs, rc);
+			sqlite3_close_v2(rs->rdb);
+			rs->rdb = NULL;
+			return err;
+		}
+		sqlite3_busy_timeout(rs->rdb, READ_BUSY_MS);
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o) {
+		snprintf(rs->rdb_err, sizeof(rs->rdb_err), "out of memory");
 		return -ENOMEM;
-	err = irc_incident_list(rs->s, -1, collect_open, o);	/* newest first */
-	if (!err && rs->cache) {
-		memset(rs->cache, 0, rs->cache_cap * sizeof(*rs->cache));
-		rs->cache_n = 0;
 	}
-	for (i = 0; !err && i < o->n; i++) {
-		err = irc_incident_entities(rs->s, o->id[i], &ents, &n);
-		for (j = 0; !err && j < n; j++)
-			cache_put(rs, ents[j], o->id[i], false);
-		if (!err)
-			irc_strv_free(ents, n);
-	}
+	rc = sqlite3_exec(rs->rdb, "BEGIN", NULL, NULL, NULL);
+	err = rc == SQLITE_OK ? cache_read(rs, o) : rdb_fail(rs, rc);
+	sqlite3_exec(rs->rdb, "COMMIT", NULL, NULL, NULL);
+	if (err)
+		rs->cache_stale = true;
 	free(o);
 	return err;
 }
@@ -279,7 +446,8 @@ static int cache_refresh(struct irc_runstore *rs)
 /* --- errors ----------------------------------------------------------- */
 
 /* Reports a store failure: the first at once, then at most every 10 s. */
-static void store_failed(struct irc_runstore *rs, const char *what, uint64_t lost)
+static void store_failed_why(struct irc_runstore *rs, const char *what, uint64_t lost,
+			     const char *why)
 {
 	uint64_t now = irc_now_boot_ns();
 
@@ -288,8 +456,12 @@ static void store_failed(struct irc_runstore *rs, const char *what, uint64_t los
 		return;
 	rs->warned_ns = now;
 	irc_warn("run: %s: %s (%" PRIu64 " record%s not stored so far; the daemon goes on)",
-		 what, irc_store_errmsg(), rs->st->store_errors,
-		 rs->st->store_errors == 1 ? "" : "s");
+		 what, why, rs->st->store_errors, rs->st->store_errors == 1 ? "" : "s");
+}
+
+static void store_failed(struct irc_runstore *rs, const char *what, uint64_t lost)
+{
+	store_failed_why(rs, what, lost, irc_store_errmsg());
 }
 
 /* The entity cache, when due: at most once a second and 1% of the time. */
@@ -300,7 +472,7 @@ static void cache_tick(struct irc_runstore *rs, uint64_t now)
 	if (now < rs->cache_next_ns)
 		return;
 	if (cache_refresh(rs))
-		store_failed(rs, "read the open incidents", 0);
+		store_failed_why(rs, "read the open incidents", 0, rs->rdb_err);
 	cost = irc_now_boot_ns() - now;
 	rs->cache_next_ns = now + (cost * CACHE_DUTY > CACHE_MIN_NS ?
 				   cost * CACHE_DUTY : CACHE_MIN_NS);
@@ -456,7 +628,7 @@ static void flush(struct irc_runstore *rs)
 			nopen += opened;
 		} else {
 			err = append(rs, p, cache_get(rs, p->target) ?: cache_get(rs, p->peer));
-			nsnap += p->snapshot;
+			nsnap += p->snapshot && !p->missed;
 		}
 		nrec += !p->snapshot;
 	}
@@ -468,6 +640,7 @@ static void flush(struct irc_runstore *rs)
 	if (err) {
 		/* What the cache learnt in this batch was rolled back too. */
 		rs->cache_next_ns = 0;
+		rs->cache_stale = true;
 		rs->unstored += rs->npend;
 		store_failed(rs, "store a batch of records", rs->npend);
 	} else {
@@ -518,12 +691,51 @@ static bool snapshot_ok(struct irc_runstore *rs)
 }
 
 /*
+ * No snapshot: the process was gone (the kernel kills a reverse shell
+ * before the daemon reads the record) or could not be read.  The record
+ * says one was attempted and why it is missing, with what the finding
+ * knew of the process, so the export and the report still list it.
+ */
+static json_t *missed_snapshot(const struct irc_ev_finding *f, json_t *o, int err)
+{
+	bool killed = f->enforced && f->action == IRC_ACT_KILL;
+	json_t *proc = json_object_get(o, "process"), *b;
+	char comm[IRC_COMM_LEN], why[160], msg[320];
+	size_t i;
+
+	/* Text, as the incident title makes it. */
+	for (i = 0; i < sizeof(comm) - 1 && f->h.comm[i]; i++)
+		comm[i] = f->h.comm[i] > 0x20 && f->h.comm[i] < 0x7f ? f->h.comm[i] : '?';
+	comm[i] = '\0';
+	if (err == -ESRCH)
+		snprintf(why, sizeof(why), "the process had already exited%s",
+			 killed ? " (killed by the kernel)" : "");
+	else
+		snprintf(why, sizeof(why), "the process could not be read: %s", strerror(-err));
+	snprintf(msg, sizeof(msg), "no snapshot of pid:%u (%s): %s", f->h.tgid, comm, why);
+	b = json_pack("{s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:s}", "pid", (json_int_t)f->h.tgid,
+		      "missed", why, "comm", comm, "ppid", (json_int_t)f->h.ppid,
+		      "uid", (json_int_t)f->h.uid, "gid", (json_int_t)f->h.gid,
+		      "cgroup_id", (json_int_t)f->h.cgroup_id, "message", msg);
+	if (!b)
+		return NULL;
+	json_object_set(b, "exe", json_object_get(proc, "executable") ?: json_null());
+	/* The file the finding names, as evjson made it text. */
+	if (json_object_get(json_object_get(o, "file"), "path"))
+		json_object_set(b, "path", json_object_get(json_object_get(o, "file"), "path"));
+	if (json_object_get(json_object_get(o, "ircontain"), "cgroup"))
+		json_object_set(b, "cgroup",
+				json_object_get(json_object_get(o, "ircontain"), "cgroup"));
+	return b;
+}
+
+/*
  * The snapshot of a process a finding is about, taken now: before the
  * daemon cuts its sockets, and before the batch is written.  The record is
  * the one irc_snapshot_record() makes, queued in the batch instead of
- * committed on its own.
+ * committed on its own; if it cannot be taken, the record of the miss.
  */
-static void queue_snapshot(struct irc_runstore *rs, const struct irc_ev_finding *f)
+static void queue_snapshot(struct irc_runstore *rs, const struct irc_ev_finding *f, json_t *o)
 {
 	json_t *snap;
 	struct pend *p;
@@ -533,15 +745,18 @@ static void queue_snapshot(struct irc_runstore *rs, const struct irc_ev_finding 
 		return;
 	err = irc_snapshot_proc(f->h.tgid, "/proc", &snap);
 	if (err) {
-		if (err != -ESRCH)	/* killed already: nothing to take */
+		if (err != -ESRCH)
 			irc_warn("run: snapshot of pid %u: %s", f->h.tgid, strerror(-err));
-		return;
+		snap = missed_snapshot(f, o, err);
+		if (!snap)
+			return;
 	}
 	ppid = json_integer_value(json_object_get(snap, "ppid"));
 	p = slot(rs, IRC_REC_EVIDENCE, (int64_t)irc_now_real_ns(), "snapshot", snap);
 	json_decref(snap);
 	p->actor = irc_detector_name(f->detector);
 	p->snapshot = true;
+	p->missed = err != 0;
 	ent_pid(p->target, f->h.tgid);
 	if (ppid > 0)
 		ent_pid(p->peer, ppid);
@@ -565,7 +780,7 @@ static void queue_finding(struct irc_runstore *rs, const struct irc_ev_finding *
 	if (!p->target[0])
 		snprintf(p->target, ENT_LEN, "host:?");
 	if (!f->family)
-		queue_snapshot(rs, f);
+		queue_snapshot(rs, f, o);
 }
 
 static void queue_drop(struct irc_runstore *rs, const struct irc_ev_drop *ev,
@@ -698,6 +913,7 @@ int irc_rs_open(struct irc_runstore **rsp, const char *state_dir,
 	}
 	rs->ev = ev;
 	rs->st = st;
+	rs->cache_stale = true;
 	*rsp = rs;
 	return 0;
 }
@@ -737,6 +953,7 @@ void irc_rs_close(struct irc_runstore *rs, const char *why)
 			store_failed(rs, "record the daemon's stop", 0);
 	}
 	irc_store_close(rs->s);
+	sqlite3_close_v2(rs->rdb);
 	free(rs->cache);
 	free(rs);
 }

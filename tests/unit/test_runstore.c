@@ -13,8 +13,14 @@
  *     one joins it; records of the entity after it (same batch) are tagged;
  *     a monitor-mode one opens its own, detected; a process finding gets a
  *     snapshot of the process; a comm that is no text still verifies;
+ *   - a process gone before its snapshot (the kernel killed it): a
+ *     "snapshot" row that says it was missed, why, and what the finding
+ *     knew of the process;
  *   - an incident opened elsewhere (the CLI) tags records after the cache
- *     refresh, and no longer once it is closed;
+ *     refresh, and no longer once it is closed; entities added to open
+ *     incidents after a refresh (read by sequence number) count at the
+ *     next; the newest incident wins an entity two share, and when it is
+ *     closed the older one gets it back;
  *   - batching: a batch commits at IRC_STORE_BATCH records, the rest after
  *     IRC_STORE_BATCH_MS; a failing store counts what it lost, goes on,
  *     and puts the loss on record when it works again;
@@ -564,8 +570,68 @@ static void test_title_bytes(void **state)
 	get_incident(rs->r[rs->n - 1].incident, &in);
 	assert_string_equal(in.title, "Exec from a temporary directory: pid 999999 (a???b?)");
 	assert_int_equal(in.severity, IRC_SEV_MEDIUM);
-	assert_int_equal(count(rs, "snapshot"), 0);
+	/* Gone: the miss is on record, not a snapshot. */
+	assert_int_equal(count(rs, "snapshot"), 1);
+	assert_non_null(strstr(find(rs, "snapshot", "pid:999999", 0)->body, "\"missed\""));
+	assert_int_equal(f->st.snapshots, 0);
 	free_rows(rs);
+	expect_verifies(0);
+}
+
+/*
+ * The kernel killed a reverse shell before the daemon read the finding:
+ * the snapshot row says it was attempted and why it is missing, with what
+ * the finding knew (comm, parent, uid, cgroup, the executable as evjson
+ * had it).
+ */
+static void test_missed_snapshot(void **state)
+{
+	struct fix *f = *state;
+	struct irc_ev_finding e = {};
+	const struct row *r, *fr;
+	struct rows *rs;
+	json_t *b;
+
+	assert_int_equal(irc_rs_start(f->rs, "test-boot"), 0);
+	hdr(f, &e.h, IRC_EV_FINDING, sizeof(e), 999998);	/* no such process */
+	e.h.ppid = 4321;
+	e.h.uid = 1001;
+	e.h.cgroup_id = 777;
+	snprintf(e.h.comm, sizeof(e.h.comm), "sh");
+	e.detector = IRC_DET_REVSHELL;
+	e.action = IRC_ACT_KILL;
+	e.enforced = 1;
+	e.severity = IRC_SEV_CRITICAL;
+	e.fd = 0;
+	feed(f, &e, sizeof(e));
+	irc_rs_close(f->rs, "signal");
+	f->rs = NULL;
+
+	rs = read_rows();
+	fr = find(rs, "finding", "pid:999998", 0);
+	r = find(rs, "snapshot", "pid:999998", 0);
+	assert_non_null(fr);
+	assert_non_null(r);
+	assert_int_equal(r->kind, IRC_REC_EVIDENCE);
+	assert_true(r->incident > 0);
+	assert_int_equal(r->incident, fr->incident);
+	assert_string_equal(r->actor, "reverse_shell");
+	assert_string_equal(r->peer, "pid:4321");
+	b = json_loads(r->body, 0, NULL);
+	assert_non_null(b);
+	assert_string_equal(json_string_value(json_object_get(b, "missed")),
+			    "the process had already exited (killed by the kernel)");
+	assert_int_equal(json_integer_value(json_object_get(b, "pid")), 999998);
+	assert_string_equal(json_string_value(json_object_get(b, "comm")), "sh");
+	assert_int_equal(json_integer_value(json_object_get(b, "ppid")), 4321);
+	assert_int_equal(json_integer_value(json_object_get(b, "uid")), 1001);
+	assert_int_equal(json_integer_value(json_object_get(b, "cgroup_id")), 777);
+	assert_non_null(json_object_get(b, "exe"));
+	assert_non_null(strstr(json_string_value(json_object_get(b, "message")), "no snapshot"));
+	json_decref(b);
+	assert_non_null(find(rs, "kill", "pid:999998", 0));
+	free_rows(rs);
+	assert_int_equal(f->st.snapshots, 0);
 	expect_verifies(0);
 }
 
@@ -604,6 +670,74 @@ static void test_cache(void **state)
 	assert_int_equal(find(rs, "connect", "pid:300", 0)->incident, id);
 	assert_int_equal(find(rs, "exec", "pid:301", 0)->incident, 0);
 	assert_int_equal(find(rs, "connect", "pid:302", 0)->incident, 0);
+	free_rows(rs);
+	expect_verifies(0);
+}
+
+/* An action of @id on @target, as the CLI records one. */
+static int action_in(struct irc_store *s, int64_t id, const char *target)
+{
+	struct irc_rec r = { .kind = IRC_REC_ACTION, .incident = id, .type = "quarantine",
+			     .actor = "alice", .target = target };
+	int err;
+
+	r.body = json_pack("{s:s}", "result", "ok");
+	err = irc_store_append(s, &r, NULL);
+	json_decref(r.body);
+	return err;
+}
+
+/* Feeds a connect of @pid to @ip and commits it. */
+static void feed_connect(struct fix *f, unsigned int pid, const char *ip)
+{
+	struct irc_ev_conn c = {};
+
+	hdr(f, &c.h, IRC_EV_CONNECT, sizeof(c), pid);
+	c.family = 4;
+	inet_pton(AF_INET, ip, c.daddr);
+	feed(f, &c, sizeof(c));
+	sleep_ms(IRC_STORE_BATCH_MS + 50);
+	irc_rs_tick(f->rs);
+}
+
+/*
+ * Refreshes read only what was added since the last: an entity the CLI
+ * adds to an open incident counts; two incidents with one entity: the
+ * newest wins, and the older gets it back when the newest is closed.
+ */
+static void test_cache_delta(void **state)
+{
+	struct fix *f = *state;
+	struct irc_store *s;
+	struct rows *rs;
+	int64_t a, b;
+
+	assert_int_equal(irc_rs_start(f->rs, "test-boot"), 0);
+	assert_int_equal(irc_store_open(&s, dir, false), 0);
+	assert_int_equal(irc_incident_open(s, "A", IRC_SEV_HIGH, "alice", "host:192.0.2.1", &a), 0);
+	sleep_ms(1100);
+	irc_rs_tick(f->rs);			/* knows A */
+	/* After that refresh: A gets a second entity, B opens with a shared one. */
+	assert_int_equal(action_in(s, a, "host:192.0.2.2"), 0);
+	assert_int_equal(irc_incident_open(s, "B", IRC_SEV_HIGH, "alice", "host:192.0.2.2", &b), 0);
+	assert_true(b > a);
+	sleep_ms(1100);
+	irc_rs_tick(f->rs);			/* the delta */
+	feed_connect(f, 400, "192.0.2.1");
+	feed_connect(f, 401, "192.0.2.2");
+	/* B closed: 192.0.2.2 is A's again. */
+	assert_int_equal(irc_incident_set_status(s, b, IRC_IS_CLOSED, "alice", "done"), 0);
+	sleep_ms(1100);
+	irc_rs_tick(f->rs);
+	feed_connect(f, 402, "192.0.2.2");
+	irc_store_close(s);
+	irc_rs_close(f->rs, "signal");
+	f->rs = NULL;
+
+	rs = read_rows();
+	assert_int_equal(find(rs, "connect", "pid:400", 0)->incident, a);
+	assert_int_equal(find(rs, "connect", "pid:401", 0)->incident, b);
+	assert_int_equal(find(rs, "connect", "pid:402", 0)->incident, a);
 	free_rows(rs);
 	expect_verifies(0);
 }
@@ -748,7 +882,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_entities, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_title_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missed_snapshot, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cache_delta, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_batching, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_store_error, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),

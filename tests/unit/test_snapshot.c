@@ -5,8 +5,9 @@
  * executable path and SHA-256 (a deleted binary too), cmdline, uid/gid,
  * cgroup, ancestry up to PID 1, open files, sockets resolved through the
  * net tables (TCP, TCP6, UDP, unix, and one that no table knows), the
- * memory map list, every IRC_SNAP_* bound with its "truncated" flag, and
- * text that is not UTF-8.  One test reads the real /proc/self to hold the
+ * memory map list, every IRC_SNAP_* bound with its "truncated" flag, the
+ * executable's hash bounded (a sparse binary past the cap: no "sha256",
+ * the hash of its first bytes, its whole size), and text that is not UTF-8.  One test reads the real /proc/self to hold the
  * address decoding to what the kernel really prints.
  */
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -409,6 +411,19 @@ static void test_gone(void **state)
 	build_tree(&f);
 	assert_int_equal(irc_snapshot_proc(4242, f.root, &o), -ESRCH);
 	assert_null(o);
+	/* A zombie (killed, not reaped): gone too. */
+	put_stat(f.root, 100, "zomb", 'Z', 1);
+	put_str(f.root, "100/status", "Name:\tzomb\nThreads:\t1\n");
+	assert_int_equal(irc_snapshot_proc(100, f.root, &o), -ESRCH);
+	/* Exiting (PF_EXITING in the flags, field 9), not a zombie yet: gone. */
+	put_str(f.root, "100/stat", "100 (zomb) R 1 100 100 0 -1 4194564 100 0 0 0 5 3 0 0 20 0 1 0"
+		" 12345 1000000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n");
+	assert_int_equal(irc_snapshot_proc(100, f.root, &o), -ESRCH);
+	put_stat(f.root, 100, "zomb", 'Z', 1);
+	/* A "Z" leader whose other threads run: still there. */
+	put_str(f.root, "100/status", "Name:\tzomb\nThreads:\t3\n");
+	assert_int_equal(irc_snapshot_proc(100, f.root, &o), 0);
+	json_decref(o);
 	tu_rm_tree(f.root);
 }
 
@@ -527,6 +542,70 @@ static void test_real_self(void **state)
 	json_decref(o);
 }
 
+/* A sparse file of @size bytes starting with "abc". */
+static void put_sparse(const char *path, long long size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "abc", 3), 3);
+	assert_int_equal(ftruncate(fd, size), 0);
+	close(fd);
+}
+
+/*
+ * The binary is hashed up to a cap, in the daemon's ring-buffer callback:
+ * past it "sha256" is null (a hash of part of a file must not pass for
+ * the file's), "sha256_partial" the hash of the first bytes, "exe_size"
+ * the whole size.
+ */
+static void test_hash_cap(void **state)
+{
+	char path[128];
+	struct fake f;
+	json_t *o;
+	int bad = 0;
+
+	(void)state;
+	snprintf(f.root, sizeof(f.root), "/tmp/irc-snap.XXXXXX");
+	assert_non_null(mkdtemp(f.root));
+	tu_put_dir(f.root, "bin");
+	snprintf(path, sizeof(path), "%s/bin/padded", f.root);
+	put_sparse(path, (1LL << 30) + 7);	/* 1 GiB: nothing on disk */
+	put_proc(f.root, 300, "padded", 1, path);
+
+	/* A 3-byte cap: the first 3 bytes are "abc". */
+	assert_int_equal(irc_snapshot_take(300, f.root, 3, &o), 0);
+	EXPECT(bad, json_is_null(json_object_get(o, "sha256")), "sha256 not null");
+	EXPECT(bad, !strcmp(sget(o, "sha256_partial") ?: "", SHA_ABC), "partial '%s'",
+	       sget(o, "sha256_partial"));
+	EXPECT(bad, iget(o, "exe_size") == (1LL << 30) + 7, "exe_size %lld", iget(o, "exe_size"));
+	EXPECT(bad, json_is_true(json_object_get(o, "hash_truncated")), "hash_truncated");
+	EXPECT(bad, iget(o, "hash_bytes") == 3, "hash_bytes %lld", iget(o, "hash_bytes"));
+	json_decref(o);
+
+	/* The default cap: the 1 GiB file is read up to IRC_SNAP_HASH_MAX only. */
+	assert_int_equal(irc_snapshot_proc(300, f.root, &o), 0);
+	EXPECT(bad, json_is_null(json_object_get(o, "sha256")), "default: sha256 not null");
+	EXPECT(bad, json_is_true(json_object_get(o, "hash_truncated")), "default: truncated");
+	EXPECT(bad, iget(o, "hash_bytes") == (long long)IRC_SNAP_HASH_MAX, "default: hash_bytes %lld",
+	       iget(o, "hash_bytes"));
+	EXPECT(bad, iget(o, "exe_size") == (1LL << 30) + 7, "default: exe_size");
+	json_decref(o);
+
+	/* Exactly at the cap: the whole file, a real hash. */
+	put_sparse(path, 3);
+	assert_int_equal(irc_snapshot_take(300, f.root, 3, &o), 0);
+	EXPECT(bad, !strcmp(sget(o, "sha256") ?: "", SHA_ABC), "at cap: sha256 '%s'",
+	       sget(o, "sha256"));
+	EXPECT(bad, json_is_false(json_object_get(o, "hash_truncated")), "at cap: truncated");
+	EXPECT(bad, !json_object_get(o, "sha256_partial"), "at cap: partial");
+	EXPECT(bad, iget(o, "exe_size") == 3, "at cap: exe_size");
+	json_decref(o);
+	tu_rm_tree(f.root);
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -540,6 +619,7 @@ int main(void)
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_not_utf8),
 		cmocka_unit_test(test_real_self),
+		cmocka_unit_test(test_hash_cap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
