@@ -108,43 +108,67 @@ static void signal_tree(const int *pids, size_t n, int sig)
 }
 
 /*
- * Snapshots of @pids (at most IRC_SNAP_MAX_PROCS) as evidence of @incident,
- * taken before anything changes them.  A process that exited meanwhile is
- * skipped.  All are taken first, with no lock held (hashing binaries and
- * reading socket tables is slow), then stored in one short transaction:
- * the daemon's batches must not wait behind them.  The first store error
- * ends the appends: nothing is appended after a failed one.  Returns how
- * many were stored, or -errno after a warning: the containment goes ahead
- * either way.
+ * Snapshots of the processes about to be contained, in two halves so the
+ * containment never waits for a hash: snaps_take() reads each process as
+ * it is (before anything changes it) and holds its executable open;
+ * snaps_store(), after the containment, hashes those executables (the
+ * same files, even if the process is dead or the file deleted by then)
+ * and stores everything in one short transaction, after no lock was held
+ * while reading.  The first store error ends the appends.
  */
-static int snapshot_pids(const char *what, const char *arg, int64_t incident,
-			 const int *pids, size_t n)
-{
-	json_t *snaps[IRC_SNAP_MAX_PROCS] = { NULL };
-	struct irc_store *s = NULL;
-	char actor[64];
-	int err, first = 0, stored = 0;
-	size_t i, m = n < IRC_SNAP_MAX_PROCS ? n : IRC_SNAP_MAX_PROCS;
+struct snapset {
+	size_t n;
+	int pids[IRC_SNAP_MAX_PROCS];
+	int exe_fd[IRC_SNAP_MAX_PROCS];
+	json_t *snaps[IRC_SNAP_MAX_PROCS];
+	int first_err;
+};
 
+static void snaps_take(struct snapset *ss, const char *what, const char *arg,
+		       const int *pids, size_t n)
+{
+	size_t i;
+	int err;
+
+	memset(ss, 0, sizeof(*ss));
 	if (n > IRC_SNAP_MAX_PROCS)
 		irc_warn("%s %s: %zu processes, snapshots of the first %d only", what, arg,
 			 n, IRC_SNAP_MAX_PROCS);
-	for (i = 0; i < m; i++) {
-		err = irc_snapshot_proc(pids[i], "/proc", &snaps[i]);
+	ss->n = n < IRC_SNAP_MAX_PROCS ? n : IRC_SNAP_MAX_PROCS;
+	for (i = 0; i < ss->n; i++) {
+		ss->pids[i] = pids[i];
+		err = irc_snapshot_begin(pids[i], "/proc", &ss->snaps[i], &ss->exe_fd[i]);
 		if (err && err != -ESRCH) {
 			irc_warn("%s %s: snapshot of PID %d not taken: %s", what, arg,
 				 pids[i], strerror(-err));
-			first = first ?: err;
+			ss->first_err = ss->first_err ?: err;
 		}
+	}
+}
+
+/* Returns how many were stored, or -errno after a warning. */
+static int snaps_store(struct snapset *ss, const char *what, const char *arg,
+		       int64_t incident)
+{
+	struct irc_store *s = NULL;
+	char actor[64];
+	int err, stored = 0;
+	size_t i;
+
+	for (i = 0; i < ss->n; i++) {
+		if (ss->snaps[i])
+			irc_snapshot_hash(ss->snaps[i], ss->exe_fd[i], IRC_SNAP_HASH_MAX);
+		else if (ss->exe_fd[i] >= 0)
+			close(ss->exe_fd[i]);
 	}
 	irc_actor(actor, sizeof(actor));
 	err = irc_store_open(&s, irc.state_dir, true);
 	if (!err)
 		err = irc_store_begin(s);
-	for (i = 0; !err && i < m; i++) {
-		if (!snaps[i])
+	for (i = 0; !err && i < ss->n; i++) {
+		if (!ss->snaps[i])
 			continue;
-		err = irc_snapshot_append(s, incident, pids[i], snaps[i], actor);
+		err = irc_snapshot_append(s, incident, ss->pids[i], ss->snaps[i], actor);
 		stored += !err;
 	}
 	if (!err)
@@ -156,33 +180,26 @@ static int snapshot_pids(const char *what, const char *arg, int64_t incident,
 		stored = 0;
 	}
 	irc_store_close(s);
-	for (i = 0; i < m; i++)
-		json_decref(snaps[i]);
-	return err ?: first ?: stored;
+	for (i = 0; i < ss->n; i++)
+		json_decref(ss->snaps[i]);
+	ss->n = 0;
+	return err ?: ss->first_err ?: stored;
 }
 
-/* Snapshots of @pid and, with @children, of its descendants as they are now. */
-static int snapshot_tree(const char *what, const char *arg, int64_t incident, int pid,
-			 bool children)
+/* snaps_take() of @pid and, with @children, of its descendants as they are now. */
+static void snaps_take_tree(struct snapset *ss, const char *what, const char *arg, int pid,
+			    bool children)
 {
-	int *desc = NULL, *pids, ret;
-	size_t n = 0;
+	int pids[IRC_SNAP_MAX_PROCS], *desc = NULL;
+	size_t n = 0, i;
 
 	if (children && irc_proc_descendants(pid, &desc, &n))
 		n = 0;
-	pids = malloc((n + 1) * sizeof(*pids));
-	if (!pids) {
-		free(desc);
-		irc_warn("%s %s: no snapshot taken: out of memory", what, arg);
-		return -ENOMEM;
-	}
 	pids[0] = pid;
-	if (n)
-		memcpy(pids + 1, desc, n * sizeof(*desc));
-	ret = snapshot_pids(what, arg, incident, pids, n + 1);
-	free(pids);
+	for (i = 0; i < n && i + 1 < IRC_SNAP_MAX_PROCS; i++)
+		pids[i + 1] = desc[i];
+	snaps_take(ss, what, arg, pids, n + 1);
 	free(desc);
-	return ret;
 }
 
 int do_quarantine_pid(int argc, char **argv)
@@ -196,6 +213,7 @@ int do_quarantine_pid(int argc, char **argv)
 	struct irc_maps m;
 	struct sock_ctx sc;
 	int *tree = NULL, *desc = NULL, ret, pass, socks = 0, err, snaps = 0, kerr = 0;
+	struct snapset ss = { 0 };
 	size_t ntree = 1, ndesc = 0, i;
 	uint64_t pid;
 	__u32 key;
@@ -241,7 +259,7 @@ int do_quarantine_pid(int argc, char **argv)
 
 	/* The evidence first: the processes as they were before anything changed. */
 	acted = true;
-	snaps = snapshot_tree(what, o.operand, o.incident, pid, o.children);
+	snaps_take_tree(&ss, what, o.operand, pid, o.children);
 
 	key = pid;
 	e.expires_ns = irc_qopts_expiry(&o);
@@ -341,13 +359,17 @@ int do_quarantine_pid(int argc, char **argv)
 		       ntree, ntree == 1 ? "" : "es", socks, socks == 1 ? "" : "s",
 		       irc_pact_name(o.action), o.ttl_text,
 		       *o.reason ? ", reason \"" : "", o.reason, *o.reason ? "\"" : "");
-	ret = snaps < 0 ? IRC_EXIT_FAIL : IRC_EXIT_OK;
+	ret = IRC_EXIT_OK;
 out:
 	free(desc);
 	free(tree);
 	irc_maps_close(&m);
 	if (!acted)
 		return ret;
+	/* Contained (or failed): now the slow half of the evidence. */
+	snaps = snaps_store(&ss, what, o.operand, o.incident);
+	if (snaps < 0 && ret == IRC_EXIT_OK)
+		ret = IRC_EXIT_FAIL;
 	snprintf(entity, sizeof(entity), "pid:%llu", (unsigned long long)pid);
 	return irc_qrecord(ret, o.incident, o.action == IRC_PACT_KILL ? "kill" :
 			   o.action == IRC_PACT_STOP ? "stop" : "quarantine", entity,
@@ -554,6 +576,7 @@ int do_quarantine_cgroup(int argc, char **argv)
 	uint64_t id;
 	bool existed = false, acted = false;
 	int ret, kerr = 0, snaps = 0;
+	struct snapset ss = { 0 };
 
 	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
 			      IRC_QO_INCIDENT, what,
@@ -588,8 +611,7 @@ int do_quarantine_cgroup(int argc, char **argv)
 	if (more)
 		irc_warn("%s %s: %zu processes, snapshots of the first %d only", what,
 			 o.operand, npids + more, IRC_SNAP_MAX_PROCS);
-	if (npids)
-		snaps = snapshot_pids(what, o.operand, o.incident, pids, npids);
+	snaps_take(&ss, what, o.operand, pids, npids);
 
 	existed = bpf_map_lookup_elem(m.fd[IRC_M_QCGRP], &id, &e) == 0;
 	e.expires_ns = irc_qopts_expiry(&o);
@@ -620,11 +642,15 @@ int do_quarantine_cgroup(int argc, char **argv)
 		printf("%s cgroup %s (ttl %s%s%s%s)\n",
 		       existed ? "updated quarantine of" : "quarantined", path, o.ttl_text,
 		       *o.reason ? ", reason \"" : "", o.reason, *o.reason ? "\"" : "");
-	ret = snaps < 0 ? IRC_EXIT_FAIL : IRC_EXIT_OK;
+	ret = IRC_EXIT_OK;
 out:
 	irc_maps_close(&m);
 	if (!acted)
 		return ret;
+	/* Contained (or failed): now the slow half of the evidence. */
+	snaps = snaps_store(&ss, what, o.operand, o.incident);
+	if (snaps < 0 && ret == IRC_EXIT_OK)
+		ret = IRC_EXIT_FAIL;
 	snprintf(entity, sizeof(entity), "cgroup:%s", path);
 	return irc_qrecord(ret, o.incident, "quarantine", entity, o.reason, kerr,
 			   json_pack("{s:o,s:I,s:i,s:s,s:b}",

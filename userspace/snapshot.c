@@ -31,6 +31,7 @@ struct snap {
 	const char *root;	/* the proc root */
 	pid_t pid;
 	unsigned long long hash_max;	/* bytes of the executable hashed */
+	int *exe_fd;		/* non-NULL: hold the executable open, hash later */
 	json_t *obj;
 	json_t *errors;		/* "part: why" strings */
 	json_t *truncated;	/* names of the lists that hit their limit */
@@ -286,6 +287,47 @@ static int sha256_capped(const char *path, unsigned long long max, char hex[65],
 	return 0;
 }
 
+/* The hash fields of a snapshot, from what sha256_capped() found. */
+static void set_hash(json_t *obj, json_t *errors, int err, const char *hex,
+		     unsigned long long size, bool cut, unsigned long long max)
+{
+	char buf[128];
+
+	if (err) {
+		snprintf(buf, sizeof(buf), "sha256: %s", strerror(-err));
+		json_array_append_new(errors, json_string(buf));
+		json_object_set_new(obj, "sha256", json_null());
+		return;
+	}
+	json_object_set_new(obj, "exe_size", json_integer(size));
+	json_object_set_new(obj, "hash_truncated", json_boolean(cut));
+	if (!cut) {
+		json_object_set_new(obj, "sha256", json_string(hex));
+		return;
+	}
+	/* Not the file's hash: no one must take it for one. */
+	json_object_set_new(obj, "sha256", json_null());
+	json_object_set_new(obj, "sha256_partial", json_string(hex));
+	json_object_set_new(obj, "hash_bytes", json_integer(max));
+}
+
+void irc_snapshot_hash(json_t *snap, int exe_fd, unsigned long long hash_max)
+{
+	char path[64], hex[crypto_hash_sha256_BYTES * 2 + 1];
+	unsigned long long size = 0;
+	json_t *errors = json_object_get(snap, "errors");
+	bool cut = false;
+	int err;
+
+	if (exe_fd < 0)
+		return;
+	/* Reopened through the descriptor: the same file, even deleted since. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", exe_fd);
+	err = sha256_capped(path, hash_max, hex, &size, &cut);
+	set_hash(snap, errors, err, hex, size, cut, hash_max);
+	close(exe_fd);
+}
+
 static void add_exe(struct snap *sn)
 {
 	char path[PATH_MAX], exe[PATH_MAX], hex[crypto_hash_sha256_BYTES * 2 + 1];
@@ -305,22 +347,16 @@ static void add_exe(struct snap *sn)
 		json_object_set_new(sn->obj, "exe_deleted",
 				    json_boolean(n > sl && !strcmp(exe + n - sl, DELETED_SUFFIX)));
 	}
-	err = sha256_capped(path, sn->hash_max, hex, &size, &cut);
-	if (err) {
-		part_error(sn, "sha256", err);
+	if (sn->exe_fd) {
+		/* The file itself, held: hashed after the containment. */
+		*sn->exe_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (*sn->exe_fd < 0)
+			part_error(sn, "sha256", -errno);
 		json_object_set_new(sn->obj, "sha256", json_null());
 		return;
 	}
-	json_object_set_new(sn->obj, "exe_size", json_integer(size));
-	json_object_set_new(sn->obj, "hash_truncated", json_boolean(cut));
-	if (!cut) {
-		json_object_set_new(sn->obj, "sha256", json_string(hex));
-		return;
-	}
-	/* Not the file's hash: no one must take it for one. */
-	json_object_set_new(sn->obj, "sha256", json_null());
-	json_object_set_new(sn->obj, "sha256_partial", json_string(hex));
-	json_object_set_new(sn->obj, "hash_bytes", json_integer(sn->hash_max));
+	err = sha256_capped(path, sn->hash_max, hex, &size, &cut);
+	set_hash(sn->obj, sn->errors, err, hex, size, cut, sn->hash_max);
 }
 
 /* ---- cmdline, status, cgroup ----------------------------------------------- */
@@ -731,10 +767,11 @@ static bool is_dead(const struct snap *sn, const struct pstat *st)
 	return threads <= 1;
 }
 
-int irc_snapshot_take(pid_t pid, const char *proc_root, unsigned long long hash_max,
-		      json_t **out)
+static int take(pid_t pid, const char *proc_root, unsigned long long hash_max,
+		int *exe_fd, json_t **out)
 {
-	struct snap sn = { .root = proc_root, .pid = pid, .hash_max = hash_max };
+	struct snap sn = { .root = proc_root, .pid = pid, .hash_max = hash_max,
+			   .exe_fd = exe_fd };
 	struct pstat st;
 	char when[40];
 	uint64_t now = irc_now_real_ns();
@@ -774,8 +811,8 @@ int irc_snapshot_take(pid_t pid, const char *proc_root, unsigned long long hash_
 	 * reads the finding): what was read is mostly "no such file".  Gone,
 	 * not a snapshot.
 	 */
-	if (json_is_null(json_object_get(sn.obj, "sha256")) &&
-	    !json_object_get(sn.obj, "sha256_partial") &&
+	if ((exe_fd ? *exe_fd < 0 : json_is_null(json_object_get(sn.obj, "sha256")) &&
+	     !json_object_get(sn.obj, "sha256_partial")) &&
 	    (read_stat(&sn, pid, &st) == -ESRCH || is_dead(&sn, &st))) {
 		json_decref(sn.obj);
 		json_decref(sn.errors);
@@ -821,5 +858,24 @@ int irc_snapshot_record(struct irc_store *s, int64_t incident, pid_t pid,
 		return err;
 	err = irc_snapshot_append(s, incident, pid, snap, actor);
 	json_decref(snap);
+	return err;
+}
+
+int irc_snapshot_take(pid_t pid, const char *proc_root, unsigned long long hash_max,
+		      json_t **out)
+{
+	return take(pid, proc_root, hash_max, NULL, out);
+}
+
+int irc_snapshot_begin(pid_t pid, const char *proc_root, json_t **out, int *exe_fd)
+{
+	int err;
+
+	*exe_fd = -1;
+	err = take(pid, proc_root, 0, exe_fd, out);
+	if (err && *exe_fd >= 0) {
+		close(*exe_fd);
+		*exe_fd = -1;
+	}
 	return err;
 }

@@ -28,6 +28,16 @@ int irc_snapshot_take(pid_t pid, const char *proc_root, unsigned long long hash_
 		      json_t **out);
 
 /*
+ * The snapshot in two halves, so that containment never waits for a
+ * hash: everything but the executable's hash now, with the executable
+ * held open in *@exe_fd (-1 if it could not be opened); after the
+ * containment, irc_snapshot_hash() hashes that same file (even if the
+ * process is gone or the file deleted) into @snap and closes @exe_fd.
+ */
+int irc_snapshot_begin(pid_t pid, const char *proc_root, json_t **out, int *exe_fd);
+void irc_snapshot_hash(json_t *snap, int exe_fd, unsigned long long hash_max);
+
+/*
  * Appends the snapshot @snap of @pid, taken before (@snap borrowed), to @s
  * as an evidence record of @incident (type "snapshot", target "pid:N",
  * peer its parent) by @actor.  Returns 0 or -errno.

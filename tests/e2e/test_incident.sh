@@ -282,6 +282,44 @@ check "kill: snapshot of it stored" jqx --argjson p "$PK" \
 check "kill: recorded as action kill" jqx '.incident == 3 and .body.action == "kill"' \
 	<<<"$(act kill "pid:$PK")"
 
+# A big binary (300 MB, past the 256 MiB hash cap): the kill does not wait
+# for the hash.  The executable is held open before the kill and hashed
+# after it, so the (partial) hash is still of the very file that ran.
+BIG=$IRC_TMP/bigsleep
+cp /bin/sleep "$BIG" && truncate -s 300M "$BIG"
+mkdir -p "$IRC_CG/app"
+# Not through cg_run: a backgrounded function would be a subshell, not it.
+bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$IRC_CG/app" "$BIG" 30 &
+BP=$!
+IRC_PIDS+=("$BP")
+big_running() { [[ $(readlink "/proc/$BP/exe") == "$BIG" ]]; }
+check "big binary running in the app cgroup" wait_for 3 big_running
+died_at=""
+irc quarantine pid "$BP" --action kill --incident 3 >"$IRC_TMP/bigq" 2>&1 &
+QP=$!
+while kill -0 "$QP" 2>/dev/null; do
+	[[ -z $died_at ]] && ! [[ -d /proc/$BP && $(awk '{print $3}' "/proc/$BP/stat" 2>/dev/null) != Z ]] &&
+		died_at=$EPOCHREALTIME
+	sleep 0.01
+done
+wait "$QP"
+rc=$?
+wait "$BP" 2>/dev/null	# reap it quietly: its SIGKILL is the point
+check "big binary: quarantine --action kill exit 0 ($(head -c 200 "$IRC_TMP/bigq"))" eq "$rc" 0
+done_at=$EPOCHREALTIME
+us() { local t=${1/[.,]/}; echo $((10#$t)); }
+# Hashing 256 MiB takes well over half a second here; the kill came first.
+ahead_ms=-1
+[[ -n $died_at ]] && ahead_ms=$(( ($(us "$done_at") - $(us "$died_at")) / 1000 ))
+check "big binary: killed at least 0.5 s before the command finished hashing (${ahead_ms} ms)" \
+	test "$ahead_ms" -ge 500
+snap "$BP" >"$IRC_TMP/bigsnap"
+check "big binary: partial hash of the first 256 MiB, the size, hash_truncated" jqx \
+	--arg h "$(head -c 268435456 "$BIG" | sha256sum | cut -d' ' -f1)" \
+	'.body.sha256 == null and .body.sha256_partial == $h and .body.hash_bytes == 268435456 and .body.exe_size == 314572800 and .body.hash_truncated == true' \
+	"$IRC_TMP/bigsnap"
+rm -f "$BIG"
+
 # quarantine cgroup: a snapshot of each of its processes.
 probe_start grp "$IRC_TMP/g1" 30 socket || not_ok "cgroup probe 1 ready"
 G1=$PROBE
