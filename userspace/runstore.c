@@ -743,7 +743,7 @@ static void queue_snapshot(struct irc_runstore *rs, const struct irc_ev_finding 
 
 	if (!snapshot_ok(rs))
 		return;
-	err = irc_snapshot_proc(f->h.tgid, "/proc", &snap);
+	err = irc_snapshot_take(f->h.tgid, "/proc", IRC_SNAP_HASH_MAX_RUN, &snap);
 	if (err) {
 		if (err != -ESRCH)
 			irc_warn("run: snapshot of pid %u: %s", f->h.tgid, strerror(-err));

@@ -35,6 +35,12 @@
  * the hash of the first bytes in "sha256_partial".
  */
 #define IRC_SNAP_HASH_MAX	(256ull << 20)
+/*
+ * The controller hashes in its ring-buffer reader, where a second spent
+ * hashing is a second of events queued: it stops at 16 MiB (about 60 ms
+ * here); past it the snapshot carries the partial hash and says so.
+ */
+#define IRC_SNAP_HASH_MAX_RUN	(16ull << 20)
 
 /* Export bundle member names. */
 #define IRC_BUNDLE_EVENTS	"events.jsonl"
