@@ -18,6 +18,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stddef.h>
@@ -701,7 +702,9 @@ static json_t *missed_snapshot(const struct irc_ev_finding *f, json_t *o, int er
 	bool killed = f->enforced && f->action == IRC_ACT_KILL;
 	json_t *proc = json_object_get(o, "process"), *b;
 	char comm[IRC_COMM_LEN], why[160], msg[320];
+	const char *exe;
 	size_t i;
+	int fd;
 
 	/* Text, as the incident title makes it. */
 	for (i = 0; i < sizeof(comm) - 1 && f->h.comm[i]; i++)
@@ -726,6 +729,18 @@ static json_t *missed_snapshot(const struct irc_ev_finding *f, json_t *o, int er
 	if (json_object_get(json_object_get(o, "ircontain"), "cgroup"))
 		json_object_set(b, "cgroup",
 				json_object_get(json_object_get(o, "ircontain"), "cgroup"));
+	/*
+	 * What is still known: the process as its exec and fork events left
+	 * it (argv, ancestry, start), and the file at its executable's path,
+	 * hashed now (said so: the process's own file may have been replaced).
+	 */
+	if (proc)
+		json_object_set(b, "process", proc);
+	exe = json_string_value(json_object_get(proc, "executable"));
+	if (exe && (fd = open(exe, O_RDONLY | O_CLOEXEC)) >= 0) {
+		irc_snapshot_hash(b, fd, IRC_SNAP_HASH_MAX_RUN);
+		json_object_set_new(b, "hash_source", json_string("path, after the process exited"));
+	}
 	return b;
 }
 

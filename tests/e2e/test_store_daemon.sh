@@ -228,10 +228,13 @@ snap_ok() {
 	       AND length(json_extract(body, '$.sha256')) = 64) OR
 	      (json_extract(body, '$.missed') = 'the process had already exited (killed by the kernel)'
 	       AND json_extract(body, '$.comm') = 'bash' AND json_extract(body, '$.uid') = 0
-	       AND json_extract(body, '$.ppid') > 0 AND json_extract(body, '$.cgroup_id') > 0))" 1 ||
+	       AND json_extract(body, '$.ppid') > 0 AND json_extract(body, '$.cgroup_id') > 0
+	       AND json_extract(body, '$.process.args[0]') = 'bash'
+	       AND json_extract(body, '$.sha256') = '$(sha256sum "$(readlink -f /bin/bash)" | cut -d' ' -f1)'
+	       AND json_extract(body, '$.hash_source') LIKE 'path%'))" 1 ||
 		{ q "SELECT body $SNAPQ" | cut -c1-600; return 1; }
 }
-check "... taken (exe, sha256), or missed: killed by the kernel, with comm, ppid, uid, cgroup id" \
+check "... taken (exe, sha256), or missed: killed by the kernel, with comm, ppid, uid, cgroup id, argv and the file's hash" \
 	snap_ok
 echo "# reverse shell pid $RP: snapshot $(q "SELECT CASE WHEN json_extract(body, '$.missed') IS NULL
 	THEN 'taken before the kill landed' ELSE 'missed: ' || json_extract(body, '$.missed') END $SNAPQ")"
