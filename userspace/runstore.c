@@ -19,6 +19,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stddef.h>
@@ -703,6 +704,7 @@ static json_t *missed_snapshot(const struct irc_ev_finding *f, json_t *o, int er
 	json_t *proc = json_object_get(o, "process"), *b;
 	char comm[IRC_COMM_LEN], why[160], msg[320];
 	const char *exe;
+	struct stat st;
 	size_t i;
 	int fd;
 
@@ -737,9 +739,15 @@ static json_t *missed_snapshot(const struct irc_ev_finding *f, json_t *o, int er
 	if (proc)
 		json_object_set(b, "process", proc);
 	exe = json_string_value(json_object_get(proc, "executable"));
-	if (exe && (fd = open(exe, O_RDONLY | O_CLOEXEC)) >= 0) {
-		irc_snapshot_hash(b, fd, IRC_SNAP_HASH_MAX_RUN);
-		json_object_set_new(b, "hash_source", json_string("path, after the process exited"));
+	/* Non-blocking, regular files only: the path may be anything by now. */
+	if (exe && (fd = open(exe, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) >= 0) {
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+			irc_snapshot_hash(b, fd, IRC_SNAP_HASH_MAX_RUN);
+			json_object_set_new(b, "hash_source",
+					    json_string("path, after the process exited"));
+		} else {
+			close(fd);
+		}
 	}
 	return b;
 }
