@@ -48,7 +48,6 @@
 #define MAX_OPEN	256	/* open incidents whose entities are cached */
 #define MAX_CACHED	65536	/* entities cached, at most */
 #define ENTS_PER_INC	500	/* entities of one incident read on a rebuild */
-#define READ_BUSY_MS	1000	/* the cache's reads wait this long, at most */
 #define WARN_EVERY_NS	(10 * 1000000000ULL)
 #define ACTOR		"ircontain run"
 
@@ -84,13 +83,11 @@ struct irc_runstore {
 	struct cent *cache;
 	size_t cache_cap, cache_n;
 	uint64_t cache_next_ns;
-	sqlite3 *rdb;			/* the cache's reads */
 	bool cache_stale;		/* rebuild from scratch at the next refresh */
 	int64_t cache_seq;		/* rows up to this one are in the cache */
 	int64_t open_id[MAX_OPEN];	/* the open incidents, newest first */
 	size_t nopen;
 	int64_t max_id;			/* the newest incident, open or not */
-	char rdb_err[256];		/* why the last refresh failed */
 	uint64_t snap_sec;
 	unsigned int snap_n;
 	uint64_t warned_ns;
@@ -251,58 +248,10 @@ static void cache_put(struct irc_runstore *rs, const char *e, int64_t id, bool r
 
 /* --- refreshing the cache ------------------------------------------------ */
 
-static int rdb_fail(struct irc_runstore *rs, int rc)
-{
-	snprintf(rs->rdb_err, sizeof(rs->rdb_err), "%s: %s", irc_store_path(rs->s),
-		 rs->rdb ? sqlite3_errmsg(rs->rdb) : sqlite3_errstr(rc));
-	return -EIO;
-}
-
-/* Runs @sql with ?1..?3 = @a, @b, @c (as far as it uses them), @fn on each row. */
-static int rdb_query(struct irc_runstore *rs, const char *sql, int64_t a, int64_t b,
-		     int64_t c, void (*fn)(struct irc_runstore *rs, sqlite3_stmt *st, void *ctx),
-		     void *ctx)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	rc = sqlite3_prepare_v2(rs->rdb, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return rdb_fail(rs, rc);
-	if (sqlite3_bind_parameter_count(st) >= 1)
-		sqlite3_bind_int64(st, 1, a);
-	if (sqlite3_bind_parameter_count(st) >= 2)
-		sqlite3_bind_int64(st, 2, b);
-	if (sqlite3_bind_parameter_count(st) >= 3)
-		sqlite3_bind_int64(st, 3, c);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(rs, st, ctx);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : rdb_fail(rs, rc);
-}
-
 struct open_set {
 	int64_t id[MAX_OPEN];
 	size_t n;
 };
-
-static void row_open(struct irc_runstore *rs, sqlite3_stmt *st, void *ctx)
-{
-	struct open_set *o = ctx;
-
-	(void)rs;
-	if (o->n < MAX_OPEN)
-		o->id[o->n++] = sqlite3_column_int64(st, 0);
-}
-
-static void row_head(struct irc_runstore *rs, sqlite3_stmt *st, void *ctx)
-{
-	int64_t *v = ctx;
-
-	(void)rs;
-	v[0] = sqlite3_column_int64(st, 0);
-	v[1] = sqlite3_column_int64(st, 1);
-}
 
 static bool is_open(const int64_t *ids, size_t n, int64_t id)
 {
@@ -322,12 +271,11 @@ static bool is_open(const int64_t *ids, size_t n, int64_t id)
 }
 
 /* An (incident, entity) row: the newest open incident wins an entity two share. */
-static void row_entity(struct irc_runstore *rs, sqlite3_stmt *st, void *ctx)
+static void row_entity(int64_t id, const char *e, void *ctx)
 {
-	int64_t id = sqlite3_column_int64(st, 0), had;
-	const char *e = (const char *)sqlite3_column_text(st, 1);
+	struct irc_runstore *rs = ctx;
+	int64_t had;
 
-	(void)ctx;
 	if (!e || !is_open(rs->open_id, rs->nopen, id))
 		return;
 	had = cache_get(rs, e);
@@ -356,37 +304,15 @@ static bool need_rebuild(const struct irc_runstore *rs, const struct open_set *o
 	return false;
 }
 
-#define ENT_ROWS(t, col, cond) \
-	"SELECT incident, " col " FROM " t " WHERE " cond " AND " col " != ''"
-/* Rows after ?1 up to ?2, of any incident. */
-#define NEW_COND	"seq > ?1 AND seq <= ?2 AND incident > 0"
-static const char new_rows_sql[] =
-	ENT_ROWS("actions", "target", NEW_COND) " UNION ALL "
-	ENT_ROWS("actions", "peer", NEW_COND) " UNION ALL "
-	ENT_ROWS("events", "target", NEW_COND) " UNION ALL "
-	ENT_ROWS("evidence", "target", NEW_COND);
-/* Incident ?3's rows up to ?2 (?1 unused, always 0), as irc_incident_entities(). */
-#define INC_COND	"incident = ?3 AND seq > ?1 AND seq <= ?2"
-static const char inc_rows_sql[] =
-	ENT_ROWS("actions", "target", INC_COND) " UNION "
-	ENT_ROWS("actions", "peer", INC_COND) " UNION "
-	ENT_ROWS("events", "target", INC_COND) " UNION "
-	ENT_ROWS("evidence", "target", INC_COND) " LIMIT " IRC_STR(ENTS_PER_INC);
-
 static int cache_read(struct irc_runstore *rs, struct open_set *o)
 {
-	int64_t head[2] = { 0, 0 };	/* the last row, the newest incident */
+	int64_t last, newest;
 	size_t i;
 	int err;
 
-	err = rdb_query(rs, "SELECT id FROM incidents WHERE status != ?1 ORDER BY id DESC"
-			" LIMIT " IRC_STR(MAX_OPEN), IRC_IS_CLOSED, 0, 0, row_open, o);
+	err = irc_incident_open_ids(rs->s, o->id, MAX_OPEN, &o->n);
 	if (!err)
-		err = rdb_query(rs, "SELECT max(coalesce((SELECT max(seq) FROM actions), 0),"
-				" coalesce((SELECT max(seq) FROM events), 0),"
-				" coalesce((SELECT max(seq) FROM evidence), 0)),"
-				" coalesce((SELECT max(id) FROM incidents), 0)",
-				0, 0, 0, row_head, head);
+		err = irc_store_tip(rs->s, &last, &newest);
 	if (err)
 		return err;
 	if (need_rebuild(rs, o)) {
@@ -396,15 +322,17 @@ static int cache_read(struct irc_runstore *rs, struct open_set *o)
 		memcpy(rs->open_id, o->id, o->n * sizeof(*o->id));
 		rs->nopen = o->n;
 		for (i = 0; !err && i < o->n; i++)
-			err = rdb_query(rs, inc_rows_sql, 0, head[0], o->id[i], row_entity, NULL);
+			err = irc_store_entity_rows(rs->s, o->id[i], 0, last, ENTS_PER_INC,
+						    row_entity, rs);
 	} else {
 		memcpy(rs->open_id, o->id, o->n * sizeof(*o->id));
 		rs->nopen = o->n;
-		err = rdb_query(rs, new_rows_sql, rs->cache_seq, head[0], 0, row_entity, NULL);
+		/* Only the rows added since the last refresh. */
+		err = irc_store_entity_rows(rs->s, 0, rs->cache_seq, last, 0, row_entity, rs);
 	}
 	if (!err) {
-		rs->cache_seq = head[0];
-		rs->max_id = head[1];
+		rs->cache_seq = last;
+		rs->max_id = newest;
 		rs->cache_stale = false;
 	}
 	return err;
@@ -418,27 +346,16 @@ static int cache_read(struct irc_runstore *rs, struct open_set *o)
 static int cache_refresh(struct irc_runstore *rs)
 {
 	struct open_set *o;
-	int rc, err;
+	int err;
 
-	if (!rs->rdb) {
-		rc = sqlite3_open_v2(irc_store_path(rs->s), &rs->rdb,
-				     SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
-		if (rc != SQLITE_OK) {
-			err = rdb_fail(rs, rc);
-			sqlite3_close_v2(rs->rdb);
-			rs->rdb = NULL;
-			return err;
-		}
-		sqlite3_busy_timeout(rs->rdb, READ_BUSY_MS);
-	}
 	o = calloc(1, sizeof(*o));
-	if (!o) {
-		snprintf(rs->rdb_err, sizeof(rs->rdb_err), "out of memory");
+	if (!o)
 		return -ENOMEM;
+	err = irc_store_read_begin(rs->s);
+	if (!err) {
+		err = cache_read(rs, o);
+		irc_store_read_end(rs->s);
 	}
-	rc = sqlite3_exec(rs->rdb, "BEGIN", NULL, NULL, NULL);
-	err = rc == SQLITE_OK ? cache_read(rs, o) : rdb_fail(rs, rc);
-	sqlite3_exec(rs->rdb, "COMMIT", NULL, NULL, NULL);
 	if (err)
 		rs->cache_stale = true;
 	free(o);
@@ -474,7 +391,7 @@ static void cache_tick(struct irc_runstore *rs, uint64_t now)
 	if (now < rs->cache_next_ns)
 		return;
 	if (cache_refresh(rs))
-		store_failed_why(rs, "read the open incidents", 0, rs->rdb_err);
+		store_failed(rs, "read the open incidents", 0);
 	cost = irc_now_boot_ns() - now;
 	rs->cache_next_ns = now + (cost * CACHE_DUTY > CACHE_MIN_NS ?
 				   cost * CACHE_DUTY : CACHE_MIN_NS);
@@ -976,7 +893,6 @@ void irc_rs_close(struct irc_runstore *rs, const char *why)
 			store_failed(rs, "record the daemon's stop", 0);
 	}
 	irc_store_close(rs->s);
-	sqlite3_close_v2(rs->rdb);
 	free(rs->cache);
 	free(rs);
 }

@@ -1084,43 +1084,120 @@ void irc_strv_free(char **v, size_t n)
 	free(v);
 }
 
+int irc_store_entity_rows(struct irc_store *s, int64_t incident, int64_t after,
+			  int64_t upto, size_t limit,
+			  void (*fn)(int64_t incident, const char *entity, void *ctx), void *ctx)
+{
+	/* ?1 incident (0: any), ?2 after, ?3 up to, ?4 limit (-1: none) */
+#define ENT_ROWS(t, col) "SELECT incident, " col " FROM " t " WHERE " col " != ''" \
+	" AND seq > ?2 AND seq <= ?3 AND (?1 = 0 AND incident > 0 OR incident = ?1)"
+	static const char sql[] =
+		ENT_ROWS("actions", "target") " UNION " ENT_ROWS("actions", "peer")
+		" UNION " ENT_ROWS("events", "target") " UNION " ENT_ROWS("evidence", "target")
+		" LIMIT ?4";
+#undef ENT_ROWS
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "read incident entities");
+	sqlite3_bind_int64(st, 1, incident);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int64(st, 3, upto);
+	sqlite3_bind_int64(st, 4, limit ? (int64_t)limit : -1);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1), ctx);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : dbfail(s, "read incident entities");
+}
+
+struct strv {
+	char **v;
+	size_t n;
+	bool oom;
+};
+
+static void strv_add(int64_t incident, const char *e, void *ctx)
+{
+	struct strv *sv = ctx;
+	char **nv;
+
+	(void)incident;
+	if (sv->oom || !(nv = realloc(sv->v, (sv->n + 2) * sizeof(*nv)))) {
+		sv->oom = true;
+		return;
+	}
+	sv->v = nv;
+	sv->v[sv->n] = strdup(e);
+	if (!sv->v[sv->n]) {
+		sv->oom = true;
+		return;
+	}
+	sv->v[++sv->n] = NULL;
+}
+
 int irc_incident_entities(struct irc_store *s, int64_t id, char ***list, size_t *n)
 {
-	static const char sql[] =
-		"SELECT target FROM actions WHERE incident = ?1 AND target != ''"
-		" UNION SELECT peer FROM actions WHERE incident = ?1 AND peer != ''"
-		" UNION SELECT target FROM events WHERE incident = ?1 AND target != ''"
-		" UNION SELECT target FROM evidence WHERE incident = ?1 AND target != ''"
-		" LIMIT 500";
-	sqlite3_stmt *st;
-	char **v = NULL, **nv;
-	size_t cnt = 0;
-	int rc;
+	struct strv sv = { 0 };
+	int err;
 
 	*list = NULL;
 	*n = 0;
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return dbfail(s, "read incident entities");
-	sqlite3_bind_int64(st, 1, id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		nv = realloc(v, (cnt + 2) * sizeof(*v));
-		if (!nv)
-			break;
-		v = nv;
-		v[cnt] = strdup((const char *)sqlite3_column_text(st, 0));
-		if (!v[cnt])
-			break;
-		v[++cnt] = NULL;
+	err = irc_store_entity_rows(s, id, 0, INT64_MAX, IRC_EXPORT_MAX_ENTITIES, strv_add, &sv);
+	if (!err && sv.oom)
+		err = fail(-ENOMEM, "out of memory");
+	if (err) {
+		irc_strv_free(sv.v, sv.n);
+		return err;
+	}
+	*list = sv.v;
+	*n = sv.n;
+	return 0;
+}
+
+int irc_store_tip(struct irc_store *s, int64_t *last_seq, int64_t *max_incident)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*last_seq = *max_incident = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT coalesce((SELECT seq FROM chain WHERE id = 1), 0),"
+			       " coalesce((SELECT max(id) FROM incidents), 0)", -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "read the chain head");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*last_seq = sqlite3_column_int64(st, 0);
+		*max_incident = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		irc_strv_free(v, cnt);
-		return rc == SQLITE_ROW ? fail(-ENOMEM, "out of memory") :
-			dbfail(s, "read incident entities");
-	}
-	*list = v;
-	*n = cnt;
-	return 0;
+	return rc == SQLITE_ROW ? 0 : dbfail(s, "read the chain head");
+}
+
+int irc_incident_open_ids(struct irc_store *s, int64_t *ids, size_t max, size_t *n)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	if (sqlite3_prepare_v2(s->db, "SELECT id FROM incidents WHERE status != ?1"
+			       " ORDER BY id DESC LIMIT ?2", -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "list open incidents");
+	sqlite3_bind_int(st, 1, IRC_IS_CLOSED);
+	sqlite3_bind_int64(st, 2, max);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : dbfail(s, "list open incidents");
+}
+
+int irc_store_read_begin(struct irc_store *s)
+{
+	return s->in_batch ? -EBUSY : exec_sql(s, "BEGIN", "begin read");
+}
+
+void irc_store_read_end(struct irc_store *s)
+{
+	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 }
 
 /* --- verification -------------------------------------------------- */

@@ -128,8 +128,27 @@ int irc_incident_list(struct irc_store *s, int status,
  */
 int irc_incident_find(struct irc_store *s, const char *entity, int64_t now_ns,
 		      int64_t window_s, int64_t *id);
-/* The distinct targets and peers of @incident's action rows. */
+/*
+ * The distinct targets and peers of @incident's records (actions' targets
+ * and peers, events' and evidence's targets), at most
+ * IRC_EXPORT_MAX_ENTITIES.
+ */
 int irc_incident_entities(struct irc_store *s, int64_t id, char ***list, size_t *n);
+/*
+ * The same as (incident, entity) pairs, for the records with seq in
+ * (@after, @upto] that belong to @incident (0: to any incident), at most
+ * @limit of them (0: all).
+ */
+int irc_store_entity_rows(struct irc_store *s, int64_t incident, int64_t after,
+			  int64_t upto, size_t limit,
+			  void (*fn)(int64_t incident, const char *entity, void *ctx), void *ctx);
+/* The chain's last record and the newest incident id (0 if none). */
+int irc_store_tip(struct irc_store *s, int64_t *last_seq, int64_t *max_incident);
+/* Up to @max incidents not closed, newest first. */
+int irc_incident_open_ids(struct irc_store *s, int64_t *ids, size_t max, size_t *n);
+/* One read snapshot across several calls; not inside a batch (-EBUSY). */
+int irc_store_read_begin(struct irc_store *s);
+void irc_store_read_end(struct irc_store *s);
 void irc_strv_free(char **v, size_t n);
 
 /* What verify found. */
