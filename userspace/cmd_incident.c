@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "cmd.h"
+#include "evjson.h"
 #include "irc.h"
 #include "parse.h"
 #include "policy.h"
@@ -138,16 +139,6 @@ static int incident_get(const char *what, int64_t id, bool open, struct irc_stor
 		*s = NULL;
 	}
 	return ret;
-}
-
-static void fmt_ms(int64_t ns, char *buf, size_t len)
-{
-	char s[40];
-
-	irc_fmt_utc(ns, s, sizeof(s));
-	/* "...:SSZ" -> "...:SS.mmmZ": records a few ms apart stay apart. */
-	s[strlen(s) - 1] = '\0';
-	snprintf(buf, len, "%s.%03dZ", s, (int)((ns / 1000000) % 1000));
 }
 
 static json_t *incident_json(const struct irc_incident *in)
@@ -284,7 +275,7 @@ static int timeline_row(const struct irc_row *r, void *ctx)
 	json_t *arr = ctx, *body = json_loads(r->body, 0, NULL);
 	char when[48], text[1024];
 
-	fmt_ms(r->ts_ns, when, sizeof(when));
+	irc_fmt_ts(r->ts_ns, when, sizeof(when));	/* ms: records a few ms apart stay apart */
 	row_text(r, body, text, sizeof(text));
 	if (arr) {
 		json_array_append_new(arr, json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:I}",

@@ -77,6 +77,8 @@ int irc_evctx_init(struct irc_evctx *c, struct irc_ptable *pt)
 	memset(c, 0, sizeof(*c));
 	c->pt = pt;
 	c->proc_root = "/proc";
+	if (irc_cgroup2_mount(c->cgroup_mount, sizeof(c->cgroup_mount)))
+		c->cgroup_mount[0] = '\0';
 	c->tick_ns = 1000000000ULL / (hz > 0 ? hz : 100);
 	c->boot_to_real_ns = (int64_t)irc_now_real_ns() - (int64_t)irc_now_boot_ns();
 	if (gethostname(c->hostname, sizeof(c->hostname) - 1))
@@ -287,29 +289,31 @@ static int cg_walk(const char *path, const struct stat *st, int type, struct FTW
 	return 1;
 }
 
-static int cgroup_path_of_id(uint64_t id, char *out, size_t len)
+/*
+ * The path of cgroup @id under @mnt ("" : not looked up).  A miss is
+ * remembered too (an empty path): a short-lived scope that is gone must
+ * not cost a walk of the whole tree on every exec.
+ */
+static int cgroup_path_of_id(const char *mnt, uint64_t id, char *out, size_t len)
 {
-	char mnt[256];
 	unsigned int i;
 
-	if (!id)
+	if (!id || !mnt[0])
 		return -ENOENT;
 	for (i = 0; i < CG_CACHE; i++)
 		if (cg_cache[i].id == id) {
 			snprintf(out, len, "%s", cg_cache[i].path);
-			return 0;
+			return cg_cache[i].path[0] ? 0 : -ENOENT;
 		}
-	if (irc_cgroup2_mount(mnt, sizeof(mnt)))
-		return -ENOENT;
 	cg_want = id;
 	cg_mount_len = strlen(mnt);
 	if (nftw(mnt, cg_walk, 16, FTW_PHYS) != 1)
-		return -ENOENT;
+		cg_found[0] = '\0';
 	i = cg_next++ % CG_CACHE;
 	cg_cache[i].id = id;
 	snprintf(cg_cache[i].path, sizeof(cg_cache[i].path), "%s", cg_found);
 	snprintf(out, len, "%s", cg_found);
-	return 0;
+	return cg_found[0] ? 0 : -ENOENT;
 }
 
 static json_t *ev_exec(struct irc_evctx *c, const struct irc_ev_exec *ev)
@@ -336,19 +340,8 @@ static json_t *ev_exec(struct irc_evctx *c, const struct irc_ev_exec *ev)
 	 * /proc is the fallback for a cgroup gone meanwhile.
 	 */
 	if ((!e->cgroup[0] || moved) &&
-	    cgroup_path_of_id(ev->h.cgroup_id, e->cgroup, sizeof(e->cgroup)) == 0)
-		moved = false;
-	else if (!e->cgroup[0] || moved) {
-		char keep_exe[IRC_PT_EXE_LEN], keep_args[IRC_PT_ARGS_LEN];
-		uint32_t keep_len = e->args_len;
-
-		memcpy(keep_exe, e->exe, sizeof(keep_exe));
-		memcpy(keep_args, e->args, sizeof(keep_args));
-		irc_pt_read_proc(e, c->proc_root);
-		memcpy(e->exe, keep_exe, sizeof(keep_exe));
-		memcpy(e->args, keep_args, sizeof(keep_args));
-		e->args_len = keep_len;
-	}
+	    cgroup_path_of_id(c->cgroup_mount, ev->h.cgroup_id, e->cgroup, sizeof(e->cgroup)))
+		irc_pt_read_cgroup(e, c->proc_root);
 	o = base(c, &ev->h, "exec", "process", "start", "success");
 	add_process(c, o, &ev->h);
 	if (ev->args_trunc)

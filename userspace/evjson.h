@@ -20,6 +20,7 @@ struct irc_evctx {
 	int64_t boot_to_real_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 	uint64_t tick_ns;		/* ns per clock tick (/proc times) */
 	const char *proc_root;		/* "/proc"; tests point it elsewhere */
+	char cgroup_mount[256];		/* cgroup2 mount, found once; "": ids not resolved */
 };
 
 /* Host identity, clock offset, tick length. */

@@ -204,7 +204,7 @@ static int read_file(const char *path, char *buf, size_t len)
 
 void irc_pt_read_proc(struct irc_pt_entry *e, const char *proc_root)
 {
-	char path[128], buf[4096], *p;
+	char path[128], buf[4096];
 	ssize_t n;
 	int r;
 
@@ -217,6 +217,13 @@ void irc_pt_read_proc(struct irc_pt_entry *e, const char *proc_root)
 		e->args_len = (size_t)r < sizeof(e->args) ? (uint32_t)r : sizeof(e->args);
 		memcpy(e->args, buf, e->args_len);
 	}
+	irc_pt_read_cgroup(e, proc_root);
+}
+
+void irc_pt_read_cgroup(struct irc_pt_entry *e, const char *proc_root)
+{
+	char path[128], buf[4096], *p;
+
 	snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, e->tgid);
 	if (read_file(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, "0::"))) {
 		p[strcspn(p, "\n")] = '\0';

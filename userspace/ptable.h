@@ -66,6 +66,8 @@ int irc_pt_seed(struct irc_ptable *t, const char *proc_root);
 
 /* Fills one entry's exe, args, comm, cgroup from /proc/PID. */
 void irc_pt_read_proc(struct irc_pt_entry *e, const char *proc_root);
+/* Only the cgroup v2 path, from @proc_root/PID/cgroup. */
+void irc_pt_read_cgroup(struct irc_pt_entry *e, const char *proc_root);
 
 /* Stable id of one process on one boot: 16 hex digits. */
 void irc_entity_id(uint64_t boot_key, int tgid, uint64_t start_ticks,

@@ -72,6 +72,8 @@ static int setup_ctx(void **state)
 	f->c.boot_to_real_ns = BOOT_REAL_NS;
 	f->c.tick_ns = TICK_NS;
 	f->c.proc_root = proc_root;
+	/* Cgroup ids are not resolved against this host's tree: /proc decides. */
+	f->c.cgroup_mount[0] = '\0';
 	snprintf(f->c.hostname, sizeof(f->c.hostname), HOSTNAME);
 	snprintf(f->c.host_id, sizeof(f->c.host_id), HOST_ID);
 	*state = f;
