@@ -49,6 +49,8 @@ run_script() {
 	f=$(grep -c '^not ok - ' "$log")
 	s=$(grep -c '^skip - ' "$log")
 	((rc != 0 && f == 0)) && f=1
+	# A script that checked nothing did not pass.
+	((p == 0 && f == 0)) && { echo "run.sh: $script: no check ran"; f=1; }
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
 }
 

@@ -1143,23 +1143,6 @@ static void test_case(void **state)
 /* Checks on the harness itself                                        */
 /* ------------------------------------------------------------------ */
 
-/* Loaded with every pin path cleared: nothing may be pinned anywhere. */
-static void test_maps_not_pinned(void **state)
-{
-	struct bpf_map *map;
-	int n = 0;
-
-	(void)state;
-	bpf_object__for_each_map(map, skel->obj) {
-		if (bpf_map__pin_path(map) || bpf_map__is_pinned(map))
-			fail_msg("maps_not_pinned:FAIL: map %s pinned at %s",
-				 bpf_map__name(map),
-				 bpf_map__pin_path(map) ?: "?");
-		n++;
-	}
-	assert_true(n >= 9);
-}
-
 static void test_case_table(void **state)
 {
 	size_t i, j;
@@ -1245,8 +1228,6 @@ int main(void)
 	tests = calloc(ARRAY_SIZE(cases) + 3, sizeof(*tests));
 	if (!tests)
 		goto out;
-	tests[n++] = (struct CMUnitTest){ .name = "maps_not_pinned",
-					  .test_func = test_maps_not_pinned };
 	tests[n++] = (struct CMUnitTest){ .name = "case_table",
 					  .test_func = test_case_table };
 	tests[n++] = (struct CMUnitTest){ .name = "frame_builder",

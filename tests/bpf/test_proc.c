@@ -22,13 +22,11 @@
  * Each case checks the verdict, the change of every irc_stats counter
  * (summed over CPUs) and of the denied field of the entries involved.
  *
- * The socket-call hooks (cgroup/sock_create, cgroup/connect4 and the other
- * sock_addr hooks) and the tp_btf fork/exit programs are probed, in one
- * test each group: where the kernel has a test run for the program type,
- * table cases run (the calling process's own tgid is the one the hooks
- * look up); where it does not (6.18: ENOTSUPP for cgroup/sock_create and
- * sock_addr, EFAULT for tp_btf), a "#" line says so, and those paths are
- * covered by tests/e2e (test_process.sh and test_proc_*.sh).
+ * The socket-call hooks (cgroup/sock_create, the sock_addr hooks) and the
+ * tp_btf fork/exit programs have no BPF_PROG_TEST_RUN on this kernel
+ * (ENOTSUPP, EFAULT): a test here could only pass without running them.
+ * They are tested with real processes in tests/e2e (test_process.sh and
+ * test_proc_*.sh).
  *
  * Needs root (CAP_BPF + CAP_NET_ADMIN).  IRC_TEST_VERBOSE=1 shows libbpf's
  * log.
@@ -423,241 +421,21 @@ static void test_skb_case(void **state)
 	maps_reset(&fx);
 }
 
-/* Nothing of the skeleton is pinned, so no test touches a real pin dir. */
-static void test_maps_not_pinned(void **state)
-{
-	struct bpf_map *map;
-
-	(void)state;
-	bpf_object__for_each_map(map, fx.skel->obj) {
-		assert_null(bpf_map__pin_path(map));
-		assert_false(bpf_map__is_pinned(map));
-	}
-}
-
-/* ------------------------------------------------------------------ */
-/* Socket-call hooks and tracepoints: test runs where the kernel has them */
-/* ------------------------------------------------------------------ */
-
-/*
- * Test run errors that mean "this program type has no test run": the
- * kernel's ENOTSUPP (cgroup/sock_create, the sock_addr hooks, tracepoints)
- * and, for tp_btf, EFAULT (bpf_prog_test_run_tracing runs fentry, fexit
- * and fmod_ret only, and fails any other attach type before running it).
- */
-static bool no_test_run(int err, enum bpf_prog_type type)
-{
-	return err == T_ENOTSUPP || err == EOPNOTSUPP ||
-	       (type == BPF_PROG_TYPE_TRACING && err == EFAULT);
-}
-
-struct hook {
-	const char *name;
-	int family;		/* the context's family: AF_INET, AF_INET6, AF_UNIX */
-};
-
-static struct bpf_program *hook_prog(const char *name)
-{
-	struct bpf_program *p = bpf_object__find_program_by_name(fx.skel->obj, name);
-
-	if (!p)
-		fail_msg("no program %s in the irc_proc skeleton", name);
-	return p;
-}
-
-/* One test run of a socket-call hook; the verdict or -errno. */
-static int hook_run(struct bpf_program *p, int family)
-{
-	union {
-		struct bpf_sock sk;
-		struct bpf_sock_addr sa;
-	} ctx;
-	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = &ctx);
-
-	memset(&ctx, 0, sizeof(ctx));
-	if (bpf_program__type(p) == BPF_PROG_TYPE_CGROUP_SOCK) {
-		ctx.sk.family = family;
-		ctx.sk.type = SOCK_STREAM;
-		o.ctx_size_in = sizeof(ctx.sk);
-	} else {
-		ctx.sa.user_family = family;
-		ctx.sa.family = family;
-		ctx.sa.user_port = htons(7);
-		if (family == AF_INET)
-			ctx.sa.user_ip4 = htonl(0x0a4d0102);
-		else
-			ctx.sa.user_ip6[0] = htonl(0xfd770001);
-		o.ctx_size_in = sizeof(ctx.sa);
-	}
-	if (bpf_prog_test_run_opts(bpf_program__fd(p), &o))
-		return -errno;
-	return o.retval;
-}
-
-enum who { W_NONE, W_SELF, W_OTHER, W_CGROOT };
-
-struct hook_case {
-	const char *what;
-	enum who who;		/* whose entry is in the maps */
-	enum ent ent;
-	bool flag;
-	int verdict;		/* for AF_INET / AF_INET6 */
-};
-
-static const struct hook_case hook_cases[] = {
-	{ "nothing quarantined", W_NONE, E_NONE, false, V_PASS },
-	{ "this process quarantined", W_SELF, E_LIVE, false, V_DROP },
-	{ "this process, expiring in an hour", W_SELF, E_FUTURE, false, V_DROP },
-	{ "this process, expired", W_SELF, E_EXPIRED, false, V_PASS },
-	{ "another process quarantined", W_OTHER, E_LIVE, false, V_PASS },
-	{ "cgroup root quarantined, flag set", W_CGROOT, E_LIVE, true, V_DROP },
-	{ "cgroup root quarantined, flag clear", W_CGROOT, E_LIVE, false, V_PASS },
-};
-
-static void hook_cases_run(struct bpf_program *p, int family)
-{
-	__u64 before[IRC_STAT__MAX], after[IRC_STAT__MAX], d0;
-	__u32 self = getpid(), other = 1;
-	size_t i;
-	int v, k;
-
-	for (i = 0; i < ARRAY_SIZE(hook_cases); i++) {
-		const struct hook_case *c = &hook_cases[i];
-		/* AF_UNIX sockets are never refused (sock_create only). */
-		int want = family == AF_UNIX ? V_PASS : c->verdict;
-		int fd = c->who == W_CGROOT ? fx.qcgrp : fx.qpid;
-		const void *key = c->who == W_CGROOT ? (const void *)&fx.root_cgid :
-				  c->who == W_OTHER ? (const void *)&other : (const void *)&self;
-
-		maps_reset(&fx);
-		if (c->who != W_NONE)
-			entry_put(fd, key, c->ent, c->who == W_CGROOT ? 0 : *(const __u32 *)key);
-		config_set(&fx, c->flag ? IRC_CFG_HAS_CGROUPS : 0);
-		d0 = denied_of(fd, key);
-		stats_read(&fx, before);
-		v = hook_run(p, family);
-		stats_read(&fx, after);
-		if (v != want)
-			fail_msg("%s, family %d, %s: verdict %d, expected %d",
-				 bpf_program__name(p), family, c->what, v, want);
-		for (k = 0; k < IRC_STAT__MAX; k++) {
-			__u64 w = before[k] + (k == IRC_STAT_PROC_DENY && want == V_DROP);
-
-			if (after[k] != w)
-				fail_msg("%s, %s: counter %d %llu -> %llu, expected %llu",
-					 bpf_program__name(p), c->what, k,
-					 (unsigned long long)before[k],
-					 (unsigned long long)after[k], (unsigned long long)w);
-		}
-		if (c->who != W_NONE && denied_of(fd, key) - d0 != (want == V_DROP))
-			fail_msg("%s, %s: denied +%llu", bpf_program__name(p), c->what,
-				 (unsigned long long)(denied_of(fd, key) - d0));
-	}
-	maps_reset(&fx);
-}
-
-static const struct hook hooks[] = {
-	{ "irc_sock_create", AF_INET },
-	{ "irc_sock_create", AF_INET6 },
-	{ "irc_sock_create", AF_UNIX },
-	{ "irc_connect4", AF_INET },
-	{ "irc_connect6", AF_INET6 },
-	{ "irc_sendmsg4", AF_INET },
-	{ "irc_sendmsg6", AF_INET6 },
-	{ "irc_bind4", AF_INET },
-	{ "irc_bind6", AF_INET6 },
-};
-
-/*
- * One test for all the socket-call hooks: each is probed; where the kernel
- * has a test run for its program type the table runs, otherwise a "#"
- * line says so.  (One test, not one per hook, so that hooks the kernel
- * cannot run do not count as passed tests.)
- */
-static void test_sock_hooks(void **state)
-{
-	size_t i;
-	int v;
-
-	(void)state;
-	for (i = 0; i < ARRAY_SIZE(hooks); i++) {
-		const struct hook *h = &hooks[i];
-		struct bpf_program *p = hook_prog(h->name);
-
-		maps_reset(&fx);
-		v = hook_run(p, h->family);
-		if (v < 0 && no_test_run(-v, bpf_program__type(p))) {
-			printf("# %s (%s, family %d): no BPF_PROG_TEST_RUN for this program type on this kernel (errno %d): covered by tests/e2e\n",
-			       h->name, bpf_program__section_name(p), h->family, -v);
-			continue;
-		}
-		if (v < 0)
-			fail_msg("%s: test run: %s", h->name, strerror(-v));
-		hook_cases_run(p, h->family);
-		printf("# %s (family %d): %zu cases run\n", h->name, h->family,
-		       ARRAY_SIZE(hook_cases));
-	}
-	maps_reset(&fx);
-}
-
-/*
- * The tp_btf programs take kernel pointers (struct task_struct *): no
- * context a test can craft means anything to them.  Probed only: if the
- * kernel runs them at all, a run on a zeroed context must change nothing.
- */
-static void test_tracing(void **state)
-{
-	static const char *const names[] = { "irc_fork", "irc_exit" };
-	__u32 key, self = getpid();
-	size_t i;
-
-	(void)state;
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		struct bpf_program *p = hook_prog(names[i]);
-		__u64 ctx[4] = {};
-		LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = ctx, .ctx_size_in = sizeof(ctx));
-
-		maps_reset(&fx);
-		entry_put(fx.qpid, &self, E_LIVE, self);
-		if (bpf_prog_test_run_opts(bpf_program__fd(p), &o)) {
-			int err = errno;
-
-			if (!no_test_run(err, bpf_program__type(p)))
-				fail_msg("%s: test run: %s", names[i], strerror(err));
-			printf("# %s (%s): no BPF_PROG_TEST_RUN for this attach type on this kernel (errno %d): covered by tests/e2e\n",
-			       names[i], bpf_program__section_name(p), err);
-		} else {
-			assert_int_equal(o.retval, 0);
-		}
-		/* Either way, the map holds exactly the entry put there. */
-		assert_int_equal(bpf_map_get_next_key(fx.qpid, NULL, &key), 0);
-		assert_int_equal(key, self);
-		assert_int_not_equal(bpf_map_get_next_key(fx.qpid, &key, &key), 0);
-	}
-	maps_reset(&fx);
-}
-
 int main(void)
 {
 	struct CMUnitTest *tests;
 	size_t i, n = 0;
 	int rc = 1;
 
-	tests = calloc(3 + ARRAY_SIZE(skb_cases), sizeof(*tests));
+	tests = calloc(ARRAY_SIZE(skb_cases), sizeof(*tests));
 	if (!tests || fx_init(&fx))
 		goto out;
-	tests[n++] = (struct CMUnitTest){ .name = "maps_not_pinned",
-					  .test_func = test_maps_not_pinned };
 	for (i = 0; i < ARRAY_SIZE(skb_cases); i++)
 		tests[n++] = (struct CMUnitTest){
 			.name = skb_cases[i].name,
 			.test_func = test_skb_case,
 			.initial_state = (void *)&skb_cases[i],
 		};
-	tests[n++] = (struct CMUnitTest){ .name = "socket-call hooks (test runs where the kernel has them)",
-					  .test_func = test_sock_hooks };
-	tests[n++] = (struct CMUnitTest){ .name = "fork and exit tracepoints (probed)",
-					  .test_func = test_tracing };
 	rc = _cmocka_run_group_tests("bpf_proc", tests, n, NULL, NULL) ? 1 : 0;
 out:
 	free(tests);

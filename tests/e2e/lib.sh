@@ -275,13 +275,20 @@ irc_killed() {
 	} 3>&2 2>/dev/null
 }
 
+# cg_progs CG: how many BPF programs are attached to cgroup CG; "error"
+# (never a number) if bpftool could not tell.
+cg_progs() {
+	local out
+	out=$(bpftool -j cgroup show "$1" 2>/dev/null) || { echo error; return; }
+	if [[ -z $out ]]; then echo 0; else jq length <<<"$out" 2>/dev/null || echo error; fi
+}
+
 # irc_running: true if a CLI process working on this test's pin dir exists.
 irc_running() {
 	local p
 	for p in /proc/[0-9]*; do
 		[[ $(cat "$p/comm" 2>/dev/null) == ircontain ]] || continue
-		tr '\0' '\n' <"$p/environ" 2>/dev/null |
-			grep -qxF "IRCONTAIN_PIN_DIR=$IRC_PIN_DIR" && return 0
+		grep -qzxF "IRCONTAIN_PIN_DIR=$IRC_PIN_DIR" "$p/environ" 2>/dev/null && return 0
 	done
 	return 1
 }

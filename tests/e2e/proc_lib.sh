@@ -187,10 +187,14 @@ lines_ge() { (($(grep -c "^$2 " "$1") >= $3)); }
 
 # fire FILE PID NOPS: SIGUSR1 to probe process PID; waits (5 s at most)
 # for its NOPS results.
+# No new result in time is a failure of its own: res would otherwise
+# hand back the previous one.
 fire() {
 	local n0
 	n0=$(grep -c "^$2 " "$1")
-	kill -USR1 "$2" && wait_for 5 lines_ge "$1" "$2" $((n0 + $3))
+	kill -USR1 "$2" && wait_for 5 lines_ge "$1" "$2" $((n0 + $3)) && return 0
+	not_ok "probe $2: no new result in 5 s"
+	return 1
 }
 
 # res FILE PID OP: the latest result of OP by probe process PID.

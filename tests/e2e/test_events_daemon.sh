@@ -43,12 +43,14 @@ while time.monotonic() < end:
         print("connect %s" % errno.errorcode.get(e.errno, str(e.errno)), flush=True)
 EOF
 
+conn_gt() { (($(grep -c '^connect' "$1") > $2)); }
 # try_loop PID OUT: the result of one more connect by the loop process.
 try_loop() {
 	local n
 	n=$(grep -c '^connect' "$2")
 	kill -USR1 "$1" 2>/dev/null || { echo dead; return; }
-	wait_for 4 test "$(grep -c '^connect' "$2")" -gt "$n"
+	# Counted on each try: no new line in time is "timeout", not the last one.
+	wait_for 4 conn_gt "$2" "$n" || { echo timeout; return; }
 	grep '^connect' "$2" | tail -1 | cut -d' ' -f2
 }
 # one_connect: a fresh process in the same cgroup (not quarantined).

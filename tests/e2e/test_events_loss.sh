@@ -27,7 +27,8 @@ L0=$(ev_status lost)
 echo "# lost before the burst (the ring was small, the daemon not yet there): $L0"
 
 kill -STOP "$DPID"
-check "daemon stopped (state T)" wait_for 2 test "$(awk '{ print $3 }' "/proc/$DPID/stat")" = T
+stopped() { [[ $(awk '{ print $3 }' "/proc/$1/stat") == T ]]; }
+check "daemon stopped (state T)" wait_for 2 stopped "$DPID"
 for ((i = 0; i < 300; i++)); do /bin/true; done
 L1=$(ev_status lost)
 check "the ring overflowed while the daemon was stopped (lost $L0 -> $L1)" gt "$L1" "$L0"

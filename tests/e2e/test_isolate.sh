@@ -9,7 +9,7 @@
 # allow list and from the packet path, while a permanent allowlist entry
 # given with --allow stays.  --allow-dns lets DNS replies through.
 . "$(dirname "$0")/lib.sh"
-lab_up 3
+lab_up 3 || { not_ok "lab up"; exit 1; }
 
 PORT=7301
 

@@ -8,7 +8,7 @@
 # drop count; `unload` (also when killed at exit) detaches XDP and tc,
 # removes the pin dir and lets traffic flow again.
 . "$(dirname "$0")/lib.sh"
-lab_up 2
+lab_up 2 || { not_ok "lab up"; exit 1; }
 
 PORT=7401
 
@@ -127,6 +127,6 @@ check "no tc filter left on iv1" eq "$(tc_count iv1)" 0
 links_left() { find "$IRCONTAIN_PIN_DIR" -path '*/links/*' 2>/dev/null | wc -l; }
 check "no process-hook link left pinned" eq "$(links_left)" 0
 check "no cgroup program left on the test cgroup" \
-	eq "$(bpftool cgroup show "$IRC_CG" 2>/dev/null | wc -l)" 0
+	eq "$(cg_progs "$IRC_CG")" 0
 in_p ip link set dev iv2 xdpgeneric off
 check "ping host 1" ping4 1

@@ -50,7 +50,8 @@ check "one refused call, one denial counted" \
 	ircq ".entries[] | select(.target == \"$PP\") | .denied == 1" list
 before=$(rows)
 links=$(irc --json status | jq .process_hooks.links)
-progs=$(bpftool cgroup show "$IRC_CG" 2>/dev/null | grep -c .)
+progs=$(cg_progs "$IRC_CG")
+check "programs attached to the test cgroup ($progs)" test "$progs" -gt 0 2>/dev/null
 
 check_rc "load again (same interface)" 0 irc load --iface iv1
 check "status: process hooks still attached at the test cgroup" hooks_at_cg
@@ -62,7 +63,7 @@ check "after load: pid quarantine enforced" eq "$(res "$IRC_TMP/p" "$PP" "$C")" 
 check "after load: denied kept, +1 for one more refused call (hooks not doubled)" \
 	ircq ".entries[] | select(.target == \"$PP\") | .denied == 2" list
 check "after load: as many programs attached at the test cgroup as before (bpftool)" \
-	eq "$(bpftool cgroup show "$IRC_CG" 2>/dev/null | grep -c .)" "$progs"
+	eq "$(cg_progs "$IRC_CG")" "$progs"
 check "after load: cgroup quarantine enforced (joiner)" says EPERM pc pcg connect "$H1" "$PORT"
 check "after load: a new sub-cgroup of pcg is blocked too" says EPERM pc pcg/sub socket
 kill -USR1 "$HP"

@@ -73,6 +73,7 @@ IRC_PIDS+=("$OUTSIDE")
 probe_start app "$IRC_TMP/thr" 120 --thread "connect,$H1,$PORT" || not_ok "probe with a thread ready"
 TP=$PROBE
 TID=$(awk '$1 == "thread" { print $2 }' "$IRC_TMP/thr")
+check "the probe's second thread has its own TID ($TID)" test -n "$TID" -a "$TID" != "$TP"
 
 refused "nonexistent PID $free_pid" 2 "no such process" quarantine pid "$free_pid"
 refused "PID 1 (init)" 2 "PID 1" quarantine pid 1

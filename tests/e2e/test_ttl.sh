@@ -9,7 +9,7 @@
 # created, drops kept) and blocks again; TTL formats are accepted as
 # documented.
 . "$(dirname "$0")/lib.sh"
-lab_up 3
+lab_up 3 || { not_ok "lab up"; exit 1; }
 
 check_rc "load --iface iv1 --iface iv2 --iface iv3" 0 \
 	irc load --iface iv1 --iface iv2 --iface iv3
