@@ -13,10 +13,16 @@ static __always_inline void irc_count(__u32 idx)
 		st->cnt[idx]++;
 }
 
-static __always_inline __u32 irc_cfg_flags(void)
+static __always_inline struct irc_config *irc_config_get(void)
 {
 	__u32 zero = 0;
-	struct irc_config *cfg = bpf_map_lookup_elem(&IRC_MAP_CONFIG, &zero);
+
+	return bpf_map_lookup_elem(&IRC_MAP_CONFIG, &zero);
+}
+
+static __always_inline __u32 irc_cfg_flags(void)
+{
+	struct irc_config *cfg = irc_config_get();
 
 	return cfg ? cfg->flags : 0;
 }

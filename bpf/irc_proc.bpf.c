@@ -57,14 +57,17 @@ static __always_inline struct irc_pentry *irc_plive(struct irc_pentry *e)
 static __always_inline struct irc_pentry *irc_current_entry(void)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct irc_config *c;
 	struct irc_pentry *e;
 	int i;
 
 	e = irc_plive(bpf_map_lookup_elem(&IRC_MAP_QPID, &tgid));
-	if (e || !(irc_cfg_flags() & IRC_CFG_HAS_CGROUPS))
+	c = irc_config_get();
+	if (e || !c || !(c->flags & IRC_CFG_HAS_CGROUPS))
 		return e;
+	/* From the hooks' cgroup down: a quarantined cgroup is never above it. */
 	for (i = 0; i < IRC_CGROUP_MAX_DEPTH; i++) {
-		__u64 id = bpf_get_current_ancestor_cgroup_id(i);
+		__u64 id = bpf_get_current_ancestor_cgroup_id(c->cgroup_root_level + i);
 
 		if (!id)
 			break;
@@ -213,6 +216,7 @@ static __always_inline int irc_skb_verdict(struct __sk_buff *skb, int ingress)
 	__u64 cookie = bpf_get_socket_cookie(skb);
 	struct irc_qsock *qs;
 	struct irc_pentry *e = NULL;
+	struct irc_config *c;
 	int i;
 
 	qs = bpf_map_lookup_elem(&IRC_MAP_QSOCK, &cookie);
@@ -225,9 +229,10 @@ static __always_inline int irc_skb_verdict(struct __sk_buff *skb, int ingress)
 		irc_skb_sample(skb, qs->tgid, ingress);
 		return SK_DROP_V;
 	}
-	if (!e && (irc_cfg_flags() & IRC_CFG_HAS_CGROUPS)) {
+	c = irc_config_get();
+	if (!e && c && (c->flags & IRC_CFG_HAS_CGROUPS)) {
 		for (i = 0; i < IRC_CGROUP_MAX_DEPTH; i++) {
-			__u64 id = bpf_skb_ancestor_cgroup_id(skb, i);
+			__u64 id = bpf_skb_ancestor_cgroup_id(skb, c->cgroup_root_level + i);
 
 			if (!id)
 				break;
@@ -392,8 +397,7 @@ static __always_inline int irc_is_shell(const char *c)
  */
 static __always_inline int irc_in_scope(void)
 {
-	__u32 zero = 0;
-	struct irc_config *c = bpf_map_lookup_elem(&IRC_MAP_CONFIG, &zero);
+	struct irc_config *c = irc_config_get();
 
 	if (!c || !c->cgroup_root_id)
 		return 0;
@@ -486,8 +490,11 @@ int irc_openat(struct trace_event_raw_sys_enter *ctx)
 	char fn[IRC_SENS_PATH_LEN] = {}, comm[IRC_COMM_LEN] = {};
 	int i, j, hit = 0;
 
-	/* The cost of every openat on the host: one array lookup when off. */
-	if (!cfg || !cfg->det[IRC_DET_SENSITIVE].enabled)
+	/*
+	 * The cost of every openat on the host: one array lookup when off,
+	 * and a cgroup check before any path is read when on.
+	 */
+	if (!cfg || !cfg->det[IRC_DET_SENSITIVE].enabled || !irc_in_scope())
 		return 0;
 	if (bpf_probe_read_user_str(fn, sizeof(fn), (void *)ctx->args[1]) <= 0)
 		return 0;
@@ -506,8 +513,7 @@ int irc_openat(struct trace_event_raw_sys_enter *ctx)
 		if (j < IRC_COMM_LEN && !comm[j] && !cfg->sens_allowed[i][j])
 			return 0;
 	}
-	if (irc_in_scope())
-		irc_host_fire(cfg, IRC_DET_SENSITIVE, fn, 0, 0);
+	irc_host_fire(cfg, IRC_DET_SENSITIVE, fn, 0, 0);
 	return 0;
 }
 
