@@ -413,14 +413,25 @@ static int proc_load(const char *root, int config_fd, unsigned int ring_size)
 	}
 	/* Record where the hooks are, for status and for target checks. */
 	lock = irc_pins_lock();
-	if (bpf_map_lookup_elem(config_fd, &zero, &cfg) == 0) {
+	/*
+	 * Without it the hooks would not know their cgroup: host detectors
+	 * would be out of scope everywhere, silently.  So a failure fails.
+	 */
+	if (bpf_map_lookup_elem(config_fd, &zero, &cfg)) {
+		err = -errno;
+		irc_err("load process hooks: read map %s: %s", IRC_STR(IRC_MAP_CONFIG), strerror(errno));
+	} else {
 		if (cfg.cgroup_root[0] && strcmp(cfg.cgroup_root, root))
 			irc_warn("process hooks moved from cgroup %s to %s",
 				 cfg.cgroup_root, root);
 		cfg.cgroup_root_id = id;
 		cfg.cgroup_root_level = cgroup_level(root);
 		snprintf(cfg.cgroup_root, sizeof(cfg.cgroup_root), "%s", root);
-		bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY);
+		if (bpf_map_update_elem(config_fd, &zero, &cfg, BPF_ANY)) {
+			err = -errno;
+			irc_err("load process hooks: record cgroup %s in map %s: %s", root,
+				IRC_STR(IRC_MAP_CONFIG), strerror(errno));
+		}
 	}
 	irc_pins_unlock(lock);
 out:
