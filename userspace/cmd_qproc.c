@@ -48,27 +48,6 @@ static int hooks_root(const struct irc_maps *m, const char *what,
 
 /* ---- quarantine pid ---------------------------------------------------- */
 
-struct sock_ctx {
-	int fd;
-	struct irc_qsock v;
-	int full;
-};
-
-static int add_sock(uint64_t cookie, void *p)
-{
-	struct sock_ctx *c = p;
-
-	/* Shared by several processes of the tree: the first one found keeps it. */
-	if (bpf_map_update_elem(c->fd, &cookie, &c->v, BPF_NOEXIST) && errno != EEXIST) {
-		if (errno == E2BIG || errno == ENOMEM) {
-			c->full = 1;
-			return 0;
-		}
-		return -errno;
-	}
-	return 0;
-}
-
 /* Refusals that need no map: exit 2 and nothing changed. */
 static int check_target_pid(const char *arg, int pid, bool force,
 			    struct irc_proc *p)
@@ -211,7 +190,7 @@ int do_quarantine_pid(int argc, char **argv)
 	struct irc_qopts o;
 	struct irc_proc p;
 	struct irc_maps m;
-	struct sock_ctx sc;
+	struct irc_sock_cut sc;
 	int *tree = NULL, *desc = NULL, ret, pass, socks = 0, err, snaps = 0, kerr = 0;
 	struct snapset ss = { 0 };
 	size_t ntree = 1, ndesc = 0, i;
@@ -326,7 +305,7 @@ int do_quarantine_pid(int argc, char **argv)
 	sc.v.expires_ns = e.expires_ns;
 	for (i = 0; i < ntree; i++) {
 		sc.v.tgid = tree[i];
-		err = irc_proc_sockets(tree[i], add_sock, &sc);
+		err = irc_proc_sockets(tree[i], irc_sock_cut_add, &sc);
 		if (err > 0)
 			socks += err;
 		else if (err < 0 && err != -ESRCH)

@@ -112,20 +112,6 @@ static void check_seq(struct daemon *d, const struct irc_ev_hdr *h)
 	*last = h->seq;
 }
 
-struct cut_ctx {
-	int fd;
-	struct irc_qsock v;
-};
-
-static int cut_sock(uint64_t cookie, void *p)
-{
-	struct cut_ctx *c = p;
-
-	if (bpf_map_update_elem(c->fd, &cookie, &c->v, BPF_NOEXIST) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /*
  * The kernel put a process in quarantine on its own: new network use is
  * already refused; what it cannot do from a tracepoint is find the sockets
@@ -133,14 +119,14 @@ static int cut_sock(uint64_t cookie, void *p)
  */
 static void finish_finding(struct daemon *d, const struct irc_ev_finding *f)
 {
-	struct cut_ctx c = { .fd = d->qsock_fd, .v = {
+	struct irc_sock_cut c = { .fd = d->qsock_fd, .v = {
 		.tgid = f->h.tgid, .root = f->h.tgid,
 		.expires_ns = f->ttl_ns ? f->h.ts_ns + f->ttl_ns : 0 } };
 	int n;
 
 	if (!f->enforced || f->action != IRC_ACT_QUAR_PROC || d->qsock_fd < 0)
 		return;
-	n = irc_proc_sockets(f->h.tgid, cut_sock, &c);
+	n = irc_proc_sockets(f->h.tgid, irc_sock_cut_add, &c);
 	if (n > 0)
 		fprintf(stderr, "ircontain: run: %s: cut %d open socket%s of pid %u\n",
 			irc_detector_name(f->detector), n, n == 1 ? "" : "s", f->h.tgid);

@@ -9,6 +9,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
+
 #include "parse.h"
 #include "proc.h"
 
@@ -144,6 +146,20 @@ nomem:
 	free(all);
 	*n = 0;
 	return -ENOMEM;
+}
+
+int irc_sock_cut_add(uint64_t cookie, void *ctx)
+{
+	struct irc_sock_cut *c = ctx;
+
+	if (bpf_map_update_elem(c->fd, &cookie, &c->v, BPF_NOEXIST) && errno != EEXIST) {
+		if (errno == E2BIG || errno == ENOMEM) {
+			c->full = 1;
+			return 0;
+		}
+		return -errno;
+	}
+	return 0;
 }
 
 int irc_proc_sockets(int pid, int (*cb)(uint64_t cookie, void *ctx), void *ctx)

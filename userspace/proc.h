@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ircontain/abi.h"
+
 struct irc_proc {
 	int pid;
 	int tgid;		/* differs from pid for a thread */
@@ -34,5 +36,17 @@ int irc_proc_descendants(int root, int **out, size_t *n);
  * Returns the number of sockets, or -errno.
  */
 int irc_proc_sockets(int pid, int (*cb)(uint64_t cookie, void *ctx), void *ctx);
+
+/*
+ * irc_proc_sockets() callback: puts each cookie in the irc_qsock map @fd
+ * with value @v.  A socket shared by several processes keeps the first
+ * entry; a full map sets @full and goes on.
+ */
+struct irc_sock_cut {
+	int fd;
+	struct irc_qsock v;
+	int full;
+};
+int irc_sock_cut_add(uint64_t cookie, void *ctx);
 
 #endif /* IRC_PROC_H */
