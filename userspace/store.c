@@ -381,11 +381,45 @@ static bool store_has_records(struct irc_store *s)
 	return head_read(s, &seq, mac, NULL, &found) || found;
 }
 
+/*
+ * Never a descriptor of our own on the database file (or its -wal and
+ * -shm), not even for a moment.  SQLite's locks are POSIX record locks,
+ * and closing *any* descriptor of a file drops every such lock the
+ * process holds on it: a connection open elsewhere in this process would
+ * lose its SHARED lock unknowingly, another process's connection would
+ * then find itself alone when it closes, checkpoint and delete the WAL
+ * under us, and the next writer starts a fresh one: a forked, then
+ * malformed store (issue 12).  So the file is created by SQLite itself
+ * (with a umask that gives 0600, which -wal and -shm inherit), and a mode
+ * is tightened by path with chmod, which opens nothing.  SQLite's own
+ * second connections are safe: its VFS shares one lock record per file
+ * per process and defers closing descriptors while locks are held.
+ */
+static int tighten(const char *path, mode_t want, const char *what)
+{
+	struct stat st;
+
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : fail(-errno, "stat %s: %s", path, strerror(errno));
+	if (S_ISLNK(st.st_mode))
+		return fail(-ELOOP, "%s %s is a symbolic link: refused", what, path);
+	if (!(st.st_mode & 077))
+		return 0;
+	if (fchmodat(AT_FDCWD, path, want, AT_SYMLINK_NOFOLLOW))
+		return fail(-errno, "set the mode of %s to %04o: %s", path, want, strerror(errno));
+	irc_warn("%s %s had mode %04o: set to %04o", what, path, st.st_mode & 07777, want);
+	return 0;
+}
+
 int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 {
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	char side[PATH_MAX + 8];
 	struct irc_store *s;
 	struct stat st;
-	int fd, err;
+	mode_t um;
+	size_t i;
+	int rc, err;
 
 	*sp = NULL;
 	if (sodium_init() < 0)
@@ -410,23 +444,23 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 			free(s);
 			return err;
 		}
-		/* Created 0600 here; SQLite gives -wal and -shm the same mode. */
-		fd = open(s->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0) {
-			err = fail(-errno, "create %s: %s", s->path, strerror(errno));
+		/* Evidence is not for other users: an existing dir or db is tightened. */
+		err = tighten(state_dir, 0700, "state dir");
+		for (i = 0; !err && i < sizeof(sfx) / sizeof(*sfx); i++) {
+			snprintf(side, sizeof(side), "%s%s", s->path, sfx[i]);
+			err = tighten(side, 0600, "evidence store");
+		}
+		if (err) {
 			free(s);
 			return err;
 		}
-		/* Evidence is not for other users: an existing dir or db is tightened. */
-		if (fstat(fd, &st) == 0 && (st.st_mode & 077) && fchmod(fd, 0600) == 0)
-			irc_warn("%s had mode %04o: set to 0600", s->path, st.st_mode & 07777);
-		close(fd);
-		if (stat(state_dir, &st) == 0 && (st.st_mode & 077) && chmod(state_dir, 0700) == 0)
-			irc_warn("state dir %s had mode %04o: set to 0700", state_dir,
-				 st.st_mode & 07777);
 	}
-	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
-			    NULL) != SQLITE_OK) {
+	/* A new file is created by SQLite, 0600 through the umask. */
+	um = umask(077);
+	rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW |
+			     (create ? SQLITE_OPEN_CREATE : 0), NULL);
+	umask(um);
+	if (rc != SQLITE_OK) {
 		err = dbfail(s, "open");
 		irc_store_close(s);
 		return err;

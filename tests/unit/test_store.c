@@ -17,7 +17,9 @@
 
 #include "testutil.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -465,6 +467,109 @@ static void test_concurrent_writers(void **state)
 	irc_store_close(s);
 }
 
+/* Descriptors of this process on a file under @dir that is gone. */
+static int deleted_fds(void)
+{
+	char link[300], target[PATH_MAX];
+	struct dirent *de;
+	ssize_t n;
+	int found = 0;
+	DIR *d = opendir("/proc/self/fd");
+
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (!strncmp(target, dir, strlen(dir)) && strstr(target, "(deleted)")) {
+			print_error("fd %s: %s\n", de->d_name, target);
+			found++;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * A CLI command's appends: @n of kind @kind, each through its own open and
+ * close, in a new program (this one, re-executed).  Not a fork of this
+ * process: a fork inherits SQLite's memory of the parent's locks and
+ * would not behave as another program does.
+ */
+static int cli_main(const char *sdir, int kind, int n)
+{
+	struct irc_store *c;
+	int i, bad = 0;
+
+	for (i = 0; i < n; i++) {
+		struct irc_rec r = { .kind = kind, .type = "cli", .actor = "cli" };
+
+		if (irc_store_open(&c, sdir, true))
+			return 1;
+		bad += irc_store_append(c, &r, NULL) != 0;
+		irc_store_close(c);
+	}
+	return bad ? 1 : 0;
+}
+
+static pid_t cli_writer(int kind, int n)
+{
+	char k[16], c[16];
+	pid_t pid = fork();
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		snprintf(k, sizeof(k), "%d", kind);
+		snprintf(c, sizeof(c), "%d", n);
+		execl("/proc/self/exe", "test_store", "--cli", dir, k, c, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * Issue 12: a process holding the store (the controller) that opens it a
+ * second time with create=true (the old code opened and closed the file
+ * with open(2) first, which dropped every POSIX lock the process held on
+ * it), while CLI processes read and write: the next CLI to close believed
+ * it was alone, checkpointed and deleted the WAL and -shm under the
+ * controller, whose later writes went to a deleted file.  Now the WAL stays,
+ * and every write of every process is in one verified chain.
+ */
+static void test_locks_survive_second_open(void **state)
+{
+	struct irc_store *s, *b;
+	struct irc_verify v;
+	int w, status;
+	pid_t kids[3];
+
+	(void)state;
+	s = open_store();
+	add(s, IRC_REC_ACTION, "run.start", "", 0);	/* the WAL is open, its lock held */
+	assert_int_equal(irc_store_open(&b, dir, true), 0);
+	irc_store_close(b);
+	for (w = 0; w < 3; w++)
+		kids[w] = cli_writer(w == 2 ? IRC_REC_EVIDENCE : IRC_REC_ACTION, 20);
+	for (w = 0; w < 3; w++) {
+		assert_int_equal(waitpid(kids[w], &status, 0), kids[w]);
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	assert_int_equal(deleted_fds(), 0);
+	/* The controller goes on writing: what it writes, everyone sees. */
+	add(s, IRC_REC_EVENT, "exec", "pid:1", 0);
+	kids[0] = cli_writer(IRC_REC_ACTION, 5);
+	assert_int_equal(waitpid(kids[0], &status, 0), kids[0]);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(deleted_fds(), 0);
+	irc_store_close(s);
+	s = open_store();
+	assert_int_equal(irc_store_verify(s, &v), 0);
+	assert_int_equal(v.records, 1 + 60 + 1 + 5);
+	irc_store_close(s);
+}
+
 static void test_unclean_session(void **state)
 {
 	struct irc_store *s;
@@ -508,8 +613,15 @@ static void test_names(void **state)
 	assert_string_equal(irc_istatus_name(IRC_IS_CLOSED), "closed");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	char *e1, *e2;
+
+	if (argc == 5 && !strcmp(argv[1], "--cli")) {
+		long kind = strtol(argv[3], &e1, 10), n = strtol(argv[4], &e2, 10);
+
+		return *e1 || *e2 ? 2 : cli_main(argv[2], (int)kind, (int)n);
+	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_create_and_modes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_migration, setup, teardown),
@@ -521,6 +633,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_incidents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_locks_survive_second_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unclean_session, setup, teardown),
 		cmocka_unit_test(test_names),
 	};
