@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -15,7 +16,178 @@
 #include "netif.h"
 #include "parse.h"
 #include "pins.h"
+#include "restore.h"
 #include "run.h"
+#include "store.h"
+
+/*
+ * `--iface` values: names or globs, several per value with commas.  Names
+ * must exist (a typo is bad input); a glob may match nothing yet (the
+ * controller attaches to what appears).  Fills @pats (pointers into a
+ * copy of the argument) and @nifs.  Returns 0 or an IRC_EXIT_* code.
+ */
+int irc_iface_args(const char *what, char *arg, char **pats, int *npats,
+		   struct irc_netif *nifs, int *n)
+{
+	char *tok, *save = NULL;
+	const char *why;
+	int j, err;
+
+	for (tok = strtok_r(arg, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (*npats == IRC_MAX_IFPATTERNS || *n == IRC_MAX_IFACES)
+			return irc_usage_err("%s: more than %d interfaces", what, IRC_MAX_IFACES);
+		if (irc_parse_ifname(tok, &why))
+			return irc_usage_err("%s: bad interface name '%s': %s", what, tok, why);
+		pats[(*npats)++] = tok;
+		if (irc_ifpattern_is_glob(tok))
+			continue;
+		err = irc_netif_by_name(tok, &nifs[*n]);
+		if (err == -ENODEV)
+			return irc_usage_err("%s: no interface named '%s'", what, tok);
+		if (err) {
+			irc_err("%s: look up interface '%s': %s", what, tok, strerror(-err));
+			return IRC_EXIT_FAIL;
+		}
+		if (nifs[*n].loopback)
+			return irc_usage_err("%s: '%s' is the loopback interface; loopback traffic is never contained",
+					     what, tok);
+		for (j = 0; j < *n; j++)
+			if (nifs[j].ifindex == nifs[*n].ifindex)
+				return irc_usage_err("%s: interface '%s' named twice", what, tok);
+		(*n)++;
+	}
+	return 0;
+}
+
+/* Adds the interfaces the globs of @pats match now, each once. */
+static int iface_globs(char **pats, int npats, struct irc_netif *nifs, int *n)
+{
+	struct irc_netif found[IRC_MAX_IFACES];
+	char *globs[IRC_MAX_IFPATTERNS];
+	int i, j, k, ng = 0, nf;
+
+	for (i = 0; i < npats; i++)
+		if (irc_ifpattern_is_glob(pats[i]))
+			globs[ng++] = pats[i];
+	if (!ng)
+		return 0;
+	nf = irc_netif_match(globs, ng, found, IRC_MAX_IFACES);
+	if (nf < 0) {
+		irc_err("load: list interfaces: %s", strerror(-nf));
+		return nf;
+	}
+	for (i = 0; i < nf; i++) {
+		for (j = 0; j < *n && nifs[j].ifindex != found[i].ifindex; j++)
+			;
+		if (j < *n)
+			continue;
+		if (*n == IRC_MAX_IFACES) {
+			irc_warn("load: more than %d interfaces match; %s and later ones not attached",
+				 IRC_MAX_IFACES, found[i].name);
+			break;
+		}
+		nifs[(*n)++] = found[i];
+	}
+	for (k = 0; k < ng && !nf; k++)
+		irc_warn("load: no interface matches '%s' yet: 'ircontain run --iface %s' attaches to it when it appears",
+			 globs[k], globs[k]);
+	return 0;
+}
+
+/* What `load` read from the store, and what the restore did. */
+struct load_restore {
+	struct irc_store *s;
+	struct irc_want want;
+	bool readable;		/* the store could be read (or there is none yet) */
+	bool fail_open;
+	char why[9000];		/* why it could not be read */
+	struct irc_restore_report rep;
+	int err;		/* of the restore: reported, after the attach */
+	bool failed_closed;
+};
+
+/*
+ * Reads the desired state.  No store and no anchor is a first start: nothing
+ * to restore.  A store that cannot be opened, read or verified, or that is
+ * gone while its anchor says it existed, cannot be trusted to say what to
+ * release: then `load` fails closed.
+ */
+static void load_read_store(struct load_restore *lr)
+{
+	char db[4096], anchor[4096];
+	struct irc_verify v;
+	int err;
+
+	lr->readable = false;
+	snprintf(db, sizeof(db), "%s/%s", irc.state_dir, IRC_STORE_DB);
+	snprintf(anchor, sizeof(anchor), "%s/chain.head", irc.state_dir);
+	if (access(db, F_OK) && errno == ENOENT) {
+		if (access(anchor, F_OK) == 0) {
+			snprintf(lr->why, sizeof(lr->why),
+				 "the evidence store %s is missing although %s says it held records", db,
+				 anchor);
+			return;
+		}
+		lr->readable = true;	/* first start */
+		return;
+	}
+	err = irc_store_open(&lr->s, irc.state_dir, false);
+	if (err) {
+		snprintf(lr->why, sizeof(lr->why), "the evidence store cannot be opened: %s",
+			 irc_store_errmsg());
+		return;
+	}
+	err = irc_store_verify(lr->s, &v);
+	if (err) {
+		snprintf(lr->why, sizeof(lr->why), "the evidence store does not verify: %s",
+			 err == -EBADMSG ? v.problem : irc_store_errmsg());
+		return;
+	}
+	err = irc_want_collect(lr->s, &lr->want);
+	if (err) {
+		snprintf(lr->why, sizeof(lr->why), "the evidence store cannot be read: %s",
+			 irc_store_errmsg());
+		return;
+	}
+	lr->readable = true;
+}
+
+/* irc_load()'s prepare step: the maps are pinned, no interface attached yet. */
+static int load_restore(void *ctx)
+{
+	struct load_restore *lr = ctx;
+	struct irc_maps m;
+	int err;
+
+	err = irc_maps_open("load", &m);
+	if (err)
+		return err;
+	if (lr->readable) {
+		lr->err = irc_restore(&m, lr->s, &lr->want, false, false, &lr->rep);
+	} else if (!lr->fail_open) {
+		err = irc_restore_fail_closed(&m, lr->why);
+		lr->failed_closed = !err;
+	} else {
+		irc_warn("load: --fail-open: %s; nothing restored, what the kernel still holds stays",
+			 lr->why);
+	}
+	irc_maps_close(&m);
+	return err;
+}
+
+static json_t *restore_json(const struct load_restore *lr)
+{
+	const struct irc_restore_report *r = &lr->rep;
+
+	return json_pack("{s:b,s:o,s:b,s:i,s:i,s:i,s:b,s:i,s:i,s:i,s:i,s:i,s:i}",
+		"store_readable", lr->readable,
+		"why", lr->readable ? json_null() : json_string(lr->why),
+		"failed_closed", lr->failed_closed, "hosts", r->hosts, "allowlist", r->allows,
+		"cgroups", r->cgroups, "isolation", !!r->isolate, "expired", r->expired,
+		"pending_cgroups", r->pending, "processes_ended", r->ended,
+		"already_present", r->present, "failed", r->failed,
+		"not_recorded", r->record_errors);
+}
 
 int do_load(int argc, char **argv)
 {
@@ -23,36 +195,40 @@ int do_load(int argc, char **argv)
 		{ "iface", required_argument, NULL, 'i' },
 		{ "xdp-mode", required_argument, NULL, 'm' },
 		{ "ring-size", required_argument, NULL, 'r' },
+		{ "fail-open", no_argument, NULL, 'o' },
 		{ 0 }
 	};
 	struct irc_netif nifs[IRC_MAX_IFACES];
 	struct irc_attach_result res[IRC_MAX_IFACES];
 	enum irc_xdp_req req = IRC_XDP_REQ_AUTO;
-	char cgroup_root[IRC_PATH_LEN];
+	char cgroup_root[IRC_PATH_LEN], *pats[IRC_MAX_IFPATTERNS], *args[IRC_MAX_IFPATTERNS];
+	struct load_restore *lr;
 	uint64_t ring = 0;
 	const char *why;
-	int c, i, j, n = 0, err, cg_err;
+	int c, i, n = 0, npats = 0, nargs = 0, err, cg_err, ret = IRC_EXIT_USAGE;
 
+	lr = calloc(1, sizeof(*lr));
+	if (!lr) {
+		irc_err("load: out of memory");
+		return IRC_EXIT_FAIL;
+	}
 	while ((c = irc_getopt(argc, argv, lo, "load")) != -1) {
 		switch (c) {
 		case 'i':
-			if (n == IRC_MAX_IFACES)
-				return irc_usage_err("load: more than %d interfaces", IRC_MAX_IFACES);
-			if (irc_parse_ifname(optarg, &why))
-				return irc_usage_err("load: bad interface name '%s': %s", optarg, why);
-			err = irc_netif_by_name(optarg, &nifs[n]);
-			if (err == -ENODEV)
-				return irc_usage_err("load: no interface named '%s'", optarg);
-			if (err) {
-				irc_err("load: look up interface '%s': %s", optarg, strerror(-err));
-				return IRC_EXIT_FAIL;
+			if (nargs == IRC_MAX_IFPATTERNS) {
+				ret = irc_usage_err("load: more than %d --iface options", IRC_MAX_IFPATTERNS);
+				goto out;
 			}
-			if (nifs[n].loopback)
-				return irc_usage_err("load: '%s' is the loopback interface; loopback traffic is never contained", optarg);
-			for (j = 0; j < n; j++)
-				if (nifs[j].ifindex == nifs[n].ifindex)
-					return irc_usage_err("load: interface '%s' named twice", optarg);
-			n++;
+			args[nargs] = strdup(optarg);
+			if (!args[nargs]) {
+				irc_err("load: out of memory");
+				ret = IRC_EXIT_FAIL;
+				goto out;
+			}
+			ret = irc_iface_args("load", args[nargs++], pats, &npats, nifs, &n);
+			if (ret)
+				goto out;
+			ret = IRC_EXIT_USAGE;
 			break;
 		case 'm':
 			if (!strcmp(optarg, "auto"))
@@ -61,37 +237,57 @@ int do_load(int argc, char **argv)
 				req = IRC_XDP_REQ_NATIVE;
 			else if (!strcmp(optarg, "generic"))
 				req = IRC_XDP_REQ_GENERIC;
-			else
-				return irc_usage_err("load: bad --xdp-mode '%s': use auto, native or generic", optarg);
+			else {
+				ret = irc_usage_err("load: bad --xdp-mode '%s': use auto, native or generic", optarg);
+				goto out;
+			}
 			break;
 		case 'r':
 			/* The kernel wants a power of two, at least a page. */
 			if (irc_parse_u64(optarg, 4096, 1U << 30, &ring, &why) ||
-			    (ring & (ring - 1)))
-				return irc_usage_err("load: bad --ring-size '%s': a power of two from 4096 to 1073741824 bytes",
-						     optarg);
+			    (ring & (ring - 1))) {
+				ret = irc_usage_err("load: bad --ring-size '%s': a power of two from 4096 to 1073741824 bytes",
+						    optarg);
+				goto out;
+			}
+			break;
+		case 'o':
+			lr->fail_open = true;
 			break;
 		default:
-			return IRC_EXIT_USAGE;
+			goto out;
 		}
 	}
-	if (!irc_operands(argc, argv, 0, "load", "load --iface IF [--iface IF ...] [--xdp-mode auto|native|generic] [--ring-size BYTES]"))
-		return IRC_EXIT_USAGE;
-	if (n == 0)
-		return irc_usage_err("load: no interface given (usage: load --iface IF [--iface IF ...])");
+	if (!irc_operands(argc, argv, 0, "load", "load --iface IF|PATTERN [--iface ...] [--xdp-mode auto|native|generic] [--ring-size BYTES] [--fail-open]"))
+		goto out;
+	if (npats == 0) {
+		ret = irc_usage_err("load: no interface given (usage: load --iface IF [--iface IF ...])");
+		goto out;
+	}
 	cg_err = irc_cgroup_root(cgroup_root, sizeof(cgroup_root));
-	if (cg_err && (irc.cgroup_root || getenv("IRCONTAIN_CGROUP_ROOT")))
-		return irc_usage_err("load: bad --cgroup-root '%s': %s", irc.cgroup_root ?:
-				     getenv("IRCONTAIN_CGROUP_ROOT"),
-				     cg_err == -ENOTDIR ? "not a cgroup v2 directory" : strerror(-cg_err));
+	if (cg_err && (irc.cgroup_root || getenv("IRCONTAIN_CGROUP_ROOT"))) {
+		ret = irc_usage_err("load: bad --cgroup-root '%s': %s", irc.cgroup_root ?:
+				    getenv("IRCONTAIN_CGROUP_ROOT"),
+				    cg_err == -ENOTDIR ? "not a cgroup v2 directory" : strerror(-cg_err));
+		goto out;
+	}
+	ret = IRC_EXIT_FAIL;
 	if (irc_require_privileges("load"))
-		return IRC_EXIT_FAIL;
+		goto out;
+	if (iface_globs(pats, npats, nifs, &n))
+		goto out;
 	if (cg_err)
 		irc_warn("no cgroup v2 mount found: process and cgroup quarantine are unavailable");
 
-	err = irc_load(nifs, n, req, res, cg_err ? NULL : cgroup_root, ring);
+	/* The store is read before anything changes in the kernel. */
+	load_read_store(lr);
+	err = irc_load(nifs, n, req, res, cg_err ? NULL : cgroup_root, ring, load_restore, lr);
 	if (err)
-		return IRC_EXIT_FAIL;
+		goto out;
+	ret = lr->err || lr->rep.failed || lr->rep.record_errors ? IRC_EXIT_FAIL : IRC_EXIT_OK;
+	if (lr->rep.record_errors)
+		irc_warn("load: %d restore action%s not recorded in the evidence store (what was restored stays)",
+			 lr->rep.record_errors, lr->rep.record_errors == 1 ? "" : "s");
 
 	if (irc.json) {
 		json_t *arr = json_array();
@@ -101,10 +297,11 @@ int do_load(int argc, char **argv)
 				"name", res[i].nif.name, "ifindex", res[i].nif.ifindex,
 				"xdp_mode", irc_xdp_mode_name(res[i].xdp_mode),
 				"replaced", res[i].replaced, "fell_back", res[i].fell_back));
-		irc_json_print(json_pack("{s:s,s:s,s:o,s:o}", "action", "load",
+		irc_json_print(json_pack("{s:s,s:s,s:o,s:o,s:o}", "action", "load",
 					 "pin_dir", irc.pin_dir, "interfaces", arr,
-					 "cgroup_root", cg_err ? json_null() : json_string(cgroup_root)));
-		return IRC_EXIT_OK;
+					 "cgroup_root", cg_err ? json_null() : json_string(cgroup_root),
+					 "restore", restore_json(lr)));
+		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		printf("%s %s: xdp %s ingress, tc egress%s\n",
@@ -117,7 +314,26 @@ int do_load(int argc, char **argv)
 	if (!cg_err)
 		printf("process hooks attached at cgroup %s\n", cgroup_root);
 	printf("maps and links pinned in %s\n", irc.pin_dir);
-	return IRC_EXIT_OK;
+	if (lr->readable) {
+		const struct irc_restore_report *r = &lr->rep;
+
+		printf("restored from the evidence store: %d host%s, %d allowlist entr%s, %d cgroup%s, isolation %s; "
+		       "%d expired while not loaded, %d process quarantine%s ended, %d cgroup%s pending\n",
+		       r->hosts, r->hosts == 1 ? "" : "s", r->allows, r->allows == 1 ? "y" : "ies",
+		       r->cgroups, r->cgroups == 1 ? "" : "s", r->isolate ? "on" : "unchanged",
+		       r->expired, r->ended, r->ended == 1 ? "" : "s", r->pending,
+		       r->pending == 1 ? "" : "s");
+	} else {
+		printf("nothing restored: %s%s\n", lr->why,
+		       lr->failed_closed ? "; isolation is ON (fail closed)" : "; --fail-open: isolation unchanged");
+	}
+out:
+	for (i = 0; i < nargs; i++)
+		free(args[i]);
+	irc_want_free(&lr->want);
+	irc_store_close(lr->s);
+	free(lr);
+	return ret;
 }
 
 int do_unload(int argc, char **argv)

@@ -492,7 +492,7 @@ static int resolve_cgroup(const char *what, const char *arg, char *out,
 }
 
 /* Keeps IRC_CFG_HAS_CGROUPS equal to "irc_qcgrp is not empty". */
-static void sync_cgroup_flag(const struct irc_maps *m)
+void irc_qproc_sync_cgroup_flag(const struct irc_maps *m)
 {
 	struct irc_config cfg;
 	int lock = irc_pins_lock();
@@ -611,7 +611,7 @@ int do_quarantine_cgroup(int argc, char **argv)
 			errno == E2BIG ? "table full" : strerror(errno));
 		goto out;
 	}
-	sync_cgroup_flag(&m);
+	irc_qproc_sync_cgroup_flag(&m);
 	if (irc.json)
 		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}",
 			"action", "quarantine", "kind", "cgroup", "target", path,
@@ -667,7 +667,7 @@ int do_release_cgroup(int argc, char **argv)
 		irc_err("%s %s: not quarantined", what, o.operand);
 		ret = IRC_EXIT_FAIL;
 	} else {
-		sync_cgroup_flag(&m);
+		irc_qproc_sync_cgroup_flag(&m);
 		if (irc.json)
 			irc_json_print(json_pack("{s:s,s:s,s:s,s:s}", "action", "release",
 				"kind", "cgroup", "target", path, "result", "released"));
@@ -719,7 +719,7 @@ long irc_qproc_release_all(const struct irc_maps *m)
 	while (!err && bpf_map_get_next_key(m->fd[IRC_M_QSOCK], NULL, &id) == 0)
 		if (bpf_map_delete_elem(m->fd[IRC_M_QSOCK], &id))
 			err = -errno;
-	sync_cgroup_flag(m);
+	irc_qproc_sync_cgroup_flag(m);
 	/*
 	 * Resume the stopped ones last, with every process and cgroup entry
 	 * gone: their first call after SIGCONT must not be refused.

@@ -324,7 +324,7 @@ int do_run(int argc, char **argv)
 			goto out;
 		}
 		err = irc_load(nifs, n, IRC_XDP_REQ_AUTO, res,
-			       irc_cgroup_root(root, sizeof(root)) ? NULL : root, 0);
+			       irc_cgroup_root(root, sizeof(root)) ? NULL : root, 0, NULL, NULL);
 		if (err)
 			goto out;
 		fprintf(stderr, "ircontain: loaded on %d interface%s\n", n, n == 1 ? "" : "s");

@@ -173,12 +173,9 @@ static void detach_iface(int ifaces_fd, int ifindex)
 	bpf_map_delete_elem(ifaces_fd, &ifindex);
 }
 
-static int attach_one(struct irc_net_bpf *skel, const struct irc_netif *nif,
+static int attach_one(int xdp_fd, int tc_fd, int ifaces_fd, const struct irc_netif *nif,
 		      enum irc_xdp_req req, struct irc_attach_result *r)
 {
-	int xdp_fd = bpf_program__fd(skel->progs.irc_xdp_ingress);
-	int tc_fd = bpf_program__fd(skel->progs.irc_tc_egress);
-	int ifaces_fd = bpf_map__fd(skel->maps.IRC_MAP_IFACES);
 	struct irc_iface rec = {};
 	char name[32], path[4096];
 	unsigned int prog_id = 0;
@@ -479,9 +476,37 @@ static void proc_unpin_all(void)
 	closedir(d);
 }
 
+/*
+ * The packet programs are pinned too (progs/), so that the controller can
+ * attach them to an interface that appears, or again where another tool
+ * detached them, without loading anything.  Pinned under a temporary name
+ * and renamed over the old pin: never a moment without one.
+ */
+static int prog_pin(struct bpf_program *prog)
+{
+	char path[4096], tmp[4096], name[64];
+	int err;
+
+	snprintf(name, sizeof(name), "new_%s", bpf_program__name(prog));
+	err = irc_prog_path(tmp, sizeof(tmp), name);
+	if (!err)
+		err = irc_prog_path(path, sizeof(path), bpf_program__name(prog));
+	if (err)
+		return err;
+	unlink(tmp);
+	err = bpf_obj_pin(bpf_program__fd(prog), tmp) ? -errno : 0;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		irc_err("pin program %s at %s: %s", bpf_program__name(prog), path, strerror(-err));
+		unlink(tmp);
+	}
+	return err;
+}
+
 int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
 	     struct irc_attach_result *res, const char *cgroup_root,
-	     unsigned int ring_size)
+	     unsigned int ring_size, int (*prepare)(void *ctx), void *ctx)
 {
 	struct irc_net_bpf *skel = NULL;
 	bool fresh_proc;
@@ -507,9 +532,23 @@ int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
 		}
 	}
 
+	err = prog_pin(skel->progs.irc_xdp_ingress);
+	if (!err)
+		err = prog_pin(skel->progs.irc_tc_egress);
+	/* The maps are pinned: what must be in them goes in before any packet. */
+	if (!err && prepare)
+		err = prepare(ctx);
+	if (err) {
+		if (fresh_proc)
+			proc_unpin_all();
+		irc_net_bpf__destroy(skel);
+		return err;
+	}
 	for (i = 0; i < n; i++) {
 		memset(&res[i], 0, sizeof(res[i]));
-		err = attach_one(skel, &nifs[i], req, &res[i]);
+		err = attach_one(bpf_program__fd(skel->progs.irc_xdp_ingress),
+				 bpf_program__fd(skel->progs.irc_tc_egress),
+				 bpf_map__fd(skel->maps.IRC_MAP_IFACES), &nifs[i], req, &res[i]);
 		if (err)
 			break;
 	}
@@ -579,4 +618,43 @@ void irc_probe_features(struct irc_features *f)
 	f->xdp_link = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_XDP, NULL) == 1;
 	f->lsm = libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_LSM, NULL) == 1;
 	irc_cgroup2_mount(f->cgroup2, sizeof(f->cgroup2));
+}
+
+/* Opens a pinned packet program; -errno after saying why. */
+static int prog_open(const char *name)
+{
+	char path[4096];
+	int fd, err = irc_prog_path(path, sizeof(path), name);
+
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		err = -errno;
+		irc_err("open program %s: %s (run 'ircontain load' again)", path, strerror(errno));
+		return err;
+	}
+	return fd;
+}
+
+int irc_attach_iface(const struct irc_maps *m, const struct irc_netif *nif,
+		     enum irc_xdp_req req, struct irc_attach_result *r)
+{
+	int xdp_fd, tc_fd = -1, err;
+
+	memset(r, 0, sizeof(*r));
+	xdp_fd = prog_open("irc_xdp_ingress");
+	if (xdp_fd < 0)
+		return xdp_fd;
+	tc_fd = prog_open("irc_tc_egress");
+	err = tc_fd < 0 ? tc_fd : attach_one(xdp_fd, tc_fd, m->fd[IRC_M_IFACES], nif, req, r);
+	close(xdp_fd);
+	if (tc_fd >= 0)
+		close(tc_fd);
+	return err;
+}
+
+void irc_detach_iface(const struct irc_maps *m, int ifindex)
+{
+	detach_iface(m->fd[IRC_M_IFACES], ifindex);
 }

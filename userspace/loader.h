@@ -31,7 +31,22 @@ struct irc_attach_result {
  */
 int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
 	     struct irc_attach_result *res, const char *cgroup_root,
-	     unsigned int ring_size);
+	     unsigned int ring_size, int (*prepare)(void *ctx), void *ctx);
+/*
+ * (@prepare, when not NULL, runs once the maps are pinned and the process
+ * hooks attached, before any interface gets its programs: `load` restores
+ * the store's state there.  Its error fails the load.)
+ */
+
+struct irc_maps;
+/*
+ * Attaches the pinned packet programs to @nif (a new interface, or one
+ * whose programs another tool removed) and records it in irc_ifaces.
+ */
+int irc_attach_iface(const struct irc_maps *m, const struct irc_netif *nif,
+		     enum irc_xdp_req req, struct irc_attach_result *r);
+/* Detaches from @ifindex (if still there) and forgets its record. */
+void irc_detach_iface(const struct irc_maps *m, int ifindex);
 
 /* Number of process-hook links pinned (0 if process quarantine is off). */
 int irc_proc_links(void);

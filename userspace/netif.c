@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Interface lookups over rtnetlink with libnl-route. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <stdio.h>
+#include <string.h>
 #include <net/if.h>
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
@@ -47,4 +49,66 @@ int irc_netif_by_name(const char *name, struct irc_netif *out)
 int irc_netif_by_index(int ifindex, struct irc_netif *out)
 {
 	return netif_get(ifindex, NULL, out);
+}
+
+bool irc_ifpattern_is_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+bool irc_ifpattern_match(char *const *pats, int npats, const char *name)
+{
+	int i;
+
+	for (i = 0; i < npats; i++)
+		if (!fnmatch(pats[i], name, 0))
+			return true;
+	return false;
+}
+
+struct match_ctx {
+	char *const *pats;
+	int npats, n, max;
+	struct irc_netif *out;
+};
+
+static void match_one(struct nl_object *obj, void *arg)
+{
+	struct rtnl_link *link = (struct rtnl_link *)obj;
+	struct match_ctx *c = arg;
+	unsigned int flags = rtnl_link_get_flags(link);
+	const char *name = rtnl_link_get_name(link);
+	struct irc_netif *o;
+
+	if (!name || (flags & IFF_LOOPBACK) || c->n >= c->max ||
+	    !irc_ifpattern_match(c->pats, c->npats, name))
+		return;
+	o = &c->out[c->n++];
+	o->ifindex = rtnl_link_get_ifindex(link);
+	snprintf(o->name, sizeof(o->name), "%s", name);
+	o->up = flags & IFF_UP;
+	o->loopback = false;
+}
+
+int irc_netif_match(char *const *pats, int npats, struct irc_netif *out, int max)
+{
+	struct match_ctx c = { .pats = pats, .npats = npats, .max = max, .out = out };
+	struct nl_cache *cache = NULL;
+	struct nl_sock *sk;
+	int err;
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	err = nl_connect(sk, NETLINK_ROUTE);
+	if (!err)
+		err = rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache);
+	if (err) {
+		nl_socket_free(sk);
+		return -EIO;
+	}
+	nl_cache_foreach(cache, match_one, &c);
+	nl_cache_free(cache);
+	nl_socket_free(sk);
+	return c.n;
 }

@@ -57,6 +57,14 @@ int irc_link_path(char *buf, size_t len, const char *name)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int irc_prog_path(char *buf, size_t len, const char *name)
+{
+	int n = snprintf(buf, len, "%s/%s/%s", irc.pin_dir,
+			 IRC_PIN_PROGS_SUBDIR, name);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
 static int is_bpffs(const char *path)
 {
 	struct statfs st;
@@ -130,6 +138,10 @@ int irc_pins_prepare(void)
 		return -ENOTDIR;
 	}
 	err = irc_link_path(links, sizeof(links), "");
+	if (!err)
+		err = mkdir_p(links, 0700);
+	if (!err)
+		err = irc_prog_path(links, sizeof(links), "");
 	if (!err)
 		err = mkdir_p(links, 0700);
 	if (err) {
@@ -267,33 +279,42 @@ void irc_pins_unlock(int fd)
 		close(fd);	/* closing drops the flock */
 }
 
+/* Unpins everything in one of the pin dir's subdirs, then the subdir. */
+static int subdir_remove(int (*path_of)(char *, size_t, const char *))
+{
+	char path[4096], p[4096];
+	struct dirent *de;
+	DIR *d;
+	int err = 0;
+
+	if (path_of(path, sizeof(path), "") || !(d = opendir(path)))
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (!path_of(p, sizeof(p), de->d_name) && unlink(p) && errno != ENOENT) {
+			err = -errno;
+			irc_err("unpin %s: %s", p, strerror(errno));
+		}
+	}
+	closedir(d);
+	if (rmdir(path) && errno != ENOENT) {
+		err = -errno;
+		irc_err("remove %s: %s", path, strerror(errno));
+	}
+	return err;
+}
+
 int irc_pins_remove(void)
 {
 	char path[4096];
-	struct dirent *de;
-	DIR *d;
-	int i;
+	int i, e;
 	int err = 0;
 
-	/* Links first (it is their removal that detaches), then maps. */
-	if (!irc_link_path(path, sizeof(path), "") && (d = opendir(path))) {
-		while ((de = readdir(d))) {
-			char p[4096];
-
-			if (de->d_name[0] == '.')
-				continue;
-			if (!irc_link_path(p, sizeof(p), de->d_name) &&
-			    unlink(p) && errno != ENOENT) {
-				err = -errno;
-				irc_err("unpin %s: %s", p, strerror(errno));
-			}
-		}
-		closedir(d);
-		if (rmdir(path) && errno != ENOENT) {
-			err = -errno;
-			irc_err("remove %s: %s", path, strerror(errno));
-		}
-	}
+	/* Links first (it is their removal that detaches), then programs and maps. */
+	err = subdir_remove(irc_link_path);
+	e = subdir_remove(irc_prog_path);
+	err = err ?: e;
 	for (i = 0; i < IRC_M__MAX; i++) {
 		if (irc_pin_path(path, sizeof(path), irc_map_names[i]))
 			continue;

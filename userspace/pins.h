@@ -29,6 +29,8 @@ extern const char *const irc_map_names[IRC_M__MAX];
 int irc_pin_path(char *buf, size_t len, const char *name);
 /* "<pin_dir>/links/<name>". */
 int irc_link_path(char *buf, size_t len, const char *name);
+/* "<pin_dir>/progs/<name>". */
+int irc_prog_path(char *buf, size_t len, const char *name);
 
 /*
  * Makes sure the pin dir's filesystem is bpffs, mounting bpffs on

@@ -73,6 +73,7 @@
 /* Default locations; each can be overridden on the command line. */
 #define IRC_DEFAULT_PIN_DIR	"/sys/fs/bpf/ircontain"
 #define IRC_PIN_LINKS_SUBDIR	"links"
+#define IRC_PIN_PROGS_SUBDIR	"progs"	/* packet programs, for re-attaching */
 
 /* tc filter identity on each interface (egress clsact hook). */
 #define IRC_TC_HANDLE		0x1c0e
