@@ -200,14 +200,22 @@ static __always_inline void irc_skb_sample(struct __sk_buff *skb, __u32 tgid,
 	ev->linktype = IRC_LINK_RAW;
 	ev->rule_tgid = tgid;
 	__builtin_memset(ev->rule_addr, 0, sizeof(ev->rule_addr));
-	if (cap > IRC_SAMPLE_LEN)
-		cap = IRC_SAMPLE_LEN;
-	/* Keep the bound in the register the helper call uses. */
-	asm volatile("%[c] &= 0xff" : [c] "+r"(cap));
-	ev->cap_len = cap;
-	if (cap == 0 || cap > IRC_SAMPLE_LEN ||
-	    bpf_skb_load_bytes(skb, 0, ev->data, cap))
-		ev->cap_len = 0;
+	ev->cap_len = 0;
+	if (cap) {
+		/*
+		 * bpf_skb_load_bytes() takes no zero size, and older verifiers
+		 * (6.1) lose a "!= 0" test that clang folds into a range check
+		 * on a copy.  ((cap - 1) & (LEN - 1)) + 1 is in [1, LEN] by
+		 * construction, in the register the call uses.
+		 */
+		if (cap > IRC_SAMPLE_LEN)
+			cap = IRC_SAMPLE_LEN;
+		cap -= 1;
+		asm volatile("%[c] &= %[m]" : [c] "+r"(cap) : [m] "i"(IRC_SAMPLE_LEN - 1));
+		cap += 1;
+		if (!bpf_skb_load_bytes(skb, 0, ev->data, cap))
+			ev->cap_len = cap;
+	}
 	bpf_ringbuf_submit(ev, 0);
 }
 
@@ -467,17 +475,67 @@ int irc_dup3(struct trace_event_raw_sys_enter *ctx)
 	return irc_dup_detect(ctx->args[0], ctx->args[1]);
 }
 
-/* 1 if @fn matches policy path @pat (a trailing '*' makes it a prefix). */
-static __always_inline int irc_path_match(const char *fn, const char *pat)
+/*
+ * Bytes of word @w (8 bytes each) of a path that a pattern compares: a
+ * prefix pattern of @plen bytes compares its first @plen, an exact one
+ * (@plen 0) all of them, the zero padding after both strings included.
+ */
+static __always_inline __u64 irc_path_mask(__u32 plen, int w)
 {
-	int i;
+	int c = (int)plen - 8 * w;
 
-	for (i = 0; i < IRC_SENS_PATH_LEN; i++) {
-		if (pat[i] == '*' && (i + 1 == IRC_SENS_PATH_LEN || !pat[i + 1]))
+	if (!plen || c >= 8)
+		return ~0ULL;
+	if (c <= 0)
+		return 0;
+	return (1ULL << (c * 8)) - 1;
+}
+
+/*
+ * The sensitive-read matcher compares words, fully unrolled: no loop for
+ * older verifiers to reject (6.1 refuses a loop closed by a fall-through),
+ * and a fixed cost of IRC_SENS_FILES x 8 word compares per openat.
+ * Both the path read and the policy's patterns are zero padded.
+ */
+#define IRC_PATH_WORDS	(IRC_SENS_PATH_LEN / 8)
+#define IRC_COMM_WORDS	(IRC_COMM_LEN / 8)
+_Static_assert(IRC_SENS_PATH_LEN % 8 == 0 && IRC_COMM_LEN % 8 == 0, "word compares");
+
+static __always_inline int irc_path_hit(const struct irc_detcfg *cfg, const __u64 *fn)
+{
+	int i, w;
+
+#pragma unroll
+	for (i = 0; i < IRC_SENS_FILES; i++) {
+		const __u64 *pat = (const __u64 *)cfg->sens_files[i];
+		__u64 diff = 0;
+
+		if (!cfg->sens_files[i][0])
+			continue;
+#pragma unroll
+		for (w = 0; w < IRC_PATH_WORDS; w++)
+			diff |= (fn[w] ^ pat[w]) & irc_path_mask(cfg->sens_plen[i], w);
+		if (!diff)
 			return 1;
-		if (fn[i] != pat[i])
-			return 0;
-		if (!pat[i])
+	}
+	return 0;
+}
+
+static __always_inline int irc_comm_allowed(const struct irc_detcfg *cfg, const __u64 *comm)
+{
+	int i, w;
+
+#pragma unroll
+	for (i = 0; i < IRC_SENS_ALLOWED; i++) {
+		const __u64 *a = (const __u64 *)cfg->sens_allowed[i];
+		__u64 diff = 0;
+
+		if (!cfg->sens_allowed[i][0])
+			continue;
+#pragma unroll
+		for (w = 0; w < IRC_COMM_WORDS; w++)
+			diff |= comm[w] ^ a[w];
+		if (!diff)
 			return 1;
 	}
 	return 0;
@@ -487,8 +545,7 @@ SEC("tp/syscalls/sys_enter_openat")
 int irc_openat(struct trace_event_raw_sys_enter *ctx)
 {
 	struct irc_detcfg *cfg = irc_detcfg_get();
-	char fn[IRC_SENS_PATH_LEN] = {}, comm[IRC_COMM_LEN] = {};
-	int i, j, hit = 0;
+	__u64 fn[IRC_PATH_WORDS] = {}, comm[IRC_COMM_WORDS] = {};
 
 	/*
 	 * The cost of every openat on the host: one array lookup when off,
@@ -498,22 +555,12 @@ int irc_openat(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (bpf_probe_read_user_str(fn, sizeof(fn), (void *)ctx->args[1]) <= 0)
 		return 0;
-	for (i = 0; i < IRC_SENS_FILES && !hit; i++)
-		if (cfg->sens_files[i][0] && irc_path_match(fn, cfg->sens_files[i]))
-			hit = 1;
-	if (!hit)
+	if (!irc_path_hit(cfg, fn))
 		return 0;
 	bpf_get_current_comm(comm, sizeof(comm));
-	for (i = 0; i < IRC_SENS_ALLOWED; i++) {
-		if (!cfg->sens_allowed[i][0])
-			continue;
-		for (j = 0; j < IRC_COMM_LEN; j++)
-			if (comm[j] != cfg->sens_allowed[i][j] || !comm[j])
-				break;
-		if (j < IRC_COMM_LEN && !comm[j] && !cfg->sens_allowed[i][j])
-			return 0;
-	}
-	irc_host_fire(cfg, IRC_DET_SENSITIVE, fn, 0, 0);
+	if (irc_comm_allowed(cfg, comm))
+		return 0;
+	irc_host_fire(cfg, IRC_DET_SENSITIVE, (const char *)fn, 0, 0);
 	return 0;
 }
 

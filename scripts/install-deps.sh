@@ -18,6 +18,8 @@ pkgs=(
 	systemd man-db
 	# evidence tests: read the pcap back, render the report, inspect the store
 	tcpdump chromium fonts-dejavu-core sqlite3 python3
+	# make check-kernels: Debian kernels booted under qemu with an initramfs
+	qemu-system-x86 busybox-static cpio
 )
 
 missing=()
@@ -38,5 +40,5 @@ fi
 
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+apt-get update -qq -o DPkg::Lock::Timeout=300
+apt-get install -y -qq -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}"

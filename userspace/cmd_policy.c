@@ -25,6 +25,11 @@ int irc_policy_apply(const struct irc_maps *m, const struct irc_policy *p)
 	int j, err;
 
 	cfg.boot_to_real_ns = (int64_t)irc_now_real_ns() - (int64_t)irc_now_boot_ns();
+	for (j = 0; j < IRC_SENS_FILES; j++) {
+		size_t len = strnlen(cfg.sens_files[j], IRC_SENS_PATH_LEN);
+
+		cfg.sens_plen[j] = len && cfg.sens_files[j][len - 1] == '*' ? len - 1 : 0;
+	}
 	/* Allowlist first: a new detector config never meets a stale list. */
 	err = irc_arecs_collect(m, &recs, &n);
 	if (err)

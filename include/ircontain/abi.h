@@ -402,9 +402,11 @@ struct irc_detcfg {
 	__u32 pad;
 	__s64 boot_to_real_ns;	/* set by userspace: stamps created_ns */
 	struct irc_det det[IRC_DET__MAX];
-	/* sensitive_read: a path ending in '*' is a prefix. */
+	/* sensitive_read: a path ending in '*' is a prefix.  Zero padded. */
 	char sens_files[IRC_SENS_FILES][IRC_SENS_PATH_LEN];
 	char sens_allowed[IRC_SENS_ALLOWED][IRC_COMM_LEN];
+	/* Bytes a prefix pattern compares (before its '*'); 0: exact path. */
+	__u8 sens_plen[IRC_SENS_FILES];
 };
 
 /* Per source (IPv4 as v4-mapped IPv6), in an LRU map. */

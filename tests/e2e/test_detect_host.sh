@@ -59,7 +59,7 @@ detectors:
     enabled: true
     severity: high
     action: $5
-    files: [/etc/shadow, /etc/gshadow]
+    files: [/etc/shadow, /etc/gshadow, $IRC_TMP/keys/id_*, $IRC_TMP/keys/known]
     allowed: [head, sshd]
   ptrace: {enabled: true, severity: medium, action: $6}
   module_load: {enabled: true, severity: high, action: $7}
@@ -287,6 +287,15 @@ check_rc "cat /etc/passwd (not in files)" 0 cg_run sr_other cat /etc/passwd
 check_rc "cat /etc/gshadow (in files) after it" 0 cg_run sr_gsh cat /etc/gshadow
 check "sensitive_read_detected for /etc/gshadow" wait_for 5 has_fnd sensitive_read sr_gsh
 check "nothing for /etc/passwd" none sensitive_read sr_other
+# A pattern ending in '*' is a prefix; without it, the whole path.
+mkdir -p "$IRC_TMP/keys" && echo k >"$IRC_TMP/keys/id_rsa" && echo k >"$IRC_TMP/keys/id" &&
+	echo k >"$IRC_TMP/keys/id_rsa.pub" && echo k >"$IRC_TMP/keys/known_hosts"
+check_rc "cat keys/id_rsa (under the prefix keys/id_*)" 0 cg_run sr_pfx cat "$IRC_TMP/keys/id_rsa"
+check "sensitive_read_detected for keys/id_rsa" wait_for 5 has_fnd sensitive_read sr_pfx
+check_rc "cat keys/id_rsa.pub (under the prefix too)" 0 cg_run sr_pfx2 cat "$IRC_TMP/keys/id_rsa.pub"
+check "sensitive_read_detected for keys/id_rsa.pub" wait_for 5 has_fnd sensitive_read sr_pfx2
+check_rc "cat keys/id and keys/known_hosts (not matched)" 0 cg_run sr_nopfx cat "$IRC_TMP/keys/id" "$IRC_TMP/keys/known_hosts"
+check "nothing for keys/id (shorter than the prefix) or keys/known_hosts (keys/known is exact)" none sensitive_read sr_nopfx
 
 # ptrace
 bg cg_run pt_target sleep 20
