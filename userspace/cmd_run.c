@@ -67,6 +67,8 @@ struct daemon {
 	struct irc_run_stats st;
 	struct irc_runstore *rs;
 	int qsock_fd;
+	int qpid_fd;
+	enum irc_rs_events store_events;
 };
 
 /* One JSON line for the events file; @o stays the caller's. */
@@ -250,6 +252,7 @@ int do_run(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' },
 		{ "events-file", required_argument, NULL, 'e' },
 		{ "iface", required_argument, NULL, 'i' },
+		{ "store-events", required_argument, NULL, 'E' },
 		{ 0 }
 	};
 	struct irc_netif nifs[IRC_MAX_IFACES];
@@ -267,7 +270,8 @@ int do_run(int argc, char **argv)
 		irc_err("run: out of memory");
 		return IRC_EXIT_FAIL;
 	}
-	d->qsock_fd = -1;
+	d->qsock_fd = d->qpid_fd = -1;
+	d->store_events = IRC_RS_EVENTS_RELATED;
 	snprintf(events_default, sizeof(events_default), "%s/events.jsonl", irc.state_dir);
 	d->out_path = events_default;
 	while ((c = irc_getopt(argc, argv, lo, "run")) != -1) {
@@ -277,6 +281,15 @@ int do_run(int argc, char **argv)
 			break;
 		case 'e':
 			d->out_path = optarg;
+			break;
+		case 'E':
+			if (!strcmp(optarg, "all")) {
+				d->store_events = IRC_RS_EVENTS_ALL;
+			} else if (strcmp(optarg, "related")) {
+				free(d);
+				return irc_usage_err("run: bad --store-events '%s': all or related",
+						     optarg);
+			}
 			break;
 		case 'i':
 			if (n == IRC_MAX_IFACES || irc_parse_ifname(optarg, &why)) {
@@ -294,7 +307,7 @@ int do_run(int argc, char **argv)
 			return IRC_EXIT_USAGE;
 		}
 	}
-	if (!irc_operands(argc, argv, 0, "run", "run [--iface IF ...] [--policy FILE] [--events-file FILE|-]")) {
+	if (!irc_operands(argc, argv, 0, "run", "run [--iface IF ...] [--policy FILE] [--events-file FILE|-] [--store-events all|related]")) {
 		free(d);
 		return IRC_EXIT_USAGE;
 	}
@@ -359,6 +372,9 @@ int do_run(int argc, char **argv)
 	}
 	if (!irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_QSOCK)))
 		d->qsock_fd = bpf_obj_get(path);
+	if (!irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_QPID)))
+		d->qpid_fd = bpf_obj_get(path);
+	irc_rs_set_events(d->rs, d->store_events, d->qpid_fd);
 	if (irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_EVENTS)))
 		goto out;
 	rb = ring_buffer__new(fd, on_record, d, NULL);
@@ -370,6 +386,12 @@ int do_run(int argc, char **argv)
 	err = irc_rs_start(d->rs, boot_id);
 	if (err) {
 		irc_err("run: record the start in the evidence store: %s", irc_store_errmsg());
+		goto out;
+	}
+	/* From here the store has a thread of its own: the ring is never kept waiting on it. */
+	err = irc_rs_async(d->rs, d->out != stdout ? fileno(d->out) : -1);
+	if (err) {
+		irc_err("run: start the evidence store's writer: %s", strerror(-err));
 		goto out;
 	}
 
@@ -403,8 +425,6 @@ int do_run(int argc, char **argv)
 		}
 		if (irc_now_boot_ns() - last_stats > 1000000000ULL) {
 			last_stats = irc_now_boot_ns();
-			if (d->out != stdout)
-				fdatasync(fileno(d->out));
 			irc_run_stats_write(&d->st, getpid());
 		}
 	}
@@ -430,6 +450,8 @@ out:
 		close(fd);
 	if (d->qsock_fd >= 0)
 		close(d->qsock_fd);
+	if (d->qpid_fd >= 0)
+		close(d->qpid_fd);
 	if (d->out && d->out != stdout)
 		fclose(d->out);
 	irc_pt_free(&d->pt);

@@ -17,9 +17,18 @@ json_t *irc_run_store_json(const struct irc_run_stats *s)
 {
 	uint64_t n = s->store_batches ? s->store_batches : 1;
 
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	char when[40] = "";
+
+	if (s->store_error_ns)
+		irc_fmt_utc(s->store_error_ns, when, sizeof(when));
+	return json_pack("{s:I,s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		"stored", (json_int_t)s->stored,
 		"store_errors", (json_int_t)s->store_errors,
+		"store_failures", (json_int_t)s->store_failures,
+		"store_last_error", s->store_error, "store_last_error_at", when,
+		"store_skipped", (json_int_t)s->store_skipped,
+		"queue_lost", (json_int_t)s->queue_lost,
+		"queue_max", (json_int_t)s->queue_max,
 		"store_batches", (json_int_t)s->store_batches,
 		"store_batch_us_avg", (json_int_t)(s->store_us_total / n),
 		"store_batch_us_max", (json_int_t)s->store_us_max,

@@ -21,6 +21,12 @@ struct irc_run_stats {
 	/* The evidence store (runstore.c). */
 	uint64_t stored;	/* records committed to the store */
 	uint64_t store_errors;	/* records the store refused: lost, and said so */
+	uint64_t store_failures;	/* failed store operations (each logged) */
+	char store_error[256];		/* the last one, "" if none */
+	int64_t store_error_ns;		/* when (CLOCK_REALTIME) */
+	uint64_t store_skipped;	/* ordinary events kept in the events file only */
+	uint64_t queue_lost;	/* records the full store queue could not take */
+	uint64_t queue_max;	/* the queue's high-water mark */
 	uint64_t store_batches;	/* commits */
 	uint64_t store_us_total;	/* time in batches (begin to commit), us */
 	uint64_t store_us_max;		/* the longest batch */

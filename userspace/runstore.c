@@ -22,12 +22,14 @@
 #include <sys/stat.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/types.h>
+#include <bpf/bpf.h>
 
 #include <sodium.h>
 #include <sqlite3.h>
@@ -74,12 +76,37 @@ struct cent {
 struct irc_runstore {
 	struct irc_store *s;
 	const struct irc_evctx *ev;
-	struct irc_run_stats *st;
+	struct irc_run_stats *st;	/* the daemon's: the reader's thread only */
+	struct irc_run_stats *ws;	/* the store's counters: st, or wst with a writer */
 	char boot_id[64];
+	enum irc_rs_events events;
+	int qpid_fd;			/* the kernel's quarantined processes, or -1 */
+	/* The batch being written (the writer's, with a writer thread). */
 	struct pend pend[IRC_STORE_BATCH];
 	size_t npend;
 	uint64_t oldest_ns;		/* CLOCK_BOOTTIME of pend[0] */
 	uint64_t unstored;		/* lost to store errors, not yet on record */
+	uint64_t unqueued;		/* lost to a full queue, not yet on record */
+	/*
+	 * With a writer thread (irc_rs_async): the reader stages a record,
+	 * then pushes it into the queue, or counts it lost if the queue is
+	 * full; it never waits on the store.  Under @mu: the queue, @stop,
+	 * @lost_new, @pub.
+	 */
+	bool async;
+	struct pend stage[2];		/* a finding and its snapshot */
+	size_t nstage;
+	pthread_t writer;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct pend *q;			/* ring of IRC_STORE_QUEUE */
+	size_t qhead, qn;
+	uint64_t q_first_ns;		/* CLOCK_BOOTTIME the oldest queued record came */
+	uint64_t lost_new;		/* lost to a full queue, not yet taken by the writer */
+	bool stop;
+	struct irc_run_stats wst, pub;
+	int sync_fd;			/* fdatasync'd once a second by the writer, or -1 */
+	uint64_t synced_ns;
 	struct cent *cache;
 	size_t cache_cap, cache_n;
 	uint64_t cache_next_ns;
@@ -369,13 +396,18 @@ static void store_failed_why(struct irc_runstore *rs, const char *what, uint64_t
 			     const char *why)
 {
 	uint64_t now = irc_now_boot_ns();
+	struct irc_run_stats *ws = rs->ws;
 
-	rs->st->store_errors += lost;
+	ws->store_errors += lost;
+	ws->store_failures++;
+	ws->store_error_ns = (int64_t)irc_now_real_ns();
+	snprintf(ws->store_error, sizeof(ws->store_error), "%s: %s", what, why);
 	if (rs->warned_ns && now - rs->warned_ns < WARN_EVERY_NS)
 		return;
 	rs->warned_ns = now;
-	irc_warn("run: %s: %s (%" PRIu64 " record%s not stored so far; the daemon goes on)",
-		 what, why, rs->st->store_errors, rs->st->store_errors == 1 ? "" : "s");
+	irc_warn("run: %s: %s (%" PRIu64 " failure%s, %" PRIu64 " record%s not stored so far; the daemon goes on)",
+		 what, why, ws->store_failures, ws->store_failures == 1 ? "" : "s",
+		 ws->store_errors, ws->store_errors == 1 ? "" : "s");
 }
 
 static void store_failed(struct irc_runstore *rs, const char *what, uint64_t lost)
@@ -502,34 +534,65 @@ static void pend_clear(struct irc_runstore *rs)
 }
 
 /*
- * On the record: records lost to an earlier failed batch, as an ECS event
- * like the gap markers (events_lost, outcome failure).
+ * On the record: records lost to an earlier failed batch (@queue false)
+ * or to a full queue between the reader and the writer, as an ECS event
+ * like the kernel's gap markers (events_lost, outcome failure).
  */
-static int put_lost(struct irc_runstore *rs)
+static int put_lost(struct irc_runstore *rs, uint64_t n, bool queue)
 {
 	struct irc_rec r = { .kind = IRC_REC_EVENT, .type = "gap", .actor = ACTOR };
-	char msg[160], ts[40];
+	char msg[200], ts[40];
 	int err;
 
 	r.ts_ns = (int64_t)irc_now_real_ns();
 	irc_fmt_ts(r.ts_ns, ts, sizeof(ts));
-	snprintf(msg, sizeof(msg),
-		 "%" PRIu64 " record(s) not stored: the evidence store refused them", rs->unstored);
+	snprintf(msg, sizeof(msg), "%" PRIu64 " record(s) not stored: %s", n,
+		 queue ? "the store's queue was full (its writer fell behind the ring buffer;"
+			 " they are in the events file)" :
+			 "the evidence store refused them");
 	r.body = json_pack("{s:s,s:s,s:s,s:{s:s,s:[s],s:[s],s:s,s:s,s:s},s:{s:{s:I}},s:s}",
 		"@timestamp", ts, "datetime", ts, "timestamp_desc", "Event Recorded",
 		"event", "kind", "event", "category", "host", "type", "info",
 		"action", "events_lost", "outcome", "failure", "module", "ircontain",
-		"ircontain", "store_lost", "missing", (json_int_t)rs->unstored,
+		"ircontain", queue ? "store_queue_lost" : "store_lost", "missing", (json_int_t)n,
 		"message", msg);
 	err = irc_store_append(rs->s, &r, NULL);
 	json_decref(r.body);
 	return err;
 }
 
+/*
+ * An ordinary event: process lifecycle or a connection of something that
+ * belongs to no open incident and is not a quarantined process.  With
+ * IRC_RS_EVENTS_RELATED it is kept in the events file only: the store
+ * keeps what an investigation needs (actions, findings, evidence, drops,
+ * denials, gaps, and every event of an incident's entities), and stays
+ * small and fast enough to keep up with a storm.
+ */
+static bool ordinary(const struct irc_runstore *rs, const struct pend *p)
+{
+	struct irc_pentry e;
+	uint32_t tgid;
+
+	if (rs->events == IRC_RS_EVENTS_ALL || p->kind != IRC_REC_EVENT || p->finding ||
+	    (strcmp(p->type, "exec") && strcmp(p->type, "fork") && strcmp(p->type, "exit") &&
+	     strcmp(p->type, "connect") && strcmp(p->type, "accept")))
+		return false;
+	if (cache_get(rs, p->target) || cache_get(rs, p->peer))
+		return false;
+	/* A quarantined process's network use is refused (a deny record); its life is kept too. */
+	if (rs->qpid_fd >= 0 && p->type[0] != 'c' && p->type[0] != 'a' &&
+	    sscanf(p->target, "pid:%u", &tgid) == 1 &&
+	    !bpf_map_lookup_elem(rs->qpid_fd, &tgid, &e))
+		return false;
+	return true;
+}
+
 static void flush(struct irc_runstore *rs)
 {
-	uint64_t t0 = irc_now_boot_ns(), t1, us, nrec = 0, nsnap = 0, nopen = 0;
-	bool lost = rs->unstored > 0, opened;
+	uint64_t t0 = irc_now_boot_ns(), t1, us, nrec = 0, nsnap = 0, nopen = 0, nskip = 0;
+	bool lost = rs->unstored > 0 || rs->unqueued > 0, opened;
+	struct irc_run_stats *ws = rs->ws;
 	const struct pend *p;
 	size_t i;
 	int err;
@@ -537,14 +600,19 @@ static void flush(struct irc_runstore *rs)
 	if (!rs->npend && !lost)
 		return;
 	err = irc_store_begin(rs->s);
-	if (!err && lost)
-		err = put_lost(rs);
+	if (!err && rs->unstored)
+		err = put_lost(rs, rs->unstored, false);
+	if (!err && rs->unqueued)
+		err = put_lost(rs, rs->unqueued, true);
 	for (i = 0; !err && i < rs->npend; i++) {
 		p = &rs->pend[i];
 		if (p->finding) {
 			opened = false;
 			err = put_finding(rs, p, &opened);
 			nopen += opened;
+		} else if (ordinary(rs, p)) {
+			nskip++;
+			continue;
 		} else {
 			err = append(rs, p, cache_get(rs, p->target) ?: cache_get(rs, p->peer));
 			nsnap += p->snapshot && !p->missed;
@@ -564,31 +632,72 @@ static void flush(struct irc_runstore *rs)
 		store_failed(rs, "store a batch of records", rs->npend);
 	} else {
 		us = (irc_now_boot_ns() - t0) / 1000;
-		rs->unstored = 0;
-		rs->st->stored += nrec;
-		rs->st->snapshots += nsnap;
-		rs->st->incidents += nopen;
-		rs->st->store_batches++;
-		rs->st->store_us_total += us;
-		rs->st->commit_us_total += (irc_now_boot_ns() - t1) / 1000;
-		if (us > rs->st->store_us_max)
-			rs->st->store_us_max = us;
+		rs->unstored = rs->unqueued = 0;
+		ws->stored += nrec;
+		ws->store_skipped += nskip;
+		ws->snapshots += nsnap;
+		ws->incidents += nopen;
+		ws->store_batches++;
+		ws->store_us_total += us;
+		ws->commit_us_total += (irc_now_boot_ns() - t1) / 1000;
+		if (us > ws->store_us_max)
+			ws->store_us_max = us;
 	}
 	pend_clear(rs);
 }
 
 /* --- queueing ------------------------------------------------------------ */
 
+/*
+ * With a writer thread: the staged records into the queue, in order, or
+ * counted lost (and put on record by the writer) when it is full.  The
+ * lock is held for a copy, never across a store call.
+ */
+static void push(struct irc_runstore *rs)
+{
+	size_t i, n = rs->nstage;
+	uint64_t now = irc_now_boot_ns();
+	bool wake;
+
+	if (!n)
+		return;
+	rs->nstage = 0;
+	pthread_mutex_lock(&rs->mu);
+	for (i = 0; i < n; i++) {
+		if (rs->qn == IRC_STORE_QUEUE) {
+			json_decref(rs->stage[i].body);
+			rs->lost_new++;
+			rs->st->queue_lost++;
+			continue;
+		}
+		if (!rs->qn)
+			rs->q_first_ns = now;
+		rs->q[(rs->qhead + rs->qn++) % IRC_STORE_QUEUE] = rs->stage[i];
+	}
+	if (rs->qn > rs->st->queue_max)
+		rs->st->queue_max = rs->qn;
+	wake = rs->qn >= IRC_STORE_BATCH || rs->lost_new;
+	pthread_mutex_unlock(&rs->mu);
+	if (wake)
+		pthread_cond_signal(&rs->cv);
+}
+
 static struct pend *slot(struct irc_runstore *rs, enum irc_rec_kind kind, int64_t ts_ns,
 			 const char *type, json_t *body)
 {
 	struct pend *p;
 
-	if (rs->npend == IRC_STORE_BATCH)
-		flush(rs);
-	if (!rs->npend)
-		rs->oldest_ns = irc_now_boot_ns();
-	p = &rs->pend[rs->npend++];
+	if (rs->async) {
+		if (rs->nstage == sizeof(rs->stage) / sizeof(*rs->stage))
+			push(rs);
+		p = &rs->stage[rs->nstage++];
+	} else {
+		if (rs->npend == IRC_STORE_BATCH)
+			flush(rs);
+		if (!rs->npend)
+			rs->oldest_ns = irc_now_boot_ns();
+		p = &rs->pend[rs->npend++];
+	}
 	memset(p, 0, offsetof(struct pend, data));
 	p->kind = kind;
 	p->ts_ns = ts_ns;
@@ -731,7 +840,14 @@ static void queue_drop(struct irc_runstore *rs, const struct irc_ev_drop *ev,
 	struct pend *p;
 
 	if (!body) {
-		store_failed(rs, "store a packet sample", 1);
+		if (!rs->async) {
+			store_failed(rs, "store a packet sample", 1);
+			return;
+		}
+		pthread_mutex_lock(&rs->mu);
+		rs->lost_new++;
+		pthread_mutex_unlock(&rs->mu);
+		rs->st->queue_lost++;
 		return;
 	}
 	json_object_set_new(body, "linktype", json_integer(ev->linktype));
@@ -776,6 +892,10 @@ void irc_rs_record(struct irc_runstore *rs, const void *rec, size_t len, json_t 
 		}
 		break;
 	}
+	if (rs->async) {
+		push(rs);
+		return;
+	}
 	/*
 	 * A full batch.  Under a flood the ring is never empty and the poll
 	 * loop's tick does not come round: the cache is refreshed here then.
@@ -790,15 +910,42 @@ void irc_rs_gap(struct irc_runstore *rs, json_t *o)
 {
 	if (o) {
 		slot(rs, IRC_REC_EVENT, (int64_t)irc_now_real_ns(), "gap", o);
-		if (rs->npend == IRC_STORE_BATCH)
+		if (rs->async)
+			push(rs);
+		else if (rs->npend == IRC_STORE_BATCH)
 			flush(rs);
 	}
+}
+
+/* The store's counters the writer published, into the daemon's. */
+static void stats_take(struct irc_runstore *rs)
+{
+	struct irc_run_stats *d = rs->st, *w = &rs->pub;
+
+	pthread_mutex_lock(&rs->mu);
+	d->stored = w->stored;
+	d->store_errors = w->store_errors;
+	d->store_failures = w->store_failures;
+	memcpy(d->store_error, w->store_error, sizeof(d->store_error));
+	d->store_error_ns = w->store_error_ns;
+	d->store_skipped = w->store_skipped;
+	d->store_batches = w->store_batches;
+	d->store_us_total = w->store_us_total;
+	d->store_us_max = w->store_us_max;
+	d->commit_us_total = w->commit_us_total;
+	d->incidents = w->incidents;
+	d->snapshots = w->snapshots;
+	pthread_mutex_unlock(&rs->mu);
 }
 
 void irc_rs_tick(struct irc_runstore *rs)
 {
 	uint64_t now = irc_now_boot_ns();
 
+	if (rs->async) {
+		stats_take(rs);
+		return;
+	}
 	if (rs->npend && now - rs->oldest_ns >= IRC_STORE_BATCH_MS * 1000000ULL)
 		flush(rs);
 	cache_tick(rs, now);
@@ -821,6 +968,15 @@ void irc_rs_policy(struct irc_runstore *rs, const char *path, const struct irc_p
 		json_object_set_new(r.body, "mode",
 				    json_string(p->det.enforce ? "enforce" : "monitor"));
 		json_object_set_new(r.body, "allowlist", json_integer(p->nallow));
+	}
+	if (rs->async) {
+		struct pend *q = slot(rs, IRC_REC_ACTION, (int64_t)irc_now_real_ns(),
+				      "policy.apply", r.body);
+
+		q->actor = ACTOR;
+		json_decref(r.body);
+		push(rs);
+		return;
 	}
 	flush(rs);
 	if (irc_store_append(rs->s, &r, NULL))
@@ -852,10 +1008,130 @@ int irc_rs_open(struct irc_runstore **rsp, const char *state_dir,
 		return err;
 	}
 	rs->ev = ev;
-	rs->st = st;
+	rs->st = rs->ws = st;
+	rs->qpid_fd = -1;
 	rs->cache_stale = true;
 	*rsp = rs;
 	return 0;
+}
+
+void irc_rs_set_events(struct irc_runstore *rs, enum irc_rs_events events, int qpid_fd)
+{
+	rs->events = events;
+	rs->qpid_fd = qpid_fd;
+}
+
+/* The writer's counters, for the reader to take (stats_take). */
+static void publish(struct irc_runstore *rs)
+{
+	pthread_mutex_lock(&rs->mu);
+	rs->pub = rs->wst;
+	pthread_mutex_unlock(&rs->mu);
+}
+
+/* Up to a batch from the queue into rs->pend.  Under rs->mu. */
+static void take(struct irc_runstore *rs)
+{
+	size_t n = rs->qn < IRC_STORE_BATCH ? rs->qn : IRC_STORE_BATCH, i;
+
+	for (i = 0; i < n; i++)
+		rs->pend[i] = rs->q[(rs->qhead + i) % IRC_STORE_QUEUE];
+	rs->npend = n;
+	rs->qhead = (rs->qhead + n) % IRC_STORE_QUEUE;
+	rs->qn -= n;
+	if (rs->qn)
+		rs->q_first_ns = irc_now_boot_ns();
+	rs->unqueued += rs->lost_new;
+	rs->lost_new = 0;
+}
+
+/*
+ * The writer: a batch when IRC_STORE_BATCH records wait or the oldest has
+ * waited IRC_STORE_BATCH_MS, the entity cache when due; on stop, whatever
+ * is left.  Only it touches the store and the cache.
+ */
+static void *writer_main(void *arg)
+{
+	struct irc_runstore *rs = arg;
+	struct timespec until;
+	uint64_t wait_ns, age;
+	bool done;
+
+	for (;;) {
+		pthread_mutex_lock(&rs->mu);
+		while (!rs->stop && rs->qn < IRC_STORE_BATCH && !rs->lost_new) {
+			age = rs->qn ? irc_now_boot_ns() - rs->q_first_ns : 0;
+			if (rs->qn && age >= IRC_STORE_BATCH_MS * 1000000ULL)
+				break;
+			wait_ns = rs->qn ? IRC_STORE_BATCH_MS * 1000000ULL - age : CACHE_MIN_NS;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += (until.tv_nsec + wait_ns) / 1000000000ULL;
+			until.tv_nsec = (until.tv_nsec + wait_ns) % 1000000000ULL;
+			if (pthread_cond_timedwait(&rs->cv, &rs->mu, &until) == ETIMEDOUT && !rs->qn)
+				break;
+		}
+		take(rs);
+		done = rs->stop && !rs->qn;
+		pthread_mutex_unlock(&rs->mu);
+		/* The open incidents first: a batch is judged by what is known now. */
+		cache_tick(rs, irc_now_boot_ns());
+		flush(rs);
+		if (rs->sync_fd >= 0 && irc_now_boot_ns() - rs->synced_ns >= 1000000000ULL) {
+			fdatasync(rs->sync_fd);
+			rs->synced_ns = irc_now_boot_ns();
+		}
+		publish(rs);
+		if (done)
+			return NULL;
+	}
+}
+
+int irc_rs_async(struct irc_runstore *rs, int sync_fd)
+{
+	int err;
+
+	rs->sync_fd = sync_fd;
+	rs->q = calloc(IRC_STORE_QUEUE, sizeof(*rs->q));
+	if (!rs->q)
+		return -ENOMEM;
+	flush(rs);
+	rs->wst = *rs->st;
+	rs->pub = rs->wst;
+	rs->ws = &rs->wst;
+	pthread_mutex_init(&rs->mu, NULL);
+	pthread_cond_init(&rs->cv, NULL);
+	rs->async = true;
+	err = pthread_create(&rs->writer, NULL, writer_main, rs);
+	if (err) {
+		rs->async = false;
+		rs->ws = rs->st;
+		pthread_cond_destroy(&rs->cv);
+		pthread_mutex_destroy(&rs->mu);
+		free(rs->q);
+		rs->q = NULL;
+		return -err;
+	}
+	return 0;
+}
+
+/* Stops the writer after it has written everything queued. */
+static void writer_stop(struct irc_runstore *rs)
+{
+	if (!rs->async)
+		return;
+	push(rs);
+	pthread_mutex_lock(&rs->mu);
+	rs->stop = true;
+	pthread_mutex_unlock(&rs->mu);
+	pthread_cond_signal(&rs->cv);
+	pthread_join(rs->writer, NULL);
+	stats_take(rs);
+	rs->async = false;
+	rs->ws = rs->st;
+	pthread_cond_destroy(&rs->cv);
+	pthread_mutex_destroy(&rs->mu);
+	free(rs->q);
+	rs->q = NULL;
 }
 
 int irc_rs_start(struct irc_runstore *rs, const char *boot_id)
@@ -879,6 +1155,7 @@ void irc_rs_close(struct irc_runstore *rs, const char *why)
 
 	if (!rs)
 		return;
+	writer_stop(rs);
 	flush(rs);
 	if (why) {
 		r.body = session_json(rs);

@@ -25,6 +25,28 @@ struct irc_runstore;
 int irc_rs_open(struct irc_runstore **rsp, const char *state_dir,
 		const struct irc_evctx *ev, struct irc_run_stats *st);
 
+/*
+ * Which events the store keeps.  ALL: every record (the default of
+ * irc_rs_open).  RELATED: ordinary events (exec, fork, exit, connect,
+ * accept) only when they touch an open incident's entity or a process in
+ * quarantine (@qpid_fd, the pinned irc_qpid, or -1); the rest stay in the
+ * events file alone.  Findings, actions, evidence, drops, denials and
+ * gaps are always kept.
+ */
+enum irc_rs_events { IRC_RS_EVENTS_ALL, IRC_RS_EVENTS_RELATED };
+void irc_rs_set_events(struct irc_runstore *rs, enum irc_rs_events events, int qpid_fd);
+
+/*
+ * From now on the store is written by a thread of its own: the caller's
+ * irc_rs_record() and irc_rs_gap() only queue (IRC_STORE_QUEUE records at
+ * most; beyond that a record is counted in queue_lost and a gap record
+ * says how many), so a slow commit never stalls the reader.  The store
+ * counters in the caller's stats are brought up to date by irc_rs_tick().
+ * The writer also fdatasyncs @sync_fd (the events file; -1: none) once a
+ * second, which may take as long as a commit.  Returns 0 or -errno.
+ */
+int irc_rs_async(struct irc_runstore *rs, int sync_fd);
+
 /* Appends the "run.start" action (committed on return). */
 int irc_rs_start(struct irc_runstore *rs, const char *boot_id);
 
@@ -47,7 +69,10 @@ struct irc_policy;
 void irc_rs_policy(struct irc_runstore *rs, const char *path, const struct irc_policy *p,
 		   int err, const char *trigger);
 
-/* Once per poll: commits a batch that is old enough, refreshes the cache. */
+/*
+ * Once per poll: commits a batch that is old enough, refreshes the cache;
+ * with a writer thread, takes its counters.
+ */
 void irc_rs_tick(struct irc_runstore *rs);
 
 /*

@@ -111,7 +111,7 @@ check_rc "verify --pubkey without a bundle: exit 2" 2 irc verify --pubkey 00
 # ---- the incident ------------------------------------------------------------------
 
 bg nsenter --net="/run/netns/$IRC_NS_P" "$IRC_BIN" run --iface iv1 --iface iv2 \
-	--policy "$POL" --events-file "$EV" 2>"$IRC_TMP/daemon.err"
+	--policy "$POL" --events-file "$EV" --store-events all 2>"$IRC_TMP/daemon.err"
 DPID=$!
 check "daemon ready" wait_for 10 daemon_ready
 N=$(irc --json incident open --title "Export test <host 1> & friends" --severity high | jq -r .id)

@@ -66,7 +66,7 @@ maxseq() { q "SELECT max(s) FROM (SELECT max(seq) s FROM actions UNION ALL
 
 # start_daemon: a daemon in the protected netns; DPID its pid.
 start_daemon() {
-	bg nsenter --net="/run/netns/$IRC_NS_P" "$IRC_BIN" run --events-file "$EV" \
+	bg nsenter --net="/run/netns/$IRC_NS_P" "$IRC_BIN" run --events-file "$EV" --store-events all \
 		--policy "$POL" 2>>"$IRC_TMP/daemon.err"
 	DPID=$!
 	wait_for 10 daemon_ready
@@ -194,7 +194,7 @@ check "exec_tmp finding for pid:$QP, in an incident of its own, contained" \
 	     ON i.id = e.incident WHERE e.type = 'finding' AND e.target = 'pid:$QP'" \
 	"Exec from a temporary directory: pid $QP (irc-sd-$$)|2"
 check "snapshot of pid $QP: evidence of that incident, with the binary's path and SHA-256" \
-	qeq "SELECT count(*) FROM evidence v JOIN events e ON e.incident = v.incident
+	wait_for 10 qeq "SELECT count(*) FROM evidence v JOIN events e ON e.incident = v.incident
 	     AND e.type = 'finding' AND e.target = 'pid:$QP'
 	     WHERE v.type = 'snapshot' AND v.target = 'pid:$QP'
 	     AND json_extract(v.body, '$.exe') = '$QTMP'
