@@ -173,7 +173,20 @@ clean:
 E2E_HELPER_SRCS	:= $(wildcard tests/e2e/helpers/*.c)
 E2E_HELPER_BINS	:= $(patsubst tests/e2e/helpers/%.c,$(OUT)/tests/helpers/%,$(E2E_HELPER_SRCS))
 
-tests: $(E2E_HELPER_BINS)
+tests: $(E2E_HELPER_BINS) $(OUT)/tests/helpers/ircontain-fault
+
+# The CLI with a test-only fault injection in the loader (IRCONTAIN_TEST_REJECT
+# names programs the verifier is made to refuse), for the fail-closed tests.
+# Never installed; the production binary has no such code.
+$(OUT)/obj/loader-fault.o: userspace/loader.c $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -DIRC_FAULT_INJECT -MMD -MP -c $< -o $@
+
+$(OUT)/tests/helpers/ircontain-fault: $(MAIN_OBJ) $(filter-out $(OUT)/obj/loader.o,$(LIB_OBJS)) $(OUT)/obj/loader-fault.o
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@
 
 $(OUT)/tests/helpers/%: tests/e2e/helpers/%.c
 	$(call msg,HELPER,$@)

@@ -12,6 +12,7 @@
 #include "cmd.h"
 #include "entries.h"
 #include "irc.h"
+#include "loader.h"
 #include "parse.h"
 #include "pins.h"
 #include "qopts.h"
@@ -87,6 +88,10 @@ static int do_allow_add(int argc, char **argv)
 	ret = allow_prologue(argc, argv, "allow add", &target, &m, &arg);
 	if (ret)
 		return ret;
+	if (irc_require_enforced(&m, "allow add", IRC_ENF_NET)) {
+		irc_maps_close(&m);
+		return IRC_EXIT_FAIL;
+	}
 	entity_of(&target, norm, sizeof(norm), entity, sizeof(entity));
 	irc_akey(&target, &key);
 	if (bpf_map_lookup_elem(m.fd[key.map], &key.k, &val) == 0 &&

@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "entries.h"
 #include "irc.h"
+#include "loader.h"
 #include "parse.h"
 #include "pins.h"
 #include "qopts.h"
@@ -111,6 +112,10 @@ static int do_isolate_on(int argc, char **argv)
 	ret = IRC_EXIT_FAIL;
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
+	if (irc_require_enforced(&m, what, IRC_ENF_NET)) {
+		irc_maps_close(&m);
+		return IRC_EXIT_FAIL;
+	}
 
 	if (irc_parse_ssh_peer(getenv("SSH_CONNECTION"), &peer) == 0) {
 		char p[IRC_CIDR_STRLEN];

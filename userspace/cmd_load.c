@@ -378,6 +378,9 @@ struct status {
 	struct irc_attach_state st[IRC_MAX_IFACES];
 	int nifs;
 	int proc_links;
+	char proc_core_missing[512];	/* core process programs not attached */
+	const struct irc_part *parts_missing[32];	/* optional ones */
+	int nparts_missing;
 	struct irc_evstat_sum ev;
 	json_t *daemon;		/* run.json, NULL if none */
 };
@@ -425,6 +428,11 @@ static int status_collect(struct status *s)
 	for (i = 0; i < NCOUNT; i++)
 		s->counts[i] = irc_map_entries(m.fd[count_maps[i].map]);
 	irc_config_read(&m, &s->cfg);
+	if (s->cfg.cgroup_root[0]) {
+		irc_proc_core_missing(s->cfg.cgroup_root_id, s->proc_core_missing,
+				      sizeof(s->proc_core_missing));
+		s->nparts_missing = irc_parts_missing(s->parts_missing, 32);
+	}
 	err = read_stats(m.fd[IRC_M_STATS], s->stats);
 	if (err)
 		irc_warn("status: read counters: %s", strerror(-err));
@@ -440,6 +448,55 @@ static int status_collect(struct status *s)
 	}
 	irc_maps_close(&m);
 	return 0;
+}
+
+/*
+ * Whether something that should enforce or see is not attached: an
+ * interface gone or detached, the process hooks (none without cgroup v2),
+ * an optional part this kernel refused.
+ */
+static bool status_degraded(const struct status *s)
+{
+	int i;
+
+	if (!s->loaded)
+		return false;
+	for (i = 0; i < s->nifs; i++)
+		if (!s->st[i].present || !s->st[i].xdp_attached || !s->st[i].tc_attached)
+			return true;
+	return !s->cfg.cgroup_root[0] || s->proc_core_missing[0] || s->nparts_missing;
+}
+
+/* Each capability that is missing, and what is therefore not enforced or not seen. */
+static json_t *missing_json(const struct status *s)
+{
+	json_t *a = json_array();
+	char cap[64];
+	int i;
+
+	for (i = 0; i < s->nifs; i++) {
+		const struct irc_attach_state *st = &s->st[i];
+
+		if (st->present && st->xdp_attached && st->tc_attached)
+			continue;
+		snprintf(cap, sizeof(cap), "interface:%s", s->ifs[i].name);
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "capability", cap,
+			"reason", !st->present ? "interface gone" : !st->xdp_attached ?
+				"XDP program detached" : "tc program detached",
+			"not_enforced", "host, prefix and isolation rules on this interface"));
+	}
+	if (!s->cfg.cgroup_root[0] || s->proc_core_missing[0])
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "capability", "process_quarantine",
+			"reason", s->cfg.cgroup_root[0] ? s->proc_core_missing :
+				"no cgroup v2 when ircontain was loaded",
+			"not_enforced", "process and cgroup quarantine"));
+	for (i = 0; i < s->nparts_missing; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s}",
+			"capability", s->parts_missing[i]->capability,
+			"program", s->parts_missing[i]->prog,
+			"reason", "not attached (refused by this kernel, or its hook is missing)",
+			"not_seen", s->parts_missing[i]->sees));
+	return a;
 }
 
 static json_t *features_json(const struct irc_features *f)
@@ -487,6 +544,8 @@ static void status_json(const struct status *s)
 				json_string(s->cfg.cgroup_root) : json_null(),
 			"links", s->proc_links));
 		json_object_set_new(o, "counters", ctr);
+		json_object_set_new(o, "degraded", json_boolean(status_degraded(s)));
+		json_object_set_new(o, "missing", missing_json(s));
 	}
 	json_object_set_new(o, "features", features_json(&s->feat));
 	irc_json_print(o);
@@ -522,7 +581,16 @@ static void status_text(const struct status *s)
 			printf("process hooks: %d attached at cgroup %s\n", s->proc_links,
 			       s->cfg.cgroup_root);
 		else
-			printf("process hooks: not attached (no cgroup v2)\n");
+			printf("process hooks: NOT ATTACHED (no cgroup v2 at load): process and cgroup quarantine are not enforced\n");
+		if (s->proc_core_missing[0])
+			printf("process hooks: NOT ATTACHED: %s: process and cgroup quarantine are not enforced\n",
+			       s->proc_core_missing);
+		for (i = 0; i < (size_t)s->nparts_missing; i++)
+			printf("missing: %s (program %s not attached): %s not seen\n",
+			       s->parts_missing[i]->capability, s->parts_missing[i]->prog,
+			       s->parts_missing[i]->sees);
+		if (status_degraded(s))
+			printf("state: DEGRADED (exit status 3)\n");
 		printf("entries:");
 		for (i = 0; i < NCOUNT; i++)
 			printf("%s %s %ld", i == 6 ? "\n        " : "",
@@ -556,6 +624,7 @@ int do_status(int argc, char **argv)
 {
 	static const struct option lo[] = { { 0 } };
 	struct status *s;
+	bool degraded;
 	int err;
 
 	if (irc_getopt(argc, argv, lo, "status") != -1)
@@ -574,7 +643,8 @@ int do_status(int argc, char **argv)
 		else
 			status_text(s);
 	}
+	degraded = !err && status_degraded(s);
 	json_decref(s->daemon);
 	free(s);
-	return err ? IRC_EXIT_FAIL : IRC_EXIT_OK;
+	return err ? IRC_EXIT_FAIL : degraded ? IRC_EXIT_DEGRADED : IRC_EXIT_OK;
 }

@@ -25,6 +25,7 @@
 #include "cmd.h"
 #include "entries.h"
 #include "irc.h"
+#include "loader.h"
 #include "parse.h"
 #include "proc.h"
 #include "qopts.h"
@@ -34,16 +35,13 @@
 #include "store.h"
 
 
-/* The process hooks must be attached; returns their cgroup root. */
+/* The process hooks must be attached (checked in the kernel); returns their cgroup root. */
 static int hooks_root(const struct irc_maps *m, const char *what,
 		      struct irc_config *cfg)
 {
-	if (irc_config_read(m, cfg) || !cfg->cgroup_root[0]) {
-		irc_err("%s: the process hooks are not attached (no cgroup v2 at load time); run 'ircontain load' with --cgroup-root",
-			what);
-		return -ENOENT;
-	}
-	return 0;
+	int err = irc_require_enforced(m, what, IRC_ENF_PROC);
+
+	return err ? err : irc_config_read(m, cfg);
 }
 
 /* ---- quarantine pid ---------------------------------------------------- */

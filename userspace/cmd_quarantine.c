@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "entries.h"
 #include "irc.h"
+#include "loader.h"
 #include "parse.h"
 #include "pins.h"
 #include "qopts.h"
@@ -89,6 +90,11 @@ static int do_quarantine_host(int argc, char **argv)
 
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
+	/* Never a rule that nothing enforces. */
+	if (irc_require_enforced(&m, what, IRC_ENF_NET)) {
+		irc_maps_close(&m);
+		return IRC_EXIT_FAIL;
+	}
 	ret = safety_check(&m, &target, o.operand, o.force);
 	if (ret) {
 		irc_maps_close(&m);

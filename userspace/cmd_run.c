@@ -115,6 +115,31 @@ static void check_seq(struct daemon *d, const struct irc_ev_hdr *h)
 }
 
 /*
+ * The controller acts through the kernel's programs: it does not start
+ * over rules that nothing enforces (an interface gone, hooks refused).
+ * Without cgroup v2 at load the process hooks never were: said, not fatal.
+ */
+static int run_enforced(void)
+{
+	struct irc_config cfg;
+	struct irc_maps m;
+	int err;
+
+	err = irc_maps_open("run", &m);
+	if (err)
+		return err;
+	err = irc_require_enforced(&m, "run", IRC_ENF_NET);
+	if (!err)
+		err = irc_config_read(&m, &cfg);
+	if (!err && cfg.cgroup_root[0])
+		err = irc_require_enforced(&m, "run", IRC_ENF_PROC);
+	else if (!err)
+		irc_warn("run: no process hooks (no cgroup v2 when ircontain was loaded): process quarantine and host detectors are not enforced");
+	irc_maps_close(&m);
+	return err;
+}
+
+/*
  * The kernel put a process in quarantine on its own: new network use is
  * already refused; what it cannot do from a tracepoint is find the sockets
  * the process holds.  That part is done here.
@@ -342,6 +367,8 @@ int do_run(int argc, char **argv)
 			goto out;
 		fprintf(stderr, "ircontain: loaded on %d interface%s\n", n, n == 1 ? "" : "s");
 	}
+	if (run_enforced())
+		goto out;
 	if (policy_reload(d, "start"))
 		goto out;
 

@@ -15,6 +15,7 @@ enum {
 	IRC_EXIT_OK	= 0,
 	IRC_EXIT_FAIL	= 1,	/* the command could not be carried out */
 	IRC_EXIT_USAGE	= 2,	/* bad usage or a bad value: nothing changed */
+	IRC_EXIT_DEGRADED = 3,	/* status: loaded, but a part is not attached */
 };
 
 struct irc_ctx {

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/if_link.h>
@@ -25,13 +26,140 @@
 #include "irc_net.skel.h"
 #include "irc_proc.skel.h"
 
+/*
+ * The program the kernel refused last, and the verifier's own words: the
+ * last lines of its log, not the instruction trace.  Filled from libbpf's
+ * warnings whatever the verbosity, so that the error can name both.
+ */
+static struct {
+	char prog[64];
+	char msg[512];
+} rejected;
+
+static bool log_noise(const char *l, size_t n)
+{
+	return !n || l[0] == ';' || (l[0] >= '0' && l[0] <= '9') ||
+	       !strncmp(l, "processed ", 10) || !strncmp(l, "verification time", 17) ||
+	       !strncmp(l, "stack depth", 11) || !strncmp(l, "mark_precise", 12) ||
+	       !strncmp(l, "func#", 5) || !strncmp(l, "last_idx", 8) ||
+	       !strncmp(l, "parent ", 7) || !strncmp(l, "regs=", 5);
+}
+
+/* The last (up to) two meaningful lines of a verifier log, "; "-joined. */
+static void verifier_summary(const char *log, char *out, size_t len)
+{
+	const char *e = log + strlen(log), *l, *line[2];
+	int llen[2], n = 0;
+
+	while (e > log && n < 2) {
+		if (e[-1] == '\n') {
+			e--;
+			continue;
+		}
+		for (l = e; l > log && l[-1] != '\n'; l--)
+			;
+		if (!log_noise(l, (size_t)(e - l))) {
+			line[n] = l;
+			llen[n++] = (int)(e - l);
+		}
+		e = l;
+	}
+	out[0] = '\0';
+	while (n-- > 0)
+		snprintf(out + strlen(out), len - strlen(out), "%s%.*s",
+			 out[0] ? "; " : "", llen[n], line[n]);
+}
+
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt,
 			va_list ap)
 {
+	static const char load_log[] = "prog '%s': -- BEGIN PROG LOAD LOG --";
+	static const char load_failed[] = "prog '%s': BPF program load failed: %s";
+	const char *f = strncmp(fmt, "libbpf: ", 8) ? fmt : fmt + 8;
+	bool is_log = !strncmp(f, load_log, sizeof(load_log) - 1);
+	bool is_failed = !strncmp(f, load_failed, sizeof(load_failed) - 1);
+
+	if (lvl == LIBBPF_WARN && (is_log || is_failed)) {
+		const char *prog, *text;
+		va_list cp;
+
+		va_copy(cp, ap);
+		prog = va_arg(cp, const char *);
+		text = va_arg(cp, const char *);
+		va_end(cp);
+		snprintf(rejected.prog, sizeof(rejected.prog), "%s", prog);
+		/* The verifier's words, or at least the error. */
+		if (is_log) {
+			char sum[sizeof(rejected.msg)];
+
+			verifier_summary(text, sum, sizeof(sum));
+			if (sum[0])
+				memcpy(rejected.msg, sum, sizeof(sum));
+		} else if (!rejected.msg[0])
+			snprintf(rejected.msg, sizeof(rejected.msg), "%s", text);
+	}
 	if (!irc.verbose || (lvl == LIBBPF_DEBUG && irc.verbose < 2))
 		return 0;
 	return vfprintf(stderr, fmt, ap);
 }
+
+/* Prints why loading @what failed: the program and the verifier's words. */
+static void report_load_error(const char *what, int err, struct bpf_object *obj)
+{
+	struct bpf_program *prog = NULL;
+	char msg[128];
+
+	libbpf_strerror(err, msg, sizeof(msg));
+	if (rejected.prog[0] && obj)
+		prog = bpf_object__find_program_by_name(obj, rejected.prog);
+	if (prog)
+		irc_err("%s: program %s (%s) refused by the kernel: %s: %s (-v -v shows the whole verifier log)",
+			what, rejected.prog, bpf_program__section_name(prog), msg,
+			rejected.msg[0] ? rejected.msg : "no verifier message");
+	else if (err == -EINVAL)
+		irc_err("%s: %s (a map pinned in %s may have an older layout: run 'ircontain unload' first; -v shows the verifier log)",
+			what, msg, irc.pin_dir);
+	else
+		irc_err("%s: %s (-v shows libbpf's log)", what, msg);
+}
+
+#ifdef IRC_FAULT_INJECT
+/*
+ * Test build only (build/tests/helpers/ircontain-fault): the programs named
+ * in IRCONTAIN_TEST_REJECT (comma-separated) lose their final exit, so the
+ * kernel's verifier really refuses them ("last insn is not an exit or
+ * jmp").  The production binary has no such code.
+ */
+static void fault_inject(struct bpf_object *obj)
+{
+	const char *list = getenv("IRCONTAIN_TEST_REJECT");
+	struct bpf_program *prog;
+
+	if (!list)
+		return;
+	bpf_object__for_each_program(prog, obj) {
+		const char *name = bpf_program__name(prog);
+		size_t n = strlen(name), cnt = bpf_program__insn_cnt(prog);
+		const char *p;
+		struct bpf_insn *insns;
+
+		for (p = strstr(list, name); p; p = strstr(p + 1, name))
+			if ((p == list || p[-1] == ',') && (!p[n] || p[n] == ','))
+				break;
+		if (!p || !cnt || !(insns = malloc(cnt * sizeof(*insns))))
+			continue;
+		memcpy(insns, bpf_program__insns(prog), cnt * sizeof(*insns));
+		insns[cnt - 1] = (struct bpf_insn){ .code = BPF_ALU64 | BPF_MOV | BPF_K };
+		bpf_program__set_insns(prog, insns, cnt);
+		free(insns);
+	}
+}
+#else
+static void fault_inject(struct bpf_object *obj)
+{
+	(void)obj;
+}
+#endif
 
 void irc_libbpf_log_setup(void)
 {
@@ -261,16 +389,11 @@ static int open_and_load(struct irc_net_bpf **out, unsigned int ring_size)
 		return err;
 	}
 	bpf_map__set_max_entries(skel->maps.IRC_MAP_EVENTS, ring_size);
+	fault_inject(skel->obj);
+	rejected.prog[0] = rejected.msg[0] = '\0';
 	err = irc_net_bpf__load(skel);
 	if (err) {
-		char msg[128];
-
-		libbpf_strerror(err, msg, sizeof(msg));
-		if (err == -EINVAL)
-			irc_err("load BPF programs: %s (a map pinned in %s may have an older layout: run 'ircontain unload' first; -v shows the verifier log)",
-				msg, irc.pin_dir);
-		else
-			irc_err("load BPF programs: %s (-v shows libbpf's log)", msg);
+		report_load_error("load BPF programs", err, skel->obj);
 		irc_net_bpf__destroy(skel);
 		return err;
 	}
@@ -300,6 +423,8 @@ static int proc_attach_one(struct bpf_program *prog, int cg_fd)
 	err = irc_link_path(path, sizeof(path), name);
 	if (err)
 		return err;
+	if (!bpf_program__autoload(prog))
+		return 0;	/* an optional part left out at load */
 	switch (bpf_program__type(prog)) {
 	case BPF_PROG_TYPE_CGROUP_SKB:
 	case BPF_PROG_TYPE_CGROUP_SOCK:
@@ -312,8 +437,8 @@ static int proc_attach_one(struct bpf_program *prog, int cg_fd)
 	}
 	err = libbpf_get_error(link);
 	if (err) {
-		/* Optional tracepoints are reported by the caller, as warnings. */
-		if (strncmp(bpf_program__section_name(prog), "tp/", 3))
+		/* Optional parts are reported by the caller, as warnings. */
+		if (!irc_part_of(bpf_program__name(prog)))
 			irc_err("attach %s: %s", bpf_program__name(prog), strerror(-err));
 		return err;
 	}
@@ -360,10 +485,56 @@ static __u32 cgroup_level(const char *root)
 	return level;
 }
 
-static int proc_load(const char *root, int config_fd, unsigned int ring_size)
+/*
+ * Opens and loads the process object.  A program of the core the kernel
+ * refuses fails the load; an optional one is left out (with a warning
+ * naming what is then not seen) and the object loaded again without it.
+ */
+static int proc_open_load(struct irc_proc_bpf **out, unsigned int ring_size)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = irc.pin_dir);
+	const struct irc_part *left_out[32];
+	const struct irc_part *part;
 	struct irc_proc_bpf *skel;
+	struct bpf_program *prog;
+	int n = 0, i, err;
+
+	for (;;) {
+		skel = irc_proc_bpf__open_opts(&oo);
+		if (!skel) {
+			err = -errno;
+			irc_err("load process hooks: open BPF object: %s", strerror(-err));
+			return err;
+		}
+		bpf_map__set_max_entries(skel->maps.IRC_MAP_EVENTS, ring_size);
+		bpf_object__for_each_program(prog, skel->obj)
+			for (i = 0; i < n; i++)
+				if (!strcmp(bpf_program__name(prog), left_out[i]->prog))
+					bpf_program__set_autoload(prog, false);
+		fault_inject(skel->obj);
+		rejected.prog[0] = rejected.msg[0] = '\0';
+		err = irc_proc_bpf__load(skel);
+		if (!err) {
+			*out = skel;
+			return 0;
+		}
+		part = rejected.prog[0] ? irc_part_of(rejected.prog) : NULL;
+		if (!part || n == (int)(sizeof(left_out) / sizeof(left_out[0]))) {
+			report_load_error("load process hooks", err, skel->obj);
+			irc_proc_bpf__destroy(skel);
+			return err;
+		}
+		irc_warn("load process hooks: optional program %s refused by this kernel (%s): left out, %s not seen",
+			 part->prog, rejected.msg[0] ? rejected.msg : strerror(-err), part->sees);
+		left_out[n++] = part;
+		irc_proc_bpf__destroy(skel);
+	}
+}
+
+static int proc_load(const char *root, int config_fd, unsigned int ring_size)
+{
+	struct irc_proc_bpf *skel = NULL;
+	const struct irc_part *part;
 	struct bpf_program *prog;
 	struct irc_config cfg;
 	__u32 zero = 0;
@@ -381,28 +552,22 @@ static int proc_load(const char *root, int config_fd, unsigned int ring_size)
 		irc_err("open cgroup root %s: %s", root, strerror(errno));
 		return err;
 	}
-	skel = irc_proc_bpf__open_opts(&oo);
-	if (skel)
-		bpf_map__set_max_entries(skel->maps.IRC_MAP_EVENTS, ring_size);
-	err = skel ? irc_proc_bpf__load(skel) : -errno;
-	if (err) {
-		char msg[128];
-
-		libbpf_strerror(err, msg, sizeof(msg));
-		irc_err("load process hooks: %s (-v shows libbpf's log)", msg);
+	err = proc_open_load(&skel, ring_size);
+	if (err)
 		goto out;
-	}
 	tracefs_prepare();
 	bpf_object__for_each_program(prog, skel->obj) {
 		err = proc_attach_one(prog, cg_fd);
 		/*
-		 * Syscall tracepoints (accept events) need tracefs; without
-		 * it ircontain still contains, it only sees fewer events.
+		 * Syscall tracepoints need tracefs, a hook may be missing:
+		 * without an optional part ircontain still contains, it
+		 * only sees less.
 		 */
-		if (err && !strncmp(bpf_program__section_name(prog), "tp/", 3)) {
-			irc_warn("%s: tracepoint %s not attached (%s): what it watches is not seen on this kernel",
-				 bpf_program__name(prog), bpf_program__section_name(prog) + 3,
-				 strerror(-err));
+		part = irc_part_of(bpf_program__name(prog));
+		if (err && part) {
+			irc_warn("load process hooks: optional program %s (%s) not attached (%s): %s not seen",
+				 part->prog, bpf_program__section_name(prog), strerror(-err),
+				 part->sees);
 			err = 0;
 		}
 		if (err)
@@ -509,16 +674,23 @@ int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
 	     unsigned int ring_size, int (*prepare)(void *ctx), void *ctx)
 {
 	struct irc_net_bpf *skel = NULL;
-	bool fresh_proc;
+	bool fresh, fresh_proc;
 	int i, err;
 
 	err = irc_pins_prepare();
 	if (err)
 		return err;
+	/*
+	 * A first load is all or nothing: on any failure every pin, link
+	 * and attachment it made goes, so nothing looks loaded that does
+	 * not enforce.  A reload that fails leaves the working load as it
+	 * was (its links are only ever replaced by working ones).
+	 */
+	fresh = irc_pins_loaded() != 0;
 	ring_size = ring_size_for(ring_size);
 	err = open_and_load(&skel, ring_size);
 	if (err)
-		return err;
+		goto fail;
 	/* On a reload the new links replaced working ones: those stay. */
 	fresh_proc = irc_proc_links() == 0;
 	if (cgroup_root) {
@@ -527,8 +699,7 @@ int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
 		if (err) {
 			if (fresh_proc)
 				proc_unpin_all();
-			irc_net_bpf__destroy(skel);
-			return err;
+			goto fail;
 		}
 	}
 
@@ -541,8 +712,7 @@ int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
 	if (err) {
 		if (fresh_proc)
 			proc_unpin_all();
-		irc_net_bpf__destroy(skel);
-		return err;
+		goto fail;
 	}
 	for (i = 0; i < n; i++) {
 		memset(&res[i], 0, sizeof(res[i]));
@@ -562,7 +732,10 @@ int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
 		if (fresh_proc)
 			proc_unpin_all();
 	}
+fail:
 	irc_net_bpf__destroy(skel);
+	if (err && fresh && irc_pins_remove() == 0)
+		irc_err("load failed: nothing was left attached or pinned in %s", irc.pin_dir);
 	return err;
 }
 
@@ -657,4 +830,160 @@ int irc_attach_iface(const struct irc_maps *m, const struct irc_netif *nif,
 void irc_detach_iface(const struct irc_maps *m, int ifindex)
 {
 	detach_iface(m->fd[IRC_M_IFACES], ifindex);
+}
+
+/* ---- what is attached: the core, the optional parts ------------------ */
+
+/*
+ * The optional parts of the process object, by program.  Every program
+ * not named here is the containment core: the cgroup hooks, and fork and
+ * exit, which carry a quarantine to children and end it with the process.
+ */
+static const struct irc_part parts[] = {
+	{ "irc_exec", "exec_events", "program starts (exec events, detectors exec_tmp and fileless)" },
+	{ "irc_sock_state", "connect_events", "TCP connect events" },
+	{ "irc_accept4", "accept_events", "TCP accept events (accept4)" },
+	{ "irc_accept0", "accept_events", "TCP accept events (accept)" },
+	{ "irc_dup2", "reverse_shell", "reverse shells (detector reverse_shell, dup2)" },
+	{ "irc_dup3", "reverse_shell", "reverse shells (detector reverse_shell, dup3)" },
+	{ "irc_openat", "sensitive_read", "reads of sensitive files (detector sensitive_read)" },
+	{ "irc_ptrace", "ptrace", "ptrace attaches (detector ptrace)" },
+	/* A kernel without module support has no module loads to see. */
+	{ "irc_init_module", "module_load", "kernel module loads (detector module_load, init_module)",
+	  "/proc/modules" },
+	{ "irc_finit_module", "module_load", "kernel module loads (detector module_load, finit_module)",
+	  "/proc/modules" },
+};
+#define NPARTS (sizeof(parts) / sizeof(parts[0]))
+
+const struct irc_part *irc_part_of(const char *prog)
+{
+	size_t i;
+
+	for (i = 0; i < NPARTS; i++)
+		if (!strcmp(parts[i].prog, prog))
+			return &parts[i];
+	return NULL;
+}
+
+/*
+ * Whether the pinned link of process program @prog is attached: the link
+ * exists in the kernel, has a program, and a cgroup link still has its
+ * cgroup (@cgroup_id, when not 0).
+ */
+static bool proc_link_live(const char *prog, __u64 cgroup_id)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	char name[64], path[4096];
+	bool live;
+	int fd;
+
+	snprintf(name, sizeof(name), PROC_LINK_PREFIX "%s", prog);
+	if (irc_link_path(path, sizeof(path), name))
+		return false;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	live = !bpf_obj_get_info_by_fd(fd, &info, &len) && info.prog_id &&
+	       (info.type != BPF_LINK_TYPE_CGROUP ||
+		(info.cgroup.cgroup_id && (!cgroup_id || info.cgroup.cgroup_id == cgroup_id)));
+	close(fd);
+	return live;
+}
+
+int irc_parts_missing(const struct irc_part **out, int max)
+{
+	size_t i;
+	int n = 0;
+
+	for (i = 0; i < NPARTS && n < max; i++)
+		if ((!parts[i].needs || access(parts[i].needs, F_OK) == 0) &&
+		    !proc_link_live(parts[i].prog, 0))
+			out[n++] = &parts[i];
+	return n;
+}
+
+int irc_proc_core_missing(__u64 cgroup_id, char *names, size_t len)
+{
+	struct irc_proc_bpf *skel = irc_proc_bpf__open();
+	struct bpf_program *prog;
+	int n = 0;
+
+	names[0] = '\0';
+	if (!skel) {
+		snprintf(names, len, "(process object: %s)", strerror(errno));
+		return 1;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *name = bpf_program__name(prog);
+
+		if (irc_part_of(name) || proc_link_live(name, cgroup_id))
+			continue;
+		snprintf(names + strlen(names), len - strlen(names), "%s%s",
+			 n++ ? ", " : "", name);
+	}
+	irc_proc_bpf__destroy(skel);
+	return n;
+}
+
+static int net_enforced(const struct irc_maps *m, const char *action)
+{
+	char bad[512] = "";
+	__u32 key, *prev = NULL;
+	struct irc_iface r;
+	int good = 0;
+
+	while (bpf_map_get_next_key(m->fd[IRC_M_IFACES], prev, &key) == 0) {
+		struct irc_attach_state st;
+		const char *why;
+
+		prev = &r.ifindex;
+		if (bpf_map_lookup_elem(m->fd[IRC_M_IFACES], &key, &r))
+			break;
+		irc_attach_check(r.ifindex, r.xdp_prog_id, &st);
+		why = !st.present ? "interface gone" :
+		      !st.xdp_attached ? "XDP program detached" :
+		      !st.tc_attached ? "tc program detached" : NULL;
+		if (!why) {
+			good++;
+			continue;
+		}
+		snprintf(bad + strlen(bad), sizeof(bad) - strlen(bad), "%s%s: %s",
+			 bad[0] ? ", " : "", r.name, why);
+	}
+	if (!good) {
+		irc_err("%s: not enforced: no interface has ircontain's XDP and tc programs attached (%s); run 'ircontain load --iface IF'",
+			action, bad[0] ? bad : "none recorded");
+		return -ENOLINK;
+	}
+	if (bad[0])
+		irc_warn("%s: not enforced on %s", action, bad);
+	return 0;
+}
+
+static int proc_enforced(const struct irc_maps *m, const char *action)
+{
+	struct irc_config cfg;
+	char missing[512];
+
+	if (irc_config_read(m, &cfg))
+		return -EIO;
+	if (!cfg.cgroup_root[0]) {
+		irc_err("%s: not enforced: the process hooks are not attached (no cgroup v2 when ircontain was loaded); run 'ircontain load' again with a cgroup v2 mount or --cgroup-root",
+			action);
+		return -ENOLINK;
+	}
+	if (irc_proc_core_missing(cfg.cgroup_root_id, missing, sizeof(missing))) {
+		irc_err("%s: not enforced: process hooks not attached at cgroup %s: %s; run 'ircontain load' again",
+			action, cfg.cgroup_root, missing);
+		return -ENOLINK;
+	}
+	return 0;
+}
+
+int irc_require_enforced(const struct irc_maps *m, const char *action,
+			 enum irc_enforcer what)
+{
+	return what == IRC_ENF_NET ? net_enforced(m, action) : proc_enforced(m, action);
 }

@@ -4,6 +4,8 @@
 #define IRC_LOADER_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
 
 #include "netif.h"
 
@@ -50,6 +52,42 @@ void irc_detach_iface(const struct irc_maps *m, int ifindex);
 
 /* Number of process-hook links pinned (0 if process quarantine is off). */
 int irc_proc_links(void);
+
+/*
+ * An optional part of the process hooks: a program an older kernel may
+ * reject, left out with a warning.  Everything else is the containment
+ * core, loaded all or nothing.
+ */
+struct irc_part {
+	const char *prog;	/* BPF program name */
+	const char *capability;	/* short name, as status --json reports it */
+	const char *sees;	/* what is not seen without it */
+	const char *needs;	/* a path that exists when the kernel has what
+				   it watches (NULL: always) */
+};
+const struct irc_part *irc_part_of(const char *prog);
+
+/* The optional parts whose link is not attached, at most @max. */
+int irc_parts_missing(const struct irc_part **out, int max);
+
+/* Core process programs whose link is not attached (0: all are). */
+int irc_proc_core_missing(__u64 cgroup_id, char *names, size_t len);
+
+/* What enforces a rule: the interfaces' XDP+tc, or the process hooks. */
+enum irc_enforcer {
+	IRC_ENF_NET,
+	IRC_ENF_PROC,
+};
+struct irc_maps;
+/*
+ * 0 if the programs that enforce @what are attached, checked against the
+ * kernel (links and attachments, not the maps); otherwise prints
+ * "<action>: not enforced: <why>" and returns -ENOLINK.  For the network,
+ * interfaces that are gone or detached are warned about as long as one
+ * still enforces.
+ */
+int irc_require_enforced(const struct irc_maps *m, const char *action,
+			 enum irc_enforcer what);
 
 /* Detaches from every recorded interface and removes every pin. */
 int irc_unload(int *detached);
