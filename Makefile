@@ -58,6 +58,9 @@ BPFT_SRCS	:= $(wildcard tests/bpf/test_*.c)
 BPFT_BINS	:= $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFT_SRCS))
 BENCH_SRCS	:= $(wildcard scripts/bench/bench_*.c)
 BENCH_BINS	:= $(patsubst scripts/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
+# The benchmarks' own BPF anchors (a bare hash lookup, a bare drop).
+BENCH_BPF	:= $(wildcard scripts/bench/*.bpf.c)
+BENCH_SKELS	:= $(patsubst scripts/bench/%.bpf.c,$(BUILD)/%.skel.h,$(BENCH_BPF))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -88,6 +91,15 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
+$(BUILD)/bench/%.bpf.o: scripts/bench/%.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BENCH_SKELS): $(BUILD)/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
 # --- userspace -----------------------------------------------------------
 $(OUT)/obj/%.o: userspace/%.c $(SKELS)
 	$(call msg,CC,$@)
@@ -108,7 +120,7 @@ $(OUT)/tests/bpf/%: tests/bpf/%.c $(LIB_OBJS) $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP $< $(LIB_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka -o $@
 
-$(OUT)/bench/%: scripts/bench/%.c $(LIB_OBJS) $(SKELS)
+$(OUT)/bench/%: scripts/bench/%.c $(LIB_OBJS) $(SKELS) $(BENCH_SKELS)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/bpf -MMD -MP $< $(LIB_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) -o $@

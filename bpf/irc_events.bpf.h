@@ -47,14 +47,20 @@ static __always_inline void *irc_ev_reserve(__u32 size, __u16 type)
 /*
  * GCRA: at most @rate per second with a burst of one second's worth.
  * Returns 1 if this one may go, 0 if it is held back (and counted).
+ * Drop samples (packet hooks only) use the coarse clock, the last tick's
+ * time: a memory read, plenty for a 20 ms interval, and a flood of drops
+ * does not pay for a clock read per packet.  Denials come from tracing
+ * hooks too, which may not call it; @deny is a constant at every call, so
+ * each program keeps one of the two calls.
  */
 static __always_inline int irc_rate_ok(int deny)
 {
 	struct irc_evstat *st = irc_evstat_get();
-	__u64 now = bpf_ktime_get_boot_ns(), tat, interval;
+	__u64 now, tat, interval;
 
 	if (!st)
 		return 0;
+	now = deny ? bpf_ktime_get_boot_ns() : bpf_ktime_get_coarse_ns();
 	interval = IRC_NSEC / (deny ? IRC_DENY_RATE : IRC_SAMPLE_RATE);
 	tat = deny ? st->deny_tat_ns : st->drop_tat_ns;
 	if (tat < now)

@@ -45,29 +45,45 @@ static const struct irc_dir_stats tx_stats = {
 	IRC_STAT_TX_DROP_ISO,
 };
 
-/* 1 if the entry applies to a packet in direction @dir at time @now. */
-static __always_inline int irc_live(const struct irc_qentry *e, __u32 dir,
-				    __u64 now)
+/*
+ * 1 if the entry applies to a packet in direction @dir now.  The clock is
+ * read only for an entry that has a TTL: most have none, and on this path
+ * the read costs more than the lookup.
+ */
+static __always_inline int irc_live(const struct irc_qentry *e, __u32 dir)
 {
 	if (!(e->dir & dir))
 		return 0;
-	if (e->expires_ns && e->expires_ns <= now) {
+	if (e->expires_ns && e->expires_ns <= bpf_ktime_get_boot_ns()) {
 		irc_count(IRC_STAT_EXPIRED);
 		return 0;
 	}
 	return 1;
 }
 
-static __always_inline struct irc_qentry *irc_match4(__u32 addr, __u32 dir,
-						     __u64 now)
+/*
+ * The kernel's own count of an LPM trie's entries, read in place (BTF, CO-RE;
+ * Linux 5.10+): an empty trie costs a load instead of a lookup, and nothing
+ * in userspace has to keep a flag in step with the maps.
+ */
+struct lpm_trie___irc {
+	size_t n_entries;
+} __attribute__((preserve_access_index));
+
+#define irc_trie_empty(map) \
+	(((struct lpm_trie___irc *)&(map))->n_entries == 0)
+
+static __always_inline struct irc_qentry *irc_match4(__u32 addr, __u32 dir)
 {
 	struct irc_lpm4 key = { .prefixlen = 32 };
 	struct irc_qentry *e;
 	int i;
 
 	e = bpf_map_lookup_elem(&IRC_MAP_Q4_HOST, &addr);
-	if (e && irc_live(e, dir, now))
+	if (e && irc_live(e, dir))
 		return e;
+	if (irc_trie_empty(IRC_MAP_Q4_PFX))
+		return NULL;
 
 	__builtin_memcpy(key.addr, &addr, 4);
 	/* The first lookup, then at most IRC_LPM_RETRIES shorter ones. */
@@ -75,7 +91,7 @@ static __always_inline struct irc_qentry *irc_match4(__u32 addr, __u32 dir,
 		e = bpf_map_lookup_elem(&IRC_MAP_Q4_PFX, &key);
 		if (!e)
 			return NULL;
-		if (irc_live(e, dir, now))
+		if (irc_live(e, dir))
 			return e;
 		/* Longest prefix does not apply: try the next shorter one. */
 		if (e->plen == 0 || e->plen > 32)
@@ -86,7 +102,7 @@ static __always_inline struct irc_qentry *irc_match4(__u32 addr, __u32 dir,
 }
 
 static __always_inline struct irc_qentry *irc_match6(const __u8 *addr,
-						     __u32 dir, __u64 now)
+						     __u32 dir)
 {
 	struct irc_lpm6 key = { .prefixlen = 128 };
 	struct irc_in6 hkey;
@@ -95,15 +111,17 @@ static __always_inline struct irc_qentry *irc_match6(const __u8 *addr,
 
 	__builtin_memcpy(hkey.addr, addr, 16);
 	e = bpf_map_lookup_elem(&IRC_MAP_Q6_HOST, &hkey);
-	if (e && irc_live(e, dir, now))
+	if (e && irc_live(e, dir))
 		return e;
+	if (irc_trie_empty(IRC_MAP_Q6_PFX))
+		return NULL;
 
 	__builtin_memcpy(key.addr, addr, 16);
 	for (i = 0; i <= IRC_LPM_RETRIES; i++) {
 		e = bpf_map_lookup_elem(&IRC_MAP_Q6_PFX, &key);
 		if (!e)
 			return NULL;
-		if (irc_live(e, dir, now))
+		if (irc_live(e, dir))
 			return e;
 		if (e->plen == 0 || e->plen > 128)
 			return NULL;
@@ -126,6 +144,8 @@ static __always_inline __u32 irc_allow_flags(const struct irc_pkt *p,
 	__u32 flags = 0;
 	int i;
 
+	if (p->family == 4 ? irc_trie_empty(IRC_MAP_ALLOW4) : irc_trie_empty(IRC_MAP_ALLOW6))
+		return 0;
 	if (p->family == 4)
 		__builtin_memcpy(k4.addr, peer, 4);
 	else
@@ -313,14 +333,14 @@ static __always_inline int irc_fire(const struct irc_pkt *p, const void *peer,
  * not depend on how many sources or ports there are.  Returns 1 when the
  * source has just been quarantined (this packet is dropped too).
  */
-static __always_inline int irc_detect(const struct irc_pkt *p, const void *peer,
-				      __u64 now)
+static __always_inline int irc_detect(const struct irc_pkt *p, const void *peer)
 {
 	struct irc_netstate *st, fresh = {};
 	struct irc_detcfg *cfg;
 	struct irc_in6 key;
 	__u32 zero = 0, bit;
 	int quarantined = 0;
+	__u64 now;
 
 	if (p->l4proto != IPPROTO_TCP || !p->has_ports ||
 	    (p->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN)
@@ -329,6 +349,8 @@ static __always_inline int irc_detect(const struct irc_pkt *p, const void *peer,
 	if (!cfg || (!cfg->det[IRC_DET_PORTSCAN].enabled &&
 		     !cfg->det[IRC_DET_SYNFLOOD].enabled))
 		return 0;
+	/* The detector windows are the only reason to read the clock here. */
+	now = bpf_ktime_get_boot_ns();
 	irc_key6(p, peer, &key);
 	st = bpf_map_lookup_elem(&IRC_MAP_NETSTATE, &key);
 	if (!st) {
@@ -397,7 +419,6 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress,
 	struct irc_config *cfg;
 	struct irc_qentry *q;
 	__u32 zero = 0, flags, allow;
-	__u64 now;
 
 	if (irc_is_loopback(p, peer)) {
 		irc_count(ds->pass);
@@ -418,11 +439,10 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress,
 		return 0;
 	}
 
-	now = bpf_ktime_get_boot_ns();
 	if (p->family == 4)
-		q = irc_match4(ingress ? p->src.v4 : p->dst.v4, dir, now);
+		q = irc_match4(ingress ? p->src.v4 : p->dst.v4, dir);
 	else
-		q = irc_match6(peer, dir, now);
+		q = irc_match6(peer, dir);
 	if (q) {
 		__sync_fetch_and_add(&q->drops, 1);
 		irc_count(ds->drop_quar);
@@ -433,7 +453,7 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress,
 	}
 
 	/* Detectors watch what arrives; a source they quarantine drops now. */
-	if (ingress && irc_detect(p, peer, now)) {
+	if (ingress && irc_detect(p, peer)) {
 		irc_count(ds->drop_quar);
 		why->rule = IRC_RULE_QUARANTINE;
 		why->plen = p->family == 4 ? 32 : 128;

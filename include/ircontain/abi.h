@@ -351,8 +351,9 @@ struct irc_evstat {
 	__u64 seq;		/* records attempted */
 	__u64 lost;		/* ring buffer full: record dropped */
 	__u64 unsampled;	/* drops/denials over the rate limit */
-	__u64 drop_tat_ns;	/* rate limiters: theoretical arrival */
-	__u64 deny_tat_ns;	/* time (GCRA), CLOCK_BOOTTIME ns */
+	__u64 drop_tat_ns;	/* rate limiters: theoretical arrival time */
+	__u64 deny_tat_ns;	/* (GCRA); drops CLOCK_MONOTONIC_COARSE ns,
+				   denials CLOCK_BOOTTIME ns */
 	__u64 pad[3];
 } __attribute__((aligned(64)));
 
