@@ -20,6 +20,10 @@ pkgs=(
 	tcpdump chromium fonts-dejavu-core sqlite3 python3
 	# make check-kernels: Debian kernels booted under qemu with an initramfs
 	qemu-system-x86 busybox-static cpio
+	# benchmarks (make bench): the anchors they are measured against
+	# (xdp-filter's object from libxdp1, nftables, iptables + ipset),
+	# start-up timing and the plot
+	libxdp1 xdp-tools nftables iptables ipset hyperfine gnuplot-nox
 )
 
 missing=()
