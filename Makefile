@@ -162,8 +162,10 @@ install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/ircontain
 	install -D -m 0644 docs/ircontain.8 $(DESTDIR)$(MANDIR)/ircontain.8
 	install -d -m 0755 $(DESTDIR)$(UNITDIR)
-	sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/systemd/ircontain.service.in > $(DESTDIR)$(UNITDIR)/ircontain.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/ircontain.service
+	for u in ircontain ircontain-load; do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' scripts/systemd/$$u.service.in > $(DESTDIR)$(UNITDIR)/$$u.service && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.service || exit 1; \
+	done
 	install -D -m 0644 scripts/completion/ircontain.bash $(DESTDIR)$(COMPDIR)/ircontain
 	@# An edited policy is never overwritten; the shipped one goes beside it.
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/ircontain
@@ -172,15 +174,26 @@ install: $(BIN)
 	else \
 		install -m 0644 docs/policy.yaml $(DESTDIR)$(SYSCONFDIR)/ircontain/policy.yaml; \
 	fi
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/ircontain/ircontain.conf ]; then \
+		install -m 0644 scripts/systemd/ircontain.conf $(DESTDIR)$(SYSCONFDIR)/ircontain/ircontain.conf.dist; \
+	else \
+		install -m 0644 scripts/systemd/ircontain.conf $(DESTDIR)$(SYSCONFDIR)/ircontain/ircontain.conf; \
+	fi
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/ircontain $(DESTDIR)$(MANDIR)/ircontain.8 \
-	      $(DESTDIR)$(UNITDIR)/ircontain.service $(DESTDIR)$(COMPDIR)/ircontain \
-	      $(DESTDIR)$(SYSCONFDIR)/ircontain/policy.yaml.dist
+	      $(DESTDIR)$(UNITDIR)/ircontain.service $(DESTDIR)$(UNITDIR)/ircontain-load.service \
+	      $(DESTDIR)$(COMPDIR)/ircontain \
+	      $(DESTDIR)$(SYSCONFDIR)/ircontain/policy.yaml.dist \
+	      $(DESTDIR)$(SYSCONFDIR)/ircontain/ircontain.conf.dist
 	@# The policy stays if it was edited: it is the operator's.
 	if [ -e $(DESTDIR)$(SYSCONFDIR)/ircontain/policy.yaml ] && \
 	   cmp -s docs/policy.yaml $(DESTDIR)$(SYSCONFDIR)/ircontain/policy.yaml; then \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/ircontain/policy.yaml; \
+	fi
+	if [ -e $(DESTDIR)$(SYSCONFDIR)/ircontain/ircontain.conf ] && \
+	   cmp -s scripts/systemd/ircontain.conf $(DESTDIR)$(SYSCONFDIR)/ircontain/ircontain.conf; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/ircontain/ircontain.conf; \
 	fi
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/ircontain 2>/dev/null
 
