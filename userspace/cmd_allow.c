@@ -107,12 +107,16 @@ static int do_allow_add(int argc, char **argv)
 	val.flags |= IRC_ALLOW_ALWAYS;
 	val.plen = target.plen;
 	if (bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_ANY)) {
+		char full[128];
+
 		err = -errno;
 		change = "none";
-		irc_err("allow add %s: update map %s: %s", arg,
-			irc_map_names[key.map],
-			errno == ENOMEM || errno == E2BIG ? "allowlist is full" :
-			strerror(errno));
+		if (IRC_ERR_FULL(err))
+			irc_err("allow add %s: %s", arg,
+				irc_map_full_msg(&m, key.map, full, sizeof(full)));
+		else
+			irc_err("allow add %s: update map %s: %s", arg,
+				irc_map_names[key.map], strerror(errno));
 		ret = IRC_EXIT_FAIL;
 		goto out;
 	}

@@ -249,11 +249,12 @@ int do_quarantine_pid(int argc, char **argv)
 	snprintf(e.reason, sizeof(e.reason), "%s", o.reason);
 	existed = bpf_map_lookup_elem(m.fd[IRC_M_QPID], &key, &old) == 0;
 	e.denied = existed ? old.denied : 0;
-	if (bpf_map_update_elem(m.fd[IRC_M_QPID], &key, &e, BPF_ANY)) {
-		kerr = -errno;
-		irc_err("%s %s: update map %s: %s", what, o.operand,
-			irc_map_names[IRC_M_QPID],
-			errno == E2BIG || errno == ENOMEM ? "table full" : strerror(errno));
+	kerr = irc_map_update_gc(&m, IRC_M_QPID, &key, &e, BPF_ANY);
+	if (kerr) {
+		char full[128];
+
+		irc_err("%s %s: %s", what, o.operand, IRC_ERR_FULL(kerr) ?
+			irc_map_full_msg(&m, IRC_M_QPID, full, sizeof(full)) : strerror(-kerr));
 		goto out;
 	}
 
@@ -602,11 +603,12 @@ int do_quarantine_cgroup(int argc, char **argv)
 	e.actor_uid = irc_actor_uid();
 	e.origin = IRC_ORIGIN_OPERATOR;
 	snprintf(e.reason, sizeof(e.reason), "%s", o.reason);
-	if (bpf_map_update_elem(m.fd[IRC_M_QCGRP], &id, &e, BPF_ANY)) {
-		kerr = -errno;
-		irc_err("%s %s: update map %s: %s", what, o.operand,
-			irc_map_names[IRC_M_QCGRP],
-			errno == E2BIG ? "table full" : strerror(errno));
+	kerr = irc_map_update_gc(&m, IRC_M_QCGRP, &id, &e, BPF_ANY);
+	if (kerr) {
+		char full[128];
+
+		irc_err("%s %s: %s", what, o.operand, IRC_ERR_FULL(kerr) ?
+			irc_map_full_msg(&m, IRC_M_QCGRP, full, sizeof(full)) : strerror(-kerr));
 		goto out;
 	}
 	irc_qproc_sync_cgroup_flag(&m);

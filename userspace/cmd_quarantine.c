@@ -112,14 +112,16 @@ static int do_quarantine_host(int argc, char **argv)
 	val.origin = IRC_ORIGIN_OPERATOR;
 	snprintf(val.reason, sizeof(val.reason), "%s", o.reason);
 
-	if (bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_ANY)) {
-		err = -errno;
-		if (errno == E2BIG || errno == ENOMEM)
-			irc_err("%s %s: the %s table is full; release entries first",
-				what, o.operand, irc_map_names[key.map]);
+	err = irc_map_update_gc(&m, key.map, &key.k, &val, BPF_ANY);
+	if (err) {
+		char full[128];
+
+		if (IRC_ERR_FULL(err))
+			irc_err("%s %s: %s; release entries first", what, o.operand,
+				irc_map_full_msg(&m, key.map, full, sizeof(full)));
 		else
 			irc_err("%s %s: update map %s: %s", what, o.operand,
-				irc_map_names[key.map], strerror(errno));
+				irc_map_names[key.map], strerror(-err));
 		ret = IRC_EXIT_FAIL;
 	} else if (irc.json) {
 		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s}",

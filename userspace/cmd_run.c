@@ -43,6 +43,7 @@
 #include "run.h"
 #include "runstore.h"
 #include "store.h"
+#include "watch.h"
 
 #define POLL_MS		100
 #define MAX_CPUS	1024
@@ -69,6 +70,7 @@ struct daemon {
 	int qsock_fd;
 	int qpid_fd;
 	enum irc_rs_events store_events;
+	struct irc_watch *watch;
 };
 
 /* One JSON line for the events file; @o stays the caller's. */
@@ -181,6 +183,39 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
+/*
+ * What the watch did (a tamper, a re-attach, an interface that came or
+ * went): one JSON line for the SIEM, one record in the store.
+ */
+static void watch_record(void *ctx, int kind, const char *type, const char *target,
+			 json_t *body)
+{
+	struct daemon *d = ctx;
+	json_t *o = json_deep_copy(body);
+	char ts[40];
+
+	irc_fmt_utc(irc_now_real_ns(), ts, sizeof(ts));
+	json_object_set_new(o, "@timestamp", json_string(ts));
+	json_object_set_new(o, "datetime", json_string(ts));
+	json_object_set_new(o, "timestamp_desc", json_string("Controller"));
+	json_object_set_new(o, "event", json_pack("{s:s,s:s,s:[s]}",
+		"kind", kind == IRC_REC_EVENT ? "alert" : "event", "action", type,
+		"category", "host"));
+	if (!json_object_get(o, "message"))
+		json_object_set_new(o, "message", json_sprintf("%s %s: %s", type, target,
+			json_string_value(json_object_get(body, "result")) ?: ""));
+	emit(d, o);
+	json_decref(o);
+	irc_rs_append(d->rs, kind, type, target, body);
+}
+
+static struct irc_store *watch_store(void *ctx)
+{
+	struct daemon *d = ctx;
+
+	return irc_rs_store(d->rs);
+}
+
 /* systemd Type=notify, without libsystemd: one datagram to NOTIFY_SOCKET. */
 static void sd_notify_msg(const char *msg)
 {
@@ -283,10 +318,12 @@ int do_run(int argc, char **argv)
 	struct irc_netif nifs[IRC_MAX_IFACES];
 	struct irc_attach_result res[IRC_MAX_IFACES];
 	char path[4096], boot_id[64], events_default[4096];
+	char *pats[IRC_MAX_IFPATTERNS], *args[IRC_MAX_IFPATTERNS];
+	int npats = 0, nargs = 0;
 	struct ring_buffer *rb = NULL;
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct daemon *d;
-	const char *why, *stop_why = "signal";
+	const char *stop_why = "signal";
 	int c, n = 0, fd = -1, err, ret = IRC_EXIT_FAIL;
 	uint64_t last_stats = 0;
 
@@ -311,37 +348,33 @@ int do_run(int argc, char **argv)
 			if (!strcmp(optarg, "all")) {
 				d->store_events = IRC_RS_EVENTS_ALL;
 			} else if (strcmp(optarg, "related")) {
-				free(d);
-				return irc_usage_err("run: bad --store-events '%s': all or related",
-						     optarg);
+				ret = irc_usage_err("run: bad --store-events '%s': all or related",
+						    optarg);
+				goto out;
 			}
 			break;
 		case 'i':
-			if (n == IRC_MAX_IFACES || irc_parse_ifname(optarg, &why)) {
-				free(d);
-				return irc_usage_err("run: bad interface name '%s'", optarg);
+			if (nargs == IRC_MAX_IFPATTERNS || !(args[nargs] = strdup(optarg))) {
+				ret = irc_usage_err("run: too many --iface options");
+				goto out;
 			}
-			if (irc_netif_by_name(optarg, &nifs[n])) {
-				free(d);
-				return irc_usage_err("run: no interface named '%s'", optarg);
-			}
-			n++;
+			ret = irc_iface_args("run", args[nargs++], pats, &npats, nifs, &n);
+			if (ret)
+				goto out;
+			ret = IRC_EXIT_FAIL;
 			break;
 		default:
-			free(d);
-			return IRC_EXIT_USAGE;
+			ret = IRC_EXIT_USAGE;
+			goto out;
 		}
 	}
-	if (!irc_operands(argc, argv, 0, "run", "run [--iface IF ...] [--policy FILE] [--events-file FILE|-] [--store-events all|related]")) {
-		free(d);
-		return IRC_EXIT_USAGE;
+	if (!irc_operands(argc, argv, 0, "run", "run [--iface IF|PATTERN ...] [--policy FILE] [--events-file FILE|-] [--store-events all|related]")) {
+		ret = IRC_EXIT_USAGE;
+		goto out;
 	}
 	if (d->policy && access(d->policy, R_OK)) {
-		const char *d_policy = d->policy;
-
-		err = errno;
-		free(d);
-		return irc_usage_err("run: bad --policy '%s': %s", d_policy, strerror(err));
+		ret = irc_usage_err("run: bad --policy '%s': %s", d->policy, strerror(errno));
+		goto out;
 	}
 	if (irc_require_privileges("run"))
 		goto out;
@@ -356,7 +389,16 @@ int do_run(int argc, char **argv)
 	/* Load the module if it is not there yet: that needs interfaces. */
 	if (irc_pins_loaded()) {
 		char root[IRC_PATH_LEN];
+		char *globs[IRC_MAX_IFPATTERNS];
+		int i, ng = 0;
 
+		for (i = 0; i < npats; i++)
+			if (irc_ifpattern_is_glob(pats[i]))
+				globs[ng++] = pats[i];
+		if (!n && ng) {
+			n = irc_netif_match(globs, ng, nifs, IRC_MAX_IFACES);
+			n = n < 0 ? 0 : n;
+		}
 		if (!n) {
 			irc_err("run: ircontain is not loaded; give --iface IF (or run 'ircontain load' first)");
 			goto out;
@@ -415,6 +457,15 @@ int do_run(int argc, char **argv)
 		irc_err("run: record the start in the evidence store: %s", irc_store_errmsg());
 		goto out;
 	}
+	{
+		struct irc_watch_ops ops = { .ctx = d, .record = watch_record, .store = watch_store };
+
+		if (irc_watch_open(&d->watch, pats, npats, &ops)) {
+			irc_err("run: cannot watch the interfaces and maps");
+			stop_why = "watch";
+			goto stop;
+		}
+	}
 	/* From here the store has a thread of its own: the ring is never kept waiting on it. */
 	err = irc_rs_async(d->rs, d->out != stdout ? fileno(d->out) : -1);
 	if (err) {
@@ -438,6 +489,7 @@ int do_run(int argc, char **argv)
 			stop_why = "error";
 			break;
 		}
+		irc_watch_tick(d->watch);
 		fflush(d->out);
 		irc_rs_tick(d->rs);
 		if (got_hup) {
@@ -456,6 +508,7 @@ int do_run(int argc, char **argv)
 		}
 	}
 	/* Drain what is already in the ring, then say goodbye. */
+stop:
 	sd_notify_msg("STOPPING=1");
 	ring_buffer__consume(rb);
 	fflush(d->out);
@@ -468,8 +521,11 @@ int do_run(int argc, char **argv)
 		(unsigned long long)d->st.events, (unsigned long long)d->st.gaps,
 		(unsigned long long)d->st.missing, (unsigned long long)d->st.stored,
 		(unsigned long long)d->st.store_errors);
-	ret = IRC_EXIT_OK;
+	ret = d->watch ? IRC_EXIT_OK : IRC_EXIT_FAIL;
 out:
+	irc_watch_close(d->watch);
+	while (nargs > 0)
+		free(args[--nargs]);
 	/* A start that failed: nothing of this session is on record to stop. */
 	irc_rs_close(d->rs, NULL);
 	ring_buffer__free(rb);

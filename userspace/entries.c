@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 
 #include "entries.h"
+#include "irc.h"
 
 static void lpm_key(const struct irc_cidr *c, struct irc_key *key, int m4,
 		    int m6)
@@ -225,4 +226,109 @@ int irc_allow_find(const struct irc_maps *m, const struct irc_cidr *target,
 	}
 	free(recs);
 	return found;
+}
+
+const int irc_ttl_maps[] = { IRC_M_Q4_HOST, IRC_M_Q6_HOST, IRC_M_Q4_PFX, IRC_M_Q6_PFX,
+			     IRC_M_QPID, IRC_M_QCGRP, IRC_M_QSOCK };
+const size_t irc_n_ttl_maps = sizeof(irc_ttl_maps) / sizeof(irc_ttl_maps[0]);
+
+union gc_key {
+	struct irc_lpm6 l6;
+	struct irc_in6 v6;
+	__u32 v4;
+	__u64 id;
+};
+
+union gc_val {
+	struct irc_qentry q;
+	struct irc_pentry p;
+	struct irc_qsock s;
+};
+
+static bool is_host_map(int map)
+{
+	return map == IRC_M_Q4_HOST || map == IRC_M_Q6_HOST || map == IRC_M_Q4_PFX ||
+	       map == IRC_M_Q6_PFX;
+}
+
+long irc_gc_map(const struct irc_maps *m, int map, uint64_t now_boot, irc_gc_fn fn,
+		void *ctx)
+{
+	union gc_key key, next, *dead = NULL, *nd;
+	union gc_val v;
+	size_t n = 0, cap = 0, i;
+	void *prev = NULL;
+	long removed = 0;
+	int fd = m->fd[map];
+
+	/* Collect first, delete after: deleting under get_next_key restarts the walk. */
+	memset(&key, 0, sizeof(key));
+	memset(&next, 0, sizeof(next));
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue;
+		/* expires_ns is the first field of every one of these values. */
+		if (!v.q.expires_ns || v.q.expires_ns > now_boot)
+			continue;
+		if (map == IRC_M_QPID && v.p.action != IRC_PACT_DENY)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			nd = realloc(dead, cap * sizeof(*dead));
+			if (!nd) {
+				free(dead);
+				return -ENOMEM;
+			}
+			dead = nd;
+		}
+		dead[n++] = key;
+	}
+	for (i = 0; i < n; i++) {
+		struct irc_cidr c;
+
+		/* Looked at again: a write since may have renewed it. */
+		if (bpf_map_lookup_elem(fd, &dead[i], &v) || !v.q.expires_ns ||
+		    v.q.expires_ns > now_boot || bpf_map_delete_elem(fd, &dead[i]))
+			continue;
+		removed++;
+		if (!fn)
+			continue;
+		if (is_host_map(map))
+			key_to_cidr(map, &dead[i], &c);
+		fn(ctx, map, is_host_map(map) ? &c : NULL, &dead[i], &v);
+	}
+	free(dead);
+	return removed;
+}
+
+int irc_map_update_gc(const struct irc_maps *m, int map, const void *key,
+		      const void *val, __u64 flags)
+{
+	int err = bpf_map_update_elem(m->fd[map], key, val, flags) ? -errno : 0;
+
+	if (!IRC_ERR_FULL(err))
+		return err;
+	if (irc_gc_map(m, map, irc_now_boot_ns(), NULL, NULL) <= 0)
+		return -E2BIG;
+	return bpf_map_update_elem(m->fd[map], key, val, flags) ? -errno : 0;
+}
+
+const char *irc_map_full_msg(const struct irc_maps *m, int map, char *buf, size_t len)
+{
+	struct bpf_map_info info = {};
+	__u32 ilen = sizeof(info);
+
+	size_t i;
+	bool ttl = false;
+
+	for (i = 0; i < irc_n_ttl_maps; i++)
+		ttl |= irc_ttl_maps[i] == map;
+	if (bpf_obj_get_info_by_fd(m->fd[map], &info, &ilen))
+		snprintf(buf, len, "the %s table is full", irc_map_names[map]);
+	else
+		snprintf(buf, len, "the %s table is full (%u entries%s)", irc_map_names[map],
+			 info.max_entries, ttl ? ", none expired" : "");
+	return buf;
 }

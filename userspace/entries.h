@@ -7,6 +7,7 @@
 #define IRC_ENTRIES_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <linux/types.h>
 
 #include "ircontain/abi.h"
@@ -63,4 +64,38 @@ long irc_map_clear(int fd);
  */
 int irc_allow_find(const struct irc_maps *m, const struct irc_cidr *target,
 		   __u32 flags, int contain, struct irc_cidr *which);
+
+/*
+ * Expired entries.  The kernel ignores an entry past its TTL, but it still
+ * takes a slot: the controller sweeps them out, and a CLI write that finds
+ * its table full sweeps that table and tries once more.
+ */
+/* The maps whose entries carry a TTL (expires_ns first in the value). */
+extern const int irc_ttl_maps[];
+extern const size_t irc_n_ttl_maps;
+
+/* Called for each entry removed: @target for the host maps, else NULL. */
+typedef void (*irc_gc_fn)(void *ctx, int map, const struct irc_cidr *target,
+			  const void *key, const void *val);
+/*
+ * Removes the entries of @map that expired before @now_boot (CLOCK_BOOTTIME
+ * ns); a stopped or killed process's entry is left to the operator.
+ * Returns how many, or -errno.
+ */
+long irc_gc_map(const struct irc_maps *m, int map, uint64_t now_boot, irc_gc_fn fn,
+		void *ctx);
+
+/*
+ * bpf_map_update_elem() that, when the table is full, sweeps its expired
+ * entries and tries again once.  0 or -errno (-E2BIG: still full).
+ */
+int irc_map_update_gc(const struct irc_maps *m, int map, const void *key,
+		      const void *val, __u64 flags);
+
+/* "the irc_q4_host table is full (1048576 entries)" into @buf. */
+const char *irc_map_full_msg(const struct irc_maps *m, int map, char *buf, size_t len);
+
+/* True for the errors a full table gives. */
+#define IRC_ERR_FULL(e)	((e) == -E2BIG || (e) == -ENOSPC || (e) == -ENOMEM)
+
 #endif /* IRC_ENTRIES_H */

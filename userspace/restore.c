@@ -263,6 +263,7 @@ struct rctx {
 	struct irc_store *s;
 	struct irc_restore_report *rep;
 	bool quiet;
+	bool only_cgroups;
 	int64_t now_real;
 	uint64_t now_boot;
 };
@@ -270,12 +271,14 @@ struct rctx {
 static void say(const struct rctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(const struct rctx *c, const char *fmt, ...)
 {
-	FILE *f = irc.json ? stderr : stdout;
+	/* The controller's (cgroups only) and --json's go to the log. */
+	bool log = irc.json || c->only_cgroups;
+	FILE *f = log ? stderr : stdout;
 	va_list ap;
 
 	if (c->quiet)
 		return;
-	fprintf(f, "%s", irc.json ? "ircontain: " : "");
+	fprintf(f, "%s", log ? "ircontain: " : "");
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);
 	va_end(ap);
@@ -570,7 +573,7 @@ static int restore_isolation(const struct rctx *c, const struct irc_want *w)
 int irc_restore(const struct irc_maps *m, struct irc_store *s, const struct irc_want *w,
 		bool only_cgroups, bool quiet, struct irc_restore_report *rep)
 {
-	struct rctx c = { .m = m, .s = s, .rep = rep, .quiet = quiet,
+	struct rctx c = { .m = m, .s = s, .rep = rep, .quiet = quiet, .only_cgroups = only_cgroups,
 			  .now_real = (int64_t)irc_now_real_ns(), .now_boot = irc_now_boot_ns() };
 	int err = 0, e = 0;
 	size_t i;

@@ -984,6 +984,35 @@ void irc_rs_policy(struct irc_runstore *rs, const char *path, const struct irc_p
 	json_decref(r.body);
 }
 
+void irc_rs_append(struct irc_runstore *rs, int kind, const char *type, const char *actor,
+		   const char *target, json_t *body)
+{
+	struct irc_rec r = { .kind = kind, .type = type, .actor = actor ?: ACTOR,
+			     .target = target, .body = body };
+
+	if (rs->async) {
+		struct pend *q = slot(rs, kind, (int64_t)irc_now_real_ns(), type, body);
+
+		q->actor = actor ?: ACTOR;
+		snprintf(q->target, sizeof(q->target), "%s", target ?: "");
+		json_decref(body);
+		push(rs);
+		return;
+	}
+	flush(rs);
+	if (irc_store_append(rs->s, &r, NULL))
+		store_failed(rs, "record what the controller did", 0);
+	json_decref(body);
+}
+
+struct irc_store *irc_rs_store(struct irc_runstore *rs)
+{
+	if (rs->async)
+		return NULL;
+	flush(rs);
+	return rs->s;
+}
+
 /* --- the session --------------------------------------------------------- */
 
 static json_t *session_json(const struct irc_runstore *rs)

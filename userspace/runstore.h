@@ -70,6 +70,21 @@ void irc_rs_policy(struct irc_runstore *rs, const char *path, const struct irc_p
 		   int err, const char *trigger);
 
 /*
+ * One record of the daemon's own (@kind: enum irc_rec_kind) by @actor (NULL:
+ * the daemon), after what is pending; @body is taken.  @type and @actor
+ * must be static strings: with a writer thread the record is queued.
+ */
+void irc_rs_append(struct irc_runstore *rs, int kind, const char *type, const char *actor,
+		   const char *target, json_t *body);
+
+/*
+ * The store connection, everything pending committed first, for reading;
+ * NULL once a writer thread owns it (irc_rs_async).
+ */
+struct irc_store;
+struct irc_store *irc_rs_store(struct irc_runstore *rs);
+
+/*
  * Once per poll: commits a batch that is old enough, refreshes the cache;
  * with a writer thread, takes its counters.
  */

@@ -70,6 +70,12 @@
 #define IRC_V6_EXT_MAX		6	/* IPv6 extension headers walked */
 #define IRC_VLAN_MAX		2	/* stacked VLAN tags skipped */
 
+/* The controller's watch (userspace only). */
+#define IRC_WATCH_CHECK_MS	200	/* attachments checked; a detach is undone within 1 s */
+#define IRC_WATCH_RETRY_MS	5000	/* a failed (re-)attach is tried again after this */
+#define IRC_GC_INTERVAL_MS	5000	/* expired map entries swept out */
+#define IRC_CGROUP_WAIT_MS	1000	/* awaited cgroups looked for */
+
 /* Default locations; each can be overridden on the command line. */
 #define IRC_DEFAULT_PIN_DIR	"/sys/fs/bpf/ircontain"
 #define IRC_PIN_LINKS_SUBDIR	"links"

@@ -76,6 +76,17 @@ irc --json load --iface 'iv*' >"$IRC_TMP/load2" 2>/dev/null
 check "load again: nothing restored twice, nothing expired twice" jqx \
 	'.restore | .hosts == 0 and .expired == 0 and .processes_ended == 0 and .already_present >= 3' "$IRC_TMP/load2"
 
+# The awaited cgroup: the controller applies its quarantine when it appears.
+bg nsenter --net="/run/netns/$IRC_NS_P" "$IRC_BIN" run --events-file "$IRC_TMP/ev.jsonl" 2>"$IRC_TMP/run.err"
+check "controller started, awaiting the cgroup" wait_for 10 grep -q "awaiting 1 cgroup" "$IRC_TMP/run.err"
+mkdir "$IRC_CG/later"
+check "cgroup later appears: quarantined (within 10 s)" wait_for 10 ircq \
+	"[.entries[] | select(.kind == \"cgroup\" and (.target | endswith(\"/later\")))] | length == 1" list
+check "... by 'restore', on record" wait_for 2 sh -c \
+	"sqlite3 '$IRCONTAIN_STATE_DIR/ircontain.db' \"select count(*) from actions where actor = 'restore' and target = 'cgroup:$IRC_CG/later'\" | grep -qx 1"
+kill -TERM "${IRC_PIDS[-1]}"
+check "controller exits 0" wait "${IRC_PIDS[-1]}"
+
 # ---- isolation is restored too ------------------------------------------
 check_rc "release host 10.77.1.2" 0 irc release host 10.77.1.2
 check_rc "isolate on --allow 10.77.2.0/24" 0 irc isolate on --allow 10.77.2.0/24
