@@ -510,6 +510,9 @@ int do_run(int argc, char **argv)
 	/* Drain what is already in the ring, then say goodbye. */
 stop:
 	sd_notify_msg("STOPPING=1");
+	/* The watch stops first: what it did goes on record with the rest. */
+	irc_watch_close(d->watch);
+	d->watch = NULL;
 	ring_buffer__consume(rb);
 	fflush(d->out);
 	/* Everything read is committed, then the clean stop is on record. */
@@ -521,7 +524,7 @@ stop:
 		(unsigned long long)d->st.events, (unsigned long long)d->st.gaps,
 		(unsigned long long)d->st.missing, (unsigned long long)d->st.stored,
 		(unsigned long long)d->st.store_errors);
-	ret = d->watch ? IRC_EXIT_OK : IRC_EXIT_FAIL;
+	ret = strcmp(stop_why, "watch") ? IRC_EXIT_OK : IRC_EXIT_FAIL;
 out:
 	irc_watch_close(d->watch);
 	while (nargs > 0)
