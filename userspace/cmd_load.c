@@ -152,6 +152,22 @@ static void load_read_store(struct load_restore *lr)
 	lr->readable = true;
 }
 
+/* The restore's records, into the store `load` read (one commit for all). */
+static int load_record(void *ctx, const char *type, const char *target, int64_t incident,
+		       json_t *body)
+{
+	struct irc_rec r = { .kind = IRC_REC_ACTION, .incident = incident, .type = type,
+		.actor = IRC_RESTORE_ACTOR, .target = target, .body = body };
+	struct load_restore *lr = ctx;
+	int err;
+
+	if (!lr->s)
+		return -ENOENT;
+	err = irc_store_append(lr->s, &r, NULL);
+	json_decref(body);
+	return err;
+}
+
 /* irc_load()'s prepare step: the maps are pinned, no interface attached yet. */
 static int load_restore(void *ctx)
 {
@@ -163,7 +179,21 @@ static int load_restore(void *ctx)
 	if (err)
 		return err;
 	if (lr->readable) {
-		lr->err = irc_restore(&m, lr->s, &lr->want, false, false, &lr->rep);
+		struct irc_restore_sink sink = { .ctx = lr, .record = load_record };
+		bool batch;
+
+		/* A first start has no store yet: one is made for the records only if needed. */
+		if (!lr->s && lr->want.n)
+			irc_store_open(&lr->s, irc.state_dir, true);
+		/* One commit for all the records: a boot must not wait on an fsync each. */
+		batch = lr->s && !irc_store_begin(lr->s);
+		lr->err = irc_restore(&m, &sink, &lr->want, false, false, &lr->rep);
+		if (batch && irc_store_commit(lr->s)) {
+			irc_warn("load: the records of what was restored were not committed: %s",
+				 irc_store_errmsg());
+			lr->rep.record_errors = lr->rep.hosts + lr->rep.allows + lr->rep.cgroups +
+				lr->rep.isolate + lr->rep.expired + lr->rep.ended + lr->rep.failed;
+		}
 	} else if (!lr->fail_open) {
 		err = irc_restore_fail_closed(&m, lr->why);
 		lr->failed_closed = !err;

@@ -187,8 +187,8 @@ static int on_record(void *ctx, void *data, size_t len)
  * What the watch did (a tamper, a re-attach, an interface that came or
  * went): one JSON line for the SIEM, one record in the store.
  */
-static void watch_record(void *ctx, int kind, const char *type, const char *target,
-			 json_t *body)
+static void watch_record(void *ctx, int kind, const char *type, const char *actor,
+			 const char *target, json_t *body)
 {
 	struct daemon *d = ctx;
 	json_t *o = json_deep_copy(body);
@@ -206,7 +206,7 @@ static void watch_record(void *ctx, int kind, const char *type, const char *targ
 			json_string_value(json_object_get(body, "result")) ?: ""));
 	emit(d, o);
 	json_decref(o);
-	irc_rs_append(d->rs, kind, type, target, body);
+	irc_rs_append(d->rs, kind, type, actor, target, body);
 }
 
 static struct irc_store *watch_store(void *ctx)

@@ -131,16 +131,15 @@ static void want_set(struct irc_want *w, const struct irc_row *r, json_t *b, int
 		     const char *key)
 {
 	struct irc_want_ent *e = want_get(w, key);
-	const char *why, *t = r->target;
+	const char *why;
 	int det;
 
 	if (!e)
 		return;
-	if (kind == IRC_WANT_HOST || kind == IRC_WANT_ALLOW) {
-		/* "host:ADDR[/PLEN]" */
-		if (irc_parse_target(t + 5, true, &e->cidr, &why))
-			return;
-	}
+	/* "host:ADDR[/PLEN]", "allow:ADDR[/PLEN]" */
+	if ((kind == IRC_WANT_HOST && irc_parse_target(key + 5, true, &e->cidr, &why)) ||
+	    (kind == IRC_WANT_ALLOW && irc_parse_target(key + 6, true, &e->cidr, &why)))
+		return;
 	/* A second quarantine of the same target updates it, as the CLI does. */
 	if (!e->live || !e->created_ns)
 		e->created_ns = jint(b, "created_ns") ?: r->ts_ns;
@@ -215,6 +214,8 @@ static int on_action(const struct irc_row *r, void *ctx)
 	b = json_loads(r->body ? r->body : "{}", 0, NULL);
 	if (!b)
 		return 0;
+	if (json_is_string(json_object_get(b, "entity")))
+		t = json_string_value(json_object_get(b, "entity"));
 	/* What failed changed nothing. */
 	if (strcmp(jstr(b, "result"), "ok"))
 		goto out;
@@ -260,7 +261,7 @@ int irc_want_collect(struct irc_store *s, struct irc_want *w)
 
 struct rctx {
 	const struct irc_maps *m;
-	struct irc_store *s;
+	const struct irc_restore_sink *sink;
 	struct irc_restore_report *rep;
 	bool quiet;
 	bool only_cgroups;
@@ -289,15 +290,14 @@ static void say(const struct rctx *c, const char *fmt, ...)
 static void record(const struct rctx *c, const char *type, const char *target,
 		   int64_t incident, const char *reason, int err, json_t *body)
 {
-	struct irc_rec r = { .kind = IRC_REC_ACTION, .incident = incident, .type = type,
-		.actor = IRC_RESTORE_ACTOR, .target = target, .body = body };
-
 	json_object_set_new(body, "reason", json_string(reason ?: ""));
 	json_object_set_new(body, "result", json_string(err ? strerror(-err) : "ok"));
 	json_object_set_new(body, "restored", json_true());
-	if (!c->s || irc_store_append(c->s, &r, NULL))
+	/* The whole entity, whatever a queue may cut from the target column. */
+	if (target)
+		json_object_set_new(body, "entity", json_string(target));
+	if (!c->sink || c->sink->record(c->sink->ctx, type, target, incident, body))
 		c->rep->record_errors++;
-	json_decref(body);
 }
 
 static const char *dir_name(__u32 dir)
@@ -570,18 +570,16 @@ static int restore_isolation(const struct rctx *c, const struct irc_want *w)
 	return err;
 }
 
-int irc_restore(const struct irc_maps *m, struct irc_store *s, const struct irc_want *w,
-		bool only_cgroups, bool quiet, struct irc_restore_report *rep)
+int irc_restore(const struct irc_maps *m, const struct irc_restore_sink *sink,
+		const struct irc_want *w, bool only_cgroups, bool quiet,
+		struct irc_restore_report *rep)
 {
-	struct rctx c = { .m = m, .s = s, .rep = rep, .quiet = quiet, .only_cgroups = only_cgroups,
+	struct rctx c = { .m = m, .sink = sink, .rep = rep, .quiet = quiet, .only_cgroups = only_cgroups,
 			  .now_real = (int64_t)irc_now_real_ns(), .now_boot = irc_now_boot_ns() };
 	int err = 0, e = 0;
 	size_t i;
 
 	memset(rep, 0, sizeof(*rep));
-	/* One commit for all the records: a boot must not wait on an fsync each. */
-	if (s && irc_store_begin(s))
-		c.s = NULL;
 	/* The allowlist first: nothing restored may cut what it protects. */
 	for (i = 0; i < w->n && !only_cgroups; i++)
 		if (w->ent[i].live && w->ent[i].kind == IRC_WANT_ALLOW)
@@ -602,12 +600,6 @@ int irc_restore(const struct irc_maps *m, struct irc_store *s, const struct irc_
 	}
 	if (w->isolate && !only_cgroups)
 		err = err ?: restore_isolation(&c, w);
-	if (c.s && irc_store_commit(c.s)) {
-		irc_warn("restore: the records of what was restored were not committed: %s",
-			 irc_store_errmsg());
-		rep->record_errors = rep->hosts + rep->allows + rep->cgroups + rep->isolate +
-				     rep->expired + rep->ended + rep->failed;
-	}
 	return err;
 }
 

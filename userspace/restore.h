@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include <jansson.h>
 
 #include "ircontain/abi.h"
 #include "parse.h"
@@ -83,14 +84,25 @@ struct irc_restore_report {
 };
 
 /*
- * Writes into the maps @m everything @w wants that the kernel lacks, and
- * appends an action by "restore" to @s for each.  Prints one line per
- * entry (stdout, or stderr under --json) unless @quiet.  With @only_cgroups
- * only the cgroup quarantines are considered (the controller, when a cgroup
- * appears).  Returns 0 or the first -errno of a kernel write.
+ * Where the restore's own records go: an action by "restore" each.
+ * @record returns 0 or -errno; @body is the callee's.
  */
-int irc_restore(const struct irc_maps *m, struct irc_store *s, const struct irc_want *w,
-		bool only_cgroups, bool quiet, struct irc_restore_report *rep);
+struct irc_restore_sink {
+	void *ctx;
+	int (*record)(void *ctx, const char *type, const char *target, int64_t incident,
+		      json_t *body);
+};
+
+/*
+ * Writes into the maps @m everything @w wants that the kernel lacks, and
+ * records an action for each through @sink (NULL: none).  Prints one line
+ * per entry (stdout, or stderr under --json) unless @quiet.  With
+ * @only_cgroups only the cgroup quarantines are considered (the controller,
+ * when a cgroup appears).  Returns 0 or the first -errno of a kernel write.
+ */
+int irc_restore(const struct irc_maps *m, const struct irc_restore_sink *sink,
+		const struct irc_want *w, bool only_cgroups, bool quiet,
+		struct irc_restore_report *rep);
 
 /*
  * Fail closed: isolation on, nothing exempt but the allowlist already in

@@ -60,7 +60,7 @@ struct irc_watch {
 	bool started;
 	atomic_bool stop;
 	pthread_mutex_t lock;
-	struct qrec { int kind; char type[16]; char target[IRC_IFNAME_LEN + 8]; json_t *body; }
+	struct qrec { int kind; const char *type; char target[IRC_IFNAME_LEN + 8]; json_t *body; }
 		queue[MAX_NOTES];
 	int nqueue;
 	unsigned long dropped;	/* records the queue had no room for */
@@ -135,7 +135,7 @@ static void record(struct irc_watch *w, int kind, const char *type, const char *
 	} else {
 		q = &w->queue[w->nqueue++];
 		q->kind = kind;
-		snprintf(q->type, sizeof(q->type), "%s", type);
+		q->type = type;
 		snprintf(q->target, sizeof(q->target), "iface:%s", ifname);
 		q->body = body;
 	}
@@ -158,7 +158,7 @@ static void drain(struct irc_watch *w)
 	pthread_mutex_unlock(&w->lock);
 	for (i = 0; i < n; i++) {
 		if (w->ops.record)
-			w->ops.record(w->ops.ctx, q[i].kind, q[i].type, q[i].target, q[i].body);
+			w->ops.record(w->ops.ctx, q[i].kind, q[i].type, NULL, q[i].target, q[i].body);
 		else
 			json_decref(q[i].body);
 	}
@@ -354,69 +354,50 @@ static void handle_notes(struct irc_watch *w)
 
 /* ---- expired entries ----------------------------------------------------- */
 
-struct gc_ctx {
-	struct irc_watch *w;
-	struct irc_store *s;	/* in a batch once the first record is due */
-	bool tried;
-	long n;
-};
-
 static void on_expired(void *ctx, int map, const struct irc_cidr *target,
 		       const void *key, const void *val)
 {
-	struct gc_ctx *g = ctx;
+	struct irc_watch *w = ctx;
 	char t[IRC_CIDR_STRLEN], ent[IRC_CIDR_STRLEN + 16];
-	const struct irc_qentry *q = val;
-	struct irc_rec r = { .kind = IRC_REC_ACTION, .type = "expire", .actor = "ircontain run" };
 
-	g->n++;
+	(void)val;
 	if (target) {
 		irc_cidr_format(target, t, sizeof(t));
 		snprintf(ent, sizeof(ent), "host:%s", t);
 	} else if (map == IRC_M_QPID) {
 		snprintf(ent, sizeof(ent), "pid:%u", *(const __u32 *)key);
 	} else {
-		/* Cgroups and sockets: counted in the sweep's record. */
+		/* Cgroups and sockets: counted in the log line. */
 		return;
 	}
-	/* One commit for the sweep, and none when nothing expired. */
-	if (!g->tried) {
-		g->tried = true;
-		g->s = g->w->ops.store ? g->w->ops.store(g->w->ops.ctx) : NULL;
-		if (g->s && irc_store_begin(g->s))
-			g->s = NULL;
-	}
-	if (!g->s)
-		return;
-	r.target = ent;
-	r.incident = target ? q->incident : ((const struct irc_pentry *)val)->incident;
-	r.body = json_pack("{s:s,s:s,s:s}", "reason", "ttl expired: entry removed from the kernel",
-			   "table", irc_map_names[map], "result", "ok");
-	irc_store_append(g->s, &r, NULL);
-	json_decref(r.body);
+	if (w->ops.record)
+		w->ops.record(w->ops.ctx, IRC_REC_ACTION, "expire", NULL, ent,
+			      json_pack("{s:s,s:s,s:s}", "reason",
+					"ttl expired: entry removed from the kernel",
+					"table", irc_map_names[map], "result", "ok"));
 }
 
 static void sweep(struct irc_watch *w)
 {
-	struct gc_ctx g = { .w = w };
 	uint64_t now = irc_now_boot_ns();
-	long n, cg = 0, socks = 0;
+	long n, total = 0, cg = 0, socks = 0;
 	size_t i;
 
 	for (i = 0; i < irc_n_ttl_maps; i++) {
-		n = irc_gc_map(&w->m, irc_ttl_maps[i], now, on_expired, &g);
-		if (n > 0 && irc_ttl_maps[i] == IRC_M_QCGRP)
+		n = irc_gc_map(&w->m, irc_ttl_maps[i], now, on_expired, w);
+		if (n <= 0)
+			continue;
+		total += n;
+		if (irc_ttl_maps[i] == IRC_M_QCGRP)
 			cg = n;
-		if (n > 0 && irc_ttl_maps[i] == IRC_M_QSOCK)
+		if (irc_ttl_maps[i] == IRC_M_QSOCK)
 			socks = n;
 	}
 	if (cg)
 		irc_qproc_sync_cgroup_flag(&w->m);
-	if (g.s && irc_store_commit(g.s))
-		irc_warn("run: the expired entries removed were not recorded: %s", irc_store_errmsg());
-	if (g.n)
+	if (total)
 		say("removed %ld expired entr%s from the kernel maps (%ld cgroup%s, %ld socket%s)",
-		    g.n + socks, g.n + socks == 1 ? "y" : "ies", cg, cg == 1 ? "" : "s", socks,
+		    total, total == 1 ? "y" : "ies", cg, cg == 1 ? "" : "s", socks,
 		    socks == 1 ? "" : "s");
 }
 
@@ -437,8 +418,23 @@ static void load_want(struct irc_watch *w)
 		    irc_want_pending_cgroups(&w->want, &w->m) == 1 ? "" : "s");
 }
 
+static int cgroup_record(void *ctx, const char *type, const char *target, int64_t incident,
+			 json_t *body)
+{
+	struct irc_watch *w = ctx;
+
+	(void)incident;
+	/* The types restore uses are static strings. */
+	if (w->ops.record)
+		w->ops.record(w->ops.ctx, IRC_REC_ACTION, type, IRC_RESTORE_ACTOR, target, body);
+	else
+		json_decref(body);
+	return 0;
+}
+
 static void cgroups(struct irc_watch *w)
 {
+	struct irc_restore_sink sink = { .ctx = w, .record = cgroup_record };
 	struct irc_restore_report rep;
 	size_t i;
 
@@ -450,8 +446,7 @@ static void cgroups(struct irc_watch *w)
 	if (i == w->want.n)
 		return;
 
-	irc_restore(&w->m, w->ops.store ? w->ops.store(w->ops.ctx) : NULL, &w->want, true,
-		    false, &rep);
+	irc_restore(&w->m, &sink, &w->want, true, false, &rep);
 	w->awaiting = irc_want_pending_cgroups(&w->want, &w->m) > 0;
 }
 

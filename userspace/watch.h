@@ -23,9 +23,14 @@ struct irc_store;
 
 struct irc_watch_ops {
 	void *ctx;
-	/* One record (@kind: enum irc_rec_kind) for the store and the events file; @body taken. */
-	void (*record)(void *ctx, int kind, const char *type, const char *target, json_t *body);
-	/* The store, for the desired state and the restore's own records. */
+	/*
+	 * One record (@kind: enum irc_rec_kind) by @actor (NULL: the daemon)
+	 * for the store and the events file; @type and @actor static strings,
+	 * @body taken.
+	 */
+	void (*record)(void *ctx, int kind, const char *type, const char *actor,
+		       const char *target, json_t *body);
+	/* The store, to read the desired state at the start (NULL later). */
 	struct irc_store *(*store)(void *ctx);
 };
 
