@@ -74,7 +74,8 @@ BENCH_SKELS	:= $(patsubst scripts/bench/%.bpf.c,$(BUILD)/%.skel.h,$(BENCH_BPF))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all asan tests check check-unit check-bpf check-e2e bench clean install uninstall deps
+.PHONY: all asan tests check check-unit check-bpf check-e2e check-fresh bench clean install \
+		uninstall deps
 
 all: $(BIN)
 
@@ -138,13 +139,25 @@ $(OUT)/bench/%: scripts/bench/%.c $(LIB_OBJS) $(SKELS) $(BENCH_SKELS)
 # --- tests -------------------------------------------------------------
 # `make check` is the whole suite: unit and BPF tests in the plain and the
 # sanitizer build, then the end-to-end tests against the real kernel.
-check: deps
+# Each target here, like `demo`, can be the first command on a fresh
+# machine: `deps` installs the libraries first, and the build is a second
+# make, which reads their pkg-config flags (this one read them before they
+# were installed).  check-unit and check-bpf run both builds, check-e2e the
+# plain one; `make check-e2e TESTS="export cli_errors"` runs those scripts
+# (tests/e2e/test_NAME.sh) only.
+check check-unit check-bpf: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)$(MAKE) --no-print-directory SAN=1 tests
-	$(Q)tests/run.sh --build $(BUILD)
+	$(Q)tests/run.sh --build $(BUILD) $(if $(filter-out check,$@),--only $(patsubst check-%,%,$@))
 
-check-unit check-bpf check-e2e: tests
-	$(Q)tests/run.sh --build $(BUILD) --only $(patsubst check-%,%,$@)
+check-e2e: deps
+	$(Q)$(MAKE) --no-print-directory tests
+	$(Q)tests/run.sh --build $(BUILD) --only e2e $(if $(TESTS),--tests "$(TESTS)")
+
+# The README's two commands on a fresh Debian 12 (a debootstrap minbase
+# root, this kernel): scripts/check-fresh.sh.  Not part of `make check`.
+check-fresh: deps
+	$(Q)scripts/check-fresh.sh
 
 bench: $(BIN) $(BENCH_BINS)
 	$(Q)scripts/bench/run.sh --build $(BUILD)
@@ -235,5 +248,6 @@ $(OUT)/tests/helpers/%: tests/e2e/helpers/%.c
 .PHONY: demo
 IRC_BIN		?= $(BIN)
 
-demo: deps all
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)IRC_BIN=$(abspath $(IRC_BIN)) scripts/demo.sh

@@ -370,7 +370,7 @@ preflight() {
 		say "demo: no binary at $IRC_BIN: run make (or set IRC_BIN)" >&2
 		return 1
 	fi
-	for t in ip nsenter socat jq ping timeout ss; do
+	for t in ip nsenter socat jq ping timeout ss tcpdump mkfifo; do
 		command -v "$t" >/dev/null || missing+=("$t")
 	done
 	if ((${#missing[@]})); then

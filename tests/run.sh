@@ -11,13 +11,33 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=build
 ONLY=
+TESTS=
 while (($#)); do
 	case $1 in
 	--build) BUILD=$2; shift 2 ;;
 	--only) ONLY=$2; shift 2 ;;
+	--tests) TESTS=$2; shift 2 ;;	# e2e scripts by name: "export cli_errors"
 	*) echo "run.sh: unknown option '$1'" >&2; exit 2 ;;
 	esac
 done
+
+# The e2e scripts to run: all, or those named in --tests (test_NAME.sh,
+# given as NAME, test_NAME, test_NAME.sh or its path); an unknown name is
+# an error, never a run of nothing.
+E2E=()
+if [[ -z $TESTS ]]; then
+	E2E=(tests/e2e/test_*.sh)
+else
+	for n in $TESTS; do
+		n=${n##*/} n=${n%.sh} n=${n#test_}
+		if [[ ! -e tests/e2e/test_$n.sh ]]; then
+			echo "run.sh: no e2e test '$n' (tests/e2e/test_$n.sh); there are:" \
+				$(cd tests/e2e && ls test_*.sh | sed 's/^test_//; s/\.sh$//') >&2
+			exit 2
+		fi
+		E2E+=("tests/e2e/test_$n.sh")
+	done
+fi
 
 pass=0 fail=0 skip=0
 log=$(mktemp /tmp/irc-run.XXXXXX)
@@ -74,7 +94,7 @@ for b in "$BUILD" "$BUILD/asan"; do
 	want bpf && run_suite tests/bpf "$b/tests/bpf"
 done
 if want e2e; then
-	for t in tests/e2e/test_*.sh; do
+	for t in "${E2E[@]}"; do
 		if [[ -x $t ]]; then
 			run_script "$t"
 		else

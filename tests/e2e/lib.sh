@@ -52,6 +52,28 @@ export UBSAN_OPTIONS="log_path=$IRC_SAN_DIR/ubsan:print_stacktrace=1${UBSAN_OPTI
 ok() { IRC_PASS=$((IRC_PASS + 1)); echo "ok - $*"; }
 not_ok() { IRC_FAIL=$((IRC_FAIL + 1)); echo "not ok - $*"; }
 
+# need_tools TOOL...: the programs a test runs beyond bash and coreutils,
+# looked for before it does anything.  A missing one fails the test, naming
+# it, instead of a wrong verdict further on; scripts/install-deps.sh
+# installs them all.
+need_tools() {
+	local t missing=()
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || missing+=("$t")
+	done
+	((${#missing[@]} == 0)) && return 0
+	not_ok "needs ${missing[*]}: not installed (scripts/install-deps.sh installs them)"
+	exit 1
+}
+
+# A program missing all the same (one need_tools was not told about) is
+# named and fails the test too, even from a subshell or under 2>/dev/null.
+command_not_found_handle() {
+	echo "$1" >>"$IRC_TMP/missing-tools"
+	echo "$0: $1: command not found (scripts/install-deps.sh installs it)" >&2
+	return 127
+}
+
 # check NAME CMD...: passes when CMD succeeds.
 check() {
 	local name=$1; shift
@@ -117,6 +139,9 @@ lab_cleanup() {
 	done
 	ip netns del "$IRC_NS_P" 2>/dev/null
 	cg_cleanup
+	if [[ -s $IRC_TMP/missing-tools ]]; then
+		not_ok "ran programs that are not installed: $(sort -u "$IRC_TMP/missing-tools" | tr '\n' ' ')"
+	fi
 	if compgen -G "$IRC_SAN_DIR/*" >/dev/null; then
 		not_ok "sanitizer reports: $(ls "$IRC_SAN_DIR" | tr '\n' ' ')"
 		cat "$IRC_SAN_DIR"/* | sed 's/^/#   /' | head -60
@@ -133,6 +158,9 @@ lab_finish() {
 }
 trap lab_finish EXIT
 trap 'exit 130' INT TERM
+
+# What this library itself runs.
+need_tools ip nsenter setpriv socat ss ping jq strace bpftool ps mountpoint timeout
 
 # Removes the test cgroup tree, killing any process still in it first.
 cg_cleanup() {

@@ -10,6 +10,7 @@
 # not quarantined, and isolation does not cut the SSH peer, unless --force
 # (or the peer is allowed).
 . "$(dirname "$0")/lib.sh"
+need_tools tc
 lab_up 1 || { not_ok "lab up"; exit 1; }
 
 SSH_PEER="10.77.1.2 50000 10.77.1.1 22"

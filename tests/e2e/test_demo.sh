@@ -9,6 +9,7 @@
 # process group) after ~8 s, or with a SIGTERM while the host is isolated, it
 # cleans up just the same.
 . "$(dirname "$0")/lib.sh"
+need_tools tc tcpdump
 
 DEMO=$IRC_ROOT/scripts/demo.sh
 export IRC_BIN DEMO_NONINTERACTIVE=1

@@ -33,6 +33,7 @@
 # findings are picked by that cgroup's id (or by a PID or a path only this
 # test uses).
 . "$(dirname "$0")/lib.sh"
+need_tools insmod mkfifo
 
 EV=$IRC_TMP/events.jsonl
 POL=$IRC_TMP/policy.yaml

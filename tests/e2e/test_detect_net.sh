@@ -27,6 +27,7 @@
 #     marker says so, and the check is skipped).
 # Findings are picked by the source address, which only this lab uses.
 . "$(dirname "$0")/lib.sh"
+need_tools pgrep
 
 EV=$IRC_TMP/events.jsonl
 POL_ENF=$IRC_TMP/enforce.yaml

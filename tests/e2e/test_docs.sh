@@ -5,6 +5,7 @@
 # the README's command reference and the bash completion name the same
 # commands, and every option the help text shows is in the other three.
 . "$(dirname "$0")/lib.sh"
+need_tools man
 
 cd "$IRC_ROOT" || exit 1
 HELP=$("$IRC_BIN" help)
@@ -34,4 +35,10 @@ done
 # And the other way: nothing documented that the binary does not know.
 for c in $(grep -oE 'local objects="[^"]+"' scripts/completion/ircontain.bash | cut -d'"' -f2); do
 	check "completion command '$c' is in help" grep -qE "^  $c( |$)" <<<"$HELP"
+done
+
+# Every `make TARGET` the README shows is a target of the Makefile.
+targets=$(make -C "$IRC_ROOT" -pnq 2>/dev/null | awk -F: '/^[a-z][a-z0-9-]*:/ {print $1}' | sort -u)
+for t in $(grep -oE 'make [a-z][a-z0-9-]*' README.md | cut -d' ' -f2 | sort -u); do
+	check "README's 'make $t' is a Makefile target" grep -qx -- "$t" <<<"$targets"
 done

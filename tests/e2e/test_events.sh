@@ -30,6 +30,7 @@
 # at here is picked by a PID this test started (or, for drops, by the
 # lab's own interface and address).
 . "$(dirname "$0")/lib.sh"
+need_tools pgrep python3 base64 od mkfifo
 
 PY=/usr/bin/python3
 H1=10.77.1.2 P1=10.77.1.1 H1_6=fd77:1::2 P1_6=fd77:1::1

@@ -15,6 +15,7 @@
 #   - SIGTERM and SIGINT: exit 0 within a second (measured), run.json says
 #     the daemon is gone, and the quarantines outlive it.
 . "$(dirname "$0")/lib.sh"
+need_tools python3
 
 PY=/usr/bin/python3
 H1=10.77.1.2 H2=10.77.2.2 PORT=7621

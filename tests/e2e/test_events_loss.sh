@@ -10,6 +10,7 @@
 # numbers from its first to its last record are each either a record or
 # inside a gap marker.
 . "$(dirname "$0")/lib.sh"
+need_tools taskset
 
 EV=$IRC_TMP/events.jsonl
 RUNJ=$IRCONTAIN_STATE_DIR/run.json

@@ -35,6 +35,7 @@
 #     no store (exit 2); verify of a missing file (exit 2); a planted
 #     FILE.tmp is not used.
 . "$(dirname "$0")/lib.sh"
+need_tools tcpdump sqlite3 chromium python3 openssl xxd bzip2 gzip tar sha256sum
 
 PY=/usr/bin/python3
 H1=10.77.1.2 H2=10.77.2.2 PORT=7431

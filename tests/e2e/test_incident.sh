@@ -24,6 +24,7 @@
 #     the warning says it was not recorded.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/proc_lib.sh" || exit 1
+need_tools sqlite3 sha256sum
 
 ST=$IRCONTAIN_STATE_DIR
 DB=$ST/ircontain.db

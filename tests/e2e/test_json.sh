@@ -8,6 +8,7 @@
 # quotes, backslashes and UTF-8 come back unchanged; the actor is the sudo
 # user when SUDO_UID is set; -j and --json anywhere on the line are the same.
 . "$(dirname "$0")/lib.sh"
+need_tools getent
 lab_up 1 || { not_ok "lab up"; exit 1; }
 
 ISO='test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$")'

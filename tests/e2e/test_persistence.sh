@@ -8,6 +8,7 @@
 # drop count; `unload` (also when killed at exit) detaches XDP and tc,
 # removes the pin dir and lets traffic flow again.
 . "$(dirname "$0")/lib.sh"
+need_tools tc clang
 lab_up 2 || { not_ok "lab up"; exit 1; }
 
 PORT=7401

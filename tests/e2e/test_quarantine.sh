@@ -9,6 +9,7 @@
 # UDP, where a ping or a TCP connect would need both directions).  The
 # allowlist wins over a (forced) quarantine.
 . "$(dirname "$0")/lib.sh"
+need_tools tc
 lab_up 2 || { not_ok "lab up"; exit 1; }
 
 PORT=7101

@@ -27,6 +27,7 @@
 #     the last record, events of that session are there, and every note the
 #     CLI saw succeed is in the store; a new daemon appends after it all.
 . "$(dirname "$0")/lib.sh"
+need_tools sqlite3 sha256sum
 
 EV=$IRC_TMP/events.jsonl
 POL=$IRC_TMP/policy.yaml
