@@ -289,6 +289,20 @@ irc_nobody() {
 		setpriv --reuid=65534 --regid=65534 --clear-groups "$IRC_BIN" "$@"
 }
 
+# nobody_runs: true if uid 65534 can start the CLI here at all; if not,
+# says why.  It cannot where a directory on the way is closed to others:
+# the root directory of a machine made with `mktemp -d` (mode 0700), say.
+# setpriv still execs the binary then (it keeps its capabilities until the
+# exec), but the dynamic loader, as 65534, opens no library: "error while
+# loading shared libraries: libbpf.so.1", exit 127.
+nobody_runs() {
+	local out
+	out=$(irc_nobody version 2>&1) && return 0
+	echo "the CLI cannot run as uid 65534 here: $out"
+	ls -ld / "$(dirname "$IRC_BIN")"
+	return 1
+}
+
 # irc_killed ARGS...: the CLI, SIGKILLed by strace when it calls exit_group,
 # i.e. after it has done all its work but before it can clean anything up.
 # Exits 137 when that happened.

@@ -94,6 +94,8 @@ fails "not loaded: release --all exits 1" "not loaded" release --all
 fails "not loaded: unload exits 1" "not loaded" unload
 check "not loaded: status exits 0, loaded false" ircq '.loaded == false and .pin_dir != null' status
 
+# The checks as uid 65534 below mean something only if it can run at all.
+check "uid 65534 can run the CLI here (the non-root checks need it)" nobody_runs
 irc_nobody list >"$IRC_TMP/bo" 2>"$IRC_TMP/be"; rc=$?
 check "non-root before load: list exits 1" eq "$rc" 1
 
