@@ -310,8 +310,9 @@ int irc_map_update_gc(const struct irc_maps *m, int map, const void *key,
 
 	if (!IRC_ERR_FULL(err))
 		return err;
+	/* "No space left": what the records say of a full table. */
 	if (irc_gc_map(m, map, irc_now_boot_ns(), NULL, NULL) <= 0)
-		return -E2BIG;
+		return -ENOSPC;
 	return bpf_map_update_elem(m->fd[map], key, val, flags) ? -errno : 0;
 }
 

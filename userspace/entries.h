@@ -87,7 +87,7 @@ long irc_gc_map(const struct irc_maps *m, int map, uint64_t now_boot, irc_gc_fn 
 
 /*
  * bpf_map_update_elem() that, when the table is full, sweeps its expired
- * entries and tries again once.  0 or -errno (-E2BIG: still full).
+ * entries and tries again once.  0 or -errno (-ENOSPC: still full).
  */
 int irc_map_update_gc(const struct irc_maps *m, int map, const void *key,
 		      const void *val, __u64 flags);
