@@ -366,15 +366,63 @@ out:
 	return ret;
 }
 
+/* unload --emergency [--iface PATTERN ...]: the break-glass path. */
+static int unload_emergency(char **pats, int npats)
+{
+	struct irc_emergency rep;
+	int err;
+
+	if (irc_require_privileges("unload --emergency"))
+		return IRC_EXIT_FAIL;
+	err = irc_unload_emergency(pats, npats, &rep);
+	if (irc.json)
+		irc_json_print(json_pack("{s:s,s:i,s:i,s:i,s:i,s:i}", "action", "unload.emergency",
+			"pins_removed", rep.pins, "links_detached", rep.links,
+			"tc_filters_detached", rep.tc, "maps_identified", rep.maps_known,
+			"errors", rep.errors));
+	else
+		printf("emergency unload: %d pin%s removed, %d link%s detached, %d tc filter%s detached%s\n",
+		       rep.pins, rep.pins == 1 ? "" : "s", rep.links, rep.links == 1 ? "" : "s",
+		       rep.tc, rep.tc == 1 ? "" : "s", rep.errors ? ", SOME COULD NOT BE REMOVED (see above)" : "");
+	/* On record if the store can take it; the unload never waits for it. */
+	irc_record_action(0, "unload.emergency", NULL, "break-glass", err,
+			  json_pack("{s:i,s:i,s:i,s:i}", "pins_removed", rep.pins,
+				    "links_detached", rep.links, "tc_filters_detached", rep.tc,
+				    "errors", rep.errors));
+	return err ? IRC_EXIT_FAIL : IRC_EXIT_OK;
+}
+
 int do_unload(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
-	int detached, err;
+	static const struct option lo[] = {
+		{ "emergency", no_argument, NULL, 'E' },
+		{ "iface", required_argument, NULL, 'i' },
+		{ 0 }
+	};
+	char *pats[IRC_MAX_IFPATTERNS];
+	int c, detached, err, npats = 0;
+	bool emergency = false;
 
-	if (irc_getopt(argc, argv, lo, "unload") != -1)
+	while ((c = irc_getopt(argc, argv, lo, "unload")) != -1) {
+		switch (c) {
+		case 'E':
+			emergency = true;
+			break;
+		case 'i':
+			if (npats == IRC_MAX_IFPATTERNS)
+				return irc_usage_err("unload: more than %d --iface options", IRC_MAX_IFPATTERNS);
+			pats[npats++] = optarg;
+			break;
+		default:
+			return IRC_EXIT_USAGE;
+		}
+	}
+	if (!irc_operands(argc, argv, 0, "unload", "unload [--emergency [--iface PATTERN ...]]"))
 		return IRC_EXIT_USAGE;
-	if (!irc_operands(argc, argv, 0, "unload", "unload"))
-		return IRC_EXIT_USAGE;
+	if (npats && !emergency)
+		return irc_usage_err("unload: --iface goes with --emergency only");
+	if (emergency)
+		return unload_emergency(pats, npats);
 	err = irc_unload(&detached);
 	if (err)
 		return IRC_EXIT_FAIL;

@@ -7,7 +7,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "irc.h"
 #include "cgroup.h"
 #include "loader.h"
+#include "netif.h"
 #include "pins.h"
 #include "irc_net.skel.h"
 #include "irc_proc.skel.h"
@@ -986,4 +989,216 @@ int irc_require_enforced(const struct irc_maps *m, const char *action,
 			 enum irc_enforcer what)
 {
 	return what == IRC_ENF_NET ? net_enforced(m, action) : proc_enforced(m, action);
+}
+
+/* ---- break-glass ---------------------------------------------------------- */
+
+#define EMERG_MAX_MAPS	64
+
+struct emerg {
+	__u32 maps[EMERG_MAX_MAPS];	/* ids of the maps found pinned */
+	int nmaps;
+	char **pats;
+	int npats;
+	struct irc_emergency *rep;
+};
+
+static void add_map_id(struct emerg *e, __u32 id)
+{
+	int i;
+
+	for (i = 0; i < e->nmaps; i++)
+		if (e->maps[i] == id)
+			return;
+	if (e->nmaps < EMERG_MAX_MAPS)
+		e->maps[e->nmaps++] = id;
+}
+
+/* The name of program @prog_id and whether it uses one of our maps. */
+static int prog_look(struct emerg *e, __u32 prog_id, char *name, size_t len, bool *ours)
+{
+	__u32 ids[EMERG_MAX_MAPS] = {}, ilen;
+	struct bpf_prog_info info;
+	int fd, i, j;
+
+	*ours = false;
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	info.nr_map_ids = EMERG_MAX_MAPS;
+	info.map_ids = (__u64)(unsigned long)ids;
+	ilen = sizeof(info);
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen)) {
+		close(fd);
+		return -errno;
+	}
+	close(fd);
+	snprintf(name, len, "%s", info.name);
+	for (i = 0; i < (int)info.nr_map_ids && i < EMERG_MAX_MAPS; i++)
+		for (j = 0; j < e->nmaps; j++)
+			*ours |= ids[i] == e->maps[j];
+	return 0;
+}
+
+/*
+ * Ours: a program named irc_* that uses a map of this pin dir; when no map
+ * of it could be read (the pin dir is gone), any irc_* program on an
+ * interface the patterns allow.
+ */
+static bool is_ours(const struct emerg *e, const char *name, bool uses_ours, bool iface_ok)
+{
+	if (strncmp(name, "irc_", 4))
+		return false;
+	return e->nmaps ? uses_ours && iface_ok : iface_ok;
+}
+
+static bool iface_allowed(const struct emerg *e, int ifindex)
+{
+	char name[IF_NAMESIZE];
+
+	if (!e->npats)
+		return true;
+	return if_indextoname((unsigned int)ifindex, name) &&
+	       irc_ifpattern_match(e->pats, e->npats, name);
+}
+
+/* Every pin under @dir (depth 2 at most): map ids noted, links detached, all unpinned. */
+static void emerg_pins(struct emerg *e, const char *dir, int depth)
+{
+	char path[4096];
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st))
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (depth < 2)
+				emerg_pins(e, path, depth + 1);
+			if (rmdir(path) && errno != ENOENT) {
+				irc_warn("unload --emergency: remove %s: %s", path, strerror(errno));
+				e->rep->errors++;
+			}
+			continue;
+		}
+		{
+			struct bpf_map_info mi = {};
+			struct bpf_link_info li = {};
+			__u32 len;
+			int fd = bpf_obj_get(path);
+
+			if (fd >= 0) {
+				len = sizeof(li);
+				/* A link: detached now, whoever else holds it. */
+				if (!bpf_obj_get_info_by_fd(fd, &li, &len) && li.id && li.prog_id &&
+				    !bpf_link_detach(fd))
+					e->rep->links++;
+				len = sizeof(mi);
+				/* The maps are pinned at the top, by their names. */
+				if (!depth && !strncmp(de->d_name, "irc_", 4) &&
+				    !bpf_obj_get_info_by_fd(fd, &mi, &len) && mi.id)
+					add_map_id(e, mi.id);
+				close(fd);
+			}
+		}
+		if (unlink(path) && errno != ENOENT) {
+			irc_warn("unload --emergency: unpin %s: %s", path, strerror(errno));
+			e->rep->errors++;
+		} else {
+			e->rep->pins++;
+		}
+	}
+	closedir(d);
+}
+
+/* Links still attached anywhere (their pin gone or never ours to see). */
+static void emerg_links(struct emerg *e)
+{
+	__u32 id = 0;
+
+	while (!bpf_link_get_next_id(id, &id)) {
+		struct bpf_link_info li = {};
+		__u32 len = sizeof(li);
+		char name[BPF_OBJ_NAME_LEN];
+		bool ours, ifok = true;
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &li, &len) ||
+		    prog_look(e, li.prog_id, name, sizeof(name), &ours)) {
+			close(fd);
+			continue;
+		}
+		if (li.type == BPF_LINK_TYPE_XDP)
+			ifok = iface_allowed(e, (int)li.xdp.ifindex);
+		else if (e->npats && !e->nmaps)
+			ifok = false;	/* not bound to an interface: only by its maps */
+		if (is_ours(e, name, ours, ifok)) {
+			if (bpf_link_detach(fd)) {
+				irc_warn("unload --emergency: detach link %u (%s): %s", id, name,
+					 strerror(errno));
+				e->rep->errors++;
+			} else {
+				e->rep->links++;
+			}
+		}
+		close(fd);
+	}
+}
+
+/* tc filters, on every interface the patterns allow. */
+static void emerg_tc(struct emerg *e)
+{
+	struct if_nameindex *ifs = if_nameindex(), *p;
+
+	if (!ifs)
+		return;
+	for (p = ifs; p->if_index; p++) {
+		DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)p->if_index,
+				    .attach_point = BPF_TC_EGRESS);
+		DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = IRC_TC_HANDLE,
+				    .priority = IRC_TC_PRIO);
+		char name[BPF_OBJ_NAME_LEN];
+		bool ours;
+
+		if (!iface_allowed(e, (int)p->if_index) || bpf_tc_query(&hook, &opts) ||
+		    prog_look(e, opts.prog_id, name, sizeof(name), &ours) ||
+		    !is_ours(e, name, ours, true))
+			continue;
+		opts.prog_id = 0;
+		opts.prog_fd = 0;
+		opts.flags = 0;
+		if (bpf_tc_detach(&hook, &opts)) {
+			irc_warn("unload --emergency: detach tc filter on %s", p->if_name);
+			e->rep->errors++;
+		} else {
+			e->rep->tc++;
+		}
+	}
+	if_freenameindex(ifs);
+}
+
+int irc_unload_emergency(char **pats, int npats, struct irc_emergency *rep)
+{
+	struct emerg e = { .pats = pats, .npats = npats, .rep = rep };
+
+	memset(rep, 0, sizeof(*rep));
+	/* The pins first: their map ids say which programs are ours. */
+	emerg_pins(&e, irc.pin_dir, 0);
+	if (rmdir(irc.pin_dir) && errno != ENOENT) {
+		irc_warn("unload --emergency: remove %s: %s", irc.pin_dir, strerror(errno));
+		rep->errors++;
+	}
+	emerg_links(&e);
+	emerg_tc(&e);
+	rep->maps_known = e.nmaps;
+	return rep->errors ? -EIO : 0;
 }

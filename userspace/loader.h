@@ -92,6 +92,19 @@ int irc_require_enforced(const struct irc_maps *m, const char *action,
 /* Detaches from every recorded interface and removes every pin. */
 int irc_unload(int *detached);
 
+/*
+ * Break-glass: removes every ircontain program, link and pin without
+ * needing the maps, the store or an intact pin dir.  Every pin under the
+ * pin dir goes (links detached first); then any link or tc filter of an
+ * irc_* program that uses one of those maps is detached; if no map could be
+ * read, any irc_* one on the interfaces matching @pats (all if none).
+ * Returns 0, or -EIO if something could not be removed (said why).
+ */
+struct irc_emergency {
+	int pins, links, tc, maps_known, errors;
+};
+int irc_unload_emergency(char **pats, int npats, struct irc_emergency *rep);
+
 /* Attach state of one interface record, checked against the kernel. */
 struct irc_attach_state {
 	bool xdp_attached;	/* our program is the one on the interface */
