@@ -37,7 +37,8 @@ _ircontain()
 		COMPREPLY=($(compgen -W "$objects $globals" -- "$cur")); return
 	fi
 	case $obj in
-	load) COMPREPLY=($(compgen -W "--iface --xdp-mode --ring-size" -- "$cur")) ;;
+	load) COMPREPLY=($(compgen -W "--iface --xdp-mode --ring-size --fail-open" -- "$cur")) ;;
+	unload) COMPREPLY=($(compgen -W "--emergency --iface" -- "$cur")) ;;
 	quarantine)
 		case $verb in
 		"") COMPREPLY=($(compgen -W "host pid cgroup" -- "$cur")) ;;
