@@ -152,4 +152,51 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } IRC_MAP_NETSTATE SEC(".maps");
 
+/* Filled by userspace; read only when a detector fires. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IRC_MAX_PROTECT);
+	__type(key, struct irc_in6);		/* v4-mapped for IPv4 */
+	__type(value, __u32);			/* enum irc_protect_why */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_PROTECT SEC(".maps");
+
+/* Written when a TCP handshake completes, read when a detector fires. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IRC_MAX_VERIFIED);
+	__type(key, struct irc_in6);
+	__type(value, __u64);			/* CLOCK_BOOTTIME of the handshake */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_VERIFIED SEC(".maps");
+
+/*
+ * Not an LRU: a flood of new sources cannot evict an offender's history,
+ * and only verified sources enter it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IRC_MAX_OFFENDERS);
+	__type(key, struct irc_in6);
+	__type(value, struct irc_offence);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_OFFENCE SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, IRC_MAX_DSTSTATE);
+	__type(key, struct irc_in6);
+	__type(value, struct irc_dststate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_DSTSTATE SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct irc_detstate);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_DETSTATE SEC(".maps");
+
 #endif /* IRC_MAPS_BPF_H */

@@ -231,114 +231,288 @@ static __always_inline void irc_key6(const struct irc_pkt *p, const void *peer,
 	}
 }
 
+#define IRC_NS	1000000000ULL
+
 /*
- * A detector fired on @peer: in enforce mode with a quarantine action the
- * program quarantines the source itself, from this packet on, with the
- * policy's TTL multiplied per repeat offence up to the cap.  Always a
- * finding event.  Returns 1 if the source is now quarantined.
+ * How far @key's source can be trusted: protected (never acted on; its
+ * reasons in *@protect), verified (it completed a TCP handshake with us
+ * lately, so it receives our packets), or neither (it may be spoofed).
+ * Only called when a detector fires: two O(1) lookups.
+ */
+static __always_inline __u32 irc_trust(const struct irc_in6 *key, __u32 allow,
+				       __u64 now, __u32 *protect)
+{
+	__u32 *why = bpf_map_lookup_elem(&IRC_MAP_PROTECT, key);
+	__u64 *seen;
+
+	*protect = (why ? *why : 0) | (allow ? IRC_PROT_ALLOW : 0);
+	if (*protect)
+		return IRC_SRC_PROTECTED;
+	seen = bpf_map_lookup_elem(&IRC_MAP_VERIFIED, key);
+	if (seen && *seen + IRC_VERIFIED_AGE_SEC * IRC_NS > now)
+		return IRC_SRC_VERIFIED;
+	return IRC_SRC_UNVERIFIED;
+}
+
+/*
+ * One more quarantine of an unverified source allowed now?  GCRA over all
+ * CPUs; the unlocked update may let a CPU or two more through, which
+ * leaves the bound as it is.
+ */
+static __always_inline int irc_unverified_budget(__u64 now)
+{
+	const __u64 every = IRC_UNVERIFIED_EVERY_SEC * IRC_NS;
+	struct irc_detstate *s;
+	__u32 zero = 0;
+	__u64 tat;
+
+	s = bpf_map_lookup_elem(&IRC_MAP_DETSTATE, &zero);
+	if (!s)
+		return 0;
+	tat = s->unverified_tat_ns > now ? s->unverified_tat_ns : now;
+	if (tat - now > (IRC_UNVERIFIED_BURST - 1) * every) {
+		__sync_fetch_and_add(&s->unverified_held, 1);
+		return 0;
+	}
+	s->unverified_tat_ns = tat + every;
+	return 1;
+}
+
+/*
+ * Puts @e in the exact-host map of @peer.  Never overwrites what an
+ * operator set; a detector's expired entry is replaced.  1 if it is in.
+ */
+static __always_inline int irc_quarantine(const struct irc_pkt *p, const void *peer,
+					  struct irc_qentry *e, __u64 now)
+{
+	void *map = p->family == 4 ? (void *)&IRC_MAP_Q4_HOST : (void *)&IRC_MAP_Q6_HOST;
+	struct irc_qentry *q;
+
+	if (!bpf_map_update_elem(map, peer, e, BPF_NOEXIST))
+		goto in;
+	q = bpf_map_lookup_elem(map, peer);
+	if (!q || !q->expires_ns || q->expires_ns > now)
+		return 0;
+	e->drops = q->drops;
+	if (bpf_map_update_elem(map, peer, e, BPF_EXIST))
+		return 0;
+in:
+	/* The packet that crossed the threshold is this entry's first drop. */
+	q = bpf_map_lookup_elem(map, peer);
+	if (q)
+		__sync_fetch_and_add(&q->drops, 1);
+	return 1;
+}
+
+/* What fired, on whom. */
+struct irc_shot {
+	const void *addr;	/* the source, or the destination (TARGET) */
+	__u32 det;
+	__u32 count;
+	__u32 trust;
+	__u32 hold;
+	__u32 protect;
+	__u32 offences;
+	__u32 action;
+	__u32 slow;
+	__u64 window_ns;
+	__u64 ttl_ns;
+	int enforced;
+};
+
+static __always_inline void irc_finding(const struct irc_pkt *p,
+					const struct irc_det *d,
+					const struct irc_shot *s)
+{
+	struct irc_ev_finding *ev;
+
+	ev = IRC_EV_RESERVE(struct irc_ev_finding, IRC_EV_FINDING);
+	if (!ev)
+		return;
+	ev->detector = s->det;
+	ev->action = s->action;
+	ev->severity = d->severity;
+	ev->enforced = s->enforced;
+	ev->count = s->count;
+	ev->offences = s->offences;
+	ev->window_ns = s->window_ns;
+	ev->ttl_ns = s->ttl_ns;
+	ev->family = p->family;
+	ev->trust = s->trust;
+	ev->hold = s->hold;
+	ev->slow = s->slow;
+	ev->protect = s->protect;
+	__builtin_memset(ev->addr, 0, sizeof(ev->addr));
+	__builtin_memset(ev->path, 0, sizeof(ev->path));
+	ev->target_pid = 0;
+	ev->fd = 0;
+	if (p->family == 4)
+		__builtin_memcpy(ev->addr, s->addr, 4);
+	else
+		__builtin_memcpy(ev->addr, s->addr, 16);
+	bpf_ringbuf_submit(ev, 0);
+}
+
+/*
+ * A detector fired on @peer.  Always a finding.  In enforce mode with a
+ * quarantine action the program quarantines the source itself, from this
+ * packet on, but only as far as the source is trusted:
+ *   - protected (own address, gateway, resolver, operator session,
+ *     allowlist): never;
+ *   - verified: both ways, the policy's TTL multiplied per repeat offence
+ *     (history in irc_offence, apart from the LRU window state) up to the
+ *     cap;
+ *   - unverified (may be spoofed): a port scan is dropped inbound only,
+ *     for the short unverified TTL, never escalated, and within a rate
+ *     budget; a SYN flood proves nothing of its source and only alerts.
+ * Returns 1 if the source is now quarantined.
  */
 static __always_inline int irc_fire(const struct irc_pkt *p, const void *peer,
+				    const struct irc_in6 *key,
 				    const struct irc_detcfg *cfg, __u32 det,
-				    struct irc_netstate *st, __u32 count, __u64 now)
+				    __u32 slow, __u32 count, __u32 allow, __u64 now)
 {
 	const struct irc_det *d = &cfg->det[det == IRC_DET_SYNFLOOD];
-	struct irc_ev_finding *ev;
-	__u64 ttl = d->ttl_ns;
-	int enforced = 0, i;
+	struct irc_offence *off = NULL;
+	struct irc_shot s = {
+		.addr = peer, .det = det, .count = count, .slow = slow,
+		.action = d->action, .ttl_ns = d->ttl_ns,
+		.window_ns = slow ? d->slow_window_ns : d->window_ns,
+	};
+	__u32 dir = IRC_DIR_BOTH;
+	int i;
 
-	for (i = 0; i < 8; i++) {
-		if (i >= st->offences || !d->factor || (d->max_ttl_ns && ttl >= d->max_ttl_ns))
-			break;
-		ttl *= d->factor;
+	s.trust = irc_trust(key, allow, now, &s.protect);
+	if (s.trust == IRC_SRC_VERIFIED) {
+		off = bpf_map_lookup_elem(&IRC_MAP_OFFENCE, key);
+		if (!off) {
+			struct irc_offence fresh = {};
+
+			/* Full (16k verified offenders): no history, first offence. */
+			bpf_map_update_elem(&IRC_MAP_OFFENCE, key, &fresh, BPF_NOEXIST);
+			off = bpf_map_lookup_elem(&IRC_MAP_OFFENCE, key);
+		}
+		s.offences = (off ? off->offences : 0) + 1;
+		for (i = 0; i < 8; i++) {
+			if (i + 1 >= s.offences || !d->factor ||
+			    (d->max_ttl_ns && s.ttl_ns >= d->max_ttl_ns))
+				break;
+			s.ttl_ns *= d->factor;
+		}
+		if (d->max_ttl_ns && s.ttl_ns > d->max_ttl_ns)
+			s.ttl_ns = d->max_ttl_ns;
+	} else if (d->unverified_ttl_ns &&
+		   (!s.ttl_ns || d->unverified_ttl_ns < s.ttl_ns)) {
+		s.ttl_ns = d->unverified_ttl_ns;
 	}
-	if (d->max_ttl_ns && ttl > d->max_ttl_ns)
-		ttl = d->max_ttl_ns;
+	if (s.trust != IRC_SRC_VERIFIED)
+		dir = IRC_DIR_IN;
 
-	if (cfg->enforce && d->action == IRC_ACT_QUAR_HOST) {
+	if (d->action == IRC_ACT_QUAR_HOST) {
+		if (!cfg->enforce)
+			s.hold = IRC_HOLD_MONITOR;
+		else if (s.trust == IRC_SRC_PROTECTED)
+			s.hold = IRC_HOLD_PROTECTED;
+		else if (s.trust == IRC_SRC_UNVERIFIED && det == IRC_DET_SYNFLOOD)
+			s.hold = IRC_HOLD_UNVERIFIED;
+		else if (s.trust == IRC_SRC_UNVERIFIED && !irc_unverified_budget(now))
+			s.hold = IRC_HOLD_BUDGET;
+	}
+	if (d->action == IRC_ACT_QUAR_HOST && s.hold == IRC_HOLD_NONE) {
 		struct irc_qentry e = {
-			.expires_ns = ttl ? now + ttl : 0,
+			.expires_ns = s.ttl_ns ? now + s.ttl_ns : 0,
 			.created_ns = now + cfg->boot_to_real_ns,
-			.dir = IRC_DIR_BOTH,
+			.dir = dir,
 			.plen = p->family == 4 ? 32 : 128,
 			.actor_uid = det,
 			.origin = IRC_ORIGIN_DETECTOR,
 		};
 
-		if (det == IRC_DET_PORTSCAN)
+		if (det == IRC_DET_SYNFLOOD)
+			__builtin_memcpy(e.reason, "SYN flood detected", 19);
+		else if (s.trust == IRC_SRC_VERIFIED)
 			__builtin_memcpy(e.reason, "port scan detected", 19);
 		else
-			__builtin_memcpy(e.reason, "SYN flood detected", 19);
-		/* Never overwrite what an operator set. */
-		if (p->family == 4)
-			enforced = !bpf_map_update_elem(&IRC_MAP_Q4_HOST, peer, &e, BPF_NOEXIST);
-		else
-			enforced = !bpf_map_update_elem(&IRC_MAP_Q6_HOST, peer, &e, BPF_NOEXIST);
-		/*
-		 * A repeat offender's expired entry is replaced (with the
-		 * escalated TTL); a live one, an operator's say, is left alone.
-		 */
-		if (!enforced) {
-			struct irc_qentry *old = p->family == 4 ?
-				bpf_map_lookup_elem(&IRC_MAP_Q4_HOST, peer) :
-				bpf_map_lookup_elem(&IRC_MAP_Q6_HOST, peer);
-
-			if (old && old->expires_ns && old->expires_ns <= now) {
-				e.drops = old->drops;
-				if (p->family == 4)
-					enforced = !bpf_map_update_elem(&IRC_MAP_Q4_HOST, peer, &e, BPF_EXIST);
-				else
-					enforced = !bpf_map_update_elem(&IRC_MAP_Q6_HOST, peer, &e, BPF_EXIST);
-			}
-		}
-		/* The packet that crossed the threshold is this entry's first drop. */
-		if (enforced) {
-			struct irc_qentry *q = p->family == 4 ?
-				bpf_map_lookup_elem(&IRC_MAP_Q4_HOST, peer) :
-				bpf_map_lookup_elem(&IRC_MAP_Q6_HOST, peer);
-
-			if (q)
-				__sync_fetch_and_add(&q->drops, 1);
-		}
+			__builtin_memcpy(e.reason, "port scan detected (unverified source)", 39);
+		s.enforced = irc_quarantine(p, peer, &e, now);
+		if (!s.enforced)
+			s.hold = IRC_HOLD_EXISTS;
 	}
-	st->offences++;
-
-	ev = IRC_EV_RESERVE(struct irc_ev_finding, IRC_EV_FINDING);
-	if (ev) {
-		ev->detector = det;
-		ev->action = d->action;
-		ev->severity = d->severity;
-		ev->enforced = enforced;
-		ev->count = count;
-		ev->offences = st->offences;
-		ev->window_ns = d->window_ns;
-		ev->ttl_ns = ttl;
-		ev->family = p->family;
-		__builtin_memset(ev->pad, 0, sizeof(ev->pad));
-		__builtin_memset(ev->addr, 0, sizeof(ev->addr));
-		__builtin_memset(ev->path, 0, sizeof(ev->path));
-		ev->target_pid = 0;
-		ev->fd = 0;
-		if (p->family == 4)
-			__builtin_memcpy(ev->addr, peer, 4);
-		else
-			__builtin_memcpy(ev->addr, peer, 16);
-		bpf_ringbuf_submit(ev, 0);
+	if (off) {
+		__sync_fetch_and_add(&off->offences, 1);
+		off->last_ns = now;
 	}
-	return enforced;
+	irc_finding(p, d, &s);
+	return s.enforced;
 }
 
 /*
- * Port scan and SYN flood, on TCP SYNs only.  Per SYN: one LRU lookup and a
- * bit test in a 256-bit map of hashed destination ports, so the cost does
- * not depend on how many sources or ports there are.  Returns 1 when the
- * source has just been quarantined (this packet is dropped too).
+ * SYNs to one of our addresses, whatever their source: the finding a
+ * random-source flood gets (the kernel's SYN cookies answer the flood;
+ * no source is quarantined for it).  One LRU lookup per SYN.
  */
-static __always_inline int irc_detect(const struct irc_pkt *p, const void *peer)
+static __always_inline void irc_dst_count(const struct irc_pkt *p,
+					  const struct irc_detcfg *cfg, __u64 now)
+{
+	const struct irc_det *d = &cfg->det[IRC_DET_SYNFLOOD];
+	struct irc_dststate *ds, fresh = { .start_ns = now };
+	struct irc_in6 key;
+
+	irc_key6(p, &p->dst, &key);
+	ds = bpf_map_lookup_elem(&IRC_MAP_DSTSTATE, &key);
+	if (!ds) {
+		bpf_map_update_elem(&IRC_MAP_DSTSTATE, &key, &fresh, BPF_NOEXIST);
+		ds = bpf_map_lookup_elem(&IRC_MAP_DSTSTATE, &key);
+		if (!ds)
+			return;
+	}
+	if (now - ds->start_ns > d->window_ns) {
+		ds->start_ns = now;
+		ds->syns = 0;
+		ds->fired = 0;
+	}
+	if (++ds->syns >= d->threshold && !ds->fired) {
+		struct irc_shot s = {
+			.addr = &p->dst, .det = IRC_DET_SYNFLOOD, .count = ds->syns,
+			.trust = IRC_SRC_TARGET, .action = IRC_ACT_ALERT,
+			.window_ns = d->window_ns,
+		};
+
+		ds->fired = 1;
+		irc_finding(p, d, &s);
+	}
+}
+
+/*
+ * The port's bit in the 256-bit map, under this load's random key: the
+ * key is mixed in before and inside two multiply-xorshift rounds, so
+ * which ports share a bit cannot be known (or chosen) without it.
+ */
+static __always_inline __u32 irc_port_bit(const struct irc_detcfg *cfg, __u16 port)
+{
+	__u64 h = ((__u64)port ^ cfg->port_key[0]) * 0x9e3779b97f4a7c15ULL;
+
+	h ^= h >> 32;
+	h *= cfg->port_key[1] | 1;
+	h ^= h >> 29;
+	return (__u32)(h >> 56);
+}
+
+/*
+ * Port scan and SYN flood, on TCP SYNs only.  Per SYN: one LRU lookup for
+ * the source, one for the destination, and bit tests in two 256-bit maps
+ * of keyed-hashed destination ports (a short and a slow window), so the
+ * cost does not depend on how many sources or ports there are.  Returns 1
+ * when the source has just been quarantined (this packet is dropped too).
+ */
+static __always_inline int irc_detect(const struct irc_pkt *p, const void *peer,
+				      __u32 allow)
 {
 	struct irc_netstate *st, fresh = {};
 	struct irc_detcfg *cfg;
 	struct irc_in6 key;
-	__u32 zero = 0, bit;
+	__u32 zero = 0, bit, w;
+	__u64 m;
 	int quarantined = 0;
 	__u64 now;
 
@@ -351,11 +525,14 @@ static __always_inline int irc_detect(const struct irc_pkt *p, const void *peer)
 		return 0;
 	/* The detector windows are the only reason to read the clock here. */
 	now = bpf_ktime_get_boot_ns();
+	if (cfg->det[IRC_DET_SYNFLOOD].enabled)
+		irc_dst_count(p, cfg, now);
 	irc_key6(p, peer, &key);
 	st = bpf_map_lookup_elem(&IRC_MAP_NETSTATE, &key);
 	if (!st) {
 		fresh.window_start_ns = now;
 		fresh.syn_start_ns = now;
+		fresh.slow_start_ns = now;
 		bpf_map_update_elem(&IRC_MAP_NETSTATE, &key, &fresh, BPF_NOEXIST);
 		st = bpf_map_lookup_elem(&IRC_MAP_NETSTATE, &key);
 		if (!st)
@@ -369,18 +546,35 @@ static __always_inline int irc_detect(const struct irc_pkt *p, const void *peer)
 			__builtin_memset(st->ports, 0, sizeof(st->ports));
 			st->distinct = 0;
 			st->window_start_ns = now;
-			st->fired &= ~(1U << IRC_DET_PORTSCAN);
+			st->fired &= ~IRC_FIRED_SCAN;
 		}
-		bit = ((__u32)p->dport * 2654435761U) >> 24;
-		if (!(st->ports[(bit >> 6) & 3] & (1ULL << (bit & 63)))) {
-			st->ports[(bit >> 6) & 3] |= 1ULL << (bit & 63);
+		if (now - st->slow_start_ns > d->slow_window_ns) {
+			__builtin_memset(st->slow_ports, 0, sizeof(st->slow_ports));
+			st->slow_distinct = 0;
+			st->slow_start_ns = now;
+			st->fired &= ~IRC_FIRED_SLOW;
+		}
+		bit = irc_port_bit(cfg, p->dport);
+		w = (bit >> 6) & 3;
+		m = 1ULL << (bit & 63);
+		if (!(st->ports[w] & m)) {
+			st->ports[w] |= m;
 			st->distinct++;
 		}
-		if (st->distinct >= d->threshold &&
-		    !(st->fired & (1U << IRC_DET_PORTSCAN))) {
-			st->fired |= 1U << IRC_DET_PORTSCAN;
-			quarantined |= irc_fire(p, peer, cfg, IRC_DET_PORTSCAN, st,
-						st->distinct, now);
+		if (!(st->slow_ports[w] & m)) {
+			st->slow_ports[w] |= m;
+			st->slow_distinct++;
+		}
+		/* A fast scan is also a slow one: one finding for both. */
+		if (st->distinct >= d->threshold && !(st->fired & IRC_FIRED_SCAN)) {
+			st->fired |= IRC_FIRED_SCAN | IRC_FIRED_SLOW;
+			quarantined |= irc_fire(p, peer, &key, cfg, IRC_DET_PORTSCAN,
+						0, st->distinct, allow, now);
+		} else if (d->slow_window_ns && st->slow_distinct >= d->slow_threshold &&
+			   !(st->fired & IRC_FIRED_SLOW)) {
+			st->fired |= IRC_FIRED_SLOW;
+			quarantined |= irc_fire(p, peer, &key, cfg, IRC_DET_PORTSCAN,
+						1, st->slow_distinct, allow, now);
 		}
 	}
 	if (cfg->det[IRC_DET_SYNFLOOD].enabled) {
@@ -389,14 +583,13 @@ static __always_inline int irc_detect(const struct irc_pkt *p, const void *peer)
 		if (now - st->syn_start_ns > d->window_ns) {
 			st->syns = 0;
 			st->syn_start_ns = now;
-			st->fired &= ~(1U << IRC_DET_SYNFLOOD);
+			st->fired &= ~IRC_FIRED_SYN;
 		}
 		st->syns++;
-		if (st->syns >= d->threshold &&
-		    !(st->fired & (1U << IRC_DET_SYNFLOOD))) {
-			st->fired |= 1U << IRC_DET_SYNFLOOD;
-			quarantined |= irc_fire(p, peer, cfg, IRC_DET_SYNFLOOD, st,
-						st->syns, now);
+		if (st->syns >= d->threshold && !(st->fired & IRC_FIRED_SYN)) {
+			st->fired |= IRC_FIRED_SYN;
+			quarantined |= irc_fire(p, peer, &key, cfg, IRC_DET_SYNFLOOD,
+						0, st->syns, allow, now);
 		}
 	}
 	return quarantined;
@@ -453,7 +646,7 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress,
 	}
 
 	/* Detectors watch what arrives; a source they quarantine drops now. */
-	if (ingress && irc_detect(p, peer)) {
+	if (ingress && irc_detect(p, peer, allow)) {
 		irc_count(ds->drop_quar);
 		why->rule = IRC_RULE_QUARANTINE;
 		why->plen = p->family == 4 ? 32 : 128;

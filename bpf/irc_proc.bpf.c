@@ -37,6 +37,7 @@
 
 #define TCP_ESTABLISHED	1
 #define TCP_SYN_SENT	2
+#define TCP_SYN_RECV	3
 
 #define SIGKILL		9
 #define S_IFMT		00170000
@@ -336,7 +337,10 @@ static __always_inline void irc_host_fire(const struct irc_detcfg *cfg, __u32 de
 	ev->window_ns = 0;
 	ev->ttl_ns = d->action == IRC_ACT_QUAR_PROC ? d->ttl_ns : 0;
 	ev->family = 0;
-	__builtin_memset(ev->pad, 0, sizeof(ev->pad));
+	ev->trust = 0;
+	ev->hold = 0;
+	ev->slow = 0;
+	ev->protect = 0;
 	__builtin_memset(ev->addr, 0, sizeof(ev->addr));
 	ev->target_pid = target;
 	ev->fd = fd;
@@ -717,6 +721,37 @@ static __always_inline void irc_conn_fill(struct irc_ev_conn *ev, struct sock *s
 }
 
 /*
+ * A TCP handshake completed in the protected netns: the peer answered our
+ * SYN-ACK with its sequence number (SYN_RECV -> ESTABLISHED, the kernel
+ * checked the ACK or its SYN cookie) or our SYN with a SYN-ACK
+ * (SYN_SENT -> ESTABLISHED).  Either way it receives our packets, which a
+ * spoofer does not: the network detectors may act on it.  Once per
+ * connection, not per packet.
+ */
+static __always_inline void irc_verify(const struct sock *sk)
+{
+	struct irc_detcfg *cfg;
+	struct irc_in6 key = {};
+	__u32 zero = 0, a4;
+	__u64 now;
+
+	cfg = bpf_map_lookup_elem(&IRC_MAP_DETCFG, &zero);
+	if (!cfg || !cfg->netns_ino ||
+	    BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum) != cfg->netns_ino)
+		return;
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET) {
+		a4 = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		key.addr[10] = 0xff;
+		key.addr[11] = 0xff;
+		__builtin_memcpy(&key.addr[12], &a4, 4);
+	} else {
+		BPF_CORE_READ_INTO(&key.addr, sk, __sk_common.skc_v6_daddr);
+	}
+	now = bpf_ktime_get_boot_ns();
+	bpf_map_update_elem(&IRC_MAP_VERIFIED, &key, &now, BPF_ANY);
+}
+
+/*
  * connect(): at SYN_SENT (in the caller's context) the source port is not
  * chosen yet, so the caller is remembered; when the handshake resolves
  * (in softirq) the event goes out with the whole 5-tuple and the outcome.
@@ -730,6 +765,9 @@ int BPF_PROG(irc_sock_state, const struct sock *sk, int oldstate, int newstate)
 
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
+	if (newstate == TCP_ESTABLISHED &&
+	    (oldstate == TCP_SYN_RECV || oldstate == TCP_SYN_SENT))
+		irc_verify(sk);
 	if (newstate == TCP_SYN_SENT) {
 		struct irc_ev_hdr h = {};
 

@@ -15,6 +15,8 @@ pkgs=(
 	libsqlite3-dev libsodium-dev libpcap-dev libarchive-dev
 	# tests
 	libcmocka-dev iproute2 iputils-ping socat procps util-linux kmod jq strace
+	# detector tests: real attack tools, run against the lab's own hosts only
+	nmap hping3 ncat netcat-openbsd
 	systemd man-db
 	# evidence tests: read the pcap back, render the report, inspect the store,
 	# forge a bundle (another Ed25519 key, hex) and pack it in another format

@@ -16,6 +16,7 @@
 #include "netif.h"
 #include "parse.h"
 #include "pins.h"
+#include "protect.h"
 #include "restore.h"
 #include "run.h"
 #include "store.h"
@@ -178,6 +179,12 @@ static int load_restore(void *ctx)
 	err = irc_maps_open("load", &m);
 	if (err)
 		return err;
+	/* The network detectors' hands are tied before any packet is seen. */
+	err = irc_protect_refresh(&m);
+	if (err) {
+		irc_maps_close(&m);
+		return err;
+	}
 	if (lr->readable) {
 		struct irc_restore_sink sink = { .ctx = lr, .record = load_record };
 		bool batch;

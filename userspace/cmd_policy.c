@@ -13,12 +13,32 @@
 #include "irc.h"
 #include "pins.h"
 #include "policy.h"
+#include "protect.h"
 #include "qopts.h"
 #include "store.h"
 
+/* The mode, or a network detector's switch, threshold or window. */
+static bool net_policy_changed(const struct irc_detcfg *a, const struct irc_detcfg *b)
+{
+	int i;
+
+	if (a->enforce != b->enforce)
+		return true;
+	for (i = IRC_DET_PORTSCAN; i <= IRC_DET_SYNFLOOD; i++) {
+		const struct irc_det *x = &a->det[i], *y = &b->det[i];
+
+		if (x->enabled != y->enabled || x->action != y->action ||
+		    x->threshold != y->threshold || x->window_ns != y->window_ns ||
+		    x->slow_threshold != y->slow_threshold ||
+		    x->slow_window_ns != y->slow_window_ns)
+			return true;
+	}
+	return false;
+}
+
 int irc_policy_apply(const struct irc_maps *m, const struct irc_policy *p)
 {
-	struct irc_detcfg cfg = p->det;
+	struct irc_detcfg cfg = p->det, cur;
 	struct irc_arec *recs;
 	size_t n, i;
 	__u32 zero = 0;
@@ -30,6 +50,14 @@ int irc_policy_apply(const struct irc_maps *m, const struct irc_policy *p)
 
 		cfg.sens_plen[j] = len && cfg.sens_files[j][len - 1] == '*' ? len - 1 : 0;
 	}
+	/* Set by load: the protected netns and this load's port hash key. */
+	if (bpf_map_lookup_elem(m->fd[IRC_M_DETCFG], &zero, &cur))
+		return -errno;
+	cfg.netns_ino = cur.netns_ino;
+	memcpy(cfg.port_key, cur.port_key, sizeof(cfg.port_key));
+	err = irc_protect_refresh(m);
+	if (err)
+		return err;
 	/* Allowlist first: a new detector config never meets a stale list. */
 	err = irc_arecs_collect(m, &recs, &n);
 	if (err)
@@ -68,6 +96,16 @@ int irc_policy_apply(const struct irc_maps *m, const struct irc_policy *p)
 	}
 	if (bpf_map_update_elem(m->fd[IRC_M_DETCFG], &zero, &cfg, BPF_ANY))
 		return -errno;
+	/*
+	 * A source counted under the old mode or thresholds may already be
+	 * past the new ones (or marked as fired): the windows start over, so
+	 * the new policy acts on the next packet, not after the window.  The
+	 * offence history stays.
+	 */
+	if (net_policy_changed(&cur, &cfg)) {
+		irc_map_clear(m->fd[IRC_M_NETSTATE]);
+		irc_map_clear(m->fd[IRC_M_DSTSTATE]);
+	}
 	return 0;
 }
 
@@ -118,7 +156,7 @@ static void summary(const char *path, const struct irc_policy *p, const char *re
 	for (i = 0; i < IRC_DET__MAX; i++) {
 		const struct irc_det *d = &p->det.det[i];
 
-		json_object_set_new(dets, irc_detector_name(i), json_pack(
+		json_t *o = json_pack(
 			"{s:b,s:s,s:s,s:i,s:I,s:I,s:i,s:I}", "enabled", d->enabled,
 			"action", irc_action_name(d->action),
 			"severity", irc_severity_name(d->severity),
@@ -126,7 +164,16 @@ static void summary(const char *path, const struct irc_policy *p, const char *re
 			"window_s", (json_int_t)(d->window_ns / 1000000000ULL),
 			"ttl_s", (json_int_t)(d->ttl_ns / 1000000000ULL),
 			"factor", d->factor,
-			"max_ttl_s", (json_int_t)(d->max_ttl_ns / 1000000000ULL)));
+			"max_ttl_s", (json_int_t)(d->max_ttl_ns / 1000000000ULL));
+
+		if (i == IRC_DET_PORTSCAN) {
+			json_object_set_new(o, "slow_threshold", json_integer(d->slow_threshold));
+			json_object_set_new(o, "slow_window_s",
+					    json_integer(d->slow_window_ns / 1000000000ULL));
+			json_object_set_new(o, "unverified_ttl_s",
+					    json_integer(d->unverified_ttl_ns / 1000000000ULL));
+		}
+		json_object_set_new(dets, irc_detector_name(i), o);
 	}
 	irc_json_print(json_pack("{s:s,s:b,s:s,s:s,s:i,s:o}", "file", path, "valid", 1,
 		"result", result, "mode", p->det.enforce ? "enforce" : "monitor",

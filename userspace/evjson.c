@@ -17,6 +17,7 @@
 #include "cgroup.h"
 #include "irc.h"
 #include "policy.h"
+#include "protect.h"
 
 static const char *const type_names[IRC_EV__MAX] = {
 	[IRC_EV_EXEC] = "exec", [IRC_EV_FORK] = "fork", [IRC_EV_EXIT] = "exit",
@@ -562,6 +563,60 @@ static const char *cfg_mode_word(const struct irc_ev_finding *ev)
 	return ev->action == IRC_ACT_ALERT ? "" : "not enforced (monitor mode?), would ";
 }
 
+static const char *const trust_names[] = {
+	[IRC_SRC_UNVERIFIED] = "unverified", [IRC_SRC_VERIFIED] = "verified",
+	[IRC_SRC_PROTECTED] = "protected", [IRC_SRC_TARGET] = "destination",
+};
+static const char *const hold_names[] = {
+	[IRC_HOLD_NONE] = NULL, [IRC_HOLD_MONITOR] = "monitor mode",
+	[IRC_HOLD_PROTECTED] = "protected source",
+	[IRC_HOLD_UNVERIFIED] = "unverified source",
+	[IRC_HOLD_BUDGET] = "unverified quarantine rate exceeded",
+	[IRC_HOLD_EXISTS] = "an entry exists",
+};
+
+/*
+ * A network finding: who the source is to us (verified by a handshake,
+ * unverified, protected), what was done, and if nothing, why not.
+ */
+static json_t *net_finding(json_t *o, const struct irc_ev_finding *ev,
+			   const char *det, const char *ip)
+{
+	json_t *f = json_object_get(json_object_get(o, "ircontain"), "finding");
+	const char *trust = ev->trust < 4 ? trust_names[ev->trust] : "unknown";
+	const char *hold = ev->hold < 6 ? hold_names[ev->hold] : "unknown";
+	unsigned long long win = ev->window_ns / 1000000000ULL,
+			   ttl = ev->ttl_ns / 1000000000ULL;
+	char prot[96];
+
+	json_object_set_new(f, "source_trust", json_string(trust));
+	json_object_set_new(f, "held", hold ? json_string(hold) : json_null());
+	if (ev->detector == IRC_DET_PORTSCAN)
+		json_object_set_new(f, "slow", json_boolean(ev->slow));
+	if (ev->trust == IRC_SRC_PROTECTED)
+		json_object_set_new(f, "protected", json_string(
+			irc_protect_words(ev->protect, prot, sizeof(prot))));
+	if (ev->trust == IRC_SRC_TARGET)
+		message(o, "%s to %s (%u SYNs in %llus, any source): alert only; no source is quarantined for it, the kernel's SYN cookies (net.ipv4.tcp_syncookies) answer it",
+			det, ip, ev->count, win);
+	else if (ev->enforced && ev->trust == IRC_SRC_VERIFIED)
+		message(o, "%s%s from %s (verified, %u in %llus): quarantined by the kernel for %llus (offence %u)",
+			ev->slow ? "slow " : "", det, ip, ev->count, win, ttl, ev->offences);
+	else if (ev->enforced)
+		message(o, "%s%s from %s (%s, %u in %llus): quarantined by the kernel for %llus, inbound only, never escalated",
+			ev->slow ? "slow " : "", det, ip, trust, ev->count, win, ttl);
+	else if (ev->action == IRC_ACT_ALERT)
+		message(o, "%s%s from %s (%s, %u in %llus): alert only",
+			ev->slow ? "slow " : "", det, ip, trust, ev->count, win);
+	else
+		message(o, "%s%s from %s (%s%s%s, %u in %llus): not acted on (%s), would %s",
+			ev->slow ? "slow " : "", det, ip, trust,
+			ev->trust == IRC_SRC_PROTECTED ? ": " : "",
+			ev->trust == IRC_SRC_PROTECTED ? prot : "", ev->count, win,
+			hold ?: "?", irc_action_name(ev->action));
+	return o;
+}
+
 /* A detector fired: an alert, with what it saw and what it did. */
 static json_t *ev_finding(struct irc_evctx *c, const struct irc_ev_finding *ev)
 {
@@ -579,7 +634,9 @@ static json_t *ev_finding(struct irc_evctx *c, const struct irc_ev_finding *ev)
 	json_object_set_new(ev_obj, "severity",
 			    json_integer(ecs_sev[ev->severity <= 4 ? ev->severity : 0]));
 	if (ev->family) {
-		endpoint(o, "source", ev->family, ev->addr, 0);
+		/* A flood counted by destination: the address is ours. */
+		endpoint(o, ev->trust == IRC_SRC_TARGET ? "destination" : "source",
+			 ev->family, ev->addr, 0);
 		addr_str(ev->family, ev->addr, ip, sizeof(ip));
 	} else {
 		/* A host detector: the process is the subject. */
@@ -599,19 +656,12 @@ static json_t *ev_finding(struct irc_evctx *c, const struct irc_ev_finding *ev)
 	if (ev->target_pid)
 		json_object_set_new(json_object_get(json_object_get(o, "ircontain"), "finding"),
 				    "target_pid", json_integer(ev->target_pid));
-	if (!ev->family)
+	if (ev->family)
+		return net_finding(o, ev, det, ip);
+	else
 		message(o, "%s: %.16s (pid %u)%s%.64s: %s%s", det, ev->h.comm, ev->h.tgid,
 			ev->path[0] ? " " : "", ev->path,
 			ev->enforced ? "done: " : cfg_mode_word(ev), irc_action_name(ev->action));
-	else if (ev->enforced)
-		message(o, "%s from %s (%u in %llus): quarantined by the kernel for %llus (offence %u)",
-			det, ip, ev->count, (unsigned long long)(ev->window_ns / 1000000000ULL),
-			(unsigned long long)(ev->ttl_ns / 1000000000ULL), ev->offences);
-	else
-		message(o, "%s from %s (%u in %llus): %s%s", det, ip, ev->count,
-			(unsigned long long)(ev->window_ns / 1000000000ULL),
-			ev->action == IRC_ACT_ALERT ? "alert only" : "monitor mode, would ",
-			ev->action == IRC_ACT_ALERT ? "" : irc_action_name(ev->action));
 	return o;
 }
 

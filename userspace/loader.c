@@ -26,6 +26,7 @@
 #include "loader.h"
 #include "netif.h"
 #include "pins.h"
+#include "protect.h"
 #include "irc_net.skel.h"
 #include "irc_proc.skel.h"
 
@@ -694,6 +695,12 @@ int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
 	err = open_and_load(&skel, ring_size);
 	if (err)
 		goto fail;
+	err = irc_detcfg_init(bpf_map__fd(skel->maps.IRC_MAP_DETCFG));
+	if (err) {
+		irc_err("load: set up %s (netns, port hash key): %s",
+			IRC_STR(IRC_MAP_DETCFG), strerror(-err));
+		goto fail;
+	}
 	/* On a reload the new links replaced working ones: those stay. */
 	fresh_proc = irc_proc_links() == 0;
 	if (cgroup_root) {

@@ -77,7 +77,9 @@ void irc_policy_defaults(struct irc_policy *p)
 	memset(p, 0, sizeof(*p));
 	*ps = (struct irc_det){ .enabled = 1, .action = IRC_ACT_QUAR_HOST,
 		.severity = IRC_SEV_HIGH, .threshold = 20, .window_ns = 10 * NS,
-		.ttl_ns = 600 * NS, .factor = 2, .max_ttl_ns = 86400 * NS };
+		.ttl_ns = 600 * NS, .factor = 2, .max_ttl_ns = 86400 * NS,
+		.slow_threshold = 20, .slow_window_ns = 600 * NS,
+		.unverified_ttl_ns = 60 * NS };
 	*sf = (struct irc_det){ .enabled = 1, .action = IRC_ACT_QUAR_HOST,
 		.severity = IRC_SEV_HIGH, .threshold = 500, .window_ns = 1 * NS,
 		.ttl_ns = 600 * NS, .factor = 2, .max_ttl_ns = 86400 * NS };
@@ -324,7 +326,7 @@ static void parse_detector(struct ctx *c, yaml_node_t *m, unsigned int det)
 {
 	struct irc_det *d = &c->p->det.det[det];
 	const char *thr = det == IRC_DET_PORTSCAN ? "ports" : "syns";
-	yaml_node_t *ttl_at = NULL, *max_at = NULL;
+	yaml_node_t *ttl_at = NULL, *max_at = NULL, *slow_at = NULL;
 	yaml_node_pair_t *pr;
 
 	if (m->type != YAML_MAPPING_NODE) {
@@ -353,6 +355,13 @@ static void parse_detector(struct ctx *c, yaml_node_t *m, unsigned int det)
 			get_duration(c, v, key, 3600, &d->window_ns);
 		else if (net && !strcmp(key, "escalation"))
 			max_at = parse_escalation(c, v, d);
+		else if (det == IRC_DET_PORTSCAN && !strcmp(key, "slow_ports"))
+			get_uint(c, v, key, 2, IRC_PORT_BITS, &d->slow_threshold);
+		else if (det == IRC_DET_PORTSCAN && !strcmp(key, "slow_window")) {
+			get_duration(c, v, key, 86400, &d->slow_window_ns);
+			slow_at = v;
+		} else if (det == IRC_DET_PORTSCAN && !strcmp(key, "unverified_ttl"))
+			get_duration(c, v, key, IRC_MAX_TTL_SEC, &d->unverified_ttl_ns);
 		else if (det == IRC_DET_SENSITIVE && !strcmp(key, "files"))
 			get_strings(c, v, key, &c->p->det.sens_files[0][0], IRC_SENS_FILES,
 				    IRC_SENS_PATH_LEN, true);
@@ -360,13 +369,19 @@ static void parse_detector(struct ctx *c, yaml_node_t *m, unsigned int det)
 			get_strings(c, v, key, &c->p->det.sens_allowed[0][0], IRC_SENS_ALLOWED,
 				    16, false);
 		else if (net)
-			err_at(c, k, "unknown key '%s' in detector '%s' (enabled, %s, window, severity, action, ttl, escalation)",
-			       key, irc_detector_name(det), thr);
+			err_at(c, k, "unknown key '%s' in detector '%s' (enabled, %s, window, %sseverity, action, ttl, %sescalation)",
+			       key, irc_detector_name(det), thr,
+			       det == IRC_DET_PORTSCAN ? "slow_ports, slow_window, " : "",
+			       det == IRC_DET_PORTSCAN ? "unverified_ttl, " : "");
 		else
 			err_at(c, k, "unknown key '%s' in detector '%s' (enabled, severity, action, ttl%s)",
 			       key, irc_detector_name(det),
 			       det == IRC_DET_SENSITIVE ? ", files, allowed" : "");
 	}
+	/* The slow window must see more than the fast one. */
+	if (slow_at && d->slow_window_ns && d->slow_window_ns <= d->window_ns)
+		err_at(c, slow_at, "detector '%s': slow_window must be longer than window",
+		       irc_detector_name(det));
 	/* At the line that set either, not at the detector's first key. */
 	if (d->max_ttl_ns && d->ttl_ns > d->max_ttl_ns)
 		err_at(c, ttl_at ?: max_at ?: m, "detector '%s': ttl is longer than escalation.max_ttl",

@@ -31,6 +31,11 @@
 #define IRC_MAP_CONNPEND	irc_connpend	/* connects awaiting their handshake */
 #define IRC_MAP_DETCFG		irc_detcfg	/* detector policy (array[1]) */
 #define IRC_MAP_NETSTATE	irc_netstate	/* per-source scan/flood state (LRU) */
+#define IRC_MAP_PROTECT		irc_protect	/* never auto-quarantined (hash) */
+#define IRC_MAP_VERIFIED	irc_verified	/* sources that completed a handshake (LRU) */
+#define IRC_MAP_OFFENCE		irc_offence	/* verified offenders' history (hash) */
+#define IRC_MAP_DSTSTATE	irc_dststate	/* per-destination SYN counts (LRU) */
+#define IRC_MAP_DETSTATE	irc_detstate	/* detector-wide state (array[1]) */
 
 #define IRC_XSTR(x)		#x
 #define IRC_STR(x)		IRC_XSTR(x)
@@ -56,6 +61,25 @@
 #define IRC_MAX_CONNPEND	8192		/* connects in flight tracked (LRU) */
 #define IRC_MAX_NETSTATE	65536		/* sources watched by the detectors */
 #define IRC_PORT_BITS		256		/* distinct-port bitmap per source */
+#define IRC_MAX_PROTECT		1024		/* own addresses, gateways, resolvers, sessions */
+#define IRC_MAX_VERIFIED	65536		/* sources with a handshake remembered */
+#define IRC_MAX_OFFENDERS	16384		/* verified offenders' history */
+#define IRC_MAX_DSTSTATE	1024		/* destinations watched for SYN floods */
+/*
+ * A source counts as verified for this long after it completed a TCP
+ * handshake with the host (it answered our SYN-ACK with the right
+ * sequence number, or our SYN with a SYN-ACK): a spoofer never sees our
+ * packets, so it cannot.
+ */
+#define IRC_VERIFIED_AGE_SEC	600
+/*
+ * Quarantines of unverified sources (short TTL, inbound only, never
+ * escalated) are rate limited: at most IRC_UNVERIFIED_BURST at once, then
+ * one per IRC_UNVERIFIED_EVERY_SEC, so spoofed sources cannot fill the
+ * quarantine table.
+ */
+#define IRC_UNVERIFIED_BURST	32
+#define IRC_UNVERIFIED_EVERY_SEC 2
 #define IRC_REASON_LEN		64		/* bytes, NUL included */
 #define IRC_IFNAME_LEN		16		/* IFNAMSIZ */
 #define IRC_MAX_TTL_SEC		(366ULL * 24 * 3600)
@@ -400,14 +424,18 @@ struct irc_det {
 	__u64 window_ns;
 	__u64 ttl_ns;		/* of the quarantine it sets; 0 = none */
 	__u32 factor;		/* TTL multiplier per repeat offence */
-	__u32 pad;
+	__u32 slow_threshold;	/* portscan: distinct ports per slow window */
 	__u64 max_ttl_ns;	/* cap of the escalated TTL */
+	__u64 slow_window_ns;	/* portscan: the longer window, 0 = off */
+	__u64 unverified_ttl_ns;	/* TTL for an unverified source */
 };
 
 struct irc_detcfg {
 	__u32 enforce;		/* 0 = monitor: report, never act */
-	__u32 pad;
+	__u32 netns_ino;	/* the protected netns (set by load) */
 	__s64 boot_to_real_ns;	/* set by userspace: stamps created_ns */
+	/* Port hash key, random per load (irc_port_bit in irc_net.bpf.c). */
+	__u64 port_key[2];
 	struct irc_det det[IRC_DET__MAX];
 	/* sensitive_read: a path ending in '*' is a prefix.  Zero padded. */
 	char sens_files[IRC_SENS_FILES][IRC_SENS_PATH_LEN];
@@ -416,15 +444,72 @@ struct irc_detcfg {
 	__u8 sens_plen[IRC_SENS_FILES];
 };
 
-/* Per source (IPv4 as v4-mapped IPv6), in an LRU map. */
+/*
+ * Per source (IPv4 as v4-mapped IPv6), in an LRU map: only the windows.
+ * A flood of sources may evict it; the offence history is kept apart.
+ */
 struct irc_netstate {
 	__u64 window_start_ns;	/* port scan window */
 	__u64 syn_start_ns;	/* SYN flood window */
+	__u64 slow_start_ns;	/* port scan, slow window */
 	__u64 ports[IRC_PORT_BITS / 64];	/* hashed destination ports seen */
+	__u64 slow_ports[IRC_PORT_BITS / 64];
 	__u32 distinct;
 	__u32 syns;
+	__u32 slow_distinct;
+	__u32 fired;		/* enum irc_fired bits, this window */
+};
+
+enum irc_fired {
+	IRC_FIRED_SCAN	= 1 << 0,
+	IRC_FIRED_SYN	= 1 << 1,
+	IRC_FIRED_SLOW	= 1 << 2,
+};
+
+/* Why an address is never quarantined by a detector (bits). */
+enum irc_protect_why {
+	IRC_PROT_OWN		= 1 << 0,	/* the host's own address */
+	IRC_PROT_GATEWAY	= 1 << 1,	/* a default gateway */
+	IRC_PROT_RESOLVER	= 1 << 2,	/* a DNS resolver */
+	IRC_PROT_SESSION	= 1 << 3,	/* an operator's login session */
+	IRC_PROT_ALLOW		= 1 << 4,	/* the allowlist (checked there) */
+};
+
+/* A verified offender's history: only verified sources get an entry. */
+struct irc_offence {
 	__u32 offences;		/* times a detector fired on it */
-	__u32 fired;		/* detector bits fired in this window */
+	__u32 pad;
+	__u64 last_ns;		/* CLOCK_BOOTTIME of the last */
+};
+
+/* SYNs to one of our addresses, whatever their source. */
+struct irc_dststate {
+	__u64 start_ns;
+	__u32 syns;
+	__u32 fired;
+};
+
+struct irc_detstate {
+	__u64 unverified_tat_ns;	/* GCRA of unverified quarantines */
+	__u64 unverified_held;		/* over the rate: alerted only */
+};
+
+/* Who the finding's address is, for a network detector. */
+enum irc_src_trust {
+	IRC_SRC_UNVERIFIED	= 0,	/* no handshake: may be spoofed */
+	IRC_SRC_VERIFIED	= 1,	/* completed a handshake with us */
+	IRC_SRC_PROTECTED	= 2,	/* never quarantined (enum irc_protect_why) */
+	IRC_SRC_TARGET		= 3,	/* the address is our own destination */
+};
+
+/* Why a finding was not enforced. */
+enum irc_hold {
+	IRC_HOLD_NONE		= 0,	/* enforced, or alert-only */
+	IRC_HOLD_MONITOR	= 1,	/* monitor mode */
+	IRC_HOLD_PROTECTED	= 2,	/* the source is protected */
+	IRC_HOLD_UNVERIFIED	= 3,	/* a SYN flood proves no source */
+	IRC_HOLD_BUDGET		= 4,	/* unverified quarantines over rate */
+	IRC_HOLD_EXISTS		= 5,	/* an operator's entry is there */
 };
 
 struct irc_ev_finding {
@@ -438,7 +523,10 @@ struct irc_ev_finding {
 	__u64 window_ns;
 	__u64 ttl_ns;		/* of the quarantine set */
 	__u8 family;		/* network detectors: the source */
-	__u8 pad[7];
+	__u8 trust;		/* enum irc_src_trust */
+	__u8 hold;		/* enum irc_hold */
+	__u8 slow;		/* 1: the portscan's slow window fired */
+	__u32 protect;		/* enum irc_protect_why bits */
 	__u8 addr[16];
 	__u32 target_pid;	/* ptrace: the traced process */
 	__u32 fd;		/* reverse shell: the fd found to be a socket */

@@ -1553,14 +1553,28 @@ static void test_findings(void **state)
 		const char *ecs_action, *rule, *outcome, *sev_name, *act_name;
 		int ecs_sev;
 		const char *in_msg;
+		unsigned int trust, hold, protect;
 	} rows[] = {
 		{ IRC_DET_PORTSCAN, IRC_ACT_QUAR_HOST, IRC_SEV_HIGH, 1, 0, 4, "203.0.113.50", NULL,
 		  "portscan_detected", "portscan", "success", "high", "quarantine-host", 73,
-		  "portscan from 203.0.113.50 (100 in 10s): quarantined by the kernel for 600s "
-		  "(offence 2)" },
+		  "portscan from 203.0.113.50 (verified, 100 in 10s): quarantined by the kernel "
+		  "for 600s (offence 2)", IRC_SRC_VERIFIED },
+		{ IRC_DET_PORTSCAN, IRC_ACT_QUAR_HOST, IRC_SEV_HIGH, 1, 0, 4, "203.0.113.51", NULL,
+		  "portscan_detected", "portscan", "success", "high", "quarantine-host", 73,
+		  "portscan from 203.0.113.51 (unverified, 100 in 10s): quarantined by the kernel "
+		  "for 600s, inbound only, never escalated", IRC_SRC_UNVERIFIED },
 		{ IRC_DET_SYNFLOOD, IRC_ACT_QUAR_HOST, IRC_SEV_MEDIUM, 0, 0, 6, "2001:db8::66", NULL,
 		  "synflood_detected", "synflood", "unknown", "medium", "quarantine-host", 47,
-		  "monitor mode, would quarantine-host" },
+		  "not acted on (monitor mode), would quarantine-host", IRC_SRC_UNVERIFIED,
+		  IRC_HOLD_MONITOR },
+		{ IRC_DET_PORTSCAN, IRC_ACT_QUAR_HOST, IRC_SEV_HIGH, 0, 0, 4, "192.0.2.1", NULL,
+		  "portscan_detected", "portscan", "unknown", "high", "quarantine-host", 73,
+		  "(protected: gateway, resolver, 100 in 10s): not acted on (protected source)",
+		  IRC_SRC_PROTECTED, IRC_HOLD_PROTECTED, IRC_PROT_GATEWAY | IRC_PROT_RESOLVER },
+		{ IRC_DET_SYNFLOOD, IRC_ACT_ALERT, IRC_SEV_HIGH, 0, 0, 4, "192.0.2.2", NULL,
+		  "synflood_detected", "synflood", "success", "high", "alert", 73,
+		  "synflood to 192.0.2.2 (100 SYNs in 10s, any source): alert only",
+		  IRC_SRC_TARGET },
 		{ IRC_DET_PORTSCAN, IRC_ACT_ALERT, IRC_SEV_LOW, 0, 0, 4, "198.51.100.1", NULL,
 		  "portscan_detected", "portscan", "success", "low", "alert", 21, "alert only" },
 		{ IRC_DET_EXEC_TMP, IRC_ACT_KILL, IRC_SEV_CRITICAL, 1, 0, 0, NULL, "/tmp/x",
@@ -1593,6 +1607,9 @@ static void test_findings(void **state)
 		ev.ttl_ns = 600000000000ULL;
 		ev.target_pid = rows[i].target_pid;
 		ev.family = (__u8)rows[i].family;
+		ev.trust = (__u8)rows[i].trust;
+		ev.hold = (__u8)rows[i].hold;
+		ev.protect = rows[i].protect;
 		if (rows[i].addr)
 			assert_int_equal(inet_pton(rows[i].family == 4 ? AF_INET : AF_INET6,
 						   rows[i].addr, ev.addr), 1);
@@ -1618,7 +1635,11 @@ static void test_findings(void **state)
 			expect_int(o, "ircontain.finding.target_pid", rows[i].target_pid);
 		else
 			expect_absent(o, "ircontain.finding.target_pid");
-		if (rows[i].family) {
+		if (rows[i].family && rows[i].trust == IRC_SRC_TARGET) {
+			expect_str(o, "destination.ip", rows[i].addr);
+			expect_absent(o, "source");
+			expect_str(o, "ircontain.finding.source_trust", "destination");
+		} else if (rows[i].family) {
 			expect_str(o, "source.ip", rows[i].addr);
 			expect_absent(o, "source.port");
 			expect_absent(o, "process");

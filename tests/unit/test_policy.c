@@ -497,6 +497,9 @@ static const char full_policy[] =
 	"    action: alert\n"
 	"    ttl: 90s\n"
 	"    escalation: {factor: 16, max_ttl: 1h30m}\n"
+	"    slow_ports: 100\n"
+	"    slow_window: 2h\n"
+	"    unverified_ttl: 30s\n"
 	"  synflood: {enabled: false, syns: 10000000, window: 1s, severity: critical,\n"
 	"             action: quarantine-host, ttl: 1d, escalation: {factor: 1, max_ttl: 366d}}\n"
 	"  exec_tmp: {enabled: false, severity: low, action: kill, ttl: 1m}\n"
@@ -516,10 +519,11 @@ static void expect_det(const struct irc_det *d, const struct irc_det *want, cons
 	if (memcmp(d, want, sizeof(*d)) == 0)
 		return;
 	print_error("%s: enabled %u action %u severity %u threshold %u window %llu ttl %llu "
-		    "factor %u max_ttl %llu pad %u\n", name, d->enabled, d->action, d->severity,
-		    d->threshold, (unsigned long long)d->window_ns,
+		    "factor %u max_ttl %llu slow %u/%llu unverified_ttl %llu\n", name, d->enabled,
+		    d->action, d->severity, d->threshold, (unsigned long long)d->window_ns,
 		    (unsigned long long)d->ttl_ns, d->factor, (unsigned long long)d->max_ttl_ns,
-		    d->pad);
+		    d->slow_threshold, (unsigned long long)d->slow_window_ns,
+		    (unsigned long long)d->unverified_ttl_ns);
 	print_error("%s: expected enabled %u action %u severity %u threshold %u window %llu "
 		    "ttl %llu factor %u max_ttl %llu\n", name, want->enabled, want->action,
 		    want->severity, want->threshold, (unsigned long long)want->window_ns,
@@ -547,7 +551,9 @@ static void test_full_policy_fields(void **state)
 	const struct irc_det want[IRC_DET__MAX] = {
 		[IRC_DET_PORTSCAN] = { .enabled = 1, .action = IRC_ACT_ALERT,
 			.severity = IRC_SEV_LOW, .threshold = 256, .window_ns = 3600 * SEC,
-			.ttl_ns = 90 * SEC, .factor = 16, .max_ttl_ns = 5400 * SEC },
+			.ttl_ns = 90 * SEC, .factor = 16, .max_ttl_ns = 5400 * SEC,
+			.slow_threshold = 100, .slow_window_ns = 7200 * SEC,
+			.unverified_ttl_ns = 30 * SEC },
 		[IRC_DET_SYNFLOOD] = { .enabled = 0, .action = IRC_ACT_QUAR_HOST,
 			.severity = IRC_SEV_CRITICAL, .threshold = 10000000, .window_ns = SEC,
 			.ttl_ns = 86400 * SEC, .factor = 1, .max_ttl_ns = 366 * 86400 * SEC },
@@ -573,7 +579,7 @@ static void test_full_policy_fields(void **state)
 		fail_msg("the full policy does not parse (%d)", ret);
 	}
 	assert_int_equal(p.det.enforce, 1);
-	assert_int_equal(p.det.pad, 0);
+	assert_int_equal(p.det.netns_ino, 0);		/* set by load, not here */
 	assert_int_equal(p.det.boot_to_real_ns, 0);	/* set by apply, not here */
 	for (i = 0; i < IRC_DET__MAX; i++)
 		expect_det(&p.det.det[i], &want[i], irc_detector_name(i));
