@@ -229,5 +229,5 @@ check "RND:40: the rest alerted only (rate exceeded)" \
 	wait_for 5 has ".ircontain.finding.held == \"unverified quarantine rate exceeded\""
 
 kill -TERM "$DPID" 2>/dev/null
-check "daemon: exits on SIGTERM" wait_for 3 sh -c "! kill -0 $DPID"
+check "daemon: exits on SIGTERM" wait_for 10 sh -c "! kill -0 $DPID"
 check_rc "unload" 0 irc unload
