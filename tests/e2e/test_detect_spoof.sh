@@ -35,9 +35,7 @@ P=10.77.1.1			# the protected host, as host 1 sees it
 GW=10.77.2.2 RESOLVER=10.77.3.2 CLIENT=10.77.4.2 OWN=10.77.2.1
 THRESH=10 WINDOW=2 SLOW_WINDOW=60 TTL=300 UTTL=30 FACTOR=3 SYNS=50
 
-for t in nmap hping3; do
-	command -v $t >/dev/null || { not_ok "$t is installed (scripts/install-deps.sh)"; exit 1; }
-done
+need_tools nmap hping3 bpftool jq socat timeout
 
 # policy MODE [WINDOW]: the test policy.
 policy() {
