@@ -7,6 +7,7 @@
 #define IRC_CMD_H
 
 #include <getopt.h>
+#include <stdbool.h>
 
 struct irc_cmd {
 	const char *name;
@@ -32,6 +33,10 @@ int irc_getopt(int argc, char **argv, const struct option *lo,
  */
 char **irc_operands(int argc, char **argv, int n, const char *what,
 		    const char *usage);
+
+/* quarantine/release host --from-file (cmd_bulk.c). */
+bool irc_bulk_wanted(int argc, char **argv);
+int irc_bulk_host(int argc, char **argv, bool release);
 
 int do_load(int argc, char **argv);
 int do_unload(int argc, char **argv);

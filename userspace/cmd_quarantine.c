@@ -22,16 +22,6 @@
 #include "qproc.h"
 #include "policy.h"
 
-static const char *dir_name(__u32 dir)
-{
-	switch (dir & IRC_DIR_BOTH) {
-	case IRC_DIR_IN: return "in";
-	case IRC_DIR_OUT: return "out";
-	case IRC_DIR_BOTH: return "both";
-	default: return "none";
-	}
-}
-
 /* Refuses targets that would lock the operator out, unless --force. */
 static int safety_check(const struct irc_maps *m, const struct irc_cidr *t,
 			const char *arg, bool force)
@@ -76,6 +66,8 @@ static int do_quarantine_host(int argc, char **argv)
 	bool existed;
 	int ret, err = 0;
 
+	if (irc_bulk_wanted(argc, argv))
+		return irc_bulk_host(argc, argv, false);
 	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
 			      IRC_QO_DIR | IRC_QO_INCIDENT, what,
 			      "quarantine host ADDR[/PREFIX] [--ttl D] [--reason T] [--direction in|out|both] [--force] [--incident ID]",
@@ -127,20 +119,20 @@ static int do_quarantine_host(int argc, char **argv)
 		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s}",
 			"action", "quarantine", "kind", "host", "target", norm,
 			"result", existed ? "updated" : "added",
-			"direction", dir_name(o.dir),
+			"direction", irc_dir_name(o.dir),
 			"ttl", o.ttl ? json_integer(o.ttl) : json_null(),
 			"reason", o.reason));
 	} else {
 		printf("%s %s (direction %s, ttl %s%s%s%s)\n",
 		       existed ? "updated quarantine of" : "quarantined", norm,
-		       dir_name(o.dir), o.ttl_text, *o.reason ? ", reason \"" : "",
+		       irc_dir_name(o.dir), o.ttl_text, *o.reason ? ", reason \"" : "",
 		       o.reason, *o.reason ? "\"" : "");
 	}
 	irc_maps_close(&m);
 	return irc_qrecord(ret, o.incident, "quarantine", entity, o.reason, err,
 			   json_pack("{s:o,s:s,s:b,s:s}",
 				     "ttl", o.ttl ? json_integer(o.ttl) : json_null(),
-				     "direction", dir_name(o.dir), "force", o.force,
+				     "direction", irc_dir_name(o.dir), "force", o.force,
 				     "change", err ? "none" : existed ? "updated" : "added"));
 }
 
@@ -185,6 +177,8 @@ static int do_release_host(int argc, char **argv)
 	struct irc_maps m;
 	int ret = IRC_EXIT_OK, err = 0;
 
+	if (irc_bulk_wanted(argc, argv))
+		return irc_bulk_host(argc, argv, true);
 	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_INCIDENT, what,
 			      "release host ADDR[/PREFIX] [--reason T] [--incident ID]", &o);
 	if (ret)
@@ -318,6 +312,21 @@ struct list_row {
 	const struct irc_qrec *rec;
 };
 
+/* The user database is read once per uid, not once per row. */
+static void actor_cached(uint32_t uid, char *buf, size_t len)
+{
+	static char name[64];
+	static uint32_t last;
+	static bool have;
+
+	if (!have || uid != last) {
+		irc_actor_name(uid, name, sizeof(name));
+		last = uid;
+		have = true;
+	}
+	snprintf(buf, len, "%s", name);
+}
+
 static void list_row(const struct irc_qrec *r, uint64_t now_boot,
 		     struct list_row *row)
 {
@@ -330,7 +339,7 @@ static void list_row(const struct irc_qrec *r, uint64_t now_boot,
 		snprintf(row->actor, sizeof(row->actor), "detector:%s",
 			 irc_detector_name(v->actor_uid));
 	else
-		irc_actor_name(v->actor_uid, row->actor, sizeof(row->actor));
+		actor_cached(v->actor_uid, row->actor, sizeof(row->actor));
 	row->expired = v->expires_ns && v->expires_ns <= now_boot;
 	row->ttl_left = !v->expires_ns ? -1 : row->expired ? 0 :
 			(int64_t)((v->expires_ns - now_boot + 999999999ULL) / 1000000000ULL);
@@ -349,7 +358,7 @@ static json_t *list_json_row(const struct list_row *row)
 		"kind", "host", "target", row->target,
 		"family", row->rec->target.family == AF_INET ? 4 : 6,
 		"prefix_len", (int)row->rec->target.plen,
-		"direction", dir_name(v->dir), "reason", v->reason,
+		"direction", irc_dir_name(v->dir), "reason", v->reason,
 		"created", row->created,
 		"expires", v->expires_ns ? json_string(expires) : json_null(),
 		"ttl_remaining", row->ttl_left >= 0 ? json_integer(row->ttl_left) : json_null(),
@@ -369,53 +378,110 @@ static void list_text_row(const struct list_row *row)
 	else
 		irc_format_duration(row->ttl_left, ttl, sizeof(ttl));
 	printf("%-40s %-4s %-8s %10llu  %-20s  %-12s %s\n", row->target,
-	       dir_name(row->rec->val.dir), ttl,
+	       irc_dir_name(row->rec->val.dir), ttl,
 	       (unsigned long long)row->rec->val.drops, row->created,
 	       row->actor, row->rec->val.reason);
+}
+
+/*
+ * Up to LIST_SORT_MAX entries are listed oldest first; a longer list (a
+ * million hosts from a blocklist) streams in map order, one batch in
+ * memory at a time.
+ */
+#define LIST_SORT_MAX	10000
+
+struct list_ctx {
+	uint64_t now_boot;
+	struct irc_qrec *buf;	/* the first LIST_SORT_MAX, to sort */
+	size_t n;
+	bool streaming;
+	size_t printed;		/* rows (and JSON array members) out */
+};
+
+static void list_print(struct list_ctx *c, const struct irc_qrec *r)
+{
+	struct list_row row;
+
+	list_row(r, c->now_boot, &row);
+	if (irc.json) {
+		json_t *o = list_json_row(&row);
+
+		fputs(c->printed ? "," : "{\"entries\":[", stdout);
+		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(o);
+	} else {
+		if (!c->printed)
+			printf("%-40s %-4s %-8s %10s  %-20s  %-12s %s\n", "TARGET", "DIR",
+			       "TTL", "DROPS", "CREATED (UTC)", "ACTOR", "REASON");
+		list_text_row(&row);
+	}
+	c->printed++;
+}
+
+static int list_one(const struct irc_qrec *r, void *ctx)
+{
+	struct list_ctx *c = ctx;
+	size_t i;
+
+	if (c->streaming) {
+		list_print(c, r);
+		return 0;
+	}
+	if (c->n < LIST_SORT_MAX) {
+		c->buf[c->n++] = *r;
+		return 0;
+	}
+	/* Too many to sort: what is buffered goes out, the rest as it comes. */
+	c->streaming = true;
+	for (i = 0; i < c->n; i++)
+		list_print(c, &c->buf[i]);
+	list_print(c, r);
+	return 0;
 }
 
 int do_list(int argc, char **argv)
 {
 	static const struct option lo[] = { { 0 } };
-	uint64_t now_boot = irc_now_boot_ns();
-	struct irc_qrec *recs;
-	struct list_row row;
+	struct list_ctx c = { .now_boot = irc_now_boot_ns() };
 	struct irc_maps m;
-	json_t *arr = NULL;
-	size_t n, i;
-	int c, err, prows = 0;
+	json_t *procs = NULL, *v;
+	size_t i;
+	int opt, err, prows = 0;
 
-	while ((c = irc_getopt(argc, argv, lo, "list")) != -1)
+	while ((opt = irc_getopt(argc, argv, lo, "list")) != -1)
 		return IRC_EXIT_USAGE;
 	if (!irc_operands(argc, argv, 0, "list", "list"))
 		return IRC_EXIT_USAGE;
 	if (irc_maps_open("list", &m))
 		return IRC_EXIT_FAIL;
-	err = irc_qrecs_collect(&m, &recs, &n);
+	c.buf = malloc(LIST_SORT_MAX * sizeof(*c.buf));
+	err = c.buf ? irc_qrecs_stream(&m, list_one, &c) : -ENOMEM;
 	if (err) {
 		irc_maps_close(&m);
+		free(c.buf);
 		irc_err("list: read quarantine maps: %s", strerror(-err));
 		return IRC_EXIT_FAIL;
 	}
-
-	if (irc.json)
-		arr = json_array();
-	else if (n)
-		printf("%-40s %-4s %-8s %10s  %-20s  %-12s %s\n", "TARGET", "DIR",
-		       "TTL", "DROPS", "CREATED (UTC)", "ACTOR", "REASON");
-	for (i = 0; i < n; i++) {
-		list_row(&recs[i], now_boot, &row);
-		if (arr)
-			json_array_append_new(arr, list_json_row(&row));
-		else
-			list_text_row(&row);
+	if (!c.streaming) {
+		qsort(c.buf, c.n, sizeof(*c.buf), irc_qrec_cmp);
+		for (i = 0; i < c.n; i++)
+			list_print(&c, &c.buf[i]);
 	}
-	irc_qproc_list(&m, arr, &prows);
+	free(c.buf);
+	if (irc.json)
+		procs = json_array();
+	irc_qproc_list(&m, procs, &prows);
 	irc_maps_close(&m);
-	if (arr)
-		irc_json_print(json_pack("{s:o}", "entries", arr));
-	else if (!n && !prows)
+	if (irc.json) {
+		json_array_foreach(procs, i, v) {
+			fputs(c.printed++ ? "," : "{\"entries\":[", stdout);
+			json_dumpf(v, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		}
+		json_decref(procs);
+		fputs(c.printed ? "]}\n" : "{\"entries\":[]}\n", stdout);
+		fflush(stdout);
+	} else if (!c.printed && !prows) {
 		printf("no quarantine entries\n");
-	free(recs);
+	}
 	return IRC_EXIT_OK;
 }

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 #include <bpf/bpf.h>
 
@@ -112,7 +114,7 @@ static int walk(int fd, int map, void **arr, size_t *n, size_t *cap,
 	return 0;
 }
 
-static int cmp_qrec(const void *a, const void *b)
+int irc_qrec_cmp(const void *a, const void *b)
 {
 	const struct irc_qrec *x = a, *y = b;
 
@@ -148,9 +150,66 @@ int irc_qrecs_collect(const struct irc_maps *m, struct irc_qrec **out,
 		}
 	}
 	if (*n)
-		qsort(arr, *n, sizeof(struct irc_qrec), cmp_qrec);
+		qsort(arr, *n, sizeof(struct irc_qrec), irc_qrec_cmp);
 	*out = arr;
 	return 0;
+}
+
+/* Hash maps: BPF_MAP_LOOKUP_BATCH, STREAM_BATCH entries a call. */
+#define STREAM_BATCH	4096
+
+static int stream_batch(int fd, int map, irc_qrec_fn fn, void *ctx)
+{
+	static struct irc_in6 keys[STREAM_BATCH];	/* big enough for either */
+	static struct irc_qentry vals[STREAM_BATCH];
+	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	struct irc_qrec r;
+	__u64 in = 0, out = 0;
+	bool first = true, last = false;
+	size_t ksz = map == IRC_M_Q4_HOST ? sizeof(__u32) : sizeof(struct irc_in6);
+	__u32 cnt, i;
+	int err;
+
+	while (!last) {
+		cnt = STREAM_BATCH;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &cnt, &bo)) {
+			if (errno != ENOENT)
+				return -errno;
+			last = true;	/* the rest, cnt entries, is the end */
+		}
+		first = false;
+		in = out;
+		for (i = 0; i < cnt; i++) {
+			key_to_cidr(map, (char *)keys + i * ksz, &r.target);
+			r.val = vals[i];
+			err = fn(&r, ctx);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+int irc_qrecs_stream(const struct irc_maps *m, irc_qrec_fn fn, void *ctx)
+{
+	static const int maps[] = { IRC_M_Q4_HOST, IRC_M_Q6_HOST,
+				    IRC_M_Q4_PFX, IRC_M_Q6_PFX };
+	struct irc_qrec *arr = NULL;
+	size_t n = 0, cap = 0, i, j;
+	int err = 0;
+
+	for (i = 0; i < 2 && !err; i++)
+		err = stream_batch(m->fd[maps[i]], maps[i], fn, ctx);
+	/* Prefixes (at most IRC_MAX_PREFIXES each): LPM tries do not batch. */
+	for (i = 2; i < 4 && !err; i++) {
+		n = 0;
+		err = walk(m->fd[maps[i]], maps[i], (void **)&arr, &n, &cap,
+			   sizeof(struct irc_qrec), offsetof(struct irc_qrec, val));
+		for (j = 0; j < n && !err; j++)
+			err = fn(&arr[j], ctx);
+	}
+	free(arr);
+	return err;
 }
 
 int irc_arecs_collect(const struct irc_maps *m, struct irc_arec **out,

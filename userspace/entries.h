@@ -44,6 +44,16 @@ struct irc_arec {
  * Every quarantine entry of the four maps, sorted by creation time.
  * *out is malloc()ed; free() it.
  */
+/*
+ * Every quarantine entry, in map order, without holding them all: the
+ * exact-host hashes in batches, then the prefixes.  Stops at the first
+ * non-zero return of @fn and returns it (or -errno).
+ */
+/* Oldest first (qsort order of irc_qrecs_collect). */
+int irc_qrec_cmp(const void *a, const void *b);
+typedef int (*irc_qrec_fn)(const struct irc_qrec *r, void *ctx);
+int irc_qrecs_stream(const struct irc_maps *m, irc_qrec_fn fn, void *ctx);
+
 int irc_qrecs_collect(const struct irc_maps *m, struct irc_qrec **out,
 		      size_t *n);
 int irc_arecs_collect(const struct irc_maps *m, struct irc_arec **out,

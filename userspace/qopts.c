@@ -24,6 +24,16 @@ const char *irc_pact_name(uint32_t action)
 	}
 }
 
+const char *irc_dir_name(uint32_t dir)
+{
+	switch (dir & IRC_DIR_BOTH) {
+	case IRC_DIR_IN: return "in";
+	case IRC_DIR_OUT: return "out";
+	case IRC_DIR_BOTH: return "both";
+	default: return "none";
+	}
+}
+
 int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 		    const char *what, const char *usage, struct irc_qopts *o)
 {
@@ -95,10 +105,10 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 			return IRC_EXIT_USAGE;
 		}
 	}
-	ops = irc_operands(argc, argv, 1, what, usage);
+	ops = irc_operands(argc, argv, (allowed & IRC_QO_NO_OPERAND) ? 0 : 1, what, usage);
 	if (!ops)
 		return IRC_EXIT_USAGE;
-	o->operand = ops[0];
+	o->operand = (allowed & IRC_QO_NO_OPERAND) ? NULL : ops[0];
 	/* Last: the only check that reads anything (the store). */
 	return incident ? irc_qopts_incident(what, incident, &o->incident) : 0;
 }

@@ -20,6 +20,7 @@ enum irc_qopt {
 	IRC_QO_ACTION	= 1 << 4,
 	IRC_QO_CHILDREN	= 1 << 5,	/* --no-children */
 	IRC_QO_INCIDENT	= 1 << 6,
+	IRC_QO_NO_OPERAND = 1 << 7,	/* the targets come from elsewhere */
 };
 
 struct irc_qopts {
@@ -46,6 +47,8 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 uint64_t irc_qopts_expiry(const struct irc_qopts *o);
 
 const char *irc_pact_name(uint32_t action);
+/* "in", "out", "both" for enum irc_dir bits. */
+const char *irc_dir_name(uint32_t dir);
 
 /*
  * The value of --incident ID for @what: a positive number naming an

@@ -202,6 +202,31 @@ static void iso_set(struct irc_want *w, const struct irc_row *r, json_t *b)
 	}
 }
 
+/*
+ * A `--from-file` record ("list:sha256:..."): its targets, one by one, as
+ * if each had its own record.
+ */
+static void list_each(struct irc_want *w, const struct irc_row *r, json_t *b,
+		      bool release)
+{
+	char t[IRC_PATH_LEN + 16];
+	struct irc_want_ent *e;
+	struct irc_row one = *r;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(b, "targets"), i, v) {
+		if (!json_is_string(v))
+			continue;
+		snprintf(t, sizeof(t), "host:%s", json_string_value(v));
+		one.target = t;
+		if (!release)
+			want_set(w, &one, b, IRC_WANT_HOST, t);
+		else if ((e = want_find(w, t)))
+			e->live = false;
+	}
+}
+
 static int on_action(const struct irc_row *r, void *ctx)
 {
 	struct irc_want *w = ctx;
@@ -222,6 +247,8 @@ static int on_action(const struct irc_row *r, void *ctx)
 	if (!strcmp(type, "quarantine") || !strcmp(type, "stop")) {
 		if (!strncmp(t, "host:", 5))
 			want_set(w, r, b, IRC_WANT_HOST, t);
+		else if (!strncmp(t, "list:", 5))
+			list_each(w, r, b, false);
 		else if (!strncmp(t, "cgroup:", 7))
 			want_set(w, r, b, IRC_WANT_CGROUP, t);
 		else if (!strncmp(t, "pid:", 4))
@@ -229,6 +256,8 @@ static int on_action(const struct irc_row *r, void *ctx)
 	} else if (!strcmp(type, "release") || !strcmp(type, "expire")) {
 		if (!*t && !strcmp(jstr(b, "kind"), "all"))
 			want_drop_all(w);
+		else if (!strncmp(t, "list:", 5))
+			list_each(w, r, b, true);
 		else if ((e = want_find(w, t)))
 			e->live = false;
 	} else if (!strcmp(type, "allow.add") && !strncmp(t, "host:", 5)) {

@@ -28,6 +28,7 @@ _ircontain()
 		COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")); return ;;
 	--xdp-mode) COMPREPLY=($(compgen -W "auto native generic" -- "$cur")); return ;;
 	--direction) COMPREPLY=($(compgen -W "in out both" -- "$cur")); return ;;
+	--from-file) _filedir; return ;;
 	--action) COMPREPLY=($(compgen -W "deny stop kill" -- "$cur")); return ;;
 	--type) COMPREPLY=($(compgen -W "exec fork exit connect accept packet_dropped network_denied events_lost portscan_detected synflood_detected" -- "$cur")); return ;;
 	--ttl|--reason|--since|--pid|--allow|--ring-size|--incident|--title|--summary|--pubkey) return ;;
@@ -42,12 +43,13 @@ _ircontain()
 	quarantine)
 		case $verb in
 		"") COMPREPLY=($(compgen -W "host pid cgroup" -- "$cur")) ;;
-		host) COMPREPLY=($(compgen -W "--ttl --reason --direction --force --incident" -- "$cur")) ;;
+		host) COMPREPLY=($(compgen -W "--from-file --skip-bad --ttl --reason --direction --force --incident" -- "$cur")) ;;
 		pid) COMPREPLY=($(compgen -W "--no-children --action --ttl --reason --force --incident" -- "$cur")) ;;
 		cgroup) COMPREPLY=($(compgen -W "--ttl --reason --force --incident" -- "$cur")); [[ $cur != -* ]] && _filedir -d ;;
 		esac ;;
 	release)
 		if [[ -z $verb ]]; then COMPREPLY=($(compgen -W "host pid cgroup --all" -- "$cur"))
+		elif [[ $verb == host ]]; then COMPREPLY=($(compgen -W "--from-file --skip-bad --reason --incident" -- "$cur"))
 		else COMPREPLY=($(compgen -W "--reason --incident" -- "$cur")); fi ;;
 	allow) [[ -z $verb ]] && COMPREPLY=($(compgen -W "add del list" -- "$cur")) ;;
 	isolate)
