@@ -74,8 +74,8 @@ BENCH_SKELS	:= $(patsubst scripts/bench/%.bpf.c,$(BUILD)/%.skel.h,$(BENCH_BPF))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all asan tests check check-unit check-bpf check-e2e check-fresh bench clean install \
-		uninstall deps
+.PHONY: all asan tests check check-kernels check-unit check-bpf check-e2e check-fresh bench \
+		clean install uninstall deps
 
 all: $(BIN)
 
@@ -158,6 +158,12 @@ check-e2e: deps
 # root, this kernel): scripts/check-fresh.sh.  Not part of `make check`.
 check-fresh: deps
 	$(Q)scripts/check-fresh.sh
+
+# The built tree on Debian 12's kernels under qemu (scripts/check-kernels.sh;
+# KERNELS=..., E2E=default|ci|all|none|names select what runs).
+check-kernels: deps
+	$(Q)$(MAKE) --no-print-directory all tests
+	$(Q)scripts/check-kernels.sh
 
 bench: $(BIN) $(BENCH_BINS)
 	$(Q)scripts/bench/run.sh --build $(BUILD)
