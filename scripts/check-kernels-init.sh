@@ -15,6 +15,7 @@
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8 CI=true
 export IRCONTAIN_PIN_DIR=/sys/fs/bpf/ircontain IRCONTAIN_STATE_DIR=/var/lib/ircontain
 . /vm.conf
+SUITE=${SUITE:-full}
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
