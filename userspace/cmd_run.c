@@ -67,6 +67,7 @@ struct daemon {
 	uint64_t last_seq[MAX_CPUS];
 	struct irc_run_stats st;
 	struct irc_runstore *rs;
+	uint64_t turn_ns;		/* CLOCK_BOOTTIME the poll loop last came round */
 	int qsock_fd;
 	int qpid_fd;
 	enum irc_rs_events store_events;
@@ -180,6 +181,13 @@ static int on_record(void *ctx, void *data, size_t len)
 	json_decref(o);
 	if (h->type == IRC_EV_FINDING && len >= sizeof(struct irc_ev_finding))
 		finish_finding(d, data);
+	/*
+	 * libbpf consumes for as long as records keep coming: under a storm
+	 * the loop would never come round to signals, the stats and the
+	 * store's counters.  It does, once a poll interval.
+	 */
+	if (!(d->st.events & 255) && irc_now_boot_ns() - d->turn_ns > POLL_MS * 1000000ULL)
+		return -EAGAIN;
 	return 0;
 }
 
@@ -483,8 +491,9 @@ int do_run(int argc, char **argv)
 	irc_run_stats_write(&d->st, getpid());
 
 	while (!got_term) {
+		d->turn_ns = irc_now_boot_ns();
 		err = ring_buffer__poll(rb, POLL_MS);
-		if (err < 0 && err != -EINTR) {
+		if (err < 0 && err != -EINTR && err != -EAGAIN) {
 			irc_err("run: poll ring buffer: %s", strerror(-err));
 			stop_why = "error";
 			break;
@@ -513,7 +522,12 @@ stop:
 	/* The watch stops first: what it did goes on record with the rest. */
 	irc_watch_close(d->watch);
 	d->watch = NULL;
-	ring_buffer__consume(rb);
+	/* Bounded: a storm that goes on does not hold the exit up for more than a second. */
+	for (c = 0; c < 10; c++) {
+		d->turn_ns = irc_now_boot_ns();
+		if (ring_buffer__consume(rb) != -EAGAIN)
+			break;
+	}
 	fflush(d->out);
 	/* Everything read is committed, then the clean stop is on record. */
 	irc_rs_close(d->rs, stop_why);
