@@ -1234,6 +1234,296 @@ void irc_store_read_end(struct irc_store *s)
 	sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 }
 
+/* --- pruning ------------------------------------------------------- */
+
+/* The one integer @sql gives with ?1 = @a (NULL is 0). */
+static int q_int(struct irc_store *s, const char *sql, int64_t a, int64_t *out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*out = 0;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "query the store");
+	if (sqlite3_bind_parameter_count(st))
+		sqlite3_bind_int64(st, 1, a);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dbfail(s, "query the store");
+}
+
+#define ALL_ROWS(cols) \
+	"SELECT " cols " FROM actions UNION ALL SELECT " cols " FROM events" \
+	" UNION ALL SELECT " cols " FROM evidence"
+
+/* The last prune's seal, as its record says (verify proves the record). */
+struct seal {
+	int64_t last, total, ts_ns;
+	uint8_t mac[IRC_MAC_LEN];
+	char reason[64];
+	bool found;
+};
+
+static int seal_read(struct irc_store *s, struct seal *se)
+{
+	sqlite3_stmt *st;
+	const char *hex;
+	json_t *b;
+	int rc;
+
+	memset(se, 0, sizeof(*se));
+	if (sqlite3_prepare_v2(s->db, "SELECT body, ts_ns FROM actions WHERE type = 'store.prune'"
+			       " ORDER BY seq DESC LIMIT 1", -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "read the last prune");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		b = json_loads((const char *)sqlite3_column_text(st, 0) ?: "", 0, NULL);
+		hex = json_string_value(json_object_get(b, "cut_mac")) ?: "";
+		se->found = true;
+		se->last = json_integer_value(json_object_get(b, "last"));
+		se->total = json_integer_value(json_object_get(b, "total"));
+		se->ts_ns = sqlite3_column_int64(st, 1);
+		snprintf(se->reason, sizeof(se->reason), "%s",
+			 json_string_value(json_object_get(b, "reason")) ?: "");
+		if (strlen(hex) != 2 * IRC_MAC_LEN ||
+		    sodium_hex2bin(se->mac, IRC_MAC_LEN, hex, strlen(hex), NULL, NULL, NULL))
+			se->last = -1;	/* verify says it is unusable */
+		json_decref(b);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dbfail(s, "read the last prune");
+}
+
+/* Where the cut may go: before the first record of any incident it would split or must keep. */
+static int prune_hold(struct irc_store *s, bool keep_unexported, int64_t *cut, int64_t *held)
+{
+	sqlite3_stmt *st;
+	struct span { int64_t id, first, last; bool keep; } *sp = NULL, *n;
+	size_t i, ns = 0;
+	bool moved;
+	int rc, err = 0;
+
+	if (sqlite3_prepare_v2(s->db,
+			"SELECT r.incident, min(r.seq), max(r.seq), coalesce(i.status, 0),"
+			" EXISTS (SELECT 1 FROM actions a WHERE a.incident = r.incident AND a.type = 'export')"
+			" FROM (" ALL_ROWS("incident, seq") ") r LEFT JOIN incidents i ON i.id = r.incident"
+			" WHERE r.incident > 0 GROUP BY r.incident", -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "read the incidents' records");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		n = realloc(sp, (ns + 1) * sizeof(*sp));
+		if (!n) {
+			err = fail(-ENOMEM, "out of memory");
+			break;
+		}
+		sp = n;
+		sp[ns].id = sqlite3_column_int64(st, 0);
+		sp[ns].first = sqlite3_column_int64(st, 1);
+		sp[ns].last = sqlite3_column_int64(st, 2);
+		sp[ns].keep = sqlite3_column_int(st, 3) != IRC_IS_CLOSED ||
+			      (keep_unexported && !sqlite3_column_int(st, 4));
+		ns++;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = dbfail(s, "read the incidents' records");
+	sqlite3_finalize(st);
+	/* Pulling the cut back may make it split another incident: until it settles. */
+	do {
+		moved = false;
+		for (i = 0; !err && i < ns; i++)
+			if (sp[i].first <= *cut && (sp[i].keep || sp[i].last > *cut)) {
+				*cut = sp[i].first - 1;
+				*held = sp[i].id;
+				moved = true;
+			}
+	} while (moved);
+	free(sp);
+	return err;
+}
+
+static int used_bytes(struct irc_store *s, int64_t *used)
+{
+	int64_t pages, freep, psize;
+	int err;
+
+	err = q_int(s, "PRAGMA page_count", 0, &pages);
+	if (!err)
+		err = q_int(s, "PRAGMA freelist_count", 0, &freep);
+	if (!err)
+		err = q_int(s, "PRAGMA page_size", 0, &psize);
+	*used = err ? 0 : (pages - freep) * psize;
+	return err;
+}
+
+static int prune_locked(struct irc_store *s, const struct irc_prune_limits *l, const char *actor,
+			struct irc_prune_result *res)
+{
+	int64_t first, last, count = 0, nrec, cut = 0, n, incs = 0;
+	uint8_t mac[IRC_MAC_LEN];
+	char hex[2 * IRC_MAC_LEN + 1], reason[64] = "", sql[160];
+	struct seal se;
+	sqlite3_stmt *st;
+	struct irc_rec r;
+	bool found;
+	int k, err;
+
+	err = q_int(s, "SELECT min(seq) FROM (" ALL_ROWS("seq") ")", 0, &first);
+	if (!err)
+		err = head_read(s, &last, mac, NULL, &found);
+	if (!err)
+		err = used_bytes(s, &res->used_bytes);
+	if (err || !first)
+		return err;
+	if (l->max_age_s > 0) {
+		int64_t keep_from = (int64_t)irc_now_real_ns() - l->max_age_s * 1000000000LL;
+
+		/* Everything before the first record young enough to keep. */
+		err = q_int(s, "SELECT coalesce(min(seq), 0) FROM (" ALL_ROWS("seq, ts_ns") ")"
+			    " WHERE ts_ns >= ?1", keep_from, &n);
+		n = n ? n - 1 : last;
+		if (!err && n >= first) {
+			cut = n;
+			snprintf(reason, sizeof(reason), "older than %lld s", (long long)l->max_age_s);
+		}
+	}
+	if (!err && l->max_bytes > 0 && res->used_bytes > l->max_bytes) {
+		err = q_int(s, "SELECT count(*) FROM (" ALL_ROWS("seq") ")", 0, &nrec);
+		if (!err && nrec > 0) {
+			/* Down to 90%, at the store's average bytes per record. */
+			n = (res->used_bytes - l->max_bytes / 10 * 9) / (res->used_bytes / nrec + 1) + 1;
+			if (first + n - 1 > cut) {
+				cut = first + n - 1;
+				snprintf(reason, sizeof(reason), "over %lld bytes", (long long)l->max_bytes);
+			}
+		}
+	}
+	if (err || !cut)
+		return err;
+	if (cut > last)
+		cut = last;
+	if (l->max_rows > 0 && cut - first + 1 > l->max_rows)
+		cut = first + l->max_rows - 1;
+	err = prune_hold(s, l->keep_unexported, &cut, &res->held_by);
+	if (err || cut < first)
+		return err;
+	/* The seal: the MAC of the last record removed. */
+	for (k = IRC_REC_ACTION, found = false; !found && k <= IRC_REC_EVIDENCE; k++) {
+		snprintf(sql, sizeof(sql), "SELECT mac FROM %s WHERE seq = ?", kind_table[k]);
+		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return dbfail(s, "read the record at the cut");
+		sqlite3_bind_int64(st, 1, cut);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == IRC_MAC_LEN) {
+			memcpy(mac, sqlite3_column_blob(st, 0), IRC_MAC_LEN);
+			found = true;
+		}
+		sqlite3_finalize(st);
+	}
+	if (!found)
+		return fail(-EBADMSG, "%s: record #%" PRId64 " at the cut is missing: not pruned",
+			    s->path, cut);
+	err = seal_read(s, &se);
+	for (k = IRC_REC_ACTION; !err && k <= IRC_REC_EVIDENCE; k++) {
+		snprintf(sql, sizeof(sql), "DELETE FROM %s WHERE seq <= ?", kind_table[k]);
+		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return dbfail(s, "prune records");
+		sqlite3_bind_int64(st, 1, cut);
+		err = sqlite3_step(st) == SQLITE_DONE ? 0 : dbfail(s, "prune records");
+		count += sqlite3_changes(s->db);
+		sqlite3_finalize(st);
+	}
+	/* Closed incidents none of whose records are left. */
+	if (!err) {
+		if (sqlite3_prepare_v2(s->db, "DELETE FROM incidents WHERE status = ?"
+				       " AND id NOT IN (SELECT incident FROM (" ALL_ROWS("incident") "))",
+				       -1, &st, NULL) != SQLITE_OK)
+			return dbfail(s, "prune incidents");
+		sqlite3_bind_int(st, 1, IRC_IS_CLOSED);
+		err = step_done(s, st, "prune incidents");
+		incs = sqlite3_changes(s->db);
+	}
+	if (err)
+		return err;
+	irc_hex(mac, IRC_MAC_LEN, hex);
+	r = (struct irc_rec){ .kind = IRC_REC_ACTION, .type = "store.prune", .actor = actor,
+		.body = json_pack("{s:I,s:I,s:I,s:s,s:I,s:s,s:I,s:I,s:s}",
+			"first", (json_int_t)first, "last", (json_int_t)cut,
+			"count", (json_int_t)count, "cut_mac", hex,
+			"incidents", (json_int_t)incs, "reason", reason,
+			"total", (json_int_t)(se.total + count),
+			"used_bytes", (json_int_t)res->used_bytes, "result", "ok") };
+	if (!r.body)
+		return fail(-ENOMEM, "out of memory");
+	err = append_locked(s, &r, NULL);
+	json_decref(r.body);
+	if (!err) {
+		res->first = first;
+		res->last = cut;
+		res->count = count;
+		res->incidents = incs;
+	}
+	return err;
+}
+
+int irc_store_prune(struct irc_store *s, const struct irc_prune_limits *l, const char *actor,
+		    struct irc_prune_result *res)
+{
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (s->in_batch)
+		return fail(-EBUSY, "%s: prune inside a batch", s->path);
+	err = irc_store_begin(s);
+	if (err)
+		return err;
+	err = prune_locked(s, l, actor, res);
+	if (err || !res->count) {
+		irc_store_rollback(s);
+		return err;
+	}
+	return irc_store_commit(s);
+}
+
+int irc_store_info(struct irc_store *s, struct irc_store_info *in)
+{
+	char side[PATH_MAX + 8];
+	struct seal se;
+	struct stat st;
+	int err;
+
+	memset(in, 0, sizeof(*in));
+	if (!stat(s->path, &st))
+		in->file_bytes = st.st_size;
+	snprintf(side, sizeof(side), "%s-wal", s->path);
+	if (!stat(side, &st))
+		in->file_bytes += st.st_size;
+	err = irc_store_read_begin(s);
+	if (err)
+		return err;
+	err = used_bytes(s, &in->used_bytes);
+	if (!err)
+		err = q_int(s, "SELECT count(*) FROM (" ALL_ROWS("seq") ")", 0, &in->records);
+	if (!err)
+		err = q_int(s, "SELECT coalesce(min(seq), 0) FROM (" ALL_ROWS("seq") ")", 0,
+			    &in->first_seq);
+	if (!err)
+		err = q_int(s, "SELECT coalesce(max(seq), 0) FROM (" ALL_ROWS("seq") ")", 0,
+			    &in->last_seq);
+	if (!err && in->first_seq)
+		err = q_int(s, "SELECT min(ts_ns) FROM (" ALL_ROWS("seq, ts_ns") ") WHERE seq = ?1",
+			    in->first_seq, &in->oldest_ns);
+	if (!err)
+		err = seal_read(s, &se);
+	if (!err && se.found) {
+		in->pruned_total = se.total;
+		in->pruned_last = se.last;
+		in->pruned_ns = se.ts_ns;
+		snprintf(in->pruned_reason, sizeof(in->pruned_reason), "%s", se.reason);
+	}
+	irc_store_read_end(s);
+	return err;
+}
+
 /* --- verification -------------------------------------------------- */
 
 /* The incidents as the chain says they should be. */
@@ -1521,6 +1811,7 @@ int irc_store_verify(struct irc_store *s, struct irc_verify *v)
 	uint8_t hmac[IRC_MAC_LEN], hsig[IRC_MAC_LEN], want[IRC_MAC_LEN];
 	struct vstate vs = { .s = s, .v = v, .expect = 1 };
 	struct anchor anc;
+	struct seal cut;
 	bool found;
 	size_t i;
 	int err;
@@ -1535,7 +1826,24 @@ int irc_store_verify(struct irc_store *s, struct irc_verify *v)
 	err = exec_sql(s, "BEGIN", "begin read");
 	if (err)
 		return err;
-	err = irc_store_rows(s, 0, IRC_REC_ALL, 0, 0, NULL, verify_row, &vs);
+	/*
+	 * A pruned store starts after the last cut, chained to the MAC the
+	 * prune sealed.  That seal is only what its record says until the
+	 * walk reaches the record and proves it.
+	 */
+	err = seal_read(s, &cut);
+	if (!err && cut.found) {
+		v->pruned_total = cut.total;
+		v->pruned_last = cut.last;
+		v->pruned_ns = cut.ts_ns;
+		snprintf(v->pruned_reason, sizeof(v->pruned_reason), "%s", cut.reason);
+		if (cut.last < 1)
+			err = bad(&vs, 0, "the last prune's record has no usable seal (cut and MAC)");
+		vs.expect = cut.last + 1;
+		memcpy(vs.prev, cut.mac, IRC_MAC_LEN);
+	}
+	if (!err)
+		err = irc_store_rows(s, 0, IRC_REC_ALL, 0, 0, NULL, verify_row, &vs);
 	if (!err)
 		err = head_read(s, &v->head_seq, hmac, hsig, &found);
 	if (!err)

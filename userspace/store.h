@@ -151,6 +151,42 @@ int irc_store_read_begin(struct irc_store *s);
 void irc_store_read_end(struct irc_store *s);
 void irc_strv_free(char **v, size_t n);
 
+/*
+ * Bounded growth.  The oldest records go, as one prefix of the chain, when
+ * the store uses more than @max_bytes (down to 90% of it) or when they
+ * are older than @max_age_s (0: no such limit), at most @max_rows at a
+ * time.  The cut never takes a record of an incident that is not closed,
+ * nor (with @keep_unexported) of one never exported, nor part of an
+ * incident: it stops before the first record of such an incident (that
+ * incident "holds" the prune).  Closed incidents whose records all went
+ * leave the incidents table too.  A "store.prune" action appended in the
+ * same transaction seals the cut: the first and last record removed,
+ * how many, and the MAC of the last, from which verify proves the rest.
+ */
+struct irc_prune_limits {
+	int64_t max_bytes, max_age_s, max_rows;
+	bool keep_unexported;
+};
+struct irc_prune_result {
+	int64_t first, last, count;	/* records removed; count 0: none */
+	int64_t incidents;		/* closed incidents removed with them */
+	int64_t held_by;		/* the incident that stopped the cut short, or 0 */
+	int64_t used_bytes;		/* the store's used size before */
+};
+int irc_store_prune(struct irc_store *s, const struct irc_prune_limits *l, const char *actor,
+		    struct irc_prune_result *res);
+
+/* The store as it is: for status. */
+struct irc_store_info {
+	int64_t file_bytes;		/* the database and its WAL */
+	int64_t used_bytes;		/* pages in use */
+	int64_t records, first_seq, last_seq;
+	int64_t oldest_ns;		/* the oldest record's time, 0 if none */
+	int64_t pruned_total, pruned_last, pruned_ns;	/* from the last prune, 0 if none */
+	char pruned_reason[64];
+};
+int irc_store_info(struct irc_store *s, struct irc_store_info *info);
+
 /* What verify found. */
 struct irc_verify {
 	int64_t records;		/* rows checked */
@@ -160,6 +196,9 @@ struct irc_verify {
 	int64_t bad_seq;		/* first broken record, 0 if none */
 	char problem[512];		/* what is wrong, "" if intact */
 	int64_t incidents;		/* incident rows checked against the chain */
+	/* Pruned: records #1 to #pruned_last are gone, sealed by the last prune. */
+	int64_t pruned_total, pruned_last, pruned_ns;
+	char pruned_reason[64];
 	/* Controller sessions that ended without a clean stop. */
 	int unclean;
 	char unclean_note[512];

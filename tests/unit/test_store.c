@@ -570,6 +570,139 @@ static void test_locks_survive_second_open(void **state)
 	irc_store_close(s);
 }
 
+static int64_t add_at(struct irc_store *s, const char *type, int64_t incident, int64_t ts_ns)
+{
+	struct irc_rec r = { .kind = IRC_REC_EVENT, .incident = incident, .ts_ns = ts_ns,
+		.type = type, .actor = "tester", .target = "pid:1" };
+	int64_t seq = 0;
+
+	assert_int_equal(irc_store_append(s, &r, &seq), 0);
+	return seq;
+}
+
+static void expect_intact(int64_t records, int64_t pruned_last)
+{
+	struct irc_store *s = open_store();
+	struct irc_verify v;
+	int err = irc_store_verify(s, &v);
+
+	irc_store_close(s);
+	if (err)
+		print_error("verify: %s\n", v.problem);
+	assert_int_equal(err, 0);
+	assert_int_equal(v.records, records);
+	assert_int_equal(v.pruned_last, pruned_last);
+}
+
+/*
+ * Pruning by size: the oldest records go, up to the first record of an
+ * open incident; a closed one goes whole; verify proves what is left from
+ * the seal and names the cut; a cut that was not a prune is caught.
+ */
+static void test_prune_size(void **state)
+{
+	struct irc_prune_limits lim = { .max_bytes = 1 };
+	struct irc_prune_result res;
+	struct irc_store_info info;
+	struct irc_incident in;
+	struct irc_store *s;
+	int64_t a, i, head;
+
+	(void)state;
+	s = open_store();
+	for (i = 0; i < 10; i++)
+		add(s, IRC_REC_EVENT, "exec", "pid:1", 0);
+	assert_int_equal(irc_incident_open(s, "Held", 3, "tester", "pid:2", &a), 0);	/* #11 */
+	add(s, IRC_REC_EVENT, "exec", "pid:2", a);
+	for (i = 0; i < 5; i++)
+		add(s, IRC_REC_EVENT, "exec", "pid:1", 0);				/* #13-#17 */
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	assert_int_equal(res.first, 1);
+	assert_int_equal(res.last, 10);
+	assert_int_equal(res.count, 10);
+	assert_int_equal(res.held_by, a);
+	assert_int_equal(irc_store_info(s, &info), 0);
+	assert_int_equal(info.records, 8);
+	assert_int_equal(info.first_seq, 11);
+	assert_int_equal(info.pruned_total, 10);
+	assert_int_equal(info.pruned_last, 10);
+	assert_true(info.pruned_ns > 0 && info.oldest_ns > 0);
+	irc_store_close(s);
+	expect_intact(8, 10);
+
+	/* Nothing more may go while the incident is open. */
+	s = open_store();
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	assert_int_equal(res.count, 0);
+	assert_int_equal(res.held_by, a);
+	/* Closed: it goes, whole, with its row; the seal is the second prune. */
+	assert_int_equal(irc_incident_set_status(s, a, IRC_IS_CLOSED, "tester", "done"), 0);
+	head = add(s, IRC_REC_EVENT, "exec", "pid:1", 0);
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	assert_int_equal(res.first, 11);
+	assert_int_equal(res.last, head);
+	assert_int_equal(res.incidents, 1);
+	assert_int_equal(irc_incident_get(s, a, &in), -ENOENT);
+	irc_store_close(s);
+	expect_intact(1, head);
+
+	/* Records deleted by hand at the start are not a prune. */
+	s = open_store();
+	for (i = 0; i < 3; i++)
+		add(s, IRC_REC_EVENT, "exec", "pid:1", 0);
+	irc_store_close(s);
+	tamper("DELETE FROM events WHERE seq = (SELECT min(seq) FROM events)");
+	expect_broken(head + 2, "is missing");
+}
+
+/* By age, and an incident never exported holds the cut when the policy says so. */
+static void test_prune_age_export(void **state)
+{
+	struct irc_prune_limits lim = { .max_age_s = 86400, .keep_unexported = true };
+	int64_t old = (int64_t)irc_now_real_ns() - 10 * 86400 * 1000000000LL, b, i;
+	struct irc_prune_result res;
+	struct irc_store *s;
+
+	(void)state;
+	s = open_store();
+	for (i = 0; i < 5; i++)
+		add_at(s, "exec", 0, old);
+	assert_int_equal(irc_incident_open(s, "Closed", 3, "tester", "pid:3", &b), 0);	/* #6 */
+	add_at(s, "exec", b, old);
+	assert_int_equal(irc_incident_set_status(s, b, IRC_IS_CLOSED, "tester", "done"), 0);
+	for (i = 0; i < 3; i++)
+		add_at(s, "exec", 0, 0);
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	/* The age cut is before #6 anyway (its open is new): #1-#5. */
+	assert_int_equal(res.last, 5);
+	irc_store_close(s);
+	expect_intact(7, 5);	/* #6-#11 and the prune */
+
+	/* All old now: the closed incident is held until exported. */
+	s = open_store();
+	lim.max_age_s = 0;
+	lim.max_bytes = 1;
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	assert_int_equal(res.count, 0);
+	assert_int_equal(res.held_by, b);
+	add(s, IRC_REC_ACTION, "export", "", b);
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	assert_true(res.count > 0);
+	irc_store_close(s);
+
+	/* The seal edited: its record no longer matches its MAC. */
+	tamper("UPDATE actions SET body = replace(body, '\"last\":', '\"last\": ') WHERE type = 'store.prune'"
+	       " AND seq = (SELECT max(seq) FROM actions WHERE type = 'store.prune')");
+	s = open_store();
+	{
+		struct irc_verify v;
+
+		assert_int_equal(irc_store_verify(s, &v), -EBADMSG);
+		assert_non_null(strstr(v.problem, "does not match its MAC"));
+	}
+	irc_store_close(s);
+}
+
 static void test_unclean_session(void **state)
 {
 	struct irc_store *s;
@@ -634,6 +767,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locks_survive_second_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_age_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unclean_session, setup, teardown),
 		cmocka_unit_test(test_names),
 	};
