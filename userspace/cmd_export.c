@@ -111,6 +111,7 @@ int do_export(int argc, char **argv)
 	const char *out = NULL, *why;
 	struct irc_export_stats st;
 	struct irc_incident in;
+	json_t *detail;
 	struct irc_store *s;
 	struct timespec t0;
 	char err[1024], dir[4096];
@@ -161,6 +162,10 @@ int do_export(int argc, char **argv)
 		irc_err("export: incident %llu to %s: %s", (unsigned long long)id, out, err);
 		return IRC_EXIT_FAIL;
 	}
+	/* On the record: a closed incident may be pruned once exported (policy store:). */
+	detail = json_pack("{s:s,s:o}", "bundle", out, "sha256", irc_sha256_json(out));
+	irc_record_action((int64_t)id, "export", NULL, NULL, 0, detail);
+	json_decref(detail);
 	print_export((int64_t)id, out, &st, since(&t0));
 	if (st.entities_dropped)
 		irc_warn("export: incident %llu names more than %d entities; the records of %llu "

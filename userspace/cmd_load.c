@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -468,7 +469,65 @@ struct status {
 	int nparts_missing;
 	struct irc_evstat_sum ev;
 	json_t *daemon;		/* run.json, NULL if none */
+	/* The evidence store: what is in it (have_store), or why it could not be read. */
+	bool have_store;
+	struct irc_store_info store;
+	char store_err[300];
 };
+
+/* The store's size, records, oldest record and last prune; nothing is created. */
+static void store_collect(struct status *s)
+{
+	struct irc_store *st;
+	char db[4096];
+	struct stat sb;
+	int err;
+
+	snprintf(db, sizeof(db), "%s/%s", irc.state_dir, IRC_STORE_DB);
+	if (stat(db, &sb))
+		return;
+	err = irc_store_open(&st, irc.state_dir, false);
+	if (!err) {
+		err = irc_store_info(st, &s->store);
+		irc_store_close(st);
+	}
+	if (err)
+		snprintf(s->store_err, sizeof(s->store_err), "%s", irc_store_errmsg());
+	else
+		s->have_store = true;
+}
+
+/* The store as JSON: its figures, the daemon's store counters, any error. */
+static json_t *store_json(const struct status *s)
+{
+	const struct irc_store_info *in = &s->store;
+	json_t *o = json_object(), *d = s->daemon;
+	char oldest[40] = "", pruned[40] = "";
+
+	if (s->store_err[0])
+		json_object_set_new(o, "error", json_string(s->store_err));
+	if (s->have_store) {
+		if (in->oldest_ns)
+			irc_fmt_utc(in->oldest_ns, oldest, sizeof(oldest));
+		if (in->pruned_ns)
+			irc_fmt_utc(in->pruned_ns, pruned, sizeof(pruned));
+		json_object_update_new(o, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:o,s:{s:I,s:I,s:o,s:s}}",
+			"path", irc.state_dir, "file_bytes", (json_int_t)in->file_bytes,
+			"used_bytes", (json_int_t)in->used_bytes, "records", (json_int_t)in->records,
+			"first_seq", (json_int_t)in->first_seq, "last_seq", (json_int_t)in->last_seq,
+			"oldest", oldest[0] ? json_string(oldest) : json_null(),
+			"last_prune", "total", (json_int_t)in->pruned_total,
+			"through_seq", (json_int_t)in->pruned_last,
+			"at", pruned[0] ? json_string(pruned) : json_null(),
+			"reason", in->pruned_reason));
+	}
+	if (d) {
+		json_object_set(o, "daemon_store_failures", json_object_get(d, "store_failures"));
+		json_object_set(o, "daemon_last_error", json_object_get(d, "store_last_error"));
+		json_object_set(o, "daemon_last_error_at", json_object_get(d, "store_last_error_at"));
+	}
+	return o;
+}
 
 static int read_stats(int fd, __u64 *out)
 {
@@ -496,6 +555,7 @@ static int status_collect(struct status *s)
 	irc_probe_features(&s->feat);
 	if (irc_require_privileges("status"))
 		return -EPERM;
+	store_collect(s);
 	if (irc_pins_loaded())
 		return 0;
 	err = irc_maps_open("status", &m);
@@ -632,6 +692,7 @@ static void status_json(const struct status *s)
 		json_object_set_new(o, "degraded", json_boolean(status_degraded(s)));
 		json_object_set_new(o, "missing", missing_json(s));
 	}
+	json_object_set_new(o, "store", store_json(s));
 	json_object_set_new(o, "features", features_json(&s->feat));
 	irc_json_print(o);
 }
@@ -639,6 +700,40 @@ static void status_json(const struct status *s)
 static const char *yn(bool b)
 {
 	return b ? "yes" : "no";
+}
+
+static void store_text(const struct status *s)
+{
+	const struct irc_store_info *in = &s->store;
+	const char *derr = s->daemon ?
+		json_string_value(json_object_get(s->daemon, "store_last_error")) : NULL;
+	char oldest[40], pruned[40];
+
+	if (s->store_err[0])
+		printf("store: CANNOT BE READ: %s\n", s->store_err);
+	else if (!s->have_store)
+		printf("store: none yet (%s/%s)\n", irc.state_dir, IRC_STORE_DB);
+	if (s->have_store) {
+		irc_fmt_utc(in->oldest_ns, oldest, sizeof(oldest));
+		printf("store: %s/%s, %.1f MiB on disk (%.1f MiB in use), %lld records (#%lld-#%lld), "
+		       "oldest %s\n", irc.state_dir, IRC_STORE_DB, in->file_bytes / 1048576.0,
+		       in->used_bytes / 1048576.0, (long long)in->records,
+		       (long long)in->first_seq, (long long)in->last_seq,
+		       in->oldest_ns ? oldest : "-");
+		if (in->pruned_ns) {
+			irc_fmt_utc(in->pruned_ns, pruned, sizeof(pruned));
+			printf("store: last prune %s (%s): %lld records pruned in all, through #%lld\n",
+			       pruned, in->pruned_reason, (long long)in->pruned_total,
+			       (long long)in->pruned_last);
+		} else {
+			printf("store: never pruned\n");
+		}
+	}
+	if (derr && *derr)
+		printf("store: the daemon's last STORE ERROR (%lld in all) at %s: %s\n",
+		       (long long)json_integer_value(json_object_get(s->daemon, "store_failures")),
+		       json_string_value(json_object_get(s->daemon, "store_last_error_at")) ?: "?",
+		       derr);
 }
 
 static void status_text(const struct status *s)
@@ -699,6 +794,7 @@ static void status_text(const struct status *s)
 			       irc_stat_name(i), (unsigned long long)s->stats[i]);
 		printf("\n");
 	}
+	store_text(s);
 	printf("features: btf %s, ringbuf %s, boot clock %s, xdp %s, lsm %s, cgroup2 %s\n",
 	       yn(f->btf), yn(f->ringbuf), yn(f->boot_clock), yn(f->xdp_link),
 	       f->lsm ? "yes" : "no (process hooks use cgroup and tracepoints)",

@@ -72,7 +72,41 @@ struct daemon {
 	int qpid_fd;
 	enum irc_rs_events store_events;
 	struct irc_watch *watch;
+	/* The store's bounds: the policy's, or the defaults, then the options'. */
+	struct irc_store_policy bounds;
+	int64_t opt_max_bytes, opt_max_age;	/* -1: not given */
 };
+
+/* The store's bounds as they stand, to the writer. */
+static void bounds_apply(struct daemon *d)
+{
+	struct irc_prune_limits l = {
+		.max_bytes = d->opt_max_bytes >= 0 ? d->opt_max_bytes : (int64_t)d->bounds.max_bytes,
+		.max_age_s = d->opt_max_age >= 0 ? d->opt_max_age : (int64_t)d->bounds.max_age_s,
+		.keep_unexported = d->bounds.keep_unexported,
+	};
+
+	irc_rs_set_prune(d->rs, &l);
+}
+
+/* "off", or a size / duration for --store-max-size / --store-max-age. */
+static int bound_arg(const char *opt, const char *arg, int64_t *out)
+{
+	const char *why;
+	uint64_t v;
+
+	if (!strcmp(arg, "off")) {
+		*out = 0;
+		return 0;
+	}
+	if (opt[12] == 's' ? irc_parse_size(arg, IRC_STORE_SIZE_MIN, IRC_STORE_SIZE_MAX, &v, &why)
+			   : irc_parse_duration(arg, &v, &why))
+		return irc_usage_err("run: bad %s '%s': %s (%s, or off)", opt, arg, why,
+				     opt[12] == 's' ? "1M to 1T, such as 512M or 1G" :
+				     "such as 30d or 12w");
+	*out = (int64_t)v;
+	return 0;
+}
 
 /* One JSON line for the events file; @o stays the caller's. */
 static void emit(struct daemon *d, json_t *o)
@@ -279,6 +313,10 @@ static int policy_reload(struct daemon *d, const char *trigger)
 	}
 	err = irc_policy_apply(&m, &p);
 	irc_maps_close(&m);
+	if (!err) {
+		d->bounds = p.store;
+		bounds_apply(d);
+	}
 	if (err)
 		irc_err("run: apply policy %s: %s", path, strerror(-err));
 	irc_rs_policy(d->rs, path, &p, err, trigger);
@@ -321,6 +359,8 @@ int do_run(int argc, char **argv)
 		{ "events-file", required_argument, NULL, 'e' },
 		{ "iface", required_argument, NULL, 'i' },
 		{ "store-events", required_argument, NULL, 'E' },
+		{ "store-max-size", required_argument, NULL, 'S' },
+		{ "store-max-age", required_argument, NULL, 'A' },
 		{ 0 }
 	};
 	struct irc_netif nifs[IRC_MAX_IFACES];
@@ -342,6 +382,9 @@ int do_run(int argc, char **argv)
 	}
 	d->qsock_fd = d->qpid_fd = -1;
 	d->store_events = IRC_RS_EVENTS_RELATED;
+	d->bounds = (struct irc_store_policy){ .max_bytes = IRC_STORE_MAX_SIZE,
+		.max_age_s = IRC_STORE_MAX_AGE, .keep_unexported = 1 };
+	d->opt_max_bytes = d->opt_max_age = -1;
 	snprintf(events_default, sizeof(events_default), "%s/events.jsonl", irc.state_dir);
 	d->out_path = events_default;
 	while ((c = irc_getopt(argc, argv, lo, "run")) != -1) {
@@ -351,6 +394,14 @@ int do_run(int argc, char **argv)
 			break;
 		case 'e':
 			d->out_path = optarg;
+			break;
+		case 'S':
+		case 'A':
+			if (bound_arg(c == 'S' ? "--store-max-size" : "--store-max-age", optarg,
+				      c == 'S' ? &d->opt_max_bytes : &d->opt_max_age)) {
+				ret = IRC_EXIT_USAGE;
+				goto out;
+			}
 			break;
 		case 'E':
 			if (!strcmp(optarg, "all")) {
@@ -376,7 +427,7 @@ int do_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!irc_operands(argc, argv, 0, "run", "run [--iface IF|PATTERN ...] [--policy FILE] [--events-file FILE|-] [--store-events all|related]")) {
+	if (!irc_operands(argc, argv, 0, "run", "run [--iface IF|PATTERN ...] [--policy FILE] [--events-file FILE|-] [--store-events all|related] [--store-max-size SIZE|off] [--store-max-age AGE|off]")) {
 		ret = IRC_EXIT_USAGE;
 		goto out;
 	}
@@ -452,6 +503,7 @@ int do_run(int argc, char **argv)
 	if (!irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_QPID)))
 		d->qpid_fd = bpf_obj_get(path);
 	irc_rs_set_events(d->rs, d->store_events, d->qpid_fd);
+	bounds_apply(d);
 	if (irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_EVENTS)))
 		goto out;
 	rb = ring_buffer__new(fd, on_record, d, NULL);

@@ -167,6 +167,34 @@ bool irc_cidr_overlap(const struct irc_cidr *a, const struct irc_cidr *b)
 	return irc_cidr_contains(a, b) || irc_cidr_contains(b, a);
 }
 
+int irc_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *bytes,
+		   const char **why)
+{
+	unsigned long long v;
+	unsigned int shift = 0;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		FAIL("expected a size such as 512M or 1G");
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	switch (*end) {
+	case '\0': break;
+	case 'K': shift = 10; break;
+	case 'M': shift = 20; break;
+	case 'G': shift = 30; break;
+	case 'T': shift = 40; break;
+	default:
+		FAIL("unknown unit (use K, M, G or T)");
+	}
+	if (*end && end[1])
+		FAIL("unknown unit (use K, M, G or T)");
+	if (errno == ERANGE || v > (max >> shift) || (v << shift) < min)
+		FAIL("out of range");
+	*bytes = (uint64_t)v << shift;
+	return 0;
+}
+
 int irc_parse_duration(const char *s, uint64_t *sec, const char **why)
 {
 	uint64_t total = 0;

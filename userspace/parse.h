@@ -56,6 +56,13 @@ bool irc_cidr_overlap(const struct irc_cidr *a, const struct irc_cidr *b);
  */
 int irc_parse_duration(const char *s, uint64_t *sec, const char **why);
 
+/*
+ * Size in bytes: "1048576", "512K", "100M", "1G", "1T" (powers of 1024),
+ * from @min to @max.
+ */
+int irc_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *bytes,
+		   const char **why);
+
 /* Writes e.g. "1h30m", "2s", "7d"; 0 is written as "0s". */
 int irc_format_duration(uint64_t sec, char *buf, size_t len);
 

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "ircontain/store.h"
+
 #include "policy.h"
 
 #define NS	1000000000ULL
@@ -75,6 +77,8 @@ void irc_policy_defaults(struct irc_policy *p)
 	struct irc_det *sf = &p->det.det[IRC_DET_SYNFLOOD];
 
 	memset(p, 0, sizeof(*p));
+	p->store = (struct irc_store_policy){ .max_bytes = IRC_STORE_MAX_SIZE,
+		.max_age_s = IRC_STORE_MAX_AGE, .keep_unexported = 1 };
 	*ps = (struct irc_det){ .enabled = 1, .action = IRC_ACT_QUAR_HOST,
 		.severity = IRC_SEV_HIGH, .threshold = 20, .window_ns = 10 * NS,
 		.ttl_ns = 600 * NS, .factor = 2, .max_ttl_ns = 86400 * NS,
@@ -440,6 +444,50 @@ static void parse_allowlist(struct ctx *c, yaml_node_t *seq)
 	}
 }
 
+/* store: max_size, max_age ("off" for none), keep_until_exported. */
+static void parse_store(struct ctx *c, yaml_node_t *m)
+{
+	struct irc_store_policy *sp = &c->p->store;
+	yaml_node_pair_t *pr;
+	const char *s, *why;
+	uint64_t x;
+
+	if (m->type != YAML_MAPPING_NODE) {
+		err_at(c, m, "'store' must be a mapping (max_size, max_age, keep_until_exported)");
+		return;
+	}
+	check_dupes(c, m);
+	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
+		const char *key = scalar(k) ?: "";
+
+		if (!strcmp(key, "keep_until_exported")) {
+			get_bool(c, v, key, &sp->keep_unexported);
+			continue;
+		}
+		if (strcmp(key, "max_size") && strcmp(key, "max_age")) {
+			err_at(c, k, "unknown key '%s' in store (max_size, max_age, keep_until_exported)",
+			       key);
+			continue;
+		}
+		if (want_scalar(c, v, key, &s))
+			continue;
+		if (!strcmp(s, "off"))
+			x = 0;
+		else if (key[4] == 's' ? irc_parse_size(s, IRC_STORE_SIZE_MIN, IRC_STORE_SIZE_MAX, &x, &why)
+				       : irc_parse_duration(s, &x, &why)) {
+			err_at(c, v, "'%s': bad %s '%s': %s (%s, or off)", key,
+			       key[4] == 's' ? "size" : "duration", s, why,
+			       key[4] == 's' ? "1M to 1T, such as 512M or 1G" : "such as 30d or 12w");
+			continue;
+		}
+		if (key[4] == 's')
+			sp->max_bytes = x;
+		else
+			sp->max_age_s = x;
+	}
+}
+
 static void parse_root(struct ctx *c, yaml_node_t *root)
 {
 	yaml_node_pair_t *pr;
@@ -471,8 +519,10 @@ static void parse_root(struct ctx *c, yaml_node_t *root)
 			parse_allowlist(c, v);
 		} else if (!strcmp(key, "detectors")) {
 			parse_detectors(c, v);
+		} else if (!strcmp(key, "store")) {
+			parse_store(c, v);
 		} else {
-			err_at(c, k, "unknown key '%s' (mode, allowlist, detectors)", key);
+			err_at(c, k, "unknown key '%s' (mode, allowlist, detectors, store)", key);
 		}
 	}
 }

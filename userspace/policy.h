@@ -16,8 +16,16 @@
 #define IRC_POLICY_MAX_ALLOW	256
 #define IRC_POLICY_MAX_ERRORS	64
 
+/* The evidence store's bounds (`store:`), for the daemon's pruning. */
+struct irc_store_policy {
+	uint64_t max_bytes;		/* 0: no size limit */
+	uint64_t max_age_s;		/* 0: no age limit */
+	__u32 keep_unexported;		/* a closed incident stays until exported */
+};
+
 struct irc_policy {
 	struct irc_detcfg det;		/* what the kernel gets */
+	struct irc_store_policy store;
 	struct irc_cidr allow[IRC_POLICY_MAX_ALLOW];
 	int nallow;
 };

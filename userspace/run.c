@@ -21,7 +21,13 @@ json_t *irc_run_store_json(const struct irc_run_stats *s)
 
 	if (s->store_error_ns)
 		irc_fmt_utc(s->store_error_ns, when, sizeof(when));
-	return json_pack("{s:I,s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	char pruned[40] = "";
+
+	if (s->pruned_ns)
+		irc_fmt_utc(s->pruned_ns, pruned, sizeof(pruned));
+	return json_pack("{s:I,s:s,s:I,s:I,s:I,s:I,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+		"pruned", (json_int_t)s->pruned, "pruned_at", pruned,
+		"prune_held_by", (json_int_t)s->prune_held_by,
 		"stored", (json_int_t)s->stored,
 		"store_errors", (json_int_t)s->store_errors,
 		"store_failures", (json_int_t)s->store_failures,

@@ -27,6 +27,9 @@ struct irc_run_stats {
 	uint64_t store_skipped;	/* ordinary events kept in the events file only */
 	uint64_t queue_lost;	/* records the full store queue could not take */
 	uint64_t queue_max;	/* the queue's high-water mark */
+	uint64_t pruned;	/* records pruned by this daemon */
+	int64_t pruned_ns;	/* its last prune (CLOCK_REALTIME), 0 if none */
+	int64_t prune_held_by;	/* the incident that last held a prune short, or 0 */
 	uint64_t store_batches;	/* commits */
 	uint64_t store_us_total;	/* time in batches (begin to commit), us */
 	uint64_t store_us_max;		/* the longest batch */

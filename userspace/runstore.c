@@ -107,6 +107,8 @@ struct irc_runstore {
 	struct irc_run_stats wst, pub;
 	int sync_fd;			/* fdatasync'd once a second by the writer, or -1 */
 	uint64_t synced_ns;
+	struct irc_prune_limits prune;	/* under mu */
+	uint64_t pruned_ns;		/* CLOCK_BOOTTIME of the last check */
 	struct cent *cache;
 	size_t cache_cap, cache_n;
 	uint64_t cache_next_ns;
@@ -1058,6 +1060,49 @@ static void publish(struct irc_runstore *rs)
 	pthread_mutex_unlock(&rs->mu);
 }
 
+void irc_rs_set_prune(struct irc_runstore *rs, const struct irc_prune_limits *l)
+{
+	if (rs->async)
+		pthread_mutex_lock(&rs->mu);
+	rs->prune = *l;
+	if (rs->async)
+		pthread_mutex_unlock(&rs->mu);
+}
+
+/* The writer's prune, once every IRC_STORE_PRUNE_S (and at its start). */
+static void prune_tick(struct irc_runstore *rs)
+{
+	struct irc_prune_result res;
+	struct irc_prune_limits l;
+	uint64_t now = irc_now_boot_ns();
+	int err;
+
+	if (rs->pruned_ns && now - rs->pruned_ns < IRC_STORE_PRUNE_S * 1000000000ULL)
+		return;
+	rs->pruned_ns = now;
+	pthread_mutex_lock(&rs->mu);
+	l = rs->prune;
+	pthread_mutex_unlock(&rs->mu);
+	if (!l.max_bytes && !l.max_age_s)
+		return;
+	l.max_rows = IRC_STORE_PRUNE_ROWS;
+	err = irc_store_prune(rs->s, &l, ACTOR, &res);
+	if (err) {
+		store_failed(rs, "prune the evidence store", 0);
+		return;
+	}
+	rs->ws->prune_held_by = res.held_by;
+	if (!res.count)
+		return;
+	rs->ws->pruned += res.count;
+	rs->ws->pruned_ns = (int64_t)irc_now_real_ns();
+	/* The cache holds only open incidents' entities: none was pruned. */
+	fprintf(stderr, "ircontain: run: pruned records #%" PRId64 "-#%" PRId64 " (%" PRId64
+		" records, %" PRId64 " closed incidents) from the evidence store%s\n",
+		res.first, res.last, res.count, res.incidents,
+		res.held_by ? "; held at an incident's first record" : "");
+}
+
 /* Up to a batch from the queue into rs->pend.  Under rs->mu. */
 static void take(struct irc_runstore *rs)
 {
@@ -1105,6 +1150,7 @@ static void *writer_main(void *arg)
 		/* The open incidents first: a batch is judged by what is known now. */
 		cache_tick(rs, irc_now_boot_ns());
 		flush(rs);
+		prune_tick(rs);
 		if (rs->sync_fd >= 0 && irc_now_boot_ns() - rs->synced_ns >= 1000000000ULL) {
 			fdatasync(rs->sync_fd);
 			rs->synced_ns = irc_now_boot_ns();

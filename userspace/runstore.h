@@ -47,6 +47,13 @@ void irc_rs_set_events(struct irc_runstore *rs, enum irc_rs_events events, int q
  */
 int irc_rs_async(struct irc_runstore *rs, int sync_fd);
 
+/*
+ * The store's bounds: the writer thread prunes by them (irc_store_prune)
+ * once every IRC_STORE_PRUNE_S, at most IRC_STORE_PRUNE_ROWS at a time.
+ */
+struct irc_prune_limits;
+void irc_rs_set_prune(struct irc_runstore *rs, const struct irc_prune_limits *l);
+
 /* Appends the "run.start" action (committed on return). */
 int irc_rs_start(struct irc_runstore *rs, const char *boot_id);
 

@@ -1356,6 +1356,18 @@ static int used_bytes(struct irc_store *s, int64_t *used)
 	return err;
 }
 
+/* The time of record @seq (0 if it is missing). */
+static int ts_at(struct irc_store *s, int64_t seq, int64_t *ts)
+{
+	int64_t v;
+	int err = q_int(s, "SELECT coalesce((SELECT ts_ns FROM actions WHERE seq = ?1),"
+			" (SELECT ts_ns FROM events WHERE seq = ?1),"
+			" (SELECT ts_ns FROM evidence WHERE seq = ?1), 0)", seq, &v);
+
+	*ts = v;
+	return err;
+}
+
 static int prune_locked(struct irc_store *s, const struct irc_prune_limits *l, const char *actor,
 			struct irc_prune_result *res)
 {
@@ -1377,19 +1389,30 @@ static int prune_locked(struct irc_store *s, const struct irc_prune_limits *l, c
 		return err;
 	if (l->max_age_s > 0) {
 		int64_t keep_from = (int64_t)irc_now_real_ns() - l->max_age_s * 1000000000LL;
+		int64_t lo = first, hi = last, mid, ts;
 
-		/* Everything before the first record young enough to keep. */
-		err = q_int(s, "SELECT coalesce(min(seq), 0) FROM (" ALL_ROWS("seq, ts_ns") ")"
-			    " WHERE ts_ns >= ?1", keep_from, &n);
-		n = n ? n - 1 : last;
-		if (!err && n >= first) {
-			cut = n;
+		/*
+		 * The last record older than that, by bisection over the
+		 * sequence (records are in time order but for a few ms): a
+		 * handful of primary-key reads, never a scan.
+		 */
+		err = ts_at(s, first, &ts);
+		if (!err && ts < keep_from) {
+			while (!err && lo < hi) {
+				mid = lo + (hi - lo + 1) / 2;
+				err = ts_at(s, mid, &ts);
+				if (ts < keep_from)
+					lo = mid;
+				else
+					hi = mid - 1;
+			}
+			cut = lo;
 			snprintf(reason, sizeof(reason), "older than %lld s", (long long)l->max_age_s);
 		}
 	}
 	if (!err && l->max_bytes > 0 && res->used_bytes > l->max_bytes) {
-		err = q_int(s, "SELECT count(*) FROM (" ALL_ROWS("seq") ")", 0, &nrec);
-		if (!err && nrec > 0) {
+		nrec = last - first + 1;	/* a prefix is all that is ever cut */
+		if (nrec > 0) {
 			/* Down to 90%, at the store's average bytes per record. */
 			n = (res->used_bytes - l->max_bytes / 10 * 9) / (res->used_bytes / nrec + 1) + 1;
 			if (first + n - 1 > cut) {

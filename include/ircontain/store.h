@@ -28,6 +28,14 @@
  */
 #define IRC_STORE_QUEUE		32768
 
+/* Bounded growth: the defaults (policy `store:`, `run --store-max-*`). */
+#define IRC_STORE_MAX_SIZE	(1ULL << 30)		/* bytes */
+#define IRC_STORE_MAX_AGE	(90ULL * 86400)		/* seconds */
+#define IRC_STORE_SIZE_MIN	(1ULL << 20)		/* the smallest limit taken */
+#define IRC_STORE_SIZE_MAX	(1ULL << 40)
+#define IRC_STORE_PRUNE_S	10			/* the daemon checks this often */
+#define IRC_STORE_PRUNE_ROWS	50000			/* records a prune removes, at most */
+
 /* Snapshot of a process at containment. */
 #define IRC_SNAP_MAX_PROCS	64	/* processes of one cgroup */
 #define IRC_SNAP_MAX_FDS	256

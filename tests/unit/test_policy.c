@@ -36,6 +36,7 @@
 #include <linux/types.h>
 
 #include "ircontain/abi.h"
+#include "ircontain/store.h"
 #include "policy.h"
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
@@ -149,7 +150,7 @@ static const struct row error_rows[] = {
 
 	/* unknown names */
 	{ "unknown top-level key", "mode: monitor\nmodes: enforce\n", E, 1, 2,
-	  "unknown key 'modes' (mode, allowlist, detectors)" },
+	  "unknown key 'modes' (mode, allowlist, detectors, store)" },
 	{ "unknown top-level key, flow", "{mode: monitor, allow: []}\n", E, 1, 1, "unknown key 'allow'" },
 	{ "unknown detector", "detectors:\n  portscan: {}\n  portscan2:\n    enabled: true\n", E, 1, 3,
 	  "unknown detector 'portscan2'" },
@@ -217,6 +218,16 @@ static const struct row error_rows[] = {
 	{ "window over 1h", "detectors:\n  portscan:\n    window: 61m\n", E, 1, 3,
 	  "'window': 61m is longer than the 3600s maximum" },
 	{ "window 1h1s", "detectors:\n  synflood: {window: 1h1s}\n", E, 1, 2, "longer than the 3600s maximum" },
+	/* store: the evidence store's bounds */
+	{ "store: size without a unit it knows", "store:\n  max_size: 5Q\n", E, 1, 2,
+	  "'max_size': bad size '5Q': unknown unit" },
+	{ "store: size under 1M", "store:\n  max_size: 1K\n", E, 1, 2, "bad size '1K': out of range" },
+	{ "store: bad age", "store:\n  max_age: soon\n", E, 1, 2, "'max_age': bad duration 'soon'" },
+	{ "store: unknown key", "store: {max_rows: 5}\n", E, 1, 1,
+	  "unknown key 'max_rows' in store (max_size, max_age, keep_until_exported)" },
+	{ "store: not a mapping", "store: 1G\n", E, 1, 1, "'store' must be a mapping" },
+	{ "store: keep_until_exported not a bool", "store:\n  keep_until_exported: maybe\n", E, 1, 2,
+	  "'keep_until_exported' must be true or false" },
 	{ "max_ttl over 366 days", "detectors:\n  synflood:\n    escalation: {max_ttl: 53w}\n", E, 1, 3,
 	  "'max_ttl': bad duration '53w'" },
 
@@ -623,6 +634,14 @@ static void test_partial_policy_keeps_defaults(void **state)
 	assert_int_equal(p.det.sens_files[1][0], 0);	/* /etc/gshadow is gone */
 	assert_int_equal(p.det.sens_files[2][0], 0);
 	assert_memory_equal(p.det.sens_allowed, d.det.sens_allowed, sizeof(d.det.sens_allowed));
+	/* The store's bounds: defaults, then what is given. */
+	assert_int_equal(p.store.max_bytes, IRC_STORE_MAX_SIZE);
+	assert_int_equal(p.store.max_age_s, IRC_STORE_MAX_AGE);
+	assert_int_equal(p.store.keep_unexported, 1);
+	assert_int_equal(irc_policy_parse("store: {max_size: 512M, max_age: off}\n", 37, &p, &e), 0);
+	assert_int_equal(p.store.max_bytes, 512ULL << 20);
+	assert_int_equal(p.store.max_age_s, 0);
+	assert_int_equal(p.store.keep_unexported, 1);
 }
 
 /* ---- limits -------------------------------------------------------------- */
@@ -774,7 +793,7 @@ static void test_load_and_print(void **state)
 	fclose(f);
 	snprintf(want, sizeof(want),
 		 "%s:3: 'ports' must be a whole number from 2 to 256, not '1'\n"
-		 "%s:4: unknown key 'foo' (mode, allowlist, detectors)\n", path, path);
+		 "%s:4: unknown key 'foo' (mode, allowlist, detectors, store)\n", path, path);
 	assert_string_equal(out, want);
 	free(out);
 
