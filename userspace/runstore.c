@@ -1148,9 +1148,11 @@ static void *writer_main(void *arg)
 		done = rs->stop && !rs->qn;
 		pthread_mutex_unlock(&rs->mu);
 		/* The open incidents first: a batch is judged by what is known now. */
-		cache_tick(rs, irc_now_boot_ns());
+		if (!done)
+			cache_tick(rs, irc_now_boot_ns());
 		flush(rs);
-		prune_tick(rs);
+		if (!done)
+			prune_tick(rs);
 		if (rs->sync_fd >= 0 && irc_now_boot_ns() - rs->synced_ns >= 1000000000ULL) {
 			fdatasync(rs->sync_fd);
 			rs->synced_ns = irc_now_boot_ns();

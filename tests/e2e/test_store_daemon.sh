@@ -186,7 +186,8 @@ check "still one incident for host:$H1" \
 # ---- a process finding: its own incident, and a snapshot --------------------------
 
 cp /bin/bash "$QTMP"
-cg_run tmpx "$QTMP" -c 'echo $$ >"$0"; sleep 3' "$IRC_TMP/q.pid" &
+# '; :' keeps bash from exec'ing sleep in its place: the snapshot is of $QTMP.
+cg_run tmpx "$QTMP" -c 'echo $$ >"$0"; sleep 3; :' "$IRC_TMP/q.pid" &
 IRC_PIDS+=($!)
 check "exec of $QTMP: running" wait_for 3 test -s "$IRC_TMP/q.pid"
 QP=$(cat "$IRC_TMP/q.pid")
