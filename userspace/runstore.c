@@ -1148,8 +1148,7 @@ static void *writer_main(void *arg)
 		done = rs->stop && !rs->qn;
 		pthread_mutex_unlock(&rs->mu);
 		/* The open incidents first: a batch is judged by what is known now. */
-		if (!done)
-			cache_tick(rs, irc_now_boot_ns());
+		cache_tick(rs, irc_now_boot_ns());
 		flush(rs);
 		if (!done)
 			prune_tick(rs);
