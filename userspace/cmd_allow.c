@@ -33,7 +33,7 @@ static int allow_prologue(int argc, char **argv, const char *what,
 		return IRC_EXIT_USAGE;
 	*arg = ops[0];
 	if (irc_parse_target(ops[0], false, target, &why))
-		return irc_usage_err("%s: bad address '%s': %s", what, ops[0], why);
+		return irc_usage_err("%s: bad address '%s': %s", what, irc_shown(ops[0]), why);
 	if (irc_maps_open(what, m))
 		return IRC_EXIT_FAIL;
 	return IRC_EXIT_OK;

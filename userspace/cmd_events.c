@@ -150,7 +150,7 @@ int do_events(int argc, char **argv)
 			break;
 		case 's':
 			if (irc_parse_duration(optarg, &v, &why))
-				return irc_usage_err("events: bad --since '%s': %s", optarg, why);
+				return irc_usage_err("events: bad --since '%s': %s", irc_shown(optarg), why);
 			flt.since_ns = (int64_t)irc_now_real_ns() - (int64_t)v * 1000000000LL;
 			break;
 		case 't':
@@ -161,7 +161,7 @@ int do_events(int argc, char **argv)
 			break;
 		case 'p':
 			if (irc_parse_u64(optarg, 1, IRC_PID_MAX, &v, &why))
-				return irc_usage_err("events: bad --pid '%s': %s", optarg, why);
+				return irc_usage_err("events: bad --pid '%s': %s", irc_shown(optarg), why);
 			flt.pid = v;
 			break;
 		case 'F':

@@ -133,7 +133,7 @@ int do_export(int argc, char **argv)
 	if (!ops)
 		return IRC_EXIT_USAGE;
 	if (irc_parse_u64(ops[0], 1, INT64_MAX, &id, &why))
-		return irc_usage_err("export: bad incident id '%s': %s", ops[0], why);
+		return irc_usage_err("export: bad incident id '%s': %s", irc_shown(ops[0]), why);
 	if (!out || !*out)
 		return irc_usage_err("export: missing --output FILE.tar.gz (usage: %s)", usage);
 	if (!force && !lstat(out, &sb))

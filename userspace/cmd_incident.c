@@ -28,7 +28,7 @@ static int parse_id(const char *what, const char *s, int64_t *id)
 	uint64_t v;
 
 	if (irc_parse_u64(s, 1, INT64_MAX, &v, NULL))
-		return irc_usage_err("%s: bad incident id '%s'", what, s);
+		return irc_usage_err("%s: bad incident id '%s'", what, irc_shown(s));
 	*id = v;
 	return 0;
 }
@@ -63,28 +63,20 @@ static int parse_state(const char *what, const char *s, bool allow_closed, int *
 }
 
 /*
- * Free text: not empty, at most @max bytes, UTF-8 (it goes into JSON), no
- * control characters but, where @multiline, newline and tab.
+ * Free text: not empty, at most @max bytes, and text that shows as what
+ * it is (irc_parse_text()); a bad one is named escaped and cut.
  */
-static int check_text(const char *what, const char *name, const char *s, size_t max,
-		      bool multiline)
+static int check_text(const char *what, const char *name, const char *s, size_t max)
 {
-	const unsigned char *p;
-	json_t *j;
+	const char *why;
 
 	if (!*s)
 		return irc_usage_err("%s: %s is empty", what, name);
 	if (strlen(s) > max)
-		return irc_usage_err("%s: %s is %zu bytes long (at most %zu)", what, name,
-				     strlen(s), max);
-	for (p = (const unsigned char *)s; *p; p++)
-		if ((*p < 0x20 && !(multiline && (*p == '\n' || *p == '\t'))) || *p == 0x7f)
-			return irc_usage_err("%s: %s holds a control character (0x%02x)",
-					     what, name, *p);
-	j = json_string(s);
-	if (!j)
-		return irc_usage_err("%s: %s is not valid UTF-8", what, name);
-	json_decref(j);
+		return irc_usage_err("%s: %s is %zu bytes long (at most %zu): '%s'", what, name,
+				     strlen(s), max, irc_shown(s));
+	if (irc_parse_text(s, max, &why))
+		return irc_usage_err("%s: bad %s '%s': %s", what, name, irc_shown(s), why);
 	return 0;
 }
 
@@ -402,7 +394,7 @@ static int do_incident_open(int argc, char **argv)
 	if (sev < 0)
 		return irc_usage_err("%s: --severity is required (low, medium, high or critical)",
 				     what);
-	ret = check_text(what, "--title", title, IRC_TITLE_MAX, false);
+	ret = check_text(what, "--title", title, IRC_TITLE_MAX);
 	if (ret)
 		return ret;
 	if (irc_store_open(&s, irc.state_dir, true)) {
@@ -444,7 +436,7 @@ static int do_incident_note(int argc, char **argv)
 		return IRC_EXIT_USAGE;
 	ret = parse_id(what, ops[0], &id);
 	if (!ret)
-		ret = check_text(what, "the note", ops[1], IRC_TEXT_MAX, true);
+		ret = check_text(what, "the note", ops[1], IRC_TEXT_MAX);
 	if (!ret)
 		ret = incident_get(what, id, true, &s, &in);
 	if (ret)
@@ -562,7 +554,7 @@ static int do_incident_close(int argc, char **argv)
 		return ret;
 	if (!summary)
 		return irc_usage_err("%s: --summary is required", what);
-	ret = check_text(what, "--summary", summary, IRC_TEXT_MAX, true);
+	ret = check_text(what, "--summary", summary, IRC_TEXT_MAX);
 	return ret ?: set_status(what, id, IRC_IS_CLOSED, summary);
 }
 

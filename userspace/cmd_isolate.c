@@ -90,7 +90,7 @@ static int do_isolate_on(int argc, char **argv)
 				return irc_usage_err("%s: more than %d --allow options",
 						     what, ISOLATE_MAX_ALLOW);
 			if (irc_parse_target(optarg, false, &allow[nallow], &why))
-				return irc_usage_err("%s: bad --allow '%s': %s", what, optarg, why);
+				return irc_usage_err("%s: bad --allow '%s': %s", what, irc_shown(optarg), why);
 			nallow++;
 			break;
 		case 'd': flags |= IRC_CFG_ISO_DNS; break;
@@ -98,7 +98,7 @@ static int do_isolate_on(int argc, char **argv)
 		case 'f': force = true; break;
 		case 'r':
 			if (irc_parse_reason(optarg, &why))
-				return irc_usage_err("%s: bad --reason '%s': %s", what, optarg, why);
+				return irc_usage_err("%s: bad --reason '%s': %s", what, irc_shown(optarg), why);
 			reason = optarg;
 			break;
 		case 'i': incident = optarg; break;
@@ -226,7 +226,7 @@ static int do_isolate_off(int argc, char **argv)
 		switch (c) {
 		case 'r':
 			if (irc_parse_reason(optarg, &why))
-				return irc_usage_err("%s: bad --reason '%s': %s", what, optarg, why);
+				return irc_usage_err("%s: bad --reason '%s': %s", what, irc_shown(optarg), why);
 			reason = optarg;
 			break;
 		case 'i': incident = optarg; break;

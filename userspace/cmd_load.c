@@ -276,7 +276,7 @@ int do_load(int argc, char **argv)
 			else if (!strcmp(optarg, "generic"))
 				req = IRC_XDP_REQ_GENERIC;
 			else {
-				ret = irc_usage_err("load: bad --xdp-mode '%s': use auto, native or generic", optarg);
+				ret = irc_usage_err("load: bad --xdp-mode '%s': use auto, native or generic", irc_shown(optarg));
 				goto out;
 			}
 			break;

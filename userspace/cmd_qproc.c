@@ -471,22 +471,26 @@ static int resolve_cgroup(const char *what, const char *arg, char *out,
 			  size_t len)
 {
 	char mnt[PATH_MAX], joined[PATH_MAX * 2];
+	const char *why;
 	int err;
 
+	/* The path goes into records and reports: it must show as it is. */
+	if (irc_parse_text(arg, PATH_MAX - 1, &why))
+		return irc_usage_err("%s: bad cgroup '%s': %s", what, irc_shown(arg), why);
 	if (arg[0] != '/') {
 		if (irc_cgroup2_mount(mnt, sizeof(mnt)))
-			return irc_usage_err("%s: bad cgroup '%s': no cgroup v2 mount", what, arg);
+			return irc_usage_err("%s: bad cgroup '%s': no cgroup v2 mount", what, irc_shown(arg));
 		snprintf(joined, sizeof(joined), "%s/%s", mnt, arg);
 		arg = joined;
 	}
 	if (strlen(arg) >= PATH_MAX || !realpath(arg, out))
-		return irc_usage_err("%s: bad cgroup '%s': %s", what, arg,
+		return irc_usage_err("%s: bad cgroup '%s': %s", what, irc_shown(arg),
 				     strlen(arg) >= PATH_MAX ? "path too long" : strerror(errno));
 	err = irc_cgroup_check(out);
 	if (err)
-		return irc_usage_err("%s: bad cgroup '%s': not a cgroup v2 directory", what, arg);
+		return irc_usage_err("%s: bad cgroup '%s': not a cgroup v2 directory", what, irc_shown(arg));
 	if (strlen(out) >= len)
-		return irc_usage_err("%s: bad cgroup '%s': path too long", what, arg);
+		return irc_usage_err("%s: bad cgroup '%s': path too long", what, irc_shown(arg));
 	return 0;
 }
 

@@ -75,7 +75,7 @@ static int do_quarantine_host(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (irc_parse_target(o.operand, false, &target, &why))
-		return irc_usage_err("%s: bad address '%s': %s", what, o.operand, why);
+		return irc_usage_err("%s: bad address '%s': %s", what, irc_shown(o.operand), why);
 	/* What the kernel matches, as every record names it. */
 	irc_cidr_format(&target, norm, sizeof(norm));
 	snprintf(entity, sizeof(entity), "host:%s", norm);
@@ -184,7 +184,7 @@ static int do_release_host(int argc, char **argv)
 	if (ret)
 		return ret;
 	if (irc_parse_target(o.operand, false, &target, &why))
-		return irc_usage_err("%s: bad address '%s': %s", what, o.operand, why);
+		return irc_usage_err("%s: bad address '%s': %s", what, irc_shown(o.operand), why);
 	irc_cidr_format(&target, norm, sizeof(norm));
 	snprintf(entity, sizeof(entity), "host:%s", norm);
 	if (irc_maps_open(what, &m))
@@ -237,7 +237,7 @@ static int release_all(int argc, char **argv)
 			break;
 		case 'r':
 			if (irc_parse_reason(optarg, &why))
-				return irc_usage_err("%s: bad --reason '%s': %s", what, optarg, why);
+				return irc_usage_err("%s: bad --reason '%s': %s", what, irc_shown(optarg), why);
 			reason = optarg;
 			break;
 		case 'i':
@@ -248,7 +248,7 @@ static int release_all(int argc, char **argv)
 		}
 	}
 	if (argc > optind)
-		return irc_usage_err("%s: unexpected argument '%s'", what, argv[optind]);
+		return irc_usage_err("%s: unexpected argument '%s'", what, irc_shown(argv[optind]));
 	if (incident && (ret = irc_qopts_incident(what, incident, &inc)))
 		return ret;
 	if (irc_maps_open(what, &m))

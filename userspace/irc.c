@@ -18,31 +18,26 @@
 
 struct irc_ctx irc;
 
-/*
- * Control characters from a bad value are shown escaped, so an error is
- * always exactly one line.
- */
-static void escape_controls(const char *in, char *out, size_t len)
+const char *irc_shown(const char *s)
 {
-	size_t o = 0;
+	static __thread char buf[4][160];
+	static __thread unsigned int next;
+	char *out = buf[next++ % 4];
 
-	for (; *in && o + 5 < len; in++) {
-		unsigned char c = *in;
-
-		if (c < 0x20 || c == 0x7f)
-			o += snprintf(out + o, len - o, "\\x%02x", c);
-		else
-			out[o++] = c;
-	}
-	out[o] = '\0';
+	irc_escape(s ?: "", 48, out, sizeof(buf[0]));
+	return out;
 }
 
 static void vreport(const char *fmt, va_list ap, bool json)
 {
 	char raw[1024], msg[4096];
 
+	/*
+	 * Whatever a bad value held, an error is one line of valid UTF-8
+	 * that shows what is there (and a JSON error object can hold it).
+	 */
 	vsnprintf(raw, sizeof(raw), fmt, ap);
-	escape_controls(raw, msg, sizeof(msg));
+	irc_escape(raw, sizeof(raw), msg, sizeof(msg));
 	fprintf(stderr, "ircontain: %s\n", msg);
 	if (json)
 		irc_json_print(json_pack("{s:s}", "error", msg));

@@ -35,6 +35,11 @@ extern struct irc_ctx irc;
 void irc_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Like irc_err, returns IRC_EXIT_USAGE: for bad values and options. */
 int irc_usage_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A value an operator gave, made fit for a message: escaped and cut
+ * (irc_escape(), 48 bytes).  Four calls may share one message.
+ */
+const char *irc_shown(const char *s);
 /* Informational line on stderr (-v only). */
 void irc_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Warning line on stderr, always. */

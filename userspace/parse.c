@@ -2,6 +2,7 @@
 /* Operator input parsers; see parse.h. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,16 +303,106 @@ int irc_parse_direction(const char *s, uint32_t *dir, const char **why)
 	return 0;
 }
 
+size_t irc_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	uint32_t c, min;
+	size_t len, i;
+
+	if (!n)
+		return 0;
+	c = s[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0)
+		len = 2, c &= 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		len = 3, c &= 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		len = 4, c &= 0x07, min = 0x10000;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, UTF-16 surrogates and past U+10FFFF are not UTF-8. */
+	if (c < min || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Characters that make text show as something it is not. */
+static bool text_lies(uint32_t c)
+{
+	return c < 0x20 || (c >= 0x7f && c <= 0x9f) ||
+	       (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+int irc_parse_text(const char *s, size_t max, const char **why)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, len;
+	uint32_t c;
+
+	if (!s)
+		FAIL("missing text");
+	n = strlen(s);
+	if (n > max)
+		FAIL("too long");
+	while (n) {
+		len = irc_utf8_next(p, n, &c);
+		if (!len)
+			FAIL("not valid UTF-8");
+		if (c < 0x20 || c == 0x7f)
+			FAIL("contains a control character");
+		if (text_lies(c))
+			FAIL("contains a C1 control or bidirectional override character");
+		p += len;
+		n -= len;
+	}
+	return 0;
+}
+
+void irc_escape(const char *s, size_t cap, char *out, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), left = n < cap ? n : cap, o = 0, l;
+	uint32_t c;
+
+	if (!len)
+		return;
+	/* Room kept for the longest escape and the "...(N bytes)" tail. */
+	while (left && o + 12 + 24 < len) {
+		l = irc_utf8_next(p, left, &c);
+		if (!l)
+			o += snprintf(out + o, len - o, "\\x%02x", *p), l = 1;
+		else if (text_lies(c))
+			o += snprintf(out + o, len - o, c < 0x100 ? "\\x%02x" : "\\u{%x}", c);
+		else if (c == '\\')
+			o += snprintf(out + o, len - o, "\\\\");
+		else
+			memcpy(out + o, p, l), o += l;
+		p += l;
+		left -= l;
+	}
+	out[o] = '\0';
+	if ((const char *)p < s + n)
+		snprintf(out + o, len - o, "...(%zu bytes)", n);
+}
+
 int irc_parse_reason(const char *s, const char **why)
 {
 	if (!s)
 		FAIL("empty reason");
 	if (strlen(s) >= IRC_REASON_LEN)
 		FAIL("reason is longer than 63 bytes");
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			FAIL("reason contains a control character");
-	return 0;
+	return irc_parse_text(s, IRC_REASON_LEN - 1, why);
 }
 
 int irc_parse_ssh_peer(const char *s, struct irc_cidr *out)

@@ -76,8 +76,32 @@ int irc_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 /* "in", "out" or "both" -> enum irc_dir bits. */
 int irc_parse_direction(const char *s, uint32_t *dir, const char **why);
 
-/* Free text for --reason: printable, shorter than IRC_REASON_LEN. */
+/* Free text for --reason: as irc_parse_text, shorter than IRC_REASON_LEN. */
 int irc_parse_reason(const char *s, const char **why);
+
+/*
+ * Text an operator gives that ends up in records, reports and terminals
+ * (reason, title, note, summary, cgroup path): at most @max bytes of valid
+ * UTF-8 (no overlong forms, no surrogates), without C0 or C1 control
+ * characters (tab and newline included) or the bidirectional overrides
+ * and isolates (U+202A-U+202E, U+2066-U+2069) that make a terminal or a
+ * browser show text in another order than it is stored.  Empty is legal.
+ */
+int irc_parse_text(const char *s, size_t max, const char **why);
+
+/*
+ * Length of the valid UTF-8 sequence at @s (at most @n bytes) with its
+ * code point in *@cp, or 0 if @s does not start one.
+ */
+size_t irc_utf8_next(const unsigned char *s, size_t n, uint32_t *cp);
+
+/*
+ * @s as one safe line for a message: printable text kept, anything
+ * irc_parse_text refuses written as \xNN (bytes) or \u{N} (characters),
+ * and past @cap bytes of input cut with "...(N bytes)".  Always
+ * NUL-terminated within @len.
+ */
+void irc_escape(const char *s, size_t cap, char *out, size_t len);
 
 /*
  * The client address of an SSH session from $SSH_CONNECTION

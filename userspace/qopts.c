@@ -69,12 +69,12 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 		switch (c) {
 		case IRC_QO_TTL:
 			if (irc_parse_duration(optarg, &o->ttl, &why))
-				return irc_usage_err("%s: bad --ttl '%s': %s", what, optarg, why);
+				return irc_usage_err("%s: bad --ttl '%s': %s", what, irc_shown(optarg), why);
 			irc_format_duration(o->ttl, o->ttl_text, sizeof(o->ttl_text));
 			break;
 		case IRC_QO_REASON:
 			if (irc_parse_reason(optarg, &why))
-				return irc_usage_err("%s: bad --reason '%s': %s", what, optarg, why);
+				return irc_usage_err("%s: bad --reason '%s': %s", what, irc_shown(optarg), why);
 			o->reason = optarg;
 			break;
 		case IRC_QO_FORCE:
@@ -82,7 +82,7 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 			break;
 		case IRC_QO_DIR:
 			if (irc_parse_direction(optarg, &o->dir, &why))
-				return irc_usage_err("%s: bad --direction '%s': %s", what, optarg, why);
+				return irc_usage_err("%s: bad --direction '%s': %s", what, irc_shown(optarg), why);
 			break;
 		case IRC_QO_ACTION:
 			if (!strcmp(optarg, "deny"))

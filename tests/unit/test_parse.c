@@ -1098,8 +1098,19 @@ static const struct str_case reason_cases[] = {
 	{ "~!@#$%^&*()_+{}|:\"<>?`-=[]\\;',./", 0 },
 	/* An empty reason is legal: --reason is optional. */
 	{ "",			0 },
-	/* UTF-8 is passed through; only ASCII control bytes are refused. */
+	/* UTF-8 is passed through; control characters are refused. */
 	{ "caf\xc3\xa9",	0 },
+	{ "\xe6\x97\xa5\xf0\x9f\x94\xa5",	0 },	/* 3- and 4-byte forms */
+	{ "<script>&amp;'\"", 0 },
+	{ "caf\xe9",		-EINVAL },	/* Latin-1, not UTF-8 */
+	{ "\xc2\x9b" "31m",	-EINVAL },	/* C1 CSI: a terminal escape */
+	{ "\xc2\x85",		-EINVAL },	/* C1 NEL */
+	{ "\xc0\xaf",		-EINVAL },	/* overlong '/' */
+	{ "\xed\xa0\x80",	-EINVAL },	/* a UTF-16 surrogate */
+	{ "\xf4\x90\x80\x80",	-EINVAL },	/* past U+10FFFF */
+	{ "\xe2\x80",		-EINVAL },	/* cut short */
+	{ "ab\xe2\x80\xae" "cba",	-EINVAL },	/* U+202E right-to-left override */
+	{ "\xe2\x81\xa6x",	-EINVAL },	/* U+2066 isolate */
 	{ NULL,			-EINVAL },
 	{ "a\tb",		-EINVAL },
 	{ "line\nbreak",	-EINVAL },
@@ -1147,6 +1158,40 @@ static void test_reason_table(void **state)
 	(void)state;
 	run_str_table("reason", reason_cases, ARRAY_LEN(reason_cases),
 		      irc_parse_reason);
+}
+
+/* What a message shows of a bad value: one line, escaped, cut. */
+static void test_escape(void **state)
+{
+	static const struct { const char *in; size_t cap; const char *out; } rows[] = {
+		{ "plain", 48, "plain" },
+		{ "caf\xc3\xa9", 48, "caf\xc3\xa9" },
+		{ "a\nb\x1b[0m", 48, "a\\x0a" "b\\x1b[0m" },
+		{ "caf\xe9!", 48, "caf\\xe9!" },
+		{ "\xc2\x9bx", 48, "\\x9bx" },
+		{ "a\xe2\x80\xae" "b", 48, "a\\u{202e}b" },
+		{ "back\\slash", 48, "back\\\\slash" },
+		{ "0123456789abcdef", 10, "0123456789...(16 bytes)" },
+	};
+	char out[160], big[8192];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(rows); i++) {
+		irc_escape(rows[i].in, rows[i].cap, out, sizeof(out));
+		assert_string_equal(out, rows[i].out);
+	}
+	/* A long hostile value is never echoed whole, whatever the buffer. */
+	memset(big, '\x01', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	irc_escape(big, 48, out, sizeof(out));
+	assert_true(strlen(out) < sizeof(out));
+	assert_non_null(strstr(out, "...(8191 bytes)"));
+	irc_escape(big, sizeof(big), out, 16);
+	assert_true(strlen(out) < 16);
+	assert_int_equal(irc_parse_text(big, sizeof(big), NULL), -EINVAL);
+	assert_int_equal(irc_parse_text("x", 0, NULL), -EINVAL);
+	assert_int_equal(irc_parse_text("", 0, NULL), 0);
 }
 
 /* The limits are bytes of the map value, not characters. */
@@ -1444,6 +1489,7 @@ int main(void)
 		cmocka_unit_test(test_ifname_length),
 		cmocka_unit_test(test_reason_table),
 		cmocka_unit_test(test_reason_length),
+		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_direction_table),
 		cmocka_unit_test(test_ssh_peer_table),
 		cmocka_unit_test(test_ssh_peer_mapped_bytes),
