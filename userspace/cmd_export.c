@@ -186,16 +186,32 @@ int do_export(int argc, char **argv)
 
 /* --- verify -------------------------------------------------------------- */
 
-static int verify_store(void)
+static int verify_store(bool accept)
 {
 	struct irc_verify v;
 	struct irc_store *s;
+	char actor[64];
 	int rc, err;
 
 	rc = open_store("verify", &s);
 	if (rc)
 		return rc;
 	err = irc_store_verify(s, &v);
+	/*
+	 * The operator accepts the chain as it stands: on record first, then
+	 * verified again (what else is broken stays broken).
+	 */
+	if (err == -EBADMSG && accept) {
+		irc_actor(actor, sizeof(actor));
+		if (irc_store_accept_rollback(s, actor, v.problem)) {
+			irc_err("verify --accept-rollback: %s", irc_store_errmsg());
+			irc_store_close(s);
+			return IRC_EXIT_FAIL;
+		}
+		fprintf(stderr, "ircontain: verify: accepted by %s and recorded: %s\n", actor,
+			irc_shown(v.problem));
+		err = irc_store_verify(s, &v);
+	}
 	if (err && err != -EBADMSG) {
 		irc_err("verify: %s", irc_store_errmsg());
 		irc_store_close(s);
@@ -345,9 +361,11 @@ int do_verify(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "pubkey", required_argument, NULL, 'k' },
+		{ "accept-rollback", no_argument, NULL, 'a' },
 		{ 0 }
 	};
 	const char *pubkey = NULL;
+	bool accept = false;
 	int c;
 
 	while ((c = irc_getopt(argc, argv, lo, "verify")) != -1) {
@@ -355,14 +373,18 @@ int do_verify(int argc, char **argv)
 			return IRC_EXIT_USAGE;
 		if (c == 'k')
 			pubkey = optarg;
+		else if (c == 'a')
+			accept = true;
 	}
 	if (argc - optind > 1)
 		return irc_usage_err("verify: unexpected argument '%s' (usage: verify "
 				     "[FILE.tar.gz] [--pubkey HEX])", argv[optind + 1]);
+	if (argc - optind == 1 && accept)
+		return irc_usage_err("verify: --accept-rollback is for the store: verify --accept-rollback");
 	if (argc - optind == 1)
 		return verify_bundle(argv[optind], pubkey);
 	if (pubkey)
 		return irc_usage_err("verify: --pubkey is for a bundle: verify FILE.tar.gz "
 				     "--pubkey HEX");
-	return verify_store();
+	return verify_store(accept);
 }

@@ -18,6 +18,7 @@
 #include "cmd.h"
 #include "irc.h"
 #include "loader.h"
+#include "store.h"
 
 #define DEFAULT_STATE_DIR	"/var/lib/ircontain"
 
@@ -195,7 +196,7 @@ static int check_dir_option(const char *name, const char *v)
 
 int main(int argc, char **argv)
 {
-	int help = 0, version = 0;
+	int help = 0, version = 0, ret;
 
 	irc.pin_dir = getenv("IRCONTAIN_PIN_DIR") ?: IRC_DEFAULT_PIN_DIR;
 	irc.state_dir = getenv("IRCONTAIN_STATE_DIR") ?: DEFAULT_STATE_DIR;
@@ -217,5 +218,9 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return IRC_EXIT_USAGE;
 	}
-	return irc_cmd_dispatch(NULL, commands, argc - 1, argv + 1);
+	ret = irc_cmd_dispatch(NULL, commands, argc - 1, argv + 1);
+	/* Stored, but the anchor did not follow: said already, and not a success. */
+	if (ret == IRC_EXIT_OK && irc_store_anchor_failed())
+		ret = IRC_EXIT_FAIL;
+	return ret;
 }

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "irc.h"
+#include "owned.h"
 #include "policy.h"
 #include "store.h"
 
@@ -35,11 +36,28 @@ struct irc_store {
 	int64_t head_seq;
 	uint8_t head_mac[IRC_MAC_LEN];
 	sqlite3_stmt *ins[IRC_REC_EVIDENCE + 1];	/* INSERT per table, kept */
+	int dirfd;		/* the state dir, checked (owned.h); its flock is the write lock */
+	bool locked;		/* we hold it */
+	bool accepting;		/* irc_store_accept_rollback(): the anchor is being moved back */
 	char dir[PATH_MAX];
 	char path[PATH_MAX];
 };
 
 static char errmsg[600];
+/* An anchor that could not be written (irc_store_anchor_failed()). */
+static bool anchor_lost;
+/* The bound on waiting for another writer, shortened when stopping. */
+static int busy_ms = IRC_STORE_BUSY_MS;
+
+bool irc_store_anchor_failed(void)
+{
+	return anchor_lost;
+}
+
+void irc_store_hurry(void)
+{
+	busy_ms = IRC_STORE_STOP_MS;
+}
 
 const char *irc_store_errmsg(void)
 {
@@ -170,9 +188,8 @@ static int key_read(const char *path, uint8_t *key, size_t len)
 			fail(-errno, "open key %s: %s", path, strerror(errno));
 	if (fstat(fd, &st))
 		err = fail(-errno, "stat key %s: %s", path, strerror(errno));
-	else if (st.st_mode & 077)
-		err = fail(-EPERM, "key %s has mode %04o: others may read it (expected 0600)",
-			   path, st.st_mode & 07777);
+	else if (irc_owned_stat(&st, path, "key", true, errmsg, sizeof(errmsg)))
+		err = -EPERM;
 	else if ((n = read(fd, key, len)) != (ssize_t)len || st.st_size != (off_t)len)
 		err = fail(-EBADMSG, "key %s: expected %zu bytes, found %lld", path, len,
 			   (long long)st.st_size);
@@ -419,7 +436,7 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 	struct stat st;
 	mode_t um;
 	size_t i;
-	int rc, err;
+	int rc, err = 0;
 
 	*sp = NULL;
 	if (sodium_init() < 0)
@@ -427,6 +444,7 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return fail(-ENOMEM, "out of memory");
+	s->dirfd = -1;
 	if (snprintf(s->path, sizeof(s->path), "%s/%s", state_dir, IRC_STORE_DB) >=
 	    (int)sizeof(s->path)) {
 		free(s);
@@ -438,20 +456,21 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 		return err;
 	}
 	snprintf(s->dir, sizeof(s->dir), "%s", state_dir);
+	/* Nobody else's directory is trusted, and never through a link. */
+	s->dirfd = irc_owned_dir(state_dir, "state dir", create, 0700, errmsg, sizeof(errmsg));
+	if (s->dirfd < 0) {
+		err = s->dirfd;
+		free(s);
+		return err;
+	}
 	if (create) {
-		if (mkdir(state_dir, 0700) && errno != EEXIST) {
-			err = fail(-errno, "create state dir %s: %s", state_dir, strerror(errno));
-			free(s);
-			return err;
-		}
-		/* Evidence is not for other users: an existing dir or db is tightened. */
-		err = tighten(state_dir, 0700, "state dir");
+		/* Evidence is not for other users: an existing db is tightened. */
 		for (i = 0; !err && i < sizeof(sfx) / sizeof(*sfx); i++) {
 			snprintf(side, sizeof(side), "%s%s", s->path, sfx[i]);
 			err = tighten(side, 0600, "evidence store");
 		}
 		if (err) {
-			free(s);
+			irc_store_close(s);
 			return err;
 		}
 	}
@@ -465,9 +484,13 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 		irc_store_close(s);
 		return err;
 	}
-	sqlite3_busy_timeout(s->db, IRC_STORE_BUSY_MS);
-	err = exec_sql(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;",
-		       "set WAL mode");
+	sqlite3_busy_timeout(s->db, busy_ms);
+	/* The database file is checked by name in the checked dir, never opened. */
+	err = irc_owned_at(s->dirfd, state_dir, IRC_STORE_DB, "evidence store", false,
+			   errmsg, sizeof(errmsg));
+	if (!err)
+		err = exec_sql(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;",
+			       "set WAL mode");
 	if (!err)
 		err = migrate(s);
 	if (!err)
@@ -496,6 +519,8 @@ void irc_store_close(struct irc_store *s)
 	for (k = 0; k <= IRC_REC_EVIDENCE; k++)
 		sqlite3_finalize(s->ins[k]);
 	sqlite3_close_v2(s->db);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
 	sodium_memzero(s->key, sizeof(s->key));
 	free(s);
 }
@@ -582,15 +607,55 @@ static int head_read(struct irc_store *s, int64_t *seq, uint8_t mac[IRC_MAC_LEN]
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dbfail(s, "read chain head");
 }
 
+/*
+ * The write lock: an flock on the state dir, held from BEGIN to the
+ * anchor's update.  Writers take turns on it in short naps instead of in
+ * SQLite's busy handler, whose sleeps grow to 100 ms and let a newcomer
+ * overtake a writer that has waited for seconds; and the anchor moves in
+ * commit order.  Bounded: after busy_ms the write fails with -EBUSY.
+ */
+static int write_lock(struct irc_store *s)
+{
+	uint64_t t0 = irc_now_boot_ns(), limit = (uint64_t)busy_ms * 1000000;
+	unsigned int nap = 100;
+
+	while (flock(s->dirfd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return fail(-errno, "%s: lock the state dir: %s", s->path, strerror(errno));
+		if (irc_now_boot_ns() - t0 >= limit)
+			return fail(-EBUSY, "%s: another writer held the store for more than %d ms",
+				    s->path, busy_ms);
+		/* Jitter, so that waiters do not wake in step. */
+		usleep(nap / 2 + randombytes_uniform(nap));
+		if (nap < IRC_STORE_NAP_MAX_US)
+			nap *= 2;
+	}
+	s->locked = true;
+	return 0;
+}
+
+static void write_unlock(struct irc_store *s)
+{
+	if (s->locked)
+		flock(s->dirfd, LOCK_UN);
+	s->locked = false;
+}
+
 int irc_store_begin(struct irc_store *s)
 {
 	int err;
 
 	if (s->in_batch)
 		return 0;
+	err = write_lock(s);
+	if (err)
+		return err;
+	sqlite3_busy_timeout(s->db, busy_ms);
 	err = exec_sql(s, "BEGIN IMMEDIATE", "begin transaction");
 	s->in_batch = !err;
 	s->head_valid = s->head_dirty = false;
+	if (err)
+		write_unlock(s);
 	return err;
 }
 
@@ -625,23 +690,40 @@ static int head_write(struct irc_store *s)
  * rename (old or new after a crash, never half), under a lock on the
  * state dir so a slower writer never moves it back.
  */
-#define ANCHOR		"chain.head"
+#define ANCHOR		IRC_STORE_ANCHOR
 
-static int anchor_read(const char *dir, int64_t *seq, uint8_t mac[IRC_MAC_LEN],
+/* The anchor as read: err is 0 or what made it unreadable. */
+struct anchor {
+	int err;
+	int64_t seq;
+	uint8_t mac[IRC_MAC_LEN], sig[IRC_MAC_LEN];
+};
+
+static int anchor_read(struct irc_store *s, int64_t *seq, uint8_t mac[IRC_MAC_LEN],
 		       uint8_t sig[IRC_MAC_LEN])
 {
-	char path[PATH_MAX + 16], hm[2 * IRC_MAC_LEN + 2], hs[2 * IRC_MAC_LEN + 2];
+	char path[PATH_MAX + 16], buf[256], hm[2 * IRC_MAC_LEN + 2], hs[2 * IRC_MAC_LEN + 2];
+	struct stat st;
 	long long v;
-	FILE *f;
-	int n;
+	ssize_t n = 0;
+	int fd, err = 0;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, ANCHOR);
-	f = fopen(path, "re");
-	if (!f)
+	snprintf(path, sizeof(path), "%s/%s", s->dir, ANCHOR);
+	fd = openat(s->dirfd, ANCHOR, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	n = fscanf(f, "%lld %65s %65s", &v, hm, hs);
-	fclose(f);
-	if (n != 3 || v < 1 || strlen(hm) != 2 * IRC_MAC_LEN || strlen(hs) != 2 * IRC_MAC_LEN ||
+	if (fstat(fd, &st))
+		err = -errno;
+	else if (irc_owned_stat(&st, path, "chain anchor", false, errmsg, sizeof(errmsg)))
+		err = -EPERM;
+	else if ((n = read(fd, buf, sizeof(buf) - 1)) < 0)
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	buf[n] = '\0';
+	if (sscanf(buf, "%lld %65s %65s", &v, hm, hs) != 3 || v < 1 ||
+	    strlen(hm) != 2 * IRC_MAC_LEN || strlen(hs) != 2 * IRC_MAC_LEN ||
 	    sodium_hex2bin(mac, IRC_MAC_LEN, hm, strlen(hm), NULL, NULL, NULL) ||
 	    sodium_hex2bin(sig, IRC_MAC_LEN, hs, strlen(hs), NULL, NULL, NULL))
 		return -EBADMSG;
@@ -649,41 +731,109 @@ static int anchor_read(const char *dir, int64_t *seq, uint8_t mac[IRC_MAC_LEN],
 	return 0;
 }
 
-static void anchor_write(struct irc_store *s, int64_t seq, const uint8_t mac[IRC_MAC_LEN])
+/*
+ * Written under the write lock, to a temporary file that is fsync'd and
+ * renamed (old or new after a crash, never half: an unreadable anchor
+ * stops every write).  A failure is an error of the command that wrote
+ * (irc_store_anchor_failed()), never only a warning.
+ */
+static int anchor_write(struct irc_store *s, int64_t seq, const uint8_t mac[IRC_MAC_LEN])
 {
-	char path[PATH_MAX + 16], tmp[PATH_MAX + 32], hm[2 * IRC_MAC_LEN + 1], hs[2 * IRC_MAC_LEN + 1];
-	uint8_t sig[IRC_MAC_LEN], omac[IRC_MAC_LEN], osig[IRC_MAC_LEN];
-	int64_t oseq = 0;
-	int dfd, fd;
-	bool done = false;
+	char tmp[64], hm[2 * IRC_MAC_LEN + 1], hs[2 * IRC_MAC_LEN + 1], line[160];
+	uint8_t sig[IRC_MAC_LEN];
+	int fd, n, err = 0;
 
-	dfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || flock(dfd, LOCK_EX)) {
-		if (dfd >= 0)
-			close(dfd);
-		return;
-	}
-	if (anchor_read(s->dir, &oseq, omac, osig) == 0 && oseq >= seq)
-		goto out;	/* another writer is already further */
 	head_sig(s->key, seq, mac, sig);
 	irc_hex(mac, IRC_MAC_LEN, hm);
 	irc_hex(sig, IRC_MAC_LEN, hs);
-	snprintf(path, sizeof(path), "%s/%s", s->dir, ANCHOR);
-	snprintf(tmp, sizeof(tmp), "%s.%d", path, getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd >= 0) {
-		done = dprintf(fd, "%lld %s %s\n", (long long)seq, hm, hs) > 0;
-		close(fd);
-		done = done && !rename(tmp, path);
-		if (!done)
-			unlink(tmp);
+	n = snprintf(line, sizeof(line), "%lld %s %s\n", (long long)seq, hm, hs);
+	snprintf(tmp, sizeof(tmp), "%s.%d", ANCHOR, getpid());
+	fd = openat(s->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		err = -errno;
+	else {
+		if (write(fd, line, n) != n || fsync(fd))
+			err = -errno ?: -EIO;
+		if (close(fd) && !err)
+			err = -errno;
+		if (!err && renameat(s->dirfd, tmp, s->dirfd, ANCHOR))
+			err = -errno;
+		if (err)
+			unlinkat(s->dirfd, tmp, 0);
 	}
-	if (!done)
-		irc_warn("%s: could not update the chain anchor %s: %s", s->path, path,
-			 strerror(errno));
-out:
-	flock(dfd, LOCK_UN);
-	close(dfd);
+	if (err) {
+		anchor_lost = true;
+		fail(err, "%s: the chain anchor %s/%s could not be updated to record #%lld: %s; "
+		     "the record is stored but a rollback past it would not be seen",
+		     s->path, s->dir, ANCHOR, (long long)seq, strerror(-err));
+		irc_warn("%s", errmsg);
+	}
+	return err;
+}
+
+/* Reads the record @seq's MAC; -ENOENT if no table holds it. */
+static int record_mac(struct irc_store *s, int64_t seq, uint8_t mac[IRC_MAC_LEN])
+{
+	sqlite3_stmt *st;
+	char sql[96];
+	int k, rc = -ENOENT;
+
+	for (k = IRC_REC_ACTION; k <= IRC_REC_EVIDENCE && rc == -ENOENT; k++) {
+		snprintf(sql, sizeof(sql), "SELECT mac FROM %s WHERE seq = ?", kind_table[k]);
+		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+			return dbfail(s, "read the anchored record");
+		sqlite3_bind_int64(st, 1, seq);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == IRC_MAC_LEN) {
+			memcpy(mac, sqlite3_column_blob(st, 0), IRC_MAC_LEN);
+			rc = 0;
+		}
+		sqlite3_finalize(st);
+	}
+	return rc;
+}
+
+/*
+ * The anchor against the chain this transaction would extend: it must
+ * hold the anchored record with the anchored MAC.  Otherwise the store was
+ * rolled back, cut or rewritten, and a write would bury that (the anchor
+ * would move onto the new chain): refused, until an operator accepts it
+ * with `verify --accept-rollback`, itself a record.  0, or -EBADMSG (or
+ * another -errno) with the problem in errmsg.
+ */
+static int anchor_check(struct irc_store *s, const struct anchor *a, int64_t head_seq,
+			char *problem, size_t len, int64_t *bad_seq)
+{
+	uint8_t want[IRC_MAC_LEN], got[IRC_MAC_LEN];
+	int err = a->err;
+
+	*bad_seq = 0;
+	if (err == -ENOENT && !head_seq)
+		return 0;	/* a new store */
+	if (err == -ENOENT)
+		snprintf(problem, len, "the chain's anchor %.200s/%s is missing but the store holds "
+			 "%lld records: it cannot be shown not to have been rolled back", s->dir,
+			 ANCHOR, (long long)head_seq);
+	else if (err == -EPERM)
+		snprintf(problem, len, "%.300s", errmsg);
+	else if (err)
+		snprintf(problem, len, "the chain's anchor %.200s/%s is unreadable (%s)", s->dir,
+			 ANCHOR, err == -EBADMSG ? "not an anchor" : strerror(-err));
+	else if (head_sig(s->key, a->seq, a->mac, want), sodium_memcmp(a->sig, want, IRC_MAC_LEN))
+		snprintf(problem, len, "the chain's anchor %.200s/%s does not match its seal: it was edited",
+			 s->dir, ANCHOR);
+	else if (a->seq > head_seq)
+		*bad_seq = head_seq + 1,
+		snprintf(problem, len, "the store was rolled back: its anchor says the chain reached "
+			 "record #%lld but it ends at #%lld (an older copy, a lost WAL, or records "
+			 "removed with the head)", (long long)a->seq, (long long)head_seq);
+	else if ((err = record_mac(s, a->seq, got)) == -ENOENT ||
+		 (!err && sodium_memcmp(got, a->mac, IRC_MAC_LEN)))
+		*bad_seq = a->seq,
+		snprintf(problem, len, "record #%lld is not the one the anchor recorded: the chain was "
+			 "rewritten from there", (long long)a->seq);
+	else
+		return err;
+	return -EBADMSG;
 }
 
 int irc_store_commit(struct irc_store *s)
@@ -703,8 +853,14 @@ int irc_store_commit(struct irc_store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_batch = false;
 	s->head_valid = s->head_dirty = false;
+	/*
+	 * What is committed stays committed: an anchor that could not follow
+	 * is reported (irc_store_anchor_failed()), not a failed commit that a
+	 * caller would retry and so store twice.
+	 */
 	if (!err && moved)
 		anchor_write(s, seq, mac);
+	write_unlock(s);
 	return err;
 }
 
@@ -714,6 +870,7 @@ int irc_store_rollback(struct irc_store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_batch = false;
 	s->head_valid = s->head_dirty = false;
+	write_unlock(s);
 	return 0;
 }
 
@@ -730,7 +887,16 @@ static int append_locked(struct irc_store *s, const struct irc_rec *r, int64_t *
 	if (r->kind < IRC_REC_ACTION || r->kind > IRC_REC_EVIDENCE)
 		return fail(-EINVAL, "bad record kind %d", r->kind);
 	if (!s->head_valid) {
+		char problem[400];
+		struct anchor a;
+		int64_t bad_seq;
+
 		err = head_read(s, &s->head_seq, s->head_mac, NULL, &found);
+		a.err = anchor_read(s, &a.seq, a.mac, a.sig);
+		if (!err && !s->accepting && (err = anchor_check(s, &a, s->head_seq, problem,
+								  sizeof(problem), &bad_seq)) == -EBADMSG)
+			fail(err, "%.100s: refused to extend the chain: %s; see 'ircontain verify' "
+			     "(an operator accepts it with 'verify --accept-rollback')", s->path, problem);
 		if (err)
 			return err;
 		s->head_valid = true;
@@ -782,6 +948,7 @@ static int append_locked(struct irc_store *s, const struct irc_rec *r, int64_t *
 		if (sqlite3_get_autocommit(s->db)) {
 			s->in_batch = false;
 			s->head_valid = s->head_dirty = false;
+			write_unlock(s);
 		}
 		return err;
 	}
@@ -808,6 +975,40 @@ int irc_store_append(struct irc_store *s, const struct irc_rec *r, int64_t *seq)
 		return err;
 	}
 	return irc_store_commit(s);
+}
+
+/*
+ * `verify --accept-rollback`: the operator accepts the chain as it is
+ * (an older copy restored, a lost anchor): recorded first, with what the
+ * anchor said, and the anchor then names that record.
+ */
+int irc_store_accept_rollback(struct irc_store *s, const char *actor, const char *problem)
+{
+	struct anchor a;
+	char hex[2 * IRC_MAC_LEN + 1];
+	struct irc_rec r = { .kind = IRC_REC_ACTION, .type = "store.accept-rollback",
+			     .actor = actor, .target = s->path };
+	int err;
+
+	err = irc_store_begin(s);
+	if (err)
+		return err;
+	a.err = anchor_read(s, &a.seq, a.mac, a.sig);
+	irc_hex(a.mac, IRC_MAC_LEN, hex);
+	r.body = a.err ? json_pack("{s:s, s:s}", "problem", problem ?: "",
+				   "anchor", strerror(-a.err))
+		       : json_pack("{s:s, s:I, s:s}", "problem", problem ?: "",
+				   "anchor_seq", (json_int_t)a.seq, "anchor_mac", hex);
+	s->accepting = true;
+	err = r.body ? append_locked(s, &r, NULL) : fail(-ENOMEM, "out of memory");
+	s->accepting = false;
+	json_decref(r.body);
+	if (err) {
+		irc_store_rollback(s);
+		return err;
+	}
+	err = irc_store_commit(s);
+	return err ?: anchor_lost ? -EIO : 0;
 }
 
 /* --- reading ------------------------------------------------------- */
@@ -1754,54 +1955,14 @@ static int check_incidents(struct vstate *vs)
 	return err;
 }
 
-/*
- * The anchor outside the database against the chain inside it: the chain
- * must reach at least as far, through the same record.
- */
-struct anchor {
-	int err;
-	int64_t seq;
-	uint8_t mac[IRC_MAC_LEN], sig[IRC_MAC_LEN];
-};
 
 static int check_anchor(struct vstate *vs, const struct anchor *a, int64_t last)
 {
-	uint8_t want[IRC_MAC_LEN], got[IRC_MAC_LEN];
-	const uint8_t *mac = a->mac, *sig = a->sig;
-	int64_t seq = a->seq;
-	char sql[96];
-	sqlite3_stmt *st;
-	bool found = false;
-	int k, err = a->err;
+	char problem[400];
+	int64_t seq;
+	int err = anchor_check(vs->s, a, last, problem, sizeof(problem), &seq);
 
-	if (err == -ENOENT)
-		return last ? bad(vs, 0, "the chain's anchor %s/%s is missing: the store cannot be "
-				  "shown not to have been rolled back", vs->s->dir, ANCHOR) : 0;
-	if (err)
-		return bad(vs, 0, "the chain's anchor %s/%s is unreadable", vs->s->dir, ANCHOR);
-	head_sig(vs->s->key, seq, mac, want);
-	if (sodium_memcmp(sig, want, IRC_MAC_LEN))
-		return bad(vs, 0, "the chain's anchor %s/%s does not match its seal: it was edited",
-			   vs->s->dir, ANCHOR);
-	if (seq > last)
-		return bad(vs, last + 1, "the store was rolled back: its anchor says the chain reached record #%" PRId64
-			   " but it ends at #%" PRId64 " (an older copy, a lost WAL, or records removed with the head)",
-			   seq, last);
-	for (k = IRC_REC_ACTION; k <= IRC_REC_EVIDENCE && !found; k++) {
-		snprintf(sql, sizeof(sql), "SELECT mac FROM %s WHERE seq = ?", kind_table[k]);
-		if (sqlite3_prepare_v2(vs->s->db, sql, -1, &st, NULL) != SQLITE_OK)
-			return dbfail(vs->s, "read the anchored record");
-		sqlite3_bind_int64(st, 1, seq);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == IRC_MAC_LEN) {
-			memcpy(got, sqlite3_column_blob(st, 0), IRC_MAC_LEN);
-			found = true;
-		}
-		sqlite3_finalize(st);
-	}
-	if (!found || sodium_memcmp(got, mac, IRC_MAC_LEN))
-		return bad(vs, seq, "record #%" PRId64 " is not the one the anchor recorded: the chain was rewritten from there",
-			   seq);
-	return 0;
+	return err == -EBADMSG ? bad(vs, seq, "%s", problem) : err;
 }
 
 /* Is the controller session still running (same boot, live pid)? */
@@ -1844,7 +2005,7 @@ int irc_store_verify(struct irc_store *s, struct irc_verify *v)
 	 * The anchor first: a writer moves it only after its commit, so the
 	 * snapshot read below reaches at least as far.
 	 */
-	anc.err = anchor_read(s->dir, &anc.seq, anc.mac, anc.sig);
+	anc.err = anchor_read(s, &anc.seq, anc.mac, anc.sig);
 	/* One consistent snapshot of the whole store. */
 	err = exec_sql(s, "BEGIN", "begin read");
 	if (err)

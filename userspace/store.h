@@ -209,6 +209,23 @@ int irc_store_verify(struct irc_store *s, struct irc_verify *v);
 /* Host keys, created on first use.  @pk is 32 bytes, @sk 64. */
 int irc_store_sign_keys(const char *state_dir, uint8_t pk[32], uint8_t sk[64]);
 
+/*
+ * The anchor (STATE_DIR/chain.head) names the last committed record
+ * outside the database; a write refuses to extend a chain that does not
+ * hold it (rolled back, cut, rewritten) or when it is missing or
+ * unreadable while records exist.  This records the operator's acceptance
+ * of the chain as it is, @problem being what verify found, and moves the
+ * anchor onto it.
+ */
+int irc_store_accept_rollback(struct irc_store *s, const char *actor, const char *problem);
+/*
+ * True once a commit in this process could not update the anchor: the
+ * records are stored, but the command must not report success.
+ */
+bool irc_store_anchor_failed(void);
+/* From now on, wait at most IRC_STORE_STOP_MS for another writer. */
+void irc_store_hurry(void);
+
 /* Hex of @n bytes into @out (2n+1). */
 void irc_hex(const uint8_t *in, size_t n, char *out);
 /*

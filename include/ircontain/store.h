@@ -11,7 +11,16 @@
 #define IRC_STORE_SIGN_KEY	"signing.key"	/* Ed25519 secret key, 0600 */
 #define IRC_STORE_SIGN_PUB	"signing.pub"	/* Ed25519 public key, hex */
 #define IRC_STORE_SCHEMA	2		/* PRAGMA user_version */
-#define IRC_STORE_BUSY_MS	10000		/* wait for another writer */
+/*
+ * A writer waits at most this long for another one (the write lock is
+ * taken in short naps that grow to IRC_STORE_NAP_MAX_US), and at most
+ * IRC_STORE_STOP_MS once the controller is stopping.
+ */
+#define IRC_STORE_BUSY_MS	5000
+#define IRC_STORE_STOP_MS	1000
+#define IRC_STORE_NAP_MAX_US	2000
+#define IRC_STORE_ANCHOR	"chain.head"	/* the chain's anchor, under --state-dir */
+#define IRC_STORE_JOURNAL	"pending"	/* records not yet in the store, a dir */
 #define IRC_MAC_LEN		32		/* HMAC-SHA256 */
 
 /* A finding joins the open incident of its entity seen within this. */

@@ -124,6 +124,70 @@ static void unlink_wal(void)
 	unlink(p);
 }
 
+static void anchor_path(char *p, size_t len)
+{
+	snprintf(p, len, "%s/%s", dir, IRC_STORE_ANCHOR);
+}
+
+static void unlink_anchor(void)
+{
+	char p[160];
+
+	anchor_path(p, sizeof(p));
+	unlink(p);
+}
+
+/* A write is refused, names the problem, and adds nothing. */
+static void expect_refused(const char *words)
+{
+	struct irc_store *s = open_store();
+	struct irc_rec r = { .kind = IRC_REC_ACTION, .type = "quarantine", .actor = "t" };
+	int64_t before = 0, after = 0, inc;
+
+	assert_int_equal(irc_store_tip(s, &before, &inc), 0);
+	assert_int_equal(irc_store_append(s, &r, NULL), -EBADMSG);
+	if (!strstr(irc_store_errmsg(), words) || !strstr(irc_store_errmsg(), "refused"))
+		print_error("refused with '%s' (expected '%s')\n", irc_store_errmsg(), words);
+	assert_non_null(strstr(irc_store_errmsg(), words));
+	assert_non_null(strstr(irc_store_errmsg(), "refused to extend"));
+	assert_int_equal(irc_store_tip(s, &after, &inc), 0);
+	assert_int_equal(after, before);
+	irc_store_close(s);
+}
+
+/* The operator accepts: recorded, verified intact, and writes go on. */
+static void accept_and_write(void)
+{
+	struct irc_store *s = open_store();
+	struct irc_verify v;
+	bool seen = false;
+	int64_t last, inc;
+
+	assert_int_equal(irc_store_accept_rollback(s, "alice", "test"), 0);
+	assert_int_equal(irc_store_verify(s, &v), 0);
+	add(s, IRC_REC_EVENT, "exec", "pid:7", 0);
+	assert_int_equal(irc_store_verify(s, &v), 0);
+	assert_int_equal(irc_store_tip(s, &last, &inc), 0);
+	/* The acceptance is itself a record, the one before the last. */
+	tamper("CREATE TABLE IF NOT EXISTS t_seen AS SELECT seq FROM actions"
+	       " WHERE type = 'store.accept-rollback'");
+	{
+		sqlite3 *db;
+		sqlite3_stmt *st;
+
+		assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_prepare_v2(db, "SELECT seq FROM t_seen", -1, &st, NULL),
+				 SQLITE_OK);
+		while (sqlite3_step(st) == SQLITE_ROW)
+			seen |= sqlite3_column_int64(st, 0) == last - 1;
+		sqlite3_finalize(st);
+		sqlite3_exec(db, "DROP TABLE t_seen", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
+	assert_true(seen);
+	irc_store_close(s);
+}
+
 static void expect_broken(int64_t seq, const char *words)
 {
 	struct irc_store *s = open_store();
@@ -285,9 +349,10 @@ static void test_tamper(void **state)
 		irc_store_close(s);
 		tamper(c->sql);
 		expect_broken(c->bad_seq, c->says);
-		/* A fresh store for the next case. */
+		/* A fresh store for the next case (its anchor too). */
 		assert_int_equal(unlink(dbpath), 0);
 		unlink_wal();
+		unlink_anchor();
 	}
 }
 
@@ -328,12 +393,59 @@ static void test_rollback_to_copy(void **state)
 		 dbpath, dbpath);
 	assert_int_equal(system(cmd), 0);
 	expect_broken(11, "rolled back");
-	/* Deleted outright: a new store starts again from #1; the anchor remembers #11. */
+	/*
+	 * Ordinary writes do not launder it: each is refused, and after N of
+	 * them the store is still BROKEN (they once moved the anchor onto the
+	 * older copy until it said "store ok").
+	 */
+	for (int i = 0; i < 12; i++)
+		expect_refused("rolled back");
+	expect_broken(11, "rolled back");
+	accept_and_write();
+	/* Deleted outright: a new store would start again from #1; refused too. */
 	assert_int_equal(unlink(dbpath), 0);
+	unlink_wal();
+	expect_refused("rolled back");
+	expect_broken(1, "rolled back");
+}
+
+/* A missing, garbage or foreign anchor is an error, never a reset. */
+static void test_anchor_missing_or_garbage(void **state)
+{
+	struct irc_store *s;
+	char p[160];
+	int64_t inc;
+	FILE *f;
+
+	(void)state;
 	s = open_store();
-	add(s, IRC_REC_EVENT, "exec", "pid:1", 0);
+	fill(s, &inc);
 	irc_store_close(s);
-	expect_broken(2, "rolled back");
+	anchor_path(p, sizeof(p));
+	assert_int_equal(unlink(p), 0);
+	expect_refused("missing");
+	expect_broken(0, "missing");
+	assert_int_equal(access(p, F_OK), -1);		/* not recreated */
+
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs("garbage\n", f);
+	fclose(f);
+	assert_int_equal(chmod(p, 0600), 0);
+	expect_refused("unreadable");
+	expect_broken(0, "unreadable");
+
+	/* A sealed line of the right shape but a forged seal. */
+	f = fopen(p, "w");
+	fprintf(f, "10 %064d %064d\n", 0, 0);
+	fclose(f);
+	expect_refused("seal");
+
+	/* Writable by others: not trusted. */
+	assert_int_equal(chmod(p, 0666), 0);
+	expect_refused("mode 0666");
+	assert_int_equal(chmod(p, 0600), 0);
+	accept_and_write();
 }
 
 /* The key gone while records exist: refused, never silently replaced. */
@@ -762,6 +874,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_head_removed_or_moved, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback_to_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_anchor_missing_or_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incidents, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
