@@ -19,6 +19,8 @@
 #include "cmd.h"
 #include "export.h"
 #include "irc.h"
+#include "entries.h"
+#include "journal.h"
 #include "parse.h"
 #include "store.h"
 
@@ -105,9 +107,10 @@ int do_export(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "new-key", no_argument, NULL, 'n' },
 		{ 0 }
 	};
-	static const char usage[] = "export ID --output FILE.tar.gz [--force]";
+	static const char usage[] = "export ID --output FILE.tar.gz [--force] [--new-key]";
 	const char *out = NULL, *why;
 	struct irc_export_stats st;
 	struct irc_incident in;
@@ -115,7 +118,7 @@ int do_export(int argc, char **argv)
 	struct irc_store *s;
 	struct timespec t0;
 	char err[1024], dir[4096];
-	bool force = false;
+	bool force = false, new_key = false;
 	struct stat sb;
 	uint64_t id;
 	char **ops;
@@ -128,6 +131,8 @@ int do_export(int argc, char **argv)
 			out = optarg;
 		else if (c == 'f')
 			force = true;
+		else if (c == 'n')
+			new_key = true;
 	}
 	ops = irc_operands(argc, argv, 1, "export", usage);
 	if (!ops)
@@ -154,7 +159,8 @@ int do_export(int argc, char **argv)
 		return IRC_EXIT_FAIL;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = irc_export(s, (int64_t)id, out, force, &st, err, sizeof(err));
+	rc = irc_export(s, (int64_t)id, out, (force ? IRC_EXPORT_FORCE : 0) |
+			(new_key ? IRC_EXPORT_NEW_KEY : 0), &st, err, sizeof(err));
 	irc_store_close(s);
 	if (rc == -EEXIST)	/* appeared while exporting: left as it was */
 		return irc_usage_err("export: %s", err);
@@ -191,7 +197,9 @@ static int verify_store(bool accept)
 	struct irc_verify v;
 	struct irc_store *s;
 	char actor[64];
-	int rc, err;
+	int rc, err, journaled;
+	json_t *gaps;
+	size_t i;
 
 	rc = open_store("verify", &s);
 	if (rc)
@@ -217,15 +225,18 @@ static int verify_store(bool accept)
 		irc_store_close(s);
 		return IRC_EXIT_FAIL;
 	}
+	gaps = irc_unrecorded_containment(s);
+	journaled = irc_journal_pending(irc.state_dir);
 	if (irc.json) {
-		irc_json_print(json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:I,s:s,s:i,s:s}",
-			"store", irc_store_path(s), "ok", !err, "records", (json_int_t)v.records,
+		irc_json_print(json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:I,s:s,s:i,s:s,s:O,s:i}",
+			"store", irc_store_path(s), "ok", !err && !json_array_size(gaps),
+			"records", (json_int_t)v.records,
 			"actions", (json_int_t)v.actions, "events", (json_int_t)v.events,
 			"evidence", (json_int_t)v.evidence, "head_seq", (json_int_t)v.head_seq,
 			"head_mac", v.head_mac,
 			"incidents", (json_int_t)v.incidents, "bad_seq", (json_int_t)v.bad_seq,
 			"problem", v.problem, "unclean", v.unclean, "unclean_note",
-			v.unclean ? v.unclean_note : ""));
+			v.unclean ? v.unclean_note : "", "unrecorded", gaps, "journaled", journaled));
 	} else if (!err) {
 		printf("store ok: %lld records (%lld actions, %lld events, %lld evidence), "
 		       "chain head #%lld (%.16s), %lld incidents\n", (long long)v.records,
@@ -238,6 +249,20 @@ static int verify_store(bool accept)
 	}
 	if (v.unclean && !irc.json)
 		printf("note: %s\n", v.unclean_note);
+	if (json_array_size(gaps) && !irc.json) {
+		printf("UNRECORDED containment: %zu in force in the kernel with no record:",
+		       json_array_size(gaps));
+		for (i = 0; i < json_array_size(gaps) && i < 20; i++)
+			printf(" %s", json_string_value(json_array_get(gaps, i)));
+		printf("%s\n", i < json_array_size(gaps) ? " ..." : "");
+	}
+	if (journaled && !irc.json)
+		printf("note: %d action(s) journaled in %s/%s, not yet recorded (the next command "
+		       "that writes the store records them)\n", journaled, irc.state_dir,
+		       IRC_STORE_JOURNAL);
+	if (json_array_size(gaps))
+		err = -EBADMSG;
+	json_decref(gaps);
 	irc_store_close(s);
 	return err ? IRC_EXIT_FAIL : IRC_EXIT_OK;
 }

@@ -88,11 +88,13 @@ static int check_text(const char *what, const char *name, const char *s, size_t 
  */
 static int store_existing(const char *what, struct irc_store **s)
 {
-	char db[4096];
+	char db[4096], anchor[4096];
 	struct stat st;
 
 	snprintf(db, sizeof(db), "%s/%s", irc.state_dir, IRC_STORE_DB);
-	if (stat(db, &st) && errno == ENOENT)
+	snprintf(anchor, sizeof(anchor), "%s/%s", irc.state_dir, IRC_STORE_ANCHOR);
+	/* Never a store: none yet.  A store that is gone is a failure, not "no incidents". */
+	if (stat(db, &st) && errno == ENOENT && stat(anchor, &st) && errno == ENOENT)
 		return 1;
 	if (irc_store_open(s, irc.state_dir, false)) {
 		irc_err("%s: %s", what, irc_store_errmsg());

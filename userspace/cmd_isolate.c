@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "entries.h"
 #include "irc.h"
+#include "journal.h"
 #include "loader.h"
 #include "parse.h"
 #include "pins.h"
@@ -109,6 +110,7 @@ static int do_isolate_on(int argc, char **argv)
 		return IRC_EXIT_USAGE;
 	if (incident && (ret = irc_qopts_incident(what, incident, &inc)))
 		return ret;
+	irc_journal_intent(what, NULL, inc, reason);
 	ret = IRC_EXIT_FAIL;
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
@@ -237,6 +239,7 @@ static int do_isolate_off(int argc, char **argv)
 		return IRC_EXIT_USAGE;
 	if (incident && (ret = irc_qopts_incident(what, incident, &inc)))
 		return ret;
+	irc_journal_intent(what, NULL, inc, reason);
 	ret = IRC_EXIT_FAIL;
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;

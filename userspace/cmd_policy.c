@@ -130,6 +130,9 @@ static int load_or_report(const char *what, const char *path, struct irc_policy 
 			what, path, errs.n, errs.n == 1 ? "" : "s");
 		return IRC_EXIT_USAGE;
 	}
+	if (err == -EBADF || err == -EFBIG)
+		return irc_usage_err("%s %s: %s", what, path, err == -EBADF ?
+				     "not a regular file" : "larger than 1 MiB");
 	if (err) {
 		irc_err("%s %s: %s", what, path, strerror(-err));
 		return err == -ENOENT ? IRC_EXIT_USAGE : IRC_EXIT_FAIL;

@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "entries.h"
 #include "irc.h"
+#include "journal.h"
 #include "loader.h"
 #include "parse.h"
 #include "pins.h"
@@ -251,6 +252,7 @@ static int release_all(int argc, char **argv)
 		return irc_usage_err("%s: unexpected argument '%s'", what, irc_shown(argv[optind]));
 	if (incident && (ret = irc_qopts_incident(what, incident, &inc)))
 		return ret;
+	irc_journal_intent(what, NULL, inc, reason);
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {

@@ -372,8 +372,9 @@ int do_run(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct daemon *d;
 	const char *stop_why = "signal";
-	int c, n = 0, fd = -1, err, ret = IRC_EXIT_FAIL;
+	int c, n = 0, fd = -1, err, ret = IRC_EXIT_FAIL, run_lock = -1;
 	uint64_t last_stats = 0;
+	long holder;
 
 	d = calloc(1, sizeof(*d));
 	if (!d) {
@@ -431,9 +432,18 @@ int do_run(int argc, char **argv)
 		ret = IRC_EXIT_USAGE;
 		goto out;
 	}
-	if (d->policy && access(d->policy, R_OK)) {
-		ret = irc_usage_err("run: bad --policy '%s': %s", d->policy, strerror(errno));
-		goto out;
+	if (d->policy) {
+		struct stat st;
+
+		/* A FIFO or a device would hang or spin the daemon: regular files only. */
+		err = stat(d->policy, &st) ? errno : !S_ISREG(st.st_mode) ? EBADF :
+		      st.st_size > IRC_POLICY_MAX_BYTES ? EFBIG : access(d->policy, R_OK) ? errno : 0;
+		if (err) {
+			ret = irc_usage_err("run: bad --policy '%s': %s", irc_shown(d->policy),
+					    err == EBADF ? "not a regular file" :
+					    err == EFBIG ? "larger than 1 MiB" : strerror(err));
+			goto out;
+		}
 	}
 	if (irc_require_privileges("run"))
 		goto out;
@@ -470,6 +480,21 @@ int do_run(int argc, char **argv)
 	}
 	if (run_enforced())
 		goto out;
+	/* One controller per pin dir: a second would split the ring buffer. */
+	run_lock = irc_run_lock(&holder);
+	if (run_lock == -EWOULDBLOCK) {
+		char who[32] = "";
+
+		if (holder)
+			snprintf(who, sizeof(who), " (pid %ld)", holder);
+		ret = irc_usage_err("run: another controller%s already runs on %s: one controller "
+				    "per pin dir; stop it first", who, irc.pin_dir);
+		goto out;
+	}
+	if (run_lock < 0) {
+		irc_err("run: lock the pin dir %s: %s", irc.pin_dir, strerror(-run_lock));
+		goto out;
+	}
 	if (policy_reload(d, "start"))
 		goto out;
 
@@ -568,9 +593,10 @@ int do_run(int argc, char **argv)
 			irc_run_stats_write(&d->st, getpid());
 		}
 	}
-	/* Drain what is already in the ring, then say goodbye. */
+	/* Drain what is already in the ring, then say goodbye, in bounded time. */
 stop:
 	sd_notify_msg("STOPPING=1");
+	irc_store_hurry();
 	/* The watch stops first: what it did goes on record with the rest. */
 	irc_watch_close(d->watch);
 	d->watch = NULL;
@@ -608,5 +634,7 @@ out:
 		fclose(d->out);
 	irc_pt_free(&d->pt);
 	free(d);
+	if (run_lock >= 0)
+		close(run_lock);
 	return ret;
 }

@@ -6,10 +6,12 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "entries.h"
 #include "irc.h"
+#include "store.h"
 
 static void lpm_key(const struct irc_cidr *c, struct irc_key *key, int m4,
 		    int m6)
@@ -391,4 +393,54 @@ const char *irc_map_full_msg(const struct irc_maps *m, int map, char *buf, size_
 		snprintf(buf, len, "the %s table is full (%u entries%s)", irc_map_names[map],
 			 info.max_entries, ttl ? ", none expired" : "");
 	return buf;
+
+/* @entity is in force in the kernel: is the newest record of it one that put it there? */
+static void check_recorded(struct irc_store *s, const char *entity, const char *const *put,
+			   json_t *gaps)
+{
+	static const char *const moves[] = { "quarantine", "kill", "stop", "release", NULL };
+	char type[32];
+	size_t i;
+
+	if (!irc_store_last_action(s, entity, moves, type, sizeof(type)))
+		for (i = 0; put[i]; i++)
+			if (!strcmp(type, put[i]))
+				return;
+	json_array_append_new(gaps, json_string(entity));
+}
+
+/*
+ * Containment the kernel enforces that the store has no record of (a
+ * command killed between its map write and its record, a map written by
+ * hand): hosts and prefixes, and processes.  Only root can read the maps,
+ * and only when loaded; otherwise nothing is claimed either way.
+ */
+json_t *irc_unrecorded_containment(struct irc_store *s)
+{
+	static const char *const host_put[] = { "quarantine", NULL };
+	static const char *const pid_put[] = { "quarantine", "kill", "stop", NULL };
+	char norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8];
+	json_t *gaps = json_array();
+	struct irc_qrec *q = NULL;
+	struct irc_maps m;
+	__u32 key, next, *prev = NULL;
+	size_t n = 0, i;
+
+	if (geteuid() || irc_pins_loaded() || irc_maps_open("verify", &m))
+		return gaps;
+	if (!irc_qrecs_collect(&m, &q, &n))
+		for (i = 0; i < n; i++) {
+			irc_cidr_format(&q[i].target, norm, sizeof(norm));
+			snprintf(entity, sizeof(entity), "host:%s", norm);
+			check_recorded(s, entity, host_put, gaps);
+		}
+	free(q);
+	while (!bpf_map_get_next_key(m.fd[IRC_M_QPID], prev, &next)) {
+		key = next;
+		prev = &key;
+		snprintf(entity, sizeof(entity), "pid:%u", key);
+		check_recorded(s, entity, pid_put, gaps);
+	}
+	irc_maps_close(&m);
+	return gaps;
 }

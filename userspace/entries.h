@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <jansson.h>
 #include <linux/types.h>
 
 #include "ircontain/abi.h"
@@ -108,4 +109,12 @@ const char *irc_map_full_msg(const struct irc_maps *m, int map, char *buf, size_
 /* True for the errors a full table gives. */
 #define IRC_ERR_FULL(e)	((e) == -E2BIG || (e) == -ENOSPC || (e) == -ENOMEM)
 
+struct irc_store;
+/*
+ * Containment the kernel enforces that @s has no record of (a command
+ * killed between its map write and its record, a map written by hand):
+ * the entities ("host:10.0.0.1", "pid:42") as a JSON array of strings,
+ * empty when the maps cannot be read (not root, not loaded).
+ */
+json_t *irc_unrecorded_containment(struct irc_store *s);
 #endif /* IRC_ENTRIES_H */

@@ -198,13 +198,18 @@ struct irc_export_stats {
 	char store_problem[640];
 	char key_hex[65];
 };
+/* irc_export() flags. */
+#define IRC_EXPORT_FORCE	1u	/* replace an existing @path */
+#define IRC_EXPORT_NEW_KEY	2u	/* create signing.key if it is missing */
 /*
  * Writes incident @id of @s as a bundle to @path, by way of a temporary
  * file of a unique name beside it (created O_EXCL, 0600): linked into
  * place, so an existing @path is never replaced (-EEXIST), or with
- * @force renamed over it.  Returns 0 or -errno with the reason in @err.
+ * IRC_EXPORT_FORCE renamed over it.  A missing signing.key is an error
+ * unless IRC_EXPORT_NEW_KEY (a new key makes earlier bundles' signer
+ * unknown to this host).  Returns 0 or -errno with the reason in @err.
  */
-int irc_export(struct irc_store *s, int64_t id, const char *path, bool force,
+int irc_export(struct irc_store *s, int64_t id, const char *path, unsigned int flags,
 	       struct irc_export_stats *st, char *err, size_t errlen);
 
 #endif /* IRC_EXPORT_H */

@@ -40,6 +40,7 @@
 struct xb {
 	struct irc_store *s;
 	int64_t id;
+	bool new_key;			/* IRC_EXPORT_NEW_KEY */
 	struct irc_incident in;
 	struct irc_xhost host;
 	char **ents;			/* NULL-terminated */
@@ -523,7 +524,7 @@ static int prepare(struct xb *b, struct irc_xreport_info *ri, struct irc_verify 
 	b->max_seq = err ? 0 : v->head_seq;
 	b->st->store_ok = ri->store_ok;
 	snprintf(b->st->store_problem, sizeof(b->st->store_problem), "%s", ri->store_problem);
-	err = irc_store_sign_keys(irc.state_dir, pk, sk);
+	err = irc_store_sign_keys(irc.state_dir, b->new_key, pk, sk);
 	if (err)
 		return xfail(b, err, "signing key: %s", irc_store_errmsg());
 	irc_hex(pk, 32, ri->key_hex);
@@ -622,10 +623,12 @@ static int place(const char *tmp, const char *path, bool force)
 	return renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) ? -errno : 0;
 }
 
-int irc_export(struct irc_store *s, int64_t id, const char *path, bool force,
+int irc_export(struct irc_store *s, int64_t id, const char *path, unsigned int flags,
 	       struct irc_export_stats *st, char *err, size_t errlen)
 {
-	struct xb b = { .s = s, .id = id, .st = st, .err = err, .errlen = errlen };
+	struct xb b = { .s = s, .id = id, .st = st, .err = err, .errlen = errlen,
+			.new_key = flags & IRC_EXPORT_NEW_KEY };
+	bool force = flags & IRC_EXPORT_FORCE;
 	char tmp[4096];
 	struct stat sb;
 	int fd, rc;

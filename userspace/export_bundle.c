@@ -527,9 +527,23 @@ static int keep(char **buf, size_t *len, const void *data, size_t n, size_t max)
 {
 	char *nb;
 
+	size_t have = 64, need = *len + n + 1;
+
 	if (*len + n > max)
 		return -EFBIG;
-	nb = realloc(*buf, *len + n + 1);
+	/*
+	 * The buffer grows by doubling (its size is the power of two above
+	 * what it holds), so a large member costs linear time, not a copy
+	 * per chunk.
+	 */
+	while (have < *len + 1)
+		have *= 2;
+	nb = *buf;
+	if (!nb || need > have) {
+		while (have < need)
+			have *= 2;
+		nb = realloc(*buf, have);
+	}
 	if (!nb)
 		return -ENOMEM;
 	memcpy(nb + *len, data, n);

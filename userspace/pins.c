@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Pin dir management and access to the pinned maps. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
@@ -18,6 +20,7 @@
 
 #include "ircontain/abi.h"
 #include "irc.h"
+#include "owned.h"
 #include "pins.h"
 
 #define BPFFS_DEFAULT	"/sys/fs/bpf"
@@ -114,6 +117,29 @@ static int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
+/* The pin dir exists (or is made, with @create), is ours and private. */
+static int pin_dir_check(bool create)
+{
+	char msg[600], parent[4096], *slash;
+	int fd;
+
+	if (create) {
+		snprintf(parent, sizeof(parent), "%s", irc.pin_dir);
+		slash = strrchr(parent, '/');
+		if (slash && slash != parent) {
+			*slash = '\0';
+			mkdir_p(parent, 0700);
+		}
+	}
+	fd = irc_owned_dir(irc.pin_dir, "pin dir", create, 0700, msg, sizeof(msg));
+	if (fd < 0) {
+		irc_err("%s", msg);
+		return fd;
+	}
+	close(fd);
+	return 0;
+}
+
 int irc_pins_prepare(void)
 {
 	char anc[4096], links[4096];
@@ -142,6 +168,15 @@ int irc_pins_prepare(void)
 			irc.pin_dir, anc);
 		return -ENOTDIR;
 	}
+	/*
+	 * The pin dir is ours and private: bpffs is often mounted 1777, and a
+	 * user who made the dir first could unlink the maps (every command
+	 * then fails, and the next load makes empty ones).  Refused, never
+	 * adopted; one of ours is made 0700.
+	 */
+	err = pin_dir_check(true);
+	if (err)
+		return err;
 	err = irc_link_path(links, sizeof(links), "");
 	if (!err)
 		err = mkdir_p(links, 0700);
@@ -195,6 +230,9 @@ int irc_maps_open(const char *action, struct irc_maps *m)
 			action, irc.pin_dir);
 		return -ENOENT;
 	}
+	err = pin_dir_check(false);
+	if (err)
+		return err;
 	for (i = 0; i < IRC_M__MAX; i++) {
 		err = open_map(action, irc_map_names[i], &m->fd[i]);
 		if (err) {
@@ -333,4 +371,48 @@ int irc_pins_remove(void)
 		irc_warn("pin dir %s not removed: %s", irc.pin_dir, strerror(errno));
 	}
 	return err;
+}
+
+/* The process holding an flock on the inode of @st, from /proc/locks; 0 if unknown. */
+static long flock_holder(const struct stat *st)
+{
+	char line[256], want[64];
+	long pid, found = 0;
+	FILE *f = fopen("/proc/locks", "re");
+
+	if (!f)
+		return 0;
+	snprintf(want, sizeof(want), "%02x:%02x:%lu ", major(st->st_dev), minor(st->st_dev),
+		 (unsigned long)st->st_ino);
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, "FLOCK");
+
+		if (p && strstr(line, want) && sscanf(p, "FLOCK %*s %*s %ld", &pid) == 1)
+			found = pid;
+	}
+	fclose(f);
+	return found;
+}
+
+int irc_run_lock(long *holder)
+{
+	char path[4096];
+	struct stat st;
+	int fd, err;
+
+	*holder = 0;
+	err = irc_link_path(path, sizeof(path), "");
+	if (err)
+		return err;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		err = -errno;
+		if (err == -EWOULDBLOCK && !fstat(fd, &st))
+			*holder = flock_holder(&st);
+		close(fd);
+		return err;
+	}
+	return fd;
 }

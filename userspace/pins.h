@@ -68,6 +68,13 @@ int irc_config_write(const struct irc_maps *m, const struct irc_config *cfg);
 int irc_pins_lock(void);
 void irc_pins_unlock(int fd);
 
+/*
+ * One controller per pin dir: an flock on its links dir, held for the
+ * daemon's life (kept by the returned fd).  -EWOULDBLOCK when another
+ * process holds it, with its PID in *@holder when /proc/locks names it.
+ */
+int irc_run_lock(long *holder);
+
 /* Removes every pin ircontain created, then the pin dir itself. */
 int irc_pins_remove(void);
 

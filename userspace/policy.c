@@ -6,6 +6,9 @@
  * silently, and a policy with any error is refused whole.
  */
 #include <errno.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -527,6 +530,33 @@ static void parse_root(struct ctx *c, yaml_node_t *root)
 	}
 }
 
+/* The parser's error, as the next of @errs. */
+static void yaml_error(const yaml_parser_t *parser, struct irc_policy_errors *errs,
+		       const char *what)
+{
+	const char *ctx = parser->context;
+	int i = errs->n;
+
+	if (i >= IRC_POLICY_MAX_ERRORS)
+		return;
+	errs->line[i] = parser->problem_mark.line + 1;
+	snprintf(errs->msg[i], sizeof(errs->msg[i]), "%s: %s", what,
+		 parser->problem ? parser->problem : "syntax error");
+	/*
+	 * An unclosed '[', '{' or quote is only noticed lines later, often
+	 * past the last line: name the line where it opens.
+	 */
+	if (ctx && (strstr(ctx, "a flow sequence") || strstr(ctx, "a flow mapping") ||
+		    strstr(ctx, "a quoted scalar"))) {
+		errs->line[i] = parser->context_mark.line + 1;
+		snprintf(errs->msg[i], sizeof(errs->msg[i]),
+			 "%s: %s in the %s that starts here (noticed at line %zu)", what,
+			 parser->problem ? parser->problem : "syntax error",
+			 strstr(ctx, " a ") + 3, parser->problem_mark.line + 1);
+	}
+	errs->n++;
+}
+
 int irc_policy_parse(const char *text, size_t len, struct irc_policy *p,
 		     struct irc_policy_errors *errs)
 {
@@ -540,36 +570,22 @@ int irc_policy_parse(const char *text, size_t len, struct irc_policy *p,
 		return -ENOMEM;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		const char *ctx = parser.context;
-
-		errs->line[0] = parser.problem_mark.line + 1;
-		snprintf(errs->msg[0], sizeof(errs->msg[0]), "not valid YAML: %s",
-			 parser.problem ? parser.problem : "syntax error");
-		/*
-		 * An unclosed '[', '{' or quote is only noticed lines later,
-		 * often past the last line: name the line where it opens.
-		 */
-		if (ctx && (strstr(ctx, "a flow sequence") || strstr(ctx, "a flow mapping") ||
-			    strstr(ctx, "a quoted scalar"))) {
-			errs->line[0] = parser.context_mark.line + 1;
-			snprintf(errs->msg[0], sizeof(errs->msg[0]),
-				 "not valid YAML: %s in the %s that starts here (noticed at line %zu)",
-				 parser.problem ? parser.problem : "syntax error",
-				 strstr(ctx, " a ") + 3, parser.problem_mark.line + 1);
-		}
-		errs->n = 1;
+		yaml_error(&parser, errs, "not valid YAML");
 		yaml_parser_delete(&parser);
 		return -EINVAL;
 	}
 	parse_root(&c, yaml_document_get_root_node(&doc));
 	yaml_document_delete(&doc);
-	/* A second document would be ignored by the loader: refuse it. */
+	/* A second document would be ignored by the loader: refuse it, broken or not. */
 	if (yaml_parser_load(&parser, &doc)) {
 		yaml_node_t *r = yaml_document_get_root_node(&doc);
 
 		if (r)
 			err_at(&c, r, "a second YAML document ('---'): a policy is one document");
 		yaml_document_delete(&doc);
+	} else {
+		yaml_error(&parser, errs, "not valid YAML after the first document (a policy is "
+			   "one document)");
 	}
 	yaml_parser_delete(&parser);
 	return errs->n ? -EINVAL : 0;
@@ -578,32 +594,36 @@ int irc_policy_parse(const char *text, size_t len, struct irc_policy *p,
 int irc_policy_load(const char *path, struct irc_policy *p,
 		    struct irc_policy_errors *errs)
 {
-	FILE *f = fopen(path, "re");
-	char *buf;
-	long n;
-	int err;
+	struct stat st;
+	char *buf = NULL;
+	ssize_t n = 0, r;
+	int fd, err = 0;
 
 	memset(errs, 0, sizeof(*errs));
-	if (!f)
+	/* Never blocks: a FIFO or a device is refused, not read from. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	if (fseek(f, 0, SEEK_END) || (n = ftell(f)) < 0 || n > (1 << 20) ||
-	    fseek(f, 0, SEEK_SET)) {
-		fclose(f);
-		return -EFBIG;
-	}
-	buf = malloc(n + 1);
-	if (!buf) {
-		fclose(f);
-		return -ENOMEM;
-	}
-	if (fread(buf, 1, n, f) != (size_t)n) {
-		err = -EIO;
-	} else {
+	if (fstat(fd, &st))
+		err = -errno;
+	else if (!S_ISREG(st.st_mode))
+		err = -EBADF;
+	else if (st.st_size > IRC_POLICY_MAX_BYTES)
+		err = -EFBIG;
+	else if (!(buf = malloc(st.st_size + 1)))
+		err = -ENOMEM;
+	/* Read no more than it had when checked, whatever it grows to. */
+	while (!err && n < st.st_size && (r = read(fd, buf + n, st.st_size - n)) != 0)
+		if (r < 0)
+			err = errno == EINTR ? 0 : -errno;
+		else
+			n += r;
+	if (!err) {
 		buf[n] = '\0';
 		err = irc_policy_parse(buf, n, p, errs);
 	}
 	free(buf);
-	fclose(f);
+	close(fd);
 	return err;
 }
 

@@ -15,6 +15,7 @@
 
 #define IRC_POLICY_MAX_ALLOW	256
 #define IRC_POLICY_MAX_ERRORS	64
+#define IRC_POLICY_MAX_BYTES	(1 << 20)	/* a policy file, refused above */
 
 /* The evidence store's bounds (`store:`), for the daemon's pruning. */
 struct irc_store_policy {

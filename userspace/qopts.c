@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "irc.h"
+#include "journal.h"
 #include "parse.h"
 #include "qopts.h"
 #include "store.h"
@@ -110,12 +111,16 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 		return IRC_EXIT_USAGE;
 	o->operand = (allowed & IRC_QO_NO_OPERAND) ? NULL : ops[0];
 	/* Last: the only check that reads anything (the store). */
-	return incident ? irc_qopts_incident(what, incident, &o->incident) : 0;
+	if (incident && (c = irc_qopts_incident(what, incident, &o->incident)))
+		return c;
+	/* Before any kernel write: a kill from here on leaves a note to record. */
+	irc_journal_intent(what, o->operand, o->incident, o->reason);
+	return 0;
 }
 
 int irc_qopts_incident(const char *what, const char *arg, int64_t *id)
 {
-	char db[4096];
+	char db[4096], anchor[4096];
 	struct irc_store *s;
 	struct stat st;
 	uint64_t v;
@@ -123,27 +128,32 @@ int irc_qopts_incident(const char *what, const char *arg, int64_t *id)
 
 	if (irc_parse_u64(arg, 1, INT64_MAX, &v, NULL))
 		return irc_usage_err("%s: bad --incident '%s': an incident number (1 or more)",
-				     what, arg);
-	/* No store yet: no incident yet either, and nothing is created. */
+				     what, irc_shown(arg));
+	/* No store, and never one: no incident yet either, and nothing is created. */
 	snprintf(db, sizeof(db), "%s/%s", irc.state_dir, IRC_STORE_DB);
-	if (stat(db, &st) && errno == ENOENT)
+	snprintf(anchor, sizeof(anchor), "%s/%s", irc.state_dir, IRC_STORE_ANCHOR);
+	if (stat(db, &st) && errno == ENOENT && stat(anchor, &st) && errno == ENOENT)
 		return irc_usage_err("%s: no incident %" PRIu64 " (there is no evidence store yet)",
 				     what, v);
 	err = irc_store_open(&s, irc.state_dir, false);
-	if (err) {
-		irc_err("%s: --incident %s: %s", what, arg, irc_store_errmsg());
-		return IRC_EXIT_FAIL;
+	if (!err) {
+		err = irc_incident_check_open(s, v);
+		irc_store_close(s);
 	}
-	err = irc_incident_check_open(s, v);
-	irc_store_close(s);
+	if (err == -ENOENT && !strncmp(irc_store_errmsg(), "no evidence store", 17))
+		err = -EIO;	/* the store is gone, not the incident */
 	if (err == -ENOENT)
 		return irc_usage_err("%s: no incident %" PRIu64, what, v);
 	if (err == -EALREADY)
 		return irc_usage_err("%s: incident %" PRIu64 " is closed", what, v);
-	if (err) {
-		irc_err("%s: --incident %s: %s", what, arg, irc_store_errmsg());
-		return IRC_EXIT_FAIL;
-	}
+	/*
+	 * Containment first: a store that cannot say whether the incident
+	 * exists (gone, locked, corrupt, no key) never stops the command.
+	 * The record names the incident as given, with this caveat.
+	 */
+	if (err)
+		irc_warn("%s: --incident %" PRIu64 " not checked (%s): containing anyway", what, v,
+			 irc_store_errmsg());
 	*id = v;
 	return 0;
 }
@@ -153,7 +163,7 @@ int irc_qrecord(int ret, int64_t incident, const char *type, const char *target,
 {
 	/* irc_record_action() has said why; this says what it means. */
 	if (irc_record_action(incident, type, target, reason, err, detail)) {
-		irc_warn("%s%s%s: %s but not recorded in the evidence store", type,
+		irc_warn("%s%s%s: %s, not recorded in the evidence store", type,
 			 target && *target ? " " : "", target ?: "",
 			 err ? "attempted" : "applied");
 		if (ret == IRC_EXIT_OK)

@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 
 #include "irc.h"
+#include "journal.h"
 #include "owned.h"
 #include "policy.h"
 #include "store.h"
@@ -251,7 +252,7 @@ static void gen_sign_key(uint8_t *sk)
 	crypto_sign_keypair(pk, sk);
 }
 
-int irc_store_sign_keys(const char *state_dir, uint8_t pk[32], uint8_t sk[64])
+int irc_store_sign_keys(const char *state_dir, bool create, uint8_t pk[32], uint8_t sk[64])
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 16], hex[65];
 	bool ok;
@@ -263,7 +264,11 @@ int irc_store_sign_keys(const char *state_dir, uint8_t pk[32], uint8_t sk[64])
 	if (mkdir(state_dir, 0700) && errno != EEXIST)
 		return fail(-errno, "create state dir %s: %s", state_dir, strerror(errno));
 	err = key_load(state_dir, IRC_STORE_SIGN_KEY, sk, crypto_sign_SECRETKEYBYTES,
-		       true, gen_sign_key);
+		       create, gen_sign_key);
+	if (err == -ENOENT)
+		return fail(-ENOENT, "%s/%s is missing: bundles would be signed by a new key that "
+			    "nobody trusts yet; restore it, or give --new-key to create one",
+			    state_dir, IRC_STORE_SIGN_KEY);
 	if (err)
 		return err;
 	crypto_sign_ed25519_sk_to_pk(pk, sk);
@@ -434,9 +439,10 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 	char side[PATH_MAX + 8];
 	struct irc_store *s;
 	struct stat st;
+	bool fresh;
 	mode_t um;
 	size_t i;
-	int rc, err = 0;
+	int rc, err = 0, n;
 
 	*sp = NULL;
 	if (sodium_init() < 0)
@@ -493,9 +499,17 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 			       "set WAL mode");
 	if (!err)
 		err = migrate(s);
+	fresh = !err && create && !store_has_records(s);
 	if (!err)
 		err = key_load(state_dir, IRC_STORE_HMAC_KEY, s->key, sizeof(s->key),
-			       create && !store_has_records(s), gen_hmac_key);
+			       fresh, gen_hmac_key);
+	/* The signing key is born with the store: export never makes one silently. */
+	if (!err && fresh) {
+		uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+
+		err = irc_store_sign_keys(state_dir, true, pk, sk);
+		sodium_memzero(sk, sizeof(sk));
+	}
 	if (err == -ENOENT && create)
 		err = fail(-ENOENT, "%s/%s is missing but %s holds records: a new key would make "
 			   "the whole chain unverifiable; restore the key", state_dir,
@@ -504,6 +518,12 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 		irc_store_close(s);
 		return err;
 	}
+	/* What earlier commands did but could not record, recorded now. */
+	if (create && (n = irc_journal_replay(s, state_dir, NULL)) != 0)
+		n > 0 ? irc_warn("%s: recorded %d action(s) from the journal %s/%s (done earlier, "
+				 "not recorded then)", s->path, n, state_dir, IRC_STORE_JOURNAL)
+		      : irc_warn("%s: the journal %s/%s could not be replayed: %s", s->path,
+				 state_dir, IRC_STORE_JOURNAL, irc_store_errmsg());
 	*sp = s;
 	return 0;
 }
@@ -1748,6 +1768,30 @@ int irc_store_info(struct irc_store *s, struct irc_store_info *in)
 	return err;
 }
 
+int irc_store_last_action(struct irc_store *s, const char *target, const char *const *types,
+			  char *type, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc, err = -ENOENT;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT type FROM actions WHERE target = ?"
+			       " ORDER BY seq DESC", -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "read actions");
+	sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+	while (err == -ENOENT && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *t = (const char *)sqlite3_column_text(st, 0) ?: "";
+		size_t i;
+
+		for (i = 0; types[i]; i++)
+			if (!strcmp(t, types[i])) {
+				snprintf(type, len, "%s", t);
+				err = 0;
+			}
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
 /* --- verification -------------------------------------------------- */
 
 /* The incidents as the chain says they should be. */
@@ -2095,24 +2139,35 @@ int irc_record_action(int64_t incident, const char *type, const char *target,
 	json_object_set_new(body, "result", json_string(err ? strerror(-err) : "ok"));
 	json_object_set_new(body, "uid", json_integer(irc_actor_uid()));
 	rc = irc_store_open(&s, irc.state_dir, true);
-	if (rc) {
-		irc_warn("%s %s: could not record the action in the evidence store: %s",
-			 type, target ?: "", irc_store_errmsg());
-		json_decref(body);
-		return rc;
+	if (!rc) {
+		r = (struct irc_rec){ .kind = IRC_REC_ACTION, .incident = incident, .type = type,
+			.actor = actor, .target = target, .body = body };
+		rc = irc_store_append(s, &r, NULL);
+		if (!rc)
+			irc_journal_done();
+		/* Containment moves an incident that was only detected or triaged on. */
+		if (!rc && !err && incident && (!strcmp(type, "quarantine") ||
+		    !strcmp(type, "isolate") || !strcmp(type, "kill") || !strcmp(type, "stop")) &&
+		    !irc_incident_get(s, incident, &in) && in.status < IRC_IS_CONTAINED &&
+		    irc_incident_set_status(s, incident, IRC_IS_CONTAINED, actor, type))
+			irc_warn("%s %s: recorded, but incident %" PRId64 " was not moved to contained: %s",
+				 type, target ?: "", incident, irc_store_errmsg());
+		irc_store_close(s);
 	}
-	r = (struct irc_rec){ .kind = IRC_REC_ACTION, .incident = incident, .type = type,
-		.actor = actor, .target = target, .body = body };
-	rc = irc_store_append(s, &r, NULL);
-	/* Containment moves an incident that was only detected or triaged on. */
-	if (!rc && !err && incident && (!strcmp(type, "quarantine") ||
-	    !strcmp(type, "isolate") || !strcmp(type, "kill") || !strcmp(type, "stop")) &&
-	    !irc_incident_get(s, incident, &in) && in.status < IRC_IS_CONTAINED)
-		rc = irc_incident_set_status(s, incident, IRC_IS_CONTAINED, actor, type);
-	if (rc)
-		irc_warn("%s %s: could not record the action in the evidence store: %s",
-			 type, target ?: "", irc_store_errmsg());
-	irc_store_close(s);
+	if (rc) {
+		char why[sizeof(errmsg)];
+
+		snprintf(why, sizeof(why), "%s", irc_store_errmsg());
+		/* Recorded as soon as the store works again (journal.h). */
+		if (irc_journal_keep(incident, type, target, actor, body))
+			irc_warn("%s %s: could not record the action in the evidence store (%s), "
+				 "nor journal it in %s/%s", type, target ?: "", why, irc.state_dir,
+				 IRC_STORE_JOURNAL);
+		else
+			irc_warn("%s %s: could not record the action in the evidence store (%s); "
+				 "journaled in %s/%s, recorded by the next command that can write it",
+				 type, target ?: "", why, irc.state_dir, IRC_STORE_JOURNAL);
+	}
 	json_decref(body);
 	return rc;
 }

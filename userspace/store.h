@@ -187,6 +187,13 @@ struct irc_store_info {
 };
 int irc_store_info(struct irc_store *s, struct irc_store_info *info);
 
+/*
+ * The type of the newest action on @target among @types (NULL-terminated)
+ * into @type; -ENOENT if there is none.
+ */
+int irc_store_last_action(struct irc_store *s, const char *target, const char *const *types,
+			  char *type, size_t len);
+
 /* What verify found. */
 struct irc_verify {
 	int64_t records;		/* rows checked */
@@ -206,8 +213,11 @@ struct irc_verify {
 /* 0 intact, -EBADMSG with @v->problem set, or another -errno. */
 int irc_store_verify(struct irc_store *s, struct irc_verify *v);
 
-/* Host keys, created on first use.  @pk is 32 bytes, @sk 64. */
-int irc_store_sign_keys(const char *state_dir, uint8_t pk[32], uint8_t sk[64]);
+/*
+ * The host's signing keys, made with a new store; a missing signing.key
+ * is -ENOENT unless @create.  @pk is 32 bytes, @sk 64.
+ */
+int irc_store_sign_keys(const char *state_dir, bool create, uint8_t pk[32], uint8_t sk[64]);
 
 /*
  * The anchor (STATE_DIR/chain.head) names the last committed record

@@ -78,7 +78,8 @@
 #define IRC_BUNDLE_MAX_MEMBERS	4096		/* archive entries and manifest files, */
 						/* refused above when verifying */
 #define IRC_BUNDLE_MAX_TOTAL	(1ull << 30)	/* uncompressed bytes, refused above */
-#define IRC_BUNDLE_MAX_MANIFEST	(64u << 20)	/* manifest.json, refused above */
+#define IRC_BUNDLE_MAX_MANIFEST	(4u << 20)	/* manifest.json, refused above */
+						/* (4096 files: ~1 MiB) */
 /* An export covers the incident from this long before it was opened. */
 #define IRC_EXPORT_LOOKBACK_S	300
 #define IRC_EXPORT_MAX_ENTITIES	500		/* entities followed (irc_store_rows) */

@@ -391,7 +391,7 @@ bad "closed incident 3: quarantine refused" "incident 3 is closed" quarantine ho
 : >"$IRC_TMP/notadir"
 IRCONTAIN_STATE_DIR=$IRC_TMP/notadir irc quarantine host 10.77.1.5 >"$IRC_TMP/bo" 2>"$IRC_TMP/be"
 check "store not writable: exit 1" eq "$?" 1
-check "store not writable: the warning says not recorded" grep -q "applied but not recorded" "$IRC_TMP/be"
+check "store not writable: the warning says not recorded" grep -q "applied, not recorded" "$IRC_TMP/be"
 check "store not writable: the quarantine stays" ircq \
 	'[.entries[] | select(.target == "10.77.1.5")] | length == 1' list
 check "modes still 0700/0600/0600" sh -c "[ \$(stat -c %a $ST) = 700 ] && [ \$(stat -c %a $DB) = 600 ] && [ \$(stat -c %a $ST/hmac.key) = 600 ]"

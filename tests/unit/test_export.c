@@ -680,7 +680,7 @@ static void test_export_bundle(void **state)
 		assert_non_null(strstr(names, "ircontain-incident-1/artifacts/snapshot-100-"));
 		assert_null(strstr(names, ".."));
 	}
-	assert_int_equal(irc_store_sign_keys(dir, pk, sk), 0);
+	assert_int_equal(irc_store_sign_keys(dir, true, pk, sk), 0);
 	assert_int_equal(irc_bundle_verify(out, pk, "test", &v), 0);
 	for (i = 0; i < (int)v.problems.n; i++)
 		print_error("problem: %s\n", v.problems.v[i]);

@@ -27,6 +27,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -145,6 +146,9 @@ static const struct row error_rows[] = {
 	  "key 'ttl' given twice (first at line 3)" },
 	{ "a second document", "mode: monitor\n---\nmode: enforce\n", E, 1, 3,
 	  "a second YAML document" },
+	/* Broken after the first document: once accepted as valid. */
+	{ "a broken second document", "mode: monitor\n---\nmode: [enforce\n", E, 1, 3,
+	  "not valid YAML after the first document" },
 	{ "mode is case-sensitive", "# policy\n\nmode: Enforce\n", E, 1, 3, "not 'Enforce'" },
 	{ "mode empty", "mode:\n", E, 1, 1, "'mode' must be monitor or enforce, not ''" },
 
@@ -806,6 +810,37 @@ static void test_load_and_print(void **state)
 	assert_int_equal(p.det.enforce, 1);
 }
 
+/* Only regular files: a FIFO, a device or a huge file is refused at once. */
+static void test_load_not_regular(void **state)
+{
+	struct irc_policy p;
+	struct irc_policy_errors e;
+	char fifo[64];
+	FILE *f;
+	int fd;
+
+	(void)state;
+	snprintf(fifo, sizeof(fifo), "/tmp/irc-test-fifo-%d", getpid());
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	/* No writer: opening it for reading would block for ever. */
+	assert_int_equal(irc_policy_load(fifo, &p, &e), -EBADF);
+	unlink(fifo);
+	assert_int_equal(irc_policy_load("/dev/zero", &p, &e), -EBADF);
+	assert_int_equal(irc_policy_load("/tmp", &p, &e), -EBADF);
+
+	snprintf(tmp_path, sizeof(tmp_path), "/tmp/irc-test-policy-XXXXXX");
+	fd = mkstemp(tmp_path);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, IRC_POLICY_MAX_BYTES + 1), 0);
+	close(fd);
+	assert_int_equal(irc_policy_load(tmp_path, &p, &e), -EFBIG);
+	f = fopen(tmp_path, "w");
+	assert_non_null(f);
+	fputs("mode: monitor\n", f);
+	fclose(f);
+	assert_int_equal(irc_policy_load(tmp_path, &p, &e), 0);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -831,6 +866,7 @@ int main(void)
 		cmocka_unit_test(test_long_message),
 		cmocka_unit_test(test_not_nul_terminated),
 		cmocka_unit_test_teardown(test_load_and_print, remove_tmp),
+		cmocka_unit_test_teardown(test_load_not_regular, remove_tmp),
 		cmocka_unit_test(test_names),
 	};
 
