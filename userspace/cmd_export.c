@@ -217,7 +217,9 @@ static int verify_store(bool accept)
 			return IRC_EXIT_FAIL;
 		}
 		fprintf(stderr, "ircontain: verify: accepted by %s and recorded: %s\n", actor,
-			irc_shown(v.problem));
+			v.problem);
+		/* What waited in the journal for a store that takes writes. */
+		irc_journal_replay(s, irc.state_dir, NULL);
 		err = irc_store_verify(s, &v);
 	}
 	if (err && err != -EBADMSG) {

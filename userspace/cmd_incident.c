@@ -8,6 +8,7 @@
  * missing store just means there is none.
  */
 #include <errno.h>
+#include <unistd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "cmd.h"
 #include "evjson.h"
 #include "irc.h"
+#include "owned.h"
 #include "parse.h"
 #include "policy.h"
 #include "store.h"
@@ -83,19 +85,31 @@ static int check_text(const char *what, const char *name, const char *s, size_t 
 /* ---- the store ---------------------------------------------------------- */
 
 /*
- * Opens the existing store.  Returns 0, 1 when there is none yet (nothing
- * is created), or an exit code after printing.
+ * Opens the existing store.  Returns 0, with *@s NULL when there is none
+ * yet (nothing is created), or an exit code after printing (a store that
+ * cannot be opened is a failure, never "no incidents").
  */
 static int store_existing(const char *what, struct irc_store **s)
 {
-	char db[4096], anchor[4096];
+	char db[4096], anchor[4096], msg[600];
 	struct stat st;
+	int fd;
 
+	*s = NULL;
+	/* Even to find nothing, the state dir must be ours (owned.h). */
+	fd = irc_owned_dir(irc.state_dir, "state dir", false, 0700, msg, sizeof(msg));
+	if (fd == -ENOENT)
+		return IRC_EXIT_OK;
+	if (fd < 0) {
+		irc_err("%s: %s", what, msg);
+		return IRC_EXIT_FAIL;
+	}
+	close(fd);
 	snprintf(db, sizeof(db), "%s/%s", irc.state_dir, IRC_STORE_DB);
 	snprintf(anchor, sizeof(anchor), "%s/%s", irc.state_dir, IRC_STORE_ANCHOR);
 	/* Never a store: none yet.  A store that is gone is a failure, not "no incidents". */
 	if (stat(db, &st) && errno == ENOENT && stat(anchor, &st) && errno == ENOENT)
-		return 1;
+		return IRC_EXIT_OK;
 	if (irc_store_open(s, irc.state_dir, false)) {
 		irc_err("%s: %s", what, irc_store_errmsg());
 		return IRC_EXIT_FAIL;
@@ -116,7 +130,7 @@ static int incident_get(const char *what, int64_t id, bool open, struct irc_stor
 {
 	int ret = store_existing(what, s), err;
 
-	if (ret == 1)
+	if (!ret && !*s)
 		return irc_usage_err("%s: no incident %" PRId64 " (there is no evidence store yet)",
 				     what, id);
 	if (ret)
@@ -198,7 +212,7 @@ static int do_incident_list(int argc, char **argv)
 	if (!irc_operands(argc, argv, 0, what, "incident list [--status STATE]"))
 		return IRC_EXIT_USAGE;
 	ret = store_existing(what, &s);
-	if (ret == 1) {
+	if (!ret && !s) {
 		if (!irc.json)
 			printf("no incidents\n");
 		return IRC_EXIT_OK;

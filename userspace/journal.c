@@ -20,6 +20,14 @@
 #define NOTE_MAX	(64 << 10)	/* a note is a few hundred bytes */
 #define NOTES_MAX	4096		/* replayed per open */
 
+/* irc_journal_defer(): no replay in this process for now. */
+static bool deferred;
+
+void irc_journal_defer(bool on)
+{
+	deferred = on;
+}
+
 static struct {
 	int dirfd;
 	char name[96];
@@ -216,6 +224,8 @@ int irc_journal_replay(struct irc_store *s, const char *state_dir, int *left)
 
 	if (left)
 		*left = 0;
+	if (deferred)
+		return 0;
 	dirfd = open_dir(state_dir, false);
 	if (dirfd < 0)
 		return dirfd == -ENOENT ? 0 : dirfd;

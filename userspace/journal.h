@@ -8,8 +8,9 @@
  * store, a full disk, a missing key, a lock held too long): the note is
  * rewritten as the whole record and fsync'd, and the command exits 1
  * "applied, not recorded".  Killed in between: the note stays.  The next
- * writer that opens the store (a CLI command, the controller) appends
- * every note whose process is gone, marked "journaled", and removes it.
+ * command that opens the store (a CLI command, verify, the controller)
+ * appends every note whose process is gone, marked "journaled", and
+ * removes it.
  */
 #ifndef IRC_JOURNAL_H
 #define IRC_JOURNAL_H
@@ -41,6 +42,12 @@ int irc_journal_keep(int64_t incident, const char *type, const char *target,
  * (including live ones) in *@left if not NULL.
  */
 int irc_journal_replay(struct irc_store *s, const char *state_dir, int *left);
+
+/*
+ * No replay while on: a store opened before a kernel write (to check an
+ * incident) must not wait for the write lock to record others' notes.
+ */
+void irc_journal_defer(bool on);
 
 /* Notes waiting in @state_dir's journal (0 if none or no journal). */
 int irc_journal_pending(const char *state_dir);

@@ -384,8 +384,6 @@ void irc_escape(const char *s, size_t cap, char *out, size_t len)
 			o += snprintf(out + o, len - o, "\\x%02x", *p), l = 1;
 		else if (text_lies(c))
 			o += snprintf(out + o, len - o, c < 0x100 ? "\\x%02x" : "\\u{%x}", c);
-		else if (c == '\\')
-			o += snprintf(out + o, len - o, "\\\\");
 		else
 			memcpy(out + o, p, l), o += l;
 		p += l;

@@ -135,13 +135,16 @@ int irc_qopts_incident(const char *what, const char *arg, int64_t *id)
 	if (stat(db, &st) && errno == ENOENT && stat(anchor, &st) && errno == ENOENT)
 		return irc_usage_err("%s: no incident %" PRIu64 " (there is no evidence store yet)",
 				     what, v);
+	/* A store that cannot be opened says nothing about the incident. */
+	irc_journal_defer(true);
 	err = irc_store_open(&s, irc.state_dir, false);
+	irc_journal_defer(false);
 	if (!err) {
 		err = irc_incident_check_open(s, v);
 		irc_store_close(s);
+	} else if (err == -ENOENT || err == -EALREADY) {
+		err = -EIO;
 	}
-	if (err == -ENOENT && !strncmp(irc_store_errmsg(), "no evidence store", 17))
-		err = -EIO;	/* the store is gone, not the incident */
 	if (err == -ENOENT)
 		return irc_usage_err("%s: no incident %" PRIu64, what, v);
 	if (err == -EALREADY)

@@ -519,7 +519,7 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 		return err;
 	}
 	/* What earlier commands did but could not record, recorded now. */
-	if (create && (n = irc_journal_replay(s, state_dir, NULL)) != 0)
+	if ((n = irc_journal_replay(s, state_dir, NULL)) != 0)
 		n > 0 ? irc_warn("%s: recorded %d action(s) from the journal %s/%s (done earlier, "
 				 "not recorded then)", s->path, n, state_dir, IRC_STORE_JOURNAL)
 		      : irc_warn("%s: the journal %s/%s could not be replayed: %s", s->path,

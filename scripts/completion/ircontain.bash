@@ -70,8 +70,8 @@ _ircontain()
 			[[ ${words[cword - 1]} =~ ^[0-9]+$ ]] &&
 				COMPREPLY=($(compgen -W "detected triaged contained eradicated recovered" -- "$cur")) ;;
 		esac ;;
-	export) COMPREPLY=($(compgen -W "--output --force" -- "$cur")) ;;
-	verify) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--pubkey" -- "$cur")); else _filedir 'tar.gz'; fi ;;
+	export) COMPREPLY=($(compgen -W "--output --force --new-key" -- "$cur")) ;;
+	verify) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--pubkey --accept-rollback" -- "$cur")); else _filedir 'tar.gz'; fi ;;
 	esac
 }
 complete -F _ircontain ircontain

@@ -1170,7 +1170,7 @@ static void test_escape(void **state)
 		{ "caf\xe9!", 48, "caf\\xe9!" },
 		{ "\xc2\x9bx", 48, "\\x9bx" },
 		{ "a\xe2\x80\xae" "b", 48, "a\\u{202e}b" },
-		{ "back\\slash", 48, "back\\\\slash" },
+		{ "back\\slash", 48, "back\\slash" },
 		{ "0123456789abcdef", 10, "0123456789...(16 bytes)" },
 	};
 	char out[160], big[8192];
