@@ -66,6 +66,15 @@ UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
 BPFT_SRCS	:= $(wildcard tests/bpf/test_*.c)
 BPFT_BINS	:= $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(BPFT_SRCS))
+# libFuzzer targets: the library again, built by clang with the fuzzer's
+# coverage and ASan+UBSan, into $(BUILD)/fuzz.
+FUZZ_SRCS	:= $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_OUT	:= $(BUILD)/fuzz
+FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
+FUZZ_OBJS	:= $(patsubst userspace/%.c,$(FUZZ_OUT)/obj/%.o,$(LIB_SRCS))
+FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS	:= $(filter-out $(SAN_FLAGS),$(ALL_CFLAGS)) -O1 -g $(FUZZ_SAN) -Wno-format-nonliteral
+FUZZ_TIME	?= 60
 BENCH_SRCS	:= $(wildcard scripts/bench/bench_*.c)
 BENCH_BINS	:= $(patsubst scripts/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 # The benchmarks' own BPF anchors (a bare hash lookup, a bare drop).
@@ -75,7 +84,7 @@ BENCH_SKELS	:= $(patsubst scripts/bench/%.bpf.c,$(BUILD)/%.skel.h,$(BENCH_BPF))
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all asan tests check check-kernels check-unit check-bpf check-e2e check-fresh bench \
-		clean install uninstall deps
+		clean install uninstall deps fuzz fuzz-build
 
 all: $(BIN)
 
@@ -136,6 +145,15 @@ $(OUT)/bench/%: scripts/bench/%.c $(LIB_OBJS) $(SKELS) $(BENCH_SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/bpf -MMD -MP $< $(LIB_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) -o $@
 
+$(FUZZ_OUT)/obj/%.o: userspace/%.c $(SKELS)
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_OUT)/%: tests/fuzz/%.c $(FUZZ_OBJS)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer -MMD -MP $< $(FUZZ_OBJS) $(PKG_LIBS) -o $@
+
 # --- tests -------------------------------------------------------------
 # `make check` is the whole suite: unit and BPF tests in the plain and the
 # sanitizer build, then the end-to-end tests against the real kernel.
@@ -148,6 +166,7 @@ $(OUT)/bench/%: scripts/bench/%.c $(LIB_OBJS) $(SKELS) $(BENCH_SKELS)
 check check-unit check-bpf: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)$(MAKE) --no-print-directory SAN=1 tests
+	$(if $(filter check,$@),$(Q)$(MAKE) --no-print-directory fuzz-build)
 	$(Q)tests/run.sh --build $(BUILD) $(if $(filter-out check,$@),--only $(patsubst check-%,%,$@))
 
 check-e2e: deps
@@ -164,6 +183,13 @@ check-fresh: deps
 check-kernels: deps
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)scripts/check-kernels.sh
+
+# Each fuzz target for FUZZ_TIME seconds from its seeds in tests/fuzz/;
+# `make check` runs a short pass of each (tests/run.sh, FUZZ_TIME=5).
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	$(Q)FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh --build $(BUILD)
 
 bench: $(BIN) $(BENCH_BINS)
 	$(Q)scripts/bench/run.sh --build $(BUILD)

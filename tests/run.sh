@@ -5,6 +5,7 @@
 #   unit  cmocka tests of the pure userspace logic (plain and sanitizer build)
 #   bpf   cmocka + BPF_PROG_TEST_RUN on crafted packets (plain and sanitizer)
 #   e2e   namespaces, veth pairs, real traffic and real processes
+#   fuzz  a few seconds of each libFuzzer target (tests/fuzz/)
 # With CI=true a skipped test counts as a failure: nothing may skip in CI.
 set -uo pipefail
 
@@ -102,6 +103,11 @@ if want e2e; then
 			fail=$((fail + 1))
 		fi
 	done
+fi
+
+# A short pass of every libFuzzer target (make fuzz-build; `make fuzz` is the long one).
+if want fuzz; then
+	FUZZ_TIME=${FUZZ_TIME:-5} run_script tests/fuzz/run.sh
 fi
 
 if [[ ${CI:-} == true ]] && ((skip > 0)); then

@@ -177,7 +177,7 @@ static json_t *process_json(struct irc_evctx *c, int tgid, int depth)
 	if (e->start_ticks) {
 		char ts[40];
 
-		irc_fmt_ts(c->boot_to_real_ns + (int64_t)(e->start_ticks * c->tick_ns),
+		irc_fmt_ts((int64_t)((uint64_t)c->boot_to_real_ns + e->start_ticks * c->tick_ns),
 			   ts, sizeof(ts));
 		json_object_set_new(o, "start", json_string(ts));
 	}
@@ -192,7 +192,8 @@ static json_t *base(struct irc_evctx *c, const struct irc_ev_hdr *h,
 {
 	char ts[40];
 
-	irc_fmt_ts(c->boot_to_real_ns + (int64_t)h->ts_ns, ts, sizeof(ts));
+	/* In unsigned arithmetic: a record's time is whatever the kernel wrote. */
+	irc_fmt_ts((int64_t)((uint64_t)c->boot_to_real_ns + h->ts_ns), ts, sizeof(ts));
 	return json_pack("{s:s,s:s,s:s,s:{s:s,s:[s],s:[s],s:s,s:s,s:I,s:s},s:{s:s,s:s},s:{s:i,s:I}}",
 		"@timestamp", ts, "datetime", ts, "timestamp_desc", "Event Recorded",
 		"event", "kind", "event", "category", category, "type", type,

@@ -60,6 +60,7 @@ static unsigned long long start_time(long pid)
 	return t;
 }
 
+/* The journal dir, checked; @create: made if missing, silently (for intents). */
 static int open_dir(const char *state_dir, bool create)
 {
 	char path[PATH_MAX], msg[512];
@@ -69,7 +70,8 @@ static int open_dir(const char *state_dir, bool create)
 		return -ENAMETOOLONG;
 	/* The state dir is checked by whoever opens the store; this one too. */
 	fd = irc_owned_dir(path, "journal", create, 0700, msg, sizeof(msg));
-	if (fd < 0 && fd != -ENOENT)
+	/* A note is a safety net: an intent that cannot be left says nothing. */
+	if (fd < 0 && fd != -ENOENT && !create)
 		irc_warn("%s", msg);
 	return fd;
 }

@@ -866,7 +866,7 @@ void irc_rs_record(struct irc_runstore *rs, const void *rec, size_t len, json_t 
 {
 	const struct irc_ev_hdr *h = rec;
 	const char *type = irc_ev_type_name(h->type);
-	int64_t ts = rs->ev->boot_to_real_ns + (int64_t)h->ts_ns;
+	int64_t ts = (int64_t)((uint64_t)rs->ev->boot_to_real_ns + h->ts_ns);
 	struct pend *p;
 
 	/* Only what evjson turned into JSON: it checked the length for the type. */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -491,6 +492,13 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 		return err;
 	}
 	sqlite3_busy_timeout(s->db, busy_ms);
+	/*
+	 * The last connection to close would checkpoint and delete the WAL,
+	 * under an exclusive lock that stalls every writer arriving then (in
+	 * SQLite's busy handler): with a CLI process per action, that is
+	 * most of them.  Checkpoints happen as the WAL grows instead.
+	 */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	/* The database file is checked by name in the checked dir, never opened. */
 	err = irc_owned_at(s->dirfd, state_dir, IRC_STORE_DB, "evidence store", false,
 			   errmsg, sizeof(errmsg));
@@ -629,27 +637,54 @@ static int head_read(struct irc_store *s, int64_t *seq, uint8_t mac[IRC_MAC_LEN]
 
 /*
  * The write lock: an flock on the state dir, held from BEGIN to the
- * anchor's update.  Writers take turns on it in short naps instead of in
- * SQLite's busy handler, whose sleeps grow to 100 ms and let a newcomer
- * overtake a writer that has waited for seconds; and the anchor moves in
- * commit order.  Bounded: after busy_ms the write fails with -EBUSY.
+ * anchor's update.  Writers wait for it asleep in the kernel, which wakes
+ * them when it is released, instead of in SQLite's busy handler, whose
+ * naps grow to 100 ms and let a newcomer overtake a writer that has
+ * waited for seconds (and instead of polling, which under load starves
+ * the holder of CPU).  And the anchor moves in commit order.  Bounded: a
+ * timer aimed at this thread interrupts the wait after busy_ms, and the
+ * write fails with -EBUSY.
  */
+#define LOCK_SIGNAL	(SIGRTMIN + 3)
+
+static void lock_timeout(int sig)
+{
+	(void)sig;	/* only to interrupt flock() */
+}
+
 static int write_lock(struct irc_store *s)
 {
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = LOCK_SIGNAL };
+	struct itimerspec its = { .it_value = { busy_ms / 1000, (busy_ms % 1000) * 1000000L } };
+	struct sigaction sa = { .sa_handler = lock_timeout };	/* no SA_RESTART */
 	uint64_t t0 = irc_now_boot_ns(), limit = (uint64_t)busy_ms * 1000000;
-	unsigned int nap = 100;
+	timer_t timer;
+	int err = 0;
 
-	while (flock(s->dirfd, LOCK_EX | LOCK_NB)) {
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			return fail(-errno, "%s: lock the state dir: %s", s->path, strerror(errno));
-		if (irc_now_boot_ns() - t0 >= limit)
-			return fail(-EBUSY, "%s: another writer held the store for more than %d ms",
-				    s->path, busy_ms);
-		/* Jitter, so that waiters do not wake in step. */
-		usleep(nap / 2 + randombytes_uniform(nap));
-		if (nap < IRC_STORE_NAP_MAX_US)
-			nap *= 2;
+	if (!flock(s->dirfd, LOCK_EX | LOCK_NB))
+		goto locked;
+	if (errno != EWOULDBLOCK)
+		return fail(-errno, "%s: lock the state dir: %s", s->path, strerror(errno));
+	sev._sigev_un._tid = gettid();	/* sigev_notify_thread_id, named in glibc 2.41 */
+	sigaction(LOCK_SIGNAL, &sa, NULL);
+	if (timer_create(CLOCK_MONOTONIC, &sev, &timer))
+		return fail(-errno, "%s: a timer for the write lock: %s", s->path, strerror(errno));
+	timer_settime(timer, 0, &its, NULL);
+	while (flock(s->dirfd, LOCK_EX)) {
+		if (errno != EINTR) {
+			err = fail(-errno, "%s: lock the state dir: %s", s->path, strerror(errno));
+			break;
+		}
+		if (irc_now_boot_ns() - t0 >= limit) {
+			err = fail(-EBUSY, "%s: another writer held the store for more than %d ms",
+				   s->path, busy_ms);
+			break;
+		}
 	}
+	timer_delete(timer);
+	if (err)
+		return err;
+locked:
 	s->locked = true;
 	return 0;
 }
@@ -752,7 +787,7 @@ static int anchor_read(struct irc_store *s, int64_t *seq, uint8_t mac[IRC_MAC_LE
 }
 
 /*
- * Written under the write lock, to a temporary file that is fsync'd and
+ * Written after the commit, to a temporary file that is fsync'd and
  * renamed (old or new after a crash, never half: an unreadable anchor
  * stops every write).  A failure is an error of the command that wrote
  * (irc_store_anchor_failed()), never only a warning.
@@ -760,8 +795,13 @@ static int anchor_read(struct irc_store *s, int64_t *seq, uint8_t mac[IRC_MAC_LE
 static int anchor_write(struct irc_store *s, int64_t seq, const uint8_t mac[IRC_MAC_LEN])
 {
 	char tmp[64], hm[2 * IRC_MAC_LEN + 1], hs[2 * IRC_MAC_LEN + 1], line[160];
-	uint8_t sig[IRC_MAC_LEN];
+	uint8_t sig[IRC_MAC_LEN], omac[IRC_MAC_LEN], osig[IRC_MAC_LEN];
+	int64_t oseq;
 	int fd, n, err = 0;
+
+	/* A later writer got there first: that anchor is the better one. */
+	if (!anchor_read(s, &oseq, omac, osig) && oseq >= seq)
+		return 0;
 
 	head_sig(s->key, seq, mac, sig);
 	irc_hex(mac, IRC_MAC_LEN, hm);
@@ -874,13 +914,20 @@ int irc_store_commit(struct irc_store *s)
 	s->in_batch = false;
 	s->head_valid = s->head_dirty = false;
 	/*
+	 * The anchor follows outside the write lock, so the next writer's
+	 * commit (its WAL fsync) overlaps this one's anchor fsync.  Two
+	 * anchors written out of order leave it a record or two behind,
+	 * which the check allows (the chain still holds what it names);
+	 * never ahead of what is committed.
+	 */
+	write_unlock(s);
+	/*
 	 * What is committed stays committed: an anchor that could not follow
 	 * is reported (irc_store_anchor_failed()), not a failed commit that a
 	 * caller would retry and so store twice.
 	 */
 	if (!err && moved)
 		anchor_write(s, seq, mac);
-	write_unlock(s);
 	return err;
 }
 

@@ -12,13 +12,11 @@
 #define IRC_STORE_SIGN_PUB	"signing.pub"	/* Ed25519 public key, hex */
 #define IRC_STORE_SCHEMA	2		/* PRAGMA user_version */
 /*
- * A writer waits at most this long for another one (the write lock is
- * taken in short naps that grow to IRC_STORE_NAP_MAX_US), and at most
+ * A writer waits at most this long for another one, and at most
  * IRC_STORE_STOP_MS once the controller is stopping.
  */
 #define IRC_STORE_BUSY_MS	5000
 #define IRC_STORE_STOP_MS	1000
-#define IRC_STORE_NAP_MAX_US	2000
 #define IRC_STORE_ANCHOR	"chain.head"	/* the chain's anchor, under --state-dir */
 #define IRC_STORE_JOURNAL	"pending"	/* records not yet in the store, a dir */
 #define IRC_MAC_LEN		32		/* HMAC-SHA256 */

@@ -56,6 +56,7 @@ check "the journaled quarantine is on record, with its incident" eq \
 check "verify ok after the replay" verify_ok
 
 # A corrupt store: contained anyway.
+sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 cp -p "$DB" "$IRC_TMP/db.good"
 printf 'this is not a database at all, not even close to one......' | dd of="$DB" conv=notrunc status=none
 irc quarantine host 10.77.1.22 --incident 1 >"$IRC_TMP/o" 2>"$IRC_TMP/e"; rc=$?

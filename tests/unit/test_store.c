@@ -384,13 +384,15 @@ static void test_rollback_to_copy(void **state)
 	s = open_store();
 	fill(s, &inc);
 	irc_store_close(s);
-	snprintf(cmd, sizeof(cmd), "cp -p %s %s.old", dbpath, dbpath);
+	/* The copy as a backup tool takes it: the database and its WAL. */
+	snprintf(cmd, sizeof(cmd), "cp -p %s %s.old && cp -p %s-wal %s-wal.old", dbpath, dbpath,
+		 dbpath, dbpath);
 	assert_int_equal(system(cmd), 0);
 	s = open_store();
 	add(s, IRC_REC_ACTION, "quarantine", "host:10.0.0.2", inc);
 	irc_store_close(s);
-	snprintf(cmd, sizeof(cmd), "mv %s.old %s && rm -f %s-wal %s-shm", dbpath, dbpath,
-		 dbpath, dbpath);
+	snprintf(cmd, sizeof(cmd), "mv %s.old %s && mv %s-wal.old %s-wal && rm -f %s-shm",
+		 dbpath, dbpath, dbpath, dbpath, dbpath);
 	assert_int_equal(system(cmd), 0);
 	expect_broken(11, "rolled back");
 	/*
