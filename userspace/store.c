@@ -41,6 +41,7 @@ struct irc_store {
 	int dirfd;		/* the state dir, checked (owned.h); its flock is the write lock */
 	bool locked;		/* we hold it */
 	bool accepting;		/* irc_store_accept_rollback(): the anchor is being moved back */
+	bool anchor_new;	/* this transaction makes the first anchor */
 	char dir[PATH_MAX];
 	char path[PATH_MAX];
 };
@@ -792,15 +793,19 @@ static int anchor_read(struct irc_store *s, int64_t *seq, uint8_t mac[IRC_MAC_LE
  * stops every write).  A failure is an error of the command that wrote
  * (irc_store_anchor_failed()), never only a warning.
  */
-static int anchor_write(struct irc_store *s, int64_t seq, const uint8_t mac[IRC_MAC_LEN])
+static int anchor_write(struct irc_store *s, int64_t seq, const uint8_t mac[IRC_MAC_LEN],
+			bool force)
 {
 	char tmp[64], hm[2 * IRC_MAC_LEN + 1], hs[2 * IRC_MAC_LEN + 1], line[160];
 	uint8_t sig[IRC_MAC_LEN], omac[IRC_MAC_LEN], osig[IRC_MAC_LEN];
 	int64_t oseq;
 	int fd, n, err = 0;
 
-	/* A later writer got there first: that anchor is the better one. */
-	if (!anchor_read(s, &oseq, omac, osig) && oseq >= seq)
+	/*
+	 * A later writer got there first: that anchor is the better one
+	 * (unless the operator moves it back onto the chain as it is).
+	 */
+	if (!force && !anchor_read(s, &oseq, omac, osig) && oseq >= seq)
 		return 0;
 
 	head_sig(s->key, seq, mac, sig);
@@ -920,14 +925,17 @@ int irc_store_commit(struct irc_store *s)
 	 * which the check allows (the chain still holds what it names);
 	 * never ahead of what is committed.
 	 */
-	write_unlock(s);
 	/*
 	 * What is committed stays committed: an anchor that could not follow
 	 * is reported (irc_store_anchor_failed()), not a failed commit that a
-	 * caller would retry and so store twice.
+	 * caller would retry and so store twice.  The first anchor is written
+	 * under the lock: the next writer must never find records and none.
 	 */
-	if (!err && moved)
-		anchor_write(s, seq, mac);
+	if (!err && moved && (s->anchor_new || s->accepting))
+		anchor_write(s, seq, mac, true);
+	write_unlock(s);
+	if (!err && moved && !s->anchor_new && !s->accepting)
+		anchor_write(s, seq, mac, false);
 	return err;
 }
 
@@ -960,6 +968,7 @@ static int append_locked(struct irc_store *s, const struct irc_rec *r, int64_t *
 
 		err = head_read(s, &s->head_seq, s->head_mac, NULL, &found);
 		a.err = anchor_read(s, &a.seq, a.mac, a.sig);
+		s->anchor_new = a.err == -ENOENT;
 		if (!err && !s->accepting && (err = anchor_check(s, &a, s->head_seq, problem,
 								  sizeof(problem), &bad_seq)) == -EBADMSG)
 			fail(err, "%.100s: refused to extend the chain: %s; see 'ircontain verify' "
@@ -1068,13 +1077,12 @@ int irc_store_accept_rollback(struct irc_store *s, const char *actor, const char
 				   "anchor_seq", (json_int_t)a.seq, "anchor_mac", hex);
 	s->accepting = true;
 	err = r.body ? append_locked(s, &r, NULL) : fail(-ENOMEM, "out of memory");
-	s->accepting = false;
 	json_decref(r.body);
-	if (err) {
+	if (err)
 		irc_store_rollback(s);
-		return err;
-	}
-	err = irc_store_commit(s);
+	else
+		err = irc_store_commit(s);
+	s->accepting = false;
 	return err ?: anchor_lost ? -EIO : 0;
 }
 

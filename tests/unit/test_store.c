@@ -562,7 +562,10 @@ static void test_concurrent_writers(void **state)
 			for (i = 0; i < 100; i++) {
 				struct irc_rec r = { .kind = w + 1, .type = "w", .actor = "w" };
 
-				bad += irc_store_append(c, &r, NULL) != 0;
+				if (irc_store_append(c, &r, NULL)) {
+					fprintf(stderr, "writer %d: %s\n", w, irc_store_errmsg());
+					bad++;
+				}
 			}
 			irc_store_close(c);
 			_exit(bad ? 1 : 0);
