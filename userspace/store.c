@@ -528,11 +528,13 @@ int irc_store_open(struct irc_store **sp, const char *state_dir, bool create)
 		return err;
 	}
 	/* What earlier commands did but could not record, recorded now. */
-	if ((n = irc_journal_replay(s, state_dir, NULL)) != 0)
-		n > 0 ? irc_warn("%s: recorded %d action(s) from the journal %s/%s (done earlier, "
-				 "not recorded then)", s->path, n, state_dir, IRC_STORE_JOURNAL)
-		      : irc_warn("%s: the journal %s/%s could not be replayed: %s", s->path,
-				 state_dir, IRC_STORE_JOURNAL, irc_store_errmsg());
+	n = irc_journal_replay(s, state_dir, NULL);
+	if (n > 0)
+		irc_warn("%s: recorded %d action(s) from the journal %s/%s (done earlier, "
+			 "not recorded then)", s->path, n, state_dir, IRC_STORE_JOURNAL);
+	else if (n < 0)
+		irc_warn("%s: the journal %s/%s could not be replayed: %s", s->path,
+			 state_dir, IRC_STORE_JOURNAL, irc_store_errmsg());
 	*sp = s;
 	return 0;
 }

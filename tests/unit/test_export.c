@@ -920,6 +920,27 @@ static void test_hostile_bundles(void **state)
 	tar_close(a);
 	expect_refused(path, pk, "artifacts/f-0: the archive holds it twice", 2.0);
 
+	/*
+	 * A 60 MiB manifest (one JSON string, compressing to little): refused
+	 * past IRC_BUNDLE_MAX_MANIFEST as it is read, in linear time (it was
+	 * once read by a copy per chunk, and verified in seconds).
+	 */
+	{
+		size_t big = 60u << 20;
+		char *m = malloc(big);
+
+		assert_non_null(m);
+		memset(m, 'a', big);
+		m[0] = '"';
+		m[big - 1] = '"';
+		snprintf(path, sizeof(path), "%s/bigman.tar.gz", dir);
+		a = tar_open(path, ARCHIVE_FILTER_GZIP);
+		tar_add(a, TOP IRC_BUNDLE_MANIFEST, m, big, AE_IFREG);
+		tar_close(a);
+		free(m);
+		expect_refused(path, pk, IRC_BUNDLE_MANIFEST ": too large: refused", 5.0);
+	}
+
 	/* Other compressions are not read, whatever libarchive could do. */
 	snprintf(path, sizeof(path), "%s/b.tar.bz2", dir);
 	a = tar_open(path, ARCHIVE_FILTER_BZIP2);
