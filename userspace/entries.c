@@ -393,6 +393,7 @@ const char *irc_map_full_msg(const struct irc_maps *m, int map, char *buf, size_
 		snprintf(buf, len, "the %s table is full (%u entries%s)", irc_map_names[map],
 			 info.max_entries, ttl ? ", none expired" : "");
 	return buf;
+}
 
 /* @entity is in force in the kernel: is the newest record of it one that put it there? */
 static void check_recorded(struct irc_store *s, const char *entity, const char *const *put,
