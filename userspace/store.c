@@ -951,6 +951,32 @@ int irc_store_rollback(struct irc_store *s)
 	return 0;
 }
 
+/*
+ * The head as this transaction starts from, once per transaction, and the
+ * anchor checked against it (before anything in it changes the chain: a
+ * prune deletes the anchored record itself).
+ */
+static int head_load(struct irc_store *s)
+{
+	char problem[400];
+	struct anchor a;
+	int64_t bad_seq;
+	bool found;
+	int err;
+
+	err = head_read(s, &s->head_seq, s->head_mac, NULL, &found);
+	a.err = anchor_read(s, &a.seq, a.mac, a.sig);
+	s->anchor_new = a.err == -ENOENT;
+	if (!err && !s->accepting && (err = anchor_check(s, &a, s->head_seq, problem,
+							  sizeof(problem), &bad_seq)) == -EBADMSG)
+		fail(err, "%.100s: refused to extend the chain: %s; see 'ircontain verify' "
+		     "(an operator accepts it with 'verify --accept-rollback')", s->path, problem);
+	if (err)
+		return err;
+	s->head_valid = true;
+	return 0;
+}
+
 /* Inside a transaction (irc_store_begin): one row, chained to the head. */
 static int append_locked(struct irc_store *s, const struct irc_rec *r, int64_t *seqp)
 {
@@ -958,27 +984,12 @@ static int append_locked(struct irc_store *s, const struct irc_rec *r, int64_t *
 	char sql[96], *body = NULL;
 	struct irc_row row;
 	sqlite3_stmt *st;
-	bool found;
 	int err;
 
 	if (r->kind < IRC_REC_ACTION || r->kind > IRC_REC_EVIDENCE)
 		return fail(-EINVAL, "bad record kind %d", r->kind);
-	if (!s->head_valid) {
-		char problem[400];
-		struct anchor a;
-		int64_t bad_seq;
-
-		err = head_read(s, &s->head_seq, s->head_mac, NULL, &found);
-		a.err = anchor_read(s, &a.seq, a.mac, a.sig);
-		s->anchor_new = a.err == -ENOENT;
-		if (!err && !s->accepting && (err = anchor_check(s, &a, s->head_seq, problem,
-								  sizeof(problem), &bad_seq)) == -EBADMSG)
-			fail(err, "%.100s: refused to extend the chain: %s; see 'ircontain verify' "
-			     "(an operator accepts it with 'verify --accept-rollback')", s->path, problem);
-		if (err)
-			return err;
-		s->head_valid = true;
-	}
+	if (!s->head_valid && (err = head_load(s)))
+		return err;
 	if (!s->ins[r->kind]) {
 		snprintf(sql, sizeof(sql), "INSERT INTO %s VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			 kind_table[r->kind]);
@@ -1777,7 +1788,9 @@ int irc_store_prune(struct irc_store *s, const struct irc_prune_limits *l, const
 	err = irc_store_begin(s);
 	if (err)
 		return err;
-	err = prune_locked(s, l, actor, res);
+	err = s->head_valid ? 0 : head_load(s);
+	if (!err)
+		err = prune_locked(s, l, actor, res);
 	if (err || !res->count) {
 		irc_store_rollback(s);
 		return err;
