@@ -138,7 +138,6 @@ static int list_read(const char *what, const char *file, bool skip_bad,
 	const char *why;
 	int ret = 0;
 
-	memset(l, 0, sizeof(*l));
 	l->src = file;
 	if (!f)
 		return irc_usage_err("%s: bad --from-file '%s': %s", what, file, strerror(errno));
@@ -322,6 +321,25 @@ static json_t *list_json(const struct bulk_list *l)
 	return a;
 }
 
+/*
+ * Both verbs' start: --from-file and --skip-bad out of argv, the verb's
+ * own options, then the list read and checked whole.  *file is the list.
+ */
+static int bulk_args(int argc, char **argv, const char *what, unsigned int allowed,
+		     const char *usage, struct irc_qopts *o, struct bulk_list *l,
+		     const char **file, bool *skip_bad)
+{
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	ret = take_opts(&argc, argv, what, file, skip_bad);
+	if (!ret)
+		ret = irc_qopts_parse(argc, argv, allowed | IRC_QO_NO_OPERAND, what, usage, o);
+	if (!ret)
+		ret = list_read(what, *file, *skip_bad, l);
+	return ret;
+}
+
 static int bulk_quarantine(int argc, char **argv)
 {
 	const char *what = "quarantine host", *file;
@@ -334,16 +352,10 @@ static int bulk_quarantine(int argc, char **argv)
 	bool skip_bad;
 	int ret, err = 0;
 
-	ret = take_opts(&argc, argv, what, &file, &skip_bad);
-	if (ret)
-		return ret;
-	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
-			      IRC_QO_DIR | IRC_QO_INCIDENT | IRC_QO_NO_OPERAND, what,
-			      "quarantine host --from-file FILE|- [--skip-bad] [--ttl D] [--reason T] [--direction in|out|both] [--force] [--incident ID]",
-			      &o);
-	if (ret)
-		return ret;
-	ret = list_read(what, file, skip_bad, &l);
+	ret = bulk_args(argc, argv, what, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
+			IRC_QO_DIR | IRC_QO_INCIDENT,
+			"quarantine host --from-file FILE|- [--skip-bad] [--ttl D] [--reason T] [--direction in|out|both] [--force] [--incident ID]",
+			&o, &l, &file, &skip_bad);
 	if (ret)
 		goto out_list;
 	if (irc_maps_open(what, &m)) {
@@ -454,15 +466,9 @@ static int bulk_release(int argc, char **argv)
 	bool skip_bad;
 	int ret, err = 0;
 
-	ret = take_opts(&argc, argv, what, &file, &skip_bad);
-	if (ret)
-		return ret;
-	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_INCIDENT | IRC_QO_NO_OPERAND,
-			      what, "release host --from-file FILE|- [--skip-bad] [--reason T] [--incident ID]",
-			      &o);
-	if (ret)
-		return ret;
-	ret = list_read(what, file, skip_bad, &l);
+	ret = bulk_args(argc, argv, what, IRC_QO_REASON | IRC_QO_INCIDENT,
+			"release host --from-file FILE|- [--skip-bad] [--reason T] [--incident ID]",
+			&o, &l, &file, &skip_bad);
 	if (ret) {
 		free(l.e);
 		return ret;

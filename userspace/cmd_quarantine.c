@@ -83,11 +83,6 @@ static int do_quarantine_host(int argc, char **argv)
 
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
-	/* Never a rule that nothing enforces. */
-	if (irc_require_enforced(&m, what, IRC_ENF_NET)) {
-		irc_maps_close(&m);
-		return IRC_EXIT_FAIL;
-	}
 	ret = safety_check(&m, &target, o.operand, o.force);
 	if (ret) {
 		irc_maps_close(&m);
@@ -106,6 +101,19 @@ static int do_quarantine_host(int argc, char **argv)
 	snprintf(val.reason, sizeof(val.reason), "%s", o.reason);
 
 	err = irc_map_update_gc(&m, key.map, &key.k, &val, BPF_ANY);
+	/*
+	 * Never a rule that nothing enforces.  Checked after the write (the
+	 * netlink queries take longer than the write itself, and containment
+	 * comes first); when nothing enforces it, the write is undone.
+	 */
+	if (!err && irc_require_enforced(&m, what, IRC_ENF_NET)) {
+		if (existed)
+			bpf_map_update_elem(m.fd[key.map], &key.k, &old, BPF_ANY);
+		else
+			bpf_map_delete_elem(m.fd[key.map], &key.k);
+		irc_maps_close(&m);
+		return IRC_EXIT_FAIL;
+	}
 	if (err) {
 		char full[128];
 

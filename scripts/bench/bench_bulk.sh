@@ -22,8 +22,8 @@ awk -v n="$N" 'BEGIN {
 	}
 }' >"$L"
 { echo "create ircb$$ hash:ip maxelem 1048576"; sed "s/^\([^ ]*\) .*/add ircb$$ \1/" "$L"; } >"$IPS"
-{ echo "table inet ircb$$ { set s { type ipv4_addr; size 1048576; elements = {"
-  sed 's/^\([^ ]*\) .*/\1,/' "$L"; echo "} } }"; } >"$NFT"
+{ echo "table inet ircb$$ {"; echo "set s { type ipv4_addr; size 1048576; elements = {"
+  sed 's/^\([^ ]*\) .*/\1,/' "$L"; echo "} }"; echo "}"; } >"$NFT"
 
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 med() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
