@@ -3,7 +3,7 @@
  * Containment latency, driven by scripts/bench/bench_contain.sh inside its
  * lab: from the moment `ircontain quarantine host ADDR` is started to the
  * moment ADDR is in the kernel's map (seen by polling the pinned map from
- * this process), and to the command's exit; beside it `ipset add SET ADDR`
+ * this process every ~50 us), and to the command's exit; beside it `ipset add SET ADDR`
  * from start to exit (when it exits, the set holds the address).  Rounds
  * alternate A B A B, each with a fresh address.
  *
@@ -98,6 +98,11 @@ int main(int argc, char **argv)
 					to_map[i] = now_ms() - t0;
 					break;
 				}
+				/*
+				 * Poll every ~50 us, asleep in between: a busy poller
+				 * would take a CPU from the command it times.
+				 */
+				nanosleep(&(struct timespec){ .tv_nsec = 20000 }, NULL);
 				if (waitpid(pid, &st, WNOHANG) == pid) {
 					/* Exited between two polls: its exit bounds the write. */
 					if (bpf_map_lookup_elem(fd, &key, &v) == 0)
