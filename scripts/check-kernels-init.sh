@@ -36,8 +36,6 @@ echo /sbin/modprobe >/proc/sys/kernel/modprobe
 
 BOOT=$(sed -n 's/.*irc\.boot=\([0-9]*\).*/\1/p' /proc/cmdline)
 export IRC_VM_BOOT=${BOOT:-1}
-# A persistent state disk, when the host gave one (STATE_DISK).
-[[ -b /dev/vdb ]] && export IRC_VM_STATE_DEV=/dev/vdb
 
 say() { echo "=== $*"; }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
@@ -49,6 +47,10 @@ while read -r ko; do
 	insmod "$ko" 2>/dev/null || say "insmod $ko failed"
 done </modules.list
 say "modules: $(cut -d' ' -f1 /proc/modules | tr '\n' ' ')"
+# A persistent state disk, when the host gave one (STATE_DISK): only there
+# once virtio_blk is loaded and has probed it.
+[[ -n ${STATE_DISK:-} ]] && for i in $(seq 25); do [[ -b /dev/vdb ]] && break; sleep 0.2; done
+[[ -b /dev/vdb ]] && export IRC_VM_STATE_DEV=/dev/vdb
 ip link set lo up
 
 SP=0 SF=0 BP=0 BF=0 EP=0 EF=0 XP=0 XF=0 DEG=none

@@ -36,6 +36,10 @@
 #              prints ok/not ok lines like the e2e tests), e.g.
 #              tests/vm/test_state_disk.sh with STATE_DISK and BOOTS=2
 #   SUITE      "full" (default) or "none": only the VM_SCRIPTS run
+#   REBOOT     1 (default): a real reboot per kernel, unless BOOTS, STATE_DISK
+#              or VM_SCRIPTS are given: a fresh state disk, two boots, and
+#              tests/vm/test_reboot.sh on both (a quarantine set on boot 1
+#              drops the host's first packet on boot 2); 0: none
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -47,10 +51,16 @@ QEMU_MEM=${QEMU_MEM:-3072}
 n=$(nproc)
 QEMU_SMP=${QEMU_SMP:-$((n > 4 ? 4 : n))}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-3000}
+REBOOT=${REBOOT:-1}
+[[ -n ${BOOTS:-}${STATE_DISK:-}${VM_SCRIPTS:-} ]] && REBOOT=0
 BOOTS=${BOOTS:-1}
 STATE_DISK=${STATE_DISK:-}
 VM_SCRIPTS=${VM_SCRIPTS:-}
 SUITE=${SUITE:-full}
+if [[ $REBOOT == 1 ]]; then
+	BOOTS=2
+	VM_SCRIPTS=tests/vm/test_reboot.sh
+fi
 
 # The e2e tests whose outcome depends on the kernel: the BPF programs,
 # hooks, links and events.  Left out (they test userspace only, and run in
@@ -220,7 +230,17 @@ run_kernel() {
 	done
 	cp "$kdir/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$root/lib/modules/$kver/" 2>/dev/null || true
 	depmod -b "$root" "$kver"
+	local state=$STATE_DISK
+	if [[ $REBOOT == 1 ]]; then
+		# The reboot test's disk: fresh for each kernel and each run.
+		state=$WORK/state-$kver.img
+		rm -f "$state"
+	fi
+	if [[ -n $state && ! -f $state ]]; then
+		truncate -s 64M "$state"
+	fi
 	cat >"$root/vm.conf" <<-EOF
+		STATE_DISK=${state:+1}
 		E2E="$E2E_LIST"
 		VM_SCRIPTS="$VM_SCRIPTS"
 		BOOTS=$BOOTS
@@ -229,9 +249,6 @@ run_kernel() {
 	initrd=$WORK/initrd-$kver.cpio.gz
 	{ (cd "$COMMON" && find . | cpio -o -H newc --quiet); (cd "$root" && find . | cpio -o -H newc --quiet); } |
 		gzip -1 >"$initrd"
-	if [[ -n $STATE_DISK && ! -f $STATE_DISK ]]; then
-		truncate -s 64M "$STATE_DISK"
-	fi
 
 	t0=$(date +%s)
 	rc=0
@@ -246,7 +263,7 @@ run_kernel() {
 			-m "$QEMU_MEM" -smp "$QEMU_SMP" -nographic -no-reboot -nic none \
 			-kernel "$vmlinuz" -initrd "$initrd" \
 			-drive "file=$disk,format=raw,if=virtio" \
-			${STATE_DISK:+-drive "file=$STATE_DISK,format=raw,if=virtio"} \
+			${state:+-drive "file=$state,format=raw,if=virtio"} \
 			-append "console=ttyS0 panic=-1 loglevel=4 rdinit=/init irc.boot=$boot" \
 			</dev/null 2>&1 | sed -u 's/\r$//' | tee "$serial" |
 			grep --line-buffered -E '^=== (kernel|missing|bpf |e2e |script |RESULT)' |
