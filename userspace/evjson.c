@@ -5,6 +5,7 @@
 #include <ftw.h>
 #include <sys/stat.h>
 #include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,7 +398,14 @@ static json_t *ev_exit(struct irc_evctx *c, const struct irc_ev_exit *ev)
 	if (code & 0x7f)
 		json_object_set_new(json_object_get(o, "ircontain"), "signal",
 				    json_integer(code & 0x7f));
-	message(o, "pid %u (%.16s) exited with status 0x%x", ev->h.tgid, ev->h.comm, code);
+	/* In words: "status 0x9" read as exit code 9 beside exit_code 137. */
+	if (code & 0x7f)
+		message(o, "pid %u (%.16s) was killed by signal %d (SIG%s)%s", ev->h.tgid,
+			ev->h.comm, code & 0x7f, sigabbrev_np(code & 0x7f) ?: "?",
+			code & 0x80 ? ", core dumped" : "");
+	else
+		message(o, "pid %u (%.16s) exited with code %d", ev->h.tgid, ev->h.comm,
+			(code >> 8) & 0xff);
 	irc_pt_exit(c->pt, ev->h.tgid);
 	return o;
 }

@@ -973,15 +973,15 @@ static void test_fork_evicts_parent(void **state)
 
 static void test_exit_codes(void **state)
 {
-	static const struct { int status; int code; int signal; } rows[] = {
-		{ 0x0000, 0, -1 },
-		{ 0x0100, 1, -1 },
-		{ 0x0900, 9, -1 },		/* exit(9), not a signal */
-		{ 0xff00, 255, -1 },
-		{ 9, 137, 9 },			/* SIGKILL */
-		{ 15, 143, 15 },		/* SIGTERM */
-		{ 0x8b, 139, 11 },		/* SIGSEGV with a core dump */
-		{ 0x86, 134, 6 },		/* SIGABRT with a core dump */
+	static const struct { int status; int code; int signal; const char *msg; } rows[] = {
+		{ 0x0000, 0, -1, "exited with code 0" },
+		{ 0x0100, 1, -1, "exited with code 1" },
+		{ 0x0900, 9, -1, "exited with code 9" },	/* exit(9), not a signal */
+		{ 0xff00, 255, -1, "exited with code 255" },
+		{ 9, 137, 9, "was killed by signal 9 (SIGKILL)" },
+		{ 15, 143, 15, "was killed by signal 15 (SIGTERM)" },
+		{ 0x8b, 139, 11, "was killed by signal 11 (SIGSEGV), core dumped" },
+		{ 0x86, 134, 6, "was killed by signal 6 (SIGABRT), core dumped" },
 	};
 	struct fix *f = *state;
 	size_t i;
@@ -1006,6 +1006,7 @@ static void test_exit_codes(void **state)
 		else
 			expect_int(o, "ircontain.signal", rows[i].signal);
 		expect_str(o, "user.id", "1000");
+		expect_message_has(o, rows[i].msg);
 		json_decref(o);
 		assert_true(irc_pt_get(&f->pt, tgid)->exited);
 	}
