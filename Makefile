@@ -83,7 +83,7 @@ BENCH_SKELS	:= $(patsubst scripts/bench/%.bpf.c,$(BUILD)/%.skel.h,$(BENCH_BPF))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all asan tests check check-kernels check-unit check-bpf check-e2e check-fresh bench \
+.PHONY: all asan tests check check-kernels check-unit check-bpf check-e2e check-fresh soak bench \
 		clean install uninstall deps fuzz fuzz-build
 
 all: $(BIN)
@@ -190,6 +190,11 @@ fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
 	$(Q)FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh --build $(BUILD)
+
+# The evidence store under a running controller and 20 CLI loops for ten
+# minutes (tests/e2e/test_store_soak.sh; `make check` runs it for 60 s).
+soak: tests
+	$(Q)SOAK_S=600 IRC_BIN=$(abspath $(BIN)) tests/e2e/test_store_soak.sh
 
 bench: $(BIN) $(BENCH_BINS)
 	$(Q)scripts/bench/run.sh --build $(BUILD)

@@ -937,6 +937,9 @@ static void stats_take(struct irc_runstore *rs)
 	d->commit_us_total = w->commit_us_total;
 	d->incidents = w->incidents;
 	d->snapshots = w->snapshots;
+	d->pruned = w->pruned;
+	d->pruned_ns = w->pruned_ns;
+	d->prune_held_by = w->prune_held_by;
 	pthread_mutex_unlock(&rs->mu);
 }
 

@@ -1585,7 +1585,7 @@ static int seal_read(struct irc_store *s, struct seal *se)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : dbfail(s, "read the last prune");
 }
 
-/* Where the cut may go: before the first record of any incident it would split or must keep. */
+/* Where the cut may go: before the first record of any incident it must keep. */
 static int prune_hold(struct irc_store *s, bool keep_unexported, int64_t *cut, int64_t *held)
 {
 	sqlite3_stmt *st;
@@ -1617,11 +1617,15 @@ static int prune_hold(struct irc_store *s, bool keep_unexported, int64_t *cut, i
 	if (!err && rc != SQLITE_DONE)
 		err = dbfail(s, "read the incidents' records");
 	sqlite3_finalize(st);
-	/* Pulling the cut back may make it split another incident: until it settles. */
+	/*
+	 * A closed incident may be cut in two (incidents overlap in time: a
+	 * rule against splitting would hold every prune at the oldest one);
+	 * one that must be kept holds the cut at its first record.
+	 */
 	do {
 		moved = false;
 		for (i = 0; !err && i < ns; i++)
-			if (sp[i].first <= *cut && (sp[i].keep || sp[i].last > *cut)) {
+			if (sp[i].first <= *cut && sp[i].keep) {
 				*cut = sp[i].first - 1;
 				*held = sp[i].id;
 				moved = true;
@@ -1744,10 +1748,14 @@ static int prune_locked(struct irc_store *s, const struct irc_prune_limits *l, c
 		count += sqlite3_changes(s->db);
 		sqlite3_finalize(st);
 	}
-	/* Closed incidents none of whose records are left. */
+	/*
+	 * Closed incidents whose opening record went: verify could no longer
+	 * check their row against the chain, and their evidence is in the
+	 * bundles exported.  What is left of their records stays, unattached.
+	 */
 	if (!err) {
 		if (sqlite3_prepare_v2(s->db, "DELETE FROM incidents WHERE status = ?"
-				       " AND id NOT IN (SELECT incident FROM (" ALL_ROWS("incident") "))",
+				       " AND id NOT IN (SELECT incident FROM actions WHERE type = 'incident.open')",
 				       -1, &st, NULL) != SQLITE_OK)
 			return dbfail(s, "prune incidents");
 		sqlite3_bind_int(st, 1, IRC_IS_CLOSED);

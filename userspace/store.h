@@ -156,10 +156,9 @@ void irc_strv_free(char **v, size_t n);
  * the store uses more than @max_bytes (down to 90% of it) or when they
  * are older than @max_age_s (0: no such limit), at most @max_rows at a
  * time.  The cut never takes a record of an incident that is not closed,
- * nor (with @keep_unexported) of one never exported, nor part of an
- * incident: it stops before the first record of such an incident (that
- * incident "holds" the prune).  Closed incidents whose records all went
- * leave the incidents table too.  A "store.prune" action appended in the
+ * nor (with @keep_unexported) of one never exported: it stops before the
+ * first record of such an incident (that incident "holds" the prune).  A
+ * closed incident whose opening record went leaves the incidents table.  A "store.prune" action appended in the
  * same transaction seals the cut: the first and last record removed,
  * how many, and the MAC of the last, from which verify proves the rest.
  */
