@@ -13,6 +13,8 @@
 #   === RESULT boot=N smoke=P/F bpf=P/F e2e=P/F scripts=P/F degraded=CAPS|none
 # Full logs go to the first virtio disk as a tar; the host unpacks them.
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb LANG=C.UTF-8 CI=true
+# TCG is several times slower than the machine the tests' waits are made for.
+export IRC_WAIT_SCALE=3
 export IRCONTAIN_PIN_DIR=/sys/fs/bpf/ircontain IRCONTAIN_STATE_DIR=/var/lib/ircontain
 . /vm.conf
 SUITE=${SUITE:-full}

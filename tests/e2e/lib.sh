@@ -209,8 +209,10 @@ lab_up() {
 }
 
 # wait_for SECONDS CMD...: retries CMD every 100 ms until it succeeds.
+# IRC_WAIT_SCALE (default 1) multiplies the wait: the kernel VMs of
+# scripts/check-kernels.sh run under TCG, several times slower.
 wait_for() {
-	local deadline=$((SECONDS + $1)); shift
+	local deadline=$((SECONDS + $1 * ${IRC_WAIT_SCALE:-1})); shift
 	until "$@" >/dev/null 2>&1; do
 		((SECONDS >= deadline)) && return 1
 		sleep 0.1
