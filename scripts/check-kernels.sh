@@ -71,9 +71,10 @@ DEFAULT_E2E="test_quarantine test_isolate test_ttl test_json test_cli_errors
 	test_process test_proc_cgroup test_proc_persist test_proc_refuse
 	test_events test_events_loss test_events_daemon test_detect_net
 	test_detect_host test_persistence test_restore test_fail_closed"
-# What .ci/run has time for under TCG (about 4 to 5 minutes each): every
-# failure mode and degradation, and host quarantine.
-CI_E2E="test_fail_closed test_quarantine"
+# What .ci/run has time for under TCG (1 to 5 minutes each, depending on
+# what else runs): every failure mode and degradation, host quarantine,
+# process and cgroup quarantine.
+CI_E2E="test_fail_closed test_quarantine test_process"
 # Kernel modules the tests need (Debian builds them as modules).
 MODULES="veth dummy sch_ingress cls_bpf virtio_pci virtio_blk"
 # Debian packages whose programs go into the VM, with their libraries.
