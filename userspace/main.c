@@ -50,6 +50,8 @@ static const char usage_text[] =
 "  isolate off [--reason TEXT] [--incident ID]\n"
 "  isolate status\n"
 "  run [--iface IF|PATTERN[,...] ...] [--policy FILE] [--events-file FILE|-]\n"
+"      [--store-events all|related] [--store-max-size SIZE|off]\n"
+"      [--store-max-age AGE|off]\n"
 "  events [--follow] [--since DURATION] [--type TYPE] [--pid PID] [--file FILE]\n"
 "  policy check FILE\n"
 "  policy apply FILE\n"

@@ -56,7 +56,7 @@ _ircontain()
 		if [[ -z $verb ]]; then COMPREPLY=($(compgen -W "on off status" -- "$cur"))
 		elif [[ $verb == on ]]; then COMPREPLY=($(compgen -W "--allow --allow-dns --allow-dhcp --force --reason --incident" -- "$cur"))
 		elif [[ $verb == off ]]; then COMPREPLY=($(compgen -W "--reason --incident" -- "$cur")); fi ;;
-	run) COMPREPLY=($(compgen -W "--iface --policy --events-file" -- "$cur")) ;;
+	run) COMPREPLY=($(compgen -W "--iface --policy --events-file --store-events --store-max-size --store-max-age" -- "$cur")) ;;
 	events) COMPREPLY=($(compgen -W "--follow --since --type --pid --file" -- "$cur")) ;;
 	policy) if [[ -z $verb ]]; then COMPREPLY=($(compgen -W "check apply" -- "$cur")); else _filedir; fi ;;
 	incident)
