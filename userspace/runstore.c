@@ -1165,6 +1165,17 @@ static void *writer_main(void *arg)
 	}
 }
 
+/* Back to writing in the caller's thread (the writer is gone or never came). */
+static void writer_free(struct irc_runstore *rs)
+{
+	rs->async = false;
+	rs->ws = rs->st;
+	pthread_cond_destroy(&rs->cv);
+	pthread_mutex_destroy(&rs->mu);
+	free(rs->q);
+	rs->q = NULL;
+}
+
 int irc_rs_async(struct irc_runstore *rs, int sync_fd)
 {
 	int err;
@@ -1182,12 +1193,7 @@ int irc_rs_async(struct irc_runstore *rs, int sync_fd)
 	rs->async = true;
 	err = pthread_create(&rs->writer, NULL, writer_main, rs);
 	if (err) {
-		rs->async = false;
-		rs->ws = rs->st;
-		pthread_cond_destroy(&rs->cv);
-		pthread_mutex_destroy(&rs->mu);
-		free(rs->q);
-		rs->q = NULL;
+		writer_free(rs);
 		return -err;
 	}
 	return 0;
@@ -1205,12 +1211,7 @@ static void writer_stop(struct irc_runstore *rs)
 	pthread_cond_signal(&rs->cv);
 	pthread_join(rs->writer, NULL);
 	stats_take(rs);
-	rs->async = false;
-	rs->ws = rs->st;
-	pthread_cond_destroy(&rs->cv);
-	pthread_mutex_destroy(&rs->mu);
-	free(rs->q);
-	rs->q = NULL;
+	writer_free(rs);
 }
 
 int irc_rs_start(struct irc_runstore *rs, const char *boot_id)
