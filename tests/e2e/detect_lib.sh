@@ -28,3 +28,16 @@ finding() { # DETECTOR SOURCE_IP: the first such finding
 		head -1
 }
 
+
+# host_detectors_off: the policy lines that turn the host detectors off
+# (they watch the whole machine; test_detect_host.sh covers them).
+host_detectors_off() {
+	cat <<EOF
+  exec_tmp: {enabled: false}
+  fileless: {enabled: false}
+  reverse_shell: {enabled: false}
+  sensitive_read: {enabled: false}
+  ptrace: {enabled: false}
+  module_load: {enabled: false}
+EOF
+}

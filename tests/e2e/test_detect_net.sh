@@ -64,14 +64,8 @@ detectors:
     action: quarantine-host
     ttl: ${SF_TTL}s
     escalation: {factor: 2, max_ttl: 1h}
-  # Off: they watch the whole machine (the host test covers them).
-  exec_tmp: {enabled: false}
-  fileless: {enabled: false}
-  reverse_shell: {enabled: false}
-  sensitive_read: {enabled: false}
-  ptrace: {enabled: false}
-  module_load: {enabled: false}
 EOF
+	host_detectors_off
 }
 
 # scan N [MAXDROP]: one connect per port, SCAN_FIRST.. (SCAN_N ports), from
