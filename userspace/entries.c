@@ -437,9 +437,17 @@ json_t *irc_unrecorded_containment(struct irc_store *s)
 		}
 	free(q);
 	while (!bpf_map_get_next_key(m.fd[IRC_M_QPID], prev, &next)) {
+		struct irc_pentry pe;
+
 		key = next;
 		prev = &key;
-		snprintf(entity, sizeof(entity), "pid:%u", key);
+		/*
+		 * A child that inherited its parent's quarantine (at fork) is
+		 * on record through the process the operator or detector named.
+		 */
+		if (bpf_map_lookup_elem(m.fd[IRC_M_QPID], &key, &pe))
+			continue;
+		snprintf(entity, sizeof(entity), "pid:%u", pe.root ? pe.root : key);
 		check_recorded(s, entity, pid_put, gaps);
 	}
 	irc_maps_close(&m);
