@@ -230,7 +230,7 @@ static int verify_store(bool accept)
 	gaps = irc_unrecorded_containment(s);
 	journaled = irc_journal_pending(irc.state_dir);
 	if (irc.json) {
-		irc_json_print(json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:I,s:s,s:i,s:s,s:O,s:i}",
+		irc_json_print(json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:I,s:s,s:i,s:s,s:O,s:i,s:{s:I,s:I,s:s}}",
 			"store", irc_store_path(s), "ok", !err && !json_array_size(gaps),
 			"records", (json_int_t)v.records,
 			"actions", (json_int_t)v.actions, "events", (json_int_t)v.events,
@@ -238,7 +238,9 @@ static int verify_store(bool accept)
 			"head_mac", v.head_mac,
 			"incidents", (json_int_t)v.incidents, "bad_seq", (json_int_t)v.bad_seq,
 			"problem", v.problem, "unclean", v.unclean, "unclean_note",
-			v.unclean ? v.unclean_note : "", "unrecorded", gaps, "journaled", journaled));
+			v.unclean ? v.unclean_note : "", "unrecorded", gaps, "journaled", journaled,
+			"pruned", "total", (json_int_t)v.pruned_total, "through_seq",
+			(json_int_t)v.pruned_last, "reason", v.pruned_reason));
 	} else if (!err) {
 		printf("store ok: %lld records (%lld actions, %lld events, %lld evidence), "
 		       "chain head #%lld (%.16s), %lld incidents\n", (long long)v.records,
@@ -251,6 +253,14 @@ static int verify_store(bool accept)
 	}
 	if (v.unclean && !irc.json)
 		printf("note: %s\n", v.unclean_note);
+	if (v.pruned_last && !irc.json) {
+		char when[40];
+
+		irc_fmt_utc(v.pruned_ns, when, sizeof(when));
+		printf("note: records up to #%lld were pruned (%lld in all; the last prune at %s, %s);"
+		       " the chain is proven from its seal on\n", (long long)v.pruned_last,
+		       (long long)v.pruned_total, when, v.pruned_reason);
+	}
 	if (json_array_size(gaps) && !irc.json) {
 		printf("UNRECORDED containment: %zu in force in the kernel with no record:",
 		       json_array_size(gaps));
