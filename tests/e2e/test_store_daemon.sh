@@ -98,6 +98,11 @@ check "... and loaded nothing" ircq '.loaded == false' status
 check_rc "load --iface iv1 --iface iv2" 0 irc load --iface iv1 --iface iv2
 check "run: ready" start_daemon
 D1=$DPID
+# Host 1 completes a handshake first: a verified source, which the port-scan
+# detector below quarantines in full (an unverified one gets a short,
+# inbound-only entry: test_detect_spoof).
+tcp_server 8000
+check "host 1 completes a handshake (a verified source)" tcp4 1 8000
 check "run: the store exists, mode 0600" test "$(stat -c %a "$DB")" = 600
 check "run.start by 'ircontain run' with pid, boot id and version" \
 	qeq "SELECT count(*) FROM actions WHERE type = 'run.start' AND actor = 'ircontain run'
