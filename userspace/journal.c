@@ -191,7 +191,11 @@ static bool writer_alive(const char *name)
 	return pid == getpid() || (start && start_time(pid) == start);
 }
 
-static json_t *note_read(int dirfd, const char *name)
+/*
+ * The note @name, parsed; NULL with *@gone set if it is no longer there: its
+ * writer recorded it and removed it between our readdir and now.
+ */
+static json_t *note_read(int dirfd, const char *name, bool *gone)
 {
 	char buf[NOTE_MAX];
 	struct stat st;
@@ -199,6 +203,7 @@ static json_t *note_read(int dirfd, const char *name)
 	int fd;
 
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	*gone = fd < 0 && errno == ENOENT;
 	if (fd < 0)
 		return NULL;
 	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
@@ -257,9 +262,15 @@ int irc_journal_replay(struct irc_store *s, const char *state_dir, int *left)
 	/* PID-START-NS: oldest first is good enough, and stable. */
 	qsort(names, n, sizeof(*names), cmp_str);
 	for (i = 0; i < n; i++) {
-		json_t *o = note_read(dirfd, names[i]), *body;
 		struct irc_rec r = { .kind = IRC_REC_ACTION };
+		json_t *o, *body;
+		bool gone;
 
+		o = note_read(dirfd, names[i], &gone);
+		if (gone) {
+			pending--;
+			continue;
+		}
 		if (!o || !json_is_object(json_object_get(o, "body"))) {
 			irc_warn("journal %s/%s/%s: not a journal note; left there", state_dir,
 				 IRC_STORE_JOURNAL, names[i]);
