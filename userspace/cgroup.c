@@ -2,6 +2,7 @@
 /* cgroup v2 discovery, ids and membership. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,4 +123,33 @@ int irc_path_under(const char *path, const char *root)
 	if (n && root[n - 1] == '/')
 		n--;
 	return !strncmp(path, root, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+/* nftw() takes no context: the one walk's target and result. */
+static uint64_t find_id;
+static char found_path[PATH_MAX];
+
+static int find_cb(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	uint64_t id;
+
+	(void)st;
+	(void)ftw;
+	if (type == FTW_D && irc_cgroup_id(path, &id) == 0 && id == find_id) {
+		snprintf(found_path, sizeof(found_path), "%s", path);
+		return 1;
+	}
+	return 0;
+}
+
+int irc_cgroup_path_by_id(const char *root, uint64_t id, char *buf, size_t len)
+{
+	find_id = id;
+	found_path[0] = '\0';
+	if (nftw(root, find_cb, 16, FTW_PHYS) != 1)
+		return -ENOENT;
+	if (strlen(found_path) >= len)
+		return -ENAMETOOLONG;
+	snprintf(buf, len, "%s", found_path);
+	return 0;
 }

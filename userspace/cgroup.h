@@ -27,6 +27,12 @@ int irc_cgroup_root(char *buf, size_t len);
  */
 int irc_proc_cgroup_path(int pid, char *buf, size_t len);
 
+/*
+ * The path of the cgroup whose id is @id, found below @root (a walk of the
+ * tree: for listings and verify, never a hot path); -ENOENT once it is gone.
+ */
+int irc_cgroup_path_by_id(const char *root, uint64_t id, char *buf, size_t len);
+
 /* 1 if @path is @root or below it, else 0. */
 int irc_path_under(const char *path, const char *root);
 

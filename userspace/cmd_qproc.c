@@ -736,34 +736,6 @@ long irc_qproc_release_all(const struct irc_maps *m)
 
 /* ---- list -------------------------------------------------------------- */
 
-static uint64_t find_id;
-static char found_path[PATH_MAX];
-
-static int find_cb(const char *path, const struct stat *st, int type,
-		   struct FTW *ftw)
-{
-	uint64_t id;
-
-	(void)st;
-	(void)ftw;
-	if (type == FTW_D && irc_cgroup_id(path, &id) == 0 && id == find_id) {
-		snprintf(found_path, sizeof(found_path), "%s", path);
-		return 1;
-	}
-	return 0;
-}
-
-/* The path of cgroup @id under @root, or "cgroup id N" once it is gone. */
-static void cgroup_path_of(const char *root, uint64_t id, char *buf, size_t len)
-{
-	find_id = id;
-	found_path[0] = '\0';
-	if (nftw(root, find_cb, 16, FTW_PHYS) == 1)
-		snprintf(buf, len, "%s", found_path);
-	else
-		snprintf(buf, len, "cgroup id %llu (removed)", (unsigned long long)id);
-}
-
 static void row(json_t *arr, const char *kind, const char *target,
 		const struct irc_pentry *e, long procs, __u64 denied,
 		uint64_t now_boot)
@@ -855,8 +827,10 @@ int irc_qproc_list(const struct irc_maps *m, json_t *arr, int *rows)
 		iprev = &id;
 		if (bpf_map_lookup_elem(m->fd[IRC_M_QCGRP], &id, &e))
 			continue;
-		cgroup_path_of(cfg.cgroup_root[0] ? cfg.cgroup_root : "/sys/fs/cgroup",
-			       id, target, sizeof(target));
+		if (irc_cgroup_path_by_id(cfg.cgroup_root[0] ? cfg.cgroup_root : "/sys/fs/cgroup",
+					  id, target, sizeof(target)))
+			snprintf(target, sizeof(target), "cgroup id %llu (removed)",
+				 (unsigned long long)id);
 		if (!arr && !*rows)
 			printf("%-6s %-40s %-5s %5s %-8s %10s  %-20s  %-12s %s\n", "KIND",
 			       "TARGET", "ACT", "PROCS", "TTL", "DENIED", "CREATED (UTC)",

@@ -2,6 +2,8 @@
 /* Map keys and walks for quarantine and allowlist entries. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "cgroup.h"
 #include "entries.h"
 #include "irc.h"
 #include "store.h"
@@ -413,7 +416,7 @@ static void check_recorded(struct irc_store *s, const char *entity, const char *
 /*
  * Containment the kernel enforces that the store has no record of (a
  * command killed between its map write and its record, a map written by
- * hand): hosts and prefixes, and processes.  Only root can read the maps,
+ * hand): hosts and prefixes, processes and cgroups.  Only root can read the maps,
  * and only when loaded; otherwise nothing is claimed either way.
  */
 json_t *irc_unrecorded_containment(struct irc_store *s)
@@ -425,6 +428,8 @@ json_t *irc_unrecorded_containment(struct irc_store *s)
 	struct irc_qrec *q = NULL;
 	struct irc_maps m;
 	__u32 key, next, *prev = NULL;
+	__u64 cid, cnext, *cprev = NULL;
+	struct irc_config cfg;
 	size_t n = 0, i;
 
 	if (geteuid() || irc_pins_loaded() || irc_maps_open("verify", &m))
@@ -449,6 +454,23 @@ json_t *irc_unrecorded_containment(struct irc_store *s)
 			continue;
 		snprintf(entity, sizeof(entity), "pid:%u", pe.root ? pe.root : key);
 		check_recorded(s, entity, pid_put, gaps);
+	}
+	/*
+	 * Cgroups are keyed by id, recorded by path: a cgroup removed since
+	 * has no path to look up, and nothing is claimed of it.
+	 */
+	if (irc_config_read(&m, &cfg))
+		cfg.cgroup_root[0] = '\0';
+	while (!bpf_map_get_next_key(m.fd[IRC_M_QCGRP], cprev, &cnext)) {
+		char path[PATH_MAX], cent[PATH_MAX + 8];
+
+		cid = cnext;
+		cprev = &cid;
+		if (irc_cgroup_path_by_id(cfg.cgroup_root[0] ? cfg.cgroup_root : "/sys/fs/cgroup",
+					  cid, path, sizeof(path)))
+			continue;
+		snprintf(cent, sizeof(cent), "cgroup:%s", path);
+		check_recorded(s, cent, host_put, gaps);
 	}
 	irc_maps_close(&m);
 	return gaps;

@@ -108,6 +108,24 @@ check "no record, no note: verify exits 1" eq "$rc" 1
 check "no record, no note: verify names host:10.77.1.25" grep -q "UNRECORDED containment: 1 .* host:10.77.1.25" "$IRC_TMP/v.out"
 check "release host 10.77.1.25" irc release host 10.77.1.25
 check "verify ok again" verify_ok
+# The same for a cgroup: keyed by id in the kernel, recorded by its path.
+mkdir -p "$IRC_CG/unrec"
+flock -o "$ST" sleep 8 &
+LOCKER=$!
+IRC_PIDS+=("$LOCKER")
+sleep 0.3
+irc_bg quarantine cgroup "$IRC_CG/unrec"
+QP=${IRC_PIDS[-1]}
+wait_for 2 inmap "$IRC_CG/unrec"
+kill -9 "$QP" 2>/dev/null; wait "$QP" 2>/dev/null
+rm -f "$ST"/pending/*.json
+kill "$LOCKER" 2>/dev/null; wait "$LOCKER" 2>/dev/null
+irc verify >"$IRC_TMP/v.out" 2>&1; rc=$?
+check "cgroup, no record, no note: verify exits 1" eq "$rc" 1
+check "cgroup, no record, no note: verify names cgroup:$IRC_CG/unrec" \
+	grep -qF "cgroup:$IRC_CG/unrec" "$IRC_TMP/v.out"
+check "release cgroup $IRC_CG/unrec" irc release cgroup "$IRC_CG/unrec"
+check "verify ok again (cgroup)" verify_ok
 
 # ---- 2. the anchor ----------------------------------------------------------
 
