@@ -196,6 +196,39 @@ static void test_verified_escalates(void **state)
 	assert_int_equal(last.ttl_ns, 3 * TTL * NS);
 }
 
+/*
+ * An operator's live entry is never replaced by a detector's: a verified
+ * source that scans while the operator holds it (outbound only, no TTL,
+ * so its SYNs still reach the detector) keeps the operator's entry as it
+ * was, direction, expiry, origin and reason.
+ */
+static void test_operator_entry_kept(void **state)
+{
+	__u32 a = htonl(0x0a000005);
+	struct irc_qentry op = { .dir = IRC_DIR_OUT, .plen = 32, .origin = IRC_ORIGIN_OPERATOR,
+				 .actor_uid = 1000 }, e;
+	struct irc_in6 k;
+	__u64 now = boot_ns();
+
+	(void)state;
+	snprintf(op.reason, sizeof(op.reason), "operator hold");
+	key4(&k, a);
+	assert_int_equal(bpf_map_update_elem(ver, &k, &now, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(q4, &a, &op, BPF_NOEXIST), 0);
+	drain();
+	assert_int_equal(scan4(a, 5000), XDP_PASS);
+	assert_int_equal(bpf_map_lookup_elem(q4, &a, &e), 0);
+	assert_int_equal(e.dir, IRC_DIR_OUT);
+	assert_int_equal(e.expires_ns, 0);
+	assert_int_equal(e.origin, IRC_ORIGIN_OPERATOR);
+	assert_int_equal(e.actor_uid, 1000);
+	assert_string_equal(e.reason, "operator hold");
+	drain();
+	assert_int_equal(nfind, 1);
+	assert_int_equal(last.trust, IRC_SRC_VERIFIED);
+	assert_int_equal(bpf_map_delete_elem(q4, &a), 0);
+}
+
 static void test_synflood_unverified(void **state)
 {
 	__u32 a = htonl(0x0a000004);
@@ -268,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_protected),
 		cmocka_unit_test(test_unverified),
 		cmocka_unit_test(test_verified_escalates),
+		cmocka_unit_test(test_operator_entry_kept),
 		cmocka_unit_test(test_synflood_unverified),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_unverified_v6),
