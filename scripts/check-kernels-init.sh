@@ -110,7 +110,7 @@ run_suite() {
 	say "--- e2e"
 	for t in $E2E; do
 		ts=$(uptime_s)
-		(cd /irc && IRC_BIN=/irc/build/ircontain timeout 900 bash "tests/e2e/$t.sh") >/tmp/e.log 2>&1
+		in_group "tests/e2e/$t.sh" >/tmp/e.log 2>&1
 		rc=$?
 		cp /tmp/e.log "/out/e2e-$t.log"
 		p=$(grep -c '^ok - ' /tmp/e.log)
@@ -125,10 +125,22 @@ run_suite() {
 	done
 }
 
+# in_group SCRIPT: runs a test script as a machine would, its process group
+# (timeout's) with a parent outside it that is not PID 1 and lives as long as
+# it does.  A subshell whose last command is timeout execs it, leaving PID 1
+# as timeout's parent: the kernel counts no connection through init, so the
+# group is orphaned from the start, and the first exit that re-parents one
+# of its members while the tests hold processes stopped (quarantine pid
+# --action stop) makes the kernel send the whole group SIGHUP and SIGCONT,
+# the test script included.  The "exit" after timeout keeps the subshell.
+in_group() {
+	(cd /irc && IRC_BIN=/irc/build/ircontain timeout 900 bash "$1"; exit $?)
+}
+
 ((IRC_VM_BOOT == 1)) && [[ $SUITE == full ]] && run_suite
 for s in $VM_SCRIPTS; do
 	ts=$(uptime_s)
-	(cd /irc && IRC_BIN=/irc/build/ircontain timeout 900 bash "$s") >/tmp/x.log 2>&1
+	in_group "$s" >/tmp/x.log 2>&1
 	rc=$?
 	cp /tmp/x.log "/out/script-boot$IRC_VM_BOOT-${s//\//_}.log"
 	cat /tmp/x.log
