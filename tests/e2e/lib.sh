@@ -115,6 +115,29 @@ lab_ns_pids() {
 	done
 }
 
+# lab_sweep_stale: what a test killed with SIGKILL (no trap runs then) left
+# behind: namespaces, pins and cgroups named irtPID whose PID is gone.  Only
+# our own naming is ever touched, and only for processes that no longer exist.
+lab_sweep_stale() {
+	local name pid
+	{
+		for name in $(ip netns list | awk '{ print $1 }'); do
+			[[ $name =~ ^irt([0-9]+)(p|h[0-9]+)$ ]] || continue
+			pid=${BASH_REMATCH[1]}
+			[[ -d /proc/$pid ]] || ip netns del "$name"
+		done
+		for name in /sys/fs/bpf/irt* "$IRC_CG2"/irt*; do
+			[[ ${name##*/} =~ ^irt([0-9]+)$ && ! -d /proc/${BASH_REMATCH[1]} ]] || continue
+			if [[ $name == /sys/fs/bpf/* ]]; then
+				find "$name" -depth -mindepth 1 -delete && rmdir "$name"
+			else
+				find "$name" -depth -type d -exec rmdir {} +
+			fi
+		done
+	} 2>/dev/null
+	return 0
+}
+
 lab_cleanup() {
 	local pid n
 	{
@@ -186,6 +209,7 @@ cg_run() {
 lab_up() {
 	local n
 	mountpoint -q /sys/fs/bpf || mount -t bpf bpf /sys/fs/bpf
+	lab_sweep_stale
 	mkdir -p "$IRC_CG" || return 1
 	ip netns add "$IRC_NS_P" || return 1
 	in_p ip link set lo up
