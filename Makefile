@@ -34,7 +34,7 @@ PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # included, paid ~5 ms of CPU mapping and relocating 31 shared objects.
 # The libraries every command may use are linked in from Debian's static
 # archives; libarchive and libpcap (and the 18 objects they pull in) are
-# dlopen()ed by userspace/lazylib.c when `export`/`verify` first call them.
+# dlopen()ed by userspace/common/lazylib.c when `export`/`verify` first call them.
 STATIC_PKGS	:= libbpf libnl-3.0 libnl-route-3.0 jansson yaml-0.1 sqlite3 libsodium
 PKG_LIBS	:= -Wl,--as-needed -Wl,-Bstatic \
 		   $(filter-out -lpthread -pthread -lm,$(shell pkg-config --static --libs $(STATIC_PKGS) 2>/dev/null)) \
@@ -42,10 +42,16 @@ PKG_LIBS	:= -Wl,--as-needed -Wl,-Bstatic \
 # The unit tests read bundles and captures back with the libraries directly.
 TEST_LIBS	:= $(shell pkg-config --libs libpcap libarchive 2>/dev/null)
 
+# Userspace, in folders that name its parts (each has a README.md: what
+# lives there and what it may call): cli/, controller/, evidence/, kernel/,
+# common/.  Headers are included by name (`#include "store.h"`), so every
+# folder is on the include path.
+USER_DIRS	:= $(patsubst %/,%,$(sort $(dir $(wildcard userspace/*/*.c))))
+
 CFLAGS		?= -O2 -g
 ALL_CFLAGS	:= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
 		   -Wformat=2 -Wno-missing-field-initializers \
-		   -Iinclude -Iuserspace -I$(BUILD) $(PKG_CFLAGS) \
+		   -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(BUILD) $(PKG_CFLAGS) \
 		   -DIRC_VERSION='"$(VERSION)"' $(SAN_FLAGS) $(CFLAGS)
 ALL_LDFLAGS	:= $(SAN_FLAGS) $(LDFLAGS)
 
@@ -56,10 +62,10 @@ BPF_SRCS	:= $(wildcard bpf/*.bpf.c)
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS		:= $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-# Userspace: everything but main.c is a library the tests link too.
-LIB_SRCS	:= $(filter-out userspace/main.c,$(wildcard userspace/*.c))
+# Everything but cli/main.c is a library the tests link too.
+LIB_SRCS	:= $(filter-out userspace/cli/main.c,$(wildcard userspace/*/*.c))
 LIB_OBJS	:= $(patsubst userspace/%.c,$(OUT)/obj/%.o,$(LIB_SRCS))
-MAIN_OBJ	:= $(OUT)/obj/main.o
+MAIN_OBJ	:= $(OUT)/obj/cli/main.o
 BIN		:= $(OUT)/ircontain
 
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
@@ -263,12 +269,12 @@ tests: $(E2E_HELPER_BINS) $(OUT)/tests/helpers/ircontain-fault
 # The CLI with a test-only fault injection in the loader (IRCONTAIN_TEST_REJECT
 # names programs the verifier is made to refuse), for the fail-closed tests.
 # Never installed; the production binary has no such code.
-$(OUT)/obj/loader-fault.o: userspace/loader.c $(SKELS)
+$(OUT)/obj/kernel/loader-fault.o: userspace/kernel/loader.c $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -DIRC_FAULT_INJECT -MMD -MP -c $< -o $@
 
-$(OUT)/tests/helpers/ircontain-fault: $(MAIN_OBJ) $(filter-out $(OUT)/obj/loader.o,$(LIB_OBJS)) $(OUT)/obj/loader-fault.o
+$(OUT)/tests/helpers/ircontain-fault: $(MAIN_OBJ) $(filter-out $(OUT)/obj/kernel/loader.o,$(LIB_OBJS)) $(OUT)/obj/kernel/loader-fault.o
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(PKG_LIBS) -o $@

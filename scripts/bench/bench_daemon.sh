@@ -52,9 +52,9 @@ int main(void)
 	return 0;
 }
 EOF
-read -r PT_MAX PT_ENTRY < <(cc -I"$IRC_ROOT/userspace" -o "$IRC_TMP/ptsize" "$IRC_TMP/ptsize.c" &&
+read -r PT_MAX PT_ENTRY < <(cc -I"$IRC_ROOT/userspace/controller" -o "$IRC_TMP/ptsize" "$IRC_TMP/ptsize.c" &&
 	"$IRC_TMP/ptsize")
-[[ -n ${PT_ENTRY:-} ]] || die "cannot compile against userspace/ptable.h"
+[[ -n ${PT_ENTRY:-} ]] || die "cannot compile against userspace/controller/ptable.h"
 
 lab_up 1 >/dev/null || die "lab up failed"
 irc load --iface iv1 >/dev/null 2>&1 || die "load failed"

@@ -32,8 +32,8 @@ mkdir -p "$LOOPS"
 # only SQLite may open it.  The path is built from IRC_STORE_DB in store.c
 # (s->path) and for stat() elsewhere; none of these may reach open().
 check "no userspace code opens the database file itself" \
-	sh -c "! grep -nE '(open|openat|fopen|creat|truncate|irc_sha256_file|irc_sha256_json)\\((s->path|db|dbpath|irc_store_path)' \
-		'$IRC_ROOT'/userspace/*.c"
+	sh -c "! grep -rnE --include='*.c' '(open|openat|fopen|creat|truncate|irc_sha256_file|irc_sha256_json)\\((s->path|db|dbpath|irc_store_path)' \
+		'$IRC_ROOT'/userspace"
 
 lab_up 1 || { not_ok "lab up"; exit 1; }
 check "load --iface iv1" irc load --iface iv1
