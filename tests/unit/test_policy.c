@@ -37,7 +37,7 @@
 #include <linux/types.h>
 
 #include "ircontain/abi.h"
-#include "ircontain/store.h"
+#include "store_defs.h"
 #include "policy.h"
 
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#include "ircontain/store.h"
+#include "store_defs.h"
 
 #include "policy.h"
 

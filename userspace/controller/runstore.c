@@ -35,7 +35,7 @@
 #include <sqlite3.h>
 
 #include "ircontain/abi.h"
-#include "ircontain/store.h"
+#include "store_defs.h"
 #include "irc.h"
 #include "parse.h"
 #include "policy.h"

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <jansson.h>
 
-#include "ircontain/store.h"
+#include "store_defs.h"
 
 struct irc_store;
 
