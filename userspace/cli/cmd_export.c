@@ -23,6 +23,7 @@
 #include "journal.h"
 #include "parse.h"
 #include "store.h"
+#include "unrecorded.h"
 
 /* irc_getopt() with short options too (-o FILE). */
 static int getopt_short(int argc, char **argv, const char *shorts,

@@ -494,24 +494,6 @@ static int resolve_cgroup(const char *what, const char *arg, char *out,
 	return 0;
 }
 
-/* Keeps IRC_CFG_HAS_CGROUPS equal to "irc_qcgrp is not empty". */
-void irc_qproc_sync_cgroup_flag(const struct irc_maps *m)
-{
-	struct irc_config cfg;
-	int lock = irc_pins_lock();
-
-	if (irc_config_read(m, &cfg)) {
-		irc_pins_unlock(lock);
-		return;
-	}
-	if (irc_map_entries(m->fd[IRC_M_QCGRP]))
-		cfg.flags |= IRC_CFG_HAS_CGROUPS;
-	else
-		cfg.flags &= ~IRC_CFG_HAS_CGROUPS;
-	irc_config_write(m, &cfg);
-	irc_pins_unlock(lock);
-}
-
 /*
  * The processes of the cgroup at @path and below, at most @max (more is
  * counted in *@more).  Bounded in depth as the snapshots are in number.

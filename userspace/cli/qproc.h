@@ -15,9 +15,6 @@ int do_release_cgroup(int argc, char **argv);
 /* Removes every process and cgroup entry; stopped processes resume. */
 long irc_qproc_release_all(const struct irc_maps *m);
 
-/* Sets or clears IRC_CFG_HAS_CGROUPS from irc_qcgrp's contents. */
-void irc_qproc_sync_cgroup_flag(const struct irc_maps *m);
-
 /* Appends one row per process tree and cgroup: to @arr, or as text. */
 int irc_qproc_list(const struct irc_maps *m, json_t *arr, int *rows);
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "ptable.h"
+#include "text.h"
 
 struct irc_evctx {
 	struct irc_ptable *pt;
@@ -32,14 +33,6 @@ json_t *irc_ev_json(struct irc_evctx *c, const void *rec, size_t len);
 /* The marker written where a CPU's sequence shows records missing. */
 json_t *irc_gap_json(struct irc_evctx *c, unsigned int cpu, uint64_t after_seq,
 		     uint64_t missing);
-
-/* "2026-11-30T03:00:00.123Z" for a CLOCK_REALTIME ns value. */
-void irc_fmt_ts(int64_t real_ns, char *buf, size_t len);
-
-/* Length of the valid UTF-8 sequence at @s (of @n bytes), 0 if invalid. */
-size_t irc_utf8_len(const unsigned char *s, size_t n);
-/* Standard base64 of @n bytes; returns 0 or -ENOSPC. */
-int irc_b64(const uint8_t *in, size_t n, char *out, size_t outlen);
 
 /* enum irc_ev_type -> "exec", "fork", ...; NULL if unknown. */
 const char *irc_ev_type_name(unsigned int type);

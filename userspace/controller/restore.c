@@ -14,7 +14,6 @@
 #include "entries.h"
 #include "irc.h"
 #include "policy.h"
-#include "qproc.h"
 #include "restore.h"
 #include "store.h"
 

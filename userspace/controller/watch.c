@@ -20,7 +20,6 @@
 #include "loader.h"
 #include "netif.h"
 #include "pins.h"
-#include "qproc.h"
 #include "restore.h"
 #include "store.h"
 #include "watch.h"

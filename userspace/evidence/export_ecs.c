@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "evjson.h"
+#include "text.h"
 #include "export.h"
 #include "irc.h"
 

@@ -19,7 +19,7 @@
 #include <linux/types.h>
 
 #include "ircontain/abi.h"
-#include "evjson.h"
+#include "text.h"
 #include "export.h"
 #include "irc.h"
 #include "policy.h"

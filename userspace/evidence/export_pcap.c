@@ -13,7 +13,6 @@
 #include <linux/types.h>
 
 #include "ircontain/abi.h"
-#include "evjson.h"
 #include "export.h"
 
 #define ETH_HLEN	14

@@ -63,6 +63,9 @@ int irc_arecs_collect(const struct irc_maps *m, struct irc_arec **out,
 /* Number of entries in one map. */
 long irc_map_entries(int fd);
 
+/* Sets or clears IRC_CFG_HAS_CGROUPS from irc_qcgrp's contents. */
+void irc_qproc_sync_cgroup_flag(const struct irc_maps *m);
+
 /* Deletes every entry of one map; returns how many, or -errno. */
 long irc_map_clear(int fd);
 
@@ -109,12 +112,4 @@ const char *irc_map_full_msg(const struct irc_maps *m, int map, char *buf, size_
 /* True for the errors a full table gives. */
 #define IRC_ERR_FULL(e)	((e) == -E2BIG || (e) == -ENOSPC || (e) == -ENOMEM)
 
-struct irc_store;
-/*
- * Containment the kernel enforces that @s has no record of (a command
- * killed between its map write and its record, a map written by hand):
- * the entities ("host:10.0.0.1", "pid:42") as a JSON array of strings,
- * empty when the maps cannot be read (not root, not loaded).
- */
-json_t *irc_unrecorded_containment(struct irc_store *s);
 #endif /* IRC_ENTRIES_H */
