@@ -42,3 +42,34 @@ targets=$(make -C "$IRC_ROOT" -pnq 2>/dev/null | awk -F: '/^[a-z][a-z0-9-]*:/ {p
 for t in $(grep -oE 'make [a-z][a-z0-9-]*' README.md | cut -d' ' -f2 | sort -u); do
 	check "README's 'make $t' is a Makefile target" grep -qx -- "$t" <<<"$targets"
 done
+
+# userspace/: the folders userspace/README.md names are the tree's, each
+# folder's README names each of its files, and no file includes a header of
+# a folder its README says it may not call.
+declare -A may=([cli]="cli controller evidence kernel common" [controller]="controller evidence kernel common"
+	[evidence]="evidence common" [kernel]="kernel common" [common]="common")
+declare -A home
+for h in userspace/*/*.h; do home[${h##*/}]=$(basename "$(dirname "$h")"); done
+for d in userspace/*/; do
+	d=$(basename "$d")
+	check "userspace/README.md names folder $d/" grep -q "\`$d/\`" userspace/README.md
+	check "userspace/$d/ is in the layering rule" test -n "${may[$d]:-}"
+	missing=
+	for f in userspace/"$d"/*.[ch]; do
+		f=${f##*/}
+		[[ $f == *.h && -e userspace/$d/${f%.h}.c ]] && continue
+		pat=${f%%_*}_\*.${f##*.}
+		grep -qF -e "\`$f\`" -e "\`$pat\`" "userspace/$d/README.md" || missing+=" $f"
+	done
+	check "userspace/$d/README.md names each of its files${missing:+ (not:$missing)}" test -z "$missing"
+	bad=
+	for f in userspace/"$d"/*.[ch]; do
+		for inc in $(sed -n 's/^#include "\([^"/]*\)".*/\1/p' "$f"); do
+			to=${home[$inc]:-}
+			# store_defs.h is constants only (names, limits): anyone may read it.
+			[[ -z $to || $inc == store_defs.h || " ${may[$d]:-} " == *" $to "* ]] ||
+				bad+=" ${f#userspace/}->$to/$inc"
+		done
+	done
+	check "userspace/$d/ includes only what it may call${bad:+:$bad}" test -z "$bad"
+done
