@@ -47,6 +47,9 @@ TEST_LIBS	:= $(shell pkg-config --libs libpcap libarchive 2>/dev/null)
 # common/.  Headers are included by name (`#include "store.h"`), so every
 # folder is on the include path.
 USER_DIRS	:= $(patsubst %/,%,$(sort $(dir $(wildcard userspace/*/*.c))))
+ifneq ($(wildcard userspace/*.c userspace/*.h),)
+$(error $(wildcard userspace/*.c userspace/*.h): userspace/ has no files of its own; move them into the folder that fits (userspace/README.md))
+endif
 
 CFLAGS		?= -O2 -g
 ALL_CFLAGS	:= -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
@@ -127,7 +130,10 @@ $(BENCH_SKELS): $(BUILD)/%.skel.h: $(BUILD)/bench/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
 # --- userspace -----------------------------------------------------------
-$(OUT)/obj/%.o: userspace/%.c $(SKELS)
+# The skeletons are order-only: they must exist before the first compile,
+# and -MMD's .d files make the files that include them (kernel/loader.c)
+# depend on them, so a BPF change recompiles those, not all of userspace.
+$(OUT)/obj/%.o: userspace/%.c | $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
@@ -151,7 +157,7 @@ $(OUT)/bench/%: scripts/bench/%.c $(LIB_OBJS) $(SKELS) $(BENCH_SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/bpf -MMD -MP $< $(LIB_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) -o $@
 
-$(FUZZ_OUT)/obj/%.o: userspace/%.c $(SKELS)
+$(FUZZ_OUT)/obj/%.o: userspace/%.c | $(SKELS)
 	$(call msg,FUZZCC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
