@@ -73,3 +73,10 @@ for d in userspace/*/; do
 	done
 	check "userspace/$d/ includes only what it may call${bad:+:$bad}" test -z "$bad"
 done
+
+# docs/architecture.md names files by path: each one is in the tree.
+missing=
+for f in $(grep -oE '`[a-z_]+/[a-z_/.]+\.[ch]`' docs/architecture.md | tr -d '`' | sort -u); do
+	[[ -e $f || -e userspace/$f || -e include/$f ]] || missing+=" $f"
+done
+check "docs/architecture.md names $(grep -oE '`[a-z_]+/[a-z_/.]+\.[ch]`' docs/architecture.md | sort -u | wc -l) files, all in the tree${missing:+ (not:$missing)}" test -z "$missing"
