@@ -199,4 +199,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } IRC_MAP_DETSTATE SEC(".maps");
 
+/*
+ * Every map of IRC_MAP_LIST is declared above: an entry there without a
+ * declaration here does not compile (the reverse is tests/bpf/test_layout.c).
+ */
+#define IRC_MAP_DECLARED(id)	(void)&IRC_MAP_##id;
+static __always_inline void irc_maps_all_declared(void)
+{
+	IRC_MAP_LIST(IRC_MAP_DECLARED)
+}
+#undef IRC_MAP_DECLARED
+
 #endif /* IRC_MAPS_BPF_H */

@@ -37,6 +37,18 @@
 #define IRC_MAP_DSTSTATE	irc_dststate	/* per-destination SYN counts (LRU) */
 #define IRC_MAP_DETSTATE	irc_detstate	/* detector-wide state (array[1]) */
 
+/*
+ * The list of every map above, X(ID) for IRC_MAP_<ID>: userspace's index
+ * (enum irc_map_id: IRC_M_<ID>) and its names table are generated from it,
+ * bpf/irc_maps.bpf.h fails to compile if one is not declared there, and
+ * tests/bpf/test_layout.c fails if the objects declare one that is not here.
+ */
+#define IRC_MAP_LIST(X)							\
+	X(Q4_HOST) X(Q6_HOST) X(Q4_PFX) X(Q6_PFX) X(ALLOW4) X(ALLOW6)	\
+	X(CONFIG) X(STATS) X(IFACES) X(QPID) X(QCGRP) X(QSOCK) X(EVENTS)	\
+	X(EVSTAT) X(CONNPEND) X(DETCFG) X(NETSTATE) X(PROTECT) X(VERIFIED)	\
+	X(OFFENCE) X(DSTSTATE) X(DETSTATE)
+
 #define IRC_XSTR(x)		#x
 #define IRC_STR(x)		IRC_XSTR(x)
 

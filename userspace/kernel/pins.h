@@ -8,16 +8,20 @@
 #define IRC_PINS_H
 
 #include <stddef.h>
+#include <linux/types.h>
 
-/* Every pinned map, by index into struct irc_maps and irc_map_names. */
+#include "ircontain/abi.h"
+
+/*
+ * Every pinned map, by index into struct irc_maps and irc_map_names:
+ * IRC_M_<ID> for each IRC_MAP_<ID> of IRC_MAP_LIST (ircontain/abi.h).
+ */
+#define IRC_M_ENUM(id)	IRC_M_##id,
 enum irc_map_id {
-	IRC_M_Q4_HOST, IRC_M_Q6_HOST, IRC_M_Q4_PFX, IRC_M_Q6_PFX,
-	IRC_M_ALLOW4, IRC_M_ALLOW6, IRC_M_CONFIG, IRC_M_STATS, IRC_M_IFACES,
-	IRC_M_QPID, IRC_M_QCGRP, IRC_M_QSOCK, IRC_M_EVENTS, IRC_M_EVSTAT,
-	IRC_M_CONNPEND, IRC_M_DETCFG, IRC_M_NETSTATE, IRC_M_PROTECT,
-	IRC_M_VERIFIED, IRC_M_OFFENCE, IRC_M_DSTSTATE, IRC_M_DETSTATE,
+	IRC_MAP_LIST(IRC_M_ENUM)
 	IRC_M__MAX,
 };
+#undef IRC_M_ENUM
 
 /* File descriptors of every pinned map; -1 where not open. */
 struct irc_maps {
