@@ -152,6 +152,22 @@ $(OUT)/tests/bpf/%: tests/bpf/%.c $(LIB_OBJS) $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP $< $(LIB_OBJS) $(ALL_LDFLAGS) $(PKG_LIBS) -lcmocka -o $@
 
+# test_layout compares abi.h as userspace's compiler lays it out (gcc's BTF
+# of layout_user.c) with the BPF objects' BTF; layout.bpf.o adds the
+# ring-buffer records the programs' BTF does not describe.  Both are read
+# beside the test program.
+$(OUT)/tests/bpf/layout_user.o: tests/bpf/layout_user.c
+	$(call msg,BTF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=c11 -Iinclude -gbtf -fno-eliminate-unused-debug-types -MMD -MP -c $< -o $@
+
+$(OUT)/tests/bpf/layout.bpf.o: tests/bpf/layout.bpf.c $(BUILD)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+tests: $(OUT)/tests/bpf/layout_user.o $(OUT)/tests/bpf/layout.bpf.o
+
 $(OUT)/bench/%: scripts/bench/%.c $(LIB_OBJS) $(SKELS) $(BENCH_SKELS)
 	$(call msg,BENCH,$@)
 	$(Q)mkdir -p $(@D)
