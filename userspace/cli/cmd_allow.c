@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 
 #include "cmd.h"
+#include "entity.h"
 #include "entries.h"
 #include "irc.h"
 #include "loader.h"
@@ -71,12 +72,12 @@ static void entity_of(const struct irc_cidr *t, char *norm, size_t nlen, char *e
 		      size_t elen)
 {
 	irc_cidr_format(t, norm, nlen);
-	snprintf(ent, elen, "host:%s", norm);
+	irc_entity_addr(ent, elen, norm);
 }
 
 static int do_allow_add(int argc, char **argv)
 {
-	char norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8];
+	char norm[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN];
 	const char *change = "added";
 	struct irc_allow val = {};
 	struct irc_cidr target;
@@ -130,7 +131,7 @@ out:
 
 static int do_allow_del(int argc, char **argv)
 {
-	char norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8];
+	char norm[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN];
 	struct irc_allow val;
 	struct irc_cidr target;
 	struct irc_key key;

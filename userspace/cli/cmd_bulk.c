@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "cmd.h"
+#include "entity.h"
 #include "entries.h"
 #include "irc.h"
 #include "loader.h"
@@ -348,7 +349,7 @@ static int bulk_quarantine(int argc, char **argv)
 	struct irc_qopts o;
 	struct irc_maps m;
 	size_t added = 0, updated = 0, applied = 0, i, k;
-	char entity[80];
+	char entity[IRC_ENTITY_LEN];
 	bool skip_bad;
 	int ret, err = 0;
 
@@ -438,7 +439,7 @@ static int bulk_quarantine(int argc, char **argv)
 		       added, updated, l.bad, l.bad == 1 ? "" : "s", irc_dir_name(o.dir),
 		       o.ttl_text, l.sha);
 	irc_maps_close(&m);
-	snprintf(entity, sizeof(entity), "list:sha256:%s", l.sha);
+	irc_entity_list(entity, sizeof(entity), l.sha);
 	ret = irc_qrecord(ret, o.incident, "quarantine", entity, o.reason, err,
 			  json_pack("{s:s,s:I,s:I,s:s,s:o,s:s,s:b,s:o}",
 				    "source", file, "count", (json_int_t)applied,
@@ -462,7 +463,7 @@ static int bulk_release(int argc, char **argv)
 	struct irc_qopts o;
 	struct irc_maps m;
 	size_t released = 0, absent = 0, i, k;
-	char entity[80];
+	char entity[IRC_ENTITY_LEN];
 	bool skip_bad;
 	int ret, err = 0;
 
@@ -509,7 +510,7 @@ static int bulk_release(int argc, char **argv)
 		printf("released %zu target%s from %s (%zu not quarantined, %zu bad line%s skipped; sha256 %s)\n",
 		       released, released == 1 ? "" : "s", strcmp(file, "-") ? file : "stdin",
 		       absent, l.bad, l.bad == 1 ? "" : "s", l.sha);
-	snprintf(entity, sizeof(entity), "list:sha256:%s", l.sha);
+	irc_entity_list(entity, sizeof(entity), l.sha);
 	ret = irc_qrecord(ret, o.incident, "release", entity, o.reason, err,
 			  json_pack("{s:s,s:s,s:I,s:I,s:s,s:o}", "kind", "hosts",
 				    "source", file, "count", (json_int_t)released,

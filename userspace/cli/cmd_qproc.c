@@ -23,6 +23,7 @@
 #include "ircontain/abi.h"
 #include "cgroup.h"
 #include "cmd.h"
+#include "entity.h"
 #include "entries.h"
 #include "irc.h"
 #include "loader.h"
@@ -348,7 +349,7 @@ out:
 	snaps = snaps_store(&ss, what, o.operand, o.incident);
 	if (snaps < 0 && ret == IRC_EXIT_OK)
 		ret = IRC_EXIT_FAIL;
-	snprintf(entity, sizeof(entity), "pid:%llu", (unsigned long long)pid);
+	irc_entity_pid(entity, sizeof(entity), pid);
 	return irc_qrecord(ret, o.incident, o.action == IRC_PACT_KILL ? "kill" :
 			   o.action == IRC_PACT_STOP ? "stop" : "quarantine", entity,
 			   o.reason, kerr, json_pack("{s:o,s:s,s:b,s:I,s:i,s:i,s:s,s:s,s:b}",
@@ -421,7 +422,7 @@ static long release_tree(const struct irc_maps *m, __u32 root, bool single)
 int do_release_pid(int argc, char **argv)
 {
 	const char *what = "release pid";
-	char entity[32];
+	char entity[IRC_ENTITY_LEN];
 	struct irc_qopts o;
 	struct irc_proc p;
 	struct irc_pentry e;
@@ -459,7 +460,7 @@ int do_release_pid(int argc, char **argv)
 			"processes", (json_int_t)n));
 	else if (!err)
 		printf("released PID %s (%ld process%s)\n", o.operand, n, n == 1 ? "" : "es");
-	snprintf(entity, sizeof(entity), "pid:%u", key);
+	irc_entity_pid(entity, sizeof(entity), key);
 	return irc_qrecord(ret, o.incident, "release", entity, o.reason, err,
 			   json_pack("{s:s,s:I}", "kind", "pid", "processes", (json_int_t)n));
 }
@@ -616,7 +617,7 @@ out:
 	snaps = snaps_store(&ss, what, o.operand, o.incident);
 	if (snaps < 0 && ret == IRC_EXIT_OK)
 		ret = IRC_EXIT_FAIL;
-	snprintf(entity, sizeof(entity), "cgroup:%s", path);
+	irc_entity_cgroup(entity, sizeof(entity), path);
 	return irc_qrecord(ret, o.incident, "quarantine", entity, o.reason, kerr,
 			   json_pack("{s:o,s:I,s:i,s:s,s:b}",
 				"ttl", o.ttl ? json_integer(o.ttl) : json_null(),
@@ -661,7 +662,7 @@ int do_release_cgroup(int argc, char **argv)
 			printf("released cgroup %s\n", path);
 	}
 	irc_maps_close(&m);
-	snprintf(entity, sizeof(entity), "cgroup:%s", path);
+	irc_entity_cgroup(entity, sizeof(entity), path);
 	return irc_qrecord(ret, o.incident, "release", entity, o.reason, err,
 			   json_pack("{s:s}", "kind", "cgroup"));
 }

@@ -13,6 +13,7 @@
 #include <bpf/bpf.h>
 
 #include "cmd.h"
+#include "entity.h"
 #include "entries.h"
 #include "irc.h"
 #include "journal.h"
@@ -59,7 +60,7 @@ static int do_quarantine_host(int argc, char **argv)
 {
 	const char *what = "quarantine host", *why;
 	struct irc_qentry val = {}, old;
-	char norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8];
+	char norm[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN];
 	struct irc_cidr target;
 	struct irc_qopts o;
 	struct irc_key key;
@@ -79,7 +80,7 @@ static int do_quarantine_host(int argc, char **argv)
 		return irc_usage_err("%s: bad address '%s': %s", what, irc_shown(o.operand), why);
 	/* What the kernel matches, as every record names it. */
 	irc_cidr_format(&target, norm, sizeof(norm));
-	snprintf(entity, sizeof(entity), "host:%s", norm);
+	irc_entity_addr(entity, sizeof(entity), norm);
 
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
@@ -179,7 +180,7 @@ static void hint_cover(const struct irc_maps *m, const struct irc_cidr *t)
 static int do_release_host(int argc, char **argv)
 {
 	const char *what = "release host", *why;
-	char norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8];
+	char norm[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN];
 	struct irc_cidr target;
 	struct irc_qopts o;
 	struct irc_key key;
@@ -195,7 +196,7 @@ static int do_release_host(int argc, char **argv)
 	if (irc_parse_target(o.operand, false, &target, &why))
 		return irc_usage_err("%s: bad address '%s': %s", what, irc_shown(o.operand), why);
 	irc_cidr_format(&target, norm, sizeof(norm));
-	snprintf(entity, sizeof(entity), "host:%s", norm);
+	irc_entity_addr(entity, sizeof(entity), norm);
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
 

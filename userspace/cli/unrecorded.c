@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 
 #include "cgroup.h"
+#include "entity.h"
 #include "entries.h"
 #include "irc.h"
 #include "store.h"
@@ -43,7 +44,7 @@ json_t *irc_unrecorded_containment(struct irc_store *s)
 {
 	static const char *const host_put[] = { "quarantine", NULL };
 	static const char *const pid_put[] = { "quarantine", "kill", "stop", NULL };
-	char norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8];
+	char entity[IRC_ENTITY_LEN];
 	json_t *gaps = json_array();
 	struct irc_qrec *q = NULL;
 	struct irc_maps m;
@@ -56,8 +57,7 @@ json_t *irc_unrecorded_containment(struct irc_store *s)
 		return gaps;
 	if (!irc_qrecs_collect(&m, &q, &n))
 		for (i = 0; i < n; i++) {
-			irc_cidr_format(&q[i].target, norm, sizeof(norm));
-			snprintf(entity, sizeof(entity), "host:%s", norm);
+			irc_entity_host(entity, sizeof(entity), &q[i].target);
 			check_recorded(s, entity, host_put, gaps);
 		}
 	free(q);
@@ -72,7 +72,7 @@ json_t *irc_unrecorded_containment(struct irc_store *s)
 		 */
 		if (bpf_map_lookup_elem(m.fd[IRC_M_QPID], &key, &pe))
 			continue;
-		snprintf(entity, sizeof(entity), "pid:%u", pe.root ? pe.root : key);
+		irc_entity_pid(entity, sizeof(entity), pe.root ? pe.root : key);
 		check_recorded(s, entity, pid_put, gaps);
 	}
 	/*
@@ -82,15 +82,15 @@ json_t *irc_unrecorded_containment(struct irc_store *s)
 	if (irc_config_read(&m, &cfg))
 		cfg.cgroup_root[0] = '\0';
 	while (!bpf_map_get_next_key(m.fd[IRC_M_QCGRP], cprev, &cnext)) {
-		char path[PATH_MAX], cent[PATH_MAX + 8];
+		char path[PATH_MAX];
 
 		cid = cnext;
 		cprev = &cid;
 		if (irc_cgroup_path_by_id(cfg.cgroup_root[0] ? cfg.cgroup_root : "/sys/fs/cgroup",
 					  cid, path, sizeof(path)))
 			continue;
-		snprintf(cent, sizeof(cent), "cgroup:%s", path);
-		check_recorded(s, cent, host_put, gaps);
+		irc_entity_cgroup(entity, sizeof(entity), path);
+		check_recorded(s, entity, host_put, gaps);
 	}
 	irc_maps_close(&m);
 	return gaps;

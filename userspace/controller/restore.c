@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 
 #include "cgroup.h"
+#include "entity.h"
 #include "entries.h"
 #include "irc.h"
 #include "policy.h"
@@ -126,6 +127,22 @@ static int detector_id(const char *name)
 	return -1;
 }
 
+/*
+ * Wanted allowlist entries are keyed "allow:ADDR[/PLEN]", apart from the
+ * quarantines of the same address ("host:..."); no record names them so.
+ */
+#define ALLOW_KEY	"allow:"
+
+/* What a wanted entry's key names: the text after "host:", "allow:", ... */
+static const char *named(const char *key)
+{
+	const char *rest;
+
+	if (!strncmp(key, ALLOW_KEY, strlen(ALLOW_KEY)))
+		return key + strlen(ALLOW_KEY);
+	return irc_entity_parse(key, &rest) == IRC_ENT_UNKNOWN ? key : rest;
+}
+
 static void want_set(struct irc_want *w, const struct irc_row *r, json_t *b, int kind,
 		     const char *key)
 {
@@ -135,9 +152,8 @@ static void want_set(struct irc_want *w, const struct irc_row *r, json_t *b, int
 
 	if (!e)
 		return;
-	/* "host:ADDR[/PLEN]", "allow:ADDR[/PLEN]" */
-	if ((kind == IRC_WANT_HOST && irc_parse_target(key + 5, true, &e->cidr, &why)) ||
-	    (kind == IRC_WANT_ALLOW && irc_parse_target(key + 6, true, &e->cidr, &why)))
+	if ((kind == IRC_WANT_HOST || kind == IRC_WANT_ALLOW) &&
+	    irc_parse_target(named(key), true, &e->cidr, &why))
 		return;
 	/* A second quarantine of the same target updates it, as the CLI does. */
 	if (!e->live || !e->created_ns)
@@ -208,7 +224,7 @@ static void iso_set(struct irc_want *w, const struct irc_row *r, json_t *b)
 static void list_each(struct irc_want *w, const struct irc_row *r, json_t *b,
 		      bool release)
 {
-	char t[IRC_PATH_LEN + 16];
+	char t[IRC_ENTITY_LEN];
 	struct irc_want_ent *e;
 	struct irc_row one = *r;
 	json_t *v;
@@ -217,7 +233,7 @@ static void list_each(struct irc_want *w, const struct irc_row *r, json_t *b,
 	json_array_foreach(json_object_get(b, "targets"), i, v) {
 		if (!json_is_string(v))
 			continue;
-		snprintf(t, sizeof(t), "host:%s", json_string_value(v));
+		irc_entity_addr(t, sizeof(t), json_string_value(v));
 		one.target = t;
 		if (!release)
 			want_set(w, &one, b, IRC_WANT_HOST, t);
@@ -229,8 +245,9 @@ static void list_each(struct irc_want *w, const struct irc_row *r, json_t *b,
 static int on_action(const struct irc_row *r, void *ctx)
 {
 	struct irc_want *w = ctx;
-	const char *t = r->target ? r->target : "", *type = r->type;
-	char key[IRC_PATH_LEN + 16];
+	const char *t = r->target ? r->target : "", *type = r->type, *addr;
+	enum irc_entity_kind kind;
+	char key[IRC_ENTITY_LEN];
 	struct irc_want_ent *e;
 	json_t *b;
 
@@ -243,27 +260,28 @@ static int on_action(const struct irc_row *r, void *ctx)
 	/* What failed changed nothing. */
 	if (strcmp(jstr(b, "result"), "ok"))
 		goto out;
+	kind = irc_entity_parse(t, &addr);
 	if (!strcmp(type, "quarantine") || !strcmp(type, "stop")) {
-		if (!strncmp(t, "host:", 5))
+		if (kind == IRC_ENT_HOST)
 			want_set(w, r, b, IRC_WANT_HOST, t);
-		else if (!strncmp(t, "list:", 5))
+		else if (kind == IRC_ENT_LIST)
 			list_each(w, r, b, false);
-		else if (!strncmp(t, "cgroup:", 7))
+		else if (kind == IRC_ENT_CGROUP)
 			want_set(w, r, b, IRC_WANT_CGROUP, t);
-		else if (!strncmp(t, "pid:", 4))
+		else if (kind == IRC_ENT_PID)
 			want_set(w, r, b, IRC_WANT_PID, t);
 	} else if (!strcmp(type, "release") || !strcmp(type, "expire")) {
 		if (!*t && !strcmp(jstr(b, "kind"), "all"))
 			want_drop_all(w);
-		else if (!strncmp(t, "list:", 5))
+		else if (kind == IRC_ENT_LIST)
 			list_each(w, r, b, true);
 		else if ((e = want_find(w, t)))
 			e->live = false;
-	} else if (!strcmp(type, "allow.add") && !strncmp(t, "host:", 5)) {
-		snprintf(key, sizeof(key), "allow:%s", t + 5);
+	} else if (!strcmp(type, "allow.add") && kind == IRC_ENT_HOST) {
+		snprintf(key, sizeof(key), ALLOW_KEY "%s", addr);
 		want_set(w, r, b, IRC_WANT_ALLOW, key);
-	} else if (!strcmp(type, "allow.del") && !strncmp(t, "host:", 5)) {
-		snprintf(key, sizeof(key), "allow:%s", t + 5);
+	} else if (!strcmp(type, "allow.del") && kind == IRC_ENT_HOST) {
+		snprintf(key, sizeof(key), ALLOW_KEY "%s", addr);
 		if ((e = want_find(w, key)))
 			e->live = false;
 	} else if (!strcmp(type, "isolate")) {
@@ -421,7 +439,7 @@ static int restore_host(const struct rctx *c, const struct irc_want_ent *e)
 			irc_map_names[key.map], full_or(err));
 		c->rep->failed++;
 	} else {
-		say(c, "restored the quarantine of %s (%s, direction %s%s%s%s)", e->entity + 5, ttl,
+		say(c, "restored the quarantine of %s (%s, direction %s%s%s%s)", named(e->entity), ttl,
 		    dir_name(e->dir), *e->reason ? ", reason \"" : "", e->reason,
 		    *e->reason ? "\"" : "");
 		c->rep->hosts++;
@@ -434,7 +452,7 @@ static int restore_allow(const struct rctx *c, const struct irc_want_ent *e)
 {
 	struct irc_allow v = {};
 	struct irc_key key;
-	char target[IRC_CIDR_STRLEN + 8];
+	char target[IRC_ENTITY_LEN];
 	int err = 0;
 
 	irc_akey(&e->cidr, &key);
@@ -451,13 +469,13 @@ static int restore_allow(const struct rctx *c, const struct irc_want_ent *e)
 	v.plen = e->cidr.plen;
 	if (bpf_map_update_elem(c->m->fd[key.map], &key.k, &v, BPF_ANY))
 		err = -errno;
-	snprintf(target, sizeof(target), "host:%s", e->entity + 6);	/* past "allow:" */
+	irc_entity_addr(target, sizeof(target), named(e->entity));
 	if (err) {
-		irc_err("restore allowlist entry %s: update map %s: %s", e->entity + 6,
+		irc_err("restore allowlist entry %s: update map %s: %s", named(e->entity),
 			irc_map_names[key.map], full_or(err));
 		c->rep->failed++;
 	} else {
-		say(c, "restored the allowlist entry %s", e->entity + 6);
+		say(c, "restored the allowlist entry %s", named(e->entity));
 		c->rep->allows++;
 	}
 	record(c, "allow.add", target, 0, "", err,
@@ -467,7 +485,7 @@ static int restore_allow(const struct rctx *c, const struct irc_want_ent *e)
 
 static int restore_cgroup(const struct rctx *c, const struct irc_want_ent *e)
 {
-	const char *path = e->entity + 7;	/* past "cgroup:" */
+	const char *path = named(e->entity);
 	struct irc_pentry v = {};
 	struct irc_config cfg;
 	char ttl[48];
@@ -522,7 +540,7 @@ static int restore_cgroup(const struct rctx *c, const struct irc_want_ent *e)
 /* A process quarantine the kernel no longer has ended with its process. */
 static void end_pid(const struct rctx *c, const struct irc_want_ent *e)
 {
-	__u32 pid = (__u32)strtoul(e->entity + 4, NULL, 10);
+	__u32 pid = (__u32)strtoul(named(e->entity), NULL, 10);
 	struct irc_pentry v;
 	/* Set before this boot began: the reboot ended it. */
 	bool reboot = e->set_ns < c->now_real - (int64_t)c->now_boot;
@@ -620,7 +638,7 @@ int irc_restore(const struct irc_maps *m, const struct irc_restore_sink *sink,
 		e = 0;
 		if (we->kind == IRC_WANT_HOST)
 			e = restore_host(&c, we);
-		else if (we->kind == IRC_WANT_CGROUP && (!only_cgroups || !access(we->entity + 7, F_OK)))
+		else if (we->kind == IRC_WANT_CGROUP && (!only_cgroups || !access(named(we->entity), F_OK)))
 			e = restore_cgroup(&c, we);
 		else if (we->kind == IRC_WANT_PID)
 			end_pid(&c, we);
@@ -665,7 +683,7 @@ size_t irc_want_pending_cgroups(const struct irc_want *w, const struct irc_maps 
 
 		if (!e->live || e->kind != IRC_WANT_CGROUP || (e->expires_ns && e->expires_ns <= now))
 			continue;
-		if (irc_cgroup_id(e->entity + 7, &id) ||
+		if (irc_cgroup_id(named(e->entity), &id) ||
 		    bpf_map_lookup_elem(m->fd[IRC_M_QCGRP], &id, &v))
 			n++;
 	}

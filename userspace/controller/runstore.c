@@ -35,6 +35,7 @@
 #include <sqlite3.h>
 
 #include "ircontain/abi.h"
+#include "entity.h"
 #include "store_defs.h"
 #include "irc.h"
 #include "parse.h"
@@ -43,7 +44,13 @@
 #include "snapshot.h"
 #include "store.h"
 
-#define ENT_LEN		64	/* "host:" and an IPv6 prefix; "pid:N" */
+/*
+ * The entities the daemon's records and its incident cache hold: "host:"
+ * and an address or prefix, or "pid:N".  Not entity.h's IRC_ENTITY_LEN,
+ * which holds a cgroup path: the cache of MAX_CACHED would grow 64 times.
+ */
+#define ENT_LEN		64
+_Static_assert(ENT_LEN >= sizeof("host:") + IRC_CIDR_STRLEN, "ENT_LEN holds any host: entity");
 #define SNAP_PER_S	10	/* process snapshots a second, at most */
 #define CACHE_MIN_NS	1000000000ULL	/* cache refreshed at most once a second, */
 #define CACHE_DUTY	100		/* and for at most 1/100 of the time */
@@ -126,7 +133,7 @@ struct irc_runstore {
 
 static void ent_pid(char *b, unsigned int pid)
 {
-	snprintf(b, ENT_LEN, "pid:%u", pid);
+	irc_entity_pid(b, ENT_LEN, pid);
 }
 
 /* "host:ADDR" of a record's address: IPv4 in the first 4 bytes or v4-mapped. */
@@ -146,7 +153,7 @@ static void ent_addr(char *b, int family, const uint8_t *a)
 	if (!inet_ntop(family == 4 ? AF_INET : AF_INET6, a, ip, sizeof(ip)))
 		b[0] = '\0';
 	else
-		snprintf(b, ENT_LEN, "host:%s", ip);
+		irc_entity_addr(b, ENT_LEN, ip);
 }
 
 static const char *json_ip(json_t *o, const char *key)
@@ -188,7 +195,7 @@ static void ent_rule(char *b, const struct irc_ev_drop *ev, const char *remote)
 	if (irc_cidr_format(&c, txt, sizeof(txt)))
 		b[0] = '\0';
 	else
-		snprintf(b, ENT_LEN, "host:%s", txt);
+		irc_entity_addr(b, ENT_LEN, txt);
 }
 
 /*
@@ -202,7 +209,7 @@ static void drop_entities(const struct irc_ev_drop *ev, json_t *o, char *target,
 	const char *local = json_ip(o, in ? "destination" : "source");
 
 	if (remote)
-		snprintf(peer, ENT_LEN, "host:%s", remote);
+		irc_entity_addr(peer, ENT_LEN, remote);
 	switch (ev->rule) {
 	case IRC_RULE_QUARANTINE:
 		ent_rule(target, ev, remote);
@@ -213,7 +220,7 @@ static void drop_entities(const struct irc_ev_drop *ev, json_t *o, char *target,
 		break;
 	case IRC_RULE_ISOLATE:
 		if (local)
-			snprintf(target, ENT_LEN, "host:%s", local);
+			irc_entity_addr(target, ENT_LEN, local);
 		break;
 	}
 }
@@ -472,7 +479,7 @@ static void finding_title(const struct irc_ev_finding *f, const char *entity,
 	if (!w)
 		w = "Finding";
 	if (f->family) {
-		snprintf(buf, len, "%s from %s", w, entity + 5);	/* past "host:" */
+		snprintf(buf, len, "%s from %s", w, irc_entity_host_of(entity) ?: "?");
 		return;
 	}
 	/* The comm is bytes: the title must be text (and stay the same when replayed). */
@@ -584,7 +591,7 @@ static bool ordinary(const struct irc_runstore *rs, const struct pend *p)
 		return false;
 	/* A quarantined process's network use is refused (a deny record); its life is kept too. */
 	if (rs->qpid_fd >= 0 && p->type[0] != 'c' && p->type[0] != 'a' &&
-	    sscanf(p->target, "pid:%u", &tgid) == 1 &&
+	    (tgid = (__u32)irc_entity_pid_of(p->target)) &&
 	    !bpf_map_lookup_elem(rs->qpid_fd, &tgid, &e))
 		return false;
 	return true;
@@ -829,7 +836,7 @@ static void queue_finding(struct irc_runstore *rs, const struct irc_ev_finding *
 			ent_pid(p->peer, f->target_pid);
 	}
 	if (!p->target[0])
-		snprintf(p->target, ENT_LEN, "host:?");
+		irc_entity_addr(p->target, ENT_LEN, "?");
 	if (!f->family)
 		queue_snapshot(rs, f, o);
 }

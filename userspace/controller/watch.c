@@ -15,6 +15,7 @@
 #include <netlink/attr.h>
 #include <bpf/bpf.h>
 
+#include "entity.h"
 #include "entries.h"
 #include "irc.h"
 #include "loader.h"
@@ -357,14 +358,13 @@ static void on_expired(void *ctx, int map, const struct irc_cidr *target,
 		       const void *key, const void *val)
 {
 	struct irc_watch *w = ctx;
-	char t[IRC_CIDR_STRLEN], ent[IRC_CIDR_STRLEN + 16];
+	char ent[IRC_ENTITY_LEN];
 
 	(void)val;
 	if (target) {
-		irc_cidr_format(target, t, sizeof(t));
-		snprintf(ent, sizeof(ent), "host:%s", t);
+		irc_entity_host(ent, sizeof(ent), target);
 	} else if (map == IRC_M_QPID) {
-		snprintf(ent, sizeof(ent), "pid:%u", *(const __u32 *)key);
+		irc_entity_pid(ent, sizeof(ent), *(const __u32 *)key);
 	} else {
 		/* Cgroups and sockets: counted in the log line. */
 		return;

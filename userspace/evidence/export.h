@@ -48,9 +48,6 @@ struct irc_xrow {
 const char *irc_x_action(const struct irc_xrow *x);
 bool irc_x_is_finding(const struct irc_xrow *x);
 bool irc_x_is_packet(const struct irc_xrow *x);
-/* "pid:42" -> 42, else 0.  "host:a.b.c.d" -> "a.b.c.d", else NULL. */
-int irc_x_entity_pid(const char *entity);
-const char *irc_x_entity_host(const char *entity);
 /* A member of nested objects by dotted path ("process.parent.pid"). */
 json_t *irc_jpath(json_t *o, const char *path);
 const char *irc_jstr(json_t *o, const char *path);	/* NULL if not a string */

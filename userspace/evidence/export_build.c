@@ -29,6 +29,7 @@
 
 #include <sodium.h>
 
+#include "entity.h"
 #include "export.h"
 #include "irc.h"
 #include "policy.h"
@@ -115,7 +116,7 @@ static int pid_of(json_t *o, const char *path, const char *entity)
 {
 	json_int_t v = irc_jint(o, path, 0);
 
-	return v > 0 && v <= 0x7fffffff ? (int)v : irc_x_entity_pid(entity);
+	return v > 0 && v <= 0x7fffffff ? (int)v : irc_entity_pid_of(entity);
 }
 
 /*
@@ -125,7 +126,7 @@ static int pid_of(json_t *o, const char *path, const char *entity)
 static int fork_row(const struct irc_row *r, void *ctx)
 {
 	struct xb *b = ctx;
-	char e[32];
+	char e[IRC_ENTITY_LEN];
 	json_t *o;
 	int parent, child, err = 0;
 
@@ -138,9 +139,9 @@ static int fork_row(const struct irc_row *r, void *ctx)
 		/* The daemon's fork rows: target the parent, peer the child. */
 		child = pid_of(o, "process.pid", r->peer);
 		parent = pid_of(o, "process.parent.pid", r->target);
-		snprintf(e, sizeof(e), "pid:%d", parent);
+		irc_entity_pid(e, sizeof(e), (unsigned long long)parent);
 		if (child && parent && ent_has(b, e)) {
-			snprintf(e, sizeof(e), "pid:%d", child);
+			irc_entity_pid(e, sizeof(e), (unsigned long long)child);
 			err = ent_add(b, e);
 		}
 	}
@@ -265,7 +266,7 @@ static int artifact(struct xb *b, const struct irc_row *r, json_t *body, char *p
 
 	if (!strcmp(r->type, "snapshot")) {
 		snprintf(path, len, IRC_BUNDLE_ARTIFACTS "snapshot-%d-%lld.json",
-			 irc_x_entity_pid(r->target), (long long)r->seq);
+			 irc_entity_pid_of(r->target), (long long)r->seq);
 	} else if (r->data_len && fname) {
 		safe_name(fname, name, sizeof(name));
 		snprintf(path, len, IRC_BUNDLE_ARTIFACTS "%s", name);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "entity.h"
 #include "text.h"
 #include "export.h"
 #include "irc.h"
@@ -84,22 +85,6 @@ bool irc_x_is_finding(const struct irc_xrow *x)
 bool irc_x_is_packet(const struct irc_xrow *x)
 {
 	return x->r->kind == IRC_REC_EVIDENCE && !strcmp(x->r->type, "packet");
-}
-
-int irc_x_entity_pid(const char *e)
-{
-	char *end;
-	long v;
-
-	if (!e || strncmp(e, "pid:", 4))
-		return 0;
-	v = strtol(e + 4, &end, 10);
-	return *end || v <= 0 || v > 0x7fffffff ? 0 : (int)v;
-}
-
-const char *irc_x_entity_host(const char *e)
-{
-	return e && !strncmp(e, "host:", 5) && e[5] ? e + 5 : NULL;
 }
 
 /* Why a line is in the bundle: the incident's own, or one of its entities'. */
@@ -255,8 +240,8 @@ static json_t *ecs_action(const struct irc_xrow *x)
 	const struct irc_row *r = x->r;
 	const char *result = irc_jstr(x->body, "result");
 	const char *reason = irc_jstr(x->body, "reason");
-	const char *host = irc_x_entity_host(r->target);
-	int pid = irc_x_entity_pid(r->target);
+	const char *host = irc_entity_host_of(r->target);
+	int pid = irc_entity_pid_of(r->target);
 	const char *origin = irc_jstr(x->body, "origin");
 	bool detector = (origin && !strcmp(origin, "detector")) ||
 			!strncmp(r->actor, "detector", 8);
@@ -295,7 +280,7 @@ static json_t *ecs_snapshot(const struct irc_xrow *x)
 	json_t *o, *p;
 	const char *v = NULL;
 	size_t i;
-	int pid = irc_x_entity_pid(x->r->target);
+	int pid = irc_entity_pid_of(x->r->target);
 
 	/* A snapshot the daemon could not take (the process already gone). */
 	o = json_pack("{s:{s:s,s:[s],s:[s],s:s,s:s}}", "event", "kind", "state",

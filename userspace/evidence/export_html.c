@@ -19,6 +19,7 @@
 #include <linux/types.h>
 
 #include "ircontain/abi.h"
+#include "entity.h"
 #include "text.h"
 #include "export.h"
 #include "irc.h"
@@ -231,8 +232,8 @@ static void ent_label(struct ent *e, const char *name, const char *exe)
 static void note_entity(struct irc_xreport *rp, const char *entity, int64_t ts,
 			unsigned int roles)
 {
-	const char *h = irc_x_entity_host(entity);
-	int pid = irc_x_entity_pid(entity);
+	const char *h = irc_entity_host_of(entity);
+	int pid = irc_entity_pid_of(entity);
 	char key[32];
 	struct ent *e = NULL;
 
@@ -389,7 +390,7 @@ int irc_xreport_add(struct irc_xreport *rp, const struct irc_xrow *x)
 			rp->n_packet++;
 			err = i64_push(&rp->drops_pkt, r->ts_ns);
 			/* The other end of the packet: the row's peer, as the daemon names it. */
-			note_ip(rp, irc_x_entity_host(r->peer) ?: irc_jstr(b, "source.ip"), r->ts_ns,
+			note_ip(rp, irc_entity_host_of(r->peer) ?: irc_jstr(b, "source.ip"), r->ts_ns,
 				R_TRAFFIC, true);
 		} else {
 			if (x->artifact)
@@ -399,7 +400,7 @@ int irc_xreport_add(struct irc_xreport *rp, const struct irc_xrow *x)
 			if (!strcmp(r->type, "snapshot")) {
 				struct ent *e;
 				char key[32];
-				int pid = irc_x_entity_pid(r->target);
+				int pid = irc_entity_pid_of(r->target);
 
 				snprintf(key, sizeof(key), "%d", pid);
 				e = pid ? ent_get(rp, false, key, r->ts_ns) : NULL;

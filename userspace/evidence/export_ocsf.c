@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "entity.h"
 #include "export.h"
 #include "irc.h"
 #include "policy.h"
@@ -301,7 +302,7 @@ static json_t *ocsf_remediation(const struct irc_xrow *x, const struct irc_xhost
 	json_t *b = x->body, *o;
 	const char *result = irc_jstr(b, "result");
 	const char *how = irc_jstr(b, "action") ?: irc_jstr(b, "mode") ?: irc_jstr(b, "state") ?: "";
-	const char *host = irc_x_entity_host(r->target);
+	const char *host = irc_entity_host_of(r->target);
 	bool release = !strncmp(r->type, "release", 7) || !strcmp(how, "off") ||
 		       strstr(r->type, ".off") || !strcmp(r->type, "unisolate");
 	bool isolate = !strncmp(r->type, "isolate", 7) || !strcmp(r->type, "unisolate");
@@ -340,7 +341,7 @@ static json_t *ocsf_remediation(const struct irc_xrow *x, const struct irc_xhost
 			countermeasure("Isolate", "D3-NI", "Network Isolation") :
 			countermeasure("Isolate", "D3-NTF", "Network Traffic Filtering"));
 	} else {
-		int pid = irc_x_entity_pid(r->target);
+		int pid = irc_entity_pid_of(r->target);
 
 		json_object_set_new(o, "process", pid ? json_pack("{s:i}", "pid", pid) :
 				    json_pack("{s:s}", "uid", r->target));

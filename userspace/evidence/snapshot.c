@@ -24,6 +24,7 @@
 
 #include <sodium.h>
 
+#include "entity.h"
 #include "irc.h"
 #include "snapshot.h"
 
@@ -834,13 +835,13 @@ int irc_snapshot_proc(pid_t pid, const char *proc_root, json_t **out)
 int irc_snapshot_append(struct irc_store *s, int64_t incident, pid_t pid, json_t *snap,
 			const char *actor)
 {
-	char target[32], peer[32];
+	char target[IRC_ENTITY_LEN], peer[IRC_ENTITY_LEN];
 	struct irc_rec r;
 	int ppid;
 
 	ppid = json_integer_value(json_object_get(snap, "ppid"));
-	snprintf(target, sizeof(target), "pid:%d", (int)pid);
-	snprintf(peer, sizeof(peer), "pid:%d", ppid);
+	irc_entity_pid(target, sizeof(target), (unsigned long long)pid);
+	irc_entity_pid(peer, sizeof(peer), (unsigned long long)ppid);
 	r = (struct irc_rec){ .kind = IRC_REC_EVIDENCE, .incident = incident,
 		.type = "snapshot", .actor = actor, .target = target,
 		.peer = ppid > 0 ? peer : NULL, .body = snap };
