@@ -25,8 +25,9 @@
  * The socket-call hooks (cgroup/sock_create, the sock_addr hooks) and the
  * tp_btf fork/exit programs have no BPF_PROG_TEST_RUN on this kernel
  * (ENOTSUPP, EFAULT): a test here could only pass without running them.
- * They are tested with real processes in tests/e2e (test_process.sh and
- * test_proc_*.sh).
+ * The socket-call hooks are tested as a table of real system calls in a
+ * throwaway cgroup in test_sockhook.c; all of them, fork and exit too,
+ * with real processes in tests/e2e (test_process.sh and test_proc_*.sh).
  *
  * Needs root (CAP_BPF + CAP_NET_ADMIN).  IRC_TEST_VERBOSE=1 shows libbpf's
  * log.
