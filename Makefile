@@ -28,7 +28,8 @@ OUT		:= $(BUILD)$(if $(SAN),/asan)
 comma		:= ,
 SAN_FLAGS	:= $(if $(SAN),-fsanitize=address$(comma)undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
-PKGS		:= libbpf libnl-3.0 libnl-route-3.0 jansson yaml-0.1 sqlite3 libsodium libpcap libarchive
+PKGS		:= libbpf libnl-3.0 libnl-route-3.0 jansson yaml-0.1 sqlite3 libsodium libpcap libarchive \
+		   libcurl libmicrohttpd
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Start-up time is containment time: every command, `quarantine host`
 # included, paid ~5 ms of CPU mapping and relocating 31 shared objects.

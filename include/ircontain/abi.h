@@ -132,6 +132,7 @@ enum irc_dir {
 enum irc_origin {
 	IRC_ORIGIN_OPERATOR	= 0,	/* the CLI, on behalf of a person */
 	IRC_ORIGIN_DETECTOR	= 1,	/* a kernel detector (enforce mode) */
+	IRC_ORIGIN_FLEET	= 2,	/* a signed fleet entry, applied by the agent */
 };
 
 /*

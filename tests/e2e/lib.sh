@@ -33,6 +33,8 @@ IRC_CG=$IRC_CG2/$IRC_ID
 export IRCONTAIN_CGROUP_ROOT=$IRC_CG
 
 IRC_HOSTS=0
+# Fleet tests: agent namespaces "$IRC_NS_PFX"aN with pin dirs "$IRC_PIN_DIR"aN.
+IRC_AGENTS=0
 IRC_PIDS=()
 IRC_PASS=0
 IRC_FAIL=0
@@ -113,6 +115,9 @@ lab_ns_pids() {
 	for ((n = 1; n <= IRC_HOSTS; n++)); do
 		ip netns pids "${IRC_NS_PFX}h$n" 2>/dev/null
 	done
+	for ((n = 1; n <= IRC_AGENTS; n++)); do
+		ip netns pids "${IRC_NS_PFX}a$n" 2>/dev/null
+	done
 }
 
 # lab_sweep_stale: what a test killed with SIGKILL (no trap runs then) left
@@ -122,12 +127,12 @@ lab_sweep_stale() {
 	local name pid
 	{
 		for name in $(ip netns list | awk '{ print $1 }'); do
-			[[ $name =~ ^irt([0-9]+)(p|h[0-9]+)$ ]] || continue
+			[[ $name =~ ^irt([0-9]+)(p|[ha][0-9]+)$ ]] || continue
 			pid=${BASH_REMATCH[1]}
 			[[ -d /proc/$pid ]] || ip netns del "$name"
 		done
 		for name in /sys/fs/bpf/irt* "$IRC_CG2"/irt*; do
-			[[ ${name##*/} =~ ^irt([0-9]+)$ && ! -d /proc/${BASH_REMATCH[1]} ]] || continue
+			[[ ${name##*/} =~ ^irt([0-9]+)(a[0-9]+)?$ && ! -d /proc/${BASH_REMATCH[1]} ]] || continue
 			if [[ $name == /sys/fs/bpf/* ]]; then
 				find "$name" -depth -mindepth 1 -delete && rmdir "$name"
 			else
@@ -157,8 +162,18 @@ lab_cleanup() {
 		find "$IRC_PIN_DIR" -depth -mindepth 1 -delete 2>/dev/null
 		rmdir "$IRC_PIN_DIR" 2>/dev/null
 	fi
+	for ((n = 1; n <= IRC_AGENTS; n++)); do
+		[[ -e ${IRC_PIN_DIR}a$n ]] || continue
+		IRCONTAIN_PIN_DIR=${IRC_PIN_DIR}a$n nsenter --net="/run/netns/${IRC_NS_PFX}a$n" \
+			"$IRC_BIN" unload >/dev/null 2>&1
+		find "${IRC_PIN_DIR}a$n" -depth -mindepth 1 -delete 2>/dev/null
+		rmdir "${IRC_PIN_DIR}a$n" 2>/dev/null
+	done
 	for ((n = 1; n <= IRC_HOSTS; n++)); do
 		ip netns del "${IRC_NS_PFX}h$n" 2>/dev/null
+	done
+	for ((n = 1; n <= IRC_AGENTS; n++)); do
+		ip netns del "${IRC_NS_PFX}a$n" 2>/dev/null
 	done
 	ip netns del "$IRC_NS_P" 2>/dev/null
 	cg_cleanup

@@ -46,7 +46,8 @@ done
 # userspace/: the folders userspace/README.md names are the tree's, each
 # folder's README names each of its files, and no file includes a header of
 # a folder its README says it may not call.
-declare -A may=([cli]="cli controller evidence kernel common" [controller]="controller evidence kernel common"
+declare -A may=([cli]="cli controller fleet evidence kernel common" [controller]="controller evidence kernel common"
+	[fleet]="fleet evidence kernel common"
 	[evidence]="evidence common" [kernel]="kernel common" [common]="common")
 declare -A home
 for h in userspace/*/*.h; do home[${h##*/}]=$(basename "$(dirname "$h")"); done
@@ -66,8 +67,8 @@ for d in userspace/*/; do
 	for f in userspace/"$d"/*.[ch]; do
 		for inc in $(sed -n 's/^#include "\([^"/]*\)".*/\1/p' "$f"); do
 			to=${home[$inc]:-}
-			# store_defs.h is constants only (names, limits): anyone may read it.
-			[[ -z $to || $inc == store_defs.h || " ${may[$d]:-} " == *" $to "* ]] ||
+			# store_defs.h and fleet_defs.h are constants only (names, limits): anyone may read them.
+			[[ -z $to || $inc == store_defs.h || $inc == fleet_defs.h || " ${may[$d]:-} " == *" $to "* ]] ||
 				bad+=" ${f#userspace/}->$to/$inc"
 		done
 	done

@@ -52,5 +52,6 @@ int do_policy(int argc, char **argv);
 int do_incident(int argc, char **argv);
 int do_export(int argc, char **argv);
 int do_verify(int argc, char **argv);
+int do_fleet(int argc, char **argv);	/* fleet/cmd_fleet.c */
 
 #endif /* IRC_CMD_H */

@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "entity.h"
 #include "entries.h"
+#include "hostq.h"
 #include "irc.h"
 #include "journal.h"
 #include "loader.h"
@@ -24,49 +25,14 @@
 #include "qproc.h"
 #include "policy.h"
 
-/* Refuses targets that would lock the operator out, unless --force. */
-static int safety_check(const struct irc_maps *m, const struct irc_cidr *t,
-			const char *arg, bool force)
-{
-	struct irc_cidr peer, which;
-	char w[IRC_CIDR_STRLEN];
-	int r;
-
-	if (irc_parse_ssh_peer(getenv("SSH_CONNECTION"), &peer) == 0 &&
-	    irc_cidr_contains(t, &peer)) {
-		irc_cidr_format(&peer, w, sizeof(w));
-		if (!force)
-			return irc_usage_err("quarantine host %s: refused: it covers %s, the address of your SSH session (SSH_CONNECTION); add --force if you mean it",
-					     arg, w);
-		irc_warn("quarantining %s cuts your SSH session from %s", arg, w);
-	}
-
-	r = irc_allow_find(m, t, IRC_ALLOW_ALWAYS, 0, &which);
-	if (r < 0) {
-		irc_err("quarantine host %s: read allowlist: %s", arg, strerror(-r));
-		return IRC_EXIT_FAIL;
-	}
-	if (r == 1) {
-		irc_cidr_format(&which, w, sizeof(w));
-		if (!force)
-			return irc_usage_err("quarantine host %s: refused: the allowlist entry %s covers it; add --force to record it anyway (the allowlist still wins)",
-					     arg, w);
-		irc_warn("allowlist entry %s still exempts addresses of %s", w, arg);
-	}
-	return IRC_EXIT_OK;
-}
-
 static int do_quarantine_host(int argc, char **argv)
 {
 	const char *what = "quarantine host", *why;
-	struct irc_qentry val = {}, old;
-	char norm[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN];
-	struct irc_cidr target;
+	char norm[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN], msg[512];
+	struct irc_hostq q = { .origin = IRC_ORIGIN_OPERATOR };
 	struct irc_qopts o;
-	struct irc_key key;
 	struct irc_maps m;
-	bool existed;
-	int ret, err = 0;
+	int ret, err = 0, r;
 
 	if (irc_bulk_wanted(argc, argv))
 		return irc_bulk_host(argc, argv, false);
@@ -76,74 +42,52 @@ static int do_quarantine_host(int argc, char **argv)
 			      &o);
 	if (ret)
 		return ret;
-	if (irc_parse_target(o.operand, false, &target, &why))
+	if (irc_parse_target(o.operand, false, &q.target, &why))
 		return irc_usage_err("%s: bad address '%s': %s", what, irc_shown(o.operand), why);
 	/* What the kernel matches, as every record names it. */
-	irc_cidr_format(&target, norm, sizeof(norm));
+	irc_cidr_format(&q.target, norm, sizeof(norm));
 	irc_entity_addr(entity, sizeof(entity), norm);
 
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
-	ret = safety_check(&m, &target, o.operand, o.force);
-	if (ret) {
-		irc_maps_close(&m);
-		return ret;
-	}
-
-	irc_qkey(&target, &key);
-	existed = bpf_map_lookup_elem(m.fd[key.map], &key.k, &old) == 0;
-	val.expires_ns = irc_qopts_expiry(&o);
-	val.created_ns = existed ? old.created_ns : irc_now_real_ns();
-	val.drops = existed ? old.drops : 0;
-	val.dir = o.dir;
-	val.plen = target.plen;
-	val.actor_uid = irc_actor_uid();
-	val.origin = IRC_ORIGIN_OPERATOR;
-	snprintf(val.reason, sizeof(val.reason), "%s", o.reason);
-
-	err = irc_map_update_gc(&m, key.map, &key.k, &val, BPF_ANY);
-	/*
-	 * Never a rule that nothing enforces.  Checked after the write (the
-	 * netlink queries take longer than the write itself, and containment
-	 * comes first); when nothing enforces it, the write is undone.
-	 */
-	if (!err && irc_require_enforced(&m, what, IRC_ENF_NET)) {
-		if (existed)
-			bpf_map_update_elem(m.fd[key.map], &key.k, &old, BPF_ANY);
-		else
-			bpf_map_delete_elem(m.fd[key.map], &key.k);
-		irc_maps_close(&m);
+	q.arg = o.operand;
+	q.expires_ns = irc_qopts_expiry(&o);
+	q.dir = o.dir;
+	q.actor_uid = irc_actor_uid();
+	q.reason = o.reason;
+	q.force = o.force;
+	r = irc_hostq_apply(&m, &q, false, &err, msg, sizeof(msg));
+	irc_maps_close(&m);
+	if (r == IRC_HQ_REFUSED)
+		return irc_usage_err("%s", msg);
+	/* Nothing enforces it: said, undone, and nothing to record. */
+	if (err == -ENOLINK)
+		return IRC_EXIT_FAIL;
+	if (r == IRC_HQ_FAILED && !err) {
+		irc_err("%s", msg);
 		return IRC_EXIT_FAIL;
 	}
 	if (err) {
-		char full[128];
-
-		if (IRC_ERR_FULL(err))
-			irc_err("%s %s: %s; release entries first", what, o.operand,
-				irc_map_full_msg(&m, key.map, full, sizeof(full)));
-		else
-			irc_err("%s %s: update map %s: %s", what, o.operand,
-				irc_map_names[key.map], strerror(-err));
+		irc_err("%s", msg);
 		ret = IRC_EXIT_FAIL;
 	} else if (irc.json) {
 		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s}",
 			"action", "quarantine", "kind", "host", "target", norm,
-			"result", existed ? "updated" : "added",
+			"result", r == IRC_HQ_UPDATED ? "updated" : "added",
 			"direction", irc_dir_name(o.dir),
 			"ttl", o.ttl ? json_integer(o.ttl) : json_null(),
 			"reason", o.reason));
 	} else {
 		printf("%s %s (direction %s, ttl %s%s%s%s)\n",
-		       existed ? "updated quarantine of" : "quarantined", norm,
+		       r == IRC_HQ_UPDATED ? "updated quarantine of" : "quarantined", norm,
 		       irc_dir_name(o.dir), o.ttl_text, *o.reason ? ", reason \"" : "",
 		       o.reason, *o.reason ? "\"" : "");
 	}
-	irc_maps_close(&m);
 	return irc_qrecord(ret, o.incident, "quarantine", entity, o.reason, err,
 			   json_pack("{s:o,s:s,s:b,s:s}",
 				     "ttl", o.ttl ? json_integer(o.ttl) : json_null(),
 				     "direction", irc_dir_name(o.dir), "force", o.force,
-				     "change", err ? "none" : existed ? "updated" : "added"));
+				     "change", err ? "none" : r == IRC_HQ_UPDATED ? "updated" : "added"));
 }
 
 int do_quarantine(int argc, char **argv)
@@ -349,6 +293,8 @@ static void list_row(const struct irc_qrec *r, uint64_t now_boot,
 	if (v->origin == IRC_ORIGIN_DETECTOR)
 		snprintf(row->actor, sizeof(row->actor), "detector:%s",
 			 irc_detector_name(v->actor_uid));
+	else if (v->origin == IRC_ORIGIN_FLEET)
+		snprintf(row->actor, sizeof(row->actor), "fleet");
 	else
 		actor_cached(v->actor_uid, row->actor, sizeof(row->actor));
 	row->expired = v->expires_ns && v->expires_ns <= now_boot;
@@ -375,7 +321,8 @@ static json_t *list_json_row(const struct list_row *row)
 		"ttl_remaining", row->ttl_left >= 0 ? json_integer(row->ttl_left) : json_null(),
 		"expired", row->expired, "drops", (json_int_t)v->drops,
 		"actor", row->actor,
-		"origin", v->origin == IRC_ORIGIN_DETECTOR ? "detector" : "operator");
+		"origin", v->origin == IRC_ORIGIN_DETECTOR ? "detector" :
+			  v->origin == IRC_ORIGIN_FLEET ? "fleet" : "operator");
 }
 
 static void list_text_row(const struct list_row *row)

@@ -32,6 +32,8 @@
 #include "cgroup.h"
 #include "cmd.h"
 #include "evjson.h"
+#include "agent.h"
+#include "fleet.h"
 #include "irc.h"
 #include "loader.h"
 #include "netif.h"
@@ -75,6 +77,9 @@ struct daemon {
 	/* The store's bounds: the policy's, or the defaults, then the options'. */
 	struct irc_store_policy bounds;
 	int64_t opt_max_bytes, opt_max_age;	/* -1: not given */
+	/* With --fleet: the agent (fleet/agent.c) and its endpoints. */
+	struct irc_agent *agent;
+	struct irc_etcd_cfg fleet_cfg;
 };
 
 /* The store's bounds as they stand, to the writer. */
@@ -557,6 +562,15 @@ int do_run(int argc, char **argv)
 		irc_err("run: start the evidence store's writer: %s", strerror(-err));
 		goto out;
 	}
+	if (irc_fleet.urls) {
+		struct irc_agent_ops ops = { .ctx = d, .record = watch_record };
+
+		if (irc_fleet_cfg("run", &d->fleet_cfg) ||
+		    irc_agent_start(&d->agent, &d->fleet_cfg, &ops)) {
+			stop_why = "fleet";
+			goto stop;
+		}
+	}
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -576,6 +590,13 @@ int do_run(int argc, char **argv)
 			break;
 		}
 		irc_watch_tick(d->watch);
+		if (d->agent) {
+			struct irc_agent_local l = {
+				.events_lost = d->st.missing + d->st.queue_lost,
+				.store_errors = d->st.store_errors, .state = "running" };
+
+			irc_agent_tick(d->agent, &l);
+		}
 		fflush(d->out);
 		irc_rs_tick(d->rs);
 		if (got_hup) {
@@ -597,9 +618,11 @@ int do_run(int argc, char **argv)
 stop:
 	sd_notify_msg("STOPPING=1");
 	irc_store_hurry();
-	/* The watch stops first: what it did goes on record with the rest. */
+	/* The watch and the agent stop first: what they did goes on record with the rest. */
 	irc_watch_close(d->watch);
 	d->watch = NULL;
+	irc_agent_stop(d->agent);
+	d->agent = NULL;
 	/* Bounded: a storm that goes on does not hold the exit up for more than a second. */
 	for (c = 0; c < 10; c++) {
 		d->turn_ns = irc_now_boot_ns();
@@ -616,9 +639,11 @@ stop:
 		(unsigned long long)d->st.events, (unsigned long long)d->st.gaps,
 		(unsigned long long)d->st.missing, (unsigned long long)d->st.stored,
 		(unsigned long long)d->st.store_errors);
-	ret = strcmp(stop_why, "watch") ? IRC_EXIT_OK : IRC_EXIT_FAIL;
+	ret = strcmp(stop_why, "watch") && strcmp(stop_why, "fleet") ? IRC_EXIT_OK : IRC_EXIT_FAIL;
 out:
 	irc_watch_close(d->watch);
+	irc_agent_stop(d->agent);
+	irc_fleet_cfg_free(&d->fleet_cfg);
 	while (nargs > 0)
 		free(args[--nargs]);
 	/* A start that failed: nothing of this session is on record to stop. */

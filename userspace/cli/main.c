@@ -16,6 +16,7 @@
 
 #include "ircontain/abi.h"
 #include "cmd.h"
+#include "fleet.h"
 #include "irc.h"
 #include "loader.h"
 #include "store.h"
@@ -63,6 +64,14 @@ static const char usage_text[] =
 "  incident close ID --summary TEXT\n"
 "  export ID --output FILE.tar.gz [--force] [--new-key]\n"
 "  verify [FILE.tar.gz] [--pubkey HEX] [--accept-rollback]\n"
+"  fleet quarantine host ADDR[/PREFIX] [--group G] [--ttl DURATION]\n"
+"                        [--reason TEXT] [--direction in|out|both]\n"
+"  fleet release host ADDR[/PREFIX] [--group G] [--reason TEXT]\n"
+"  fleet list\n"
+"  fleet status\n"
+"  fleet key\n"
+"  fleet trust add|del PUBKEY_HEX\n"
+"  fleet trust list\n"
 "  help\n"
 "  version\n"
 "\n"
@@ -71,6 +80,12 @@ static const char usage_text[] =
 "      --pin-dir DIR      bpffs pin dir (env IRCONTAIN_PIN_DIR, default " IRC_DEFAULT_PIN_DIR ")\n"
 "      --state-dir DIR    state dir (env IRCONTAIN_STATE_DIR, default " DEFAULT_STATE_DIR ")\n"
 "      --cgroup-root DIR  cgroup v2 directory the process hooks attach to\n"
+"      --fleet URL[,URL...]  etcd endpoints of the fleet (env IRCONTAIN_FLEET)\n"
+"      --fleet-prefix P   etcd key prefix of the fleet (default " IRC_FLEET_PREFIX ")\n"
+"      --fleet-name NAME  this agent's name (default the hostname)\n"
+"      --fleet-group G    a group this host belongs to (repeatable)\n"
+"      --fleet-cert FILE, --fleet-key FILE, --fleet-ca FILE\n"
+"                         TLS to etcd: client certificate, its key, the CA\n"
 "  -v, --verbose          more detail; twice shows libbpf's debug log\n"
 "  -h, --help             this text\n"
 "  -V, --version          version\n"
@@ -114,6 +129,7 @@ static const struct irc_cmd commands[] = {
 	{ "incident", do_incident },
 	{ "export", do_export },
 	{ "verify", do_verify },
+	{ "fleet", do_fleet },
 	{ "help", do_help },
 	{ "version", do_version },
 	{ 0 }
@@ -144,7 +160,7 @@ static const char *take_value(int argc, char **argv, int *i, const char *name,
  */
 static int take_globals(int argc, char **argv, int *help, int *version)
 {
-	int i, out = 1, bad = 0;
+	int i, out = 1, bad = 0, f;
 	const char *v;
 
 	for (i = 1; i < argc; i++) {
@@ -173,6 +189,10 @@ static int take_globals(int argc, char **argv, int *help, int *version)
 			irc.cgroup_root = v;
 		else if (bad)
 			break;
+		else if (!strncmp(a, "--fleet", 7) && (f = irc_fleet_take_global(argc, argv, &i))) {
+			if (f != 1)
+				return -1;	/* said which */
+		}
 		else
 			argv[out++] = a;
 		if (bad)
@@ -208,7 +228,8 @@ int main(int argc, char **argv)
 		return IRC_EXIT_USAGE;
 	if (check_dir_option("--pin-dir", irc.pin_dir) ||
 	    check_dir_option("--state-dir", irc.state_dir) ||
-	    (irc.cgroup_root && check_dir_option("--cgroup-root", irc.cgroup_root)))
+	    (irc.cgroup_root && check_dir_option("--cgroup-root", irc.cgroup_root)) ||
+	    irc_fleet_check_globals())
 		return IRC_EXIT_USAGE;
 	irc_libbpf_log_setup();
 

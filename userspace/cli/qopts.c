@@ -9,6 +9,7 @@
 #include <linux/types.h>
 
 #include "cmd.h"
+#include "fleet.h"
 #include "irc.h"
 #include "journal.h"
 #include "parse.h"
@@ -25,16 +26,6 @@ const char *irc_pact_name(uint32_t action)
 	}
 }
 
-const char *irc_dir_name(uint32_t dir)
-{
-	switch (dir & IRC_DIR_BOTH) {
-	case IRC_DIR_IN: return "in";
-	case IRC_DIR_OUT: return "out";
-	case IRC_DIR_BOTH: return "both";
-	default: return "none";
-	}
-}
-
 int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 		    const char *what, const char *usage, struct irc_qopts *o)
 {
@@ -46,6 +37,7 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 		{ "action", required_argument, NULL, IRC_QO_ACTION },
 		{ "no-children", no_argument, NULL, IRC_QO_CHILDREN },
 		{ "incident", required_argument, NULL, IRC_QO_INCIDENT },
+		{ "group", required_argument, NULL, IRC_QO_GROUP },
 	};
 	const char *incident = NULL;
 	struct option lo[sizeof(all) / sizeof(all[0]) + 1];
@@ -56,6 +48,7 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 
 	memset(o, 0, sizeof(*o));
 	o->reason = "";
+	o->group = "";
 	o->dir = IRC_DIR_BOTH;
 	o->action = IRC_PACT_DENY;
 	o->children = true;
@@ -101,6 +94,11 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 			break;
 		case IRC_QO_INCIDENT:
 			incident = optarg;
+			break;
+		case IRC_QO_GROUP:
+			if (irc_fleet_name_ok(optarg, &why))
+				return irc_usage_err("%s: bad --group '%s': %s", what, irc_shown(optarg), why);
+			o->group = optarg;
 			break;
 		default:
 			return IRC_EXIT_USAGE;

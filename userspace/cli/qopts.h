@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "ircontain/abi.h"
+#include "parse.h"
 
 enum irc_qopt {
 	IRC_QO_TTL	= 1 << 0,
@@ -21,6 +22,7 @@ enum irc_qopt {
 	IRC_QO_CHILDREN	= 1 << 5,	/* --no-children */
 	IRC_QO_INCIDENT	= 1 << 6,
 	IRC_QO_NO_OPERAND = 1 << 7,	/* the targets come from elsewhere */
+	IRC_QO_GROUP	= 1 << 8,	/* fleet: --group G */
 };
 
 struct irc_qopts {
@@ -33,6 +35,7 @@ struct irc_qopts {
 	bool children;			/* false with --no-children */
 	int64_t incident;		/* --incident, 0 if not given */
 	char *operand;			/* the one target argument */
+	const char *group;		/* --group, "" if not given */
 };
 
 /*
@@ -47,8 +50,6 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 uint64_t irc_qopts_expiry(const struct irc_qopts *o);
 
 const char *irc_pact_name(uint32_t action);
-/* "in", "out", "both" for enum irc_dir bits. */
-const char *irc_dir_name(uint32_t dir);
 
 /*
  * The value of --incident ID for @what: a positive number naming an

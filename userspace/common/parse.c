@@ -303,6 +303,16 @@ int irc_parse_direction(const char *s, uint32_t *dir, const char **why)
 	return 0;
 }
 
+const char *irc_dir_name(uint32_t dir)
+{
+	switch (dir & IRC_DIR_BOTH) {
+	case IRC_DIR_IN: return "in";
+	case IRC_DIR_OUT: return "out";
+	case IRC_DIR_BOTH: return "both";
+	default: return "none";
+	}
+}
+
 size_t irc_utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
 {
 	uint32_t c, min;

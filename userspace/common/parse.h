@@ -75,6 +75,8 @@ int irc_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
 
 /* "in", "out" or "both" -> enum irc_dir bits. */
 int irc_parse_direction(const char *s, uint32_t *dir, const char **why);
+/* And back: "in", "out", "both" for enum irc_dir bits. */
+const char *irc_dir_name(uint32_t dir);
 
 /* Free text for --reason: as irc_parse_text, shorter than IRC_REASON_LEN. */
 int irc_parse_reason(const char *s, const char **why);

@@ -176,6 +176,9 @@ static void want_set(struct irc_want *w, const struct irc_row *r, json_t *b, int
 	if (!strcmp(jstr(b, "origin"), "detector") && det >= 0) {
 		e->origin = IRC_ORIGIN_DETECTOR;
 		e->detector = (__u32)det;
+	} else if (!strcmp(jstr(b, "origin"), "fleet")) {
+		/* Restored as the fleet's: only a signed fleet release lifts it. */
+		e->origin = IRC_ORIGIN_FLEET;
 	}
 	snprintf(e->reason, sizeof(e->reason), "%s", jstr(b, "reason"));
 	snprintf(e->actor, sizeof(e->actor), "%s",
@@ -383,7 +386,8 @@ static json_t *qbody(const struct rctx *c, const struct irc_want_ent *e, const c
 		"ttl", e->expires_ns ? json_integer(left_s(c, e)) : json_null(),
 		"expires_ns", (json_int_t)e->expires_ns, "created_ns", (json_int_t)e->created_ns,
 		"uid", (json_int_t)e->uid, "origin",
-		e->origin == IRC_ORIGIN_DETECTOR ? "detector" : "operator",
+		e->origin == IRC_ORIGIN_DETECTOR ? "detector" :
+		e->origin == IRC_ORIGIN_FLEET ? "fleet" : "operator",
 		"origin_actor", e->actor);
 
 	if (!strcmp(kind, "host"))

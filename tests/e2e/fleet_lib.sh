@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# A fleet lab on top of lib.sh: etcd in the lab's namespace "$IRC_NS_P"
+# (a bridge 10.79.0.1/24, etcd on it and on that namespace's loopback) and
+# N agents, each a namespace "$IRC_NS_PFX"aN with its own pin dir, state
+# dir and cgroup root, joined to the bridge (10.79.0.(10+N)) and to its
+# test host "$IRC_NS_PFX"hN by a veth: the agent is 10.78.0.1, its host
+# 10.78.0.2 (the same addresses at every agent: one fleet entry covers
+# them all).  Everything carries the test's PID and goes at cleanup.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+need_tools etcd etcdctl
+
+FL_URL=http://10.79.0.1:2379
+FL_ETCD_PID=
+declare -a FL_PID
+
+# fl ARGS...: the operator's CLI, next to etcd, with a state dir (and key) of its own.
+fl() {
+	nsenter --net="/run/netns/$IRC_NS_P" env IRCONTAIN_STATE_DIR="$IRC_TMP/op" \
+		"$IRC_BIN" --fleet http://127.0.0.1:2379 "$@"
+}
+# etcdctl next to etcd.
+ectl() { nsenter --net="/run/netns/$IRC_NS_P" env ETCDCTL_API=3 etcdctl --endpoints http://127.0.0.1:2379 "$@"; }
+
+# ag_env N: the command prefix that runs as agent N (its netns, pins, state, cgroup).
+ag_env() {
+	echo nsenter --net="/run/netns/${IRC_NS_PFX}a$1" env IRCONTAIN_PIN_DIR="${IRC_PIN_DIR}a$1" \
+		IRCONTAIN_STATE_DIR="$IRC_TMP/a$1" IRCONTAIN_CGROUP_ROOT="$IRC_CG/a$1" "$IRC_BIN"
+}
+# ag N ARGS...: the CLI as agent N.
+ag() { local n=$1; shift; $(ag_env "$n") "$@"; }
+
+etcd_start() {
+	mkdir -p "$IRC_TMP/etcd"
+	bg ip netns exec "$IRC_NS_P" etcd --name e1 --data-dir "$IRC_TMP/etcd/data" \
+		--listen-client-urls "$FL_URL,http://127.0.0.1:2379" --advertise-client-urls "$FL_URL" \
+		--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+		--initial-cluster e1=http://127.0.0.1:2380 --logger zap --log-level error \
+		>>"$IRC_TMP/etcd/log" 2>&1
+	FL_ETCD_PID=$!
+	wait_for 10 ectl endpoint health
+}
+
+etcd_kill() {
+	kill -9 "$FL_ETCD_PID" 2>/dev/null
+	wait "$FL_ETCD_PID" 2>/dev/null
+	FL_ETCD_PID=
+}
+
+# fleet_up N: etcd and N agent namespaces (not yet running).
+fleet_up() {
+	local n
+	lab_up 0 || return 1
+	in_p ip link add br0 type bridge || return 1
+	in_p ip addr add 10.79.0.1/24 dev br0
+	in_p ip link set br0 up
+	for ((n = 1; n <= $1; n++)); do
+		ip netns add "${IRC_NS_PFX}a$n" || return 1
+		IRC_AGENTS=$n
+		ip netns add "${IRC_NS_PFX}h$n" || return 1
+		IRC_HOSTS=$n
+		mkdir -p "$IRC_CG/a$n" "$IRC_TMP/a$n"
+		ip netns exec "${IRC_NS_PFX}a$n" ip link set lo up
+		ip link add ev netns "${IRC_NS_PFX}a$n" type veth peer name "eb$n" netns "$IRC_NS_P" || return 1
+		in_p ip link set "eb$n" master br0 up
+		ip netns exec "${IRC_NS_PFX}a$n" ip addr add "10.79.0.$((10 + n))/24" dev ev
+		ip netns exec "${IRC_NS_PFX}a$n" ip link set ev up
+		ip link add fv netns "${IRC_NS_PFX}a$n" type veth peer name hv netns "${IRC_NS_PFX}h$n" || return 1
+		ip netns exec "${IRC_NS_PFX}a$n" ip addr add 10.78.0.1/24 dev fv
+		ip netns exec "${IRC_NS_PFX}a$n" ip link set fv up
+		in_h "$n" ip link set lo up
+		in_h "$n" ip addr add 10.78.0.2/24 dev hv
+		in_h "$n" ip addr add 10.78.0.3/24 dev hv
+		in_h "$n" ip link set hv up
+	done
+	etcd_start || return 1
+	for ((n = 1; n <= $1; n++)); do
+		wait_for 5 ip netns exec "${IRC_NS_PFX}a$n" ping -c1 -W1 10.79.0.1 || return 1
+		wait_for 5 in_h "$n" ping -c1 -W1 10.78.0.1 || return 1
+	done
+}
+
+# agent_run N [ARGS...]: agent N's controller, in the background.
+agent_run() {
+	local n=$1; shift
+	bg $(ag_env "$n") --fleet "$FL_URL" --fleet-name "a$n" "$@" run --iface fv \
+		--events-file "$IRC_TMP/a$n/events.jsonl" >>"$IRC_TMP/a$n/run.log" 2>&1
+	FL_PID[n]=$!
+}
+
+agent_stop() {
+	kill -TERM "${FL_PID[$1]}" 2>/dev/null
+	wait "${FL_PID[$1]}" 2>/dev/null
+}
+
+# Host N reaches its agent (ping, and UDP would be the same: XDP drops by source).
+reach() { in_h "$1" ping -c1 -W1 -I 10.78.0.${2:-2} 10.78.0.1 >/dev/null 2>&1; }
+blocked() { ! reach "$@"; }
+
+# agents_in_status N: fleet status shows N agents with heartbeats, all synced.
+agents_synced() {
+	fl --json fleet status | jq -e --argjson n "$1" \
+		'[.agents[] | select(.sync == "synced")] | length == $n' >/dev/null
+}
+
+# has_entry N TARGET: agent N's kernel maps hold TARGET, made by the fleet.
+has_entry() {
+	ag "$1" --json list | jq -e --arg t "$2" '.entries[] | select(.target == $t and .origin == "fleet")' >/dev/null
+}
+
+# db N SQL: agent N's evidence store.
+db() { sqlite3 "$IRC_TMP/a$1/ircontain.db" "$2"; }
+
+# refused N KEY_RE WHY_RE: agent N reported a refusal of a key matching KEY_RE for WHY_RE.
+refused() {
+	# The events file has every process on the machine: the refusals first.
+	grep -F '"fleet.refused"' "$IRC_TMP/a$1/events.jsonl" | jq -en --arg k "$2" --arg w "$3" \
+		'[inputs | select(.event.action == "fleet.refused" and (.key // "" | test($k)) and (.reason // "" | test($w)))] | length > 0' \
+		>/dev/null
+}

@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fleet quarantine|release|list|status|key|trust: the operator's side of
+ * the fleet.  Entries are signed here with the host's signing.key and put
+ * into etcd; every agent that trusts the key applies them (agent.c).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cmd.h"
+#include "fleet.h"
+#include "irc.h"
+#include "qopts.h"
+#include "store.h"
+
+#define MS	1000LL
+
+/* USER@HOST of the operator, as entries and agents' records name them. */
+static void fleet_by(char *buf, size_t len)
+{
+	char user[64], host[IRC_FLEET_NAME_MAX + 2] = "localhost";
+
+	irc_actor(user, sizeof(user));
+	gethostname(host, sizeof(host) - 1);
+	host[strcspn(host, ".")] = '\0';
+	/* "uid 1001" has a space that a record's actor would not show well. */
+	user[strcspn(user, " ")] = user[strcspn(user, " ")] ? '_' : '\0';
+	snprintf(buf, len, "%s@%s", user, host);
+}
+
+static int open_etcd(const char *what, struct irc_etcd_cfg *cfg, struct irc_etcd *e)
+{
+	int ret = irc_fleet_cfg(what, cfg);
+
+	if (ret)
+		return ret;
+	if (irc_etcd_open(e, cfg)) {
+		irc_err("%s: %s", what, e->err);
+		irc_fleet_cfg_free(cfg);
+		return IRC_EXIT_FAIL;
+	}
+	return 0;
+}
+
+static void close_etcd(struct irc_etcd_cfg *cfg, struct irc_etcd *e)
+{
+	irc_etcd_close(e);
+	irc_fleet_cfg_free(cfg);
+}
+
+/* ---- quarantine / release ----------------------------------------------- */
+
+static int put_entry(bool release, int argc, char **argv)
+{
+	const char *what = release ? "fleet release host" : "fleet quarantine host", *why;
+	char key[512], norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8], *val = NULL;
+	uint8_t pk[32], sk[64];
+	struct irc_fentry f = { .op = release ? IRC_FOP_RELEASE : IRC_FOP_QUARANTINE };
+	struct irc_etcd_cfg cfg;
+	struct irc_etcd e;
+	struct irc_qopts o;
+	struct irc_kv *kv = NULL;
+	size_t n = 0;
+	int64_t rev = 0, cur;
+	int ret, err;
+
+	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_GROUP |
+			      (release ? 0 : IRC_QO_TTL | IRC_QO_DIR), what,
+			      release ? "fleet release host ADDR[/PREFIX] [--group G] [--reason T]" :
+			      "fleet quarantine host ADDR[/PREFIX] [--group G] [--ttl D] [--reason T] [--direction in|out|both]",
+			      &o);
+	if (ret)
+		return ret;
+	if (irc_parse_target(o.operand, false, &f.target, &why))
+		return irc_usage_err("%s: bad address '%s': %s", what, irc_shown(o.operand), why);
+	irc_cidr_format(&f.target, norm, sizeof(norm));
+	snprintf(entity, sizeof(entity), "host:%s", norm);
+	snprintf(f.group, sizeof(f.group), "%s", o.group);
+	snprintf(f.reason, sizeof(f.reason), "%s", o.reason);
+	f.dir = o.dir;
+	f.created_ms = (int64_t)(irc_now_real_ns() / 1000000ULL);
+	f.expires_s = o.ttl ? (int64_t)(irc_now_real_ns() / 1000000000ULL + o.ttl) : 0;
+	fleet_by(f.by, sizeof(f.by));
+	if (irc_fentry_key(irc_fleet.prefix, &f, key, sizeof(key)))
+		return irc_usage_err("%s: bad --fleet-prefix '%s': the key is too long", what,
+				     irc_shown(irc_fleet.prefix));
+	if ((ret = open_etcd(what, &cfg, &e)))
+		return ret;
+	err = irc_store_sign_keys(irc.state_dir, true, pk, sk);
+	if (err) {
+		irc_err("%s %s: signing key: %s", what, norm, irc_store_errmsg());
+		ret = IRC_EXIT_FAIL;
+		goto out;
+	}
+	/*
+	 * A release of what is already released is a mistyped target: said,
+	 * nothing changed.  A key that is gone may have been deleted by hand
+	 * while agents still enforce it (a delete releases nothing): the
+	 * signed release is written all the same.
+	 */
+	if (release) {
+		struct irc_fentry now;
+
+		err = irc_etcd_range(&e, key, false, &kv, &n, &cur);
+		if (!err && n && !irc_fentry_verify(irc_fleet.prefix, key, kv[0].val, kv[0].len,
+						    NULL, 0, &now, &why) &&
+		    now.op == IRC_FOP_RELEASE) {
+			irc_err("%s %s: already released in the fleet%s%s (%s)", what, norm,
+				*o.group ? " for group " : "", o.group, key);
+			ret = IRC_EXIT_FAIL;
+			goto out;
+		}
+		if (!err && !n)
+			irc_warn("%s %s: no entry at %s: writing the signed release anyway", what,
+				 norm, key);
+	}
+	if (!err) {
+		val = irc_fentry_sign(&f, key, sk);
+		err = val ? irc_etcd_put(&e, key, val, strlen(val), 0, &rev) : -ENOMEM;
+	}
+	if (err) {
+		irc_err("%s %s: put %s: %s", what, norm, key, err == -ENOMEM ? strerror(ENOMEM) : e.err);
+		ret = IRC_EXIT_FAIL;
+	} else if (irc.json) {
+		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:I,s:o,s:s,s:s}",
+			"action", release ? "fleet.release" : "fleet.quarantine", "target", norm,
+			"group", *o.group ? o.group : "all", "key", key, "revision", (json_int_t)rev,
+			"ttl", o.ttl ? json_integer(o.ttl) : json_null(), "reason", o.reason,
+			"by", f.by));
+	} else {
+		printf("%s %s for %s%s (etcd revision %" PRId64 "%s%s)\n",
+		       release ? "fleet release of" : "fleet quarantine of", norm,
+		       *o.group ? "group " : "every host", o.group, rev,
+		       o.ttl ? ", ttl " : "", o.ttl ? o.ttl_text : "");
+	}
+	ret = irc_qrecord(ret, 0, release ? "fleet.release" : "fleet.quarantine", entity,
+			  o.reason, err, json_pack("{s:s,s:s,s:I,s:o,s:s}",
+				"group", *o.group ? o.group : "all", "key", key,
+				"revision", (json_int_t)rev,
+				"expires", f.expires_s ? json_integer(f.expires_s) : json_null(),
+				"direction", irc_dir_name(f.dir)));
+out:
+	sodium_memzero(sk, sizeof(sk));
+	irc_kv_free(kv, n);
+	free(val);
+	close_etcd(&cfg, &e);
+	return ret;
+}
+
+static int fleet_quarantine_host(int argc, char **argv)
+{
+	return put_entry(false, argc, argv);
+}
+
+static int fleet_release_host(int argc, char **argv)
+{
+	return put_entry(true, argc, argv);
+}
+
+static int do_fleet_quarantine(int argc, char **argv)
+{
+	static const struct irc_cmd cmds[] = { { "host", fleet_quarantine_host }, { 0 } };
+
+	return irc_cmd_dispatch("fleet quarantine", cmds, argc - 1, argv + 1);
+}
+
+static int do_fleet_release(int argc, char **argv)
+{
+	static const struct irc_cmd cmds[] = { { "host", fleet_release_host }, { 0 } };
+
+	return irc_cmd_dispatch("fleet release", cmds, argc - 1, argv + 1);
+}
+
+/* ---- list: every entry, checked as this host would check it ------------ */
+
+static json_t *entry_json(const struct irc_kv *kv, const uint8_t (*trusted)[32], size_t nt,
+			  int64_t now_s)
+{
+	struct irc_fentry f;
+	char t[IRC_CIDR_STRLEN];
+	const char *why, *state;
+	int err = irc_fentry_verify(irc_fleet.prefix, kv->key, kv->val, kv->len, trusted, nt,
+				    &f, &why);
+	json_t *o;
+
+	/* Who signed is worth showing even when this host does not trust them. */
+	if (err == -ENOKEY) {
+		struct irc_fentry g;
+
+		if (irc_fentry_verify(irc_fleet.prefix, kv->key, kv->val, kv->len, NULL, 0, &g, &why))
+			err = -EBADMSG;
+		else
+			f = g;
+	}
+	if (err && err != -ENOKEY)
+		return json_pack("{s:s,s:s,s:s,s:I}", "key", kv->key, "state", "invalid",
+				 "problem", why, "revision", (json_int_t)kv->mod_rev);
+	irc_cidr_format(&f.target, t, sizeof(t));
+	state = f.op == IRC_FOP_RELEASE ? "released" :
+		f.expires_s && f.expires_s <= now_s ? "expired" : "quarantined";
+	o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:b,s:I}",
+		"key", kv->key, "target", t, "group", f.group[0] ? f.group : "all",
+		"state", state,
+		"expires", f.expires_s ? json_integer(f.expires_s) : json_null(),
+		"direction", irc_dir_name(f.dir), "reason", f.reason, "by", f.by,
+		"signer", f.signer, "trusted", err == 0, "revision", (json_int_t)kv->mod_rev);
+	return o;
+}
+
+static int do_fleet_list(int argc, char **argv)
+{
+	static const struct option lo[] = { { 0 } };
+	uint8_t trusted[IRC_FLEET_MAX_TRUST][32];
+	char prefix[512];
+	struct irc_etcd_cfg cfg;
+	struct irc_etcd e;
+	struct irc_kv *kv;
+	size_t n, nt, i;
+	int64_t rev;
+	json_t *arr, *o;
+	int ret, err;
+
+	while (irc_getopt(argc, argv, lo, "fleet list") != -1)
+		return IRC_EXIT_USAGE;
+	if (!irc_operands(argc, argv, 0, "fleet list", "fleet list"))
+		return IRC_EXIT_USAGE;
+	err = irc_trust_load(irc.state_dir, trusted, &nt);
+	if (err) {
+		irc_err("fleet list: read the trust list in %s: %s", irc.state_dir, strerror(-err));
+		return IRC_EXIT_FAIL;
+	}
+	if ((ret = open_etcd("fleet list", &cfg, &e)))
+		return ret;
+	snprintf(prefix, sizeof(prefix), "%s" IRC_FLEET_Q, irc_fleet.prefix);
+	err = irc_etcd_range(&e, prefix, true, &kv, &n, &rev);
+	close_etcd(&cfg, &e);
+	if (err) {
+		irc_err("fleet list: range %s: %s", prefix, e.err);
+		return IRC_EXIT_FAIL;
+	}
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, entry_json(&kv[i], (const uint8_t (*)[32])trusted, nt,
+						      (int64_t)(irc_now_real_ns() / 1000000000ULL)));
+	irc_kv_free(kv, n);
+	if (irc.json) {
+		irc_json_print(json_pack("{s:I,s:o}", "revision", (json_int_t)rev, "entries", arr));
+		return IRC_EXIT_OK;
+	}
+	if (!n)
+		printf("no fleet entries (etcd revision %" PRId64 ")\n", rev);
+	else
+		printf("%-40s %-12s %-11s %-20s %-8s %s\n", "TARGET", "GROUP", "STATE",
+		       "BY", "TRUSTED", "REASON");
+	json_array_foreach(arr, i, o) {
+		if (!json_object_get(o, "target")) {
+			printf("%-40s %-12s %-11s %s\n", json_string_value(json_object_get(o, "key")),
+			       "-", "invalid", json_string_value(json_object_get(o, "problem")));
+			continue;
+		}
+		printf("%-40s %-12s %-11s %-20s %-8s %s\n",
+		       json_string_value(json_object_get(o, "target")),
+		       json_string_value(json_object_get(o, "group")),
+		       json_string_value(json_object_get(o, "state")),
+		       json_string_value(json_object_get(o, "by")),
+		       json_is_true(json_object_get(o, "trusted")) ? "yes" : "no",
+		       json_string_value(json_object_get(o, "reason")));
+	}
+	json_decref(arr);
+	return IRC_EXIT_OK;
+}
+
+/* ---- status: the agents' heartbeats ---------------------------------------- */
+
+static int do_fleet_status(int argc, char **argv)
+{
+	static const struct option lo[] = { { 0 } };
+	char prefix[512];
+	struct irc_etcd_cfg cfg;
+	struct irc_etcd e;
+	struct irc_kv *kv;
+	size_t n, i;
+	int64_t rev;
+	json_t *arr, *o;
+	int ret, err;
+
+	while (irc_getopt(argc, argv, lo, "fleet status") != -1)
+		return IRC_EXIT_USAGE;
+	if (!irc_operands(argc, argv, 0, "fleet status", "fleet status"))
+		return IRC_EXIT_USAGE;
+	if ((ret = open_etcd("fleet status", &cfg, &e)))
+		return ret;
+	snprintf(prefix, sizeof(prefix), "%s" IRC_FLEET_AGENTS, irc_fleet.prefix);
+	err = irc_etcd_range(&e, prefix, true, &kv, &n, &rev);
+	close_etcd(&cfg, &e);
+	if (err) {
+		irc_err("fleet status: range %s: %s", prefix, e.err);
+		return IRC_EXIT_FAIL;
+	}
+	arr = json_array();
+	for (i = 0; i < n; i++) {
+		o = json_loadb((const char *)kv[i].val, kv[i].len, 0, NULL);
+		if (json_is_object(o))
+			json_array_append_new(arr, o);
+		else
+			json_decref(o);
+	}
+	irc_kv_free(kv, n);
+	if (irc.json) {
+		irc_json_print(json_pack("{s:I,s:o}", "revision", (json_int_t)rev, "agents", arr));
+		return IRC_EXIT_OK;
+	}
+	if (!json_array_size(arr))
+		printf("no agent has a heartbeat (etcd revision %" PRId64 ")\n", rev);
+	else
+		printf("%-20s %-14s %-14s %8s %8s %8s %8s  %s\n", "AGENT", "STATE", "SYNC", "REVISION",
+		       "ENTRIES", "REFUSED", "LOST", "HEARTBEAT (UTC)");
+	json_array_foreach(arr, i, o) {
+		printf("%-20s %-14s %-14s %8" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT
+		       " %8" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT "  %s\n",
+		       json_string_value(json_object_get(o, "name")) ?: "?",
+		       json_string_value(json_object_get(o, "state")) ?: "?",
+		       json_string_value(json_object_get(o, "sync")) ?: "?",
+		       json_integer_value(json_object_get(o, "revision")),
+		       json_integer_value(json_object_get(o, "entries")),
+		       json_integer_value(json_object_get(o, "refused")),
+		       json_integer_value(json_object_get(o, "events_lost")),
+		       json_string_value(json_object_get(o, "heartbeat")) ?: "?");
+		if (!json_integer_value(json_object_get(o, "trusted_keys")))
+			printf("%-20s trusts no key: applies nothing from the fleet\n", "");
+	}
+	json_decref(arr);
+	return IRC_EXIT_OK;
+}
+
+/* ---- key and trust ------------------------------------------------------ */
+
+static int do_fleet_key(int argc, char **argv)
+{
+	static const struct option lo[] = { { 0 } };
+	uint8_t pk[32], sk[64];
+	char hex[65];
+
+	while (irc_getopt(argc, argv, lo, "fleet key") != -1)
+		return IRC_EXIT_USAGE;
+	if (!irc_operands(argc, argv, 0, "fleet key", "fleet key"))
+		return IRC_EXIT_USAGE;
+	if (irc_store_sign_keys(irc.state_dir, true, pk, sk)) {
+		irc_err("fleet key: %s", irc_store_errmsg());
+		return IRC_EXIT_FAIL;
+	}
+	sodium_memzero(sk, sizeof(sk));
+	irc_hex(pk, 32, hex);
+	if (irc.json)
+		irc_json_print(json_pack("{s:s,s:s}", "public_key", hex, "file",
+					 IRC_STORE_SIGN_KEY));
+	else
+		printf("%s\n", hex);
+	return IRC_EXIT_OK;
+}
+
+static int trust_change(int argc, char **argv, bool add)
+{
+	static const struct option lo[] = { { 0 } };
+	const char *what = add ? "fleet trust add" : "fleet trust del";
+	uint8_t keys[IRC_FLEET_MAX_TRUST][32], k[32];
+	size_t n, i;
+	char **ops;
+	int err;
+
+	while (irc_getopt(argc, argv, lo, what) != -1)
+		return IRC_EXIT_USAGE;
+	ops = irc_operands(argc, argv, 1, what, add ? "fleet trust add PUBKEY_HEX" :
+			   "fleet trust del PUBKEY_HEX");
+	if (!ops)
+		return IRC_EXIT_USAGE;
+	if (irc_hex_key(ops[0], k))
+		return irc_usage_err("%s: bad key '%s': 64 hex digits (an Ed25519 public key, "
+				     "as 'fleet key' prints it)", what, irc_shown(ops[0]));
+	err = irc_trust_load(irc.state_dir, keys, &n);
+	if (err) {
+		irc_err("%s: read the trust list in %s: %s", what, irc.state_dir, strerror(-err));
+		return IRC_EXIT_FAIL;
+	}
+	for (i = 0; i < n; i++)
+		if (!memcmp(keys[i], k, 32))
+			break;
+	if (add && i < n) {
+		if (irc.json)
+			irc_json_print(json_pack("{s:s,s:s,s:s}", "action", "fleet.trust",
+						 "key", ops[0], "result", "unchanged"));
+		else
+			printf("already trusted: %s\n", ops[0]);
+		return IRC_EXIT_OK;
+	}
+	if (!add && i == n) {
+		irc_err("%s %s: not in the trust list", what, ops[0]);
+		return IRC_EXIT_FAIL;
+	}
+	if (add && n == IRC_FLEET_MAX_TRUST)
+		return irc_usage_err("%s: the trust list is full (%d keys)", what, IRC_FLEET_MAX_TRUST);
+	if (add)
+		memcpy(keys[n++], k, 32);
+	else
+		memmove(keys[i], keys[i + 1], (--n - i) * 32);
+	err = irc_trust_save(irc.state_dir, (const uint8_t (*)[32])keys, n);
+	if (err)
+		irc_err("%s: write the trust list in %s: %s", what, irc.state_dir, strerror(-err));
+	else if (irc.json)
+		irc_json_print(json_pack("{s:s,s:s,s:s}", "action", add ? "fleet.trust" : "fleet.distrust",
+					 "key", ops[0], "result", add ? "added" : "removed"));
+	else
+		printf("%s %s\n", add ? "trusted" : "no longer trusted:", ops[0]);
+	return irc_qrecord(err ? IRC_EXIT_FAIL : IRC_EXIT_OK, 0,
+			   add ? "fleet.trust" : "fleet.distrust", ops[0], "", err, NULL);
+}
+
+static int trust_add(int argc, char **argv)
+{
+	return trust_change(argc, argv, true);
+}
+
+static int trust_del(int argc, char **argv)
+{
+	return trust_change(argc, argv, false);
+}
+
+static int trust_list(int argc, char **argv)
+{
+	static const struct option lo[] = { { 0 } };
+	uint8_t keys[IRC_FLEET_MAX_TRUST][32];
+	char hex[65];
+	json_t *arr;
+	size_t n, i;
+	int err;
+
+	while (irc_getopt(argc, argv, lo, "fleet trust list") != -1)
+		return IRC_EXIT_USAGE;
+	if (!irc_operands(argc, argv, 0, "fleet trust list", "fleet trust list"))
+		return IRC_EXIT_USAGE;
+	err = irc_trust_load(irc.state_dir, keys, &n);
+	if (err) {
+		irc_err("fleet trust list: read the trust list in %s: %s", irc.state_dir,
+			strerror(-err));
+		return IRC_EXIT_FAIL;
+	}
+	arr = json_array();
+	for (i = 0; i < n; i++) {
+		irc_hex(keys[i], 32, hex);
+		json_array_append_new(arr, json_string(hex));
+	}
+	if (irc.json) {
+		irc_json_print(json_pack("{s:o}", "keys", arr));
+		return IRC_EXIT_OK;
+	}
+	if (!n)
+		printf("no trusted key: an agent here applies nothing from the fleet\n");
+	for (i = 0; i < n; i++)
+		printf("%s\n", json_string_value(json_array_get(arr, i)));
+	json_decref(arr);
+	return IRC_EXIT_OK;
+}
+
+static int do_fleet_trust(int argc, char **argv)
+{
+	static const struct irc_cmd cmds[] = {
+		{ "add", trust_add },
+		{ "del", trust_del },
+		{ "list", trust_list },
+		{ 0 }
+	};
+
+	return irc_cmd_dispatch("fleet trust", cmds, argc - 1, argv + 1);
+}
+
+int do_fleet(int argc, char **argv)
+{
+	static const struct irc_cmd cmds[] = {
+		{ "quarantine", do_fleet_quarantine },
+		{ "release", do_fleet_release },
+		{ "list", do_fleet_list },
+		{ "status", do_fleet_status },
+		{ "key", do_fleet_key },
+		{ "trust", do_fleet_trust },
+		{ 0 }
+	};
+
+	return irc_cmd_dispatch("fleet", cmds, argc - 1, argv + 1);
+}

@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The fleet agent.  See agent.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "agent.h"
+#include "entries.h"
+#include "fleet.h"
+#include "hostq.h"
+#include "irc.h"
+#include "pins.h"
+#include "protect.h"
+#include "store.h"
+
+#define NS		1000000000LL
+#define MAX_ACTORS	256	/* distinct fleet:USER@HOST strings kept */
+
+/* What came from etcd, for the controller's thread. */
+struct msg {
+	struct msg *next;
+	bool full;		/* the whole prefix: a (re)synchronisation */
+	int64_t rev;
+	struct irc_kv *kv;
+	size_t n;
+};
+
+/* One key the agent follows. */
+struct fent {
+	char *key;
+	int64_t created_ms;	/* of the entry applied last: older ones are replays */
+	int64_t refused_rev;	/* the revision last refused and reported */
+	int64_t gone_rev;	/* deleted without a release: reported at */
+	struct irc_cidr target;
+	bool active;		/* a quarantine this agent applied and did not release */
+	bool seen;		/* in the current full sync */
+};
+
+struct irc_agent {
+	struct irc_agent_ops ops;
+	const struct irc_etcd_cfg *cfg;
+	struct irc_maps m;
+	bool maps_open;
+	char q_prefix[IRC_FLEET_PREFIX_MAX + 8];
+	char beat_key[IRC_FLEET_PREFIX_MAX + 80];
+	pthread_t sync_th, beat_th;
+	bool sync_started, beat_started;
+	/* Under mu: the queue, the shared state, the flags. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct msg *head, **tail;
+	volatile int stop;
+	volatile int kick;	/* the watch gives up and the sync starts over */
+	char sync_state[16];	/* "connecting", "synced", "disconnected" */
+	char last_error[256];
+	int64_t seen_rev;	/* the newest revision received */
+	int64_t applied_rev;	/* the newest revision applied (controller's thread) */
+	uint64_t resyncs, compactions, refused, applied_n, released_n;
+	int64_t connected_ns, disconnected_ns;	/* CLOCK_REALTIME */
+	struct irc_agent_local local;
+	size_t nactive, ntrusted;
+	/* The controller's thread only. */
+	uint8_t trusted[IRC_FLEET_MAX_TRUST][32];
+	struct timespec trust_mtime;
+	bool trust_warned;
+	struct fent *ent;	/* open addressing, power of two */
+	size_t cap, n;
+};
+
+/* Interned for the life of the process: the store's writer may hold them after the agent stops. */
+static const char *actors[MAX_ACTORS];
+static size_t nactors;
+
+/* ---- the entry table -------------------------------------------------- */
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+static struct fent *fent_find(struct irc_agent *a, const char *key, bool create)
+{
+	size_t i;
+
+	if (create && (a->n + 1) * 2 > a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 256, j;
+		struct fent *e;
+
+		if (a->n >= IRC_FLEET_MAX_ENTRIES || !(e = calloc(cap, sizeof(*e))))
+			return NULL;
+		for (j = 0; j < a->cap; j++) {
+			if (!a->ent[j].key)
+				continue;
+			for (i = hash_str(a->ent[j].key) & (cap - 1); e[i].key; i = (i + 1) & (cap - 1))
+				;
+			e[i] = a->ent[j];
+		}
+		free(a->ent);
+		a->ent = e;
+		a->cap = cap;
+	}
+	if (!a->cap)
+		return NULL;
+	for (i = hash_str(key) & (a->cap - 1); a->ent[i].key; i = (i + 1) & (a->cap - 1))
+		if (!strcmp(a->ent[i].key, key))
+			return &a->ent[i];
+	if (!create || !(a->ent[i].key = strdup(key)))
+		return NULL;
+	a->n++;
+	return &a->ent[i];
+}
+
+/* "fleet:USER@HOST", kept for the life of the process (records are queued). */
+static const char *actor_of(const char *by)
+{
+	char buf[160];
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "fleet:%s", by);
+	for (i = 0; i < nactors; i++)
+		if (!strcmp(actors[i], buf))
+			return actors[i];
+	if (nactors == MAX_ACTORS || !(actors[nactors] = strdup(buf)))
+		return "fleet";
+	return actors[nactors++];
+}
+
+/* ---- the controller's thread: apply ------------------------------------ */
+
+/* Re-reads the trust list when it changed; true when it did. */
+static bool trust_reload(struct irc_agent *a)
+{
+	char path[4096];
+	struct stat st;
+	size_t n = 0;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", irc.state_dir, IRC_FLEET_TRUST);
+	if (stat(path, &st))
+		memset(&st, 0, sizeof(st));
+	if (st.st_mtim.tv_sec == a->trust_mtime.tv_sec &&
+	    st.st_mtim.tv_nsec == a->trust_mtime.tv_nsec && a->trust_warned)
+		return false;
+	a->trust_mtime = st.st_mtim;
+	err = irc_trust_load(irc.state_dir, a->trusted, &n);
+	if (err) {
+		/* Keep what was trusted: a damaged list never widens trust. */
+		irc_warn("fleet: read the trust list %s: %s; keeping the %zu key%s trusted before",
+			 path, strerror(-err), a->ntrusted, a->ntrusted == 1 ? "" : "s");
+		a->trust_warned = true;
+		return false;
+	}
+	pthread_mutex_lock(&a->mu);
+	a->ntrusted = n;
+	pthread_mutex_unlock(&a->mu);
+	if (!n)
+		irc_warn("fleet: this host trusts no key (fleet trust add): it applies nothing from the fleet");
+	a->trust_warned = true;
+	return true;
+}
+
+static json_t *base_body(const char *key, const struct irc_kv *kv, int64_t rev)
+{
+	return json_pack("{s:s,s:I,s:I}", "key", key, "revision",
+			 (json_int_t)(kv->mod_rev ?: rev), "batch_revision", (json_int_t)rev);
+}
+
+/* An entry not applied: said once per revision of its key. */
+static void refuse(struct irc_agent *a, struct fent *e, const struct irc_kv *kv, int64_t rev,
+		   const struct irc_fentry *f, const char *why)
+{
+	char t[IRC_CIDR_STRLEN + 8] = "";
+	json_t *b;
+
+	if (e && e->refused_rev == (kv->mod_rev ?: rev))
+		return;
+	if (e)
+		e->refused_rev = kv->mod_rev ?: rev;
+	if (f->target.family) {
+		strcpy(t, "host:");
+		irc_cidr_format(&f->target, t + 5, sizeof(t) - 5);
+	}
+	b = base_body(kv->key, kv, rev);
+	json_object_set_new(b, "reason", json_string(why));
+	json_object_set_new(b, "result", json_string("refused"));
+	if (f->signer[0])
+		json_object_set_new(b, "signer", json_string(f->signer));
+	fprintf(stderr, "ircontain: fleet: refused %s (revision %" PRId64 "): %s\n", kv->key,
+		kv->mod_rev ?: rev, why);
+	pthread_mutex_lock(&a->mu);
+	a->refused++;
+	pthread_mutex_unlock(&a->mu);
+	a->ops.record(a->ops.ctx, IRC_REC_EVENT, "fleet.refused", NULL, t[0] ? t : kv->key, b);
+}
+
+static void apply_quarantine(struct irc_agent *a, struct fent *e, const struct irc_kv *kv,
+			     int64_t rev, const struct irc_fentry *f)
+{
+	char norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8], why[512];
+	int64_t now_s = (int64_t)(irc_now_real_ns() / NS);
+	struct irc_hostq q = { .target = f->target, .dir = f->dir, .origin = IRC_ORIGIN_FLEET,
+			       .reason = f->reason, .protect = true };
+	int r, err;
+	json_t *b;
+
+	irc_cidr_format(&f->target, norm, sizeof(norm));
+	snprintf(entity, sizeof(entity), "host:%s", norm);
+	q.arg = norm;
+	if (f->expires_s && f->expires_s <= now_s)
+		return;		/* expired on the wall clock: nothing to enforce */
+	/* The wall-clock expiry on this host's boot clock. */
+	if (f->expires_s)
+		q.expires_ns = irc_now_boot_ns() +
+			       (uint64_t)(f->expires_s * NS - (int64_t)irc_now_real_ns());
+	r = irc_hostq_apply(&a->m, &q, true, &err, why, sizeof(why));
+	if (r == IRC_HQ_UNCHANGED) {
+		e->active = true;
+		e->target = f->target;
+		return;
+	}
+	if (r == IRC_HQ_REFUSED) {
+		refuse(a, e, kv, rev, f, why);
+		return;
+	}
+	b = base_body(kv->key, kv, rev);
+	json_object_set_new(b, "ttl", f->expires_s ? json_integer(f->expires_s - now_s) : json_null());
+	json_object_set_new(b, "expires_ns", json_integer(f->expires_s * NS));
+	json_object_set_new(b, "direction", json_string(irc_dir_name(f->dir)));
+	json_object_set_new(b, "origin", json_string("fleet"));
+	json_object_set_new(b, "group", json_string(f->group[0] ? f->group : "all"));
+	json_object_set_new(b, "signer", json_string(f->signer));
+	json_object_set_new(b, "reason", json_string(f->reason));
+	json_object_set_new(b, "uid", json_integer(0));
+	json_object_set_new(b, "change", json_string(r == IRC_HQ_ADDED ? "added" :
+						      r == IRC_HQ_UPDATED ? "updated" : "none"));
+	json_object_set_new(b, "result", json_string(r == IRC_HQ_FAILED ? why : "ok"));
+	if (r == IRC_HQ_FAILED) {
+		fprintf(stderr, "ircontain: fleet: %s\n", why);
+	} else {
+		e->active = true;
+		e->target = f->target;
+		pthread_mutex_lock(&a->mu);
+		a->applied_n++;
+		pthread_mutex_unlock(&a->mu);
+	}
+	a->ops.record(a->ops.ctx, IRC_REC_ACTION, "quarantine", actor_of(f->by), entity, b);
+}
+
+static void apply_release(struct irc_agent *a, struct fent *e, const struct irc_kv *kv,
+			  int64_t rev, const struct irc_fentry *f)
+{
+	char norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8];
+	int err = irc_hostq_release(&a->m, &f->target, IRC_ORIGIN_FLEET);
+	json_t *b;
+
+	e->active = false;
+	if (err == -ENOENT)
+		return;		/* expired, or never here */
+	irc_cidr_format(&f->target, norm, sizeof(norm));
+	snprintf(entity, sizeof(entity), "host:%s", norm);
+	if (err == -EPERM) {
+		/* An operator's own quarantine of the same target is theirs to lift. */
+		refuse(a, e, kv, rev, f, "the entry in force here was not made by the fleet: left as it is");
+		return;
+	}
+	b = base_body(kv->key, kv, rev);
+	json_object_set_new(b, "kind", json_string("host"));
+	json_object_set_new(b, "origin", json_string("fleet"));
+	json_object_set_new(b, "signer", json_string(f->signer));
+	json_object_set_new(b, "reason", json_string(f->reason));
+	json_object_set_new(b, "uid", json_integer(0));
+	json_object_set_new(b, "result", json_string(err ? strerror(-err) : "ok"));
+	if (!err) {
+		pthread_mutex_lock(&a->mu);
+		a->released_n++;
+		pthread_mutex_unlock(&a->mu);
+	}
+	a->ops.record(a->ops.ctx, IRC_REC_ACTION, "release", actor_of(f->by), entity, b);
+}
+
+/* One key's new value. */
+static void apply_put(struct irc_agent *a, const struct irc_kv *kv, int64_t rev)
+{
+	struct fent *e = fent_find(a, kv->key, true);
+	struct irc_fentry f;
+	const char *why;
+	int err;
+
+	if (!e) {
+		static const struct irc_fentry none;
+
+		refuse(a, NULL, kv, rev, &none, "more fleet entries than this agent follows (65536)");
+		return;
+	}
+	e->seen = true;
+	if (!a->ntrusted)
+		return;		/* said once, in trust_reload() and the heartbeat */
+	err = irc_fentry_verify(irc_fleet.prefix, kv->key, kv->val, kv->len,
+				(const uint8_t (*)[32])a->trusted, a->ntrusted, &f, &why);
+	if (err) {
+		refuse(a, e, kv, rev, &f, why);
+		return;
+	}
+	if (!irc_fentry_for_me(&f, irc_fleet.groups, irc_fleet.ngroups))
+		return;
+	if (f.created_ms < e->created_ms) {
+		refuse(a, e, kv, rev, &f, "older than the entry already applied for this key (a replay)");
+		return;
+	}
+	e->created_ms = f.created_ms;
+	if (f.op == IRC_FOP_RELEASE)
+		apply_release(a, e, kv, rev, &f);
+	else
+		apply_quarantine(a, e, kv, rev, &f);
+}
+
+/* A key gone without a signed release: nothing is lifted, and it is said. */
+static void key_gone(struct irc_agent *a, struct fent *e, int64_t rev)
+{
+	struct irc_kv kv = { .key = e->key, .mod_rev = rev };
+	struct irc_fentry f = { .target = e->target };
+
+	if (!e->active || e->gone_rev)
+		return;
+	e->gone_rev = rev;
+	refuse(a, e, &kv, rev, &f, "deleted from etcd without a signed release: still enforced "
+	       "until its expiry or a signed release");
+}
+
+static void apply_msg(struct irc_agent *a, struct msg *m)
+{
+	size_t i;
+
+	if (m->full) {
+		/* The anti-lockout rules know this host's addresses as they are now. */
+		irc_protect_refresh(&a->m);
+		for (i = 0; i < a->cap; i++)
+			a->ent[i].seen = false;
+	}
+	for (i = 0; i < m->n; i++) {
+		if (m->kv[i].deleted) {
+			struct fent *e = fent_find(a, m->kv[i].key, false);
+
+			if (e)
+				key_gone(a, e, m->rev);
+			continue;
+		}
+		apply_put(a, &m->kv[i], m->rev);
+	}
+	if (m->full)
+		for (i = 0; i < a->cap; i++)
+			if (a->ent[i].key && !a->ent[i].seen)
+				key_gone(a, &a->ent[i], m->rev);
+	a->applied_rev = m->rev;
+}
+
+void irc_agent_tick(struct irc_agent *a, const struct irc_agent_local *l)
+{
+	struct msg *m, *next;
+	size_t i, nactive = 0;
+
+	if (trust_reload(a)) {
+		/* Entries refused for want of trust may be good now: read them all again. */
+		for (i = 0; i < a->cap; i++)
+			a->ent[i].refused_rev = 0;
+		pthread_mutex_lock(&a->mu);
+		a->kick = 1;
+		pthread_mutex_unlock(&a->mu);
+	}
+	pthread_mutex_lock(&a->mu);
+	m = a->head;
+	a->head = NULL;
+	a->tail = &a->head;
+	a->local = *l;
+	pthread_mutex_unlock(&a->mu);
+	for (; m; m = next) {
+		next = m->next;
+		apply_msg(a, m);
+		irc_kv_free(m->kv, m->n);
+		free(m);
+	}
+	for (i = 0; i < a->cap; i++)
+		nactive += a->ent[i].key && a->ent[i].active;
+	pthread_mutex_lock(&a->mu);
+	a->nactive = nactive;
+	pthread_mutex_unlock(&a->mu);
+}
+
+/* ---- the sync thread ------------------------------------------------------ */
+
+static void push(struct irc_agent *a, bool full, int64_t rev, struct irc_kv *kv, size_t n)
+{
+	struct msg *m = calloc(1, sizeof(*m));
+
+	if (!m) {
+		/* Lost: the next full sync brings it back. */
+		irc_kv_free(kv, n);
+		a->kick = 1;
+		return;
+	}
+	*m = (struct msg){ .full = full, .rev = rev, .kv = kv, .n = n };
+	pthread_mutex_lock(&a->mu);
+	*a->tail = m;
+	a->tail = &m->next;
+	if (rev > a->seen_rev)
+		a->seen_rev = rev;
+	pthread_mutex_unlock(&a->mu);
+}
+
+static void set_state(struct irc_agent *a, const char *state, const char *err)
+{
+	pthread_mutex_lock(&a->mu);
+	if (strcmp(a->sync_state, state)) {
+		if (!strcmp(state, "synced"))
+			a->connected_ns = (int64_t)irc_now_real_ns();
+		else if (!strcmp(a->sync_state, "synced"))
+			a->disconnected_ns = (int64_t)irc_now_real_ns();
+	}
+	snprintf(a->sync_state, sizeof(a->sync_state), "%s", state);
+	if (err)
+		snprintf(a->last_error, sizeof(a->last_error), "%s", err);
+	pthread_mutex_unlock(&a->mu);
+}
+
+static int on_events(void *ctx, struct irc_kv *kv, size_t n, int64_t rev)
+{
+	struct irc_agent *a = ctx;
+	struct irc_kv *copy = malloc(n * sizeof(*kv));
+
+	/* The watch frees its batch: the queue takes the strings over. */
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, kv, n * sizeof(*kv));
+	memset(kv, 0, n * sizeof(*kv));
+	push(a, false, rev, copy, n);
+	return 0;
+}
+
+/* Sleeps @ms unless stopped; true if stopped. */
+static bool nap(struct irc_agent *a, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&a->mu);
+	while (!a->stop && pthread_cond_timedwait(&a->cv, &a->mu, &ts) == 0)
+		;
+	pthread_mutex_unlock(&a->mu);
+	return a->stop;
+}
+
+static void *sync_main(void *arg)
+{
+	struct irc_agent *a = arg;
+	struct irc_etcd e;
+	int backoff = IRC_FLEET_BACKOFF_MS;
+
+	if (irc_etcd_open(&e, a->cfg)) {
+		set_state(a, "disconnected", e.err);
+		return NULL;
+	}
+	e.abort = &a->kick;
+	while (!a->stop) {
+		struct irc_kv *kv;
+		int64_t rev, compact = 0;
+		size_t n;
+		int err;
+
+		a->kick = 0;
+		/* Every (re)connection starts from the whole state at the current revision. */
+		err = irc_etcd_range(&e, a->q_prefix, true, &kv, &n, &rev);
+		if (!err) {
+			push(a, true, rev, kv, n);
+			pthread_mutex_lock(&a->mu);
+			a->resyncs++;
+			pthread_mutex_unlock(&a->mu);
+			set_state(a, "synced", NULL);
+			backoff = IRC_FLEET_BACKOFF_MS;
+			err = irc_etcd_watch(&e, a->q_prefix, rev + 1, on_events, a, &compact);
+		}
+		if (a->stop)
+			break;
+		if (err == -ESTALE) {
+			pthread_mutex_lock(&a->mu);
+			a->compactions++;
+			pthread_mutex_unlock(&a->mu);
+			fprintf(stderr, "ircontain: fleet: %s: reading everything again\n", e.err);
+			continue;
+		}
+		if (err == -ECANCELED)
+			continue;	/* kicked: the trust list changed, or the heartbeat lost etcd */
+		/* Enforcement stays as it is; etcd is asked again, less and less often. */
+		if (strcmp(a->sync_state, "disconnected"))
+			fprintf(stderr, "ircontain: fleet: etcd: %s; enforcing what is in force, "
+				"retrying\n", e.err);
+		set_state(a, "disconnected", e.err);
+		if (nap(a, backoff))
+			break;
+		backoff = backoff * 2 > IRC_FLEET_BACKOFF_MAX_MS ? IRC_FLEET_BACKOFF_MAX_MS : backoff * 2;
+	}
+	irc_etcd_close(&e);
+	return NULL;
+}
+
+/* ---- the heartbeat thread -------------------------------------------------- */
+
+json_t *irc_agent_json(struct irc_agent *a)
+{
+	char hb[40], since[40] = "";
+	json_t *o, *groups = json_array();
+	int i;
+
+	for (i = 0; i < irc_fleet.ngroups; i++)
+		json_array_append_new(groups, json_string(irc_fleet.groups[i]));
+	irc_fmt_utc(irc_now_real_ns(), hb, sizeof(hb));
+	pthread_mutex_lock(&a->mu);
+	if (a->connected_ns)
+		irc_fmt_utc((uint64_t)a->connected_ns, since, sizeof(since));
+	o = json_pack("{s:s,s:s,s:o,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:s}",
+		"name", irc_fleet.name, "version", IRC_VERSION, "groups", groups,
+		"state", a->local.state ?: "running", "sync", a->sync_state,
+		"revision", (json_int_t)a->applied_rev, "seen_revision", (json_int_t)a->seen_rev,
+		"entries", (json_int_t)a->nactive, "refused", (json_int_t)a->refused,
+		"applied", (json_int_t)a->applied_n, "released", (json_int_t)a->released_n,
+		"resyncs", (json_int_t)a->resyncs, "compactions", (json_int_t)a->compactions,
+		"trusted_keys", (json_int_t)a->ntrusted,
+		"events_lost", (json_int_t)a->local.events_lost,
+		"store_errors", (json_int_t)a->local.store_errors,
+		"heartbeat", hb, "synced_since", since, "last_error", a->last_error);
+	pthread_mutex_unlock(&a->mu);
+	return o;
+}
+
+static void *beat_main(void *arg)
+{
+	struct irc_agent *a = arg;
+	struct irc_etcd e;
+	int64_t lease = 0;
+	bool failing = false;
+
+	if (irc_etcd_open(&e, a->cfg))
+		return NULL;
+	while (!a->stop) {
+		json_t *o = irc_agent_json(a);
+		char *s = json_dumps(o, JSON_COMPACT);
+		int err = 0;
+
+		json_decref(o);
+		if (!s)
+			err = -ENOMEM;
+		/* A lease that expired (etcd was away longer than its TTL) is granted anew. */
+		if (!err && lease && (err = irc_etcd_lease_keepalive(&e, lease)) == -ENOENT)
+			lease = err = 0;
+		if (!err && !lease)
+			err = irc_etcd_lease_grant(&e, IRC_FLEET_LEASE_S, &lease);
+		if (!err && (err = irc_etcd_put(&e, a->beat_key, s, strlen(s), lease, NULL)) == -ENOENT)
+			lease = 0;
+		free(s);
+		if (err && !failing)
+			fprintf(stderr, "ircontain: fleet: heartbeat %s: %s\n", a->beat_key, e.err);
+		failing = err != 0;
+		/* The watch may sit on a dead connection: have it start over. */
+		if (err && !strcmp(a->sync_state, "synced")) {
+			set_state(a, "disconnected", e.err);
+			a->kick = 1;
+		}
+		if (nap(a, IRC_FLEET_BEAT_MS))
+			break;
+	}
+	irc_etcd_close(&e);
+	return NULL;
+}
+
+/* ---- start, stop ------------------------------------------------------ */
+
+int irc_agent_start(struct irc_agent **ap, const struct irc_etcd_cfg *cfg,
+		    const struct irc_agent_ops *ops)
+{
+	struct irc_agent *a = calloc(1, sizeof(*a));
+	struct irc_etcd probe;
+	int err;
+
+	*ap = NULL;
+	if (!a) {
+		irc_err("run: fleet agent: out of memory");
+		return -ENOMEM;
+	}
+	a->ops = *ops;
+	a->cfg = cfg;
+	a->tail = &a->head;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	snprintf(a->sync_state, sizeof(a->sync_state), "connecting");
+	snprintf(a->q_prefix, sizeof(a->q_prefix), "%s" IRC_FLEET_Q, irc_fleet.prefix);
+	snprintf(a->beat_key, sizeof(a->beat_key), "%s" IRC_FLEET_AGENTS "%s", irc_fleet.prefix,
+		 irc_fleet.name);
+	/* libcurl present (not etcd reachable: that is the threads' to find). */
+	err = irc_etcd_open(&probe, cfg);
+	irc_etcd_close(&probe);
+	if (err) {
+		irc_err("run: fleet agent: %s", probe.err);
+		free(a);
+		return err;
+	}
+	err = irc_maps_open("run: fleet agent", &a->m);
+	if (err) {
+		free(a);
+		return err;
+	}
+	a->maps_open = true;
+	trust_reload(a);
+	err = -pthread_create(&a->sync_th, NULL, sync_main, a);
+	a->sync_started = !err;
+	if (!err) {
+		err = -pthread_create(&a->beat_th, NULL, beat_main, a);
+		a->beat_started = !err;
+	}
+	if (err) {
+		irc_err("run: fleet agent: start a thread: %s", strerror(-err));
+		irc_agent_stop(a);
+		return err;
+	}
+	fprintf(stderr, "ircontain: run: fleet agent %s on %s (prefix %s, %d group%s, %zu trusted key%s)\n",
+		irc_fleet.name, cfg->urls[0], irc_fleet.prefix, irc_fleet.ngroups,
+		irc_fleet.ngroups == 1 ? "" : "s", a->ntrusted, a->ntrusted == 1 ? "" : "s");
+	*ap = a;
+	return 0;
+}
+
+void irc_agent_stop(struct irc_agent *a)
+{
+	struct msg *m, *next;
+	size_t i;
+
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->mu);
+	a->stop = 1;
+	a->kick = 1;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	if (a->sync_started)
+		pthread_join(a->sync_th, NULL);
+	if (a->beat_started)
+		pthread_join(a->beat_th, NULL);
+	for (m = a->head; m; m = next) {
+		next = m->next;
+		irc_kv_free(m->kv, m->n);
+		free(m);
+	}
+	for (i = 0; i < a->cap; i++)
+		free(a->ent[i].key);
+	free(a->ent);
+	if (a->maps_open)
+		irc_maps_close(&a->m);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->cv);
+	free(a);
+}
