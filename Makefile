@@ -28,6 +28,8 @@ OUT		:= $(BUILD)$(if $(SAN),/asan)
 comma		:= ,
 SAN_FLAGS	:= $(if $(SAN),-fsanitize=address$(comma)undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
+# libcurl and libmicrohttpd (the fleet, metrics) are dlopen()ed on first
+# use like libarchive: their headers only, never linked.
 PKGS		:= libbpf libnl-3.0 libnl-route-3.0 jansson yaml-0.1 sqlite3 libsodium libpcap libarchive \
 		   libcurl libmicrohttpd
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

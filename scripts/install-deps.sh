@@ -13,6 +13,10 @@ pkgs=(
 	libnl-3-dev libnl-route-3-dev libjansson-dev libyaml-dev
 	# evidence: store, hashes and signatures, pcap, bundles
 	libsqlite3-dev libsodium-dev libpcap-dev libarchive-dev
+	# the fleet: etcd's JSON gateway over libcurl, metrics served by
+	# libmicrohttpd (both loaded on first use); etcd itself and Prometheus
+	# for the tests
+	libcurl4-openssl-dev libmicrohttpd-dev etcd-server etcd-client prometheus
 	# tests
 	libcmocka-dev iproute2 iputils-ping socat procps util-linux kmod jq strace
 	# detector tests: real attack tools, run against the lab's own hosts only

@@ -7,19 +7,19 @@ _ircontain()
 	local cur prev words cword
 	_init_completion || return
 
-	local globals="--json --pin-dir --state-dir --cgroup-root --verbose --help --version"
-	local objects="load unload status quarantine release list allow isolate run events policy incident export verify help version"
+	local globals="--json --pin-dir --state-dir --cgroup-root --fleet --fleet-prefix --fleet-name --fleet-group --fleet-cert --fleet-key --fleet-ca --verbose --help --version"
+	local objects="load unload status quarantine release list allow isolate run events policy incident export verify fleet help version"
 	local obj="" verb="" i
 	for ((i = 1; i < cword; i++)); do
 		case ${words[i]} in
-		--pin-dir|--state-dir|--cgroup-root) ((i++)); continue ;;
+		--pin-dir|--state-dir|--cgroup-root|--fleet|--fleet-prefix|--fleet-name|--fleet-group|--fleet-cert|--fleet-key|--fleet-ca) ((i++)); continue ;;
 		-*) continue ;;
 		esac
 		if [[ -z $obj ]]; then obj=${words[i]}; elif [[ -z $verb ]]; then verb=${words[i]}; fi
 	done
 
 	case $prev in
-	--pin-dir|--state-dir|--cgroup-root|--policy|--events-file|--file)
+	--pin-dir|--state-dir|--cgroup-root|--policy|--events-file|--file|--fleet-cert|--fleet-key|--fleet-ca)
 		_filedir; return ;;
 	--output|-o) _filedir 'tar.gz'; return ;;
 	--status) COMPREPLY=($(compgen -W "detected triaged contained eradicated recovered closed" -- "$cur")); return ;;
@@ -32,6 +32,7 @@ _ircontain()
 	--action) COMPREPLY=($(compgen -W "deny stop kill" -- "$cur")); return ;;
 	--type) COMPREPLY=($(compgen -W "exec fork exit connect accept packet_dropped network_denied events_lost portscan_detected synflood_detected" -- "$cur")); return ;;
 	--ttl|--reason|--since|--pid|--allow|--ring-size|--incident|--title|--summary|--pubkey) return ;;
+	--fleet|--fleet-prefix|--fleet-name|--fleet-group|--group|--metrics) return ;;
 	esac
 
 	if [[ -z $obj ]]; then
@@ -56,7 +57,7 @@ _ircontain()
 		if [[ -z $verb ]]; then COMPREPLY=($(compgen -W "on off status" -- "$cur"))
 		elif [[ $verb == on ]]; then COMPREPLY=($(compgen -W "--allow --allow-dns --allow-dhcp --force --reason --incident" -- "$cur"))
 		elif [[ $verb == off ]]; then COMPREPLY=($(compgen -W "--reason --incident" -- "$cur")); fi ;;
-	run) COMPREPLY=($(compgen -W "--iface --policy --events-file --store-events --store-max-size --store-max-age" -- "$cur")) ;;
+	run) COMPREPLY=($(compgen -W "--iface --policy --events-file --store-events --store-max-size --store-max-age --metrics" -- "$cur")) ;;
 	events) COMPREPLY=($(compgen -W "--follow --since --type --pid --file" -- "$cur")) ;;
 	policy) if [[ -z $verb ]]; then COMPREPLY=($(compgen -W "check apply" -- "$cur")); else _filedir; fi ;;
 	incident)
@@ -71,6 +72,17 @@ _ircontain()
 				COMPREPLY=($(compgen -W "detected triaged contained eradicated recovered" -- "$cur")) ;;
 		esac ;;
 	export) COMPREPLY=($(compgen -W "--output --force --new-key" -- "$cur")) ;;
+	fleet)
+		case $verb in
+		"") COMPREPLY=($(compgen -W "quarantine release list status key trust" -- "$cur")) ;;
+		quarantine)
+			if [[ ${words[cword - 1]} == quarantine ]]; then COMPREPLY=($(compgen -W "host" -- "$cur"))
+			else COMPREPLY=($(compgen -W "--group --ttl --reason --direction" -- "$cur")); fi ;;
+		release)
+			if [[ ${words[cword - 1]} == release ]]; then COMPREPLY=($(compgen -W "host" -- "$cur"))
+			else COMPREPLY=($(compgen -W "--group --reason" -- "$cur")); fi ;;
+		trust) [[ ${words[cword - 1]} == trust ]] && COMPREPLY=($(compgen -W "add del list" -- "$cur")) ;;
+		esac ;;
 	verify) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--pubkey --accept-rollback" -- "$cur")); else _filedir 'tar.gz'; fi ;;
 	esac
 }

@@ -81,11 +81,13 @@ fleet_up() {
 	done
 }
 
-# agent_run N [ARGS...]: agent N's controller, in the background.
+# agent_run N [GLOBAL ARGS...] [-- RUN ARGS...]: agent N's controller, in the background.
 agent_run() {
-	local n=$1; shift
-	bg $(ag_env "$n") --fleet "$FL_URL" --fleet-name "a$n" "$@" run --iface fv \
-		--events-file "$IRC_TMP/a$n/events.jsonl" >>"$IRC_TMP/a$n/run.log" 2>&1
+	local n=$1 g=() r=(); shift
+	while (($#)) && [[ $1 != -- ]]; do g+=("$1"); shift; done
+	(($#)) && shift && r=("$@")
+	bg $(ag_env "$n") --fleet "$FL_URL" --fleet-name "a$n" "${g[@]}" run --iface fv \
+		--events-file "$IRC_TMP/a$n/events.jsonl" "${r[@]}" >>"$IRC_TMP/a$n/run.log" 2>&1
 	FL_PID[n]=$!
 }
 

@@ -12,7 +12,7 @@
 # from etcd (and one stopped) catches up with a release made while it was
 # away, across a compaction.
 . "$(dirname "$0")/fleet_lib.sh"
-need_tools jq sqlite3
+need_tools jq sqlite3 curl
 
 fleet_up 3 || { not_ok "fleet lab up"; exit 1; }
 ok "etcd and 3 agent namespaces up"
@@ -31,7 +31,8 @@ check_rc "fleet quarantine: bad --group is exit 2" 2 fl fleet quarantine host 10
 check_rc "bad --fleet URL is exit 2" 2 "$IRC_BIN" --fleet ftp://x fleet list
 check_rc "fleet list without --fleet is exit 2" 2 env -u IRCONTAIN_FLEET "$IRC_BIN" fleet list
 
-for n in 1 2 3; do agent_run "$n"; done
+agent_run 1 -- --metrics 127.0.0.1:9464
+for n in 2 3; do agent_run "$n"; done
 check "3 agents heartbeat and are synced (fleet status)" wait_for 15 agents_synced 3
 fl --json fleet status >"$IRC_TMP/st"
 check "fleet status: agent a3 trusts no key" jqx '.agents[] | select(.name == "a3") | .trusted_keys == 0' "$IRC_TMP/st"
@@ -59,6 +60,9 @@ check "fleet list: the entry, quarantined, signed by the operator" jqx --arg k "
 	<(fl --json fleet list)
 check "agent 1's record: a quarantine by fleet:USER@HOST at revision $rev" wait_for 5 sh -c \
 	"sqlite3 '$IRC_TMP/a1/ircontain.db' \"select actor, json_extract(body, '\$.revision') from actions where type = 'quarantine' and target = 'host:10.78.0.2'\" | grep -qE '^fleet:[^@]+@[^|]+\|$rev\$'"
+ip netns exec "${IRC_NS_PFX}a1" curl -sf --max-time 2 http://127.0.0.1:9464/metrics >"$IRC_TMP/m" 2>&1
+check "agent 1's metrics: synced, 1 fleet entry, the revision" sh -c \
+	"grep -qx 'ircontain_fleet_sync{state=\"synced\"} 1' '$IRC_TMP/m' && grep -qx 'ircontain_fleet_entries 1' '$IRC_TMP/m' && grep -qx 'ircontain_fleet_revision $rev' '$IRC_TMP/m'"
 check "agent 1's list: ttl about 1h (wall clock)" jqx \
 	'.entries[] | select(.target == "10.78.0.2") | .ttl_remaining > 3500 and .ttl_remaining <= 3600 and .actor == "fleet"' \
 	<(ag 1 --json list)

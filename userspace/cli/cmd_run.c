@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -36,6 +37,7 @@
 #include "fleet.h"
 #include "irc.h"
 #include "loader.h"
+#include "metrics.h"
 #include "netif.h"
 #include "parse.h"
 #include "pins.h"
@@ -80,7 +82,23 @@ struct daemon {
 	/* With --fleet: the agent (fleet/agent.c) and its endpoints. */
 	struct irc_agent *agent;
 	struct irc_etcd_cfg fleet_cfg;
+	/* With --metrics: the server (controller/metrics.c) and what it reports. */
+	const char *metrics_addr;
+	struct irc_metrics *metrics;
+	uint64_t findings[IRC_DET__MAX];
 };
+
+/* The counters the metrics server shows, once a second. */
+static void metrics_update(struct daemon *d)
+{
+	struct irc_metrics_snap s = { .st = d->st };
+
+	if (!d->metrics)
+		return;
+	memcpy(s.findings, d->findings, sizeof(s.findings));
+	s.fleet = d->agent ? irc_agent_json(d->agent) : NULL;
+	irc_metrics_update(d->metrics, &s);
+}
 
 /* The store's bounds as they stand, to the writer. */
 static void bounds_apply(struct daemon *d)
@@ -218,8 +236,13 @@ static int on_record(void *ctx, void *data, size_t len)
 	/* A process finding's snapshot is taken here, before its sockets are cut. */
 	irc_rs_record(d->rs, data, len, o);
 	json_decref(o);
-	if (h->type == IRC_EV_FINDING && len >= sizeof(struct irc_ev_finding))
+	if (h->type == IRC_EV_FINDING && len >= sizeof(struct irc_ev_finding)) {
+		const struct irc_ev_finding *f = data;
+
+		if (f->detector < IRC_DET__MAX)
+			d->findings[f->detector]++;
 		finish_finding(d, data);
+	}
 	/*
 	 * libbpf consumes for as long as records keep coming: under a storm
 	 * the loop would never come round to signals, the stats and the
@@ -366,6 +389,7 @@ int do_run(int argc, char **argv)
 		{ "store-events", required_argument, NULL, 'E' },
 		{ "store-max-size", required_argument, NULL, 'S' },
 		{ "store-max-age", required_argument, NULL, 'A' },
+		{ "metrics", required_argument, NULL, 'M' },
 		{ 0 }
 	};
 	struct irc_netif nifs[IRC_MAX_IFACES];
@@ -409,6 +433,18 @@ int do_run(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case 'M': {
+			struct sockaddr_in6 maddr;
+			unsigned int salen;
+			const char *why;
+
+			if (irc_metrics_parse_addr(optarg, &maddr, &salen, &why)) {
+				ret = irc_usage_err("run: bad --metrics '%s': %s", irc_shown(optarg), why);
+				goto out;
+			}
+			d->metrics_addr = optarg;
+			break;
+		}
 		case 'E':
 			if (!strcmp(optarg, "all")) {
 				d->store_events = IRC_RS_EVENTS_ALL;
@@ -433,7 +469,7 @@ int do_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!irc_operands(argc, argv, 0, "run", "run [--iface IF|PATTERN ...] [--policy FILE] [--events-file FILE|-] [--store-events all|related] [--store-max-size SIZE|off] [--store-max-age AGE|off]")) {
+	if (!irc_operands(argc, argv, 0, "run", "run [--iface IF|PATTERN ...] [--policy FILE] [--events-file FILE|-] [--store-events all|related] [--store-max-size SIZE|off] [--store-max-age AGE|off] [--metrics ADDR:PORT]")) {
 		ret = IRC_EXIT_USAGE;
 		goto out;
 	}
@@ -562,6 +598,10 @@ int do_run(int argc, char **argv)
 		irc_err("run: start the evidence store's writer: %s", strerror(-err));
 		goto out;
 	}
+	if (d->metrics_addr && irc_metrics_start(&d->metrics, d->metrics_addr)) {
+		stop_why = "metrics";
+		goto stop;
+	}
 	if (irc_fleet.urls) {
 		struct irc_agent_ops ops = { .ctx = d, .record = watch_record };
 
@@ -612,6 +652,7 @@ int do_run(int argc, char **argv)
 		if (irc_now_boot_ns() - last_stats > 1000000000ULL) {
 			last_stats = irc_now_boot_ns();
 			irc_run_stats_write(&d->st, getpid());
+			metrics_update(d);
 		}
 	}
 	/* Drain what is already in the ring, then say goodbye, in bounded time. */
@@ -621,6 +662,8 @@ stop:
 	/* The watch and the agent stop first: what they did goes on record with the rest. */
 	irc_watch_close(d->watch);
 	d->watch = NULL;
+	irc_metrics_stop(d->metrics);
+	d->metrics = NULL;
 	irc_agent_stop(d->agent);
 	d->agent = NULL;
 	/* Bounded: a storm that goes on does not hold the exit up for more than a second. */
@@ -639,9 +682,11 @@ stop:
 		(unsigned long long)d->st.events, (unsigned long long)d->st.gaps,
 		(unsigned long long)d->st.missing, (unsigned long long)d->st.stored,
 		(unsigned long long)d->st.store_errors);
-	ret = strcmp(stop_why, "watch") && strcmp(stop_why, "fleet") ? IRC_EXIT_OK : IRC_EXIT_FAIL;
+	ret = strcmp(stop_why, "watch") && strcmp(stop_why, "fleet") &&
+	      strcmp(stop_why, "metrics") ? IRC_EXIT_OK : IRC_EXIT_FAIL;
 out:
 	irc_watch_close(d->watch);
+	irc_metrics_stop(d->metrics);
 	irc_agent_stop(d->agent);
 	irc_fleet_cfg_free(&d->fleet_cfg);
 	while (nargs > 0)

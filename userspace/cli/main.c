@@ -52,7 +52,7 @@ static const char usage_text[] =
 "  isolate status\n"
 "  run [--iface IF|PATTERN[,...] ...] [--policy FILE] [--events-file FILE|-]\n"
 "      [--store-events all|related] [--store-max-size SIZE|off]\n"
-"      [--store-max-age AGE|off]\n"
+"      [--store-max-age AGE|off] [--metrics ADDR:PORT]\n"
 "  events [--follow] [--since DURATION] [--type TYPE] [--pid PID] [--file FILE]\n"
 "  policy check FILE\n"
 "  policy apply FILE\n"
