@@ -177,6 +177,33 @@ static int do_fleet_release(int argc, char **argv)
 	return irc_cmd_dispatch("fleet release", cmds, argc - 1, argv + 1);
 }
 
+/*
+ * Every key under PREFIX @sub, for a verb that takes no argument.  0 with
+ * *@kv (irc_kv_free() it), or an IRC_EXIT_* code after printing.
+ */
+static int read_all(int argc, char **argv, const char *what, const char *sub,
+		    struct irc_kv **kv, size_t *n, int64_t *rev)
+{
+	static const struct option lo[] = { { 0 } };
+	struct irc_etcd_cfg cfg;
+	struct irc_etcd e;
+	char prefix[512];
+	int ret, err;
+
+	while (irc_getopt(argc, argv, lo, what) != -1)
+		return IRC_EXIT_USAGE;
+	if (!irc_operands(argc, argv, 0, what, what))
+		return IRC_EXIT_USAGE;
+	if ((ret = open_etcd(what, &cfg, &e)))
+		return ret;
+	snprintf(prefix, sizeof(prefix), "%s%s", irc_fleet.prefix, sub);
+	err = irc_etcd_range(&e, prefix, true, kv, n, rev);
+	if (err)
+		irc_err("%s: range %s: %s", what, prefix, e.err);
+	close_etcd(&cfg, &e);
+	return err ? IRC_EXIT_FAIL : 0;
+}
+
 /* ---- list: every entry, checked as this host would check it ------------ */
 
 static json_t *entry_json(const struct irc_kv *kv, const uint8_t (*trusted)[32], size_t nt,
@@ -215,35 +242,20 @@ static json_t *entry_json(const struct irc_kv *kv, const uint8_t (*trusted)[32],
 
 static int do_fleet_list(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	uint8_t trusted[IRC_FLEET_MAX_TRUST][32];
-	char prefix[512];
-	struct irc_etcd_cfg cfg;
-	struct irc_etcd e;
 	struct irc_kv *kv;
 	size_t n, nt, i;
 	int64_t rev;
 	json_t *arr, *o;
 	int ret, err;
 
-	while (irc_getopt(argc, argv, lo, "fleet list") != -1)
-		return IRC_EXIT_USAGE;
-	if (!irc_operands(argc, argv, 0, "fleet list", "fleet list"))
-		return IRC_EXIT_USAGE;
 	err = irc_trust_load(irc.state_dir, trusted, &nt);
 	if (err) {
 		irc_err("fleet list: read the trust list in %s: %s", irc.state_dir, strerror(-err));
 		return IRC_EXIT_FAIL;
 	}
-	if ((ret = open_etcd("fleet list", &cfg, &e)))
+	if ((ret = read_all(argc, argv, "fleet list", IRC_FLEET_Q, &kv, &n, &rev)))
 		return ret;
-	snprintf(prefix, sizeof(prefix), "%s" IRC_FLEET_Q, irc_fleet.prefix);
-	err = irc_etcd_range(&e, prefix, true, &kv, &n, &rev);
-	close_etcd(&cfg, &e);
-	if (err) {
-		irc_err("fleet list: range %s: %s", prefix, e.err);
-		return IRC_EXIT_FAIL;
-	}
 	arr = json_array();
 	for (i = 0; i < n; i++)
 		json_array_append_new(arr, entry_json(&kv[i], (const uint8_t (*)[32])trusted, nt,
@@ -280,29 +292,14 @@ static int do_fleet_list(int argc, char **argv)
 
 static int do_fleet_status(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
-	char prefix[512];
-	struct irc_etcd_cfg cfg;
-	struct irc_etcd e;
 	struct irc_kv *kv;
 	size_t n, i;
 	int64_t rev;
 	json_t *arr, *o;
-	int ret, err;
+	int ret;
 
-	while (irc_getopt(argc, argv, lo, "fleet status") != -1)
-		return IRC_EXIT_USAGE;
-	if (!irc_operands(argc, argv, 0, "fleet status", "fleet status"))
-		return IRC_EXIT_USAGE;
-	if ((ret = open_etcd("fleet status", &cfg, &e)))
+	if ((ret = read_all(argc, argv, "fleet status", IRC_FLEET_AGENTS, &kv, &n, &rev)))
 		return ret;
-	snprintf(prefix, sizeof(prefix), "%s" IRC_FLEET_AGENTS, irc_fleet.prefix);
-	err = irc_etcd_range(&e, prefix, true, &kv, &n, &rev);
-	close_etcd(&cfg, &e);
-	if (err) {
-		irc_err("fleet status: range %s: %s", prefix, e.err);
-		return IRC_EXIT_FAIL;
-	}
 	arr = json_array();
 	for (i = 0; i < n; i++) {
 		o = json_loadb((const char *)kv[i].val, kv[i].len, 0, NULL);

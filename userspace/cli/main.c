@@ -160,7 +160,7 @@ static const char *take_value(int argc, char **argv, int *i, const char *name,
  */
 static int take_globals(int argc, char **argv, int *help, int *version)
 {
-	int i, out = 1, bad = 0, f;
+	int i, out = 1, bad = 0;
 	const char *v;
 
 	for (i = 1; i < argc; i++) {
@@ -189,9 +189,25 @@ static int take_globals(int argc, char **argv, int *help, int *version)
 			irc.cgroup_root = v;
 		else if (bad)
 			break;
-		else if (!strncmp(a, "--fleet", 7) && (f = irc_fleet_take_global(argc, argv, &i))) {
-			if (f != 1)
-				return -1;	/* said which */
+		else if ((v = take_value(argc, argv, &i, "--fleet", &bad)))
+			irc_fleet.urls = v;
+		else if ((v = take_value(argc, argv, &i, "--fleet-prefix", &bad)))
+			irc_fleet.prefix = v;
+		else if ((v = take_value(argc, argv, &i, "--fleet-name", &bad)))
+			irc_fleet.name = v;
+		else if ((v = take_value(argc, argv, &i, "--fleet-cert", &bad)))
+			irc_fleet.cert = v;
+		else if ((v = take_value(argc, argv, &i, "--fleet-key", &bad)))
+			irc_fleet.key = v;
+		else if ((v = take_value(argc, argv, &i, "--fleet-ca", &bad)))
+			irc_fleet.ca = v;
+		else if ((v = take_value(argc, argv, &i, "--fleet-group", &bad))) {
+			if (irc_fleet.ngroups == IRC_FLEET_MAX_GROUPS) {
+				irc_usage_err("bad --fleet-group '%s': more than %d groups",
+					      irc_shown(v), IRC_FLEET_MAX_GROUPS);
+				return -1;
+			}
+			irc_fleet.groups[irc_fleet.ngroups++] = v;
 		}
 		else
 			argv[out++] = a;

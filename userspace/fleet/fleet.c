@@ -25,57 +25,6 @@ struct irc_fleet_opts irc_fleet;
 
 /* ---- global options --------------------------------------------------- */
 
-static const char *opt_value(int argc, char **argv, int *i, const char *name, int *bad)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(argv[*i], name, n))
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		*bad = 1;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
-int irc_fleet_take_global(int argc, char **argv, int *i)
-{
-	static const struct { const char *name; size_t off; } opts[] = {
-		{ "--fleet", offsetof(struct irc_fleet_opts, urls) },
-		{ "--fleet-prefix", offsetof(struct irc_fleet_opts, prefix) },
-		{ "--fleet-name", offsetof(struct irc_fleet_opts, name) },
-		{ "--fleet-cert", offsetof(struct irc_fleet_opts, cert) },
-		{ "--fleet-key", offsetof(struct irc_fleet_opts, key) },
-		{ "--fleet-ca", offsetof(struct irc_fleet_opts, ca) },
-	};
-	const char *v;
-	size_t k;
-	int bad = 0;
-
-	for (k = 0; k < sizeof(opts) / sizeof(opts[0]); k++) {
-		if ((v = opt_value(argc, argv, i, opts[k].name, &bad))) {
-			*(const char **)((char *)&irc_fleet + opts[k].off) = v;
-			return 1;
-		}
-		if (bad)
-			return irc_usage_err("option '%s' needs a value", argv[*i]);
-	}
-	if ((v = opt_value(argc, argv, i, "--fleet-group", &bad))) {
-		if (irc_fleet.ngroups == IRC_FLEET_MAX_GROUPS)
-			return irc_usage_err("bad --fleet-group '%s': more than %d groups",
-					     irc_shown(v), IRC_FLEET_MAX_GROUPS);
-		irc_fleet.groups[irc_fleet.ngroups++] = v;
-		return 1;
-	}
-	if (bad)
-		return irc_usage_err("option '%s' needs a value", argv[*i]);
-	return 0;
-}
-
 int irc_fleet_name_ok(const char *s, const char **why)
 {
 	size_t n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");

@@ -27,7 +27,7 @@
 #include "etcd.h"
 #include "parse.h"
 
-/* The global options (main.c hands them over). */
+/* The global options (main.c fills them in). */
 struct irc_fleet_opts {
 	const char *urls;		/* --fleet, IRCONTAIN_FLEET */
 	const char *prefix;		/* --fleet-prefix, with a trailing '/' */
@@ -38,11 +38,6 @@ struct irc_fleet_opts {
 };
 extern struct irc_fleet_opts irc_fleet;
 
-/*
- * If argv[*i] is a fleet global option, takes it (and its value) and
- * returns 1; 0 if it is not one; IRC_EXIT_USAGE after printing.
- */
-int irc_fleet_take_global(int argc, char **argv, int *i);
 /* Checks the values and fills the defaults; IRC_EXIT_USAGE after printing. */
 int irc_fleet_check_globals(void);
 /* The endpoints, for commands that talk to etcd; IRC_EXIT_* after printing. */
