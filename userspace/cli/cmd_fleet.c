@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include "cmd.h"
+#include "entity.h"
 #include "fleet.h"
 #include "irc.h"
 #include "qopts.h"
@@ -59,7 +60,7 @@ static void close_etcd(struct irc_etcd_cfg *cfg, struct irc_etcd *e)
 static int put_entry(bool release, int argc, char **argv)
 {
 	const char *what = release ? "fleet release host" : "fleet quarantine host", *why;
-	char key[512], norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8], *val = NULL;
+	char key[512], norm[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN], *val = NULL;
 	uint8_t pk[32], sk[64];
 	struct irc_fentry f = { .op = release ? IRC_FOP_RELEASE : IRC_FOP_QUARANTINE };
 	struct irc_etcd_cfg cfg;
@@ -80,7 +81,7 @@ static int put_entry(bool release, int argc, char **argv)
 	if (irc_parse_target(o.operand, false, &f.target, &why))
 		return irc_usage_err("%s: bad address '%s': %s", what, irc_shown(o.operand), why);
 	irc_cidr_format(&f.target, norm, sizeof(norm));
-	snprintf(entity, sizeof(entity), "host:%s", norm);
+	irc_entity_addr(entity, sizeof(entity), norm);
 	snprintf(f.group, sizeof(f.group), "%s", o.group);
 	snprintf(f.reason, sizeof(f.reason), "%s", o.reason);
 	f.dir = o.dir;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "agent.h"
+#include "entity.h"
 #include "entries.h"
 #include "fleet.h"
 #include "hostq.h"
@@ -180,17 +181,15 @@ static json_t *base_body(const char *key, const struct irc_kv *kv, int64_t rev)
 static void refuse(struct irc_agent *a, struct fent *e, const struct irc_kv *kv, int64_t rev,
 		   const struct irc_fentry *f, const char *why)
 {
-	char t[IRC_CIDR_STRLEN + 8] = "";
+	char t[IRC_ENTITY_LEN] = "";
 	json_t *b;
 
 	if (e && e->refused_rev == (kv->mod_rev ?: rev))
 		return;
 	if (e)
 		e->refused_rev = kv->mod_rev ?: rev;
-	if (f->target.family) {
-		strcpy(t, "host:");
-		irc_cidr_format(&f->target, t + 5, sizeof(t) - 5);
-	}
+	if (f->target.family)
+		irc_entity_host(t, sizeof(t), &f->target);
 	b = base_body(kv->key, kv, rev);
 	json_object_set_new(b, "reason", json_string(why));
 	json_object_set_new(b, "result", json_string("refused"));
@@ -207,7 +206,7 @@ static void refuse(struct irc_agent *a, struct fent *e, const struct irc_kv *kv,
 static void apply_quarantine(struct irc_agent *a, struct fent *e, const struct irc_kv *kv,
 			     int64_t rev, const struct irc_fentry *f)
 {
-	char norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8], why[512];
+	char norm[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN], why[512];
 	int64_t now_s = (int64_t)(irc_now_real_ns() / NS);
 	struct irc_hostq q = { .target = f->target, .dir = f->dir, .origin = IRC_ORIGIN_FLEET,
 			       .reason = f->reason, .protect = true };
@@ -215,7 +214,7 @@ static void apply_quarantine(struct irc_agent *a, struct fent *e, const struct i
 	json_t *b;
 
 	irc_cidr_format(&f->target, norm, sizeof(norm));
-	snprintf(entity, sizeof(entity), "host:%s", norm);
+	irc_entity_addr(entity, sizeof(entity), norm);
 	q.arg = norm;
 	if (f->expires_s && f->expires_s <= now_s)
 		return;		/* expired on the wall clock: nothing to enforce */
@@ -260,15 +259,14 @@ static void apply_quarantine(struct irc_agent *a, struct fent *e, const struct i
 static void apply_release(struct irc_agent *a, struct fent *e, const struct irc_kv *kv,
 			  int64_t rev, const struct irc_fentry *f)
 {
-	char norm[IRC_CIDR_STRLEN], entity[IRC_CIDR_STRLEN + 8];
+	char entity[IRC_ENTITY_LEN];
 	int err = irc_hostq_release(&a->m, &f->target, IRC_ORIGIN_FLEET);
 	json_t *b;
 
 	e->active = false;
 	if (err == -ENOENT)
 		return;		/* expired, or never here */
-	irc_cidr_format(&f->target, norm, sizeof(norm));
-	snprintf(entity, sizeof(entity), "host:%s", norm);
+	irc_entity_host(entity, sizeof(entity), &f->target);
 	if (err == -EPERM) {
 		/* An operator's own quarantine of the same target is theirs to lift. */
 		refuse(a, e, kv, rev, f, "the entry in force here was not made by the fleet: left as it is");
