@@ -200,6 +200,21 @@ struct {
 } IRC_MAP_DETSTATE SEC(".maps");
 
 /*
+ * sensitive_read's identities (files and the directories they and the
+ * allowed programs live in): filled by userspace at policy apply and by
+ * the controller, read at every open below the hooks' cgroup while the
+ * detector is on.  Preallocated: the kernel adds to it from a syscall
+ * tracepoint.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IRC_MAX_SENSID);
+	__type(key, struct irc_fid);
+	__type(value, struct irc_sensid);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_SENSID SEC(".maps");
+
+/*
  * Every map of IRC_MAP_LIST is declared above: an entry there without a
  * declaration here does not compile (the reverse is tests/bpf/test_layout.c).
  */

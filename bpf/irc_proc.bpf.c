@@ -28,6 +28,7 @@
 #include "irc_maps.bpf.h"
 #include "irc_common.bpf.h"
 #include "irc_events.bpf.h"
+#include "irc_ident.bpf.h"
 
 #define AF_INET		2
 #define AF_INET6	10
@@ -480,92 +481,165 @@ int irc_dup3(struct trace_event_raw_sys_enter *ctx)
 }
 
 /*
- * Bytes of word @w (8 bytes each) of a path that a pattern compares: a
- * prefix pattern of @plen bytes compares its first @plen, an exact one
- * (@plen 0) all of them, the zero padding after both strings included.
+ * sensitive_read, by identity.  At the exit of an open that returned a
+ * descriptor, the file behind it is what counts, not the path string:
+ *
+ *   1. its (dev, inode) is in irc_sensid as a sensitive file (the policy's
+ *      files, resolved by userspace): a symlink, a hard link, a bind mount
+ *      or /proc/self/fd/N all reach the same identity;
+ *   2. else its directory's identity is in irc_sensid and its name there is
+ *      one of the policy's (or starts with a prefix pattern's): a file
+ *      created or renamed into place after the last resolve (passwd writes
+ *      shadow+ and renames it over /etc/shadow).  The kernel then adds the
+ *      new file's identity, so a hard link made to it later is covered too.
+ *
+ * The program is allowed by where its executable is: the directory of
+ * mm->exe_file (by identity) and its name there, as the policy's path
+ * resolved.  A copy of cat named sshd, a symlink to sshd elsewhere, or
+ * sshd hard-linked or moved to another path is not allowed; an upgrade
+ * that replaces the binary in place still is.
+ *
+ * A process killed here (action kill) never returns to userspace with the
+ * descriptor: it cannot read a byte.  Names are compared as four words,
+ * fully unrolled (no loop for 6.1's verifier to refuse).
  */
-static __always_inline __u64 irc_path_mask(__u32 plen, int w)
-{
-	int c = (int)plen - 8 * w;
+#define IRC_NAME_WORDS	(IRC_SENS_NAME_LEN / 8)
+_Static_assert(IRC_SENS_NAME_LEN % 8 == 0, "word compares");
+_Static_assert((IRC_SENS_FILES & (IRC_SENS_FILES - 1)) == 0, "index mask");
+_Static_assert(IRC_FIND_PATH_LEN == IRC_SENS_PATH_LEN, "the finding carries the policy path");
 
-	if (!plen || c >= 8)
+/* Bytes of word @w of a name that a pattern of @n compared bytes covers. */
+static __always_inline __u64 irc_name_mask(__u32 n, int w)
+{
+	int c = (int)n - 8 * w;
+
+	if (c >= 8)
 		return ~0ULL;
 	if (c <= 0)
 		return 0;
 	return (1ULL << (c * 8)) - 1;
 }
 
-/*
- * The sensitive-read matcher compares words, fully unrolled: no loop for
- * older verifiers to reject (6.1 refuses a loop closed by a fall-through),
- * and a fixed cost of IRC_SENS_FILES x 8 word compares per openat.
- * Both the path read and the policy's patterns are zero padded.
- */
-#define IRC_PATH_WORDS	(IRC_SENS_PATH_LEN / 8)
-#define IRC_COMM_WORDS	(IRC_COMM_LEN / 8)
-_Static_assert(IRC_SENS_PATH_LEN % 8 == 0 && IRC_COMM_LEN % 8 == 0, "word compares");
-
-static __always_inline int irc_path_hit(const struct irc_detcfg *cfg, const __u64 *fn)
+/* 1 if the first @n bytes of @name and @pat are equal (both NUL padded). */
+static __always_inline int irc_name_is(const __u64 *name, const char *pat, __u32 n)
 {
-	int i, w;
+	const __u64 *p = (const __u64 *)pat;
+	__u64 diff = 0;
+	int w;
 
+#pragma unroll
+	for (w = 0; w < IRC_NAME_WORDS; w++)
+		diff |= (name[w] ^ p[w]) & irc_name_mask(n, w);
+	return !diff;
+}
+
+/* The policy entry that file @f is, or -1.  @name: a scratch buffer. */
+static __always_inline int irc_sens_file(const struct irc_detcfg *cfg, struct file *f,
+					 __u64 *name)
+{
+	struct irc_sensid *s, learn = { .kind = IRC_SID_FILE | IRC_SID_LEARNED };
+	struct irc_fid id = {}, dir = {};
+	__u32 bits;
+	int i;
+
+	if (irc_file_fid(f, &id))
+		return -1;
+	s = bpf_map_lookup_elem(&IRC_MAP_SENSID, &id);
+	if (s && (s->kind & IRC_SID_FILE))
+		return s->file & (IRC_SENS_FILES - 1);
+	if (irc_file_dir_fid(f, &dir))
+		return -1;
+	s = bpf_map_lookup_elem(&IRC_MAP_SENSID, &dir);
+	if (!s || !(s->kind & IRC_SID_DIR) || !s->files)
+		return -1;
+	bits = s->files;
+	if (irc_file_name(f, (char *)name))
+		return -1;
 #pragma unroll
 	for (i = 0; i < IRC_SENS_FILES; i++) {
-		const __u64 *pat = (const __u64 *)cfg->sens_files[i];
-		__u64 diff = 0;
-
-		if (!cfg->sens_files[i][0])
+		if (!(bits & (1U << i)) || !irc_name_is(name, cfg->sens_names[i], cfg->sens_nplen[i]))
 			continue;
-#pragma unroll
-		for (w = 0; w < IRC_PATH_WORDS; w++)
-			diff |= (fn[w] ^ pat[w]) & irc_path_mask(cfg->sens_plen[i], w);
-		if (!diff)
-			return 1;
+		learn.file = i;
+		bpf_map_update_elem(&IRC_MAP_SENSID, &id, &learn, BPF_NOEXIST);
+		return i;
 	}
+	return -1;
+}
+
+/* 1 if the running program is one of the policy's allowed executables. */
+static __always_inline int irc_exe_allowed(const struct irc_detcfg *cfg, __u64 *name)
+{
+	struct file *exe = irc_exe_file(bpf_get_current_task_btf());
+	struct irc_fid dir = {};
+	struct irc_sensid *s;
+	__u32 bits;
+	int i;
+
+	if (!exe || irc_file_dir_fid(exe, &dir))
+		return 0;
+	s = bpf_map_lookup_elem(&IRC_MAP_SENSID, &dir);
+	if (!s || !(s->kind & IRC_SID_DIR) || !s->exes)
+		return 0;
+	bits = s->exes;
+	__builtin_memset(name, 0, IRC_SENS_NAME_LEN);
+	if (irc_file_name(exe, (char *)name))
+		return 0;
+#pragma unroll
+	for (i = 0; i < IRC_SENS_ALLOWED; i++)
+		if ((bits & (1U << i)) &&
+		    irc_name_is(name, cfg->sens_exe_names[i], IRC_SENS_NAME_LEN))
+			return 1;
 	return 0;
 }
 
-static __always_inline int irc_comm_allowed(const struct irc_detcfg *cfg, const __u64 *comm)
+static __always_inline int irc_open_detect(long fd)
 {
-	int i, w;
-
-#pragma unroll
-	for (i = 0; i < IRC_SENS_ALLOWED; i++) {
-		const __u64 *a = (const __u64 *)cfg->sens_allowed[i];
-		__u64 diff = 0;
-
-		if (!cfg->sens_allowed[i][0])
-			continue;
-#pragma unroll
-		for (w = 0; w < IRC_COMM_WORDS; w++)
-			diff |= comm[w] ^ a[w];
-		if (!diff)
-			return 1;
-	}
-	return 0;
-}
-
-SEC("tp/syscalls/sys_enter_openat")
-int irc_openat(struct trace_event_raw_sys_enter *ctx)
-{
-	struct irc_detcfg *cfg = irc_detcfg_get();
-	__u64 fn[IRC_PATH_WORDS] = {}, comm[IRC_COMM_WORDS] = {};
+	__u64 name[IRC_NAME_WORDS] = {};
+	struct irc_detcfg *cfg;
+	struct file *f;
+	int i;
 
 	/*
-	 * The cost of every openat on the host: one array lookup when off,
-	 * and a cgroup check before any path is read when on.
+	 * The cost of every open on the host: one array lookup when off,
+	 * and a cgroup check before any kernel object is read when on.
 	 */
+	if (fd < 0)
+		return 0;
+	cfg = irc_detcfg_get();
 	if (!cfg || !cfg->det[IRC_DET_SENSITIVE].enabled || !irc_in_scope())
 		return 0;
-	if (bpf_probe_read_user_str(fn, sizeof(fn), (void *)ctx->args[1]) <= 0)
+	f = irc_fd_file(bpf_get_current_task_btf(), fd);
+	if (!f || (BPF_CORE_READ(f, f_flags) & IRC_O_PATH))
 		return 0;
-	if (!irc_path_hit(cfg, fn))
+	i = irc_sens_file(cfg, f, name);
+	if (i < 0 || irc_exe_allowed(cfg, name))
 		return 0;
-	bpf_get_current_comm(comm, sizeof(comm));
-	if (irc_comm_allowed(cfg, comm))
-		return 0;
-	irc_host_fire(cfg, IRC_DET_SENSITIVE, (const char *)fn, 0, 0);
+	irc_host_fire(cfg, IRC_DET_SENSITIVE, cfg->sens_files[i & (IRC_SENS_FILES - 1)], 0, 0);
 	return 0;
+}
+
+SEC("tp/syscalls/sys_exit_openat")
+int irc_openat(struct trace_event_raw_sys_exit *ctx)
+{
+	return irc_open_detect(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_openat2")
+int irc_openat2(struct trace_event_raw_sys_exit *ctx)
+{
+	return irc_open_detect(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_open")
+int irc_open(struct trace_event_raw_sys_exit *ctx)
+{
+	return irc_open_detect(ctx->ret);
+}
+
+SEC("tp/syscalls/sys_exit_open_by_handle_at")
+int irc_open_by_handle(struct trace_event_raw_sys_exit *ctx)
+{
+	return irc_open_detect(ctx->ret);
 }
 
 SEC("tp/syscalls/sys_enter_ptrace")

@@ -36,6 +36,7 @@
 #define IRC_MAP_OFFENCE		irc_offence	/* verified offenders' history (hash) */
 #define IRC_MAP_DSTSTATE	irc_dststate	/* per-destination SYN counts (LRU) */
 #define IRC_MAP_DETSTATE	irc_detstate	/* detector-wide state (array[1]) */
+#define IRC_MAP_SENSID		irc_sensid	/* sensitive_read: file and directory identities (hash) */
 
 /*
  * The list of every map above, X(ID) for IRC_MAP_<ID>: userspace's index
@@ -47,7 +48,7 @@
 	X(Q4_HOST) X(Q6_HOST) X(Q4_PFX) X(Q6_PFX) X(ALLOW4) X(ALLOW6)	\
 	X(CONFIG) X(STATS) X(IFACES) X(QPID) X(QCGRP) X(QSOCK) X(EVENTS)	\
 	X(EVSTAT) X(CONNPEND) X(DETCFG) X(NETSTATE) X(PROTECT) X(VERIFIED)	\
-	X(OFFENCE) X(DSTSTATE) X(DETSTATE)
+	X(OFFENCE) X(DSTSTATE) X(DETSTATE) X(SENSID)
 
 #define IRC_XSTR(x)		#x
 #define IRC_STR(x)		IRC_XSTR(x)
@@ -414,8 +415,11 @@ enum irc_detector {
 };
 
 #define IRC_SENS_FILES		8	/* sensitive paths in the policy */
-#define IRC_SENS_ALLOWED	16	/* binaries (comm) allowed to read them */
+#define IRC_SENS_ALLOWED	16	/* programs (executable paths) allowed to read them */
 #define IRC_SENS_PATH_LEN	64
+#define IRC_SENS_NAME_LEN	32	/* a file name compared in the kernel, NUL padded */
+#define IRC_SENS_NAME_MAX	30	/* its longest accepted length (a longer name read is 31) */
+#define IRC_MAX_SENSID		4096	/* identities: resolved by userspace, learned by the kernel */
 #define IRC_FIND_PATH_LEN	64
 
 enum irc_action {
@@ -450,11 +454,45 @@ struct irc_detcfg {
 	/* Port hash key, random per load (irc_port_bit in irc_net.bpf.c). */
 	__u64 port_key[2];
 	struct irc_det det[IRC_DET__MAX];
-	/* sensitive_read: a path ending in '*' is a prefix.  Zero padded. */
+	/*
+	 * sensitive_read.  The policy's paths (a file path ending in '*' is
+	 * a prefix), zero padded, as written: the findings name them.  The
+	 * kernel matches by identity (irc_sensid), and by directory plus
+	 * the names below, which userspace resolves at policy apply.
+	 */
 	char sens_files[IRC_SENS_FILES][IRC_SENS_PATH_LEN];
-	char sens_allowed[IRC_SENS_ALLOWED][IRC_COMM_LEN];
-	/* Bytes a prefix pattern compares (before its '*'); 0: exact path. */
-	__u8 sens_plen[IRC_SENS_FILES];
+	char sens_allowed[IRC_SENS_ALLOWED][IRC_SENS_PATH_LEN];
+	/* The file's name in its (resolved) directory; for a prefix, the part before '*'. */
+	char sens_names[IRC_SENS_FILES][IRC_SENS_NAME_LEN];
+	/* An allowed program's file name in its (resolved) directory. */
+	char sens_exe_names[IRC_SENS_ALLOWED][IRC_SENS_NAME_LEN];
+	/* Bytes of sens_names a prefix pattern compares; 0: the whole name. */
+	__u8 sens_nplen[IRC_SENS_FILES];
+};
+
+/*
+ * A file's identity: its superblock's device number (the kernel's
+ * encoding, MAJOR << 20 | MINOR) and its inode number.  Whatever path a
+ * file is opened by (a symlink, a hard link, /proc/self/fd/N), its
+ * identity is the same.
+ */
+struct irc_fid {
+	__u64 dev;
+	__u64 ino;
+};
+
+enum irc_sensid_kind {
+	IRC_SID_FILE	= 1 << 0,	/* a sensitive file itself */
+	IRC_SID_DIR	= 1 << 1,	/* a directory holding sensitive files or allowed programs */
+	IRC_SID_LEARNED	= 1 << 2,	/* FILE added by the kernel: a new file at a sensitive name */
+};
+
+/* Value of irc_sensid, keyed by struct irc_fid. */
+struct irc_sensid {
+	__u32 kind;		/* enum irc_sensid_kind bits */
+	__u32 file;		/* FILE: index of its policy entry (sens_files) */
+	__u32 files;		/* DIR: bits of sens_files whose names are in it */
+	__u32 exes;		/* DIR: bits of sens_allowed whose programs are in it */
 };
 
 /*

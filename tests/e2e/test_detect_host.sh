@@ -61,7 +61,7 @@ detectors:
     severity: high
     action: $5
     files: [/etc/shadow, /etc/gshadow, $IRC_TMP/keys/id_*, $IRC_TMP/keys/known]
-    allowed: [head, sshd]
+    allowed: [/usr/bin/head, /usr/sbin/sshd]
   ptrace: {enabled: true, severity: medium, action: $6}
   module_load: {enabled: true, severity: high, action: $7}
 EOF
@@ -152,6 +152,9 @@ no_pid_entry() {
 lab_up 1 || { not_ok "lab up"; exit 1; }
 check_rc "load --iface iv1" 0 irc load --iface iv1
 mkfifo "$FIFO"
+# The key files of sensitive_read's patterns, before any policy resolves them.
+mkdir -p "$IRC_TMP/keys" && echo k >"$IRC_TMP/keys/id_rsa" && echo k >"$IRC_TMP/keys/id" &&
+	echo k >"$IRC_TMP/keys/id_rsa.pub" && echo k >"$IRC_TMP/keys/known_hosts"
 # Another instance whose cgroup root is above this test's (the cgroup2
 # root, say) watches this test's processes too, and may act on them in
 # enforce mode: say so, it would explain a surprise.
@@ -288,9 +291,8 @@ check_rc "cat /etc/passwd (not in files)" 0 cg_run sr_other cat /etc/passwd
 check_rc "cat /etc/gshadow (in files) after it" 0 cg_run sr_gsh cat /etc/gshadow
 check "sensitive_read_detected for /etc/gshadow" wait_for 5 has_fnd sensitive_read sr_gsh
 check "nothing for /etc/passwd" none sensitive_read sr_other
-# A pattern ending in '*' is a prefix; without it, the whole path.
-mkdir -p "$IRC_TMP/keys" && echo k >"$IRC_TMP/keys/id_rsa" && echo k >"$IRC_TMP/keys/id" &&
-	echo k >"$IRC_TMP/keys/id_rsa.pub" && echo k >"$IRC_TMP/keys/known_hosts"
+# A pattern ending in '*' is a prefix; without it, the whole path (the
+# files were made before the policy was applied: see the top).
 check_rc "cat keys/id_rsa (under the prefix keys/id_*)" 0 cg_run sr_pfx cat "$IRC_TMP/keys/id_rsa"
 check "sensitive_read_detected for keys/id_rsa" wait_for 5 has_fnd sensitive_read sr_pfx
 check_rc "cat keys/id_rsa.pub (under the prefix too)" 0 cg_run sr_pfx2 cat "$IRC_TMP/keys/id_rsa.pub"

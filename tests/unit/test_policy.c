@@ -295,9 +295,21 @@ static const struct row error_rows[] = {
 	  "detectors:\n  sensitive_read:\n    files:\n"
 	  "      - /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", E, 1, 4,
 	  "is longer than 63 characters" },
-	{ "too-long allowed name (16)",
-	  "detectors:\n  sensitive_read:\n    allowed: [sshd, abcdefghijklmnop]\n", E, 1, 3,
-	  "'allowed' entry 'abcdefghijklmnop' is longer than 15 characters" },
+	{ "allowed by name, not path",
+	  "detectors:\n  sensitive_read:\n    allowed: [/usr/sbin/sshd, sshd]\n", E, 1, 3,
+	  "'allowed' entry 'sshd' must be an absolute path (a program is allowed by its executable's path, not its name)" },
+	{ "file name of 31 characters in allowed",
+	  "detectors:\n  sensitive_read:\n    allowed: [/usr/bin/abcdefghijklmnopqrstuvwxyz01234]\n", E, 1, 3,
+	  "its file name is longer than 30 characters" },
+	{ "file name of 31 characters in files",
+	  "detectors:\n  sensitive_read:\n    files: [/etc/abcdefghijklmnopqrstuvwxyz01234]\n", E, 1, 3,
+	  "its file name is longer than 30 characters" },
+	{ "'*' in a program's path", "detectors:\n  sensitive_read:\n    allowed: [\"/usr/bin/*\"]\n",
+	  E, 1, 3, "no '*' in a program's path" },
+	{ "a directory, not a file", "detectors:\n  sensitive_read:\n    files: [/etc/]\n", E, 1, 3,
+	  "must name a file" },
+	{ "'..' in a path", "detectors:\n  sensitive_read:\n    allowed: [/usr/bin/../sbin/sshd]\n", E, 1, 3,
+	  "must name a file" },
 	{ "empty allowed name", "detectors:\n  sensitive_read:\n    allowed:\n      - \"\"\n", E, 1, 4,
 	  "'allowed' entries must be non-empty strings" },
 	{ "more than 8 files",
@@ -305,8 +317,8 @@ static const struct row error_rows[] = {
 	  "      - /f5\n      - /f6\n      - /f7\n      - /f8\n      - /f9\n", E, 1, 12,
 	  "'files' has more than 8 entries" },
 	{ "more than 16 allowed",
-	  "detectors:\n  sensitive_read:\n    allowed: [a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11, a12,\n"
-	  "      a13, a14, a15, a16, a17]\n", E, 1, 4, "'allowed' has more than 16 entries" },
+	  "detectors:\n  sensitive_read:\n    allowed: [/a1, /a2, /a3, /a4, /a5, /a6, /a7, /a8, /a9, /a10, /a11, /a12,\n"
+	  "      /a13, /a14, /a15, /a16, /a17]\n", E, 1, 4, "'allowed' has more than 16 entries" },
 
 	/* not YAML, or nothing */
 	{ "unclosed bracket (at the bracket)",
@@ -421,12 +433,12 @@ static const struct row valid_rows[] = {
 	  0, 0, 0, NULL },
 	{ "anchors and aliases", "detectors:\n  exec_tmp: &d {severity: low, action: alert}\n  ptrace: *d\n",
 	  0, 0, 0, NULL },
-	{ "8 files and 15-character names",
+	{ "8 files and a 30-character file name",
 	  "detectors:\n  sensitive_read:\n    files: [/f1, /f2, /f3, /f4, /f5, /f6, /f7, \"/f8*\"]\n"
-	  "    allowed: [abcdefghijklmno]\n", 0, 0, 0, NULL },
+	  "    allowed: [/usr/bin/abcdefghijklmnopqrstuvwxyz0123]\n", 0, 0, 0, NULL },
 	{ "63-character path",
 	  "detectors:\n  sensitive_read:\n    files:\n"
-	  "      - /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", 0, 0, 0, NULL },
+	  "      - /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/bbbbbbbbbbbbbbbbbbbbbbbbbbbbb\n", 0, 0, 0, NULL },
 };
 
 static void test_valid_table(void **state)
@@ -480,7 +492,7 @@ static void test_docs_policy(void **state)
 	assert_int_equal(p.det.det[IRC_DET_FILELESS].action, IRC_ACT_KILL);
 	assert_int_equal(p.det.det[IRC_DET_REVSHELL].severity, IRC_SEV_CRITICAL);
 	assert_string_equal(p.det.sens_files[2], "/root/.ssh/id_*");
-	assert_string_equal(p.det.sens_allowed[9], "cron");
+	assert_string_equal(p.det.sens_allowed[10], "/usr/sbin/cron");
 	for (int i = 0; i < IRC_DET__MAX; i++)
 		assert_int_equal(p.det.det[i].enabled, 1);
 	/* And the documented policy is exactly the built-in defaults. */
@@ -525,7 +537,7 @@ static const char full_policy[] =
 	"    severity: critical\n"
 	"    action: quarantine-process\n"
 	"    files: [/etc/shadow, \"/root/.ssh/*\", /var/lib/secret.key]\n"
-	"    allowed: [sshd, abcdefghijklmno]\n"
+	"    allowed: [/usr/sbin/sshd, /opt/x/abcdefghijklmno]\n"
 	"  ptrace: {enabled: off, severity: high, action: kill}\n"
 	"  module_load: {enabled: on, severity: low, action: quarantine-process, ttl: 2h}\n";
 
@@ -608,10 +620,10 @@ static void test_full_policy_fields(void **state)
 	for (i = 0; i < 3; i++)	/* no stray bytes after the NUL either */
 		assert_memory_equal(p.det.sens_files[i] + strlen(p.det.sens_files[i]), zero_path,
 				    IRC_SENS_PATH_LEN - strlen(p.det.sens_files[i]));
-	assert_string_equal(p.det.sens_allowed[0], "sshd");
-	assert_string_equal(p.det.sens_allowed[1], "abcdefghijklmno");
+	assert_string_equal(p.det.sens_allowed[0], "/usr/sbin/sshd");
+	assert_string_equal(p.det.sens_allowed[1], "/opt/x/abcdefghijklmno");
 	for (i = 2; i < IRC_SENS_ALLOWED; i++)
-		assert_memory_equal(p.det.sens_allowed[i], zero_path, 16);
+		assert_memory_equal(p.det.sens_allowed[i], zero_path, IRC_SENS_PATH_LEN);
 
 	assert_int_equal(p.nallow, 4);
 	expect_cidr(&p.allow[0], AF_INET, "192.0.2.10", 32);

@@ -15,6 +15,7 @@
 #include "policy.h"
 #include "protect.h"
 #include "qopts.h"
+#include "sensid.h"
 #include "store.h"
 
 /* The mode, or a network detector's switch, threshold or window. */
@@ -36,7 +37,23 @@ static bool net_policy_changed(const struct irc_detcfg *a, const struct irc_detc
 	return false;
 }
 
-int irc_policy_apply(const struct irc_maps *m, const struct irc_policy *p)
+static int policy_apply(const struct irc_maps *m, const struct irc_policy *p,
+			struct irc_sens_report *rep);
+
+int irc_policy_apply(const struct irc_maps *m, const struct irc_policy *p,
+		     struct irc_sens_report *rep)
+{
+	int lock = irc_pins_lock(), err;
+
+	err = policy_apply(m, p, rep);
+	if (lock >= 0)
+		irc_pins_unlock(lock);
+	return err;
+}
+
+/* irc_policy_apply() under the pin dir lock (irc_detcfg is read, changed, written). */
+static int policy_apply(const struct irc_maps *m, const struct irc_policy *p,
+			struct irc_sens_report *rep)
 {
 	struct irc_detcfg cfg = p->det, cur;
 	struct irc_arec *recs;
@@ -45,17 +62,19 @@ int irc_policy_apply(const struct irc_maps *m, const struct irc_policy *p)
 	int j, err;
 
 	cfg.boot_to_real_ns = (int64_t)irc_now_real_ns() - (int64_t)irc_now_boot_ns();
-	for (j = 0; j < IRC_SENS_FILES; j++) {
-		size_t len = strnlen(cfg.sens_files[j], IRC_SENS_PATH_LEN);
-
-		cfg.sens_plen[j] = len && cfg.sens_files[j][len - 1] == '*' ? len - 1 : 0;
-	}
 	/* Set by load: the protected netns and this load's port hash key. */
 	if (bpf_map_lookup_elem(m->fd[IRC_M_DETCFG], &zero, &cur))
 		return -errno;
 	cfg.netns_ino = cur.netns_ino;
 	memcpy(cfg.port_key, cur.port_key, sizeof(cfg.port_key));
 	err = irc_protect_refresh(m);
+	if (err)
+		return err;
+	/*
+	 * The identities before the config that names them; what the kernel
+	 * learned under the last policy goes (this one may not name it).
+	 */
+	err = irc_sens_resolve(m, &cfg, false, rep);
 	if (err)
 		return err;
 	/* Allowlist first: a new detector config never meets a stale list. */
@@ -140,12 +159,15 @@ static int load_or_report(const char *what, const char *path, struct irc_policy 
 	return 0;
 }
 
-static void summary(const char *path, const struct irc_policy *p, const char *result)
+/* @sens: what apply resolved for sensitive_read (NULL for check). */
+static void summary(const char *path, const struct irc_policy *p, const char *result,
+		    json_t *sens)
 {
 	json_t *dets;
 	int i;
 
 	if (!irc.json) {
+		json_decref(sens);
 		printf("%s: %s (mode %s, %d allowlist entr%s", path, result,
 		       p->det.enforce ? "enforce" : "monitor", p->nallow,
 		       p->nallow == 1 ? "y" : "ies");
@@ -178,6 +200,8 @@ static void summary(const char *path, const struct irc_policy *p, const char *re
 		}
 		json_object_set_new(dets, irc_detector_name(i), o);
 	}
+	if (sens)
+		json_object_set_new(json_object_get(dets, "sensitive_read"), "resolved", sens);
 	irc_json_print(json_pack("{s:s,s:b,s:s,s:s,s:i,s:o}", "file", path, "valid", 1,
 		"result", result, "mode", p->det.enforce ? "enforce" : "monitor",
 		"allowlist", p->nallow, "detectors", dets));
@@ -198,7 +222,7 @@ static int do_policy_check(int argc, char **argv)
 	ret = load_or_report("policy check", ops[0], &p);
 	if (ret)
 		return ret;
-	summary(ops[0], &p, "valid");
+	summary(ops[0], &p, "valid", NULL);
 	return IRC_EXIT_OK;
 }
 
@@ -206,6 +230,7 @@ static int do_policy_check(int argc, char **argv)
 static int do_policy_apply(int argc, char **argv)
 {
 	static const struct option lo[] = { { 0 } };
+	struct irc_sens_report rep;
 	char abs[PATH_MAX];
 	struct irc_policy p;
 	struct irc_maps m;
@@ -222,13 +247,14 @@ static int do_policy_apply(int argc, char **argv)
 		return ret;
 	if (irc_maps_open("policy apply", &m))
 		return IRC_EXIT_FAIL;
-	err = irc_policy_apply(&m, &p);
+	err = irc_policy_apply(&m, &p, &rep);
 	irc_maps_close(&m);
 	if (err) {
 		irc_err("policy apply %s: %s", ops[0], strerror(-err));
 		ret = IRC_EXIT_FAIL;
 	} else {
-		summary(ops[0], &p, "applied");
+		irc_sens_warn("policy apply", &p.det, &rep);
+		summary(ops[0], &p, "applied", irc_sens_report_json(&p.det, &rep));
 	}
 	return irc_qrecord(ret, 0, "policy.apply", NULL, NULL, err,
 			   json_pack("{s:o,s:o,s:s,s:i}", "file",

@@ -45,6 +45,7 @@
 #include "proc.h"
 #include "ptable.h"
 #include "run.h"
+#include "sensid.h"
 #include "runstore.h"
 #include "store.h"
 #include "watch.h"
@@ -315,6 +316,7 @@ static int policy_reload(struct daemon *d, const char *trigger)
 {
 	const char *path = d->policy;
 	struct irc_policy_errors errs;
+	struct irc_sens_report rep;
 	struct irc_policy p;
 	struct irc_maps m;
 	int err;
@@ -339,8 +341,10 @@ static int policy_reload(struct daemon *d, const char *trigger)
 		irc_rs_policy(d->rs, path, &p, err, trigger);
 		return err;
 	}
-	err = irc_policy_apply(&m, &p);
+	err = irc_policy_apply(&m, &p, &rep);
 	irc_maps_close(&m);
+	if (!err)
+		irc_sens_warn("run: policy", &p.det, &rep);
 	if (!err) {
 		d->bounds = p.store;
 		bounds_apply(d);

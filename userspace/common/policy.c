@@ -76,6 +76,12 @@ int irc_severity_parse(const char *s)
 
 void irc_policy_defaults(struct irc_policy *p)
 {
+	static const char *const allowed[] = {
+		"/usr/sbin/sshd", "/usr/lib/openssh/sshd-session", "/usr/bin/login",
+		"/usr/bin/passwd", "/usr/sbin/unix_chkpwd", "/usr/bin/su", "/usr/bin/sudo",
+		"/usr/sbin/chpasswd", "/usr/sbin/usermod", "/usr/sbin/useradd", "/usr/sbin/cron",
+	};
+	size_t i;
 	struct irc_det *ps = &p->det.det[IRC_DET_PORTSCAN];
 	struct irc_det *sf = &p->det.det[IRC_DET_SYNFLOOD];
 
@@ -105,16 +111,9 @@ void irc_policy_defaults(struct irc_policy *p)
 	snprintf(p->det.sens_files[0], IRC_SENS_PATH_LEN, "/etc/shadow");
 	snprintf(p->det.sens_files[1], IRC_SENS_PATH_LEN, "/etc/gshadow");
 	snprintf(p->det.sens_files[2], IRC_SENS_PATH_LEN, "/root/.ssh/id_*");
-	snprintf(p->det.sens_allowed[0], 16, "sshd");
-	snprintf(p->det.sens_allowed[1], 16, "login");
-	snprintf(p->det.sens_allowed[2], 16, "passwd");
-	snprintf(p->det.sens_allowed[3], 16, "unix_chkpwd");
-	snprintf(p->det.sens_allowed[4], 16, "su");
-	snprintf(p->det.sens_allowed[5], 16, "sudo");
-	snprintf(p->det.sens_allowed[6], 16, "chpasswd");
-	snprintf(p->det.sens_allowed[7], 16, "usermod");
-	snprintf(p->det.sens_allowed[8], 16, "useradd");
-	snprintf(p->det.sens_allowed[9], 16, "cron");
+	/* Debian 12's paths; one that does not exist here is reported by apply. */
+	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
+		snprintf(p->det.sens_allowed[i], IRC_SENS_PATH_LEN, "%s", allowed[i]);
 }
 
 struct ctx {
@@ -262,9 +261,13 @@ static void get_action(struct ctx *c, yaml_node_t *v, unsigned int det, __u32 *o
 		err_at(c, v, "'action' must be alert, quarantine-host, quarantine-process or kill, not '%s'", s);
 }
 
-/* A list of up to @max strings shorter than @len into @out[max][len]. */
+/*
+ * A list of up to @max strings shorter than @len into @out[max][len]:
+ * absolute paths of files (@path), with a final '*' for a prefix where
+ * @pattern.
+ */
 static void get_strings(struct ctx *c, yaml_node_t *seq, const char *key, char *out,
-			int max, int len, bool path)
+			int max, int len, bool path, bool pattern)
 {
 	yaml_node_item_t *it;
 	int n = 0;
@@ -291,11 +294,25 @@ static void get_strings(struct ctx *c, yaml_node_t *seq, const char *key, char *
 			continue;
 		}
 		if (path && s[0] != '/') {
-			err_at(c, v, "'%s' entry '%s' must be an absolute path", key, s);
+			err_at(c, v, "'%s' entry '%s' must be an absolute path%s", key, s,
+			       pattern ? "" : " (a program is allowed by its executable's path, not its name)");
 			continue;
 		}
-		if (path && strchr(s, '*') && strchr(s, '*') != s + strlen(s) - 1) {
-			err_at(c, v, "'%s' entry '%s': '*' is only allowed at the end", key, s);
+		if (path && strchr(s, '*') && (!pattern || strchr(s, '*') != s + strlen(s) - 1)) {
+			err_at(c, v, pattern ? "'%s' entry '%s': '*' is only allowed at the end" :
+			       "'%s' entry '%s': no '*' in a program's path", key, s);
+			continue;
+		}
+		/* The kernel compares the last component, bounded. */
+		if (path && strlen(strrchr(s, '/') + 1) - (pattern && strchr(s, '*')) > IRC_SENS_NAME_MAX) {
+			err_at(c, v, "'%s' entry '%s': its file name is longer than %d characters",
+			       key, s, IRC_SENS_NAME_MAX);
+			continue;
+		}
+		if (path && (s[strlen(s) - 1] == '/' || strstr(s, "/./") || strstr(s, "/../") ||
+			     !strcmp(strrchr(s, '/'), "/.") || !strcmp(strrchr(s, '/'), "/.."))) {
+			err_at(c, v, "'%s' entry '%s' must name a file (no trailing '/', '.' or '..')",
+			       key, s);
 			continue;
 		}
 		memcpy(out + (size_t)n * len, s, strlen(s));
@@ -371,10 +388,10 @@ static void parse_detector(struct ctx *c, yaml_node_t *m, unsigned int det)
 			get_duration(c, v, key, IRC_MAX_TTL_SEC, &d->unverified_ttl_ns);
 		else if (det == IRC_DET_SENSITIVE && !strcmp(key, "files"))
 			get_strings(c, v, key, &c->p->det.sens_files[0][0], IRC_SENS_FILES,
-				    IRC_SENS_PATH_LEN, true);
+				    IRC_SENS_PATH_LEN, true, true);
 		else if (det == IRC_DET_SENSITIVE && !strcmp(key, "allowed"))
 			get_strings(c, v, key, &c->p->det.sens_allowed[0][0], IRC_SENS_ALLOWED,
-				    16, false);
+				    IRC_SENS_PATH_LEN, true, false);
 		else if (net)
 			err_at(c, k, "unknown key '%s' in detector '%s' (enabled, %s, window, %sseverity, action, ttl, %sescalation)",
 			       key, irc_detector_name(det), thr,

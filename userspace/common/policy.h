@@ -62,12 +62,16 @@ const char *irc_severity_name(unsigned int sev);
 int irc_severity_parse(const char *s);
 
 struct irc_maps;
+struct irc_sens_report;
 
 /*
- * Pushes @p into the running module: the detector config, and the
+ * Pushes @p into the running module: the detector config, the
  * policy's allowlist entries (those of an earlier policy that are gone
- * from this one are removed; entries added by hand are left alone).
+ * from this one are removed; entries added by hand are left alone), and
+ * sensitive_read's paths resolved to identities (what did not resolve in
+ * @rep).
  */
-int irc_policy_apply(const struct irc_maps *m, const struct irc_policy *p);
+int irc_policy_apply(const struct irc_maps *m, const struct irc_policy *p,
+		     struct irc_sens_report *rep);
 
 #endif /* IRC_POLICY_H */

@@ -23,6 +23,7 @@
 #include "pins.h"
 #include "restore.h"
 #include "store.h"
+#include "sensid.h"
 #include "watch.h"
 
 #define MS	1000000ULL
@@ -543,6 +544,8 @@ void irc_watch_tick(struct irc_watch *w)
 	if (now >= w->next_gc) {
 		w->next_gc = now + IRC_GC_INTERVAL_MS * MS;
 		sweep(w);
+		/* A sensitive file replaced since (passwd renames over /etc/shadow). */
+		irc_sens_refresh(&w->m);
 	}
 	if (w->awaiting && now >= w->next_cgroups) {
 		w->next_cgroups = now + IRC_CGROUP_WAIT_MS * MS;

@@ -856,7 +856,11 @@ static const struct irc_part parts[] = {
 	{ "irc_accept0", "accept_events", "TCP accept events (accept)" },
 	{ "irc_dup2", "reverse_shell", "reverse shells (detector reverse_shell, dup2)" },
 	{ "irc_dup3", "reverse_shell", "reverse shells (detector reverse_shell, dup3)" },
-	{ "irc_openat", "sensitive_read", "reads of sensitive files (detector sensitive_read)" },
+	{ "irc_openat", "sensitive_read", "reads of sensitive files (detector sensitive_read, openat)" },
+	{ "irc_openat2", "sensitive_read", "reads of sensitive files (detector sensitive_read, openat2)" },
+	{ "irc_open", "sensitive_read", "reads of sensitive files (detector sensitive_read, open)" },
+	{ "irc_open_by_handle", "sensitive_read",
+	  "reads of sensitive files (detector sensitive_read, open_by_handle_at)" },
 	{ "irc_ptrace", "ptrace", "ptrace attaches (detector ptrace)" },
 	/* A kernel without module support has no module loads to see. */
 	{ "irc_init_module", "module_load", "kernel module loads (detector module_load, init_module)",
