@@ -113,6 +113,14 @@
 #define IRC_GC_INTERVAL_MS	5000	/* expired map entries swept out */
 #define IRC_CGROUP_WAIT_MS	1000	/* awaited cgroups looked for */
 
+/*
+ * `quarantine pid --action stop` freezes a process with the cgroup v2
+ * freezer in a child of its own cgroup named this prefix and the
+ * quarantine's root tgid (userspace only).
+ */
+#define IRC_FREEZE_CGROUP	"ircontain.stop."
+#define IRC_FREEZE_WAIT_MS	1000	/* a tree's freeze is awaited this long */
+
 /* Default locations; each can be overridden on the command line. */
 #define IRC_DEFAULT_PIN_DIR	"/sys/fs/bpf/ircontain"
 #define IRC_PIN_LINKS_SUBDIR	"links"

@@ -217,25 +217,30 @@ state_not() { state_of "$1"; [[ $STATE != "$2" ]]; }
 # dead PID: exited (gone, or a zombie not reaped yet).
 dead() { state_of "$1"; [[ $STATE == gone || $STATE == Z ]]; }
 
-# all_state S PID...: every PID is in state S.  all_state_not S PID...:
-# none is.  Both name the ones that are not as they should be.
-all_state() {
-	local s=$1 p bad=()
-	shift
-	for p; do
-		state_of "$p"
-		[[ $STATE == "$s" ]] || bad+=("$p:$STATE")
-	done
-	((${#bad[@]} == 0)) || { echo "${#bad[@]} not in state $s: ${bad[*]:0:10}"; return 1; }
+# held PID: stopped by --action stop, which freezes (cgroup v2 freezer): in
+# a freeze cgroup of ircontain that reports "frozen 1".  A frozen process
+# sleeps (state S), it is not in state T.  No fork: cheap for big trees.
+held() {
+	local l cg=
+	{ while read -r l; do [[ $l == 0::* ]] && cg=${l#0::}; done <"/proc/$1/cgroup"; } 2>/dev/null
+	[[ $cg == */ircontain.stop.* ]] || return 1
+	{ while read -r l; do [[ $l == "frozen 1" ]] && return 0; done <"$IRC_CG2$cg/cgroup.events"; } 2>/dev/null
+	return 1
 }
-all_state_not() {
-	local s=$1 p bad=()
-	shift
+# all_held PID...: every PID is held.  all_free PID...: none is held or
+# stopped (state T).  Both name the ones that are not.
+all_held() {
+	local p bad=()
+	for p; do held "$p" || bad+=("$p"); done
+	((${#bad[@]} == 0)) || { echo "${#bad[@]} not frozen: ${bad[*]:0:10}"; return 1; }
+}
+all_free() {
+	local p bad=()
 	for p; do
 		state_of "$p"
-		[[ $STATE != "$s" ]] || bad+=("$p")
+		if held "$p" || [[ $STATE == T ]]; then bad+=("$p:$STATE"); fi
 	done
-	((${#bad[@]} == 0)) || { echo "${#bad[@]} still in state $s: ${bad[*]:0:10}"; return 1; }
+	((${#bad[@]} == 0)) || { echo "${#bad[@]} still held: ${bad[*]:0:10}"; return 1; }
 }
 
 # all_results WANT FILE OP PID...: the latest result of OP is WANT for

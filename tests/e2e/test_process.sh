@@ -17,7 +17,7 @@
 #     made before the quarantine); AF_UNIX sockets are left alone;
 #   - children: existing ones are entered by default and left alone with
 #     --no-children; one forked after the quarantine inherits it;
-#   - --action stop: the tree is stopped (state T); release (and release
+#   - --action stop: the tree is frozen (cgroup v2 freezer); release (and release
 #     --all) resumes it, its network back by the time it runs again;
 #     --action kill: no process of the tree is left;
 #   - release restores new connections; an exiting process drops its entry;
@@ -161,8 +161,8 @@ PS=$PROBE
 mapfile -t PST < <(awk '$1 == "ready" { print $2 }' "$IRC_TMP/p.stop")
 check "stop: tree of 3 processes" eq "${#PST[@]}" 3
 check_rc "quarantine pid P --action stop" 0 irc quarantine pid "$PS" --action stop --reason forensics
-for p in "${PST[@]}"; do wait_for 2 state_is "$p" T; done
-check "stop: all 3 are stopped (state T)" all_state T "${PST[@]}"
+wait_for 2 all_held "${PST[@]}"
+check "stop: all 3 are frozen" all_held "${PST[@]}"
 check "list: process_action stop, 3 processes" \
 	ircq ".entries[] | select(.target == \"$PS\") | .process_action == \"stop\" and .processes == 3" list
 kill -USR1 "${PST[@]}"
@@ -170,8 +170,8 @@ sleep 0.3
 check "stop: stopped processes do not run (signals stay pending)" \
 	eq "$(grep -c '^[0-9]* connect' "$IRC_TMP/p.stop")" 0
 check_rc "release pid P (kill() slowed)" 0 irc_slow_kill release pid "$PS"
-for p in "${PST[@]}"; do wait_for 2 state_not "$p" T; done
-check "released: all 3 resumed (state no longer T)" all_state_not T "${PST[@]}"
+wait_for 2 all_free "${PST[@]}"
+check "released: all 3 resumed (neither frozen nor stopped)" all_free "${PST[@]}"
 wait_for 3 sh -c "[ \$(grep -c '^[0-9]* connect' '$IRC_TMP/p.stop') -ge 3 ]"
 check "released: each resumed process's first connect works (entry gone before SIGCONT)" \
 	all_results ok "$IRC_TMP/p.stop" "connect,$H1,$PORT" "${PST[@]}"
@@ -188,10 +188,10 @@ check_rc "quarantine cgroup both" 0 irc quarantine cgroup "$IRC_CG/both"
 probe_start both "$IRC_TMP/p.stop2" 30 "connect,$H1,$PORT" || not_ok "probe to stop ready"
 PS2=$PROBE
 check_rc "quarantine pid P2 (in cgroup both) --action stop" 0 irc quarantine pid "$PS2" --action stop
-wait_for 2 state_is "$PS2" T
+wait_for 2 held "$PS2"
 kill -USR1 "$PS2"
 check_rc "release --all (kill() slowed)" 0 irc_slow_kill release --all
-check "release --all: resumed" wait_for 2 state_not "$PS2" T
+check "release --all: resumed" wait_for 2 all_free "$PS2"
 wait_for 3 lines_ge "$IRC_TMP/p.stop2" "$PS2" 1
 check "release --all: the resumed process's first connect works (pid and cgroup entries gone before SIGCONT)" \
 	eq "$(res "$IRC_TMP/p.stop2" "$PS2" "connect,$H1,$PORT")" ok
@@ -210,17 +210,17 @@ check "big tree: 301 processes" eq "${#PBT[@]}" 301
 check_rc "quarantine pid BIG --action stop" 0 irc quarantine pid "$PBIG" --action stop
 check "big tree: list shows 301 processes" \
 	ircq ".entries[] | select(.target == \"$PBIG\") | .processes == 301" list
-wait_for 10 all_state T "${PBT[@]}"
-check "big tree: all 301 stopped" all_state T "${PBT[@]}"
+wait_for 10 all_held "${PBT[@]}"
+check "big tree: all 301 frozen" all_held "${PBT[@]}"
 check_rc "release pid BIG" 0 irc release pid "$PBIG"
-wait_for 10 all_state_not T "${PBT[@]}"
-check "release pid: all 301 resumed" all_state_not T "${PBT[@]}"
+wait_for 10 all_free "${PBT[@]}"
+check "release pid: all 301 resumed" all_free "${PBT[@]}"
 check_rc "quarantine pid BIG --action stop, again" 0 irc quarantine pid "$PBIG" --action stop
-wait_for 10 all_state T "${PBT[@]}"
-check "big tree: all 301 stopped again" all_state T "${PBT[@]}"
+wait_for 10 all_held "${PBT[@]}"
+check "big tree: all 301 frozen again" all_held "${PBT[@]}"
 check_rc "release --all" 0 irc release --all
-wait_for 10 all_state_not T "${PBT[@]}"
-check "release --all: all 301 resumed" all_state_not T "${PBT[@]}"
+wait_for 10 all_free "${PBT[@]}"
+check "release --all: all 301 resumed" all_free "${PBT[@]}"
 kill -9 "${PBT[@]}" 2>/dev/null; wait "$PBIG" 2>/dev/null
 
 probe_start app "$IRC_TMP/p.kill" 30 --children 2 "connect,$H1,$PORT" || not_ok "probe to kill ready"

@@ -86,6 +86,60 @@ static void signal_tree(const int *pids, size_t n, int sig)
 }
 
 /*
+ * --action stop: the stopped tree frozen by the cgroup v2 freezer, then
+ * continued (SIGCONT: frozen, it does not run), so that no stopped job is
+ * left for the kernel's orphaned-process-group rule to hang up and
+ * continue, and no SIGCONT by anyone resumes it.  Returns how many were
+ * frozen; one that could not be stays stopped by SIGSTOP, with a warning.
+ */
+static size_t freeze_tree(const char *what, const char *arg, const int *pids, size_t n,
+			  __u32 root)
+{
+	char fpath[PATH_MAX], cgs[8][PATH_MAX];
+	size_t i, j, ncgs = 0, frozen = 0;
+	int err, first = 0;
+	int *ok = calloc(n, sizeof(*ok));
+
+	if (!ok)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (pids[i] == getpid())
+			continue;
+		err = irc_cgroup_freeze_pid(pids[i], root, fpath, sizeof(fpath));
+		if (err) {
+			first = first ?: err;
+			continue;
+		}
+		ok[i] = 1;
+		frozen++;
+		/* A tree spread over more cgroups than this is waited for in part. */
+		for (j = 0; j < ncgs && strcmp(cgs[j], fpath); j++)
+			;
+		if (j == ncgs && ncgs < sizeof(cgs) / sizeof(cgs[0]))
+			snprintf(cgs[ncgs++], sizeof(cgs[0]), "%s", fpath);
+	}
+	for (i = 0; i < n; i++)
+		if (ok[i])
+			kill(pids[i], SIGCONT);
+	for (j = 0; j < ncgs; j++)
+		if (irc_cgroup_frozen_wait(cgs[j], IRC_FREEZE_WAIT_MS))
+			irc_warn("%s %s: the cgroup freezer did not report %s frozen within %d ms",
+				 what, arg, cgs[j], IRC_FREEZE_WAIT_MS);
+	if (first)
+		irc_warn("%s %s: %zu of %zu processes not frozen (%s): stopped by SIGSTOP only, which the kernel undoes if their process group is orphaned",
+			 what, arg, n - frozen, n, strerror(-first));
+	free(ok);
+	return frozen;
+}
+
+/* Undoes freeze_tree() for one process, then continues it. */
+static void resume(int pid)
+{
+	irc_cgroup_thaw_pid(pid);
+	kill(pid, SIGCONT);
+}
+
+/*
  * Snapshots of the processes about to be contained, in two halves so the
  * containment never waits for a hash: snaps_take() reads each process as
  * it is (before anything changes it) and holds its executable open;
@@ -192,7 +246,7 @@ int do_quarantine_pid(int argc, char **argv)
 	struct irc_sock_cut sc;
 	int *tree = NULL, *desc = NULL, ret, pass, socks = 0, err, snaps = 0, kerr = 0;
 	struct snapset ss = { 0 };
-	size_t ntree = 1, ndesc = 0, i;
+	size_t ntree = 1, ndesc = 0, i, frozen = 0;
 	uint64_t pid;
 	__u32 key;
 	bool existed = false, acted = false;
@@ -320,15 +374,18 @@ int do_quarantine_pid(int argc, char **argv)
 		signal_tree(tree, ntree, SIGSTOP);
 		if (o.action == IRC_PACT_KILL)
 			signal_tree(tree, ntree, SIGKILL);
+		else
+			frozen = freeze_tree(what, o.operand, tree, ntree, pid);
 	}
 
 	snprintf(target, sizeof(target), "%llu", (unsigned long long)pid);
 	if (irc.json)
-		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:i,s:b,s:o,s:s}",
+		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:i,s:b,s:o,s:s}",
 			"action", "quarantine", "kind", "pid", "target", target,
 			"result", existed ? "updated" : "added",
 			"process_action", irc_pact_name(o.action),
-			"processes", (json_int_t)ntree, "sockets_cut", socks,
+			"processes", (json_int_t)ntree, "frozen", (json_int_t)frozen,
+			"sockets_cut", socks,
 			"children", o.children,
 			"ttl", o.ttl ? json_integer(o.ttl) : json_null(),
 			"reason", o.reason));
@@ -352,10 +409,10 @@ out:
 	irc_entity_pid(entity, sizeof(entity), pid);
 	return irc_qrecord(ret, o.incident, o.action == IRC_PACT_KILL ? "kill" :
 			   o.action == IRC_PACT_STOP ? "stop" : "quarantine", entity,
-			   o.reason, kerr, json_pack("{s:o,s:s,s:b,s:I,s:i,s:i,s:s,s:s,s:b}",
+			   o.reason, kerr, json_pack("{s:o,s:s,s:b,s:I,s:I,s:i,s:i,s:s,s:s,s:b}",
 				"ttl", o.ttl ? json_integer(o.ttl) : json_null(),
 				"action", irc_pact_name(o.action), "children", o.children,
-				"processes", (json_int_t)(kerr ? 0 : ntree),
+				"processes", (json_int_t)(kerr ? 0 : ntree), "frozen", (json_int_t)frozen,
 				"sockets_cut", socks, "snapshots", snaps > 0 ? snaps : 0,
 				"comm", p.comm,
 				"change", kerr ? "none" : existed ? "updated" : "added",
@@ -402,7 +459,7 @@ static long release_tree(const struct irc_maps *m, __u32 root, bool single)
 	/* Only now, with every entry gone, may a stopped process run on. */
 	for (i = 0; i < n; i++) {
 		if (del[i] & (1U << 31))
-			kill(del[i] & ~(1U << 31), SIGCONT);
+			resume(del[i] & ~(1U << 31));
 		del[i] &= ~(1U << 31);
 	}
 	/* Cookies of released processes: their sockets carry data again. */
@@ -712,7 +769,7 @@ long irc_qproc_release_all(const struct irc_maps *m)
 	 * gone: their first call after SIGCONT must not be refused.
 	 */
 	for (i = 0; i < nstopped; i++)
-		kill(stopped[i], SIGCONT);
+		resume(stopped[i]);
 	free(stopped);
 	return err ? err : n;
 }

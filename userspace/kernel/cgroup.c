@@ -8,8 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
+
+#include "ircontain/abi.h"
 
 #include "cgroup.h"
 #include "irc.h"
@@ -152,4 +156,114 @@ int irc_cgroup_path_by_id(const char *root, uint64_t id, char *buf, size_t len)
 		return -ENAMETOOLONG;
 	snprintf(buf, len, "%s", found_path);
 	return 0;
+}
+
+static int write_str(const char *dir, const char *file, const char *val)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? (int)n : 0;
+}
+
+/* 1 if the cgroup at @dir reports "frozen 1" in cgroup.events. */
+static int cgroup_frozen(const char *dir)
+{
+	char path[PATH_MAX], line[64];
+	int frozen = 0;
+	FILE *f;
+
+	if (snprintf(path, sizeof(path), "%s/cgroup.events", dir) >= (int)sizeof(path))
+		return 0;
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strcmp(line, "frozen 1\n"))
+			frozen = 1;
+	fclose(f);
+	return frozen;
+}
+
+/* The freeze cgroup @pid is in ("<parent>/ircontain.stop.N"), split at its last '/'. */
+static int freeze_cgroup_of(int pid, char *path, size_t len, char **slash)
+{
+	int err = irc_proc_cgroup_path(pid, path, len);
+
+	if (err)
+		return err;
+	*slash = strrchr(path, '/');
+	if (!*slash || strncmp(*slash + 1, IRC_FREEZE_CGROUP, strlen(IRC_FREEZE_CGROUP)))
+		return -ENOENT;
+	return 0;
+}
+
+int irc_cgroup_freeze_pid(int pid, unsigned int root, char *fpath, size_t len)
+{
+	char cg[PATH_MAX], id[24];
+	int err;
+
+	err = irc_proc_cgroup_path(pid, cg, sizeof(cg));
+	if (err)
+		return err;
+	/* Frozen already (a second stop of the same tree): nothing to do. */
+	if (strstr(cg, "/" IRC_FREEZE_CGROUP) && cgroup_frozen(cg)) {
+		snprintf(fpath, len, "%s", cg);
+		return 0;
+	}
+	if (snprintf(fpath, len, "%s/" IRC_FREEZE_CGROUP "%u", cg, root) >= (int)len)
+		return -ENAMETOOLONG;
+	if (mkdir(fpath, 0755) && errno != EEXIST)
+		return -errno;
+	/* Frozen before the move: the process never runs in it unfrozen. */
+	err = write_str(fpath, "cgroup.freeze", "1");
+	if (err)
+		goto undo;
+	snprintf(id, sizeof(id), "%d", pid);
+	err = write_str(fpath, "cgroup.procs", id);
+	if (!err)
+		return 0;
+undo:
+	rmdir(fpath);
+	return err;
+}
+
+int irc_cgroup_frozen_wait(const char *fpath, int ms)
+{
+	struct timespec ts = { 0, 10 * 1000000L };
+	int i;
+
+	for (i = 0; i <= ms / 10; i++) {
+		if (cgroup_frozen(fpath))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+int irc_cgroup_thaw_pid(int pid)
+{
+	char path[PATH_MAX], *slash, id[24];
+	int err = freeze_cgroup_of(pid, path, sizeof(path), &slash);
+
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	snprintf(id, sizeof(id), "%d", pid);
+	*slash = '\0';
+	/* Moved out of the frozen cgroup, the process is thawed. */
+	err = write_str(path, "cgroup.procs", id);
+	*slash = '/';
+	/* The last one out removes it (EBUSY while others are in it). */
+	rmdir(path);
+	return err;
 }

@@ -36,4 +36,24 @@ int irc_cgroup_path_by_id(const char *root, uint64_t id, char *buf, size_t len);
 /* 1 if @path is @root or below it, else 0. */
 int irc_path_under(const char *path, const char *root);
 
+/*
+ * The cgroup v2 freezer for `quarantine pid --action stop`.  A process
+ * stopped by SIGSTOP alone is resumed by the kernel when its process group
+ * is orphaned (the parent exits: SIGHUP then SIGCONT to a group with
+ * stopped jobs, and SIGHUP kills by default), and by anyone's SIGCONT.  A
+ * frozen process is neither: the freezer counts nothing as a stopped job,
+ * and no signal but SIGKILL reaches it.
+ *
+ * irc_cgroup_freeze_pid() moves @pid into "<its cgroup>/ircontain.stop.ROOT",
+ * frozen before the move (path into @fpath); the process stays below its
+ * unit or container.  irc_cgroup_thaw_pid() moves it back to that parent
+ * and removes the freeze cgroup once empty (0 if @pid was not frozen by
+ * us).  irc_cgroup_frozen_wait() waits up to @ms for every task of the
+ * cgroup @fpath to be frozen.  All return 0 or -errno (-ENOENT, -EINVAL:
+ * no freezer, before Linux 5.2).
+ */
+int irc_cgroup_freeze_pid(int pid, unsigned int root, char *fpath, size_t len);
+int irc_cgroup_thaw_pid(int pid);
+int irc_cgroup_frozen_wait(const char *fpath, int ms);
+
 #endif /* IRC_CGROUP_H */
