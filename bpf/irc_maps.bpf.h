@@ -214,6 +214,23 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } IRC_MAP_SENSID SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct irc_ctl);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_CTL SEC(".maps");
+
+/* Preallocated: the kernel adds to it from a syscall tracepoint. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IRC_MAX_PKILL);
+	__type(key, __u32);			/* tgid */
+	__type(value, struct irc_pkill);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_PKILL SEC(".maps");
+
 /*
  * Every map of IRC_MAP_LIST is declared above: an entry there without a
  * declaration here does not compile (the reverse is tests/bpf/test_layout.c).

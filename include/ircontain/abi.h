@@ -37,6 +37,8 @@
 #define IRC_MAP_DSTSTATE	irc_dststate	/* per-destination SYN counts (LRU) */
 #define IRC_MAP_DETSTATE	irc_detstate	/* detector-wide state (array[1]) */
 #define IRC_MAP_SENSID		irc_sensid	/* sensitive_read: file and directory identities (hash) */
+#define IRC_MAP_CTL		irc_ctl		/* the controller's heartbeat (array[1]) */
+#define IRC_MAP_PKILL		irc_pkill	/* contain-then-kill: stopped, awaiting the kill (hash) */
 
 /*
  * The list of every map above, X(ID) for IRC_MAP_<ID>: userspace's index
@@ -48,7 +50,7 @@
 	X(Q4_HOST) X(Q6_HOST) X(Q4_PFX) X(Q6_PFX) X(ALLOW4) X(ALLOW6)	\
 	X(CONFIG) X(STATS) X(IFACES) X(QPID) X(QCGRP) X(QSOCK) X(EVENTS)	\
 	X(EVSTAT) X(CONNPEND) X(DETCFG) X(NETSTATE) X(PROTECT) X(VERIFIED)	\
-	X(OFFENCE) X(DSTSTATE) X(DETSTATE) X(SENSID)
+	X(OFFENCE) X(DSTSTATE) X(DETSTATE) X(SENSID) X(CTL) X(PKILL)
 
 #define IRC_XSTR(x)		#x
 #define IRC_STR(x)		IRC_XSTR(x)
@@ -428,6 +430,18 @@ enum irc_detector {
 #define IRC_SENS_NAME_LEN	32	/* a file name compared in the kernel, NUL padded */
 #define IRC_SENS_NAME_MAX	30	/* its longest accepted length (a longer name read is 31) */
 #define IRC_MAX_SENSID		4096	/* identities: resolved by userspace, learned by the kernel */
+#define IRC_MAX_PKILL		4096	/* processes stopped for contain-then-kill at once */
+/*
+ * contain-then-kill.  The controller writes its heartbeat every
+ * IRC_CTL_BEAT_MS; the kernel counts it as running while the last beat is
+ * under IRC_CTL_FRESH_MS old, and otherwise kills at once (no snapshot is
+ * coming).  A stopped process its controller has not killed by
+ * IRC_CTK_DEADLINE_MS is killed by the kernel at its next system call
+ * (stopped again before that), and by the next controller to run.
+ */
+#define IRC_CTL_BEAT_MS		500
+#define IRC_CTL_FRESH_MS	2000
+#define IRC_CTK_DEADLINE_MS	2000
 #define IRC_FIND_PATH_LEN	64
 
 enum irc_action {
@@ -435,6 +449,11 @@ enum irc_action {
 	IRC_ACT_QUAR_HOST	= 1,
 	IRC_ACT_QUAR_PROC	= 2,
 	IRC_ACT_KILL		= 3,
+	/*
+	 * Stopped (SIGSTOP) and cut off by the kernel at once, snapshotted
+	 * by the controller, then killed; with no controller, killed at once.
+	 */
+	IRC_ACT_CONTAIN_KILL	= 4,
 };
 
 enum irc_severity {
@@ -551,6 +570,26 @@ struct irc_dststate {
 struct irc_detstate {
 	__u64 unverified_tat_ns;	/* GCRA of unverified quarantines */
 	__u64 unverified_held;		/* over the rate: alerted only */
+	__u64 pkill_pending;		/* entries in irc_pkill (the kernel adds and removes them) */
+};
+
+/* Written by the controller only (`run`); 0: none runs. */
+struct irc_ctl {
+	__u64 beat_ns;		/* CLOCK_BOOTTIME of its last heartbeat */
+	__u32 pid;
+	__u32 pad;
+};
+
+/*
+ * A process the kernel stopped for contain-then-kill (irc_pkill, by
+ * tgid): the controller snapshots and kills it; the entry goes when the
+ * process exits.
+ */
+struct irc_pkill {
+	__u64 deadline_ns;	/* CLOCK_BOOTTIME: the kernel kills it after this */
+	__u64 start_ns;		/* the process's start (group leader), CLOCK_BOOTTIME */
+	__u32 detector;		/* enum irc_detector that fired */
+	__u32 pad;
 };
 
 /* Who the finding's address is, for a network detector. */
@@ -569,6 +608,7 @@ enum irc_hold {
 	IRC_HOLD_UNVERIFIED	= 3,	/* a SYN flood proves no source */
 	IRC_HOLD_BUDGET		= 4,	/* unverified quarantines over rate */
 	IRC_HOLD_EXISTS		= 5,	/* an operator's entry is there */
+	IRC_HOLD_NOCTL		= 6,	/* contain-then-kill, no controller: killed at once, no snapshot */
 };
 
 struct irc_ev_finding {

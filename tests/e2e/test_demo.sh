@@ -3,7 +3,7 @@
 #
 # The demo (scripts/demo.sh, `sudo make demo`): run whole, non-interactively
 # and within 150 s, every step passes: the port scanner is quarantined by the
-# kernel, the reverse shell is killed, the admin's session survives
+# kernel, the reverse shell is stopped and killed, the admin's session survives
 # isolation, the evidence is shown; nothing is left behind and the host's own
 # interfaces are never touched.  Interrupted with a Ctrl-C (SIGINT to its
 # process group) after ~8 s, or with a SIGTERM while the host is isolated, it
@@ -127,10 +127,10 @@ in_output "step 3: scanner quarantined by the kernel" \
 in_output "step 3: scanner's next ping fails" "^ +ok - attacker's next ping fails"
 in_output "step 3: client unaffected" '^ +ok - client .* still pings and talks TCP'
 in_output "step 3: portscan finding logged" '^ +ok - controller logged a portscan_detected finding'
-in_output "step 4: reverse shell killed (exit 137)" \
-	'^ +ok - reverse shell killed by the kernel \(exit 137\)'
+in_output "step 4: reverse shell stopped, then killed (exit 137)" \
+	'^ +ok - reverse shell stopped by the kernel, then killed \(exit 137\)'
 in_output "step 4: reverse_shell_detected finding, enforced" \
-	'^ +ok - controller logged reverse_shell_detected, action kill, enforced'
+	'^ +ok - controller logged reverse_shell_detected, action contain-then-kill, enforced'
 in_output "step 4: the attacker got no shell" '^ +ok - the attacker got no shell'
 in_output "step 5: admin session alive under isolation" \
 	"^ +ok - admin's session, opened before, is alive under isolation"

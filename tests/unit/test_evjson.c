@@ -1584,6 +1584,13 @@ static void test_findings(void **state)
 		{ IRC_DET_PTRACE, IRC_ACT_QUAR_PROC, IRC_SEV_HIGH, 0, 77, 0, NULL, "",
 		  "ptrace_detected", "ptrace", "unknown", "high", "quarantine-process", 73,
 		  "would quarantine-process" },
+		{ IRC_DET_REVSHELL, IRC_ACT_CONTAIN_KILL, IRC_SEV_CRITICAL, 1, 0, 0, NULL, "",
+		  "reverse_shell_detected", "reverse_shell", "success", "critical", "contain-then-kill", 99,
+		  "reverse_shell: dropper (pid 9700): contain-then-kill: stopped and cut off by the kernel; the controller snapshots, then kills it" },
+		{ IRC_DET_FILELESS, IRC_ACT_CONTAIN_KILL, IRC_SEV_HIGH, 1, 0, 0, NULL, "",
+		  "fileless_detected", "fileless", "success", "high", "contain-then-kill", 73,
+		  "contain-then-kill: no controller running, killed by the kernel at once (no snapshot)",
+		  0, IRC_HOLD_NOCTL },
 		{ 99, 99, 9, 0, 0, 0, NULL, "", "unknown_detected", "unknown", "unknown",
 		  "unknown", "unknown", 0, "unknown" },
 	};

@@ -256,11 +256,13 @@ static const struct row error_rows[] = {
 	  "action 'quarantine-process' is not available for synflood" },
 	{ "quarantine-host for reverse_shell", "detectors:\n  reverse_shell:\n    action: quarantine-host\n",
 	  E, 1, 3,
-	  "action 'quarantine-host' is not available for reverse_shell: use alert, quarantine-process or kill" },
+	  "action 'quarantine-host' is not available for reverse_shell: use alert, quarantine-process, kill or contain-then-kill" },
 	{ "quarantine-host for sensitive_read", "detectors:\n  sensitive_read: {action: quarantine-host}\n",
 	  E, 1, 2, "not available for sensitive_read" },
 	{ "unknown action", "detectors:\n  exec_tmp: {action: block}\n", E, 1, 2,
-	  "'action' must be alert, quarantine-host, quarantine-process or kill, not 'block'" },
+	  "'action' must be alert, quarantine-host, quarantine-process, kill or contain-then-kill, not 'block'" },
+	{ "contain-then-kill for portscan", "detectors:\n  portscan: {action: contain-then-kill}\n", E, 1, 2,
+	  "action 'contain-then-kill' is not available for portscan: use alert or quarantine-host" },
 	{ "bad severity", "detectors:\n  ptrace:\n    severity: urgent\n", E, 1, 3,
 	  "'severity' must be low, medium, high or critical, not 'urgent'" },
 	{ "severity is case-sensitive", "detectors:\n  ptrace: {severity: High}\n", E, 1, 2, "not 'High'" },
@@ -489,7 +491,8 @@ static void test_docs_policy(void **state)
 	assert_int_equal(p.det.det[IRC_DET_SYNFLOOD].threshold, 500);
 	assert_int_equal(p.det.det[IRC_DET_SYNFLOOD].ttl_ns, 600 * SEC);
 	assert_int_equal(p.det.det[IRC_DET_SYNFLOOD].max_ttl_ns, 86400 * SEC);
-	assert_int_equal(p.det.det[IRC_DET_FILELESS].action, IRC_ACT_KILL);
+	assert_int_equal(p.det.det[IRC_DET_FILELESS].action, IRC_ACT_CONTAIN_KILL);
+	assert_int_equal(p.det.det[IRC_DET_REVSHELL].action, IRC_ACT_CONTAIN_KILL);
 	assert_int_equal(p.det.det[IRC_DET_REVSHELL].severity, IRC_SEV_CRITICAL);
 	assert_string_equal(p.det.sens_files[2], "/root/.ssh/id_*");
 	assert_string_equal(p.det.sens_allowed[10], "/usr/sbin/cron");

@@ -44,6 +44,7 @@
 #include "policy.h"
 #include "proc.h"
 #include "ptable.h"
+#include "ctk.h"
 #include "run.h"
 #include "sensid.h"
 #include "runstore.h"
@@ -75,6 +76,7 @@ struct daemon {
 	uint64_t turn_ns;		/* CLOCK_BOOTTIME the poll loop last came round */
 	int qsock_fd;
 	int qpid_fd;
+	struct irc_ctk ctk;		/* contain-then-kill */
 	enum irc_rs_events store_events;
 	struct irc_watch *watch;
 	/* The store's bounds: the policy's, or the defaults, then the options'. */
@@ -212,6 +214,11 @@ static void finish_finding(struct daemon *d, const struct irc_ev_finding *f)
 		.expires_ns = f->ttl_ns ? f->h.ts_ns + f->ttl_ns : 0 } };
 	int n;
 
+	/* Its snapshot is taken (irc_rs_record): now the kill. */
+	if (f->enforced && f->action == IRC_ACT_CONTAIN_KILL && !f->hold &&
+	    !irc_ctk_kill(&d->ctk, f->h.tgid))
+		fprintf(stderr, "ircontain: run: %s: pid %u stopped and cut off by the kernel, snapshot taken: killed\n",
+			irc_detector_name(f->detector), f->h.tgid);
 	if (!f->enforced || f->action != IRC_ACT_QUAR_PROC || d->qsock_fd < 0)
 		return;
 	n = irc_proc_sockets(f->h.tgid, irc_sock_cut_add, &c);
@@ -415,6 +422,7 @@ int do_run(int argc, char **argv)
 		return IRC_EXIT_FAIL;
 	}
 	d->qsock_fd = d->qpid_fd = -1;
+	d->ctk.ctl_fd = d->ctk.pkill_fd = d->ctk.detstate_fd = -1;
 	d->store_events = IRC_RS_EVENTS_RELATED;
 	d->bounds = (struct irc_store_policy){ .max_bytes = IRC_STORE_MAX_SIZE,
 		.max_age_s = IRC_STORE_MAX_AGE, .keep_unexported = 1 };
@@ -573,6 +581,7 @@ int do_run(int argc, char **argv)
 	if (!irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_QPID)))
 		d->qpid_fd = bpf_obj_get(path);
 	irc_rs_set_events(d->rs, d->store_events, d->qpid_fd);
+	irc_ctk_open(&d->ctk);
 	bounds_apply(d);
 	if (irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_EVENTS)))
 		goto out;
@@ -619,6 +628,10 @@ int do_run(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	/* From now on the kernel leaves contain-then-kill's kill to us. */
+	irc_ctk_beat(&d->ctk, false);
+	/* Processes stopped for a controller that did not come back to them. */
+	irc_ctk_sweep(&d->ctk, d->rs, true);
 	fprintf(stderr, "ircontain: run: events to %s and to the evidence store %s/%s, "
 		"%zu processes known, pid %d\n", d->out_path, irc.state_dir, IRC_STORE_DB,
 		d->pt.count, getpid());
@@ -641,6 +654,8 @@ int do_run(int argc, char **argv)
 
 			irc_agent_tick(d->agent, &l);
 		}
+		irc_ctk_beat(&d->ctk, false);
+		irc_ctk_sweep(&d->ctk, d->rs, false);
 		fflush(d->out);
 		irc_rs_tick(d->rs);
 		if (got_hup) {
@@ -662,6 +677,8 @@ int do_run(int argc, char **argv)
 	/* Drain what is already in the ring, then say goodbye, in bounded time. */
 stop:
 	sd_notify_msg("STOPPING=1");
+	/* No heartbeat: the kernel kills at once from here on, no snapshot coming. */
+	irc_ctk_beat(&d->ctk, true);
 	irc_store_hurry();
 	/* The watch and the agent stop first: what they did goes on record with the rest. */
 	irc_watch_close(d->watch);
@@ -704,6 +721,7 @@ out:
 		close(d->qsock_fd);
 	if (d->qpid_fd >= 0)
 		close(d->qpid_fd);
+	irc_ctk_close(&d->ctk);
 	if (d->out && d->out != stdout)
 		fclose(d->out);
 	irc_pt_free(&d->pt);

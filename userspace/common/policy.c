@@ -49,6 +49,7 @@ const char *irc_action_name(unsigned int a)
 	case IRC_ACT_QUAR_HOST: return "quarantine-host";
 	case IRC_ACT_QUAR_PROC: return "quarantine-process";
 	case IRC_ACT_KILL: return "kill";
+	case IRC_ACT_CONTAIN_KILL: return "contain-then-kill";
 	default: return "unknown";
 	}
 }
@@ -98,10 +99,11 @@ void irc_policy_defaults(struct irc_policy *p)
 		.ttl_ns = 600 * NS, .factor = 2, .max_ttl_ns = 86400 * NS };
 	p->det.det[IRC_DET_EXEC_TMP] = (struct irc_det){ .enabled = 1,
 		.action = IRC_ACT_ALERT, .severity = IRC_SEV_MEDIUM };
+	/* The evidence of what ran: stopped, snapshotted, then killed. */
 	p->det.det[IRC_DET_FILELESS] = (struct irc_det){ .enabled = 1,
-		.action = IRC_ACT_KILL, .severity = IRC_SEV_HIGH };
+		.action = IRC_ACT_CONTAIN_KILL, .severity = IRC_SEV_HIGH };
 	p->det.det[IRC_DET_REVSHELL] = (struct irc_det){ .enabled = 1,
-		.action = IRC_ACT_KILL, .severity = IRC_SEV_CRITICAL };
+		.action = IRC_ACT_CONTAIN_KILL, .severity = IRC_SEV_CRITICAL };
 	p->det.det[IRC_DET_SENSITIVE] = (struct irc_det){ .enabled = 1,
 		.action = IRC_ACT_ALERT, .severity = IRC_SEV_HIGH };
 	p->det.det[IRC_DET_PTRACE] = (struct irc_det){ .enabled = 1,
@@ -252,13 +254,16 @@ static void get_action(struct ctx *c, yaml_node_t *v, unsigned int det, __u32 *o
 		*out = IRC_ACT_QUAR_PROC;
 	else if (!strcmp(s, "kill") && !is_network(det))
 		*out = IRC_ACT_KILL;
+	else if (!strcmp(s, "contain-then-kill") && !is_network(det))
+		*out = IRC_ACT_CONTAIN_KILL;
 	else if (!strcmp(s, "quarantine-host") || !strcmp(s, "quarantine-process") ||
-		 !strcmp(s, "kill"))
+		 !strcmp(s, "kill") || !strcmp(s, "contain-then-kill"))
 		err_at(c, v, "action '%s' is not available for %s: use %s", s,
 		       irc_detector_name(det), is_network(det) ?
-		       "alert or quarantine-host" : "alert, quarantine-process or kill");
+		       "alert or quarantine-host" :
+		       "alert, quarantine-process, kill or contain-then-kill");
 	else
-		err_at(c, v, "'action' must be alert, quarantine-host, quarantine-process or kill, not '%s'", s);
+		err_at(c, v, "'action' must be alert, quarantine-host, quarantine-process, kill or contain-then-kill, not '%s'", s);
 }
 
 /*

@@ -519,7 +519,9 @@ static const char *const hold_names[] = {
 	[IRC_HOLD_UNVERIFIED] = "unverified source",
 	[IRC_HOLD_BUDGET] = "unverified quarantine rate exceeded",
 	[IRC_HOLD_EXISTS] = "an entry exists",
+	[IRC_HOLD_NOCTL] = "no controller running: killed at once, no snapshot",
 };
+#define NHOLD	(sizeof(hold_names) / sizeof(hold_names[0]))
 
 /*
  * A network finding: who the source is to us (verified by a handshake,
@@ -530,7 +532,7 @@ static json_t *net_finding(json_t *o, const struct irc_ev_finding *ev,
 {
 	json_t *f = json_object_get(json_object_get(o, "ircontain"), "finding");
 	const char *trust = ev->trust < 4 ? trust_names[ev->trust] : "unknown";
-	const char *hold = ev->hold < 6 ? hold_names[ev->hold] : "unknown";
+	const char *hold = ev->hold < NHOLD ? hold_names[ev->hold] : "unknown";
 	unsigned long long win = ev->window_ns / 1000000000ULL,
 			   ttl = ev->ttl_ns / 1000000000ULL;
 	char prot[96];
@@ -604,10 +606,20 @@ static json_t *ev_finding(struct irc_evctx *c, const struct irc_ev_finding *ev)
 				    "target_pid", json_integer(ev->target_pid));
 	if (ev->family)
 		return net_finding(o, ev, det, ip);
-	else
-		message(o, "%s: %.16s (pid %u)%s%.64s: %s%s", det, ev->h.comm, ev->h.tgid,
-			ev->path[0] ? " " : "", ev->path,
-			ev->enforced ? "done: " : cfg_mode_word(ev), irc_action_name(ev->action));
+	if (ev->action == IRC_ACT_CONTAIN_KILL && ev->enforced) {
+		bool noctl = ev->hold == IRC_HOLD_NOCTL;
+
+		json_object_set_new(json_object_get(json_object_get(o, "ircontain"), "finding"),
+				    "held", noctl ? json_string(hold_names[IRC_HOLD_NOCTL]) : json_null());
+		message(o, "%s: %.16s (pid %u)%s%.64s: %s", det, ev->h.comm, ev->h.tgid,
+			ev->path[0] ? " " : "", ev->path, noctl ?
+			"contain-then-kill: no controller running, killed by the kernel at once (no snapshot)" :
+			"contain-then-kill: stopped and cut off by the kernel; the controller snapshots, then kills it");
+		return o;
+	}
+	message(o, "%s: %.16s (pid %u)%s%.64s: %s%s", det, ev->h.comm, ev->h.tgid,
+		ev->path[0] ? " " : "", ev->path,
+		ev->enforced ? "done: " : cfg_mode_word(ev), irc_action_name(ev->action));
 	return o;
 }
 

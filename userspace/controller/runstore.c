@@ -40,6 +40,7 @@
 #include "irc.h"
 #include "parse.h"
 #include "policy.h"
+#include "proc.h"
 #include "runstore.h"
 #include "snapshot.h"
 #include "store.h"
@@ -52,6 +53,7 @@
 #define ENT_LEN		64
 _Static_assert(ENT_LEN >= sizeof("host:") + IRC_CIDR_STRLEN, "ENT_LEN holds any host: entity");
 #define SNAP_PER_S	10	/* process snapshots a second, at most */
+#define CTK_STOP_WAIT_MS 100	/* a contain-then-kill process awaited, stopped */
 #define CACHE_MIN_NS	1000000000ULL	/* cache refreshed at most once a second, */
 #define CACHE_DUTY	100		/* and for at most 1/100 of the time */
 #define MAX_OPEN	256	/* open incidents whose entities are cached */
@@ -517,7 +519,7 @@ static int put_finding(struct irc_runstore *rs, const struct pend *p, bool *open
 	cache_put(rs, p->target, id, true);
 	if (!f->enforced || f->action == IRC_ACT_ALERT)
 		return 0;
-	type = f->action == IRC_ACT_KILL ? "kill" : "quarantine";
+	type = f->action == IRC_ACT_KILL || f->action == IRC_ACT_CONTAIN_KILL ? "kill" : "quarantine";
 	r = (struct irc_rec){ .kind = IRC_REC_ACTION, .incident = id, .ts_ns = p->ts_ns,
 		.type = type, .actor = det, .target = p->target,
 		.body = json_pack("{s:s,s:s,s:I,s:s,s:s,s:i}", "reason", det,
@@ -735,7 +737,7 @@ static bool snapshot_ok(struct irc_runstore *rs)
  */
 static json_t *missed_snapshot(const struct irc_ev_finding *f, json_t *o, int err)
 {
-	bool killed = f->enforced && f->action == IRC_ACT_KILL;
+	bool killed = f->enforced && (f->action == IRC_ACT_KILL || f->hold == IRC_HOLD_NOCTL);
 	json_t *proc = json_object_get(o, "process"), *b;
 	char comm[IRC_COMM_LEN], why[160], msg[320];
 	const char *exe;
@@ -799,8 +801,19 @@ static void queue_snapshot(struct irc_runstore *rs, const struct irc_ev_finding 
 	struct pend *p;
 	int err, ppid;
 
-	if (!snapshot_ok(rs))
+	bool ctk = f->action == IRC_ACT_CONTAIN_KILL && f->enforced && !f->hold;
+	struct irc_proc pr;
+	int i;
+
+	/* A process stopped for contain-then-kill waits for this one: never skipped. */
+	if (!ctk && !snapshot_ok(rs))
 		return;
+	/*
+	 * The finding left as the syscall that fired began: the process stops
+	 * on its way back to userspace.  Read still, not mid-change (bounded).
+	 */
+	for (i = 0; ctk && i < CTK_STOP_WAIT_MS && !irc_proc_read(f->h.tgid, &pr) && pr.state != 'T'; i++)
+		usleep(1000);
 	err = irc_snapshot_take(f->h.tgid, "/proc", IRC_SNAP_HASH_MAX_RUN, &snap);
 	if (err) {
 		if (err != -ESRCH)
@@ -913,6 +926,18 @@ void irc_rs_record(struct irc_runstore *rs, const void *rec, size_t len, json_t 
 		flush(rs);
 		cache_tick(rs, irc_now_boot_ns());
 	}
+}
+
+void irc_rs_snapshot(struct irc_runstore *rs, __u32 tgid, __u32 detector)
+{
+	struct irc_ev_finding f = { .h.tgid = tgid, .detector = detector,
+				    .action = IRC_ACT_CONTAIN_KILL, .enforced = 1 };
+
+	queue_snapshot(rs, &f, NULL);
+	if (rs->async)
+		push(rs);
+	else if (rs->npend == IRC_STORE_BATCH)
+		flush(rs);
 }
 
 void irc_rs_gap(struct irc_runstore *rs, json_t *o)

@@ -64,6 +64,13 @@ int irc_rs_start(struct irc_runstore *rs, const char *boot_id);
  */
 void irc_rs_record(struct irc_runstore *rs, const void *rec, size_t len, json_t *o);
 
+/*
+ * The snapshot of process @tgid, which detector @detector had the kernel
+ * stop for contain-then-kill, as its finding's would be (a finding the
+ * controller never read: ring buffer loss, a controller restart).
+ */
+void irc_rs_snapshot(struct irc_runstore *rs, __u32 tgid, __u32 detector);
+
 /* A gap marker (@o borrowed). */
 void irc_rs_gap(struct irc_runstore *rs, json_t *o);
 

@@ -862,6 +862,8 @@ static const struct irc_part parts[] = {
 	{ "irc_open_by_handle", "sensitive_read",
 	  "reads of sensitive files (detector sensitive_read, open_by_handle_at)" },
 	{ "irc_ptrace", "ptrace", "ptrace attaches (detector ptrace)" },
+	{ "irc_pkill_guard", "contain_then_kill_guard",
+	  "a contain-then-kill process resumed before its kill (stopped again, killed after the deadline)" },
 	/* A kernel without module support has no module loads to see. */
 	{ "irc_init_module", "module_load", "kernel module loads (detector module_load, init_module)",
 	  "/proc/modules" },
