@@ -96,7 +96,7 @@ static size_t freeze_tree(const char *what, const char *arg, const int *pids, si
 			  __u32 root)
 {
 	char fpath[PATH_MAX], cgs[8][PATH_MAX];
-	size_t i, j, ncgs = 0, frozen = 0;
+	size_t i, j, ncgs = 0, frozen = 0, gone = 0;
 	int err, first = 0;
 	int *ok = calloc(n, sizeof(*ok));
 
@@ -106,6 +106,10 @@ static size_t freeze_tree(const char *what, const char *arg, const int *pids, si
 		if (pids[i] == getpid())
 			continue;
 		err = irc_cgroup_freeze_pid(pids[i], root, fpath, sizeof(fpath));
+		if (err == -ESRCH) {
+			gone++;		/* exited since it was listed: nothing to freeze */
+			continue;
+		}
 		if (err) {
 			first = first ?: err;
 			continue;
@@ -127,7 +131,7 @@ static size_t freeze_tree(const char *what, const char *arg, const int *pids, si
 				 what, arg, cgs[j], IRC_FREEZE_WAIT_MS);
 	if (first)
 		irc_warn("%s %s: %zu of %zu processes not frozen (%s): stopped by SIGSTOP only, which the kernel undoes if their process group is orphaned",
-			 what, arg, n - frozen, n, strerror(-first));
+			 what, arg, n - frozen - gone, n, strerror(-first));
 	free(ok);
 	return frozen;
 }
