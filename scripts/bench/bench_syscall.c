@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Per-call cost of the syscalls ircontain hooks: socket()+close() (cgroup
- * sock_create), connect() to a closed local port (cgroup connect4) and
- * openat() (the sensitive_read tracepoint).  Prints ns per call, median of
- * rounds.  bench_syscall.sh runs it inside and outside the hooked cgroup.
+ * sock_create), connect() to a closed local port (cgroup connect4),
+ * openat()+close() of /etc/hostname (sensitive_read at the open's return:
+ * /etc holds sensitive files, so the directory matches and the name is
+ * compared) and getppid() (any system call: contain-then-kill's guard).
+ * Prints ns per call, median of rounds.  bench_syscall.sh runs it inside
+ * and outside the hooked cgroup.
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -78,9 +82,19 @@ static double b_openat(void)
 	return (now_ns() - t) / N;
 }
 
+static double b_getppid(void)
+{
+	double t = now_ns();
+	int i;
+
+	for (i = 0; i < N; i++)
+		syscall(SYS_getppid);
+	return (now_ns() - t) / N;
+}
+
 int main(int argc, char **argv)
 {
-	printf("%s %.0f %.0f %.0f\n", argc > 1 ? argv[1] : "run", median(b_socket),
-	       median(b_connect), median(b_openat));
+	printf("%s %.0f %.0f %.0f %.0f\n", argc > 1 ? argv[1] : "run", median(b_socket),
+	       median(b_connect), median(b_openat), median(b_getppid));
 	return 0;
 }

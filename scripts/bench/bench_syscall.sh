@@ -16,10 +16,10 @@ mkdir -p "$IRC_CG2/irc-bench-out-$$"
 inside=$(cg_run in "$B" "inside the hooked cgroup")
 outside=$(bash -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$IRC_CG2/irc-bench-out-$$" "$B" "outside it (loaded)")
 rmdir "$IRC_CG2/irc-bench-out-$$"
-echo "| where | socket()+close() ns | UDP connect() ns | openat()+close() ns |"
-echo "|---|---:|---:|---:|"
+echo "| where | socket()+close() ns | UDP connect() ns | openat()+close() ns | getppid() ns |"
+echo "|---|---:|---:|---:|---:|"
 for l in "$base" "$outside" "$inside"; do
 	set -- $l
-	n=$#; o=${!n}; c=${@:n-1:1}; s=${@:n-2:1}
-	echo "| ${l% * * *} | $s | $c | $o |"
+	n=$#; g=${!n}; o=${@:n-1:1}; c=${@:n-2:1}; s=${@:n-3:1}
+	echo "| ${l% * * * *} | $s | $c | $o | $g |"
 done

@@ -41,3 +41,12 @@ host_detectors_off() {
   module_load: {enabled: false}
 EOF
 }
+
+# detectors_off_but NAME: the policy lines that turn every detector off but
+# NAME (which the caller sets).
+detectors_off_but() {
+	local d
+	for d in portscan synflood exec_tmp fileless reverse_shell sensitive_read ptrace module_load; do
+		[[ $d == "$1" ]] || echo "  $d: {enabled: false}"
+	done
+}

@@ -20,6 +20,7 @@
 #     deadline killed there; and a controller killed and started again
 #     snapshots and kills what its predecessor left stopped.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/detect_lib.sh"
 
 EV=$IRC_TMP/events.jsonl
 POL=$IRC_TMP/policy.yaml
@@ -28,10 +29,11 @@ H1=10.77.1.2
 need_tools sqlite3
 
 sq() { sqlite3 -batch "$DB" "$1"; }
-evq() { grep -F "$1" "$EV" | jq -cR "fromjson? | select($2)" 2>/dev/null; }
-fnd() { evq '"kind":"alert"' ".event.action == \"reverse_shell_detected\" and .ircontain.cgroup_id == $(stat -c %i "$IRC_CG/$1")" | head -1; }
+# evline TEXT FILTER: the event lines holding TEXT that FILTER selects.
+evline() { grep -F "$1" "$EV" | jq -cR "fromjson? | select($2)" 2>/dev/null; }
+fnd() { evq ".event.action == \"reverse_shell_detected\" and .ircontain.cgroup_id == $(stat -c %i "$IRC_CG/$1")" | head -1; }
 has_fnd() { [[ -n $(fnd "$1") ]]; }
-is() { local j; j=$(fnd "$1"); [[ -n $j ]] || { echo "no finding"; return 1; }; jqx "$2" <<<"$j" || { echo "${j:0:1200}"; return 1; }; }
+fnd_is() { local j; j=$(fnd "$1"); [[ -n $j ]] || { echo "no finding"; return 1; }; jqx "$2" <<<"$j" || { echo "${j:0:1200}"; return 1; }; }
 snap() { sq "SELECT json(body) FROM evidence WHERE type = 'snapshot' AND target = 'pid:$1' ORDER BY seq DESC LIMIT 1"; }
 has_snap() { [[ -n $(snap "$1") ]]; }
 dead() { [[ ! -e /proc/$1 || $(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) == Z ]]; }
@@ -64,13 +66,7 @@ check_rc "load --iface iv1" 0 irc load --iface iv1
 cat >"$POL" <<EOF
 mode: enforce
 detectors:
-  portscan: {enabled: false}
-  synflood: {enabled: false}
-  exec_tmp: {enabled: false}
-  fileless: {enabled: false}
-  sensitive_read: {enabled: false}
-  ptrace: {enabled: false}
-  module_load: {enabled: false}
+$(detectors_off_but reverse_shell)
   reverse_shell: {enabled: true, severity: critical, action: contain-then-kill}
 EOF
 check "run: ready" start_run
@@ -84,7 +80,7 @@ shell c_run 7801
 wait "$SH" 2>/dev/null; rc=$?
 echo "# reverse shell to its death: $(($(now_ms) - t0)) ms (bash start, connect, stop, snapshot, kill)"
 check "the reverse shell is killed (137)" eq "$rc" 137
-check "finding: contain-then-kill, enforced, no hold" wait_for 5 is c_run \
+check "finding: contain-then-kill, enforced, no hold" wait_for 5 fnd_is c_run \
 	'.ircontain.finding.action == "contain-then-kill" and .ircontain.finding.enforced == true and .ircontain.finding.held == null and (.message | contains("stopped and cut off by the kernel"))'
 P=$(fnd c_run | jq -r .process.pid)
 check "the controller says it snapshotted and killed pid $P" wait_for 5 \
@@ -100,7 +96,7 @@ check "snapshot: its TCP socket to the listener among its files, maps, ancestry"
 check "snapshot taken while stopped (state T)" jqx '.state == "T"' "$IRC_TMP/snap.json"
 check "nothing of the shell reached the listener" eq "$(wc -c <"$IRC_TMP/7801.out" 2>/dev/null || echo 0)" 0
 check "exit event: killed by signal 9 (SIGKILL)" wait_for 5 eval \
-	"[[ -n \$(evq '\"exit\"' '.process.pid == $P and (.message | contains(\"was killed by signal 9 (SIGKILL)\"))') ]]"
+	"[[ -n \$(evline '\"exit\"' '.process.pid == $P and (.message | contains(\"was killed by signal 9 (SIGKILL)\"))') ]]"
 check "nothing left pending" eval "! pending $P"
 ID=$(sq "SELECT incident FROM evidence WHERE type = 'snapshot' AND target = 'pid:$P' ORDER BY seq DESC LIMIT 1")
 check "the finding's incident ($ID) is contained" wait_for 5 \
@@ -126,7 +122,7 @@ check "no controller: killed (137)" eq "$rc" 137
 check "no controller: within a second ($ms ms, bash start and connect included)" test "$ms" -lt 1000
 check "no controller: nothing reached the listener" eq "$(wc -c <"$IRC_TMP/7802.out" 2>/dev/null || echo 0)" 0
 check "the next controller starts" start_run
-check "its finding: killed at once, held says why no snapshot" wait_for 5 is c_none \
+check "its finding: killed at once, held says why no snapshot" wait_for 5 fnd_is c_none \
 	'.ircontain.finding.enforced == true and (.ircontain.finding.held | contains("no controller")) and (.message | contains("killed by the kernel at once"))'
 
 # ---- a controller that stops answering ---------------------------------------

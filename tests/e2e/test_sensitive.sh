@@ -25,6 +25,7 @@
 #     directory and O_PATH opens give nothing;
 #   - policy apply warns about an allowed program that does not exist.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/detect_lib.sh"
 need_tools python3
 
 EV=$IRC_TMP/events.jsonl
@@ -46,13 +47,7 @@ policy() {
 	cat >"$POL" <<EOF
 mode: enforce
 detectors:
-  portscan: {enabled: false}
-  synflood: {enabled: false}
-  exec_tmp: {enabled: false}
-  fileless: {enabled: false}
-  reverse_shell: {enabled: false}
-  ptrace: {enabled: false}
-  module_load: {enabled: false}
+$(detectors_off_but sensitive_read)
   sensitive_read:
     enabled: true
     severity: high
@@ -63,11 +58,10 @@ EOF
 	irc policy apply "$POL" >"$IRC_TMP/apply.out" 2>&1
 }
 cgid() { mkdir -p "$IRC_CG/$1" && stat -c %i "$IRC_CG/$1"; }
-evq() { grep -F '"kind":"alert"' "$EV" | jq -cR "fromjson? | select($1)" 2>/dev/null; }
 fnd() { evq ".event.action == \"sensitive_read_detected\" and .ircontain.cgroup_id == $(cgid "$1")"; }
 has_fnd() { [[ -n $(fnd "$1") ]]; }
 none() { sleep 0.5; [[ -z $(fnd "$1") ]] || { fnd "$1" | head -2; return 1; }; }
-is() {
+fnd_is() {
 	local j
 	j=$(fnd "$1" | head -1)
 	[[ -n $j ]] || { echo "no finding"; return 1; }
@@ -99,13 +93,13 @@ check "apply --json: the identities resolved, the absent program named" ircq \
 # ---- kill: every path to the file, every disguise of the program -------
 
 killed "cat FILE" k_cat cat "$D/secret"
-check "finding: the policy's path, cat, kill enforced" is k_cat \
+check "finding: the policy's path, cat, kill enforced" fnd_is k_cat \
 	".file.path == \"$D/secret\" and .process.name == \"cat\" and .ircontain.finding.action == \"kill\" and .ircontain.finding.enforced == true"
 killed "cat through a symlink" k_sym cat "$D/link"
-check "finding for the symlink names the file" is k_sym ".file.path == \"$D/secret\""
+check "finding for the symlink names the file" fnd_is k_sym ".file.path == \"$D/secret\""
 killed "cat through a hard link" k_hard cat "$D/hard"
 killed "a copy of cat named sshd" k_sshd "$D/x/sshd" "$D/secret"
-check "finding: process.name sshd" is k_sshd '.process.name == "sshd"'
+check "finding: process.name sshd" fnd_is k_sshd '.process.name == "sshd"'
 killed "a copy of cat named head (comm head; /usr/bin/head is allowed)" k_head "$D/x/head" "$D/secret"
 check_rc "/usr/bin/head itself, allowed, reads it" 0 cg_run a_head head -c 3 "$D/secret"
 killed "bash reading it by redirection" k_bash bash -c "read -r l <'$D/secret'; echo \"\$l\""
@@ -154,7 +148,7 @@ killed "  and cat of that hard link is killed" k_resolve cat "$D/away/g2"
 check "policy apply: action alert" policy alert
 check "alert: cat reads the file" reads al_cat cat "$D/secret"
 check "  and printed it" grep -qx n3w "$IRC_TMP/al_cat.out"
-check "alert finding: path, process, action alert, severity high" wait_for 5 is al_cat \
+check "alert finding: path, process, action alert, severity high" wait_for 5 fnd_is al_cat \
 	".file.path == \"$D/secret\" and .process.name == \"cat\" and .ircontain.finding.action == \"alert\" and .ircontain.finding.severity == \"high\""
 
 lab_finish
