@@ -44,6 +44,7 @@
 #define SIGSTOP		19
 #define S_IFMT		00170000
 #define S_IFSOCK	0140000
+#define S_IFREG		0100000
 #define PTRACE_ATTACH	16
 #define PTRACE_SEIZE	0x4206
 
@@ -666,7 +667,9 @@ static __always_inline int irc_open_detect(long fd)
 	if (!cfg || !cfg->det[IRC_DET_SENSITIVE].enabled || !irc_in_scope())
 		return 0;
 	f = irc_fd_file(bpf_get_current_task_btf(), fd);
-	if (!f || (BPF_CORE_READ(f, f_flags) & IRC_O_PATH))
+	/* A file's content: not an O_PATH handle, not a directory listing. */
+	if (!f || (BPF_CORE_READ(f, f_flags) & IRC_O_PATH) ||
+	    (BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) != S_IFREG)
 		return 0;
 	i = irc_sens_file(cfg, f, name);
 	if (i < 0 || irc_exe_allowed(cfg, name))

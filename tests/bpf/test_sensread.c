@@ -79,6 +79,8 @@ static const struct row rows[] = {
 	{ "another file in the same directory: none", H_OPENAT, NULL, "plain", B_NONE, false, -1 },
 	{ "a file the prefix matched at resolve", H_OPENAT, NULL, "keys/id_old", B_NONE, false, 1 },
 	{ "a name shorter than the prefix: none", H_OPENAT, NULL, "keys/id", B_NONE, false, -1 },
+	{ "a directory under the prefix (a listing, not content): none", H_OPENAT, NULL, "keys/id_dir",
+	  B_NONE, false, -1 },
 	{ "outside the hooks' cgroup root: none", H_OPENAT, NULL, "secret", B_NONE, true, -1 },
 	{ "the allowed program at its path: none", H_EXEC, "bin/reader", "secret", B_NONE, false, -1 },
 	{ "the allowed program through a symlink: none", H_EXEC, "rlink", "secret", B_NONE, false, -1 },
@@ -180,7 +182,7 @@ static int setup(void **state)
 		return -1;
 	}
 	sh("cd %s && mkdir bin other away keys && echo s >secret && echo p >plain && "
-	   "echo k >keys/id_old && echo k >keys/id && ln -s %s/secret link && ln secret away/hard && "
+	   "echo k >keys/id_old && echo k >keys/id && mkdir keys/id_dir && ln -s %s/secret link && ln secret away/hard && "
 	   "cp /usr/bin/cat bin/reader && cp /usr/bin/cat other/reader && ln bin/reader other/hard && "
 	   "ln -s %s/bin/reader rlink", t.dir, t.dir, t.dir);
 	if (irc_cgroup2_mount(mnt, sizeof(mnt)))
@@ -230,7 +232,7 @@ static int setup(void **state)
 	for (i = 0; i < IRC_M__MAX; i++)
 		t.m.fd[i] = -1;
 	t.m.fd[IRC_M_SENSID] = bpf_map__fd(t.skel->maps.IRC_MAP_SENSID);
-	if (irc_sens_resolve(&t.m, &t.cfg, false, &rep) || rep.files_nodir || rep.exes_absent ||
+	if (irc_sens_resolve(&t.m, &t.cfg, &rep) || rep.files_nodir || rep.exes_absent ||
 	    bpf_map_update_elem(bpf_map__fd(t.skel->maps.IRC_MAP_DETCFG), &zero, &t.cfg, BPF_ANY))
 		goto fail;
 	t.rb = ring_buffer__new(bpf_map__fd(t.skel->maps.IRC_MAP_EVENTS), on_event, NULL, NULL);

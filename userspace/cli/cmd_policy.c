@@ -74,7 +74,7 @@ static int policy_apply(const struct irc_maps *m, const struct irc_policy *p,
 	 * The identities before the config that names them; what the kernel
 	 * learned under the last policy goes (this one may not name it).
 	 */
-	err = irc_sens_resolve(m, &cfg, false, rep);
+	err = irc_sens_resolve(m, &cfg, rep);
 	if (err)
 		return err;
 	/* Allowlist first: a new detector config never meets a stale list. */

@@ -13,9 +13,14 @@
  *     program is allowed by where its executable is.
  *
  * Paths are resolved with realpath(3), so a policy path through a symlink
- * (/sbin on a merged /usr) names the directory the kernel sees.  `policy
- * apply` resolves; the controller resolves again every
- * IRC_GC_INTERVAL_MS, keeping what the kernel learned.
+ * (/sbin on a merged /usr) names the directory the kernel sees; nothing
+ * here opens a sensitive file (stat, readlink, and the directories of
+ * prefix patterns, which the kernel does not match: regular files only).
+ * `policy apply` resolves; the controller resolves again every
+ * IRC_GC_INTERVAL_MS.  Each resolve drops what is no longer at a policy
+ * path, what the kernel learned included (it learned the file then at the
+ * path, which the resolve now finds itself): a deleted file's inode number
+ * may be given to an unrelated file, which must not match for long.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -165,13 +170,12 @@ static void resolve_exe(struct want *w, struct irc_detcfg *cfg, __u32 j,
 	want_add(w, &st, &(struct irc_sensid){ .kind = IRC_SID_DIR, .exes = 1U << j });
 }
 
-int irc_sens_resolve(const struct irc_maps *m, struct irc_detcfg *cfg, bool keep_learned,
+int irc_sens_resolve(const struct irc_maps *m, struct irc_detcfg *cfg,
 		     struct irc_sens_report *rep)
 {
 	static struct want w;
 	int fd = m->fd[IRC_M_SENSID], err = 0;
 	struct irc_fid key, next, *prev = NULL;
-	struct irc_sensid cur;
 	__u32 i;
 	size_t k;
 	bool keep;
@@ -192,8 +196,7 @@ int irc_sens_resolve(const struct irc_maps *m, struct irc_detcfg *cfg, bool keep
 			err = -errno;
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
 		key = next;
-		keep = keep_learned && !bpf_map_lookup_elem(fd, &key, &cur) &&
-		       (cur.kind & IRC_SID_LEARNED);
+		keep = false;
 		for (k = 0; k < w.n && !keep; k++)
 			keep = !memcmp(&w.key[k], &key, sizeof(key));
 		if (!keep && !bpf_map_delete_elem(fd, &key))
@@ -221,7 +224,7 @@ int irc_sens_refresh(const struct irc_maps *m)
 		goto out;
 	}
 	now = cfg;
-	err = irc_sens_resolve(m, &now, true, &rep);
+	err = irc_sens_resolve(m, &now, &rep);
 	/* A policy path whose target's name changed (a symlink moved): the kernel gets the new name. */
 	if (!err && memcmp(&now, &cfg, sizeof(now)) &&
 	    bpf_map_update_elem(m->fd[IRC_M_DETCFG], &zero, &now, BPF_ANY))

@@ -24,11 +24,11 @@ struct irc_sens_report {
 /*
  * Resolves @cfg's sensitive_read paths: fills its sens_names,
  * sens_nplen and sens_exe_names, and makes irc_sensid hold exactly those
- * identities (added first, then the stale ones removed), and, when
- * @keep_learned, the ones the kernel learned.  A disabled detector
- * empties the map.  0 or -errno (printed).
+ * identities (added first, then the stale ones removed, those the kernel
+ * learned included).  A disabled detector empties the map.  0 or -errno
+ * (printed).
  */
-int irc_sens_resolve(const struct irc_maps *m, struct irc_detcfg *cfg, bool keep_learned,
+int irc_sens_resolve(const struct irc_maps *m, struct irc_detcfg *cfg,
 		     struct irc_sens_report *rep);
 
 /*
