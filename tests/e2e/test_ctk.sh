@@ -14,11 +14,12 @@
 #   - no controller: the kernel kills at once (137, under a second), and
 #     the finding, read by the next controller, says why there is no
 #     snapshot;
-#   - a controller that stops answering (SIGSTOP) after the kernel stopped
-#     the shell: the shell stays stopped; resumed by a SIGCONT before the
-#     deadline it is stopped again at its next system call, after the
-#     deadline killed there; and a controller killed and started again
-#     snapshots and kills what its predecessor left stopped.
+#   - a controller that stops answering (SIGSTOP'd, its heartbeat kept up by
+#     the test) after the kernel stopped the shell: the shell stays stopped;
+#     resumed by a SIGCONT before the deadline it is stopped again at its
+#     next system call, after the deadline killed there; and a controller
+#     killed and started again snapshots and kills what its predecessor
+#     left stopped.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/detect_lib.sh"
 
@@ -60,6 +61,20 @@ start_run() {
 	wait_for 5 eval '[[ $(jq -r .pid "$IRCONTAIN_STATE_DIR/run.json" 2>/dev/null) == "$DPID" ]]'
 }
 now_ms() { date +%s%3N; }
+# beater: a controller that is alive for the kernel (its heartbeat in
+# irc_ctl, every 300 ms, CLOCK_BOOTTIME from /proc/uptime) and does
+# nothing else: a hung one, without a race with the real one's last beat.
+beater() {
+	local ns i b
+	while :; do
+		read -r up _ </proc/uptime
+		ns=$((${up%.*} * 1000000000 + 10#${up#*.} * 10000000))
+		b=()
+		for ((i = 0; i < 8; i++)); do b+=($(((ns >> (8 * i)) & 255))); done
+		bpftool map update pinned "$IRC_PIN_DIR/irc_ctl" key 0 0 0 0 value "${b[@]}" 1 0 0 0 0 0 0 0
+		sleep 0.3
+	done
+}
 
 lab_up 1 || { not_ok "lab up"; exit 1; }
 check_rc "load --iface iv1" 0 irc load --iface iv1
@@ -80,7 +95,7 @@ shell c_run 7801
 wait "$SH" 2>/dev/null; rc=$?
 echo "# reverse shell to its death: $(($(now_ms) - t0)) ms (bash start, connect, stop, snapshot, kill)"
 check "the reverse shell is killed (137)" eq "$rc" 137
-check "finding: contain-then-kill, enforced, no hold" wait_for 5 fnd_is c_run \
+check "finding: contain-then-kill, enforced, no hold" wait_for 10 fnd_is c_run \
 	'.ircontain.finding.action == "contain-then-kill" and .ircontain.finding.enforced == true and .ircontain.finding.held == null and (.message | contains("stopped and cut off by the kernel"))'
 P=$(fnd c_run | jq -r .process.pid)
 check "the controller says it snapshotted and killed pid $P" wait_for 5 \
@@ -122,13 +137,16 @@ check "no controller: killed (137)" eq "$rc" 137
 check "no controller: within a second ($ms ms, bash start and connect included)" test "$ms" -lt 1000
 check "no controller: nothing reached the listener" eq "$(wc -c <"$IRC_TMP/7802.out" 2>/dev/null || echo 0)" 0
 check "the next controller starts" start_run
-check "its finding: killed at once, held says why no snapshot" wait_for 5 fnd_is c_none \
+check "its finding: killed at once, held says why no snapshot" wait_for 10 fnd_is c_none \
 	'.ircontain.finding.enforced == true and (.ircontain.finding.held | contains("no controller")) and (.message | contains("killed by the kernel at once"))'
 
 # ---- a controller that stops answering ---------------------------------------
 
 listen 7803 || not_ok "listener 7803"
 kill -STOP "$DPID"
+bg beater
+BEATER=$!
+sleep 0.5
 shell c_hung 7803
 check "hung controller (beat still fresh): the shell is stopped by the kernel" wait_for 3 stopped "$SH"
 check "  and pending its kill" pending "$SH"
@@ -141,14 +159,13 @@ check "SIGCONT after the deadline: killed by the kernel, no controller involved"
 wait "$SH" 2>/dev/null; rc=$?
 check "  (137)" eq "$rc" 137
 check "nothing reached the listener" eq "$(wc -c <"$IRC_TMP/7803.out" 2>/dev/null || echo 0)" 0
-kill -CONT "$DPID"
 
 listen 7804 || not_ok "listener 7804"
-kill -STOP "$DPID"
 shell c_gone 7804
 check "second shell stopped by the kernel for the hung controller" wait_for 3 stopped "$SH"
-kill -KILL "$DPID"; kill -CONT "$DPID" 2>/dev/null
+kill -KILL "$DPID" "$BEATER"; kill -CONT "$DPID" 2>/dev/null
 wait_for 5 dead "$DPID"
+bpftool map update pinned "$IRC_PIN_DIR/irc_ctl" key 0 0 0 0 value 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
 check "still stopped, pending, with no controller at all" eval "stopped $SH && pending $SH"
 check "a new controller starts" start_run
 check "it snapshots and kills what was left stopped" wait_for 5 dead "$SH"

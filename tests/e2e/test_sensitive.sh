@@ -93,13 +93,13 @@ check "apply --json: the identities resolved, the absent program named" ircq \
 # ---- kill: every path to the file, every disguise of the program -------
 
 killed "cat FILE" k_cat cat "$D/secret"
-check "finding: the policy's path, cat, kill enforced" fnd_is k_cat \
+check "finding: the policy's path, cat, kill enforced" wait_for 10 fnd_is k_cat \
 	".file.path == \"$D/secret\" and .process.name == \"cat\" and .ircontain.finding.action == \"kill\" and .ircontain.finding.enforced == true"
 killed "cat through a symlink" k_sym cat "$D/link"
-check "finding for the symlink names the file" fnd_is k_sym ".file.path == \"$D/secret\""
+check "finding for the symlink names the file" wait_for 10 fnd_is k_sym ".file.path == \"$D/secret\""
 killed "cat through a hard link" k_hard cat "$D/hard"
 killed "a copy of cat named sshd" k_sshd "$D/x/sshd" "$D/secret"
-check "finding: process.name sshd" fnd_is k_sshd '.process.name == "sshd"'
+check "finding: process.name sshd" wait_for 10 fnd_is k_sshd '.process.name == "sshd"'
 killed "a copy of cat named head (comm head; /usr/bin/head is allowed)" k_head "$D/x/head" "$D/secret"
 check_rc "/usr/bin/head itself, allowed, reads it" 0 cg_run a_head head -c 3 "$D/secret"
 killed "bash reading it by redirection" k_bash bash -c "read -r l <'$D/secret'; echo \"\$l\""
@@ -148,7 +148,7 @@ killed "  and cat of that hard link is killed" k_resolve cat "$D/away/g2"
 check "policy apply: action alert" policy alert
 check "alert: cat reads the file" reads al_cat cat "$D/secret"
 check "  and printed it" grep -qx n3w "$IRC_TMP/al_cat.out"
-check "alert finding: path, process, action alert, severity high" wait_for 5 fnd_is al_cat \
+check "alert finding: path, process, action alert, severity high" wait_for 10 fnd_is al_cat \
 	".file.path == \"$D/secret\" and .process.name == \"cat\" and .ircontain.finding.action == \"alert\" and .ircontain.finding.severity == \"high\""
 
 lab_finish
