@@ -25,19 +25,39 @@
 #include "qproc.h"
 #include "policy.h"
 
+struct after_write {
+	const char *what;
+	struct irc_qopts *o;
+	int ret;		/* the --incident check's exit code */
+};
+
+/* What follows the write (irc_hostq.after_write): the note, --incident. */
+static int quarantine_after_write(void *ctx, int err)
+{
+	struct after_write *a = ctx;
+
+	(void)err;
+	irc_qopts_intent(a->what, a->o);
+	a->ret = irc_qopts_incident_late(a->what, a->o);
+	return a->ret;
+}
+
 static int do_quarantine_host(int argc, char **argv)
 {
 	const char *what = "quarantine host", *why;
 	char norm[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN], msg[512];
-	struct irc_hostq q = { .origin = IRC_ORIGIN_OPERATOR };
 	struct irc_qopts o;
+	struct after_write aw = { .what = what, .o = &o };
+	struct irc_hostq q = { .origin = IRC_ORIGIN_OPERATOR,
+			       .after_write = quarantine_after_write, .ctx = &aw };
 	struct irc_maps m;
+	struct irc_key key;
 	int ret, err = 0, r;
 
 	if (irc_bulk_wanted(argc, argv))
 		return irc_bulk_host(argc, argv, false);
 	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
-			      IRC_QO_DIR | IRC_QO_INCIDENT, what,
+			      IRC_QO_DIR | IRC_QO_INCIDENT | IRC_QO_WRITE_FIRST, what,
 			      "quarantine host ADDR[/PREFIX] [--ttl D] [--reason T] [--direction in|out|both] [--force] [--incident ID]",
 			      &o);
 	if (ret)
@@ -48,7 +68,16 @@ static int do_quarantine_host(int argc, char **argv)
 	irc_cidr_format(&q.target, norm, sizeof(norm));
 	irc_entity_addr(entity, sizeof(entity), norm);
 
-	if (irc_maps_open(what, &m))
+	/*
+	 * Containment first: only the maps the checks, the write and the
+	 * enforcement check need are opened before it, and the journal note
+	 * and the --incident lookup in the store follow it (strace: ~3 ms of
+	 * NSS, /proc and file creation, and with --incident a store open,
+	 * preceded the write).
+	 */
+	irc_qkey(&q.target, &key);
+	if (irc_maps_open_some(what, &m, IRC_MAP_BIT(key.map) | IRC_MAP_BIT(IRC_M_ALLOW4) |
+			       IRC_MAP_BIT(IRC_M_ALLOW6) | IRC_MAP_BIT(IRC_M_IFACES)))
 		return IRC_EXIT_FAIL;
 	q.arg = o.operand;
 	q.expires_ns = irc_qopts_expiry(&o);
@@ -60,6 +89,9 @@ static int do_quarantine_host(int argc, char **argv)
 	irc_maps_close(&m);
 	if (r == IRC_HQ_REFUSED)
 		return irc_usage_err("%s", msg);
+	/* An unknown or closed --incident: said, undone (exit 2, nothing changed). */
+	if (err == -ECANCELED)
+		return aw.ret;
 	/* Nothing enforces it: said, undone, and nothing to record. */
 	if (err == -ENOLINK)
 		return IRC_EXIT_FAIL;

@@ -26,6 +26,8 @@ const char *irc_pact_name(uint32_t action)
 	}
 }
 
+static int incident_number(const char *what, const char *arg, int64_t *id);
+
 int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 		    const char *what, const char *usage, struct irc_qopts *o)
 {
@@ -109,29 +111,48 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 		return IRC_EXIT_USAGE;
 	o->operand = (allowed & IRC_QO_NO_OPERAND) ? NULL : ops[0];
 	/* Last: the only check that reads anything (the store). */
-	if (incident && (c = irc_qopts_incident(what, incident, &o->incident)))
+	if (incident && (allowed & IRC_QO_WRITE_FIRST)) {
+		if ((c = incident_number(what, incident, &o->incident)))
+			return c;
+		o->incident_unchecked = true;
+	} else if (incident && (c = irc_qopts_incident(what, incident, &o->incident))) {
 		return c;
+	}
 	/* Before any kernel write: a kill from here on leaves a note to record. */
-	irc_journal_intent(what, o->operand, o->incident, o->reason);
+	if (!(allowed & IRC_QO_WRITE_FIRST))
+		irc_qopts_intent(what, o);
 	return 0;
 }
 
-int irc_qopts_incident(const char *what, const char *arg, int64_t *id)
+void irc_qopts_intent(const char *what, const struct irc_qopts *o)
 {
-	char db[4096], anchor[4096];
-	struct irc_store *s;
-	struct stat st;
+	irc_journal_intent(what, o->operand, o->incident, o->reason);
+}
+
+static int incident_number(const char *what, const char *arg, int64_t *id)
+{
 	uint64_t v;
-	int err;
 
 	if (irc_parse_u64(arg, 1, INT64_MAX, &v, NULL))
 		return irc_usage_err("%s: bad --incident '%s': an incident number (1 or more)",
 				     what, irc_shown(arg));
+	*id = v;
+	return 0;
+}
+
+/* Incident @v exists and is open, or a store that cannot tell (a warning). */
+static int incident_lookup(const char *what, int64_t v)
+{
+	char db[4096], anchor[4096];
+	struct irc_store *s;
+	struct stat st;
+	int err;
+
 	/* No store, and never one: no incident yet either, and nothing is created. */
 	snprintf(db, sizeof(db), "%s/%s", irc.state_dir, IRC_STORE_DB);
 	snprintf(anchor, sizeof(anchor), "%s/%s", irc.state_dir, IRC_STORE_ANCHOR);
 	if (stat(db, &st) && errno == ENOENT && stat(anchor, &st) && errno == ENOENT)
-		return irc_usage_err("%s: no incident %" PRIu64 " (there is no evidence store yet)",
+		return irc_usage_err("%s: no incident %" PRId64 " (there is no evidence store yet)",
 				     what, v);
 	/* A store that cannot be opened says nothing about the incident. */
 	irc_journal_defer(true);
@@ -144,19 +165,33 @@ int irc_qopts_incident(const char *what, const char *arg, int64_t *id)
 		err = -EIO;
 	}
 	if (err == -ENOENT)
-		return irc_usage_err("%s: no incident %" PRIu64, what, v);
+		return irc_usage_err("%s: no incident %" PRId64, what, v);
 	if (err == -EALREADY)
-		return irc_usage_err("%s: incident %" PRIu64 " is closed", what, v);
+		return irc_usage_err("%s: incident %" PRId64 " is closed", what, v);
 	/*
 	 * Containment first: a store that cannot say whether the incident
 	 * exists (gone, locked, corrupt, no key) never stops the command.
 	 * The record names the incident as given, with this caveat.
 	 */
 	if (err)
-		irc_warn("%s: --incident %" PRIu64 " not checked (%s): containing anyway", what, v,
+		irc_warn("%s: --incident %" PRId64 " not checked (%s): containing anyway", what, v,
 			 irc_store_errmsg());
-	*id = v;
 	return 0;
+}
+
+int irc_qopts_incident(const char *what, const char *arg, int64_t *id)
+{
+	int ret = incident_number(what, arg, id);
+
+	return ret ? ret : incident_lookup(what, *id);
+}
+
+int irc_qopts_incident_late(const char *what, struct irc_qopts *o)
+{
+	if (!o->incident_unchecked)
+		return 0;
+	o->incident_unchecked = false;
+	return incident_lookup(what, o->incident);
 }
 
 int irc_qrecord(int ret, int64_t incident, const char *type, const char *target,

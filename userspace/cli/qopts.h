@@ -23,6 +23,13 @@ enum irc_qopt {
 	IRC_QO_INCIDENT	= 1 << 6,
 	IRC_QO_NO_OPERAND = 1 << 7,	/* the targets come from elsewhere */
 	IRC_QO_GROUP	= 1 << 8,	/* fleet: --group G */
+	/*
+	 * The verb writes the kernel first, then leaves its journal note
+	 * (irc_qopts_intent()) and looks up its --incident in the store
+	 * (irc_qopts_incident_late(), undoing the write if it is refused):
+	 * nothing on disk precedes containment.
+	 */
+	IRC_QO_WRITE_FIRST = 1 << 9,
 };
 
 struct irc_qopts {
@@ -34,6 +41,7 @@ struct irc_qopts {
 	uint32_t action;		/* enum irc_pact */
 	bool children;			/* false with --no-children */
 	int64_t incident;		/* --incident, 0 if not given */
+	bool incident_unchecked;	/* IRC_QO_WRITE_FIRST: not looked up yet */
 	char *operand;			/* the one target argument */
 	const char *group;		/* --group, "" if not given */
 };
@@ -45,6 +53,15 @@ struct irc_qopts {
  */
 int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 		    const char *what, const char *usage, struct irc_qopts *o);
+
+/* The journal note of a IRC_QO_WRITE_FIRST verb, right after its kernel write. */
+void irc_qopts_intent(const char *what, const struct irc_qopts *o);
+/*
+ * The --incident check of a IRC_QO_WRITE_FIRST verb, after its kernel
+ * write: 0, or IRC_EXIT_USAGE (unknown or closed; the caller undoes its
+ * write, so nothing changed) after printing.
+ */
+int irc_qopts_incident_late(const char *what, struct irc_qopts *o);
 
 /* Expiry for an entry made now: CLOCK_BOOTTIME ns, 0 for no TTL. */
 uint64_t irc_qopts_expiry(const struct irc_qopts *o);

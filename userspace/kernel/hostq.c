@@ -127,15 +127,20 @@ int irc_hostq_apply(const struct irc_maps *m, const struct irc_hostq *q, bool sa
 	/*
 	 * Never a rule that nothing enforces.  Checked after the write (the
 	 * netlink queries take longer than the write itself, and containment
-	 * comes first); when nothing enforces it, the write is undone.
+	 * comes first), like the caller's own checks; when one fails, the
+	 * write is undone.
 	 */
-	if (!*err && irc_require_enforced(m, "quarantine host", IRC_ENF_NET)) {
+	if (q->after_write && q->after_write(q->ctx, *err) && !*err)
+		*err = -ECANCELED;
+	else if (!*err && irc_require_enforced(m, "quarantine host", IRC_ENF_NET))
+		*err = -ENOLINK;
+	if (*err == -ECANCELED || *err == -ENOLINK) {
 		if (existed)
 			bpf_map_update_elem(m->fd[key.map], &key.k, &old, BPF_ANY);
 		else
 			bpf_map_delete_elem(m->fd[key.map], &key.k);
-		*err = -ENOLINK;
-		snprintf(why, len, "quarantine host %s: not enforced", q->arg);
+		snprintf(why, len, "quarantine host %s: %s", q->arg,
+			 *err == -ENOLINK ? "not enforced" : "refused");
 		return IRC_HQ_FAILED;
 	}
 	if (*err) {

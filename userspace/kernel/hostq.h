@@ -27,6 +27,14 @@ struct irc_hostq {
 	bool force;			/* past the SSH-session and allowlist checks */
 	bool protect;			/* also refuse the host's own addresses, gateways,
 					   resolvers and operators' sessions (irc_protect) */
+	/*
+	 * Called right after the map write (@err its result): what the
+	 * caller keeps off the containment path.  A non-zero return undoes
+	 * a successful write (IRC_HQ_FAILED, *err -ECANCELED; the callback
+	 * has said why).  NULL: nothing.
+	 */
+	int (*after_write)(void *ctx, int err);
+	void *ctx;
 };
 
 enum irc_hostq_result {
@@ -38,7 +46,8 @@ enum irc_hostq_result {
 };
 
 /*
- * Applies @q.  With @same_ok an entry equal in origin, direction, reason
+ * Applies @q.  @m needs the map of @q's target, the allowlist, irc_ifaces
+ * and, with @q->protect, irc_protect.  With @same_ok an entry equal in origin, direction, reason
  * and expiry (to the second) is left as it is (IRC_HQ_UNCHANGED).  @why
  * gets one line for the operator.  Warnings (--force past a rule) are
  * printed.

@@ -195,7 +195,21 @@ static int open_map(const char *action, const char *name, int *fd)
 	return 0;
 }
 
-int irc_maps_open(const char *action, struct irc_maps *m)
+static int open_maps(const char *action, struct irc_maps *m, uint64_t which)
+{
+	int i, err;
+
+	for (i = 0; i < IRC_M__MAX; i++) {
+		if (!(which & IRC_MAP_BIT(i)))
+			continue;
+		err = open_map(action, irc_map_names[i], &m->fd[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which)
 {
 	int i, err;
 
@@ -210,16 +224,16 @@ int irc_maps_open(const char *action, struct irc_maps *m)
 		return -ENOENT;
 	}
 	err = pin_dir_check(false);
+	if (!err)
+		err = open_maps(action, m, which);
 	if (err)
-		return err;
-	for (i = 0; i < IRC_M__MAX; i++) {
-		err = open_map(action, irc_map_names[i], &m->fd[i]);
-		if (err) {
-			irc_maps_close(m);
-			return err;
-		}
-	}
-	return 0;
+		irc_maps_close(m);
+	return err;
+}
+
+int irc_maps_open(const char *action, struct irc_maps *m)
+{
+	return irc_maps_open_some(action, m, IRC_MAPS_ALL);
 }
 
 void irc_maps_close(struct irc_maps *m)

@@ -8,6 +8,7 @@
 #define IRC_PINS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <linux/types.h>
 
 #include "ircontain/abi.h"
@@ -22,6 +23,7 @@ enum irc_map_id {
 	IRC_M__MAX,
 };
 #undef IRC_M_ENUM
+_Static_assert(IRC_M__MAX < 64, "irc_maps_open_some() takes a 64-bit set");
 
 /* File descriptors of every pinned map; -1 where not open. */
 struct irc_maps {
@@ -51,6 +53,14 @@ int irc_pins_loaded(void);
  * the module is loaded, then opens every map.  Prints its own error.
  */
 int irc_maps_open(const char *action, struct irc_maps *m);
+/*
+ * The same for the maps in @which only (IRC_MAP_BIT(id) bits), for a
+ * command whose kernel write must not wait for every map to open; the
+ * others stay -1.
+ */
+#define IRC_MAP_BIT(id)	(1ULL << (id))
+#define IRC_MAPS_ALL	(IRC_MAP_BIT(IRC_M__MAX) - 1)
+int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which);
 void irc_maps_close(struct irc_maps *m);
 
 /*
