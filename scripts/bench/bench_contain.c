@@ -22,6 +22,20 @@
 
 #include "ircontain/abi.h"
 
+/* The 1-minute load average, which the tails follow: -1 if unreadable. */
+static double loadavg(void)
+{
+	FILE *f = fopen("/proc/loadavg", "r");
+	double l = -1;
+
+	if (f) {
+		if (fscanf(f, "%lf", &l) != 1)
+			l = -1;
+		fclose(f);
+	}
+	return l;
+}
+
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -61,7 +75,7 @@ int main(int argc, char **argv)
 {
 	char path[512], addr[32];
 	const char *pin = getenv("IRCONTAIN_PIN_DIR");
-	double *to_map, *to_exit, *ipset;
+	double *to_map, *to_exit, *ipset, load0;
 	int rounds, fd, i, st;
 
 	if (argc != 4 || !pin || (rounds = atoi(argv[3])) < 1) {
@@ -79,6 +93,7 @@ int main(int argc, char **argv)
 	ipset = calloc(rounds, sizeof(double));
 	if (!to_map || !to_exit || !ipset)
 		return 1;
+	load0 = loadavg();
 	for (i = 0; i < rounds; i++) {
 		__u32 key;
 		struct irc_qentry v;
@@ -133,6 +148,8 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	printf("Load average (1 min) %.2f at the start, %.2f at the end; %ld CPUs.\n\n",
+	       load0, loadavg(), sysconf(_SC_NPROCESSORS_ONLN));
 	printf("| %d rounds, ms | median | p90 | p99 | max |\n|---|---:|---:|---:|---:|\n", rounds);
 	report("`ircontain quarantine host`: start to map write", to_map, rounds);
 	report("`ircontain quarantine host`: start to exit", to_exit, rounds);
