@@ -6,41 +6,69 @@
 # In a lab of its own (tests/e2e/lib.sh: private namespaces, cgroup, pin
 # and state dirs, all removed at exit), with the default ring and the
 # daemon's default options, tests/e2e/helpers/irc_connstorm makes real TCP
-# connects on the protected host's loopback from the test cgroup (each is
-# a connect and an accept event) at each target rate in turn, STEP_S
-# seconds a step.  For each step: the connects made, the events the daemon
-# read per second, what the kernel lost (ring full), what the store's
-# queue lost, and the daemon's CPU as a share of one core.  The last line
-# names the first rate at which anything was lost, or says none was.
+# connects on the protected host's loopback from the test cgroup, at each
+# target rate in turn, STEP_S seconds a step.  By default they are refused
+# (a bound port that does not listen: one connect event each, and the
+# storm's own CPU stays small); MODE=accept connects to a listener (a
+# connect and an accept event each, and about three times the CPU a
+# connect).  For each step: the connects made and the storm's own CPU,
+# the events the daemon read per second, what the kernel lost (ring full),
+# what the store's queue lost, and the daemon's CPU (utime+stime of its
+# threads over the step, from /proc) as a share of one core, split into
+# the reader (ring, JSON, events file) and the store's writer thread, and
+# per event read.  The last lines name the first rate at which anything
+# was lost, or say none was up to the highest rate reached.
 #
-#   sudo scripts/bench/bench_storm.sh [EVENT_RATES...]   (default 10000 20000 30000 40000 50000)
-#   STEP_S=5 THREADS=2 NICE=-10 IRC_BIN=build/asan/ircontain ... to change them
+#   sudo scripts/bench/bench_storm.sh [EVENT_RATES...]   (default 10000 20000 30000 40000 50000 60000)
+#   STEP_S=5 THREADS=2 NICE=-10 MODE=refused|accept IRC_BIN=build/asan/ircontain ... to change them
+#   PERF=FILE records the daemon with perf (call graphs) for the whole run.
 set -uo pipefail
 
 RATES=("$@")
-((${#RATES[@]})) || RATES=(10000 20000 30000 40000 50000)
+((${#RATES[@]})) || RATES=(10000 20000 30000 40000 50000 60000)
 STEP_S=${STEP_S:-5}
 # The daemon as the systemd unit runs it (Nice=-10), and the storm at the
 # same priority: on a 2-core machine busy with other work both would
 # otherwise get a fifth of a core, and the table would measure the others.
 NICE=${NICE:--10}
 THREADS=${THREADS:-2}
+MODE=${MODE:-refused}
+PERF=${PERF:-}
+case $MODE in
+refused) PER_CONNECT=1 ;;
+accept) PER_CONNECT=2 ;;
+*) echo "bench_storm: MODE is refused or accept, not '$MODE'" >&2; exit 2 ;;
+esac
 
 . "$(dirname "$0")/../../tests/e2e/lib.sh"
-trap 'rc=$?; lab_cleanup; exit $rc' EXIT
+PERF_PID=
+trap 'rc=$?; [[ -n $PERF_PID ]] && kill -INT "$PERF_PID" && wait "$PERF_PID"; lab_cleanup; exit $rc' EXIT
 
 STORM=$(dirname "$IRC_BIN")/tests/helpers/irc_connstorm
 EV=$IRC_TMP/events.jsonl
 RUNJ=$IRCONTAIN_STATE_DIR/run.json
+HZ=$(getconf CLK_TCK)
 
 die() { echo "bench_storm: $*" >&2; exit 1; }
 [[ -x $IRC_BIN ]] || die "no $IRC_BIN (make first)"
 [[ -x $STORM ]] || die "no $STORM (make tests first)"
 
-cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print int(($14 + $15) * 1000 / hz) }' "/proc/$1/stat"; }
+# CPU ms of one task (/proc/PID/task/TID/stat: utime + stime).
+task_ms() { awk -v hz="$HZ" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / hz) }' "$1" 2>/dev/null || echo 0; }
+# "reader writer" CPU ms of the daemon: the main thread reads the ring;
+# every other thread (the store's writer) is counted as the writer.
+daemon_ms() {
+	local r=0 w=0 t
+	for t in /proc/"$DPID"/task/*; do
+		if [[ ${t##*/} == "$DPID" ]]; then r=$(task_ms "$t/stat")
+		else w=$((w + $(task_ms "$t/stat"))); fi
+	done
+	echo "$r $w"
+}
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 rj() { jq -r ".$1 // 0" "$RUNJ"; }
 klost() { irc --json status | jq -r '.events.lost'; }
+pct() { awk -v c="$1" -v ms="$2" 'BEGIN { printf "%.1f", c * 100 / ms }'; }
 # The daemon has read everything the kernel emitted (run.json lags 1 s).
 caught_up() {
 	local a b
@@ -54,34 +82,50 @@ bg nice -n "$NICE" nsenter --net="/run/netns/$IRC_NS_P" "$IRC_BIN" run --events-
 DPID=$!
 wait_for 5 sh -c "[ \"\$(jq -r .pid '$RUNJ' 2>/dev/null)\" = $DPID ]" || die "daemon did not start"
 sleep 1.2
+if [[ -n $PERF ]]; then
+	perf record -q -g -o "$PERF" -p "$DPID" 2>/dev/null &
+	PERF_PID=$!
+fi
 
-echo "## bench_storm ($(nproc) CPUs, kernel $(uname -r), $(basename "$IRC_BIN"), default ring, nice $NICE, ${STEP_S} s a step, $THREADS connect threads)"
+echo "## bench_storm ($(nproc) CPUs, kernel $(uname -r), $(basename "$IRC_BIN"), default ring, nice $NICE, ${STEP_S} s a step, $THREADS connect threads, connects $MODE: $PER_CONNECT event(s) each)"
 echo
-echo "| target events/s | connects made | connects/s | events read/s | kernel lost | queue lost | daemon CPU (% of a core) | daemon CPU per event | load avg |"
-echo "|---|---|---|---|---|---|---|---|---|"
-FIRST_LOSS=
+echo "| target events/s | connects made | connects/s | storm CPU | events read/s | kernel lost | queue lost | daemon CPU (% of a core) | reader / writer | daemon CPU per event | load avg |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+FIRST_LOSS= TOP=0 CLEAN=0
 for r in "${RATES[@]}"; do
-	k0=$(klost) q0=$(rj queue_lost) e0=$(rj events) c0=$(cpu_ms "$DPID") t0=$(now_ms)
-	out=$(cg_run storm nice -n "$NICE" nsenter --net="/run/netns/$IRC_NS_P" "$STORM" 127.0.0.1 $((r / 2)) "$STEP_S" "$THREADS")
-	t1=$(now_ms) c1=$(cpu_ms "$DPID")
+	k0=$(klost) q0=$(rj queue_lost) e0=$(rj events) t0=$(now_ms)
+	read -r r0 w0 <<<"$(daemon_ms)"
+	out=$(cg_run storm nice -n "$NICE" nsenter --net="/run/netns/$IRC_NS_P" "$STORM" 127.0.0.1 \
+		$((r / PER_CONNECT)) "$STEP_S" "$THREADS" "$MODE")
+	t1=$(now_ms)
+	read -r r1 w1 <<<"$(daemon_ms)"
 	wait_for 15 caught_up
 	k1=$(klost) q1=$(rj queue_lost) e1=$(rj events)
-	read -r _ made _ failed _ secs _ crate <<<"$out"
-	ms=$((t1 - t0))
+	# Per event: all the CPU the step's events cost, the catching up included.
+	read -r r2 w2 <<<"$(daemon_ms)"
+	read -r _ made _ failed _ secs _ crate _ scpu <<<"$out"
+	ms=$((t1 - t0)) n=$((e1 - e0)) c=$((r1 + w1 - r0 - w0))
 	kl=$((k1 - k0)) ql=$((q1 - q0))
-	printf '| %s | %s (%s failed) | %s | %s | %s | %s | %s | %s us | %s |\n' "$r" "${made:-?}" "${failed:-?}" \
-		"${crate:-?}" "$(awk -v n=$((e1 - e0)) -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')" \
-		"$kl" "$ql" "$(awk -v c=$((c1 - c0)) -v ms="$ms" 'BEGIN { printf "%.1f", c * 100 / ms }')" \
-		"$(awk -v c=$((c1 - c0)) -v n=$((e1 - e0)) 'BEGIN { printf "%.1f", n ? c * 1000 / n : 0 }')" \
+	read_rate=$(awk -v n="$n" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')
+	printf '| %s | %s (%s failed) | %s | %s%% | %s | %s | %s | %s | %s%% / %s%% | %s us | %s |\n' \
+		"$r" "${made:-?}" "${failed:-?}" "${crate:-?}" "$(pct "${scpu:-0}" "$ms")" \
+		"$read_rate" "$kl" "$ql" "$(pct "$c" "$ms")" "$(pct $((r1 - r0)) "$ms")" \
+		"$(pct $((w1 - w0)) "$ms")" \
+		"$(awk -v c=$((r2 + w2 - r0 - w0)) -v n="$n" 'BEGIN { printf "%.1f", n ? c * 1000 / n : 0 }')" \
 		"$(cut -d' ' -f1 /proc/loadavg)"
-	if [[ -z $FIRST_LOSS ]] && ((kl + ql > 0)); then FIRST_LOSS=$r; fi
+	if ((kl + ql > 0)); then
+		[[ -n $FIRST_LOSS ]] || FIRST_LOSS=$r
+	elif [[ -z $FIRST_LOSS ]] && ((read_rate > CLEAN)); then
+		CLEAN=$read_rate
+	fi
+	((read_rate > TOP)) && TOP=$read_rate
 done
 kill -TERM "$DPID"
 wait "$DPID"
 echo
 if [[ -n $FIRST_LOSS ]]; then
-	echo "loss starts at a target of $FIRST_LOSS events/s"
+	echo "loss starts at a target of $FIRST_LOSS events/s; none below it (up to $CLEAN events/s read)"
 else
-	echo "no loss up to ${RATES[-1]} events/s targeted (see 'events read/s' for what was reached)"
+	echo "no loss at any step: up to $CLEAN events/s read (targets up to ${RATES[-1]}/s)"
 fi
 echo "store: $(jq -r '"\(.stored) records stored, \(.store_skipped) ordinary events in the events file only, \(.store_errors) store errors, queue high-water \(.queue_max)"' "$RUNJ")"

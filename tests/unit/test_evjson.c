@@ -850,6 +850,57 @@ static void test_ancestry_parent_child(void **state)
 	json_decref(o);
 }
 
+/* A connect of @tgid to 192.0.2.1:443. */
+static json_t *do_connect(struct fix *f, int tgid)
+{
+	struct irc_ev_conn ev;
+
+	memset(&ev, 0, sizeof(ev));
+	fill_hdr(&ev.h, IRC_EV_CONNECT, sizeof(ev), 12, tgid, 0, "worker");
+	ev.family = 4;
+	ev.established = 1;
+	ev.dport = 443;
+	inet_pton(AF_INET, "192.0.2.1", ev.daddr);
+	return conv_ok(f, &ev, sizeof(ev));
+}
+
+/*
+ * process.* is kept as text per process and reused: whatever changes up
+ * its chain (a parent's exec, a grandparent's, a parent gone from the
+ * table) shows in the next event, never the text kept from before.
+ */
+static void test_ancestry_cached(void **state)
+{
+	struct fix *f = *state;
+	json_t *o;
+	int i;
+
+	exec_quiet(f, 300, 1, "/bin/a");
+	exec_quiet(f, 301, 300, "/bin/b");
+	for (i = 0; i < 2; i++) {
+		o = do_connect(f, 301);
+		expect_str(o, "process.executable", "/bin/b");
+		expect_str(o, "process.parent.executable", "/bin/a");
+		json_decref(o);
+	}
+	exec_quiet(f, 300, 1, "/bin/c");
+	o = do_connect(f, 301);
+	expect_str(o, "process.parent.executable", "/bin/c");
+	expect_absent(o, "process.parent.parent.executable");
+	json_decref(o);
+	exec_quiet(f, 1, 0, "/sbin/init");
+	o = do_connect(f, 301);
+	expect_str(o, "process.parent.parent.executable", "/sbin/init");
+	json_decref(o);
+	/* Changed in place by its owner (irc_pt_changed): shown too. */
+	snprintf(irc_pt_get(&f->pt, 301)->exe, IRC_PT_EXE_LEN, "/bin/d");
+	irc_pt_changed(&f->pt, irc_pt_get(&f->pt, 301));
+	o = do_connect(f, 301);
+	expect_str(o, "process.executable", "/bin/d");
+	json_decref(o);
+	assert_true(f->pt.frag_bytes > 0);
+}
+
 static void test_ancestry_bounded(void **state)
 {
 	struct fix *f = *state;
@@ -1822,6 +1873,7 @@ int main(void)
 		CTX(test_exec_not_utf8),
 		CTX(test_ancestry_parent_child),
 		CTX(test_ancestry_bounded),
+		CTX(test_ancestry_cached),
 		CTX(test_fork),
 		CTX(test_fork_evicts_parent),
 		CTX(test_exit_codes),

@@ -114,11 +114,11 @@ static void hdr(struct fix *f, struct irc_ev_hdr *h, unsigned int type, size_t s
 /* One record through evjson and into the store, as on_record does. */
 static void feed(struct fix *f, const void *rec, size_t len)
 {
-	json_t *o = irc_ev_json(&f->ev, rec, len);
+	struct irc_jbuf b = { 0 };
 
-	assert_non_null(o);
-	irc_rs_record(f->rs, rec, len, o);
-	json_decref(o);
+	assert_int_equal(irc_ev_line(&f->ev, rec, len, &b), 0);
+	irc_rs_record(f->rs, rec, len, b.p, b.len);
+	irc_jb_free(&b);
 }
 
 static void feed_exec(struct fix *f, unsigned int tgid)
@@ -374,7 +374,7 @@ static void test_entities(void **state)
 	struct irc_ev_deny dn = {};
 	const struct row *r;
 	struct rows *rs;
-	json_t *gap;
+	struct irc_jbuf gap = { 0 };
 	size_t i, j = 0, bad = 0;
 
 	(void)state;
@@ -414,9 +414,9 @@ static void test_entities(void **state)
 		  "2001:db8::5", 128, false);
 	feed_drop(f, IRC_RULE_PROCESS, IRC_DIR_OUT, "10.0.0.1", "198.51.100.1", NULL, 0, false);
 	feed_drop(f, IRC_RULE_ISOLATE, IRC_DIR_IN, "198.51.100.2", "10.0.0.1", NULL, 0, false);
-	gap = irc_gap_json(&f->ev, 0, 5, 3);
-	irc_rs_gap(f->rs, gap);
-	json_decref(gap);
+	assert_int_equal(irc_gap_line(&f->ev, 0, 5, 3, &gap), 0);
+	irc_rs_gap(f->rs, gap.p, gap.len);
+	irc_jb_free(&gap);
 	irc_rs_close(f->rs, "signal");
 	f->rs = NULL;
 

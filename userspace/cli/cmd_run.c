@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
@@ -53,6 +54,16 @@
 
 #define POLL_MS		100
 #define MAX_CPUS	1024
+/*
+ * After a round that emptied the ring, the reader waits this long before
+ * it polls again.  The kernel wakes a reader only for the first record
+ * after it caught up, so under a storm this turns one wake-up per record
+ * or so into one per interval, and the records come in batches.  Only
+ * the events file and the store wait: enforcement is the kernel's.
+ */
+#define BATCH_MS	5
+/* The events file is written once per round, or when this much waits. */
+#define OUT_FLUSH_BYTES	(1U << 20)
 
 static volatile sig_atomic_t got_term, got_hup;
 
@@ -67,7 +78,9 @@ static void on_signal(int sig)
 struct daemon {
 	struct irc_evctx ev;
 	struct irc_ptable pt;
-	FILE *out;
+	int out_fd;			/* the events file, or 1 for "-" */
+	struct irc_jbuf obuf;		/* its lines not written yet */
+	uint64_t obuf_lines;
 	const char *out_path;
 	const char *policy;
 	uint64_t last_seq[MAX_CPUS];
@@ -134,17 +147,57 @@ static int bound_arg(const char *opt, const char *arg, int64_t *out)
 	return 0;
 }
 
+/*
+ * The lines waiting, to the events file in one write.  A line that could
+ * not be written is counted, never silently gone.
+ */
+static void out_flush(struct daemon *d)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < d->obuf.len) {
+		n = write(d->out_fd, d->obuf.p + off, d->obuf.len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	if (off < d->obuf.len)
+		d->st.write_errors += d->obuf_lines;
+	else
+		d->st.written += d->obuf_lines;
+	d->obuf.len = 0;
+	d->obuf.oom = false;
+	d->obuf_lines = 0;
+}
+
+/* The line just appended to obuf is complete. */
+static void line_end(struct daemon *d)
+{
+	if (irc_jb_reserve(&d->obuf, 1)) {
+		d->st.write_errors++;
+		return;
+	}
+	d->obuf.p[d->obuf.len++] = '\n';
+	d->obuf_lines++;
+	if (d->obuf.len >= OUT_FLUSH_BYTES)
+		out_flush(d);
+}
+
 /* One JSON line for the events file; @o stays the caller's. */
 static void emit(struct daemon *d, json_t *o)
 {
-	if (!o)
-		return;
-	if (json_dumpf(o, d->out, JSON_COMPACT | JSON_PRESERVE_ORDER) == 0) {
-		fputc('\n', d->out);
-		d->st.written++;
-	} else {
+	size_t n = json_dumpb(o, NULL, 0, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	if (!n || irc_jb_reserve(&d->obuf, n) ||
+	    json_dumpb(o, d->obuf.p + d->obuf.len, n, JSON_COMPACT | JSON_PRESERVE_ORDER) != n) {
 		d->st.write_errors++;
+		return;
 	}
+	d->obuf.len += n;
+	line_end(d);
 }
 
 /*
@@ -161,13 +214,16 @@ static void check_seq(struct daemon *d, const struct irc_ev_hdr *h)
 	last = &d->last_seq[h->cpu];
 	if (*last && h->seq > *last + 1) {
 		uint64_t missing = h->seq - *last - 1;
-		json_t *o = irc_gap_json(&d->ev, h->cpu, *last, missing);
+		size_t start = d->obuf.len;
 
 		d->st.gaps++;
 		d->st.missing += missing;
-		emit(d, o);
-		irc_rs_gap(d->rs, o);
-		json_decref(o);
+		if (irc_gap_line(&d->ev, h->cpu, *last, missing, &d->obuf)) {
+			d->st.write_errors++;
+		} else {
+			irc_rs_gap(d->rs, d->obuf.p + start, d->obuf.len - start);
+			line_end(d);
+		}
 	} else if (*last && h->seq <= *last) {
 		if (d->st.missing)
 			d->st.missing--;
@@ -231,7 +287,8 @@ static int on_record(void *ctx, void *data, size_t len)
 {
 	struct daemon *d = ctx;
 	const struct irc_ev_hdr *h = data;
-	json_t *o;
+	size_t start;
+	int err;
 
 	if (len < sizeof(*h)) {
 		d->st.malformed++;
@@ -239,11 +296,15 @@ static int on_record(void *ctx, void *data, size_t len)
 	}
 	check_seq(d, h);
 	d->st.events++;
-	o = irc_ev_json(&d->ev, data, len);
-	emit(d, o);
-	/* A process finding's snapshot is taken here, before its sockets are cut. */
-	irc_rs_record(d->rs, data, len, o);
-	json_decref(o);
+	start = d->obuf.len;
+	err = irc_ev_line(&d->ev, data, len, &d->obuf);
+	if (!err) {
+		/* A process finding's snapshot is taken here, before its sockets are cut. */
+		irc_rs_record(d->rs, data, len, d->obuf.p + start, d->obuf.len - start);
+		line_end(d);
+	} else if (err == -ENOMEM) {
+		d->st.write_errors++;
+	}
 	if (h->type == IRC_EV_FINDING && len >= sizeof(struct irc_ev_finding)) {
 		const struct irc_ev_finding *f = data;
 
@@ -362,20 +423,11 @@ static int policy_reload(struct daemon *d, const char *trigger)
 	return err;
 }
 
-static FILE *open_out(const char *path)
+static int open_out(const char *path)
 {
-	int fd;
-	FILE *f;
-
 	if (!strcmp(path, "-"))
-		return stdout;
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return NULL;
-	f = fdopen(fd, "a");
-	if (!f)
-		close(fd);
-	return f;
+		return STDOUT_FILENO;
+	return open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 }
 
 static int read_boot_id(char *buf, size_t len)
@@ -421,7 +473,7 @@ int do_run(int argc, char **argv)
 		irc_err("run: out of memory");
 		return IRC_EXIT_FAIL;
 	}
-	d->qsock_fd = d->qpid_fd = -1;
+	d->qsock_fd = d->qpid_fd = d->out_fd = -1;
 	d->ctk.ctl_fd = d->ctk.pkill_fd = d->ctk.detstate_fd = -1;
 	d->store_events = IRC_RS_EVENTS_RELATED;
 	d->bounds = (struct irc_store_policy){ .max_bytes = IRC_STORE_MAX_SIZE,
@@ -556,8 +608,8 @@ int do_run(int argc, char **argv)
 		irc_err("run: create state dir %s: %s", irc.state_dir, strerror(errno));
 		goto out;
 	}
-	d->out = open_out(d->out_path);
-	if (!d->out) {
+	d->out_fd = open_out(d->out_path);
+	if (d->out_fd < 0) {
 		irc_err("run: open events file %s: %s", d->out_path, strerror(errno));
 		goto out;
 	}
@@ -606,7 +658,7 @@ int do_run(int argc, char **argv)
 		}
 	}
 	/* From here the store has a thread of its own: the ring is never kept waiting on it. */
-	err = irc_rs_async(d->rs, d->out != stdout ? fileno(d->out) : -1);
+	err = irc_rs_async(d->rs, d->out_fd != STDOUT_FILENO ? d->out_fd : -1);
 	if (err) {
 		irc_err("run: start the evidence store's writer: %s", strerror(-err));
 		goto out;
@@ -646,6 +698,10 @@ int do_run(int argc, char **argv)
 			stop_why = "error";
 			break;
 		}
+		out_flush(d);
+		/* The ring is empty: let the next records gather (not when behind: -EAGAIN). */
+		if (err > 0)
+			nanosleep(&(struct timespec){ .tv_nsec = BATCH_MS * 1000000L }, NULL);
 		irc_watch_tick(d->watch);
 		if (d->agent) {
 			struct irc_agent_local l = {
@@ -656,7 +712,6 @@ int do_run(int argc, char **argv)
 		}
 		irc_ctk_beat(&d->ctk, false);
 		irc_ctk_sweep(&d->ctk, d->rs, false);
-		fflush(d->out);
 		irc_rs_tick(d->rs);
 		if (got_hup) {
 			got_hup = 0;
@@ -692,8 +747,9 @@ stop:
 		d->turn_ns = irc_now_boot_ns();
 		if (ring_buffer__consume(rb) != -EAGAIN)
 			break;
+		out_flush(d);
 	}
-	fflush(d->out);
+	out_flush(d);
 	/* Everything read is committed, then the clean stop is on record. */
 	irc_rs_close(d->rs, stop_why);
 	d->rs = NULL;
@@ -722,8 +778,9 @@ out:
 	if (d->qpid_fd >= 0)
 		close(d->qpid_fd);
 	irc_ctk_close(&d->ctk);
-	if (d->out && d->out != stdout)
-		fclose(d->out);
+	if (d->out_fd > STDOUT_FILENO)
+		close(d->out_fd);
+	irc_jb_free(&d->obuf);
 	irc_pt_free(&d->pt);
 	free(d);
 	if (run_lock >= 0)

@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <net/if.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,113 +57,354 @@ int irc_evctx_init(struct irc_evctx *c, struct irc_ptable *pt)
 	return 0;
 }
 
+/* --- JSON text ------------------------------------------------------------ */
+
+int irc_jb_reserve(struct irc_jbuf *b, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (b->oom)
+		return -ENOMEM;
+	if (b->len + n <= b->cap)
+		return 0;
+	for (cap = b->cap ? b->cap : 4096; cap < b->len + n; cap *= 2)
+		;
+	p = realloc(b->p, cap);
+	if (!p) {
+		b->oom = true;
+		return -ENOMEM;
+	}
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+void irc_jb_free(struct irc_jbuf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+static void put(struct irc_jbuf *b, const char *s, size_t n)
+{
+	if (irc_jb_reserve(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+
+/* A literal piece of JSON. */
+#define PUT(b, lit)	put((b), "" lit, sizeof(lit) - 1)
+
+static void put_raw(struct irc_jbuf *b, const char *json)
+{
+	put(b, json, strlen(json));
+}
+
+static void put_int(struct irc_jbuf *b, int64_t v)
+{
+	char d[24], *p = d + sizeof(d);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	put(b, p, (size_t)(d + sizeof(d) - p));
+}
+
 /*
  * A JSON string of @n bytes that need not be UTF-8 (comm, paths, argv are
  * bytes; a comm may end in half a character): bytes that are not UTF-8
- * become "\xNN", where jansson would refuse the whole string.
+ * become the text "\xNN".  Escaped as jansson escapes (no "\/").
  */
-static json_t *text(const char *s, size_t n)
+static void put_str(struct irc_jbuf *b, const char *s, size_t n)
 {
-	json_t *j = json_stringn(s, n);
-	char *buf, *o;
+	static const char hex[] = "0123456789abcdef";
 	size_t i, l;
 
-	if (j || !(buf = malloc(4 * n + 1)))
-		return j;
-	for (i = 0, o = buf; i < n; i += l ? l : 1) {
+	if (irc_jb_reserve(b, 6 * n + 2))
+		return;
+	b->p[b->len++] = '"';
+	for (i = 0; i < n; i += l ? l : 1) {
+		unsigned char ch = (unsigned char)s[i];
+		char *o = b->p + b->len;
+
 		l = irc_utf8_len((const unsigned char *)s + i, n - i);
-		if (l) {
+		if (!l) {
+			memcpy(o, "\\\\x", 3);
+			o[3] = hex[ch >> 4];
+			o[4] = hex[ch & 15];
+			b->len += 5;
+		} else if (l > 1) {
 			memcpy(o, s + i, l);
-			o += l;
+			b->len += l;
+		} else if (ch == '"' || ch == '\\') {
+			o[0] = '\\';
+			o[1] = (char)ch;
+			b->len += 2;
+		} else if (ch >= 0x20) {
+			o[0] = (char)ch;
+			b->len++;
 		} else {
-			o += sprintf(o, "\\x%02x", (unsigned char)s[i]);
+			const char *e = ch == '\b' ? "\\b" : ch == '\f' ? "\\f" : ch == '\n' ? "\\n" :
+					ch == '\r' ? "\\r" : ch == '\t' ? "\\t" : NULL;
+
+			if (e) {
+				memcpy(o, e, 2);
+				b->len += 2;
+			} else {
+				memcpy(o, "\\u00", 4);
+				o[4] = "0123456789ABCDEF"[ch >> 4];
+				o[5] = "0123456789ABCDEF"[ch & 15];
+				b->len += 6;
+			}
 		}
 	}
-	j = json_stringn(buf, (size_t)(o - buf));
-	free(buf);
-	return j;
+	b->p[b->len++] = '"';
 }
 
-/* argv as a JSON array from NUL-separated bytes. */
-static json_t *args_json(const char *a, size_t n)
+static void put_cstr(struct irc_jbuf *b, const char *s)
 {
-	json_t *arr = json_array();
-	size_t i = 0;
-
-	while (i < n) {
-		size_t l = strnlen(a + i, n - i);
-
-		json_array_append_new(arr, text(a + i, l));
-		i += l + 1;
-	}
-	return arr;
+	put_str(b, s, strlen(s));
 }
 
-/* process.* (and its parents, to IRC_ANCESTRY_MAX levels) of @tgid. */
-static json_t *process_json(struct irc_evctx *c, int tgid, int depth)
+/* ,"message":"..." */
+static void message(struct irc_jbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void message(struct irc_jbuf *b, const char *fmt, ...)
+{
+	char m[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	PUT(b, ",\"message\":");
+	put_str(b, m, n < 0 ? 0 : (size_t)n < sizeof(m) ? (size_t)n : sizeof(m) - 1);
+}
+
+/*
+ * The ISO 8601 time of @real_ns.  The part up to the second is kept: a
+ * storm's events fall in the same second, and gmtime+strftime would cost
+ * more than the rest of the line.
+ */
+static void put_ts(struct irc_evctx *c, struct irc_jbuf *b, int64_t real_ns)
+{
+	int64_t sec = real_ns / 1000000000LL;
+	char ms[8];
+
+	if (!c->ts_ok || sec != c->ts_sec) {
+		time_t t = (time_t)sec;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		c->ts_len = strftime(c->ts_base, sizeof(c->ts_base), "%Y-%m-%dT%H:%M:%S", &tm);
+		c->ts_sec = sec;
+		c->ts_ok = true;
+	}
+	snprintf(ms, sizeof(ms), ".%03dZ", (int)(real_ns / 1000000 % 1000));
+	PUT(b, "\"");
+	put(b, c->ts_base, c->ts_len);
+	put(b, ms, strlen(ms));
+	PUT(b, "\"");
+}
+
+/* --- process.* ------------------------------------------------------------- */
+
+/*
+ * The members of process.* for @tgid at @depth, its parents to
+ * IRC_ANCESTRY_MAX levels included, without the closing brace.
+ */
+static void process_inner(struct irc_evctx *c, struct irc_jbuf *b, int tgid, int depth)
 {
 	struct irc_pt_entry *e = irc_pt_get(c->pt, tgid);
-	json_t *o = json_pack("{s:i}", "pid", tgid);
+	size_t i, l;
 
+	PUT(b, "{\"pid\":");
+	put_int(b, tgid);
 	if (!e)
-		return o;
-	json_object_set_new(o, "entity_id", json_string(e->entity_id));
-	if (e->comm[0])
-		json_object_set_new(o, "name", text(e->comm, strlen(e->comm)));
-	if (e->exe[0])
-		json_object_set_new(o, "executable", text(e->exe, strlen(e->exe)));
-	if (e->args_len)
-		json_object_set_new(o, "args", args_json(e->args, e->args_len));
-	if (e->start_ticks) {
-		char ts[40];
-
-		irc_fmt_ts((int64_t)((uint64_t)c->boot_to_real_ns + e->start_ticks * c->tick_ns),
-			   ts, sizeof(ts));
-		json_object_set_new(o, "start", json_string(ts));
+		return;
+	PUT(b, ",\"entity_id\":");
+	put_cstr(b, e->entity_id);
+	if (e->comm[0]) {
+		PUT(b, ",\"name\":");
+		put_cstr(b, e->comm);
 	}
-	if (e->ppid > 0 && depth < IRC_ANCESTRY_MAX && e->ppid != tgid)
-		json_object_set_new(o, "parent", process_json(c, e->ppid, depth + 1));
-	return o;
+	if (e->exe[0]) {
+		PUT(b, ",\"executable\":");
+		put_cstr(b, e->exe);
+	}
+	if (e->args_len) {
+		PUT(b, ",\"args\":[");
+		for (i = 0; i < e->args_len; i += l + 1) {
+			l = strnlen(e->args + i, e->args_len - i);
+			if (i)
+				PUT(b, ",");
+			put_str(b, e->args + i, l);
+		}
+		PUT(b, "]");
+	}
+	if (e->start_ticks) {
+		PUT(b, ",\"start\":");
+		put_ts(c, b, (int64_t)((uint64_t)c->boot_to_real_ns + e->start_ticks * c->tick_ns));
+	}
+	if (e->ppid > 0 && depth < IRC_ANCESTRY_MAX && e->ppid != tgid) {
+		PUT(b, ",\"parent\":");
+		process_inner(c, b, e->ppid, depth + 1);
+		PUT(b, "}");
+	}
 }
 
-static json_t *base(struct irc_evctx *c, const struct irc_ev_hdr *h,
-		    const char *action, const char *category, const char *type,
-		    const char *outcome)
+/*
+ * What process_inner() would write for @tgid at depth 0 depends on the
+ * entries of its chain of parents and on their versions: this sums them.
+ */
+static uint64_t chain_sig(struct irc_evctx *c, int tgid)
 {
-	char ts[40];
+	uint64_t sig = 0xcbf29ce484222325ULL;
+	struct irc_pt_entry *e;
+	int depth;
 
-	/* In unsigned arithmetic: a record's time is whatever the kernel wrote. */
-	irc_fmt_ts((int64_t)((uint64_t)c->boot_to_real_ns + h->ts_ns), ts, sizeof(ts));
-	return json_pack("{s:s,s:s,s:s,s:{s:s,s:[s],s:[s],s:s,s:s,s:I,s:s},s:{s:s,s:s},s:{s:i,s:I}}",
-		"@timestamp", ts, "datetime", ts, "timestamp_desc", "Event Recorded",
-		"event", "kind", "event", "category", category, "type", type,
-		"action", action, "outcome", outcome, "sequence", (json_int_t)h->seq,
-		"module", "ircontain",
-		"host", "hostname", c->hostname, "id", c->host_id,
-		"ircontain", "cpu", h->cpu, "cgroup_id", (json_int_t)h->cgroup_id);
+	for (depth = 0;; depth++) {
+		e = irc_pt_get(c->pt, tgid);
+		sig = (sig ^ (uint32_t)tgid) * 0x100000001b3ULL;
+		sig = (sig ^ (e ? e->ver : 0)) * 0x100000001b3ULL;
+		if (!e || e->ppid <= 0 || depth >= IRC_ANCESTRY_MAX || e->ppid == tgid)
+			return sig;
+		tgid = e->ppid;
+	}
 }
 
-/* Adds process.* and user.* for the task in @h, and container/cgroup. */
-static void add_process(struct irc_evctx *c, json_t *o, const struct irc_ev_hdr *h)
+/*
+ * process_inner() at depth 0, from the entry's cached text while nothing
+ * in its chain changed: every event of a process carries the same
+ * ancestry, and a storm's events come from a few processes.
+ */
+static void process_open(struct irc_evctx *c, struct irc_jbuf *b, int tgid)
 {
-	json_t *p = process_json(c, h->tgid, 0);
+	struct irc_pt_entry *e = irc_pt_get(c->pt, tgid);
+	size_t start = b->len, n;
+	uint64_t sig;
+	char *p;
+
+	if (!e) {
+		process_inner(c, b, tgid, 0);
+		return;
+	}
+	sig = chain_sig(c, tgid);
+	if (e->frag && e->frag_sig == sig) {
+		put(b, e->frag, e->frag_len);
+		return;
+	}
+	process_inner(c, b, tgid, 0);
+	n = b->len - start;
+	if (b->oom || c->pt->frag_bytes - e->frag_len + n > IRC_PT_FRAG_BYTES)
+		return;
+	p = realloc(e->frag, n);
+	if (!p)
+		return;
+	memcpy(p, b->p + start, n);
+	c->pt->frag_bytes += n - e->frag_len;
+	e->frag = p;
+	e->frag_len = (uint32_t)n;
+	e->frag_sig = sig;
+}
+
+/* ,"cgroup":"..." in ircontain.*, for the task in @h. */
+static void put_cgroup(struct irc_evctx *c, struct irc_jbuf *b, const struct irc_ev_hdr *h)
+{
 	struct irc_pt_entry *e = irc_pt_get(c->pt, h->tgid);
+
+	if (e && e->cgroup[0]) {
+		PUT(b, ",\"cgroup\":");
+		put_cstr(b, e->cgroup);
+	}
+}
+
+/*
+ * ,"process":{...} (with @exit_code if not NULL), user.*, group.* and
+ * container.* for the task in @h.
+ */
+static void add_process(struct irc_evctx *c, struct irc_jbuf *b, const struct irc_ev_hdr *h,
+			const int *exit_code)
+{
+	struct irc_pt_entry *e;
 	char cid[65];
 
-	if (h->pid && h->pid != h->tgid)
-		json_object_set_new(p, "thread", json_pack("{s:i}", "id", h->pid));
-	if (!json_object_get(p, "name") && h->comm[0])
-		json_object_set_new(p, "name", text(h->comm, strnlen(h->comm, 16)));
-	json_object_set_new(o, "process", p);
-	/* ECS keeps ids as strings. */
-	json_object_set_new(o, "user", json_pack("{s:o}", "id", json_sprintf("%u", h->uid)));
-	json_object_set_new(o, "group", json_pack("{s:o}", "id", json_sprintf("%u", h->gid)));
-	if (e && e->cgroup[0]) {
-		json_object_set_new(json_object_get(o, "ircontain"), "cgroup",
-				    text(e->cgroup, strlen(e->cgroup)));
-		if (!irc_container_id(e->cgroup, cid))
-			json_object_set_new(o, "container", json_pack("{s:s}", "id", cid));
+	PUT(b, ",\"process\":");
+	process_open(c, b, h->tgid);
+	e = irc_pt_get(c->pt, h->tgid);
+	if (h->pid && h->pid != h->tgid) {
+		PUT(b, ",\"thread\":{\"id\":");
+		put_int(b, h->pid);
+		PUT(b, "}");
 	}
+	if (!(e && e->comm[0]) && h->comm[0]) {
+		PUT(b, ",\"name\":");
+		put_str(b, h->comm, strnlen(h->comm, 16));
+	}
+	if (exit_code) {
+		PUT(b, ",\"exit_code\":");
+		put_int(b, *exit_code);
+	}
+	/* ECS keeps ids as strings. */
+	PUT(b, "},\"user\":{\"id\":\"");
+	put_int(b, h->uid);
+	PUT(b, "\"},\"group\":{\"id\":\"");
+	put_int(b, h->gid);
+	PUT(b, "\"}");
+	if (e && e->cgroup[0] && !irc_container_id(e->cgroup, cid)) {
+		PUT(b, ",\"container\":{\"id\":");
+		put_cstr(b, cid);
+		PUT(b, "}");
+	}
+}
+
+/*
+ * The members every event starts with, up to ircontain.cgroup_id: the
+ * ircontain object is left open for the caller's members.  @severity < 0:
+ * none.
+ */
+static void base(struct irc_evctx *c, struct irc_jbuf *b, const struct irc_ev_hdr *h,
+		 const char *kind, const char *action, const char *category, const char *type,
+		 const char *outcome, int severity)
+{
+	int64_t t = (int64_t)((uint64_t)c->boot_to_real_ns + h->ts_ns);
+
+	/* In unsigned arithmetic: a record's time is whatever the kernel wrote. */
+	PUT(b, "{\"@timestamp\":");
+	put_ts(c, b, t);
+	PUT(b, ",\"datetime\":");
+	put_ts(c, b, t);
+	PUT(b, ",\"timestamp_desc\":\"Event Recorded\",\"event\":{\"kind\":");
+	put_cstr(b, kind);
+	PUT(b, ",\"category\":[");
+	put_cstr(b, category);
+	PUT(b, "],\"type\":[");
+	put_cstr(b, type);
+	PUT(b, "],\"action\":");
+	put_cstr(b, action);
+	PUT(b, ",\"outcome\":");
+	put_cstr(b, outcome);
+	PUT(b, ",\"sequence\":");
+	put_int(b, (int64_t)h->seq);
+	PUT(b, ",\"module\":\"ircontain\"");
+	if (severity >= 0) {
+		PUT(b, ",\"severity\":");
+		put_int(b, severity);
+	}
+	PUT(b, "},\"host\":{\"hostname\":");
+	put_cstr(b, c->hostname);
+	PUT(b, ",\"id\":");
+	put_cstr(b, c->host_id);
+	PUT(b, "},\"ircontain\":{\"cpu\":");
+	put_int(b, h->cpu);
+	PUT(b, ",\"cgroup_id\":");
+	put_int(b, (int64_t)h->cgroup_id);
 }
 
 static void addr_str(int family, const uint8_t *a, char *buf, size_t len)
@@ -170,8 +413,8 @@ static void addr_str(int family, const uint8_t *a, char *buf, size_t len)
 		snprintf(buf, len, "?");
 }
 
-static void endpoint(json_t *o, const char *key, int family, const uint8_t *a,
-		     unsigned int port)
+/* ,"@key":{"ip":"..."[,"port":N]}; a port < 0 leaves the object open. */
+static void endpoint(struct irc_jbuf *b, const char *key, int family, const uint8_t *a, int port)
 {
 	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 	char ip[INET6_ADDRSTRLEN];
@@ -181,22 +424,17 @@ static void endpoint(json_t *o, const char *key, int family, const uint8_t *a,
 		family = 4;
 		a += 12;
 	}
-
 	addr_str(family, a, ip, sizeof(ip));
-	json_object_set_new(o, key, port ? json_pack("{s:s,s:i}", "ip", ip, "port", port) :
-					   json_pack("{s:s}", "ip", ip));
-}
-
-static void message(json_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void message(json_t *o, const char *fmt, ...)
-{
-	char m[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(m, sizeof(m), fmt, ap);
-	va_end(ap);
-	json_object_set_new(o, "message", text(m, strlen(m)));
+	PUT(b, ",");
+	put_cstr(b, key);
+	PUT(b, ":{\"ip\":");
+	put_cstr(b, ip);
+	if (port > 0) {
+		PUT(b, ",\"port\":");
+		put_int(b, port);
+	}
+	if (port >= 0)
+		PUT(b, "}");
 }
 
 static uint64_t ticks(struct irc_evctx *c, uint64_t ns)
@@ -256,13 +494,11 @@ static int cgroup_path_of_id(const char *mnt, uint64_t id, char *out, size_t len
 	return cg_found[0] ? 0 : -ENOENT;
 }
 
-static json_t *ev_exec(struct irc_evctx *c, const struct irc_ev_exec *ev)
+static void ev_exec(struct irc_evctx *c, struct irc_jbuf *b, const struct irc_ev_exec *ev)
 {
 	struct irc_pt_entry *e = irc_pt_put(c->pt, ev->h.tgid, ticks(c, ev->h.start_ns));
-	json_t *o;
-	size_t n;
-
 	bool moved = e->cgroup_id != ev->h.cgroup_id;
+	size_t n;
 
 	e->ppid = ev->h.ppid;
 	e->uid = ev->h.uid;
@@ -282,23 +518,23 @@ static json_t *ev_exec(struct irc_evctx *c, const struct irc_ev_exec *ev)
 	if ((!e->cgroup[0] || moved) &&
 	    cgroup_path_of_id(c->cgroup_mount, ev->h.cgroup_id, e->cgroup, sizeof(e->cgroup)))
 		irc_pt_read_cgroup(e, c->proc_root);
-	o = base(c, &ev->h, "exec", "process", "start", "success");
-	add_process(c, o, &ev->h);
+	base(c, b, &ev->h, "event", "exec", "process", "start", "success", -1);
+	put_cgroup(c, b, &ev->h);
 	if (ev->args_trunc)
-		json_object_set_new(json_object_get(o, "ircontain"), "args_truncated", json_true());
-	message(o, "%s executed %s (pid %u, ppid %u, uid %u)", e->comm, e->exe,
+		PUT(b, ",\"args_truncated\":true");
+	PUT(b, "}");
+	add_process(c, b, &ev->h, NULL);
+	message(b, "%s executed %s (pid %u, ppid %u, uid %u)", e->comm, e->exe,
 		ev->h.tgid, ev->h.ppid, ev->h.uid);
-	return o;
 }
 
-static json_t *ev_fork(struct irc_evctx *c, const struct irc_ev_fork *ev)
+static void ev_fork(struct irc_evctx *c, struct irc_jbuf *b, const struct irc_ev_fork *ev)
 {
 	struct irc_pt_entry *child = irc_pt_put(c->pt, ev->child_tgid,
 						ticks(c, ev->child_start_ns));
 	/* After the put: it may have moved entries around. */
 	struct irc_pt_entry *parent = irc_pt_get(c->pt, ev->h.tgid);
 	struct irc_ev_hdr h = ev->h;
-	json_t *o;
 
 	/* The child starts as a copy of its parent's image. */
 	if (parent) {
@@ -313,45 +549,48 @@ static json_t *ev_fork(struct irc_evctx *c, const struct irc_ev_fork *ev)
 	child->ppid = ev->h.tgid;
 	child->uid = ev->h.uid;
 	h.tgid = h.pid = ev->child_tgid;
-	o = base(c, &h, "fork", "process", "start", "success");
-	add_process(c, o, &h);
+	base(c, b, &h, "event", "fork", "process", "start", "success", -1);
+	put_cgroup(c, b, &h);
 	if (ev->inherited)
-		json_object_set_new(json_object_get(o, "ircontain"), "quarantine_inherited",
-				    json_true());
-	message(o, "pid %u forked pid %u%s", ev->h.tgid, ev->child_tgid,
+		PUT(b, ",\"quarantine_inherited\":true");
+	PUT(b, "}");
+	add_process(c, b, &h, NULL);
+	message(b, "pid %u forked pid %u%s", ev->h.tgid, ev->child_tgid,
 		ev->inherited ? " (inherits its quarantine)" : "");
-	return o;
 }
 
-static json_t *ev_exit(struct irc_evctx *c, const struct irc_ev_exit *ev)
+static void ev_exit(struct irc_evctx *c, struct irc_jbuf *b, const struct irc_ev_exit *ev)
 {
-	json_t *o = base(c, &ev->h, "exit", "process", "end", "success");
 	int code = ev->exit_code;
-
-	add_process(c, o, &ev->h);
 	/* wait(2) status: exit code in bits 8-15, or the signal in 0-6. */
-	json_object_set_new(json_object_get(o, "process"), "exit_code",
-			    json_integer(code & 0x7f ? 128 + (code & 0x7f) : (code >> 8) & 0xff));
-	if (code & 0x7f)
-		json_object_set_new(json_object_get(o, "ircontain"), "signal",
-				    json_integer(code & 0x7f));
+	int exit_code = code & 0x7f ? 128 + (code & 0x7f) : (code >> 8) & 0xff;
+
+	base(c, b, &ev->h, "event", "exit", "process", "end", "success", -1);
+	put_cgroup(c, b, &ev->h);
+	if (code & 0x7f) {
+		PUT(b, ",\"signal\":");
+		put_int(b, code & 0x7f);
+	}
+	PUT(b, "}");
+	add_process(c, b, &ev->h, &exit_code);
 	/* In words: "status 0x9" read as exit code 9 beside exit_code 137. */
 	if (code & 0x7f)
-		message(o, "pid %u (%.16s) was killed by signal %d (SIG%s)%s", ev->h.tgid,
+		message(b, "pid %u (%.16s) was killed by signal %d (SIG%s)%s", ev->h.tgid,
 			ev->h.comm, code & 0x7f, sigabbrev_np(code & 0x7f) ?: "?",
 			code & 0x80 ? ", core dumped" : "");
 	else
-		message(o, "pid %u (%.16s) exited with code %d", ev->h.tgid, ev->h.comm,
+		message(b, "pid %u (%.16s) exited with code %d", ev->h.tgid, ev->h.comm,
 			(code >> 8) & 0xff);
 	irc_pt_exit(c->pt, ev->h.tgid);
-	return o;
 }
 
-static json_t *ev_conn(struct irc_evctx *c, const struct irc_ev_conn *ev_in, bool accept)
+static void ev_conn(struct irc_evctx *c, struct irc_jbuf *b, const struct irc_ev_conn *ev_in,
+		    bool accept)
 {
 	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 	struct irc_ev_conn norm = *ev_in;
 	const struct irc_ev_conn *ev = &norm;
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 
 	/* A dual-stack socket talking IPv4: say IPv4, as the connect side does. */
 	if (norm.family == 6 && !memcmp(norm.saddr, v4mapped, 12) &&
@@ -360,30 +599,34 @@ static json_t *ev_conn(struct irc_evctx *c, const struct irc_ev_conn *ev_in, boo
 		memmove(norm.saddr, norm.saddr + 12, 4);
 		memmove(norm.daddr, norm.daddr + 12, 4);
 	}
-	json_t *o = base(c, &ev->h, accept ? "accept" : "connect", "network",
-			 "connection", ev->established ? "success" : "failure");
-	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
-
-	add_process(c, o, &ev->h);
+	base(c, b, &ev->h, "event", accept ? "accept" : "connect", "network", "connection",
+	     ev->established ? "success" : "failure", -1);
+	put_cgroup(c, b, &ev->h);
+	PUT(b, "}");
+	add_process(c, b, &ev->h, NULL);
 	/* source is who opened the connection. */
 	if (accept) {
-		endpoint(o, "source", ev->family, ev->daddr, ev->dport);
-		endpoint(o, "destination", ev->family, ev->saddr, ev->sport);
+		endpoint(b, "source", ev->family, ev->daddr, ev->dport);
+		endpoint(b, "destination", ev->family, ev->saddr, ev->sport);
 	} else {
-		endpoint(o, "source", ev->family, ev->saddr, ev->sport);
-		endpoint(o, "destination", ev->family, ev->daddr, ev->dport);
+		endpoint(b, "source", ev->family, ev->saddr, ev->sport);
+		endpoint(b, "destination", ev->family, ev->daddr, ev->dport);
 	}
-	json_object_set_new(o, "network", json_pack("{s:s,s:s,s:s}", "transport", "tcp",
-		"type", ev->family == 4 ? "ipv4" : "ipv6",
-		"direction", accept ? "ingress" : "egress"));
+	if (ev->family == 4)
+		PUT(b, ",\"network\":{\"transport\":\"tcp\",\"type\":\"ipv4\",\"direction\":");
+	else
+		PUT(b, ",\"network\":{\"transport\":\"tcp\",\"type\":\"ipv6\",\"direction\":");
+	if (accept)
+		PUT(b, "\"ingress\"}");
+	else
+		PUT(b, "\"egress\"}");
 	addr_str(ev->family, ev->saddr, s, sizeof(s));
 	addr_str(ev->family, ev->daddr, d, sizeof(d));
 	/* A refused connect has lost its source port by the time it is seen. */
-	message(o, "%.16s (pid %u) %s %s%s%.0u %s %s:%u%s", ev->h.comm, ev->h.tgid,
+	message(b, "%.16s (pid %u) %s %s%s%.0u %s %s:%u%s", ev->h.comm, ev->h.tgid,
 		accept ? "accepted on" : "connected from", s, ev->sport ? ":" : "",
 		ev->sport, accept ? "from" : "to", d, ev->dport,
 		ev->established ? "" : " (failed)");
-	return o;
 }
 
 static const char *rule_name(unsigned int r)
@@ -397,21 +640,27 @@ static const char *rule_name(unsigned int r)
 	}
 }
 
-/*
- * Addresses and ports of a sampled packet, for source.* / destination.*.
- * Returns the packet's IP version, 0 if it could not tell.
- */
-static int sample_endpoints(json_t *o, const struct irc_ev_drop *ev)
+/* A sampled packet's addresses and ports, as read from its headers. */
+struct sample_ends {
+	int fam;			/* 4, 6, or 0: not understood */
+	const uint8_t *src, *dst;
+	unsigned int proto;
+	int sport, dport;		/* -1: not known */
+};
+
+/* cap_len is not trusted past the buffer. */
+static void sample_parse(const struct irc_ev_drop *ev, struct sample_ends *s)
 {
-	/* cap_len is not trusted past the buffer. */
 	const uint8_t *p = ev->data,
 		      *end = ev->data + (ev->cap_len < IRC_SAMPLE_LEN ? ev->cap_len : IRC_SAMPLE_LEN);
-	unsigned int proto = 0, hl = 0, fam = 0;
+	unsigned int hl = 0, fam = 0;
 	uint16_t et;
 
+	memset(s, 0, sizeof(*s));
+	s->sport = s->dport = -1;
 	if (ev->linktype == IRC_LINK_ETHERNET) {
 		if (end - p < 14)
-			return 0;
+			return;
 		et = p[12] << 8 | p[13];
 		p += 14;
 		while ((et == 0x8100 || et == 0x88a8) && end - p >= 4) {
@@ -424,83 +673,117 @@ static int sample_endpoints(json_t *o, const struct irc_ev_drop *ev)
 	}
 	if (fam == 4 && end - p >= 20) {
 		hl = (p[0] & 15) * 4;
-		proto = p[9];
-		endpoint(o, "source", 4, p + 12, 0);
-		endpoint(o, "destination", 4, p + 16, 0);
+		s->proto = p[9];
+		s->src = p + 12;
+		s->dst = p + 16;
 	} else if (fam == 6 && end - p >= 40) {
 		hl = 40;
-		proto = p[6];
-		endpoint(o, "source", 6, p + 8, 0);
-		endpoint(o, "destination", 6, p + 24, 0);
+		s->proto = p[6];
+		s->src = p + 8;
+		s->dst = p + 24;
 	} else {
-		return 0;
+		return;
 	}
-	json_object_set_new(o, "network", json_pack("{s:s,s:i}", "type",
-		fam == 4 ? "ipv4" : "ipv6", "iana_number", proto));
-	if ((proto == 6 || proto == 17) && end - p >= (long)hl + 4) {
-		json_object_set_new(json_object_get(o, "source"), "port",
-				    json_integer(p[hl] << 8 | p[hl + 1]));
-		json_object_set_new(json_object_get(o, "destination"), "port",
-				    json_integer(p[hl + 2] << 8 | p[hl + 3]));
+	s->fam = (int)fam;
+	if ((s->proto == 6 || s->proto == 17) && end - p >= (long)hl + 4) {
+		s->sport = p[hl] << 8 | p[hl + 1];
+		s->dport = p[hl + 2] << 8 | p[hl + 3];
 	}
-	return (int)fam;
 }
 
-static json_t *ev_drop(struct irc_evctx *c, const struct irc_ev_drop *ev)
+/* source.*, destination.* and network.* of a sampled packet. */
+static void sample_endpoints(struct irc_jbuf *b, const struct sample_ends *s)
 {
-	json_t *o = base(c, &ev->h, "packet_dropped", "network", "denied", "success");
-	json_t *ext = json_object_get(o, "ircontain");
+	endpoint(b, "source", s->fam, s->src, -1);
+	if (s->sport >= 0) {
+		PUT(b, ",\"port\":");
+		put_int(b, s->sport);
+	}
+	PUT(b, "}");
+	endpoint(b, "destination", s->fam, s->dst, -1);
+	if (s->dport >= 0) {
+		PUT(b, ",\"port\":");
+		put_int(b, s->dport);
+	}
+	put_raw(b, s->fam == 4 ? "},\"network\":{\"type\":\"ipv4\",\"iana_number\":" :
+			     "},\"network\":{\"type\":\"ipv6\",\"iana_number\":");
+	put_int(b, s->proto);
+	PUT(b, "}");
+}
+
+static void ev_drop(struct irc_evctx *c, struct irc_jbuf *b, const struct irc_ev_drop *ev)
+{
 	char b64[4 * ((IRC_SAMPLE_LEN + 2) / 3) + 1], ifname[IF_NAMESIZE] = "";
 	char rule[64] = "";
-	int fam = sample_endpoints(o, ev);
+	struct sample_ends s;
+	int fam;
 
+	sample_parse(ev, &s);
+	fam = s.fam;
+	base(c, b, &ev->h, "event", "packet_dropped", "network", "denied", "success", -1);
 	if (ev->rule == IRC_RULE_QUARANTINE) {
-		char a[INET6_ADDRSTRLEN];
-
 		/* The packet's family; else guess (an IPv6 /32 can end in zeros). */
 		if (!fam)
 			fam = ev->rule_plen <= 32 &&
 			      !memcmp(ev->rule_addr + 4, (uint8_t[12]){ 0 }, 12) ? 4 : 6;
-
-		addr_str(fam, ev->rule_addr, a, sizeof(a));
-		snprintf(rule, sizeof(rule), "%s", a);
-		json_object_set_new(ext, "rule_target", json_string(a));
+		addr_str(fam, ev->rule_addr, rule, sizeof(rule));
+		PUT(b, ",\"rule_target\":");
+		put_cstr(b, rule);
 	}
-	json_object_set_new(o, "rule", json_pack("{s:s}", "name", rule_name(ev->rule)));
 	irc_b64(ev->data, ev->cap_len < IRC_SAMPLE_LEN ? ev->cap_len : IRC_SAMPLE_LEN,
 		b64, sizeof(b64));
-	json_object_set_new(ext, "sample", json_pack("{s:s,s:i,s:i,s:i}", "base64", b64,
-		"captured", ev->cap_len, "length", ev->pkt_len,
-		"linktype", ev->linktype));
-	json_object_set_new(ext, "direction", json_string(ev->dir == IRC_DIR_IN ? "in" : "out"));
+	PUT(b, ",\"sample\":{\"base64\":");
+	put_cstr(b, b64);
+	PUT(b, ",\"captured\":");
+	put_int(b, (int)ev->cap_len);
+	PUT(b, ",\"length\":");
+	put_int(b, (int)ev->pkt_len);
+	PUT(b, ",\"linktype\":");
+	put_int(b, (int)ev->linktype);
+	PUT(b, "},\"direction\":");
+	put_raw(b, ev->dir == IRC_DIR_IN ? "\"in\"}" : "\"out\"}");
+	if (s.fam)
+		sample_endpoints(b, &s);
+	PUT(b, ",\"rule\":{\"name\":");
+	put_cstr(b, rule_name(ev->rule));
+	PUT(b, "}");
 	/* Whose socket it was: the packet path runs in no process's context. */
-	if (ev->rule == IRC_RULE_PROCESS && ev->rule_tgid)
-		json_object_set_new(o, "process", process_json(c, ev->rule_tgid, 0));
-	if (ev->ifindex && if_indextoname(ev->ifindex, ifname))
-		json_object_set_new(o, "observer", json_pack("{s:{s:{s:s}}}",
-			ev->dir == IRC_DIR_IN ? "ingress" : "egress", "interface",
-			"name", ifname));
-	message(o, "dropped a %u-byte packet (%s%s%s, %s)", ev->pkt_len, rule_name(ev->rule),
+	if (ev->rule == IRC_RULE_PROCESS && ev->rule_tgid) {
+		PUT(b, ",\"process\":");
+		process_inner(c, b, (int)ev->rule_tgid, 0);
+		PUT(b, "}");
+	}
+	if (ev->ifindex && if_indextoname(ev->ifindex, ifname)) {
+		put_raw(b, ev->dir == IRC_DIR_IN ? ",\"observer\":{\"ingress\":{\"interface\":{\"name\":" :
+					       ",\"observer\":{\"egress\":{\"interface\":{\"name\":");
+		put_cstr(b, ifname);
+		PUT(b, "}}}");
+	}
+	message(b, "dropped a %u-byte packet (%s%s%s, %s)", ev->pkt_len, rule_name(ev->rule),
 		rule[0] ? " " : "", rule, ev->dir == IRC_DIR_IN ? "inbound" : "outbound");
-	return o;
 }
 
-static json_t *ev_deny(struct irc_evctx *c, const struct irc_ev_deny *ev)
+static void ev_deny(struct irc_evctx *c, struct irc_jbuf *b, const struct irc_ev_deny *ev)
 {
 	static const char *const hooks[] = { "?", "socket", "connect", "sendmsg", "bind" };
-	json_t *o = base(c, &ev->h, "network_denied", "network", "denied", "success");
 	const char *hook = ev->hook < 5 ? hooks[ev->hook] : "?";
 
-	add_process(c, o, &ev->h);
+	base(c, b, &ev->h, "event", "network_denied", "network", "denied", "success", -1);
+	put_cgroup(c, b, &ev->h);
+	PUT(b, ",\"hook\":");
+	put_cstr(b, hook);
+	PUT(b, ",\"quarantine_root\":");
+	if (ev->root)
+		put_int(b, ev->root);
+	else
+		PUT(b, "null");
+	PUT(b, "}");
+	add_process(c, b, &ev->h, NULL);
 	if (ev->family)
-		endpoint(o, "destination", ev->family, ev->daddr, ev->dport);
-	json_object_set_new(json_object_get(o, "ircontain"), "hook", json_string(hook));
-	json_object_set_new(json_object_get(o, "ircontain"), "quarantine_root",
-			    ev->root ? json_integer(ev->root) : json_null());
-	json_object_set_new(o, "rule", json_pack("{s:s}", "name",
-		ev->root ? "process-quarantine" : "cgroup-quarantine"));
-	message(o, "refused %s() to quarantined %.16s (pid %u)", hook, ev->h.comm, ev->h.tgid);
-	return o;
+		endpoint(b, "destination", ev->family, ev->daddr, ev->dport);
+	put_raw(b, ev->root ? ",\"rule\":{\"name\":\"process-quarantine\"}" :
+			  ",\"rule\":{\"name\":\"cgroup-quarantine\"}");
+	message(b, "refused %s() to quarantined %.16s (pid %u)", hook, ev->h.comm, ev->h.tgid);
 }
 
 /* "monitor mode, would " or "" for an alert-only finding. */
@@ -525,137 +808,209 @@ static const char *const hold_names[] = {
 
 /*
  * A network finding: who the source is to us (verified by a handshake,
- * unverified, protected), what was done, and if nothing, why not.
+ * unverified, protected), and if nothing was done, why not.  Goes on
+ * inside ircontain.finding and closes it and ircontain.
  */
-static json_t *net_finding(json_t *o, const struct irc_ev_finding *ev,
-			   const char *det, const char *ip)
+static void net_finding(struct irc_jbuf *b, const struct irc_ev_finding *ev)
 {
-	json_t *f = json_object_get(json_object_get(o, "ircontain"), "finding");
+	const char *trust = ev->trust < 4 ? trust_names[ev->trust] : "unknown";
+	const char *hold = ev->hold < NHOLD ? hold_names[ev->hold] : "unknown";
+	char prot[96];
+
+	PUT(b, ",\"source_trust\":");
+	put_cstr(b, trust);
+	PUT(b, ",\"held\":");
+	if (hold)
+		put_cstr(b, hold);
+	else
+		PUT(b, "null");
+	if (ev->detector == IRC_DET_PORTSCAN)
+		put_raw(b, ev->slow ? ",\"slow\":true" : ",\"slow\":false");
+	if (ev->trust == IRC_SRC_PROTECTED) {
+		PUT(b, ",\"protected\":");
+		put_cstr(b, irc_protect_words(ev->protect, prot, sizeof(prot)));
+	}
+	PUT(b, "}}");
+}
+
+/* ... and what was done, in words. */
+static void net_finding_message(struct irc_jbuf *b, const struct irc_ev_finding *ev,
+				const char *det, const char *ip)
+{
 	const char *trust = ev->trust < 4 ? trust_names[ev->trust] : "unknown";
 	const char *hold = ev->hold < NHOLD ? hold_names[ev->hold] : "unknown";
 	unsigned long long win = ev->window_ns / 1000000000ULL,
 			   ttl = ev->ttl_ns / 1000000000ULL;
-	char prot[96];
+	char prot[96] = "";
 
-	json_object_set_new(f, "source_trust", json_string(trust));
-	json_object_set_new(f, "held", hold ? json_string(hold) : json_null());
-	if (ev->detector == IRC_DET_PORTSCAN)
-		json_object_set_new(f, "slow", json_boolean(ev->slow));
 	if (ev->trust == IRC_SRC_PROTECTED)
-		json_object_set_new(f, "protected", json_string(
-			irc_protect_words(ev->protect, prot, sizeof(prot))));
+		irc_protect_words(ev->protect, prot, sizeof(prot));
 	if (ev->trust == IRC_SRC_TARGET)
-		message(o, "%s to %s (%u SYNs in %llus, any source): alert only; no source is quarantined for it, the kernel's SYN cookies (net.ipv4.tcp_syncookies) answer it",
+		message(b, "%s to %s (%u SYNs in %llus, any source): alert only; no source is quarantined for it, the kernel's SYN cookies (net.ipv4.tcp_syncookies) answer it",
 			det, ip, ev->count, win);
 	else if (ev->enforced && ev->trust == IRC_SRC_VERIFIED)
-		message(o, "%s%s from %s (verified, %u in %llus): quarantined by the kernel for %llus (offence %u)",
+		message(b, "%s%s from %s (verified, %u in %llus): quarantined by the kernel for %llus (offence %u)",
 			ev->slow ? "slow " : "", det, ip, ev->count, win, ttl, ev->offences);
 	else if (ev->enforced)
-		message(o, "%s%s from %s (%s, %u in %llus): quarantined by the kernel for %llus, inbound only, never escalated",
+		message(b, "%s%s from %s (%s, %u in %llus): quarantined by the kernel for %llus, inbound only, never escalated",
 			ev->slow ? "slow " : "", det, ip, trust, ev->count, win, ttl);
 	else if (ev->action == IRC_ACT_ALERT)
-		message(o, "%s%s from %s (%s, %u in %llus): alert only",
+		message(b, "%s%s from %s (%s, %u in %llus): alert only",
 			ev->slow ? "slow " : "", det, ip, trust, ev->count, win);
 	else
-		message(o, "%s%s from %s (%s%s%s, %u in %llus): not acted on (%s), would %s",
+		message(b, "%s%s from %s (%s%s%s, %u in %llus): not acted on (%s), would %s",
 			ev->slow ? "slow " : "", det, ip, trust,
 			ev->trust == IRC_SRC_PROTECTED ? ": " : "",
 			ev->trust == IRC_SRC_PROTECTED ? prot : "", ev->count, win,
 			hold ?: "?", irc_action_name(ev->action));
-	return o;
 }
 
 /* A detector fired: an alert, with what it saw and what it did. */
-static json_t *ev_finding(struct irc_evctx *c, const struct irc_ev_finding *ev)
+static void ev_finding(struct irc_evctx *c, struct irc_jbuf *b, const struct irc_ev_finding *ev)
 {
 	static const int ecs_sev[] = { 0, 21, 47, 73, 99 };
 	const char *det = irc_detector_name(ev->detector);
+	bool ctk = !ev->family && ev->action == IRC_ACT_CONTAIN_KILL && ev->enforced;
 	char action[48], ip[INET6_ADDRSTRLEN];
-	json_t *o, *ev_obj;
 
 	snprintf(action, sizeof(action), "%s_detected", det);
 	/* An alert-only finding did all it was asked to. */
-	o = base(c, &ev->h, action, "intrusion_detection", "info",
-		 ev->enforced || ev->action == IRC_ACT_ALERT ? "success" : "unknown");
-	ev_obj = json_object_get(o, "event");
-	json_object_set_new(ev_obj, "kind", json_string("alert"));
-	json_object_set_new(ev_obj, "severity",
-			    json_integer(ecs_sev[ev->severity <= 4 ? ev->severity : 0]));
-	if (ev->family) {
-		/* A flood counted by destination: the address is ours. */
-		endpoint(o, ev->trust == IRC_SRC_TARGET ? "destination" : "source",
-			 ev->family, ev->addr, 0);
-		addr_str(ev->family, ev->addr, ip, sizeof(ip));
-	} else {
-		/* A host detector: the process is the subject. */
-		add_process(c, o, &ev->h);
-		snprintf(ip, sizeof(ip), "pid %u", ev->h.tgid);
-		if (ev->path[0])
-			json_object_set_new(o, "file", json_pack("{s:o}", "path",
-				text(ev->path, strnlen(ev->path, sizeof(ev->path)))));
+	base(c, b, &ev->h, "alert", action, "intrusion_detection", "info",
+	     ev->enforced || ev->action == IRC_ACT_ALERT ? "success" : "unknown",
+	     ecs_sev[ev->severity <= 4 ? ev->severity : 0]);
+	if (!ev->family)
+		put_cgroup(c, b, &ev->h);
+	PUT(b, ",\"finding\":{\"detector\":");
+	put_cstr(b, det);
+	PUT(b, ",\"severity\":");
+	put_cstr(b, irc_severity_name(ev->severity));
+	PUT(b, ",\"action\":");
+	put_cstr(b, irc_action_name(ev->action));
+	put_raw(b, ev->enforced ? ",\"enforced\":true,\"count\":" : ",\"enforced\":false,\"count\":");
+	put_int(b, (int)ev->count);
+	PUT(b, ",\"window_s\":");
+	put_int(b, (int64_t)(ev->window_ns / 1000000000ULL));
+	PUT(b, ",\"ttl_s\":");
+	put_int(b, (int64_t)(ev->ttl_ns / 1000000000ULL));
+	PUT(b, ",\"offences\":");
+	put_int(b, (int)ev->offences);
+	if (ev->target_pid) {
+		PUT(b, ",\"target_pid\":");
+		put_int(b, (int)ev->target_pid);
 	}
-	json_object_set_new(o, "rule", json_pack("{s:s}", "name", det));
-	json_object_set_new(json_object_get(o, "ircontain"), "finding", json_pack(
-		"{s:s,s:s,s:s,s:b,s:i,s:I,s:I,s:i}",
-		"detector", det, "severity", irc_severity_name(ev->severity),
-		"action", irc_action_name(ev->action), "enforced", ev->enforced,
-		"count", ev->count, "window_s", (json_int_t)(ev->window_ns / 1000000000ULL),
-		"ttl_s", (json_int_t)(ev->ttl_ns / 1000000000ULL), "offences", ev->offences));
-	if (ev->target_pid)
-		json_object_set_new(json_object_get(json_object_get(o, "ircontain"), "finding"),
-				    "target_pid", json_integer(ev->target_pid));
+	if (ev->family) {
+		addr_str(ev->family, ev->addr, ip, sizeof(ip));
+		net_finding(b, ev);
+		/* A flood counted by destination: the address is ours. */
+		endpoint(b, ev->trust == IRC_SRC_TARGET ? "destination" : "source",
+			 ev->family, ev->addr, 0);
+	} else {
+		/* Contain-then-kill: whether a snapshot is coming. */
+		if (ctk && ev->hold == IRC_HOLD_NOCTL) {
+			PUT(b, ",\"held\":");
+			put_cstr(b, hold_names[IRC_HOLD_NOCTL]);
+		} else if (ctk) {
+			PUT(b, ",\"held\":null");
+		}
+		PUT(b, "}}");
+		/* A host detector: the process is the subject. */
+		add_process(c, b, &ev->h, NULL);
+		snprintf(ip, sizeof(ip), "pid %u", ev->h.tgid);
+		if (ev->path[0]) {
+			PUT(b, ",\"file\":{\"path\":");
+			put_str(b, ev->path, strnlen(ev->path, sizeof(ev->path)));
+			PUT(b, "}");
+		}
+	}
+	PUT(b, ",\"rule\":{\"name\":");
+	put_cstr(b, det);
+	PUT(b, "}");
 	if (ev->family)
-		return net_finding(o, ev, det, ip);
-	if (ev->action == IRC_ACT_CONTAIN_KILL && ev->enforced) {
-		bool noctl = ev->hold == IRC_HOLD_NOCTL;
-
-		json_object_set_new(json_object_get(json_object_get(o, "ircontain"), "finding"),
-				    "held", noctl ? json_string(hold_names[IRC_HOLD_NOCTL]) : json_null());
-		message(o, "%s: %.16s (pid %u)%s%.64s: %s", det, ev->h.comm, ev->h.tgid,
-			ev->path[0] ? " " : "", ev->path, noctl ?
+		net_finding_message(b, ev, det, ip);
+	else if (ctk)
+		message(b, "%s: %.16s (pid %u)%s%.64s: %s", det, ev->h.comm, ev->h.tgid,
+			ev->path[0] ? " " : "", ev->path, ev->hold == IRC_HOLD_NOCTL ?
 			"contain-then-kill: no controller running, killed by the kernel at once (no snapshot)" :
 			"contain-then-kill: stopped and cut off by the kernel; the controller snapshots, then kills it");
-		return o;
+	else
+		message(b, "%s: %.16s (pid %u)%s%.64s: %s%s", det, ev->h.comm, ev->h.tgid,
+			ev->path[0] ? " " : "", ev->path,
+			ev->enforced ? "done: " : cfg_mode_word(ev), irc_action_name(ev->action));
+}
+
+int irc_ev_line(struct irc_evctx *c, const void *rec, size_t len, struct irc_jbuf *b)
+{
+	const struct irc_ev_hdr *h = rec;
+	size_t start = b->len;
+
+	if (len < sizeof(*h) || h->size > len)
+		return -EINVAL;
+#define NEED(T) if (len < sizeof(T)) return -EINVAL
+	switch (h->type) {
+	case IRC_EV_EXEC: NEED(struct irc_ev_exec); ev_exec(c, b, rec); break;
+	case IRC_EV_FORK: NEED(struct irc_ev_fork); ev_fork(c, b, rec); break;
+	case IRC_EV_EXIT: NEED(struct irc_ev_exit); ev_exit(c, b, rec); break;
+	case IRC_EV_CONNECT: NEED(struct irc_ev_conn); ev_conn(c, b, rec, false); break;
+	case IRC_EV_ACCEPT: NEED(struct irc_ev_conn); ev_conn(c, b, rec, true); break;
+	case IRC_EV_DROP: NEED(struct irc_ev_drop); ev_drop(c, b, rec); break;
+	case IRC_EV_DENY: NEED(struct irc_ev_deny); ev_deny(c, b, rec); break;
+	case IRC_EV_FINDING: NEED(struct irc_ev_finding); ev_finding(c, b, rec); break;
+	default: return -EINVAL;
 	}
-	message(o, "%s: %.16s (pid %u)%s%.64s: %s%s", det, ev->h.comm, ev->h.tgid,
-		ev->path[0] ? " " : "", ev->path,
-		ev->enforced ? "done: " : cfg_mode_word(ev), irc_action_name(ev->action));
+#undef NEED
+	PUT(b, "}");
+	if (b->oom) {
+		b->len = start;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int irc_gap_line(struct irc_evctx *c, unsigned int cpu, uint64_t after_seq, uint64_t missing,
+		 struct irc_jbuf *b)
+{
+	struct irc_ev_hdr h = { .cpu = cpu, .seq = after_seq + missing + 1,
+				.ts_ns = irc_now_boot_ns() };
+	size_t start = b->len;
+
+	base(c, b, &h, "event", "events_lost", "host", "info", "failure", -1);
+	PUT(b, ",\"gap\":{\"cpu\":");
+	put_int(b, cpu);
+	PUT(b, ",\"after_sequence\":");
+	put_int(b, (int64_t)after_seq);
+	PUT(b, ",\"missing\":");
+	put_int(b, (int64_t)missing);
+	PUT(b, "}}");
+	message(b, "%llu event record(s) lost on CPU %u after sequence %llu (ring buffer full)",
+		(unsigned long long)missing, cpu, (unsigned long long)after_seq);
+	PUT(b, "}");
+	if (b->oom) {
+		b->len = start;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* One line parsed back: for the callers that want an object. */
+static json_t *line_json(struct irc_jbuf *b, int err)
+{
+	json_t *o = err ? NULL : json_loadb(b->p, b->len, 0, NULL);
+
+	irc_jb_free(b);
 	return o;
 }
 
 json_t *irc_ev_json(struct irc_evctx *c, const void *rec, size_t len)
 {
-	const struct irc_ev_hdr *h = rec;
+	struct irc_jbuf b = { 0 };
 
-	if (len < sizeof(*h) || h->size > len)
-		return NULL;
-#define NEED(T) if (len < sizeof(T)) return NULL
-	switch (h->type) {
-	case IRC_EV_EXEC: NEED(struct irc_ev_exec); return ev_exec(c, rec);
-	case IRC_EV_FORK: NEED(struct irc_ev_fork); return ev_fork(c, rec);
-	case IRC_EV_EXIT: NEED(struct irc_ev_exit); return ev_exit(c, rec);
-	case IRC_EV_CONNECT: NEED(struct irc_ev_conn); return ev_conn(c, rec, false);
-	case IRC_EV_ACCEPT: NEED(struct irc_ev_conn); return ev_conn(c, rec, true);
-	case IRC_EV_DROP: NEED(struct irc_ev_drop); return ev_drop(c, rec);
-	case IRC_EV_DENY: NEED(struct irc_ev_deny); return ev_deny(c, rec);
-	case IRC_EV_FINDING: NEED(struct irc_ev_finding); return ev_finding(c, rec);
-	default: return NULL;
-	}
-#undef NEED
+	return line_json(&b, irc_ev_line(c, rec, len, &b));
 }
 
 json_t *irc_gap_json(struct irc_evctx *c, unsigned int cpu, uint64_t after_seq,
 		     uint64_t missing)
 {
-	struct irc_ev_hdr h = { .cpu = cpu, .seq = after_seq + missing + 1,
-				.ts_ns = irc_now_boot_ns() };
-	json_t *o = base(c, &h, "events_lost", "host", "info", "failure");
+	struct irc_jbuf b = { 0 };
 
-	json_object_set_new(json_object_get(o, "ircontain"), "gap",
-			    json_pack("{s:i,s:I,s:I}", "cpu", cpu,
-				      "after_sequence", (json_int_t)after_seq,
-				      "missing", (json_int_t)missing));
-	message(o, "%llu event record(s) lost on CPU %u after sequence %llu (ring buffer full)",
-		(unsigned long long)missing, cpu, (unsigned long long)after_seq);
-	return o;
+	return line_json(&b, irc_gap_line(c, cpu, after_seq, missing, &b));
 }

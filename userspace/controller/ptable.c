@@ -74,8 +74,22 @@ int irc_pt_init(struct irc_ptable *t, const char *boot_id)
 	return 0;
 }
 
+/* The entry's cached text goes (it is the entry's, never a moved copy's). */
+static void frag_drop(struct irc_ptable *t, struct irc_pt_entry *e)
+{
+	free(e->frag);
+	t->frag_bytes -= e->frag_len;
+	e->frag = NULL;
+	e->frag_len = 0;
+}
+
 void irc_pt_free(struct irc_ptable *t)
 {
+	size_t i;
+
+	for (i = 0; t->slots && i < NSLOTS; i++)
+		if (t->slots[i].used)
+			frag_drop(t, &t->slots[i]);
 	free(t->slots);
 	t->slots = NULL;
 }
@@ -108,6 +122,7 @@ static void pt_remove(struct irc_ptable *t, size_t idx)
 {
 	size_t i = idx, j = idx;
 
+	frag_drop(t, &t->slots[i]);
 	t->slots[i].used = false;
 	t->count--;
 	for (;;) {
@@ -156,6 +171,7 @@ struct irc_pt_entry *irc_pt_put(struct irc_ptable *t, int tgid,
 
 	if (e && e->start_ticks != start_ticks && start_ticks) {
 		/* A recycled PID: a different process. */
+		frag_drop(t, e);
 		memset(e, 0, sizeof(*e));
 		e->used = true;
 	}
@@ -177,8 +193,15 @@ struct irc_pt_entry *irc_pt_put(struct irc_ptable *t, int tgid,
 	if (start_ticks)
 		e->start_ticks = start_ticks;
 	e->touched = ++t->clock;
+	/* The caller fills it in next: whatever was written from it is stale. */
+	e->ver = t->clock;
 	irc_entity_id(t->boot_key, tgid, e->start_ticks, e->entity_id);
 	return e;
+}
+
+void irc_pt_changed(struct irc_ptable *t, struct irc_pt_entry *e)
+{
+	e->ver = ++t->clock;
 }
 
 void irc_pt_exit(struct irc_ptable *t, int tgid)

@@ -19,6 +19,7 @@
 #define IRC_PT_ARGS_LEN		256
 #define IRC_PT_CGROUP_LEN	192
 #define IRC_ANCESTRY_MAX	8	/* parent levels in each event */
+#define IRC_PT_FRAG_BYTES	(8U << 20)	/* process.* text kept, in all */
 
 struct irc_pt_entry {
 	int tgid;
@@ -35,6 +36,16 @@ struct irc_pt_entry {
 	uint32_t args_len;
 	char cgroup[IRC_PT_CGROUP_LEN];
 	char entity_id[17];
+	/*
+	 * What changes in an entry changes its version (irc_pt_put() and
+	 * irc_pt_changed() take a new one from the table's clock).  @frag is
+	 * the entry's process.* as evjson wrote it (malloc'd, owned here),
+	 * valid while the versions of its chain of parents sum to @frag_sig.
+	 */
+	uint64_t ver;
+	char *frag;
+	uint32_t frag_len;
+	uint64_t frag_sig;
 };
 
 struct irc_ptable {
@@ -43,6 +54,7 @@ struct irc_ptable {
 	uint64_t clock;
 	uint64_t boot_key;		/* from the boot id: entity ids differ per boot */
 	uint64_t evictions;
+	size_t frag_bytes;		/* of all entries' frag, at most IRC_PT_FRAG_BYTES */
 };
 
 int irc_pt_init(struct irc_ptable *t, const char *boot_id);
@@ -57,6 +69,9 @@ struct irc_pt_entry *irc_pt_get(struct irc_ptable *t, int tgid);
  */
 struct irc_pt_entry *irc_pt_put(struct irc_ptable *t, int tgid,
 				uint64_t start_ticks);
+
+/* @e was changed in place (exe, args, comm, ppid, start): a new version. */
+void irc_pt_changed(struct irc_ptable *t, struct irc_pt_entry *e);
 
 /* Marks @tgid exited: first to go when room is needed. */
 void irc_pt_exit(struct irc_ptable *t, int tgid);

@@ -68,6 +68,12 @@ struct pend {
 	const char *type, *actor;	/* static strings */
 	char target[ENT_LEN], peer[ENT_LEN];
 	json_t *body;			/* owned */
+	/*
+	 * Or the body as the events file's line (malloc'd, owned), parsed
+	 * only when the record is stored: most ordinary events never are.
+	 */
+	char *text;
+	size_t text_len;
 	bool finding, snapshot, missed;
 	size_t data_len;
 	union {
@@ -442,8 +448,11 @@ static void cache_tick(struct irc_runstore *rs, uint64_t now)
 
 /* --- writing a batch ----------------------------------------------------- */
 
-static int append(struct irc_runstore *rs, const struct pend *p, int64_t incident)
+static int append(struct irc_runstore *rs, struct pend *p, int64_t incident)
 {
+	if (!p->body && p->text && !(p->body = json_loadb(p->text, p->text_len, 0, NULL)))
+		return -EINVAL;
+
 	struct irc_rec r = {
 		.kind = p->kind, .incident = incident, .ts_ns = p->ts_ns,
 		.type = p->type, .actor = p->actor, .target = p->target,
@@ -496,7 +505,7 @@ static void finding_title(const struct irc_ev_finding *f, const char *entity,
  * window, or opens one; if the kernel acted on it, the action is the
  * detector's and the incident is contained.  Inside the batch.
  */
-static int put_finding(struct irc_runstore *rs, const struct pend *p, bool *opened)
+static int put_finding(struct irc_runstore *rs, struct pend *p, bool *opened)
 {
 	const struct irc_ev_finding *f = &p->f;
 	const char *det = irc_detector_name(f->detector), *type;
@@ -539,8 +548,10 @@ static void pend_clear(struct irc_runstore *rs)
 {
 	size_t i;
 
-	for (i = 0; i < rs->npend; i++)
+	for (i = 0; i < rs->npend; i++) {
 		json_decref(rs->pend[i].body);
+		free(rs->pend[i].text);
+	}
 	rs->npend = 0;
 }
 
@@ -604,12 +615,20 @@ static void flush(struct irc_runstore *rs)
 	uint64_t t0 = irc_now_boot_ns(), t1, us, nrec = 0, nsnap = 0, nopen = 0, nskip = 0;
 	bool lost = rs->unstored > 0 || rs->unqueued > 0, opened;
 	struct irc_run_stats *ws = rs->ws;
-	const struct pend *p;
+	struct pend *p;
 	size_t i;
 	int err;
 
 	if (!rs->npend && !lost)
 		return;
+	/* A batch of ordinary events only (a storm's): no transaction at all. */
+	for (i = 0; !lost && i < rs->npend && !rs->pend[i].finding && ordinary(rs, &rs->pend[i]); i++)
+		;
+	if (!lost && i == rs->npend) {
+		ws->store_skipped += i;
+		pend_clear(rs);
+		return;
+	}
 	err = irc_store_begin(rs->s);
 	if (!err && rs->unstored)
 		err = put_lost(rs, rs->unstored, false);
@@ -677,6 +696,7 @@ static void push(struct irc_runstore *rs)
 	for (i = 0; i < n; i++) {
 		if (rs->qn == IRC_STORE_QUEUE) {
 			json_decref(rs->stage[i].body);
+			free(rs->stage[i].text);
 			rs->lost_new++;
 			rs->st->queue_lost++;
 			continue;
@@ -691,6 +711,22 @@ static void push(struct irc_runstore *rs)
 	pthread_mutex_unlock(&rs->mu);
 	if (wake)
 		pthread_cond_signal(&rs->cv);
+}
+
+/*
+ * A record that could not even be queued (no memory): counted and put on
+ * record as a full queue's are.
+ */
+static void lose(struct irc_runstore *rs)
+{
+	if (!rs->async) {
+		rs->unqueued++;
+		return;
+	}
+	pthread_mutex_lock(&rs->mu);
+	rs->lost_new++;
+	rs->st->queue_lost++;
+	pthread_mutex_unlock(&rs->mu);
 }
 
 static struct pend *slot(struct irc_runstore *rs, enum irc_rec_kind kind, int64_t ts_ns,
@@ -882,25 +918,44 @@ static void queue_drop(struct irc_runstore *rs, const struct irc_ev_drop *ev,
 	drop_entities(ev, o, p->target, p->peer);
 }
 
-void irc_rs_record(struct irc_runstore *rs, const void *rec, size_t len, json_t *o)
+void irc_rs_record(struct irc_runstore *rs, const void *rec, size_t len, const char *line,
+		   size_t n)
 {
 	const struct irc_ev_hdr *h = rec;
 	const char *type = irc_ev_type_name(h->type);
 	int64_t ts = (int64_t)((uint64_t)rs->ev->boot_to_real_ns + h->ts_ns);
 	struct pend *p;
+	char *text;
+	json_t *o;
 
-	/* Only what evjson turned into JSON: it checked the length for the type. */
-	if (!o || !type || len < sizeof(*h))
+	/* Only what evjson wrote: it checked the length for the type. */
+	if (!line || !type || len < sizeof(*h))
 		return;
 	switch (h->type) {
 	case IRC_EV_FINDING:
-		queue_finding(rs, rec, ts, o);
-		break;
 	case IRC_EV_DROP:
-		queue_drop(rs, rec, ts, o);
+		/* Rare (rate-limited in the kernel), and read field by field here. */
+		o = json_loadb(line, n, 0, NULL);
+		if (!o) {
+			lose(rs);
+			return;
+		}
+		if (h->type == IRC_EV_FINDING)
+			queue_finding(rs, rec, ts, o);
+		else
+			queue_drop(rs, rec, ts, o);
+		json_decref(o);
 		break;
 	default:
-		p = slot(rs, IRC_REC_EVENT, ts, type, o);
+		text = malloc(n);
+		if (!text) {
+			lose(rs);
+			return;
+		}
+		memcpy(text, line, n);
+		p = slot(rs, IRC_REC_EVENT, ts, type, NULL);
+		p->text = text;
+		p->text_len = n;
 		ent_pid(p->target, h->tgid);
 		if (h->type == IRC_EV_FORK) {
 			ent_pid(p->peer, ((const struct irc_ev_fork *)rec)->child_tgid);
@@ -940,10 +995,13 @@ void irc_rs_snapshot(struct irc_runstore *rs, __u32 tgid, __u32 detector)
 		flush(rs);
 }
 
-void irc_rs_gap(struct irc_runstore *rs, json_t *o)
+void irc_rs_gap(struct irc_runstore *rs, const char *line, size_t n)
 {
+	json_t *o = line ? json_loadb(line, n, 0, NULL) : NULL;
+
 	if (o) {
 		slot(rs, IRC_REC_EVENT, (int64_t)irc_now_real_ns(), "gap", o);
+		json_decref(o);
 		if (rs->async)
 			push(rs);
 		else if (rs->npend == IRC_STORE_BATCH)

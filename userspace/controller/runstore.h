@@ -58,11 +58,14 @@ void irc_rs_set_prune(struct irc_runstore *rs, const struct irc_prune_limits *l)
 int irc_rs_start(struct irc_runstore *rs, const char *boot_id);
 
 /*
- * One ring-buffer record and its JSON (@o is borrowed).  For a process
- * finding it takes the snapshot of the process now, before the caller
- * changes anything about it.
+ * One ring-buffer record and its JSON line (@n bytes at @line, borrowed:
+ * the events file's line, irc_ev_line()).  An ordinary event keeps the
+ * text and is parsed only if it is stored.  For a process finding it
+ * takes the snapshot of the process now, before the caller changes
+ * anything about it.
  */
-void irc_rs_record(struct irc_runstore *rs, const void *rec, size_t len, json_t *o);
+void irc_rs_record(struct irc_runstore *rs, const void *rec, size_t len, const char *line,
+		   size_t n);
 
 /*
  * The snapshot of process @tgid, which detector @detector had the kernel
@@ -71,8 +74,8 @@ void irc_rs_record(struct irc_runstore *rs, const void *rec, size_t len, json_t 
  */
 void irc_rs_snapshot(struct irc_runstore *rs, __u32 tgid, __u32 detector);
 
-/* A gap marker (@o borrowed). */
-void irc_rs_gap(struct irc_runstore *rs, json_t *o);
+/* A gap marker (its line, borrowed). */
+void irc_rs_gap(struct irc_runstore *rs, const char *line, size_t n);
 
 struct irc_policy;
 /*

@@ -1,26 +1,39 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * irc_connstorm: a paced storm of real TCP connects to a listener of its
- * own, for the daemon's benchmark and soak test.
+ * irc_connstorm: a paced storm of real TCP connects on this host's own
+ * addresses, for the daemon's benchmark and soak test.
  *
- *   irc_connstorm ADDR RATE SECONDS [THREADS]
+ *   irc_connstorm ADDR RATE SECONDS [THREADS] [accept|refused]
  *
- * Listens on ADDR (an IPv4 address of this network namespace, port chosen
- * by the kernel), then THREADS connectors (default 2) connect() to it at
- * RATE connects a second in all, for SECONDS, while one thread accepts.
- * Each connection is closed at once with an RST (SO_LINGER 0), so no port
- * waits in TIME_WAIT.  Bounded: RATE <= 200000, SECONDS <= 600.  Prints
- * "connects N failed N seconds S rate R" and exits 0, or 1 if nothing
- * could connect.
+ * THREADS connectors (default 2) connect() to ADDR at RATE connects a
+ * second in all, for SECONDS.  Two kinds of storm:
+ *
+ *   accept   (default) to a listener of its own, while one thread accepts:
+ *            a connect and an accept event each.  Each connection is
+ *            closed at once with an RST (SO_LINGER 0), so no port waits in
+ *            TIME_WAIT.
+ *   refused  to a port of ADDR that is bound but not listening, so the
+ *            kernel answers each SYN with an RST: one (failed) connect
+ *            event each, as a scanner's storm makes.  A refused socket may
+ *            connect again, so each thread keeps one socket and a connect
+ *            costs one system call: the storm's own CPU stays small beside
+ *            the daemon's on a machine of two cores.
+ *
+ * Bounded: RATE <= 200000, SECONDS <= 600.  Prints "connects N failed N
+ * seconds S rate R cpu_ms C" (C: this process's user and system CPU; the
+ * kernel's softirq work on loopback is not in it) and exits 0, or 1 if no
+ * connect went as expected.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +41,7 @@
 #define SLICE_NS	1000000LL	/* connects are paced per millisecond */
 
 static struct sockaddr_in dst;
+static bool refused;
 static long rate_per_thread;
 static long long end_ns;
 static atomic_long done, failed;
@@ -53,13 +67,39 @@ static void *acceptor(void *arg)
 	return NULL;
 }
 
+/* One connect: true if it went as this kind of storm expects. */
+static bool connect_accept(void)
+{
+	static const struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	bool ok;
+
+	if (fd < 0)
+		return false;
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	ok = connect(fd, (struct sockaddr *)&dst, sizeof(dst)) == 0;
+	close(fd);
+	return ok;
+}
+
+static bool connect_refused(int *fd)
+{
+	if (*fd < 0 && (*fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return false;
+	if (connect(*fd, (struct sockaddr *)&dst, sizeof(dst)) && errno == ECONNREFUSED)
+		return true;
+	/* Anything else (connected?) leaves a socket that is not reusable. */
+	close(*fd);
+	*fd = -1;
+	return false;
+}
+
 static void *connector(void *arg)
 {
-	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	long long t0 = now_ns(), slice, due;
-	long sent = 0;
+	long sent = 0, ok = 0, bad = 0;
 	struct timespec ts;
-	int fd;
+	int fd = -1;
 
 	(void)arg;
 	for (slice = 0;; slice++) {
@@ -73,20 +113,18 @@ static void *connector(void *arg)
 		for (; sent < rate_per_thread * (slice + 1) / 1000; sent++) {
 			/* Behind schedule (the CPUs are saturated): the time bound still holds. */
 			if (!(sent & 63) && now_ns() >= end_ns)
-				return NULL;
-			fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-			if (fd < 0) {
-				atomic_fetch_add(&failed, 1);
-				continue;
-			}
-			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-			if (connect(fd, (struct sockaddr *)&dst, sizeof(dst)))
-				atomic_fetch_add(&failed, 1);
+				goto out;
+			if (refused ? connect_refused(&fd) : connect_accept())
+				ok++;
 			else
-				atomic_fetch_add(&done, 1);
-			close(fd);
+				bad++;
 		}
 	}
+out:
+	if (fd >= 0)
+		close(fd);
+	atomic_fetch_add(&done, ok);
+	atomic_fetch_add(&failed, bad);
 	return NULL;
 }
 
@@ -104,42 +142,52 @@ int main(int argc, char **argv)
 	pthread_t acc, th[16];
 	long rate, secs, nth = 2, i;
 	socklen_t len = sizeof(dst);
+	struct rusage ru;
 	long long t0;
 	double took;
 	int lfd;
 
-	if ((argc != 4 && argc != 5) || inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1 ||
+	if (argc == 6 && !strcmp(argv[5], "refused"))
+		refused = true;
+	if (argc < 4 || argc > 6 || inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1 ||
 	    parse(argv[2], 1, 200000, &rate) || parse(argv[3], 1, 600, &secs) ||
-	    (argc == 5 && parse(argv[4], 1, 16, &nth))) {
-		fprintf(stderr, "usage: irc_connstorm ADDR RATE(1-200000) SECONDS(1-600) [THREADS(1-16)]\n");
+	    (argc >= 5 && parse(argv[4], 1, 16, &nth)) ||
+	    (argc == 6 && !refused && strcmp(argv[5], "accept"))) {
+		fprintf(stderr, "usage: irc_connstorm ADDR RATE(1-200000) SECONDS(1-600) "
+			"[THREADS(1-16)] [accept|refused]\n");
 		return 2;
 	}
 	dst.sin_family = AF_INET;
+	/* Bound but (when refused) not listening: nothing else can take the port. */
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&dst, sizeof(dst)) || listen(lfd, 4096) ||
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&dst, sizeof(dst)) ||
+	    (!refused && listen(lfd, 4096)) ||
 	    getsockname(lfd, (struct sockaddr *)&dst, &len)) {
-		fprintf(stderr, "irc_connstorm: listen on %s: %s\n", argv[1], strerror(errno));
+		fprintf(stderr, "irc_connstorm: %s on %s: %s\n", refused ? "bind" : "listen",
+			argv[1], strerror(errno));
 		return 1;
 	}
 	rate_per_thread = rate / nth;
 	t0 = now_ns();
 	end_ns = t0 + secs * 1000000000LL;
-	pthread_create(&acc, NULL, acceptor, &lfd);
+	if (!refused)
+		pthread_create(&acc, NULL, acceptor, &lfd);
 	for (i = 0; i < nth; i++)
 		pthread_create(&th[i], NULL, connector, NULL);
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	took = (now_ns() - t0) / 1e9;
-	atomic_store(&stop, 1);
-	/* Wakes the acceptor: one last connection of our own. */
-	i = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (i >= 0) {
-		connect(i, (struct sockaddr *)&dst, sizeof(dst));
-		close(i);
+	if (!refused) {
+		atomic_store(&stop, 1);
+		/* Wakes the acceptor: one last connection of our own. */
+		connect_accept();
+		pthread_join(acc, NULL);
 	}
-	pthread_join(acc, NULL);
 	close(lfd);
-	printf("connects %ld failed %ld seconds %.2f rate %.0f\n", atomic_load(&done),
-	       atomic_load(&failed), took, atomic_load(&done) / took);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("connects %ld failed %ld seconds %.2f rate %.0f cpu_ms %ld\n", atomic_load(&done),
+	       atomic_load(&failed), took, atomic_load(&done) / took,
+	       (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000);
 	return atomic_load(&done) ? 0 : 1;
 }
