@@ -69,11 +69,14 @@ struct pend {
 	char target[ENT_LEN], peer[ENT_LEN];
 	json_t *body;			/* owned */
 	/*
-	 * Or the body as the events file's line (malloc'd, owned), parsed
-	 * only when the record is stored: most ordinary events never are.
+	 * Or the body as the events file's line, parsed only when the record
+	 * is stored: most ordinary events never are.  Malloc'd without a
+	 * writer thread; with one, the caller's until push() copies it into
+	 * the text ring, which it then occupies up to @a_end.
 	 */
 	char *text;
 	size_t text_len;
+	uint64_t a_end;
 	bool finding, snapshot, missed;
 	size_t data_len;
 	union {
@@ -116,6 +119,9 @@ struct irc_runstore {
 	pthread_cond_t cv;
 	struct pend *q;			/* ring of IRC_STORE_QUEUE */
 	size_t qhead, qn;
+	char *arena;			/* ring of IRC_STORE_TEXT_BYTES: the queued lines */
+	uint64_t a_head, a_tail;	/* bytes ever put in it, ever freed */
+	uint64_t a_taken;		/* the writer's: the end of its batch's lines */
 	uint64_t q_first_ns;		/* CLOCK_BOOTTIME the oldest queued record came */
 	uint64_t lost_new;		/* lost to a full queue, not yet taken by the writer */
 	bool stop;
@@ -550,7 +556,8 @@ static void pend_clear(struct irc_runstore *rs)
 
 	for (i = 0; i < rs->npend; i++) {
 		json_decref(rs->pend[i].body);
-		free(rs->pend[i].text);
+		if (!rs->pend[i].a_end)
+			free(rs->pend[i].text);
 	}
 	rs->npend = 0;
 }
@@ -683,6 +690,32 @@ static void flush(struct irc_runstore *rs)
  * counted lost (and put on record by the writer) when it is full.  The
  * lock is held for a copy, never across a store call.
  */
+/*
+ * A copy of @p's line in the text ring, or false when the ring is full.
+ * A line is never split: one that does not fit before the end starts
+ * again at the beginning.  Under rs->mu.
+ */
+static bool arena_put(struct irc_runstore *rs, struct pend *p)
+{
+	uint64_t pos = rs->a_head, off = pos % IRC_STORE_TEXT_BYTES;
+
+	if (off + p->text_len > IRC_STORE_TEXT_BYTES) {
+		pos += IRC_STORE_TEXT_BYTES - off;
+		off = 0;
+	}
+	if (pos + p->text_len - rs->a_tail > IRC_STORE_TEXT_BYTES)
+		return false;
+	memcpy(rs->arena + off, p->text, p->text_len);
+	p->text = rs->arena + off;
+	rs->a_head = p->a_end = pos + p->text_len;
+	return true;
+}
+
+/*
+ * With a writer thread: the staged records into the queue, in order, or
+ * counted lost (and put on record by the writer) when it is full.  The
+ * lock is held for a copy, never across a store call.
+ */
 static void push(struct irc_runstore *rs)
 {
 	size_t i, n = rs->nstage;
@@ -694,9 +727,8 @@ static void push(struct irc_runstore *rs)
 	rs->nstage = 0;
 	pthread_mutex_lock(&rs->mu);
 	for (i = 0; i < n; i++) {
-		if (rs->qn == IRC_STORE_QUEUE) {
+		if (rs->qn == IRC_STORE_QUEUE || (rs->stage[i].text && !arena_put(rs, &rs->stage[i]))) {
 			json_decref(rs->stage[i].body);
-			free(rs->stage[i].text);
 			rs->lost_new++;
 			rs->st->queue_lost++;
 			continue;
@@ -947,12 +979,14 @@ void irc_rs_record(struct irc_runstore *rs, const void *rec, size_t len, const c
 		json_decref(o);
 		break;
 	default:
-		text = malloc(n);
+		/* With a writer, push() copies the line into the text ring. */
+		text = rs->async ? (char *)line : malloc(n);
 		if (!text) {
 			lose(rs);
 			return;
 		}
-		memcpy(text, line, n);
+		if (!rs->async)
+			memcpy(text, line, n);
 		p = slot(rs, IRC_REC_EVENT, ts, type, NULL);
 		p->text = text;
 		p->text_len = n;
@@ -1201,8 +1235,13 @@ static void take(struct irc_runstore *rs)
 {
 	size_t n = rs->qn < IRC_STORE_BATCH ? rs->qn : IRC_STORE_BATCH, i;
 
-	for (i = 0; i < n; i++)
+	/* The lines of the batch the writer just finished are free again. */
+	rs->a_tail = rs->a_taken;
+	for (i = 0; i < n; i++) {
 		rs->pend[i] = rs->q[(rs->qhead + i) % IRC_STORE_QUEUE];
+		if (rs->pend[i].a_end)
+			rs->a_taken = rs->pend[i].a_end;
+	}
 	rs->npend = n;
 	rs->qhead = (rs->qhead + n) % IRC_STORE_QUEUE;
 	rs->qn -= n;
@@ -1264,6 +1303,8 @@ static void writer_free(struct irc_runstore *rs)
 	pthread_mutex_destroy(&rs->mu);
 	free(rs->q);
 	rs->q = NULL;
+	free(rs->arena);
+	rs->arena = NULL;
 }
 
 int irc_rs_async(struct irc_runstore *rs, int sync_fd)
@@ -1272,8 +1313,14 @@ int irc_rs_async(struct irc_runstore *rs, int sync_fd)
 
 	rs->sync_fd = sync_fd;
 	rs->q = calloc(IRC_STORE_QUEUE, sizeof(*rs->q));
-	if (!rs->q)
+	rs->arena = malloc(IRC_STORE_TEXT_BYTES);
+	if (!rs->q || !rs->arena) {
+		free(rs->q);
+		free(rs->arena);
+		rs->q = NULL;
+		rs->arena = NULL;
 		return -ENOMEM;
+	}
 	flush(rs);
 	rs->wst = *rs->st;
 	rs->pub = rs->wst;

@@ -34,6 +34,13 @@
  * 0.6 s of a 50k/s storm while a commit is slow (about 340 bytes each).
  */
 #define IRC_STORE_QUEUE		32768
+/*
+ * The queued records' JSON lines, in one ring of this many bytes (an
+ * event's line is 0.5-3 KB with its ancestry): no allocation per event,
+ * and the memory is bounded.  A full ring loses records as a full queue
+ * does (counted and marked).
+ */
+#define IRC_STORE_TEXT_BYTES	(32U << 20)
 
 /* Bounded growth: the defaults (policy `store:`, `run --store-max-*`). */
 #define IRC_STORE_MAX_SIZE	(1ULL << 30)		/* bytes */
