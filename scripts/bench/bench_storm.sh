@@ -107,7 +107,7 @@ for r in "${RATES[@]}"; do
 	ms=$((t1 - t0)) n=$((e1 - e0)) c=$((r1 + w1 - r0 - w0))
 	kl=$((k1 - k0)) ql=$((q1 - q0))
 	read_rate=$(awk -v n="$n" -v ms="$ms" 'BEGIN { printf "%.0f", n * 1000 / ms }')
-	printf '| %s | %s (%s failed) | %s | %s%% | %s | %s | %s | %s | %s%% / %s%% | %s us | %s |\n' \
+	printf '| %s | %s (%s failed) | %s | %s%% | %s | %s | %s | %s%% | %s%% / %s%% | %s us | %s |\n' \
 		"$r" "${made:-?}" "${failed:-?}" "${crate:-?}" "$(pct "${scpu:-0}" "$ms")" \
 		"$read_rate" "$kl" "$ql" "$(pct "$c" "$ms")" "$(pct $((r1 - r0)) "$ms")" \
 		"$(pct $((w1 - w0)) "$ms")" \
