@@ -9,19 +9,62 @@
 # 10.78.0.2 (the same addresses at every agent: one fleet entry covers
 # them all).  Everything carries the test's PID and goes at cleanup.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-need_tools etcd etcdctl
+need_tools etcd etcdctl openssl
 
-FL_URL=http://10.79.0.1:2379
-FL_ETCD_PID=
+# FL_MEMBERS etcd members (1 or 3): member M serves clients on port
+# 2379 + 10000 (M - 1) of 10.79.0.1 and of the namespace's loopback.
+# FL_TLS=1: etcd over TLS with client certificates (a test CA made by
+# fl_make_ca with openssl); every client here then uses FL_TLS_ARGS.
+FL_MEMBERS=${FL_MEMBERS:-1}
+FL_TLS=${FL_TLS:-0}
+FL_SCHEME=http
+FL_TLS_ARGS=()
+FL_PKI=$IRC_TMP/pki
+if ((FL_TLS)); then
+	FL_SCHEME=https
+	FL_TLS_ARGS=(--fleet-cert "$FL_PKI/client.pem" --fleet-key "$FL_PKI/client.key" --fleet-ca "$FL_PKI/ca.pem")
+fi
+fl_port() { echo $((2379 + 10000 * ($1 - 1))); }
+FL_URL=$(for ((m = 1; m <= FL_MEMBERS; m++)); do printf '%s://10.79.0.1:%s,' "$FL_SCHEME" "$(fl_port $m)"; done)
+FL_URL=${FL_URL%,}
+FL_LOCAL=${FL_URL//10.79.0.1/127.0.0.1}
+declare -a FL_ETCD_PID
 declare -a FL_PID
 
 # fl ARGS...: the operator's CLI, next to etcd, with a state dir (and key) of its own.
 fl() {
 	nsenter --net="/run/netns/$IRC_NS_P" env IRCONTAIN_STATE_DIR="$IRC_TMP/op" \
-		"$IRC_BIN" --fleet http://127.0.0.1:2379 "$@"
+		"$IRC_BIN" --fleet "$FL_LOCAL" "${FL_TLS_ARGS[@]}" "$@"
 }
 # etcdctl next to etcd.
-ectl() { nsenter --net="/run/netns/$IRC_NS_P" env ETCDCTL_API=3 etcdctl --endpoints http://127.0.0.1:2379 "$@"; }
+ectl() {
+	local tls=()
+	((FL_TLS)) && tls=(--cacert "$FL_PKI/ca.pem" --cert "$FL_PKI/client.pem" --key "$FL_PKI/client.key")
+	nsenter --net="/run/netns/$IRC_NS_P" env ETCDCTL_API=3 etcdctl --endpoints "$FL_LOCAL" "${tls[@]}" "$@"
+}
+
+# fl_make_ca DIR NAME: a CA (NAME-ca), and under it a server certificate for
+# 10.79.0.1 and 127.0.0.1 and a client certificate (P-256, one day).
+fl_make_ca() {
+	local d=$1 n=$2
+	mkdir -p "$d"
+	(
+		cd "$d" || exit 1
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+			-keyout "$n-ca.key" -out "$n-ca.pem" -subj "/CN=$n-ca" &&
+		for who in server client; do
+			openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+				-keyout "$n-$who.key" -out "$n-$who.csr" -subj "/CN=$n-$who" &&
+			# etcd 3.4's JSON gateway dials etcd itself with the server's
+			# certificate: it must be good for client authentication too.
+			eku=clientAuth
+			[[ $who == server ]] && eku=serverAuth,clientAuth
+			printf 'subjectAltName=IP:10.79.0.1,IP:127.0.0.1\nextendedKeyUsage=%s\n' "$eku" >"$who.ext" &&
+			openssl x509 -req -in "$n-$who.csr" -CA "$n-ca.pem" -CAkey "$n-ca.key" -CAcreateserial \
+				-days 1 -extfile "$who.ext" -out "$n-$who.pem" || exit 1
+		done
+	) >/dev/null 2>&1
+}
 
 # ag_env N: the command prefix that runs as agent N (its netns, pins, state, cgroup).
 ag_env() {
@@ -31,27 +74,55 @@ ag_env() {
 # ag N ARGS...: the CLI as agent N.
 ag() { local n=$1; shift; $(ag_env "$n") "$@"; }
 
+# etcd_start [M]: member M (default: every member, then waits for the cluster).
 etcd_start() {
-	mkdir -p "$IRC_TMP/etcd"
-	bg ip netns exec "$IRC_NS_P" etcd --name e1 --data-dir "$IRC_TMP/etcd/data" \
-		--listen-client-urls "$FL_URL,http://127.0.0.1:2379" --advertise-client-urls "$FL_URL" \
-		--listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
-		--initial-cluster e1=http://127.0.0.1:2380 --logger zap --log-level error \
-		>>"$IRC_TMP/etcd/log" 2>&1
-	FL_ETCD_PID=$!
-	wait_for 10 ectl endpoint health
+	local m cluster= p tls=()
+	((FL_TLS)) && tls=(--cert-file "$FL_PKI/server.pem" --key-file "$FL_PKI/server.key"
+		--client-cert-auth --trusted-ca-file "$FL_PKI/ca.pem")
+	for ((m = 1; m <= FL_MEMBERS; m++)); do
+		cluster+=e$m=http://127.0.0.1:$(($(fl_port $m) + 1)),
+	done
+	for m in ${1:-$(seq "$FL_MEMBERS")}; do
+		p=$(fl_port "$m")
+		mkdir -p "$IRC_TMP/etcd"
+		bg ip netns exec "$IRC_NS_P" etcd --name "e$m" --data-dir "$IRC_TMP/etcd/e$m" \
+			--listen-client-urls "$FL_SCHEME://10.79.0.1:$p,$FL_SCHEME://127.0.0.1:$p" \
+			--advertise-client-urls "$FL_SCHEME://10.79.0.1:$p" "${tls[@]}" \
+			--listen-peer-urls "http://127.0.0.1:$((p + 1))" \
+			--initial-advertise-peer-urls "http://127.0.0.1:$((p + 1))" \
+			--initial-cluster "${cluster%,}" --logger zap --log-level error \
+			>>"$IRC_TMP/etcd/log" 2>&1
+		FL_ETCD_PID[m]=$!
+	done
+	wait_for 20 ectl endpoint health --cluster
 }
 
+# etcd_kill [M]: member M (default: every member), with SIGKILL.
 etcd_kill() {
-	kill -9 "$FL_ETCD_PID" 2>/dev/null
-	wait "$FL_ETCD_PID" 2>/dev/null
-	FL_ETCD_PID=
+	local m
+	for m in ${1:-$(seq "$FL_MEMBERS")}; do
+		kill -9 "${FL_ETCD_PID[m]}" 2>/dev/null
+		wait "${FL_ETCD_PID[m]}" 2>/dev/null
+	done
+}
+
+# The member that leads the cluster now (1..FL_MEMBERS), or nothing.
+etcd_leader() {
+	ectl endpoint status -w json 2>/dev/null | jq -r '.[] | select(.Status.leader == .Status.header.member_id) | .Endpoint' |
+		sed -n 's/.*:\([0-9]*\)$/\1/p' | awk '{ print ($1 - 2379) / 10000 + 1 }'
 }
 
 # fleet_up N: etcd and N agent namespaces (not yet running).
 fleet_up() {
 	local n
 	lab_up 0 || return 1
+	if ((FL_TLS)); then
+		fl_make_ca "$FL_PKI" irc || return 1
+		for n in ca server client; do
+			cp "$FL_PKI/irc-$n.pem" "$FL_PKI/$n.pem"
+			[[ $n == ca ]] || cp "$FL_PKI/irc-$n.key" "$FL_PKI/$n.key"
+		done
+	fi
 	in_p ip link add br0 type bridge || return 1
 	in_p ip addr add 10.79.0.1/24 dev br0
 	in_p ip link set br0 up
@@ -86,7 +157,7 @@ agent_run() {
 	local n=$1 g=() r=(); shift
 	while (($#)) && [[ $1 != -- ]]; do g+=("$1"); shift; done
 	(($#)) && shift && r=("$@")
-	bg $(ag_env "$n") --fleet "$FL_URL" --fleet-name "a$n" "${g[@]}" run --iface fv \
+	bg $(ag_env "$n") --fleet "$FL_URL" "${FL_TLS_ARGS[@]}" --fleet-name "a$n" "${g[@]}" run --iface fv \
 		--events-file "$IRC_TMP/a$n/events.jsonl" "${r[@]}" >>"$IRC_TMP/a$n/run.log" 2>&1
 	FL_PID[n]=$!
 }

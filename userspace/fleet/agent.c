@@ -241,6 +241,9 @@ static void apply_quarantine(struct irc_agent *a, struct fent *e, const struct i
 	json_object_set_new(b, "signer", json_string(f->signer));
 	json_object_set_new(b, "reason", json_string(f->reason));
 	json_object_set_new(b, "uid", json_integer(0));
+	/* When it was signed and when it reached this kernel: the propagation. */
+	json_object_set_new(b, "created_ms", json_integer(f->created_ms));
+	json_object_set_new(b, "applied_ns", json_integer((json_int_t)irc_now_real_ns()));
 	json_object_set_new(b, "change", json_string(r == IRC_HQ_ADDED ? "added" :
 						      r == IRC_HQ_UPDATED ? "updated" : "none"));
 	json_object_set_new(b, "result", json_string(r == IRC_HQ_FAILED ? why : "ok"));
