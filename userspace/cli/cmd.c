@@ -64,3 +64,12 @@ char **irc_operands(int argc, char **argv, int n, const char *what,
 	}
 	return argv + optind;
 }
+
+char **irc_args(int argc, char **argv, int n, const char *what, const char *usage)
+{
+	static const struct option none[] = { { 0 } };
+
+	if (irc_getopt(argc, argv, none, what) != -1)
+		return NULL;
+	return irc_operands(argc, argv, n, what, usage);
+}

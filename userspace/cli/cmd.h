@@ -34,6 +34,9 @@ int irc_getopt(int argc, char **argv, const struct option *lo,
 char **irc_operands(int argc, char **argv, int n, const char *what,
 		    const char *usage);
 
+/* For a verb that takes no options: irc_getopt() and irc_operands() in one. */
+char **irc_args(int argc, char **argv, int n, const char *what, const char *usage);
+
 /* quarantine/release host --from-file (cmd_bulk.c). */
 bool irc_bulk_wanted(int argc, char **argv);
 int irc_bulk_host(int argc, char **argv, bool release);

@@ -23,13 +23,10 @@ static int allow_prologue(int argc, char **argv, const char *what,
 			  struct irc_cidr *target, struct irc_maps *m,
 			  char **arg)
 {
-	static const struct option lo[] = { { 0 } };
 	const char *why;
 	char **ops;
 
-	if (irc_getopt(argc, argv, lo, what) != -1)
-		return IRC_EXIT_USAGE;
-	ops = irc_operands(argc, argv, 1, what, "allow add|del ADDR[/PREFIX]");
+	ops = irc_args(argc, argv, 1, what, "allow add|del ADDR[/PREFIX]");
 	if (!ops)
 		return IRC_EXIT_USAGE;
 	*arg = ops[0];
@@ -169,16 +166,13 @@ out:
 
 static int do_allow_list(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	struct irc_arec *recs;
 	struct irc_maps m;
 	json_t *arr = NULL;
 	size_t n, i;
 	int err;
 
-	if (irc_getopt(argc, argv, lo, "allow list") != -1)
-		return IRC_EXIT_USAGE;
-	if (!irc_operands(argc, argv, 0, "allow list", "allow list"))
+	if (!irc_args(argc, argv, 0, "allow list", "allow list"))
 		return IRC_EXIT_USAGE;
 	if (irc_maps_open("allow list", &m))
 		return IRC_EXIT_FAIL;

@@ -325,7 +325,6 @@ static void show_header(const struct irc_incident *in)
 
 static int do_incident_show(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	const char *what = "incident show";
 	struct irc_incident in;
 	struct irc_store *s;
@@ -336,9 +335,7 @@ static int do_incident_show(int argc, char **argv)
 	int64_t lookback = IRC_EXPORT_LOOKBACK_S * 1000000000LL, id = 0, to;
 	int ret, err;
 
-	if (irc_getopt(argc, argv, lo, what) != -1)
-		return IRC_EXIT_USAGE;
-	ops = irc_operands(argc, argv, 1, what, "incident show ID");
+	ops = irc_args(argc, argv, 1, what, "incident show ID");
 	if (!ops)
 		return IRC_EXIT_USAGE;
 	ret = parse_id(what, ops[0], &id);
@@ -436,7 +433,6 @@ static int do_incident_open(int argc, char **argv)
 
 static int do_incident_note(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	const char *what = "incident note";
 	struct irc_incident in;
 	struct irc_store *s;
@@ -445,9 +441,7 @@ static int do_incident_note(int argc, char **argv)
 	int64_t id = 0, seq = 0;
 	int ret, err;
 
-	if (irc_getopt(argc, argv, lo, what) != -1)
-		return IRC_EXIT_USAGE;
-	ops = irc_operands(argc, argv, 2, what, "incident note ID TEXT");
+	ops = irc_args(argc, argv, 2, what, "incident note ID TEXT");
 	if (!ops)
 		return IRC_EXIT_USAGE;
 	ret = parse_id(what, ops[0], &id);
@@ -529,15 +523,12 @@ static int set_status(const char *what, int64_t id, int st, const char *text)
 
 static int do_incident_status(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	const char *what = "incident status";
 	char **ops;
 	int64_t id = 0;
 	int ret, st;
 
-	if (irc_getopt(argc, argv, lo, what) != -1)
-		return IRC_EXIT_USAGE;
-	ops = irc_operands(argc, argv, 2, what, "incident status ID STATE");
+	ops = irc_args(argc, argv, 2, what, "incident status ID STATE");
 	if (!ops)
 		return IRC_EXIT_USAGE;
 	ret = parse_id(what, ops[0], &id);

@@ -268,14 +268,11 @@ out:
 
 static int do_isolate_status(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	struct irc_config cfg;
 	struct irc_maps m;
 	int ret = IRC_EXIT_FAIL;
 
-	if (irc_getopt(argc, argv, lo, "isolate status") != -1)
-		return IRC_EXIT_USAGE;
-	if (!irc_operands(argc, argv, 0, "isolate status", "isolate status"))
+	if (!irc_args(argc, argv, 0, "isolate status", "isolate status"))
 		return IRC_EXIT_USAGE;
 	if (irc_maps_open("isolate status", &m))
 		return IRC_EXIT_FAIL;

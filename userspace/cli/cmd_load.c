@@ -803,14 +803,11 @@ static void status_text(const struct status *s)
 
 int do_status(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	struct status *s;
 	bool degraded;
 	int err;
 
-	if (irc_getopt(argc, argv, lo, "status") != -1)
-		return IRC_EXIT_USAGE;
-	if (!irc_operands(argc, argv, 0, "status", "status"))
+	if (!irc_args(argc, argv, 0, "status", "status"))
 		return IRC_EXIT_USAGE;
 	s = calloc(1, sizeof(*s));
 	if (!s) {

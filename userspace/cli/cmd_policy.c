@@ -209,14 +209,11 @@ static void summary(const char *path, const struct irc_policy *p, const char *re
 
 static int do_policy_check(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	struct irc_policy p;
 	char **ops;
 	int ret;
 
-	if (irc_getopt(argc, argv, lo, "policy check") != -1)
-		return IRC_EXIT_USAGE;
-	ops = irc_operands(argc, argv, 1, "policy check", "policy check FILE");
+	ops = irc_args(argc, argv, 1, "policy check", "policy check FILE");
 	if (!ops)
 		return IRC_EXIT_USAGE;
 	ret = load_or_report("policy check", ops[0], &p);
@@ -229,7 +226,6 @@ static int do_policy_check(int argc, char **argv)
 
 static int do_policy_apply(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	struct irc_sens_report rep;
 	char abs[PATH_MAX];
 	struct irc_policy p;
@@ -237,9 +233,7 @@ static int do_policy_apply(int argc, char **argv)
 	char **ops;
 	int ret, err;
 
-	if (irc_getopt(argc, argv, lo, "policy apply") != -1)
-		return IRC_EXIT_USAGE;
-	ops = irc_operands(argc, argv, 1, "policy apply", "policy apply FILE");
+	ops = irc_args(argc, argv, 1, "policy apply", "policy apply FILE");
 	if (!ops)
 		return IRC_EXIT_USAGE;
 	ret = load_or_report("policy apply", ops[0], &p);

@@ -431,16 +431,13 @@ static int list_one(const struct irc_qrec *r, void *ctx)
 
 int do_list(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	struct list_ctx c = { .now_boot = irc_now_boot_ns() };
 	struct irc_maps m;
 	json_t *procs = NULL, *v;
 	size_t i;
-	int opt, err, prows = 0;
+	int err, prows = 0;
 
-	while ((opt = irc_getopt(argc, argv, lo, "list")) != -1)
-		return IRC_EXIT_USAGE;
-	if (!irc_operands(argc, argv, 0, "list", "list"))
+	if (!irc_args(argc, argv, 0, "list", "list"))
 		return IRC_EXIT_USAGE;
 	if (irc_maps_open("list", &m))
 		return IRC_EXIT_FAIL;

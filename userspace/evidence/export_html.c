@@ -184,6 +184,29 @@ static int i64_push(struct i64v *a, int64_t v)
 	return 0;
 }
 
+/*
+ * A new last row of the timeline or action table at *@arrp (a pointer to
+ * the array pointer), or NULL: the table is full (counted in *@more, *@err
+ * stays 0) or memory ran out (*@err = -ENOMEM).
+ */
+static void *row_add(void *arrp, size_t *n, size_t size, uint64_t *more, int *err)
+{
+	void *arr, *na;
+
+	if (*n >= IRC_REPORT_TIMELINE_MAX) {
+		(*more)++;
+		return NULL;
+	}
+	memcpy(&arr, arrp, sizeof(arr));
+	na = realloc(arr, (*n + 1) * size);
+	if (!na) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	memcpy(arrp, &na, sizeof(na));
+	return (char *)na + (*n)++ * size;
+}
+
 static struct ent *ent_get(struct irc_xreport *rp, bool host, const char *key, int64_t ts)
 {
 	struct ent *e = host ? rp->hosts : rp->procs;
@@ -296,7 +319,8 @@ static char *dup0(const char *s)
 static int add_action(struct irc_xreport *rp, const struct irc_xrow *x)
 {
 	const struct irc_row *r = x->r;
-	struct act_row *a, *na;
+	struct act_row *a;
+	int err = 0;
 	const char *how = irc_jstr(x->body, "action") ?: "";
 	bool release = !strncmp(r->type, "release", 7) || !strcmp(how, "off");
 
@@ -307,15 +331,9 @@ static int add_action(struct irc_xreport *rp, const struct irc_xrow *x)
 	} else {
 		note_entity(rp, r->target, r->ts_ns, R_SEEN);
 	}
-	if (rp->nact >= IRC_REPORT_TIMELINE_MAX) {
-		rp->act_more++;
-		return 0;
-	}
-	na = realloc(rp->act, (rp->nact + 1) * sizeof(*na));
-	if (!na)
-		return -ENOMEM;
-	rp->act = na;
-	a = &na[rp->nact++];
+	a = row_add(&rp->act, &rp->nact, sizeof(*a), &rp->act_more, &err);
+	if (!a)
+		return err;
 	a->ts = r->ts_ns;
 	a->seq = r->seq;
 	a->actor = dup0(r->actor);
@@ -330,17 +348,12 @@ static int add_timeline(struct irc_xreport *rp, const struct irc_xrow *x, bool f
 {
 	const struct irc_row *r = x->r;
 	char msg[1024];
-	struct tl_row *t, *nt;
+	struct tl_row *t;
+	int err = 0;
 
-	if (rp->ntl >= IRC_REPORT_TIMELINE_MAX) {
-		rp->tl_more++;
-		return 0;
-	}
-	nt = realloc(rp->tl, (rp->ntl + 1) * sizeof(*nt));
-	if (!nt)
-		return -ENOMEM;
-	rp->tl = nt;
-	t = &nt[rp->ntl++];
+	t = row_add(&rp->tl, &rp->ntl, sizeof(*t), &rp->tl_more, &err);
+	if (!t)
+		return err;
 	irc_x_message(x, msg, sizeof(msg));
 	t->ts = r->ts_ns;
 	t->seq = r->seq;
