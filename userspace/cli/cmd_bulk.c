@@ -327,7 +327,7 @@ static json_t *list_json(const struct bulk_list *l)
  * own options, then the list read and checked whole.  *file is the list.
  */
 static int bulk_args(int argc, char **argv, const char *what, unsigned int allowed,
-		     const char *usage, struct irc_qopts *o, struct bulk_list *l,
+		     const char *head, struct irc_qopts *o, struct bulk_list *l,
 		     const char **file, bool *skip_bad)
 {
 	int ret;
@@ -335,7 +335,7 @@ static int bulk_args(int argc, char **argv, const char *what, unsigned int allow
 	memset(l, 0, sizeof(*l));
 	ret = take_opts(&argc, argv, what, file, skip_bad);
 	if (!ret)
-		ret = irc_qopts_parse(argc, argv, allowed | IRC_QO_NO_OPERAND, what, usage, o);
+		ret = irc_qopts_parse(argc, argv, allowed | IRC_QO_NO_OPERAND, what, head, o);
 	if (!ret)
 		ret = list_read(what, *file, *skip_bad, l);
 	return ret;
@@ -355,7 +355,7 @@ static int bulk_quarantine(int argc, char **argv)
 
 	ret = bulk_args(argc, argv, what, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
 			IRC_QO_DIR | IRC_QO_INCIDENT,
-			"quarantine host --from-file FILE|- [--skip-bad] [--ttl D] [--reason T] [--direction in|out|both] [--force] [--incident ID]",
+			"--from-file FILE|- [--skip-bad]",
 			&o, &l, &file, &skip_bad);
 	if (ret)
 		goto out_list;
@@ -468,7 +468,7 @@ static int bulk_release(int argc, char **argv)
 	int ret, err = 0;
 
 	ret = bulk_args(argc, argv, what, IRC_QO_REASON | IRC_QO_INCIDENT,
-			"release host --from-file FILE|- [--skip-bad] [--reason T] [--incident ID]",
+			"--from-file FILE|- [--skip-bad]",
 			&o, &l, &file, &skip_bad);
 	if (ret) {
 		free(l.e);

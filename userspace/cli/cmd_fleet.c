@@ -72,10 +72,7 @@ static int put_entry(bool release, int argc, char **argv)
 	int ret, err;
 
 	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_GROUP |
-			      (release ? 0 : IRC_QO_TTL | IRC_QO_DIR), what,
-			      release ? "fleet release host ADDR[/PREFIX] [--group G] [--reason T]" :
-			      "fleet quarantine host ADDR[/PREFIX] [--group G] [--ttl D] [--reason T] [--direction in|out|both]",
-			      &o);
+			      (release ? 0 : IRC_QO_TTL | IRC_QO_DIR), what, "ADDR[/PREFIX]", &o);
 	if (ret)
 		return ret;
 	if (irc_parse_target(o.operand, false, &f.target, &why))

@@ -19,7 +19,6 @@
 #include "pins.h"
 #include "qopts.h"
 
-#define ISOLATE_MAX_ALLOW	64
 #define ISO_BITS		(IRC_CFG_ISOLATE | IRC_CFG_ISO_DNS | IRC_CFG_ISO_DHCP)
 
 static void report_state(const char *action, const struct irc_config *cfg)
@@ -65,52 +64,24 @@ static int ssh_peer_kept(const struct irc_maps *m, const struct irc_cidr *peer,
 
 static int do_isolate_on(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "allow", required_argument, NULL, 'a' },
-		{ "allow-dns", no_argument, NULL, 'd' },
-		{ "allow-dhcp", no_argument, NULL, 'D' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "incident", required_argument, NULL, 'i' },
-		{ 0 }
-	};
-	const char *what = "isolate on", *why, *reason = "", *incident = NULL;
-	struct irc_cidr allow[ISOLATE_MAX_ALLOW], peer;
+	const char *what = "isolate on";
+	struct irc_cidr peer;
 	struct irc_config cfg;
+	struct irc_qopts o;
 	struct irc_maps m;
 	__u32 flags = IRC_CFG_ISOLATE;
-	bool force = false;
-	int64_t inc = 0;
 	json_t *allowed;
-	int c, i, nallow = 0, ret = IRC_EXIT_FAIL, kept, lock = -1, err = 0;
+	int i, ret, kept, lock = -1, err = 0;
 
-	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
-		switch (c) {
-		case 'a':
-			if (nallow == ISOLATE_MAX_ALLOW)
-				return irc_usage_err("%s: more than %d --allow options",
-						     what, ISOLATE_MAX_ALLOW);
-			if (irc_parse_target(optarg, false, &allow[nallow], &why))
-				return irc_usage_err("%s: bad --allow '%s': %s", what, irc_shown(optarg), why);
-			nallow++;
-			break;
-		case 'd': flags |= IRC_CFG_ISO_DNS; break;
-		case 'D': flags |= IRC_CFG_ISO_DHCP; break;
-		case 'f': force = true; break;
-		case 'r':
-			if (irc_parse_reason(optarg, &why))
-				return irc_usage_err("%s: bad --reason '%s': %s", what, irc_shown(optarg), why);
-			reason = optarg;
-			break;
-		case 'i': incident = optarg; break;
-		default: return IRC_EXIT_USAGE;
-		}
-	}
-	if (!irc_operands(argc, argv, 0, what, "isolate on [--allow CIDR ...] [--allow-dns] [--allow-dhcp] [--force] [--reason T] [--incident ID]"))
-		return IRC_EXIT_USAGE;
-	if (incident && (ret = irc_qopts_incident(what, incident, &inc)))
+	ret = irc_qopts_parse(argc, argv, IRC_QO_NO_OPERAND | IRC_QO_ALLOW | IRC_QO_ALLOW_DNS |
+			      IRC_QO_ALLOW_DHCP | IRC_QO_FORCE | IRC_QO_REASON | IRC_QO_INCIDENT,
+			      what, NULL, &o);
+	if (ret)
 		return ret;
-	irc_journal_intent(what, NULL, inc, reason);
+	if (o.allow_dns)
+		flags |= IRC_CFG_ISO_DNS;
+	if (o.allow_dhcp)
+		flags |= IRC_CFG_ISO_DHCP;
 	ret = IRC_EXIT_FAIL;
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
@@ -122,9 +93,9 @@ static int do_isolate_on(int argc, char **argv)
 	if (irc_parse_ssh_peer(getenv("SSH_CONNECTION"), &peer) == 0) {
 		char p[IRC_CIDR_STRLEN];
 
-		kept = ssh_peer_kept(&m, &peer, allow, nallow);
+		kept = ssh_peer_kept(&m, &peer, o.allow, o.nallow);
 		irc_cidr_format(&peer, p, sizeof(p));
-		if (kept == 0 && !force) {
+		if (kept == 0 && !o.force) {
 			ret = irc_usage_err("%s: refused: it would cut your SSH session from %s; add --allow %s (or --force)",
 					    what, p, p);
 			irc_maps_close(&m);
@@ -135,22 +106,22 @@ static int do_isolate_on(int argc, char **argv)
 	}
 
 	/* Exemptions first, then the switch: no window without them. */
-	for (i = 0; i < nallow; i++) {
+	for (i = 0; i < o.nallow; i++) {
 		struct irc_allow val = {};
 		struct irc_key key;
 
-		irc_akey(&allow[i], &key);
+		irc_akey(&o.allow[i], &key);
 		if (bpf_map_lookup_elem(m.fd[key.map], &key.k, &val)) {
 			val.created_ns = irc_now_real_ns();
 			val.actor_uid = irc_actor_uid();
 		}
 		val.flags |= IRC_ALLOW_ISOLATE;
-		val.plen = allow[i].plen;
+		val.plen = o.allow[i].plen;
 		if (bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_ANY)) {
 			char a[IRC_CIDR_STRLEN];
 
 			err = -errno;
-			irc_cidr_format(&allow[i], a, sizeof(a));
+			irc_cidr_format(&o.allow[i], a, sizeof(a));
 			irc_err("%s: add exemption %s: %s", what, a, strerror(errno));
 			goto out;
 		}
@@ -172,16 +143,16 @@ out:
 	irc_pins_unlock(lock);
 	irc_maps_close(&m);
 	allowed = json_array();
-	for (i = 0; i < nallow; i++) {
+	for (i = 0; i < o.nallow; i++) {
 		char a[IRC_CIDR_STRLEN];
 
-		irc_cidr_format(&allow[i], a, sizeof(a));
+		irc_cidr_format(&o.allow[i], a, sizeof(a));
 		json_array_append_new(allowed, json_string(a));
 	}
-	return irc_qrecord(ret, inc, "isolate", NULL, reason, err,
+	return irc_qrecord(ret, o.incident, "isolate", NULL, o.reason, err,
 			   json_pack("{s:o,s:b,s:b,s:b}", "allow", allowed,
 				     "allow_dns", !!(flags & IRC_CFG_ISO_DNS),
-				     "allow_dhcp", !!(flags & IRC_CFG_ISO_DHCP), "force", force));
+				     "allow_dhcp", !!(flags & IRC_CFG_ISO_DHCP), "force", o.force));
 }
 
 /* Drops the isolation-only exemptions; keeps allowlist entries. */
@@ -212,34 +183,17 @@ static int clear_isolate_allows(const struct irc_maps *m)
 
 static int do_isolate_off(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "reason", required_argument, NULL, 'r' },
-		{ "incident", required_argument, NULL, 'i' },
-		{ 0 }
-	};
-	const char *what = "isolate off", *why, *reason = "", *incident = NULL;
+	const char *what = "isolate off";
 	struct irc_config cfg;
+	struct irc_qopts o;
 	struct irc_maps m;
-	int64_t inc = 0;
-	int c, ret = IRC_EXIT_FAIL, err = -EIO, lock = -1;
+	int ret, err = -EIO, lock = -1;
 	bool was_on = false;
 
-	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
-		switch (c) {
-		case 'r':
-			if (irc_parse_reason(optarg, &why))
-				return irc_usage_err("%s: bad --reason '%s': %s", what, irc_shown(optarg), why);
-			reason = optarg;
-			break;
-		case 'i': incident = optarg; break;
-		default: return IRC_EXIT_USAGE;
-		}
-	}
-	if (!irc_operands(argc, argv, 0, what, "isolate off [--reason T] [--incident ID]"))
-		return IRC_EXIT_USAGE;
-	if (incident && (ret = irc_qopts_incident(what, incident, &inc)))
+	ret = irc_qopts_parse(argc, argv, IRC_QO_NO_OPERAND | IRC_QO_REASON | IRC_QO_INCIDENT,
+			      what, NULL, &o);
+	if (ret)
 		return ret;
-	irc_journal_intent(what, NULL, inc, reason);
 	ret = IRC_EXIT_FAIL;
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
@@ -262,7 +216,7 @@ static int do_isolate_off(int argc, char **argv)
 out:
 	irc_pins_unlock(lock);
 	irc_maps_close(&m);
-	return irc_qrecord(ret, inc, "isolate.off", NULL, reason, err,
+	return irc_qrecord(ret, o.incident, "isolate.off", NULL, o.reason, err,
 			   json_pack("{s:b}", "was_on", was_on));
 }
 

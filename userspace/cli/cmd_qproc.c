@@ -256,9 +256,7 @@ int do_quarantine_pid(int argc, char **argv)
 	bool existed = false, acted = false;
 
 	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
-			      IRC_QO_ACTION | IRC_QO_CHILDREN | IRC_QO_INCIDENT, what,
-			      "quarantine pid PID [--no-children] [--action deny|stop|kill] [--ttl D] [--reason T] [--force] [--incident ID]",
-			      &o);
+			      IRC_QO_ACTION | IRC_QO_CHILDREN | IRC_QO_INCIDENT, what, "PID", &o);
 	if (ret)
 		return ret;
 	if (irc_parse_u64(o.operand, 1, IRC_PID_MAX, &pid, NULL))
@@ -494,7 +492,7 @@ int do_release_pid(int argc, char **argv)
 	int ret, err = 0;
 
 	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_INCIDENT, what,
-			      "release pid PID [--reason T] [--incident ID]", &o);
+			      "PID", &o);
 	if (ret)
 		return ret;
 	if (irc_parse_u64(o.operand, 1, IRC_PID_MAX, &pid, NULL))
@@ -605,9 +603,7 @@ int do_quarantine_cgroup(int argc, char **argv)
 	struct snapset ss = { 0 };
 
 	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
-			      IRC_QO_INCIDENT, what,
-			      "quarantine cgroup PATH [--ttl D] [--reason T] [--force] [--incident ID]",
-			      &o);
+			      IRC_QO_INCIDENT, what, "PATH", &o);
 	if (ret)
 		return ret;
 	ret = resolve_cgroup(what, o.operand, path, IRC_PATH_LEN);
@@ -698,7 +694,7 @@ int do_release_cgroup(int argc, char **argv)
 	int ret, err = 0;
 
 	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_INCIDENT, what,
-			      "release cgroup PATH [--reason T] [--incident ID]", &o);
+			      "PATH", &o);
 	if (ret)
 		return ret;
 	ret = resolve_cgroup(what, o.operand, path, sizeof(path));

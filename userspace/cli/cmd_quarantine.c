@@ -57,9 +57,7 @@ static int do_quarantine_host(int argc, char **argv)
 	if (irc_bulk_wanted(argc, argv))
 		return irc_bulk_host(argc, argv, false);
 	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
-			      IRC_QO_DIR | IRC_QO_INCIDENT | IRC_QO_WRITE_FIRST, what,
-			      "quarantine host ADDR[/PREFIX] [--ttl D] [--reason T] [--direction in|out|both] [--force] [--incident ID]",
-			      &o);
+			      IRC_QO_DIR | IRC_QO_INCIDENT | IRC_QO_WRITE_FIRST, what, "ADDR[/PREFIX]", &o);
 	if (ret)
 		return ret;
 	if (irc_parse_target(o.operand, false, &q.target, &why))
@@ -166,7 +164,7 @@ static int do_release_host(int argc, char **argv)
 	if (irc_bulk_wanted(argc, argv))
 		return irc_bulk_host(argc, argv, true);
 	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_INCIDENT, what,
-			      "release host ADDR[/PREFIX] [--reason T] [--incident ID]", &o);
+			      "ADDR[/PREFIX]", &o);
 	if (ret)
 		return ret;
 	if (irc_parse_target(o.operand, false, &target, &why))
@@ -201,43 +199,20 @@ static int do_release_host(int argc, char **argv)
 /* release --all [--reason T] [--incident ID]: argv[0] is "release". */
 static int release_all(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "incident", required_argument, NULL, 'i' },
-		{ 0 }
-	};
 	static const int maps[] = { IRC_M_Q4_HOST, IRC_M_Q6_HOST,
 				    IRC_M_Q4_PFX, IRC_M_Q6_PFX };
-	const char *what = "release --all", *reason = "", *incident = NULL, *why;
+	const char *what = "release --all";
+	struct irc_qopts o;
 	struct irc_maps m;
 	long n, total = 0;
-	int64_t inc = 0;
 	size_t i;
-	int c, ret = IRC_EXIT_OK, err = 0;
+	int ret, err = 0;
 
 	optind = 0;
-	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
-		switch (c) {
-		case 'a':
-			break;
-		case 'r':
-			if (irc_parse_reason(optarg, &why))
-				return irc_usage_err("%s: bad --reason '%s': %s", what, irc_shown(optarg), why);
-			reason = optarg;
-			break;
-		case 'i':
-			incident = optarg;
-			break;
-		default:
-			return IRC_EXIT_USAGE;
-		}
-	}
-	if (argc > optind)
-		return irc_usage_err("%s: unexpected argument '%s'", what, irc_shown(argv[optind]));
-	if (incident && (ret = irc_qopts_incident(what, incident, &inc)))
+	ret = irc_qopts_parse(argc, argv, IRC_QO_NO_OPERAND | IRC_QO_ALL | IRC_QO_REASON |
+			      IRC_QO_INCIDENT, what, NULL, &o);
+	if (ret)
 		return ret;
-	irc_journal_intent(what, NULL, inc, reason);
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
@@ -266,7 +241,7 @@ static int release_all(int argc, char **argv)
 	else
 		printf("released %ld quarantine entr%s\n", total,
 		       total == 1 ? "y" : "ies");
-	return irc_qrecord(ret, inc, "release", NULL, reason, err,
+	return irc_qrecord(ret, o.incident, "release", NULL, o.reason, err,
 			   json_pack("{s:s,s:I}", "kind", "all", "released", (json_int_t)total));
 }
 

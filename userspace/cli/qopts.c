@@ -28,21 +28,50 @@ const char *irc_pact_name(uint32_t action)
 
 static int incident_number(const char *what, const char *arg, int64_t *id);
 
-int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
-		    const char *what, const char *usage, struct irc_qopts *o)
+/*
+ * Every option of the containment verbs, in the order the usage lists
+ * them.  @meta names the value ("D"), NULL for a switch.
+ */
+static const struct qopt {
+	const char *name;
+	unsigned int flag;
+	const char *meta;
+	bool in_usage;
+} table[] = {
+	{ "all", IRC_QO_ALL, NULL, false },
+	{ "allow", IRC_QO_ALLOW, "CIDR ...", true },
+	{ "allow-dns", IRC_QO_ALLOW_DNS, NULL, true },
+	{ "allow-dhcp", IRC_QO_ALLOW_DHCP, NULL, true },
+	{ "no-children", IRC_QO_CHILDREN, NULL, true },
+	{ "action", IRC_QO_ACTION, "deny|stop|kill", true },
+	{ "group", IRC_QO_GROUP, "G", true },
+	{ "ttl", IRC_QO_TTL, "D", true },
+	{ "reason", IRC_QO_REASON, "T", true },
+	{ "direction", IRC_QO_DIR, "in|out|both", true },
+	{ "force", IRC_QO_FORCE, NULL, true },
+	{ "incident", IRC_QO_INCIDENT, "ID", true },
+};
+
+#define NOPTS	(sizeof(table) / sizeof(table[0]))
+
+/* "quarantine pid PID [--no-children] ... [--incident ID]" */
+static void usage_line(const char *what, const char *head, unsigned int allowed,
+		       char *buf, size_t len)
 {
-	static const struct option all[] = {
-		{ "ttl", required_argument, NULL, IRC_QO_TTL },
-		{ "reason", required_argument, NULL, IRC_QO_REASON },
-		{ "force", no_argument, NULL, IRC_QO_FORCE },
-		{ "direction", required_argument, NULL, IRC_QO_DIR },
-		{ "action", required_argument, NULL, IRC_QO_ACTION },
-		{ "no-children", no_argument, NULL, IRC_QO_CHILDREN },
-		{ "incident", required_argument, NULL, IRC_QO_INCIDENT },
-		{ "group", required_argument, NULL, IRC_QO_GROUP },
-	};
+	size_t i, n;
+
+	n = (size_t)snprintf(buf, len, "%s%s%s", what, head ? " " : "", head ?: "");
+	for (i = 0; i < NOPTS && n < len; i++)
+		if ((allowed & table[i].flag) && table[i].in_usage)
+			n += (size_t)snprintf(buf + n, len - n, " [--%s%s%s]", table[i].name,
+					      table[i].meta ? " " : "", table[i].meta ?: "");
+}
+
+int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
+		    const char *what, const char *head, struct irc_qopts *o)
+{
 	const char *incident = NULL;
-	struct option lo[sizeof(all) / sizeof(all[0]) + 1];
+	struct option lo[NOPTS + 1];
 	const char *why;
 	char **ops;
 	size_t i, n = 0;
@@ -55,10 +84,12 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 	o->action = IRC_PACT_DENY;
 	o->children = true;
 	snprintf(o->ttl_text, sizeof(o->ttl_text), "none");
+	usage_line(what, head, allowed, o->usage, sizeof(o->usage));
 	/* Options a verb does not take are unknown to it. */
-	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (allowed & all[i].val)
-			lo[n++] = all[i];
+	for (i = 0; i < NOPTS; i++)
+		if (allowed & table[i].flag)
+			lo[n++] = (struct option){ table[i].name,
+				table[i].meta ? required_argument : no_argument, NULL, (int)table[i].flag };
 	memset(&lo[n], 0, sizeof(lo[n]));
 
 	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
@@ -102,11 +133,27 @@ int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
 				return irc_usage_err("%s: bad --group '%s': %s", what, irc_shown(optarg), why);
 			o->group = optarg;
 			break;
+		case IRC_QO_ALL:
+			break;
+		case IRC_QO_ALLOW:
+			if (o->nallow == IRC_QO_ALLOW_MAX)
+				return irc_usage_err("%s: more than %d --allow options",
+						     what, IRC_QO_ALLOW_MAX);
+			if (irc_parse_target(optarg, false, &o->allow[o->nallow], &why))
+				return irc_usage_err("%s: bad --allow '%s': %s", what, irc_shown(optarg), why);
+			o->nallow++;
+			break;
+		case IRC_QO_ALLOW_DNS:
+			o->allow_dns = true;
+			break;
+		case IRC_QO_ALLOW_DHCP:
+			o->allow_dhcp = true;
+			break;
 		default:
 			return IRC_EXIT_USAGE;
 		}
 	}
-	ops = irc_operands(argc, argv, (allowed & IRC_QO_NO_OPERAND) ? 0 : 1, what, usage);
+	ops = irc_operands(argc, argv, (allowed & IRC_QO_NO_OPERAND) ? 0 : 1, what, o->usage);
 	if (!ops)
 		return IRC_EXIT_USAGE;
 	o->operand = (allowed & IRC_QO_NO_OPERAND) ? NULL : ops[0];

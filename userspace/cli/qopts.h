@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Options shared by `quarantine host|pid|cgroup`, parsed once into a typed
- * struct.  Each verb says which options it takes.
+ * The options of the containment verbs (quarantine, release, isolate),
+ * described once in a table (qopts.c) that both parses them into a typed
+ * struct and writes the usage line.  Each verb says which it takes.
  */
 #ifndef IRC_QOPTS_H
 #define IRC_QOPTS_H
@@ -30,7 +31,13 @@ enum irc_qopt {
 	 * nothing on disk precedes containment.
 	 */
 	IRC_QO_WRITE_FIRST = 1 << 9,
+	IRC_QO_ALL	= 1 << 10,	/* --all (named in @what, not in the usage) */
+	IRC_QO_ALLOW	= 1 << 11,	/* --allow CIDR, repeatable */
+	IRC_QO_ALLOW_DNS = 1 << 12,
+	IRC_QO_ALLOW_DHCP = 1 << 13,
 };
+
+#define IRC_QO_ALLOW_MAX	64	/* --allow options */
 
 struct irc_qopts {
 	uint64_t ttl;			/* seconds, 0 = none */
@@ -44,15 +51,21 @@ struct irc_qopts {
 	bool incident_unchecked;	/* IRC_QO_WRITE_FIRST: not looked up yet */
 	char *operand;			/* the one target argument */
 	const char *group;		/* --group, "" if not given */
+	struct irc_cidr allow[IRC_QO_ALLOW_MAX];	/* --allow */
+	int nallow;
+	bool allow_dns, allow_dhcp;
+	char usage[320];		/* as the table writes it */
 };
 
 /*
  * Parses argv (argv[0] is the verb) taking only the options in @allowed,
- * and exactly one operand.  An --incident must name an open incident.
- * Returns 0, or an IRC_EXIT_* code after printing.
+ * and exactly one operand (none with IRC_QO_NO_OPERAND).  An --incident
+ * must name an open incident.  The usage line, in o->usage, is @what,
+ * then @head (the operand's name, "PID"; NULL for none), then every
+ * allowed option.  Returns 0, or an IRC_EXIT_* code after printing.
  */
 int irc_qopts_parse(int argc, char **argv, unsigned int allowed,
-		    const char *what, const char *usage, struct irc_qopts *o);
+		    const char *what, const char *head, struct irc_qopts *o);
 
 /* The journal note of a IRC_QO_WRITE_FIRST verb, right after its kernel write. */
 void irc_qopts_intent(const char *what, const struct irc_qopts *o);
