@@ -182,15 +182,12 @@ static int do_fleet_release(int argc, char **argv)
 static int read_all(int argc, char **argv, const char *what, const char *sub,
 		    struct irc_kv **kv, size_t *n, int64_t *rev)
 {
-	static const struct option lo[] = { { 0 } };
 	struct irc_etcd_cfg cfg;
 	struct irc_etcd e;
 	char prefix[512];
 	int ret, err;
 
-	while (irc_getopt(argc, argv, lo, what) != -1)
-		return IRC_EXIT_USAGE;
-	if (!irc_operands(argc, argv, 0, what, what))
+	if (!irc_args(argc, argv, 0, what, what))
 		return IRC_EXIT_USAGE;
 	if ((ret = open_etcd(what, &cfg, &e)))
 		return ret;
@@ -338,13 +335,10 @@ static int do_fleet_status(int argc, char **argv)
 
 static int do_fleet_key(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	uint8_t pk[32], sk[64];
 	char hex[65];
 
-	while (irc_getopt(argc, argv, lo, "fleet key") != -1)
-		return IRC_EXIT_USAGE;
-	if (!irc_operands(argc, argv, 0, "fleet key", "fleet key"))
+	if (!irc_args(argc, argv, 0, "fleet key", "fleet key"))
 		return IRC_EXIT_USAGE;
 	if (irc_store_sign_keys(irc.state_dir, true, pk, sk)) {
 		irc_err("fleet key: %s", irc_store_errmsg());
@@ -362,16 +356,13 @@ static int do_fleet_key(int argc, char **argv)
 
 static int trust_change(int argc, char **argv, bool add)
 {
-	static const struct option lo[] = { { 0 } };
 	const char *what = add ? "fleet trust add" : "fleet trust del";
 	uint8_t keys[IRC_FLEET_MAX_TRUST][32], k[32];
 	size_t n, i;
 	char **ops;
 	int err;
 
-	while (irc_getopt(argc, argv, lo, what) != -1)
-		return IRC_EXIT_USAGE;
-	ops = irc_operands(argc, argv, 1, what, add ? "fleet trust add PUBKEY_HEX" :
+	ops = irc_args(argc, argv, 1, what, add ? "fleet trust add PUBKEY_HEX" :
 			   "fleet trust del PUBKEY_HEX");
 	if (!ops)
 		return IRC_EXIT_USAGE;
@@ -428,16 +419,13 @@ static int trust_del(int argc, char **argv)
 
 static int trust_list(int argc, char **argv)
 {
-	static const struct option lo[] = { { 0 } };
 	uint8_t keys[IRC_FLEET_MAX_TRUST][32];
 	char hex[65];
 	json_t *arr;
 	size_t n, i;
 	int err;
 
-	while (irc_getopt(argc, argv, lo, "fleet trust list") != -1)
-		return IRC_EXIT_USAGE;
-	if (!irc_operands(argc, argv, 0, "fleet trust list", "fleet trust list"))
+	if (!irc_args(argc, argv, 0, "fleet trust list", "fleet trust list"))
 		return IRC_EXIT_USAGE;
 	err = irc_trust_load(irc.state_dir, keys, &n);
 	if (err) {
