@@ -168,7 +168,10 @@ check "the store was pruned along the way, and status says so ($PRUNED records)"
 check "status: the store's size, records and oldest record" \
 	jq -e '.store.file_bytes > 0 and .store.records > 0 and (.store.oldest | type) == "string"' <<<"$STATUS"
 FAILS=$(jq -r '.store_failures' "$RUNJ")
-echo "# controller: $(jq -c '{events, stored, store_skipped, store_failures, store_errors, queue_lost, queue_max, pruned}' "$RUNJ")"
+echo "# controller: $(jq -c '{events, stored, store_skipped, store_failures, store_errors, queue_lost, queue_max, pruned, prune_held_by}' "$RUNJ")"
+# What bounds the file and what held the prune, for whoever reads a long run.
+echo "# files: db $(stat -c %s "$DB") bytes, -wal $(stat -c %s "$DB-wal" 2>/dev/null || echo 0) bytes"
+echo "# incidents (id:status:exports), the oldest 20: $(q "SELECT group_concat(x, ' ') FROM (SELECT i.id || ':' || i.status || ':' || (SELECT count(*) FROM actions a WHERE a.incident = i.id AND a.type = 'export') AS x FROM incidents i ORDER BY i.id LIMIT 20)")"
 if ((FAILS > 0)); then
 	check "the controller's store errors are in status ($FAILS)" \
 		sh -c "irc status | grep -q 'STORE ERROR'"

@@ -772,6 +772,40 @@ static void test_prune_size(void **state)
 	expect_broken(head + 2, "is missing");
 }
 
+/*
+ * A closed incident cut in two: its row goes with its opening record, and
+ * what is left of its records must not hold later prunes (they read as an
+ * incident with no row, which is not an open one).
+ */
+static void test_prune_split_incident(void **state)
+{
+	struct irc_prune_limits lim = { .max_bytes = 1, .max_rows = 3 };
+	struct irc_prune_result res;
+	struct irc_incident in;
+	struct irc_store *s;
+	int64_t a, i, head = 0;
+
+	(void)state;
+	s = open_store();
+	assert_int_equal(irc_incident_open(s, "Split", 3, "tester", "pid:2", &a), 0);	/* #1 */
+	for (i = 0; i < 5; i++)
+		add(s, IRC_REC_EVENT, "exec", "pid:2", a);				/* #2-#6 */
+	assert_int_equal(irc_incident_set_status(s, a, IRC_IS_CLOSED, "tester", "done"), 0);
+	for (i = 0; i < 5; i++)
+		head = add(s, IRC_REC_EVENT, "exec", "pid:1", 0);
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	assert_int_equal(res.first, 1);
+	assert_int_equal(res.last, 3);
+	assert_int_equal(irc_incident_get(s, a, &in), -ENOENT);
+	/* The rest of its records, and everything after them, may go. */
+	lim.max_rows = 0;
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	assert_int_equal(res.held_by, 0);
+	assert_int_equal(res.first, 4);
+	assert_true(res.last >= head);
+	irc_store_close(s);
+}
+
 /* By age, and an incident never exported holds the cut when the policy says so. */
 static void test_prune_age_export(void **state)
 {
@@ -886,6 +920,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locks_survive_second_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_split_incident, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_age_export, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unclean_session, setup, teardown),
 		cmocka_unit_test(test_names),

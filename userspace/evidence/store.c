@@ -1595,7 +1595,7 @@ static int prune_hold(struct irc_store *s, bool keep_unexported, int64_t *cut, i
 	int rc, err = 0;
 
 	if (sqlite3_prepare_v2(s->db,
-			"SELECT r.incident, min(r.seq), max(r.seq), coalesce(i.status, 0),"
+			"SELECT r.incident, min(r.seq), max(r.seq), coalesce(i.status, -1),"
 			" EXISTS (SELECT 1 FROM actions a WHERE a.incident = r.incident AND a.type = 'export')"
 			" FROM (" ALL_ROWS("incident, seq") ") r LEFT JOIN incidents i ON i.id = r.incident"
 			" WHERE r.incident > 0 GROUP BY r.incident", -1, &st, NULL) != SQLITE_OK)
@@ -1610,8 +1610,13 @@ static int prune_hold(struct irc_store *s, bool keep_unexported, int64_t *cut, i
 		sp[ns].id = sqlite3_column_int64(st, 0);
 		sp[ns].first = sqlite3_column_int64(st, 1);
 		sp[ns].last = sqlite3_column_int64(st, 2);
-		sp[ns].keep = sqlite3_column_int(st, 3) != IRC_IS_CLOSED ||
-			      (keep_unexported && !sqlite3_column_int(st, 4));
+		/*
+		 * No row: a closed incident whose opening record an earlier
+		 * prune cut (its row went then); the rest of it holds nothing.
+		 */
+		sp[ns].keep = sqlite3_column_int(st, 3) != -1 &&
+			      (sqlite3_column_int(st, 3) != IRC_IS_CLOSED ||
+			       (keep_unexported && !sqlite3_column_int(st, 4)));
 		ns++;
 	}
 	if (!err && rc != SQLITE_DONE)
