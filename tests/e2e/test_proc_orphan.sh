@@ -22,7 +22,9 @@
 #   - ircontain: both quarantined with --action stop: frozen (the freeze
 #     cgroup reports frozen 1), no ticks; S exits; both are still there, no
 #     tick for 1 s, `kill -CONT` changes nothing, list still shows both
-#     stopped; release pid resumes each, alive, ticking.
+#     stopped; release pid resumes each, alive, ticking;
+#   - a process killed while frozen leaves an empty freeze cgroup, which
+#     the next stop in that cgroup removes.
 . "$(dirname "$0")/lib.sh"
 need_tools python3
 
@@ -109,6 +111,17 @@ check "T1 back in its own cgroup, the freeze cgroup removed" \
 check "T2 still does not run" still "$IRC_TMP/q.t2"
 check_rc "release pid T2" 0 irc release pid "$T2"
 check "T2 runs again, alive" eval 'ticks "$IRC_TMP/q.t2" && alive $T2'
-kill -9 "$T1" "$T2" 2>/dev/null
+
+# A process killed while frozen leaves its freeze cgroup empty: the next
+# stop in the same cgroup removes it.
+check_rc "T1 stopped again" 0 irc quarantine pid "$T1" --action stop
+# T1 and its child (a sleep), the whole frozen tree, by their PIDs.
+kill -9 $(cat "$IRC_CG/q/ircontain.stop.$T1/cgroup.procs")
+check "T1's tree killed while frozen" wait_for 3 eval "dead $T1 && [[ -z \$(cat $IRC_CG/q/ircontain.stop.$T1/cgroup.procs) ]]"
+check "its freeze cgroup is left, empty" test -d "$IRC_CG/q/ircontain.stop.$T1"
+check_rc "T2 stopped" 0 irc quarantine pid "$T2" --action stop
+check "T1's empty freeze cgroup removed by T2's stop; T2's in place" \
+	eval "[[ ! -e $IRC_CG/q/ircontain.stop.$T1 && -d $IRC_CG/q/ircontain.stop.$T2 ]]"
+kill -9 "$T2" 2>/dev/null
 
 lab_finish

@@ -92,8 +92,17 @@ static void signal_tree(const int *pids, size_t n, int sig)
  * continue, and no SIGCONT by anyone resumes it.  Returns how many were
  * frozen; one that could not be stays stopped by SIGSTOP, with a warning.
  */
+/* 1 if quarantine root @root still has its entry (freeze cgroups kept). */
+static int root_live(unsigned int root, void *ctx)
+{
+	struct irc_pentry e;
+	__u32 key = root;
+
+	return !bpf_map_lookup_elem(*(int *)ctx, &key, &e);
+}
+
 static size_t freeze_tree(const char *what, const char *arg, const int *pids, size_t n,
-			  __u32 root)
+			  __u32 root, int qpid_fd)
 {
 	char fpath[PATH_MAX], cgs[8][PATH_MAX];
 	size_t i, j, ncgs = 0, frozen = 0, gone = 0;
@@ -125,10 +134,12 @@ static size_t freeze_tree(const char *what, const char *arg, const int *pids, si
 	for (i = 0; i < n; i++)
 		if (ok[i])
 			kill(pids[i], SIGCONT);
-	for (j = 0; j < ncgs; j++)
+	for (j = 0; j < ncgs; j++) {
 		if (irc_cgroup_frozen_wait(cgs[j], IRC_FREEZE_WAIT_MS))
 			irc_warn("%s %s: the cgroup freezer did not report %s frozen within %d ms",
 				 what, arg, cgs[j], IRC_FREEZE_WAIT_MS);
+		irc_cgroup_freeze_gc(cgs[j], root_live, &qpid_fd);
+	}
 	if (first)
 		irc_warn("%s %s: %zu of %zu processes not frozen (%s): stopped by SIGSTOP only, which the kernel undoes if their process group is orphaned",
 			 what, arg, n - frozen - gone, n, strerror(-first));
@@ -377,7 +388,7 @@ int do_quarantine_pid(int argc, char **argv)
 		if (o.action == IRC_PACT_KILL)
 			signal_tree(tree, ntree, SIGKILL);
 		else
-			frozen = freeze_tree(what, o.operand, tree, ntree, pid);
+			frozen = freeze_tree(what, o.operand, tree, ntree, pid, m.fd[IRC_M_QPID]);
 	}
 
 	snprintf(target, sizeof(target), "%llu", (unsigned long long)pid);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* cgroup v2 discovery, ids and membership. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -266,4 +268,38 @@ int irc_cgroup_thaw_pid(int pid)
 	/* The last one out removes it (EBUSY while others are in it). */
 	rmdir(path);
 	return err;
+}
+
+int irc_cgroup_freeze_gc(const char *fpath, int (*live)(unsigned int root, void *ctx), void *ctx)
+{
+	char parent[PATH_MAX], path[PATH_MAX];
+	const size_t plen = strlen(IRC_FREEZE_CGROUP);
+	const char *slash = strrchr(fpath, '/');
+	struct dirent *de;
+	unsigned long root;
+	char *end;
+	DIR *d;
+	int n = 0;
+
+	if (!slash || (size_t)(slash - fpath) >= sizeof(parent))
+		return 0;
+	memcpy(parent, fpath, slash - fpath);
+	parent[slash - fpath] = '\0';
+	d = opendir(parent);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, IRC_FREEZE_CGROUP, plen))
+			continue;
+		errno = 0;
+		root = strtoul(de->d_name + plen, &end, 10);
+		if (errno || *end || !root || root > UINT32_MAX || live((unsigned int)root, ctx))
+			continue;
+		/* Empty: its processes died frozen.  Not empty: rmdir says EBUSY. */
+		if (snprintf(path, sizeof(path), "%s/%s", parent, de->d_name) < (int)sizeof(path) &&
+		    !rmdir(path))
+			n++;
+	}
+	closedir(d);
+	return n;
 }

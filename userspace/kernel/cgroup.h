@@ -55,5 +55,11 @@ int irc_path_under(const char *path, const char *root);
 int irc_cgroup_freeze_pid(int pid, unsigned int root, char *fpath, size_t len);
 int irc_cgroup_thaw_pid(int pid);
 int irc_cgroup_frozen_wait(const char *fpath, int ms);
+/*
+ * Removes the freeze cgroups beside @fpath (same parent) whose quarantine
+ * root @live() says is gone and that are empty: those of processes that
+ * died frozen (a kill, not a release).  Returns how many.
+ */
+int irc_cgroup_freeze_gc(const char *fpath, int (*live)(unsigned int root, void *ctx), void *ctx);
 
 #endif /* IRC_CGROUP_H */
