@@ -294,19 +294,29 @@ int irc_config_write(const struct irc_maps *m, const struct irc_config *cfg)
 	return 0;
 }
 
-int irc_pins_lock(void)
+static int pins_lock(int how)
 {
 	int fd = open(irc.pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
-	if (flock(fd, LOCK_EX)) {
+	if (flock(fd, how)) {
 		int err = -errno;
 
 		close(fd);
 		return err;
 	}
 	return fd;
+}
+
+int irc_pins_lock(void)
+{
+	return pins_lock(LOCK_EX);
+}
+
+int irc_pins_trylock(void)
+{
+	return pins_lock(LOCK_EX | LOCK_NB);
 }
 
 void irc_pins_unlock(int fd)

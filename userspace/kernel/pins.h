@@ -80,6 +80,8 @@ int irc_config_write(const struct irc_maps *m, const struct irc_config *cfg);
  * Returns the fd to pass to irc_pins_unlock(), or -errno.
  */
 int irc_pins_lock(void);
+/* The same without waiting: -EWOULDBLOCK while another holds it (the controller's loop). */
+int irc_pins_trylock(void);
 void irc_pins_unlock(int fd);
 
 /*

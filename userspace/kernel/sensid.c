@@ -218,7 +218,10 @@ int irc_sens_refresh(const struct irc_maps *m)
 	__u32 zero = 0;
 	int lock, err;
 
-	lock = irc_pins_lock();
+	/* The controller's loop never waits on a CLI command: next round then. */
+	lock = irc_pins_trylock();
+	if (lock < 0)
+		return lock;
 	if (bpf_map_lookup_elem(m->fd[IRC_M_DETCFG], &zero, &cfg)) {
 		err = -errno;
 		goto out;
@@ -230,8 +233,7 @@ int irc_sens_refresh(const struct irc_maps *m)
 	    bpf_map_update_elem(m->fd[IRC_M_DETCFG], &zero, &now, BPF_ANY))
 		err = -errno;
 out:
-	if (lock >= 0)
-		irc_pins_unlock(lock);
+	irc_pins_unlock(lock);
 	return err;
 }
 

@@ -33,8 +33,9 @@ int irc_sens_resolve(const struct irc_maps *m, struct irc_detcfg *cfg,
 
 /*
  * The controller's periodic resolve of the running policy (irc_detcfg),
- * under the pin dir lock: a file replaced since (a new inode at the same
- * path) gets its new identity.
+ * under the pin dir lock (-EWOULDBLOCK, nothing done, while a command
+ * holds it): a file replaced since (a new inode at the same path) gets
+ * its new identity.
  */
 int irc_sens_refresh(const struct irc_maps *m);
 
