@@ -343,14 +343,23 @@ static __always_inline int irc_contain_then_kill(const struct irc_detcfg *cfg,
 		.detector = det,
 	};
 
-	/* Without its entry the controller would never kill it: then killed now. */
-	if (!ctl || !ctl->beat_ns || now - ctl->beat_ns > IRC_CTL_FRESH_MS * 1000000ULL ||
-	    bpf_map_update_elem(&IRC_MAP_PKILL, &tgid, &pk, BPF_NOEXIST)) {
+	int added;
+
+	if (!ctl || !ctl->beat_ns || now - ctl->beat_ns > IRC_CTL_FRESH_MS * 1000000ULL) {
+		*hold = IRC_HOLD_NOCTL;
+		return !bpf_send_signal(SIGKILL);
+	}
+	/*
+	 * Without its entry the controller would never kill it: then killed
+	 * now.  One there already (a second finding, another thread): pending.
+	 */
+	added = !bpf_map_update_elem(&IRC_MAP_PKILL, &tgid, &pk, BPF_NOEXIST);
+	if (!added && !bpf_map_lookup_elem(&IRC_MAP_PKILL, &tgid)) {
 		*hold = IRC_HOLD_NOCTL;
 		return !bpf_send_signal(SIGKILL);
 	}
 	ds = bpf_map_lookup_elem(&IRC_MAP_DETSTATE, &zero);
-	if (ds)
+	if (added && ds)
 		__sync_fetch_and_add(&ds->pkill_pending, 1);
 	irc_quarantine_self(cfg, d, det, IRC_PACT_STOP);
 	if (bpf_send_signal(SIGSTOP)) {
