@@ -990,6 +990,122 @@ static void test_related_only(void **state)
 	expect_verifies(0);
 }
 
+/* --- one incident per finding chain ------------------------------------- */
+
+static void feed_conn(struct fix *f, unsigned int type, unsigned int pid, const char *ip)
+{
+	struct irc_ev_conn c = {};
+
+	hdr(f, &c.h, type, sizeof(c), pid);
+	c.family = 4;
+	c.established = 1;
+	inet_pton(AF_INET, ip, c.daddr);
+	feed(f, &c, sizeof(c));
+}
+
+static void feed_fork(struct fix *f, unsigned int parent, unsigned int child)
+{
+	struct irc_ev_fork e = {};
+
+	hdr(f, &e.h, IRC_EV_FORK, sizeof(e), parent);
+	e.child_tgid = child;
+	feed(f, &e, sizeof(e));
+}
+
+/* A host detector's finding on @tgid (child of @ppid), about @peer (relay, traced). */
+static void feed_proc_finding(struct fix *f, unsigned int det, unsigned int tgid,
+			      unsigned int ppid, unsigned int peer, unsigned int sev)
+{
+	struct irc_ev_finding e = {};
+
+	hdr(f, &e.h, IRC_EV_FINDING, sizeof(e), tgid);
+	e.h.ppid = ppid;
+	e.detector = det;
+	e.action = IRC_ACT_ALERT;
+	e.severity = sev;
+	e.count = 1;
+	e.offences = 1;
+	e.target_pid = peer;
+	feed(f, &e, sizeof(e));
+}
+
+/*
+ * A port scan from A, a reverse shell under the server A scanned, a
+ * benign client of that server: three chains, and the benign client in
+ * none.  A finding joins an incident only through its attacker (the
+ * source, the process or its ancestors, a relay), never through a server
+ * process they share; an incident is as severe as its worst finding.
+ */
+static void test_incident_chains(void **state)
+{
+	struct fix *f = *state;
+	struct irc_ev_exec ex = {};
+	struct irc_incident in;
+	const struct row *scan, *rsh, *r;
+	struct rows *rs;
+
+	assert_int_equal(irc_rs_start(f->rs, "test-boot"), 0);
+	feed_finding(f, IRC_DET_PORTSCAN, 0, "203.0.113.7", IRC_ACT_QUAR_HOST, true, IRC_SEV_HIGH);
+	feed_conn(f, IRC_EV_ACCEPT, 500, "203.0.113.7");	/* the server, from A */
+	feed_conn(f, IRC_EV_ACCEPT, 500, "192.0.2.10");		/* the server, from the client */
+	feed_fork(f, 500, 501);					/* its handler */
+	feed_exec(f, 501);
+	/* The server forks the shell; the shell's relay is 503. */
+	feed_fork(f, 500, 502);
+	feed_proc_finding(f, IRC_DET_REVSHELL, 502, 500, 503, IRC_SEV_CRITICAL);
+	/* The shell's child reads /etc/shadow: the shell's chain. */
+	feed_fork(f, 502, 504);
+	feed_proc_finding(f, IRC_DET_SENSITIVE, 504, 502, 0, IRC_SEV_HIGH);
+	/* A child of the relay, its fork never seen: by its ancestry. */
+	hdr(f, &ex.h, IRC_EV_EXEC, sizeof(ex), 505);
+	ex.h.ppid = 503;
+	snprintf(ex.filename, sizeof(ex.filename), "/tmp/x");
+	feed(f, &ex, sizeof(ex));
+	feed_proc_finding(f, IRC_DET_EXEC_TMP, 505, 503, 0, IRC_SEV_MEDIUM);
+	/* Medium first, critical later, one process: one incident, critical. */
+	feed_proc_finding(f, IRC_DET_PTRACE, 600, 1, 700, IRC_SEV_MEDIUM);
+	feed_proc_finding(f, IRC_DET_REVSHELL, 600, 1, 601, IRC_SEV_CRITICAL);
+	/* The traced process is the victim, not an attacker: its finding is its own. */
+	feed_proc_finding(f, IRC_DET_EXEC_TMP, 700, 1, 0, IRC_SEV_MEDIUM);
+	feed_conn(f, IRC_EV_ACCEPT, 500, "192.0.2.10");
+	irc_rs_close(f->rs, "signal");
+	f->rs = NULL;
+
+	rs = read_rows();
+	scan = find(rs, "finding", "host:203.0.113.7", 0);
+	rsh = find(rs, "finding", "pid:502", 0);
+	assert_non_null(scan);
+	assert_non_null(rsh);
+	assert_true(scan->incident > 0 && rsh->incident > 0 && rsh->incident != scan->incident);
+	get_incident(scan->incident, &in);
+	assert_int_equal(in.severity, IRC_SEV_HIGH);
+	get_incident(rsh->incident, &in);
+	assert_int_equal(in.severity, IRC_SEV_CRITICAL);
+	/* A's traffic to the server: the scan's evidence; the client's: no incident. */
+	r = find(rs, "accept", "pid:500", 0);
+	assert_int_equal(r->incident, scan->incident);
+	assert_int_equal(find(rs, "accept", "pid:500", 1)->incident, 0);
+	assert_int_equal(find(rs, "accept", "pid:500", 2)->incident, 0);
+	assert_int_equal(find(rs, "fork", "pid:500", 0)->incident, 0);
+	assert_int_equal(find(rs, "exec", "pid:501", 0)->incident, 0);
+	/* The shell's chain: its child's fork and finding, the relay's child. */
+	assert_int_equal(find(rs, "fork", "pid:502", 0)->incident, rsh->incident);
+	assert_int_equal(find(rs, "finding", "pid:504", 0)->incident, rsh->incident);
+	assert_int_equal(find(rs, "finding", "pid:505", 0)->incident, rsh->incident);
+	/* One process, medium then critical: one incident, raised, on record. */
+	r = find(rs, "finding", "pid:600", 0);
+	assert_int_equal(find(rs, "finding", "pid:600", 1)->incident, r->incident);
+	get_incident(r->incident, &in);
+	assert_int_equal(in.severity, IRC_SEV_CRITICAL);
+	assert_true(r->incident != rsh->incident && r->incident != scan->incident);
+	assert_int_equal(count(rs, "incident.severity"), 1);
+	/* The victim's own finding: not the tracer's incident. */
+	assert_true(find(rs, "finding", "pid:700", 0)->incident != r->incident);
+	free_rows(rs);
+	assert_int_equal(f->st.incidents, 4);
+	expect_verifies(0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1004,6 +1120,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_slow_store, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_related_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incident_chains, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

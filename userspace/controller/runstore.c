@@ -9,7 +9,7 @@
  * records wait or the oldest has waited IRC_STORE_BATCH_MS.
  *
  * Which incident a record belongs to is decided when it is written, from
- * a cache of the entities of the open incidents (refreshed from the store
+ * a cache of the attackers of the open incidents (refreshed from the store
  * at most once a second), so a finding earlier in the same batch already
  * counts for the records after it.  A refresh reads only the rows added
  * since the last one (by sequence number), on a read-only connection of
@@ -78,6 +78,7 @@ struct pend {
 	size_t text_len;
 	uint64_t a_end;
 	bool finding, snapshot, missed;
+	uint32_t anc[4];		/* a process finding: its ancestors, nearest first */
 	size_t data_len;
 	union {
 		uint8_t data[IRC_SAMPLE_LEN];	/* a packet sample */
@@ -85,10 +86,16 @@ struct pend {
 	};
 };
 
-/* entity -> incident, open addressing, at most half full. */
+/*
+ * attacker -> incident, open addressing, at most half full.  An attacker
+ * is what a finding names (a source address, a process), a relay, an
+ * action's target, and a process an attacker's process forked; not the
+ * server that accepted its connections, nor the host it attacked.
+ */
 struct cent {
 	char e[ENT_LEN];
 	int64_t id;
+	int64_t ts_ns;		/* its newest record */
 };
 
 struct irc_runstore {
@@ -250,21 +257,29 @@ static size_t hash(const char *s)
 	return (size_t)h;
 }
 
-static int64_t cache_get(const struct irc_runstore *rs, const char *e)
+static const struct cent *cache_find(const struct irc_runstore *rs, const char *e)
 {
 	size_t i;
 
 	if (!e[0] || !rs->cache_n)
-		return 0;
+		return NULL;
 	for (i = hash(e) & (rs->cache_cap - 1); rs->cache[i].e[0];
 	     i = (i + 1) & (rs->cache_cap - 1))
 		if (!strcmp(rs->cache[i].e, e))
-			return rs->cache[i].id;
-	return 0;
+			return &rs->cache[i];
+	return NULL;
+}
+
+static int64_t cache_get(const struct irc_runstore *rs, const char *e)
+{
+	const struct cent *c = cache_find(rs, e);
+
+	return c ? c->id : 0;
 }
 
 /* Adds @e, or with @replace gives it @id; memory short: not cached. */
-static void cache_put(struct irc_runstore *rs, const char *e, int64_t id, bool replace)
+static void cache_put(struct irc_runstore *rs, const char *e, int64_t id, bool replace,
+		      int64_t ts_ns)
 {
 	struct cent *old = rs->cache, *nt;
 	size_t i, oldcap = rs->cache_cap, cap;
@@ -281,19 +296,32 @@ static void cache_put(struct irc_runstore *rs, const char *e, int64_t id, bool r
 		rs->cache_n = 0;
 		for (i = 0; i < oldcap; i++)
 			if (old[i].e[0])
-				cache_put(rs, old[i].e, old[i].id, false);
+				cache_put(rs, old[i].e, old[i].id, false, old[i].ts_ns);
 		free(old);
 	}
 	for (i = hash(e) & (rs->cache_cap - 1); rs->cache[i].e[0];
 	     i = (i + 1) & (rs->cache_cap - 1))
 		if (!strcmp(rs->cache[i].e, e)) {
-			if (replace)
+			if (replace && rs->cache[i].id != id) {
 				rs->cache[i].id = id;
+				rs->cache[i].ts_ns = ts_ns;
+			} else if (rs->cache[i].id == id && ts_ns > rs->cache[i].ts_ns) {
+				rs->cache[i].ts_ns = ts_ns;
+			}
 			return;
 		}
 	snprintf(rs->cache[i].e, ENT_LEN, "%s", e);
 	rs->cache[i].id = id;
+	rs->cache[i].ts_ns = ts_ns;
 	rs->cache_n++;
+}
+
+/* The open incident @e attacked in within the window before @now_ns, or 0. */
+static int64_t cache_recent(const struct irc_runstore *rs, const char *e, int64_t now_ns)
+{
+	const struct cent *c = cache_find(rs, e);
+
+	return c && c->ts_ns >= now_ns - IRC_INCIDENT_WINDOW_S * 1000000000LL ? c->id : 0;
 }
 
 /* --- refreshing the cache ------------------------------------------------ */
@@ -320,8 +348,8 @@ static bool is_open(const int64_t *ids, size_t n, int64_t id)
 	return false;
 }
 
-/* An (incident, entity) row: the newest open incident wins an entity two share. */
-static void row_entity(int64_t id, const char *e, void *ctx)
+/* An (incident, attacker) row: the newest open incident wins an attacker two share. */
+static void row_entity(int64_t id, const char *e, int64_t ts_ns, void *ctx)
 {
 	struct irc_runstore *rs = ctx;
 	int64_t had;
@@ -329,8 +357,8 @@ static void row_entity(int64_t id, const char *e, void *ctx)
 	if (!e || !is_open(rs->open_id, rs->nopen, id))
 		return;
 	had = cache_get(rs, e);
-	if (!had || id > had)
-		cache_put(rs, e, id, true);
+	if (!had || id >= had)
+		cache_put(rs, e, id, true, ts_ns);
 }
 
 /*
@@ -372,13 +400,13 @@ static int cache_read(struct irc_runstore *rs, struct open_set *o)
 		memcpy(rs->open_id, o->id, o->n * sizeof(*o->id));
 		rs->nopen = o->n;
 		for (i = 0; !err && i < o->n; i++)
-			err = irc_store_entity_rows(rs->s, o->id[i], 0, last, ENTS_PER_INC,
-						    row_entity, rs);
+			err = irc_store_key_rows(rs->s, o->id[i], 0, last, ENTS_PER_INC,
+						 row_entity, rs);
 	} else {
 		memcpy(rs->open_id, o->id, o->n * sizeof(*o->id));
 		rs->nopen = o->n;
 		/* Only the rows added since the last refresh. */
-		err = irc_store_entity_rows(rs->s, 0, rs->cache_seq, last, 0, row_entity, rs);
+		err = irc_store_key_rows(rs->s, 0, rs->cache_seq, last, 0, row_entity, rs);
 	}
 	if (!err) {
 		rs->cache_seq = last;
@@ -454,6 +482,30 @@ static void cache_tick(struct irc_runstore *rs, uint64_t now)
 
 /* --- writing a batch ----------------------------------------------------- */
 
+/*
+ * What a record filed in incident @id says of its attackers, as
+ * irc_store_key_rows() reads them back: a finding's subject (and a reverse
+ * shell's relay), an action's target and peer, a child an attacker's
+ * process forked.  Any record of an attacker keeps it recent.
+ */
+static void learn(struct irc_runstore *rs, const struct pend *p, int64_t id)
+{
+	if (!id)
+		return;
+	if (p->kind == IRC_REC_ACTION) {
+		cache_put(rs, p->target, id, true, p->ts_ns);
+		cache_put(rs, p->peer, id, true, p->ts_ns);
+	} else if (p->finding) {
+		cache_put(rs, p->target, id, true, p->ts_ns);
+		if (p->f.detector == IRC_DET_REVSHELL)
+			cache_put(rs, p->peer, id, true, p->ts_ns);
+	} else if (p->kind == IRC_REC_EVENT && !strcmp(p->type, "fork")) {
+		cache_put(rs, p->peer, id, true, p->ts_ns);
+	}
+	if (cache_get(rs, p->target) == id)
+		cache_put(rs, p->target, id, false, p->ts_ns);
+}
+
 static int append(struct irc_runstore *rs, struct pend *p, int64_t incident)
 {
 	if (!p->body && p->text && !(p->body = json_loadb(p->text, p->text_len, 0, NULL)))
@@ -465,8 +517,11 @@ static int append(struct irc_runstore *rs, struct pend *p, int64_t incident)
 		.peer = p->peer, .body = p->body,
 		.data = p->data_len ? p->data : NULL, .data_len = p->data_len,
 	};
+	int err = irc_store_append(rs->s, &r, NULL);
 
-	return irc_store_append(rs->s, &r, NULL);
+	if (!err)
+		learn(rs, p, incident);
+	return err;
 }
 
 static int severity(const struct irc_ev_finding *f)
@@ -507,9 +562,32 @@ static void finding_title(const struct irc_ev_finding *f, const char *entity,
 }
 
 /*
- * A finding: joins the open incident its entity appeared in within the
- * window, or opens one; if the kernel acted on it, the action is the
- * detector's and the incident is contained.  Inside the batch.
+ * The open incident a finding belongs to: the one whose attacker it is
+ * (its source address or process, a reverse shell's relay) or descends
+ * from (a process an attacker's process started), within the window.
+ * Never one it merely shares a server process or a host with.
+ */
+static int64_t finding_incident(struct irc_runstore *rs, const struct pend *p)
+{
+	char e[ENT_LEN];
+	int64_t id;
+	size_t i;
+
+	id = cache_recent(rs, p->target, p->ts_ns);
+	if (!id && p->f.detector == IRC_DET_REVSHELL)
+		id = cache_recent(rs, p->peer, p->ts_ns);
+	for (i = 0; !id && i < sizeof(p->anc) / sizeof(*p->anc) && p->anc[i]; i++) {
+		ent_pid(e, p->anc[i]);
+		id = cache_recent(rs, e, p->ts_ns);
+	}
+	return id;
+}
+
+/*
+ * A finding: joins the open incident of its attacker, or opens one; the
+ * incident is as severe as its worst finding.  If the kernel acted on it,
+ * the action is the detector's and the incident is contained.  Inside the
+ * batch.
  */
 static int put_finding(struct irc_runstore *rs, struct pend *p, bool *opened)
 {
@@ -518,20 +596,23 @@ static int put_finding(struct irc_runstore *rs, struct pend *p, bool *opened)
 	char title[IRC_TITLE_MAX + 1];
 	struct irc_incident in;
 	struct irc_rec r;
-	int64_t id;
-	int err;
+	int64_t id = finding_incident(rs, p);
+	int err = 0;
 
-	err = irc_incident_find(rs->s, p->target, p->ts_ns, IRC_INCIDENT_WINDOW_S, &id);
-	if (!err && !id) {
-		finding_title(f, p->target, title, sizeof(title));
+	/* Closed since the cache was read: a new one. */
+	if (id && (irc_incident_get(rs->s, id, &in) || in.status == IRC_IS_CLOSED))
+		id = 0;
+	finding_title(f, p->target, title, sizeof(title));
+	if (!id) {
 		err = irc_incident_open(rs->s, title, severity(f), det, p->target, &id);
 		*opened = !err;
+	} else if (in.severity < severity(f)) {
+		err = irc_incident_raise(rs->s, id, severity(f), det, title);
 	}
 	if (!err)
 		err = append(rs, p, id);
 	if (err)
 		return err;
-	cache_put(rs, p->target, id, true);
 	if (!f->enforced || f->action == IRC_ACT_ALERT)
 		return 0;
 	type = f->action == IRC_ACT_KILL || f->action == IRC_ACT_CONTAIN_KILL ? "kill" : "quarantine";
@@ -912,9 +993,17 @@ static void queue_finding(struct irc_runstore *rs, const struct irc_ev_finding *
 	if (f->family) {
 		ent_addr(p->target, f->family, f->addr);
 	} else {
+		const struct irc_pt_entry *e = irc_pt_get(rs->ev->pt, (int)f->h.tgid);
+		size_t i;
+
 		ent_pid(p->target, f->h.tgid);
 		if (f->target_pid)
 			ent_pid(p->peer, f->target_pid);
+		/* Its ancestors, while the process table knows them (the reader's thread). */
+		for (i = 0; e && e->ppid > 1 && i < sizeof(p->anc) / sizeof(*p->anc); i++) {
+			p->anc[i] = (uint32_t)e->ppid;
+			e = irc_pt_get(rs->ev->pt, e->ppid);
+		}
 	}
 	if (!p->target[0])
 		irc_entity_addr(p->target, ENT_LEN, "?");

@@ -1365,6 +1365,82 @@ out:
 	return err;
 }
 
+/* ?1 incident (0: any), ?2 after, ?3 up to, ?4 limit (-1: none). */
+static void bind_rows(sqlite3_stmt *st, int64_t incident, int64_t after, int64_t upto,
+		      size_t limit)
+{
+	sqlite3_bind_int64(st, 1, incident);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int64(st, 3, upto);
+	sqlite3_bind_int64(st, 4, limit ? (int64_t)limit : -1);
+}
+
+int irc_incident_raise(struct irc_store *s, int64_t id, int severity, const char *actor,
+		       const char *why)
+{
+	struct irc_incident in;
+	struct irc_rec r;
+	sqlite3_stmt *st;
+	bool own = !s->in_batch;
+	int err;
+
+	if (severity < IRC_SEV_LOW || severity > IRC_SEV_CRITICAL)
+		return fail(-EINVAL, "bad severity %d", severity);
+	if (own && (err = irc_store_begin(s)))
+		return err;
+	err = irc_incident_get(s, id, &in);
+	if (err || in.severity >= severity)
+		goto out;
+	if (sqlite3_prepare_v2(s->db, "UPDATE incidents SET severity = ?, updated_ns = ?"
+			       " WHERE id = ?", -1, &st, NULL) != SQLITE_OK) {
+		err = dbfail(s, "prepare incident severity");
+		goto out;
+	}
+	r = (struct irc_rec){ .kind = IRC_REC_ACTION, .incident = id,
+		.ts_ns = (int64_t)irc_now_real_ns(), .type = "incident.severity", .actor = actor };
+	sqlite3_bind_int(st, 1, severity);
+	sqlite3_bind_int64(st, 2, r.ts_ns);
+	sqlite3_bind_int64(st, 3, id);
+	err = step_done(s, st, "raise incident severity");
+	if (err)
+		goto out;
+	r.body = json_pack("{s:s,s:s,s:s}", "from", irc_severity_name(in.severity),
+			   "to", irc_severity_name(severity), "reason", why ?: "");
+	err = r.body ? append_locked(s, &r, NULL) : fail(-ENOMEM, "out of memory");
+	json_decref(r.body);
+out:
+	if (own)
+		err = err ? irc_store_rollback(s), err : irc_store_commit(s);
+	return err;
+}
+
+int irc_store_key_rows(struct irc_store *s, int64_t incident, int64_t after, int64_t upto,
+		       size_t limit, void (*fn)(int64_t incident, const char *entity,
+						int64_t ts_ns, void *ctx), void *ctx)
+{
+	/* ?1 incident (0: any), ?2 after, ?3 up to, ?4 limit (-1: none) */
+#define KEY_ROWS(t, col, cond) "SELECT incident, " col ", ts_ns FROM " t " WHERE " col " != ''" \
+	" AND seq > ?2 AND seq <= ?3 AND (?1 = 0 AND incident > 0 OR incident = ?1)" cond
+	static const char sql[] =
+		KEY_ROWS("actions", "target", "") " UNION ALL " KEY_ROWS("actions", "peer", "")
+		" UNION ALL " KEY_ROWS("events", "target", " AND type = 'finding'")
+		" UNION ALL " KEY_ROWS("events", "peer", " AND (type = 'fork' OR"
+				       " (type = 'finding' AND actor = 'reverse_shell'))")
+		" LIMIT ?4";
+#undef KEY_ROWS
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return dbfail(s, "read incident attackers");
+	bind_rows(st, incident, after, upto, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+		   sqlite3_column_int64(st, 2), ctx);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : dbfail(s, "read incident attackers");
+}
+
 int irc_incident_find(struct irc_store *s, const char *entity, int64_t now_ns,
 		      int64_t window_s, int64_t *id)
 {
@@ -1424,10 +1500,7 @@ int irc_store_entity_rows(struct irc_store *s, int64_t incident, int64_t after,
 
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return dbfail(s, "read incident entities");
-	sqlite3_bind_int64(st, 1, incident);
-	sqlite3_bind_int64(st, 2, after);
-	sqlite3_bind_int64(st, 3, upto);
-	sqlite3_bind_int64(st, 4, limit ? (int64_t)limit : -1);
+	bind_rows(st, incident, after, upto, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		fn(sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1), ctx);
 	sqlite3_finalize(st);
@@ -1967,6 +2040,13 @@ static void replay_action(struct vstate *vs, const struct irc_row *r)
 			in->summary = strdup(json_string_value(json_object_get(b, "text")) ?: "");
 			in->closed_ns = r->ts_ns;
 		}
+	} else if (!strcmp(r->type, "incident.severity")) {
+		in = replay_find(vs, r->incident);
+		t = json_string_value(json_object_get(b, "to"));
+		if (in && t && irc_severity_parse(t) > 0)
+			in->severity = irc_severity_parse(t);
+		if (in)
+			in->updated_ns = r->ts_ns;
 	} else if (!strcmp(r->type, "run.start") || !strcmp(r->type, "run.stop")) {
 		long pid = json_integer_value(json_object_get(b, "pid"));
 		const char *boot = json_string_value(json_object_get(b, "boot_id")) ?: "";

@@ -142,6 +142,23 @@ int irc_incident_entities(struct irc_store *s, int64_t id, char ***list, size_t 
 int irc_store_entity_rows(struct irc_store *s, int64_t incident, int64_t after,
 			  int64_t upto, size_t limit,
 			  void (*fn)(int64_t incident, const char *entity, void *ctx), void *ctx);
+/*
+ * An incident's attackers, as (incident, entity, ts) for the rows with seq
+ * in (@after, @upto] of @incident (0: any incident), at most @limit (0:
+ * all): the targets of its findings and actions, the peers of its actions,
+ * the children its processes forked, and a reverse shell's relay.  Not
+ * the other ends of its events (the server that accepted, the host): a
+ * finding joins an incident only through these.
+ */
+int irc_store_key_rows(struct irc_store *s, int64_t incident, int64_t after, int64_t upto,
+		       size_t limit, void (*fn)(int64_t incident, const char *entity,
+						int64_t ts_ns, void *ctx), void *ctx);
+/*
+ * Raises @id's severity to @severity if it is lower (an incident is as
+ * severe as its worst finding), with an incident.severity action.
+ */
+int irc_incident_raise(struct irc_store *s, int64_t id, int severity, const char *actor,
+		       const char *why);
 /* The chain's last record and the newest incident id (0 if none). */
 int irc_store_tip(struct irc_store *s, int64_t *last_seq, int64_t *max_incident);
 /* Up to @max incidents not closed, newest first. */
