@@ -491,7 +491,6 @@ static __always_inline void irc_exec_detect(struct task_struct *p,
 {
 	struct irc_detcfg *cfg = irc_detcfg_get();
 	char fn[IRC_FIND_PATH_LEN] = {}, dn[8] = {}, comm[IRC_COMM_LEN] = {};
-	int fd;
 
 	if (!cfg || !irc_in_scope())
 		return;
@@ -506,31 +505,36 @@ static __always_inline void irc_exec_detect(struct task_struct *p,
 		if (irc_prefix(dn, "memfd:", 6))
 			irc_host_fire(cfg, IRC_DET_FILELESS, fn, 0, 0);
 	}
+	/*
+	 * The fast path for the commonest form: a shell (by name here; by
+	 * binary identity, relays and ptys in the controller, revshell.c)
+	 * whose stdin and stdout are network sockets.  One way only is no
+	 * remote shell: a CI runner's `head <&3 >job` or its `>&3` log.
+	 */
 	if (cfg->det[IRC_DET_REVSHELL].enabled) {
 		bpf_get_current_comm(comm, sizeof(comm));
-		if (!irc_is_shell(comm))
-			return;
-		for (fd = 0; fd < 3; fd++)
-			if (irc_fd_is_socket(p, fd)) {
-				irc_host_fire(cfg, IRC_DET_REVSHELL, fn, 0, fd);
-				return;
-			}
+		if (irc_is_shell(comm) && irc_fd_is_socket(p, 0) && irc_fd_is_socket(p, 1))
+			irc_host_fire(cfg, IRC_DET_REVSHELL, fn, 0, 0);
 	}
 }
 
-/* dup2/dup3 of a socket onto 0-2 by a shell: `bash -i >& /dev/tcp/...`. */
+/*
+ * dup2/dup3 of a socket onto stdin or stdout by a shell whose other one
+ * is a socket already: `bash -i >& /dev/tcp/... 0>&1`, `exec 0<&3 1>&3`.
+ */
 static __always_inline int irc_dup_detect(long oldfd, long newfd)
 {
+	struct task_struct *t = bpf_get_current_task_btf();
 	struct irc_detcfg *cfg;
 	char comm[IRC_COMM_LEN] = {};
 
-	if (newfd < 0 || newfd > 2)
+	if (newfd != 0 && newfd != 1)
 		return 0;
 	cfg = irc_detcfg_get();
 	if (!cfg || !cfg->det[IRC_DET_REVSHELL].enabled || !irc_in_scope())
 		return 0;
 	bpf_get_current_comm(comm, sizeof(comm));
-	if (irc_is_shell(comm) && irc_fd_is_socket(bpf_get_current_task_btf(), oldfd))
+	if (irc_is_shell(comm) && irc_fd_is_socket(t, oldfd) && irc_fd_is_socket(t, 1 - newfd))
 		irc_host_fire(cfg, IRC_DET_REVSHELL, NULL, 0, newfd);
 	return 0;
 }

@@ -24,7 +24,7 @@ pkgs=(
 	systemd man-db
 	# evidence tests: read the pcap back, render the report, inspect the store,
 	# forge a bundle (another Ed25519 key, hex) and pack it in another format
-	tcpdump chromium fonts-dejavu-core sqlite3 python3 openssl xxd bzip2
+	tcpdump chromium bsdutils fonts-dejavu-core sqlite3 python3 openssl xxd bzip2
 	# make check-fresh: a Debian 12 minbase root, a clone of this tree
 	debootstrap git
 	# make check-kernels: Debian kernels booted under qemu with an initramfs

@@ -417,7 +417,7 @@ enum irc_detector {
 	IRC_DET_SYNFLOOD	= 1,	/* XDP */
 	IRC_DET_EXEC_TMP	= 2,	/* exec from /tmp, /var/tmp, /dev/shm */
 	IRC_DET_FILELESS	= 3,	/* exec of a memfd */
-	IRC_DET_REVSHELL	= 4,	/* a shell with a socket on fd 0-2 */
+	IRC_DET_REVSHELL	= 4,	/* a shell whose stdin reaches a network socket */
 	IRC_DET_SENSITIVE	= 5,	/* sensitive file opened */
 	IRC_DET_PTRACE		= 6,	/* ptrace attach to another process */
 	IRC_DET_MODULE		= 7,	/* kernel module load attempt */
@@ -443,6 +443,8 @@ enum irc_detector {
 #define IRC_CTL_FRESH_MS	2000
 #define IRC_CTK_DEADLINE_MS	2000
 #define IRC_FIND_PATH_LEN	64
+#define IRC_RSH_ALLOWED		8	/* reverse_shell: relays allowed, by exe path */
+#define IRC_RSH_PATH_LEN	128
 
 enum irc_action {
 	IRC_ACT_ALERT		= 0,
@@ -495,6 +497,12 @@ struct irc_detcfg {
 	char sens_exe_names[IRC_SENS_ALLOWED][IRC_SENS_NAME_LEN];
 	/* Bytes of sens_names a prefix pattern compares; 0: the whole name. */
 	__u8 sens_nplen[IRC_SENS_FILES];
+	/*
+	 * reverse_shell: programs (executable paths) that may relay a shell
+	 * over the network (sshd, a CI runner's agent).  Read by the
+	 * controller, which finds relays; zero padded.
+	 */
+	char rsh_allowed[IRC_RSH_ALLOWED][IRC_RSH_PATH_LEN];
 };
 
 /*
@@ -628,7 +636,7 @@ struct irc_ev_finding {
 	__u32 protect;		/* enum irc_protect_why bits */
 	__u8 addr[16];
 	__u32 target_pid;	/* ptrace: the traced process */
-	__u32 fd;		/* reverse shell: the fd found to be a socket */
+	__u32 fd;		/* reverse shell (kernel): the fd found to be a socket (0) */
 	char path[IRC_FIND_PATH_LEN];	/* exec'd or opened file */
 };
 

@@ -17,12 +17,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,6 +48,7 @@
 #include "proc.h"
 #include "ptable.h"
 #include "ctk.h"
+#include "revshell.h"
 #include "run.h"
 #include "sensid.h"
 #include "runstore.h"
@@ -53,6 +56,7 @@
 #include "watch.h"
 
 #define POLL_MS		100
+#define DET_READ_NS	(100 * 1000000ULL)
 #define MAX_CPUS	1024
 /*
  * After a round that emptied the ring, the reader waits this long before
@@ -90,6 +94,10 @@ struct daemon {
 	int qsock_fd;
 	int qpid_fd;
 	struct irc_ctk ctk;		/* contain-then-kill */
+	int detcfg_fd;
+	struct irc_detcfg det;		/* the kernel's, re-read every DET_READ_NS */
+	uint64_t det_read_ns;
+	struct irc_rsh *rsh;		/* reverse shells by behaviour */
 	enum irc_rs_events store_events;
 	struct irc_watch *watch;
 	/* The store's bounds: the policy's, or the defaults, then the options'. */
@@ -283,6 +291,274 @@ static void finish_finding(struct daemon *d, const struct irc_ev_finding *f)
 			irc_detector_name(f->detector), n, n == 1 ? "" : "s", f->h.tgid);
 }
 
+/* --- reverse shells by behaviour (revshell.c finds them; here they are acted on) --- */
+
+static const struct irc_det *det_get(struct daemon *d, bool fresh)
+{
+	uint32_t zero = 0;
+
+	if (d->detcfg_fd >= 0 && (fresh || irc_now_boot_ns() - d->det_read_ns > DET_READ_NS) &&
+	    !bpf_map_lookup_elem(d->detcfg_fd, &zero, &d->det)) {
+		d->det_read_ns = irc_now_boot_ns();
+		if (d->rsh)
+			irc_rsh_allow(d->rsh, d->det.rsh_allowed, IRC_RSH_ALLOWED);
+	}
+	return &d->det.det[IRC_DET_REVSHELL];
+}
+
+static int pidfd_signal(int fd, int sig)
+{
+	return fd >= 0 && !syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0) ? 0 : -1;
+}
+
+/* A detector's process quarantine entry for @pid, and its open sockets cut. */
+static int rsh_quarantine(struct daemon *d, int pid, const struct irc_det *det)
+{
+	uint64_t now = irc_now_boot_ns();
+	struct irc_pentry e = {
+		.expires_ns = det->ttl_ns ? now + det->ttl_ns : 0,
+		.created_ns = irc_now_real_ns(), .root = (uint32_t)pid,
+		.flags = IRC_PF_CHILDREN, .action = IRC_PACT_DENY,
+		.actor_uid = IRC_DET_REVSHELL, .origin = IRC_ORIGIN_DETECTOR,
+	};
+	struct irc_sock_cut c = { .fd = d->qsock_fd, .v = { .tgid = (uint32_t)pid,
+		.root = (uint32_t)pid, .expires_ns = e.expires_ns } };
+	uint32_t key = (uint32_t)pid;
+
+	snprintf(e.reason, sizeof(e.reason), "reverse shell");
+	if (d->qpid_fd < 0 || bpf_map_update_elem(d->qpid_fd, &key, &e, BPF_NOEXIST))
+		return -1;
+	if (d->qsock_fd >= 0)
+		irc_proc_sockets(pid, irc_sock_cut_add, &c);
+	return 0;
+}
+
+/* The record's message, as text whatever bytes the names hold. */
+static void rsh_message(json_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void rsh_message(json_t *o, const char *fmt, ...)
+{
+	char m[512];
+	va_list ap;
+	size_t i;
+
+	va_start(ap, fmt);
+	vsnprintf(m, sizeof(m), fmt, ap);
+	va_end(ap);
+	for (i = 0; m[i]; i++)
+		if ((unsigned char)m[i] < 0x20 || (unsigned char)m[i] > 0x7e)
+			m[i] = '?';
+	json_object_set_new(o, "message", json_string(m));
+}
+
+/*
+ * A reverse shell: contained first (both stopped, or both in process
+ * quarantine), then on record (the finding, and the shell's snapshot taken
+ * while it is stopped), then killed.
+ */
+static void rsh_found(void *ctx, const struct irc_rsh_hit *hit)
+{
+	struct daemon *d = ctx;
+	const struct irc_det *det = det_get(d, true);
+	/* contain-then-kill is what the controller does for kill anyway: stop, record, kill. */
+	bool kill = d->det.enforce &&
+		    (det->action == IRC_ACT_KILL || det->action == IRC_ACT_CONTAIN_KILL);
+	bool quar = d->det.enforce && det->action == IRC_ACT_QUAR_PROC;
+	bool same = hit->relay == hit->shell;
+	struct irc_pt_entry *pe = irc_pt_get(&d->pt, hit->shell);
+	struct irc_ev_finding f = { 0 };
+	/* The relay first (the attacker's end goes quiet), the shell, other holders. */
+	int pid[6] = { hit->relay, same ? 0 : hit->shell }, pfd[6], n = 2, i, done = 0;
+	uint64_t start[6] = { hit->relay_start, hit->shell_start }, t;
+	char what[48], *txt;
+	json_t *o, *fo;
+
+	for (i = 0; i < 4 && hit->others[i]; i++, n++) {
+		pid[n] = hit->others[i];
+		start[n] = hit->others_start[i];
+	}
+	for (i = 0; i < n; i++) {
+		pfd[i] = -1;
+		if (!pid[i])
+			continue;
+		if (kill) {
+			pfd[i] = irc_rsh_pidfd(d->rsh, pid[i], start[i]);
+			done += !pidfd_signal(pfd[i], SIGSTOP);
+		} else if (quar) {
+			done += !rsh_quarantine(d, pid[i], det);
+		}
+	}
+	t = irc_now_boot_ns();
+	f.h.type = IRC_EV_FINDING;
+	f.h.size = sizeof(f);
+	f.h.cpu = UINT16_MAX;	/* the controller's, not a CPU's: no sequence */
+	f.h.ts_ns = t;
+	f.h.pid = f.h.tgid = (uint32_t)hit->shell;
+	if (pe) {
+		f.h.ppid = (uint32_t)pe->ppid;
+		f.h.uid = pe->uid;
+		f.h.cgroup_id = pe->cgroup_id;
+	}
+	f.h.start_ns = hit->shell_start * d->ev.tick_ns;
+	memcpy(f.h.comm, hit->shell_comm, sizeof(f.h.comm));
+	f.detector = IRC_DET_REVSHELL;
+	f.action = det->action;
+	f.severity = det->severity;
+	/* Enforced when the relay and the shell were: another holder may have exited. */
+	f.enforced = (kill || quar) && done >= (same ? 1 : 2);
+	f.count = 1;
+	f.offences = 1;
+	f.ttl_ns = quar ? det->ttl_ns : 0;
+	f.target_pid = same ? 0 : (uint32_t)hit->relay;
+	snprintf(f.path, sizeof(f.path), "%.*s", (int)sizeof(f.path) - 1, hit->shell_exe);
+	o = irc_ev_json(&d->ev, &f, sizeof(f));
+	fo = json_object_get(json_object_get(o, "ircontain"), "finding");
+	if (fo) {
+		json_object_set_new(fo, "shell", json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}",
+			"pid", (json_int_t)hit->shell, "name", hit->shell_comm, "exe", hit->shell_exe,
+			"identity", hit->ident, "identified_by", hit->ident_by, "stdin", hit->via_in));
+		json_object_set_new(fo, "relay", json_pack("{s:I,s:s,s:s,s:s,s:s}",
+			"pid", (json_int_t)hit->relay, "name", hit->relay_comm, "exe", hit->relay_exe,
+			"protocol", hit->proto, "remote", hit->remote));
+		json_object_set_new(fo, "trigger", json_string(hit->trigger));
+		/* From the event that showed it (the exec, or the relay's connect) to containment. */
+		json_object_set_new(fo, "latency_us",
+			json_integer((json_int_t)((t - hit->trigger_ns) / 1000)));
+		json_object_set_new(fo, "since_exec_us",
+			json_integer((json_int_t)((t - hit->exec_ns) / 1000)));
+		if (n > 2) {
+			json_t *a = json_array();
+
+			for (i = 2; i < n; i++)
+				json_array_append_new(a, json_integer(pid[i]));
+			json_object_set_new(json_object_get(fo, "relay"), "also_held_by", a);
+		}
+	}
+	snprintf(what, sizeof(what), "%s", kill ? "stopped, then killed" :
+		 quar ? "both in process quarantine" : "");
+	if (same)
+		rsh_message(o, "reverse_shell: %s (pid %d, %s by %s) has its stdin and stdout on a %s socket to %s: %s%s",
+			hit->shell_comm, hit->shell, hit->ident, hit->ident_by, hit->proto,
+			hit->remote[0] ? hit->remote : "?", f.enforced ? "" : "not ",
+			f.enforced ? (kill ? "killed" : "in process quarantine") :
+			irc_action_name(det->action));
+	else
+		rsh_message(o, "reverse_shell: %s (pid %d, %s by %s) reads commands through %s from %s (pid %d), which holds a %s socket to %s: %s%s",
+			hit->shell_comm, hit->shell, hit->ident, hit->ident_by, hit->via_in,
+			hit->relay_comm, hit->relay, hit->proto, hit->remote[0] ? hit->remote : "?",
+			f.enforced ? "" : "not acted on, would ",
+			f.enforced ? what : irc_action_name(det->action));
+	/* The events file's line and the store's record, as on_record makes them. */
+	txt = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	emit(d, o);
+	if (txt)
+		irc_rs_record(d->rs, &f, sizeof(f), txt, strlen(txt));
+	free(txt);
+	if (!same && f.enforced) {
+		char target[32];
+
+		/* The relay's own action: it is an attacker of the shell's incident. */
+		snprintf(target, sizeof(target), "pid:%d", hit->relay);
+		irc_rs_append(d->rs, IRC_REC_ACTION, kill ? "kill" : "quarantine",
+			      irc_detector_name(IRC_DET_REVSHELL), target, json_pack(
+			      "{s:s,s:I,s:s,s:s,s:s}", "reason", "reverse shell relay",
+			      "pid", (json_int_t)hit->relay, "name", hit->relay_comm,
+			      "result", "ok", "origin", "detector"));
+	}
+	json_decref(o);
+	for (i = 0; i < n; i++) {
+		if (kill)
+			pidfd_signal(pfd[i], SIGKILL);
+		if (pfd[i] >= 0)
+			close(pfd[i]);
+	}
+	fprintf(stderr, "ircontain: run: reverse shell: %s (pid %d) through %s (pid %d) to %s: %s, %llu us after the %s\n",
+		hit->shell_comm, hit->shell, hit->relay_comm, hit->relay, hit->remote,
+		f.enforced ? what : "reported", (unsigned long long)((t - hit->trigger_ns) / 1000),
+		hit->trigger);
+}
+
+static void rsh_record(struct daemon *d, const void *data, size_t len)
+{
+	const struct irc_ev_hdr *h = data;
+	struct irc_rsh_hit hit;
+
+	if (!d->rsh || !det_get(d, false)->enabled)
+		return;
+	switch (h->type) {
+	case IRC_EV_EXEC:
+		if (len >= sizeof(struct irc_ev_exec))
+			irc_rsh_exec(d->rsh, data, &hit);
+		break;
+	case IRC_EV_CONNECT:
+	case IRC_EV_ACCEPT:
+		if (len >= sizeof(struct irc_ev_conn) &&
+		    ((const struct irc_ev_conn *)data)->established)
+			irc_rsh_conn(d->rsh, (int)h->tgid, (int)h->ppid, h->ts_ns, &hit);
+		break;
+	case IRC_EV_EXIT:
+		irc_rsh_exit(d->rsh, (int)h->tgid);
+		break;
+	case IRC_EV_FINDING:
+		if (len >= sizeof(struct irc_ev_finding) &&
+		    ((const struct irc_ev_finding *)data)->detector == IRC_DET_REVSHELL)
+			irc_rsh_kernel_found(d->rsh, (int)h->tgid);
+		break;
+	}
+}
+
+/*
+ * The reverse-shell finder watches what the host detectors watch: the
+ * processes below the cgroup root the hooks are attached to.
+ */
+static int rsh_open(struct daemon *d)
+{
+	char path[IRC_PATH_LEN + 64];
+	const char *scope = "";
+	struct irc_config cfg;
+	struct irc_maps m;
+	size_t n;
+	int err;
+
+	if (!irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_DETCFG)))
+		d->detcfg_fd = bpf_obj_get(path);
+	if (d->detcfg_fd < 0 || irc_maps_open("run", &m))
+		return 0;
+	err = irc_config_read(&m, &cfg);
+	irc_maps_close(&m);
+	if (err || !cfg.cgroup_root[0])
+		return 0;	/* no process hooks: said by run_enforced() */
+	n = strlen(d->ev.cgroup_mount);
+	if (n && !strncmp(cfg.cgroup_root, d->ev.cgroup_mount, n))
+		scope = cfg.cgroup_root + n;
+	err = irc_rsh_open(&d->rsh, "/proc", scope);
+	if (err) {
+		irc_err("run: reverse shell finder: %s", strerror(-err));
+		return err;
+	}
+	irc_rsh_set_cb(d->rsh, rsh_found, d);
+	det_get(d, true);
+	fprintf(stderr, "ircontain: run: reverse shells: %d shells and interpreters known on this host, watching %s\n",
+		irc_rsh_known(d->rsh), scope[0] ? scope : "the whole host");
+	return 0;
+}
+
+static void rsh_stats(struct daemon *d)
+{
+	const struct irc_rsh_stats *r;
+
+	if (!d->rsh)
+		return;
+	r = irc_rsh_stats(d->rsh);
+	d->st.rsh_execs = r->execs;
+	d->st.rsh_in_scope = r->in_scope;
+	d->st.rsh_shells = r->shells;
+	d->st.rsh_ident_reads = r->ident_reads;
+	d->st.rsh_exec_ns_total = r->exec_ns_total;
+	d->st.rsh_exec_ns_max = r->exec_ns_max;
+	d->st.rsh_rechecks = r->rechecks;
+	d->st.rsh_found = r->found;
+}
+
 static int on_record(void *ctx, void *data, size_t len)
 {
 	struct daemon *d = ctx;
@@ -312,6 +588,7 @@ static int on_record(void *ctx, void *data, size_t len)
 			d->findings[f->detector]++;
 		finish_finding(d, data);
 	}
+	rsh_record(d, data, len);
 	/*
 	 * libbpf consumes for as long as records keep coming: under a storm
 	 * the loop would never come round to signals, the stats and the
@@ -473,7 +750,7 @@ int do_run(int argc, char **argv)
 		irc_err("run: out of memory");
 		return IRC_EXIT_FAIL;
 	}
-	d->qsock_fd = d->qpid_fd = d->out_fd = -1;
+	d->qsock_fd = d->qpid_fd = d->out_fd = d->detcfg_fd = -1;
 	d->ctk.ctl_fd = d->ctk.pkill_fd = d->ctk.detstate_fd = -1;
 	d->store_events = IRC_RS_EVENTS_RELATED;
 	d->bounds = (struct irc_store_policy){ .max_bytes = IRC_STORE_MAX_SIZE,
@@ -622,6 +899,8 @@ int do_run(int argc, char **argv)
 	err = irc_pt_seed(&d->pt, "/proc");
 	if (err < 0)
 		irc_warn("run: seed the process table from /proc: %s", strerror(-err));
+	if (rsh_open(d))
+		goto out;
 
 	if (irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_EVENTS)) ||
 	    (fd = bpf_obj_get(path)) < 0) {
@@ -712,6 +991,13 @@ int do_run(int argc, char **argv)
 		}
 		irc_ctk_beat(&d->ctk, false);
 		irc_ctk_sweep(&d->ctk, d->rs, false);
+		if (d->rsh) {
+			struct irc_rsh_hit hit;
+
+			irc_rsh_flush(d->rsh);
+			if (det_get(d, false)->enabled)
+				irc_rsh_tick(d->rsh, &hit);
+		}
 		irc_rs_tick(d->rs);
 		if (got_hup) {
 			got_hup = 0;
@@ -725,6 +1011,7 @@ int do_run(int argc, char **argv)
 		}
 		if (irc_now_boot_ns() - last_stats > 1000000000ULL) {
 			last_stats = irc_now_boot_ns();
+			rsh_stats(d);
 			irc_run_stats_write(&d->st, getpid());
 			metrics_update(d);
 		}
@@ -749,10 +1036,13 @@ stop:
 			break;
 		out_flush(d);
 	}
+	if (d->rsh)
+		irc_rsh_flush(d->rsh);
 	out_flush(d);
 	/* Everything read is committed, then the clean stop is on record. */
 	irc_rs_close(d->rs, stop_why);
 	d->rs = NULL;
+	rsh_stats(d);
 	irc_run_stats_write(&d->st, 0);
 	fprintf(stderr, "ircontain: run: exiting: %llu events, %llu gaps (%llu records lost), "
 		"%llu stored (%llu store errors)\n",
@@ -782,6 +1072,9 @@ out:
 		close(d->out_fd);
 	irc_jb_free(&d->obuf);
 	irc_pt_free(&d->pt);
+	irc_rsh_close(d->rsh);
+	if (d->detcfg_fd >= 0)
+		close(d->detcfg_fd);
 	free(d);
 	if (run_lock >= 0)
 		close(run_lock);

