@@ -146,6 +146,22 @@ check "agent 3's record of the release names the fleet actor" wait_for 5 sh -c \
 	"sqlite3 '$IRC_TMP/a3/ircontain.db' \"select actor from actions where type = 'release' and target = 'host:10.78.0.2'\" | grep -q '^fleet:'"
 check_rc "fleet release of nothing is exit 1" 1 fl fleet release host 10.78.0.2
 
+# ---- a replayed release lifts nothing, not even after a restart -------------
+
+old_release=$(ectl get --print-value-only /ircontain/q/_all/10.78.0.2)
+check_rc "fleet quarantine host 10.78.0.2 (after its release)" 0 fl fleet quarantine host 10.78.0.2 --reason "back"
+for n in 1 2 3; do check "agent $n drops host $n again" wait_for 5 blocked "$n"; done
+agent_stop 1
+ectl put /ircontain/q/_all/10.78.0.2 "$old_release" >/dev/null
+agent_run 1
+check "restarted agent 1 refuses the replayed release" wait_for 15 refused 1 '10.78.0.2$' 'a replay'
+check "agent 2 refuses the replayed release" wait_for 5 refused 2 '10.78.0.2$' 'a replay'
+for n in 1 2 3; do check "after the replay: agent $n still drops" blocked "$n"; done
+# etcd shows the replayed release: the operator signs a quarantine and a release anew.
+check_rc "fleet quarantine host 10.78.0.2 (signed, newer)" 0 fl fleet quarantine host 10.78.0.2
+check_rc "fleet release host 10.78.0.2 (signed, newer)" 0 fl fleet release host 10.78.0.2
+for n in 1 2 3; do check "agent $n lets host $n through" wait_for 10 reach "$n"; done
+
 # ---- groups ----------------------------------------------------------------
 
 agent_stop 2

@@ -209,7 +209,8 @@ static void apply_quarantine(struct irc_agent *a, struct fent *e, const struct i
 	char norm[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN], why[512];
 	int64_t now_s = (int64_t)(irc_now_real_ns() / NS);
 	struct irc_hostq q = { .target = f->target, .dir = f->dir, .origin = IRC_ORIGIN_FLEET,
-			       .reason = f->reason, .protect = true };
+			       .reason = f->reason, .protect = true,
+			       .created_ns = (uint64_t)f->created_ms * 1000000ULL };
 	int r, err;
 	json_t *b;
 
@@ -243,6 +244,8 @@ static void apply_quarantine(struct irc_agent *a, struct fent *e, const struct i
 	json_object_set_new(b, "uid", json_integer(0));
 	/* When it was signed and when it reached this kernel: the propagation. */
 	json_object_set_new(b, "created_ms", json_integer(f->created_ms));
+	/* restore (load after a reboot) keeps the entry's signing time. */
+	json_object_set_new(b, "created_ns", json_integer(f->created_ms * 1000000LL));
 	json_object_set_new(b, "applied_ns", json_integer((json_int_t)irc_now_real_ns()));
 	json_object_set_new(b, "change", json_string(r == IRC_HQ_ADDED ? "added" :
 						      r == IRC_HQ_UPDATED ? "updated" : "none"));
@@ -263,7 +266,9 @@ static void apply_release(struct irc_agent *a, struct fent *e, const struct irc_
 			  int64_t rev, const struct irc_fentry *f)
 {
 	char entity[IRC_ENTITY_LEN];
-	int err = irc_hostq_release(&a->m, &f->target, IRC_ORIGIN_FLEET);
+	/* The kernel's entry keeps its signing time: an older release is a replay. */
+	int err = irc_hostq_release(&a->m, &f->target, IRC_ORIGIN_FLEET,
+				    (uint64_t)f->created_ms * 1000000ULL);
 	json_t *b;
 
 	e->active = false;
@@ -273,6 +278,11 @@ static void apply_release(struct irc_agent *a, struct fent *e, const struct irc_
 	if (err == -EPERM) {
 		/* An operator's own quarantine of the same target is theirs to lift. */
 		refuse(a, e, kv, rev, f, "the entry in force here was not made by the fleet: left as it is");
+		return;
+	}
+	if (err == -ESTALE) {
+		e->active = true;
+		refuse(a, e, kv, rev, f, "older than the quarantine in force here (a replay): left as it is");
 		return;
 	}
 	b = base_body(kv->key, kv, rev);

@@ -94,7 +94,8 @@ static bool same_entry(const struct irc_qentry *a, const struct irc_qentry *b)
 						     b->expires_ns - a->expires_ns;
 
 	return a->origin == b->origin && a->dir == b->dir && !strcmp(a->reason, b->reason) &&
-	       !a->expires_ns == !b->expires_ns && d < 1000000000ULL;
+	       !a->expires_ns == !b->expires_ns && d < 1000000000ULL &&
+	       a->created_ns == b->created_ns;
 }
 
 int irc_hostq_apply(const struct irc_maps *m, const struct irc_hostq *q, bool same_ok,
@@ -113,7 +114,7 @@ int irc_hostq_apply(const struct irc_maps *m, const struct irc_hostq *q, bool sa
 	irc_qkey(&q->target, &key);
 	existed = bpf_map_lookup_elem(m->fd[key.map], &key.k, &old) == 0;
 	val.expires_ns = q->expires_ns;
-	val.created_ns = existed ? old.created_ns : irc_now_real_ns();
+	val.created_ns = q->created_ns ?: existed ? old.created_ns : irc_now_real_ns();
 	val.drops = existed ? old.drops : 0;
 	val.dir = q->dir;
 	val.plen = q->target.plen;
@@ -157,17 +158,20 @@ int irc_hostq_apply(const struct irc_maps *m, const struct irc_hostq *q, bool sa
 	return existed ? IRC_HQ_UPDATED : IRC_HQ_ADDED;
 }
 
-int irc_hostq_release(const struct irc_maps *m, const struct irc_cidr *t, int origin)
+int irc_hostq_release(const struct irc_maps *m, const struct irc_cidr *t, int origin,
+		      uint64_t decided_ns)
 {
 	struct irc_qentry old;
 	struct irc_key key;
 
 	irc_qkey(t, &key);
-	if (origin >= 0) {
+	if (origin >= 0 || decided_ns) {
 		if (bpf_map_lookup_elem(m->fd[key.map], &key.k, &old))
 			return -errno;
-		if (old.origin != (__u32)origin)
+		if (origin >= 0 && old.origin != (__u32)origin)
 			return -EPERM;
+		if (decided_ns && old.created_ns > decided_ns)
+			return -ESTALE;
 	}
 	return bpf_map_delete_elem(m->fd[key.map], &key.k) ? -errno : 0;
 }

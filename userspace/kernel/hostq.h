@@ -20,6 +20,11 @@ struct irc_hostq {
 	struct irc_cidr target;
 	const char *arg;		/* as the operator wrote it, for messages */
 	uint64_t expires_ns;		/* CLOCK_BOOTTIME, 0: none */
+	/*
+	 * CLOCK_REALTIME of the decision (a fleet entry's signing time), kept
+	 * in the entry; 0: the existing entry's, or now.
+	 */
+	uint64_t created_ns;
 	uint32_t dir;			/* enum irc_dir */
 	uint32_t origin;		/* enum irc_origin */
 	uint32_t actor_uid;
@@ -57,8 +62,12 @@ int irc_hostq_apply(const struct irc_maps *m, const struct irc_hostq *q, bool sa
 
 /*
  * Removes the entry for @t if its origin is @origin (any origin if
- * @origin < 0).  0, -ENOENT (none), -EPERM (another origin's) or -errno.
+ * @origin < 0) and, with @decided_ns, if it was decided no later than
+ * that: a release never lifts a quarantine decided after it (a replayed
+ * one).  0, -ENOENT (none), -EPERM (another origin's), -ESTALE (decided
+ * later) or -errno.
  */
-int irc_hostq_release(const struct irc_maps *m, const struct irc_cidr *t, int origin);
+int irc_hostq_release(const struct irc_maps *m, const struct irc_cidr *t, int origin,
+		      uint64_t decided_ns);
 
 #endif /* IRC_HOSTQ_H */
