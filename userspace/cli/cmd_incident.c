@@ -124,6 +124,22 @@ static int fail(const char *what, int64_t id)
 	return IRC_EXIT_FAIL;
 }
 
+/*
+ * After a write to incident @id (@err its result): closes @s; 0, or the
+ * exit code after saying why (closed meanwhile: a usage error).
+ */
+static int written(const char *what, int64_t id, struct irc_store *s, int err)
+{
+	int ret = 0;
+
+	if (err == -EALREADY)
+		ret = irc_usage_err("incident %" PRId64 " is closed", id);
+	else if (err)
+		ret = fail(what, id);
+	irc_store_close(s);
+	return ret;
+}
+
 /* The store and incident @id, which must exist (and be open if @open). */
 static int incident_get(const char *what, int64_t id, bool open, struct irc_store **s,
 			struct irc_incident *in)
@@ -463,11 +479,7 @@ static int do_incident_note(int argc, char **argv)
 		err = irc_store_append(s, &r, &seq);
 	err = err ? irc_store_rollback(s), err : irc_store_commit(s);
 	json_decref(r.body);
-	if (err == -EALREADY)
-		ret = irc_usage_err("incident %" PRId64 " is closed", id);
-	else if (err)
-		ret = fail(what, id);
-	irc_store_close(s);
+	ret = written(what, id, s, err);
 	if (ret)
 		return ret;
 	if (irc.json)
@@ -504,11 +516,7 @@ static int set_status(const char *what, int64_t id, int st, const char *text)
 	}
 	irc_actor(actor, sizeof(actor));
 	err = irc_incident_set_status(s, id, st, actor, text);
-	if (err == -EALREADY)
-		ret = irc_usage_err("incident %" PRId64 " is closed", id);
-	else if (err)
-		ret = fail(what, id);
-	irc_store_close(s);
+	ret = written(what, id, s, err);
 	if (ret)
 		return ret;
 	if (irc.json)
