@@ -62,16 +62,96 @@ static int ssh_peer_kept(const struct irc_maps *m, const struct irc_cidr *peer,
 			      &which);
 }
 
+/*
+ * Refuses (exit code) an isolation that would cut the operator's own SSH
+ * session, unless --force (then a warning) or an exemption keeps it.
+ */
+static int ssh_check(const struct irc_maps *m, const struct irc_qopts *o, const char *what)
+{
+	struct irc_cidr peer;
+	char p[IRC_CIDR_STRLEN];
+	int kept;
+
+	if (irc_parse_ssh_peer(getenv("SSH_CONNECTION"), &peer))
+		return 0;
+	kept = ssh_peer_kept(m, &peer, o->allow, o->nallow);
+	irc_cidr_format(&peer, p, sizeof(p));
+	if (kept == 0 && !o->force)
+		return irc_usage_err("%s: refused: it would cut your SSH session from %s; add --allow %s (or --force)",
+				     what, p, p);
+	if (kept == 0)
+		irc_warn("isolation cuts your SSH session from %s", p);
+	return 0;
+}
+
+/* The --allow exemptions into the allowlist maps; 0 or -errno (said). */
+static int exemptions_add(const struct irc_maps *m, const struct irc_qopts *o, const char *what)
+{
+	int i;
+
+	for (i = 0; i < o->nallow; i++) {
+		struct irc_allow val = {};
+		struct irc_key key;
+
+		irc_akey(&o->allow[i], &key);
+		if (bpf_map_lookup_elem(m->fd[key.map], &key.k, &val)) {
+			val.created_ns = irc_now_real_ns();
+			val.actor_uid = irc_actor_uid();
+		}
+		val.flags |= IRC_ALLOW_ISOLATE;
+		val.plen = o->allow[i].plen;
+		if (bpf_map_update_elem(m->fd[key.map], &key.k, &val, BPF_ANY)) {
+			char a[IRC_CIDR_STRLEN];
+			int err = -errno;
+
+			irc_cidr_format(&o->allow[i], a, sizeof(a));
+			irc_err("%s: add exemption %s: %s", what, a, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* The switch, under the pins lock; 0 or -EIO.  *@cfg is what it wrote. */
+static int switch_on(const struct irc_maps *m, __u32 flags, struct irc_config *cfg)
+{
+	int lock = irc_pins_lock(), err = -EIO;
+
+	if (!irc_config_read(m, cfg)) {
+		if (!(cfg->flags & IRC_CFG_ISOLATE))
+			cfg->isolate_since_ns = irc_now_real_ns();
+		/* Only the isolation bits: the others (cgroup quarantines) stay. */
+		cfg->flags = (cfg->flags & ~ISO_BITS) | flags;
+		if (!irc_config_write(m, cfg))
+			err = 0;
+	}
+	irc_pins_unlock(lock);
+	return err;
+}
+
+/* The exemptions as the record names them. */
+static json_t *allow_json(const struct irc_qopts *o)
+{
+	json_t *allowed = json_array();
+	int i;
+
+	for (i = 0; i < o->nallow; i++) {
+		char a[IRC_CIDR_STRLEN];
+
+		irc_cidr_format(&o->allow[i], a, sizeof(a));
+		json_array_append_new(allowed, json_string(a));
+	}
+	return allowed;
+}
+
 static int do_isolate_on(int argc, char **argv)
 {
 	const char *what = "isolate on";
-	struct irc_cidr peer;
 	struct irc_config cfg;
 	struct irc_qopts o;
 	struct irc_maps m;
 	__u32 flags = IRC_CFG_ISOLATE;
-	json_t *allowed;
-	int i, ret, kept, lock = -1, err = 0;
+	int ret, err;
 
 	ret = irc_qopts_parse(argc, argv, IRC_QO_NO_OPERAND | IRC_QO_ALLOW | IRC_QO_ALLOW_DNS |
 			      IRC_QO_ALLOW_DHCP | IRC_QO_FORCE | IRC_QO_REASON | IRC_QO_INCIDENT,
@@ -82,75 +162,23 @@ static int do_isolate_on(int argc, char **argv)
 		flags |= IRC_CFG_ISO_DNS;
 	if (o.allow_dhcp)
 		flags |= IRC_CFG_ISO_DHCP;
-	ret = IRC_EXIT_FAIL;
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
-	if (irc_require_enforced(&m, what, IRC_ENF_NET)) {
+	ret = irc_require_enforced(&m, what, IRC_ENF_NET) ? IRC_EXIT_FAIL : ssh_check(&m, &o, what);
+	if (ret) {
 		irc_maps_close(&m);
-		return IRC_EXIT_FAIL;
+		return ret;
 	}
-
-	if (irc_parse_ssh_peer(getenv("SSH_CONNECTION"), &peer) == 0) {
-		char p[IRC_CIDR_STRLEN];
-
-		kept = ssh_peer_kept(&m, &peer, o.allow, o.nallow);
-		irc_cidr_format(&peer, p, sizeof(p));
-		if (kept == 0 && !o.force) {
-			ret = irc_usage_err("%s: refused: it would cut your SSH session from %s; add --allow %s (or --force)",
-					    what, p, p);
-			irc_maps_close(&m);
-			return ret;
-		}
-		if (kept == 0)
-			irc_warn("isolation cuts your SSH session from %s", p);
-	}
-
 	/* Exemptions first, then the switch: no window without them. */
-	for (i = 0; i < o.nallow; i++) {
-		struct irc_allow val = {};
-		struct irc_key key;
-
-		irc_akey(&o.allow[i], &key);
-		if (bpf_map_lookup_elem(m.fd[key.map], &key.k, &val)) {
-			val.created_ns = irc_now_real_ns();
-			val.actor_uid = irc_actor_uid();
-		}
-		val.flags |= IRC_ALLOW_ISOLATE;
-		val.plen = o.allow[i].plen;
-		if (bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_ANY)) {
-			char a[IRC_CIDR_STRLEN];
-
-			err = -errno;
-			irc_cidr_format(&o.allow[i], a, sizeof(a));
-			irc_err("%s: add exemption %s: %s", what, a, strerror(errno));
-			goto out;
-		}
-	}
-	lock = irc_pins_lock();
-	err = -EIO;
-	if (irc_config_read(&m, &cfg))
-		goto out;
-	if (!(cfg.flags & IRC_CFG_ISOLATE))
-		cfg.isolate_since_ns = irc_now_real_ns();
-	/* Only the isolation bits: the others (cgroup quarantines) stay. */
-	cfg.flags = (cfg.flags & ~ISO_BITS) | flags;
-	if (irc_config_write(&m, &cfg))
-		goto out;
-	err = 0;
-	report_state("isolate on", &cfg);
-	ret = IRC_EXIT_OK;
-out:
-	irc_pins_unlock(lock);
+	err = exemptions_add(&m, &o, what);
+	if (!err)
+		err = switch_on(&m, flags, &cfg);
 	irc_maps_close(&m);
-	allowed = json_array();
-	for (i = 0; i < o.nallow; i++) {
-		char a[IRC_CIDR_STRLEN];
-
-		irc_cidr_format(&o.allow[i], a, sizeof(a));
-		json_array_append_new(allowed, json_string(a));
-	}
-	return irc_qrecord(ret, o.incident, "isolate", NULL, o.reason, err,
-			   json_pack("{s:o,s:b,s:b,s:b}", "allow", allowed,
+	if (!err)
+		report_state("isolate on", &cfg);
+	return irc_qrecord(err ? IRC_EXIT_FAIL : IRC_EXIT_OK, o.incident, "isolate", NULL,
+			   o.reason, err,
+			   json_pack("{s:o,s:b,s:b,s:b}", "allow", allow_json(&o),
 				     "allow_dns", !!(flags & IRC_CFG_ISO_DNS),
 				     "allow_dhcp", !!(flags & IRC_CFG_ISO_DHCP), "force", o.force));
 }
