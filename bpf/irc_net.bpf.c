@@ -73,15 +73,18 @@ struct lpm_trie___irc {
 #define irc_trie_empty(map) \
 	(((struct lpm_trie___irc *)&(map))->n_entries == 0)
 
-static __always_inline struct irc_qentry *irc_match4(__u32 addr, __u32 dir)
+/* *@host is set when the entry is an exact host's (see irc_drop_count()). */
+static __always_inline struct irc_qentry *irc_match4(__u32 addr, __u32 dir, int *host)
 {
 	struct irc_lpm4 key = { .prefixlen = 32 };
 	struct irc_qentry *e;
 	int i;
 
 	e = bpf_map_lookup_elem(&IRC_MAP_Q4_HOST, &addr);
-	if (e && irc_live(e, dir))
+	if (e && irc_live(e, dir)) {
+		*host = 1;
 		return e;
+	}
 	if (irc_trie_empty(IRC_MAP_Q4_PFX))
 		return NULL;
 
@@ -102,7 +105,7 @@ static __always_inline struct irc_qentry *irc_match4(__u32 addr, __u32 dir)
 }
 
 static __always_inline struct irc_qentry *irc_match6(const __u8 *addr,
-						     __u32 dir)
+						     __u32 dir, int *host)
 {
 	struct irc_lpm6 key = { .prefixlen = 128 };
 	struct irc_in6 hkey;
@@ -111,8 +114,10 @@ static __always_inline struct irc_qentry *irc_match6(const __u8 *addr,
 
 	__builtin_memcpy(hkey.addr, addr, 16);
 	e = bpf_map_lookup_elem(&IRC_MAP_Q6_HOST, &hkey);
-	if (e && irc_live(e, dir))
+	if (e && irc_live(e, dir)) {
+		*host = 1;
 		return e;
+	}
 	if (irc_trie_empty(IRC_MAP_Q6_PFX))
 		return NULL;
 
@@ -595,11 +600,61 @@ static __always_inline int irc_detect(const struct irc_pkt *p, const void *peer,
 	return quarantined;
 }
 
-/* What dropped a packet, for its sample. */
+/*
+ * One more drop of the entry @q of exact host @peer (struct irc_droprun):
+ * a plain per-CPU increment while this CPU keeps dropping the same host,
+ * the entry's atomic for the others.  A flood from one source spread
+ * over several CPUs never bounces the entry's cache line between them.
+ */
+static __always_inline void irc_drop_count(const struct irc_pkt *p, const void *peer,
+					   struct irc_qentry *q)
+{
+	const __u32 *a = peer;
+	struct irc_droprun *r;
+	struct irc_qentry *old;
+	__u32 zero = 0;
+
+	r = bpf_map_lookup_elem(&IRC_MAP_DROPRUN, &zero);
+	if (!r) {
+		__sync_fetch_and_add(&q->drops, 1);
+		return;
+	}
+	/* The parser zeroes the 12 bytes after an IPv4 address. */
+	if (r->family == p->family && r->created_ns == q->created_ns &&
+	    r->addr[0] == a[0] && r->addr[1] == a[1] && r->addr[2] == a[2] &&
+	    r->addr[3] == a[3]) {
+		r->count++;
+		r->others = 0;
+		return;
+	}
+	if (r->count && ++r->others < IRC_DROPRUN_PATIENCE) {
+		__sync_fetch_and_add(&q->drops, 1);
+		return;
+	}
+	/* The run goes to this host: the last one's count to its entry. */
+	if (r->count) {
+		if (r->family == 4)
+			old = bpf_map_lookup_elem(&IRC_MAP_Q4_HOST, &r->addr[0]);
+		else
+			old = bpf_map_lookup_elem(&IRC_MAP_Q6_HOST, r->addr);
+		if (old && old->created_ns == r->created_ns)
+			__sync_fetch_and_add(&old->drops, r->count);
+	}
+	r->family = p->family;
+	r->created_ns = q->created_ns;
+	r->addr[0] = a[0];
+	r->addr[1] = a[1];
+	r->addr[2] = a[2];
+	r->addr[3] = a[3];
+	r->count = 1;
+	r->others = 0;
+}
+
+/* What dropped a packet, for its sample: set on every drop, read only then. */
 struct irc_why {
-	__u32 rule;		/* enum irc_drop_rule, 0 = passed */
+	__u32 rule;		/* enum irc_drop_rule */
 	__u32 plen;
-	__u8 addr[16];
+	const void *addr;	/* the matched peer (in the parsed packet), or NULL */
 };
 
 /* Returns 1 to drop, 0 to pass; counts the outcome, fills @why on a drop. */
@@ -609,17 +664,14 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress,
 	const struct irc_dir_stats *ds = ingress ? &rx_stats : &tx_stats;
 	__u32 dir = ingress ? IRC_DIR_IN : IRC_DIR_OUT;
 	const void *peer = ingress ? (const void *)&p->src : (const void *)&p->dst;
-	struct irc_config *cfg;
 	struct irc_qentry *q;
-	__u32 zero = 0, flags, allow;
+	__u32 flags, allow;
+	int host = 0;
 
 	if (irc_is_loopback(p, peer)) {
 		irc_count(ds->pass);
 		return 0;
 	}
-
-	cfg = bpf_map_lookup_elem(&IRC_MAP_CONFIG, &zero);
-	flags = cfg ? cfg->flags : 0;
 
 	/*
 	 * IRC_ALLOW_ALWAYS wins over everything; IRC_ALLOW_ISOLATE only
@@ -633,15 +685,18 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress,
 	}
 
 	if (p->family == 4)
-		q = irc_match4(ingress ? p->src.v4 : p->dst.v4, dir);
+		q = irc_match4(ingress ? p->src.v4 : p->dst.v4, dir, &host);
 	else
-		q = irc_match6(peer, dir);
+		q = irc_match6(peer, dir, &host);
 	if (q) {
-		__sync_fetch_and_add(&q->drops, 1);
+		if (host)
+			irc_drop_count(p, peer, q);
+		else
+			__sync_fetch_and_add(&q->drops, 1);
 		irc_count(ds->drop_quar);
 		why->rule = IRC_RULE_QUARANTINE;
 		why->plen = q->plen;
-		__builtin_memcpy(why->addr, peer, 16);
+		why->addr = peer;
 		return 1;
 	}
 
@@ -650,10 +705,12 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress,
 		irc_count(ds->drop_quar);
 		why->rule = IRC_RULE_QUARANTINE;
 		why->plen = p->family == 4 ? 32 : 128;
-		__builtin_memcpy(why->addr, peer, 16);
+		why->addr = peer;
 		return 1;
 	}
 
+	/* The switches are read only now: a quarantine drop never needs them. */
+	flags = irc_cfg_flags();
 	if (flags & IRC_CFG_ISOLATE) {
 		if (allow & IRC_ALLOW_ISOLATE) {
 			irc_count(ds->allow);
@@ -662,6 +719,8 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress,
 		if (!irc_iso_exempt(p, flags, ingress)) {
 			irc_count(ds->drop_iso);
 			why->rule = IRC_RULE_ISOLATE;
+			why->plen = 0;
+			why->addr = NULL;
 			return 1;
 		}
 	}
@@ -693,7 +752,10 @@ static __always_inline void irc_sample(const struct irc_why *why, void *data,
 	ev->rule_plen = why->plen;
 	ev->linktype = IRC_LINK_ETHERNET;
 	ev->rule_tgid = 0;
-	__builtin_memcpy(ev->rule_addr, why->addr, 16);
+	if (why->addr)
+		__builtin_memcpy(ev->rule_addr, why->addr, 16);
+	else
+		__builtin_memset(ev->rule_addr, 0, 16);
 	/*
 	 * Bound the length where the verifier sees it: clang may otherwise
 	 * keep the clamp on a copy of the register.
@@ -712,7 +774,7 @@ static __always_inline void irc_sample(const struct irc_why *why, void *data,
 static __always_inline int irc_handle(void *data, void *end, int ingress,
 				      __u32 pkt_len, __u32 ifindex)
 {
-	struct irc_why why = {};
+	struct irc_why why;
 	struct irc_pkt p = {};
 	int drop;
 
@@ -725,6 +787,8 @@ static __always_inline int irc_handle(void *data, void *end, int ingress,
 		irc_count(IRC_STAT_MALFORMED);
 		drop = !!(irc_cfg_flags() & IRC_CFG_ISOLATE);
 		why.rule = IRC_RULE_MALFORMED;
+		why.plen = 0;
+		why.addr = NULL;
 		break;
 	default:
 		irc_count(IRC_STAT_NON_IP);

@@ -39,6 +39,7 @@
 #define IRC_MAP_SENSID		irc_sensid	/* sensitive_read: file and directory identities (hash) */
 #define IRC_MAP_CTL		irc_ctl		/* the controller's heartbeat (array[1]) */
 #define IRC_MAP_PKILL		irc_pkill	/* contain-then-kill: stopped, awaiting the kill (hash) */
+#define IRC_MAP_DROPRUN		irc_droprun	/* per-CPU run of one host's drops */
 
 /*
  * The list of every map above, X(ID) for IRC_MAP_<ID>: userspace's index
@@ -50,7 +51,7 @@
 	X(Q4_HOST) X(Q6_HOST) X(Q4_PFX) X(Q6_PFX) X(ALLOW4) X(ALLOW6)	\
 	X(CONFIG) X(STATS) X(IFACES) X(QPID) X(QCGRP) X(QSOCK) X(EVENTS)	\
 	X(EVSTAT) X(CONNPEND) X(DETCFG) X(NETSTATE) X(PROTECT) X(VERIFIED)	\
-	X(OFFENCE) X(DSTSTATE) X(DETSTATE) X(SENSID) X(CTL) X(PKILL)
+	X(OFFENCE) X(DSTSTATE) X(DETSTATE) X(SENSID) X(CTL) X(PKILL) X(DROPRUN)
 
 #define IRC_XSTR(x)		#x
 #define IRC_STR(x)		IRC_XSTR(x)
@@ -399,6 +400,27 @@ struct irc_ev_deny {
 	__u32 pad2;
 	__u8 daddr[16];
 };
+
+/*
+ * Drops of one exact-host entry counted on one CPU without an atomic
+ * (IRC_MAP_DROPRUN, percpu array[1]).  While a CPU drops the same host,
+ * only this run's count goes up; drops of other hosts take the atomic on
+ * their entry until IRC_DROPRUN_PATIENCE of them in a row hand the run
+ * over, when its count is added to its entry (if that entry is still the
+ * one with the run's created_ns: a released and re-added host does not
+ * inherit).  The entry's drops are irc_qentry.drops plus every CPU's run
+ * of that host and created_ns (userspace sums them).
+ */
+struct irc_droprun {
+	__u32 addr[4];		/* the host, IPv4 in addr[0] (network order) */
+	__u64 created_ns;	/* of the entry the run counts for */
+	__u64 count;		/* drops not yet added to the entry */
+	__u32 family;		/* 4 or 6; 0 = no run */
+	__u32 others;		/* drops of other hosts since this one's last */
+	__u64 pad[3];
+} __attribute__((aligned(64)));
+
+#define IRC_DROPRUN_PATIENCE	16
 
 /* Per CPU: sequence, loss and the sample rate limiters. */
 struct irc_evstat {

@@ -131,12 +131,56 @@ static int cmp_arec(const void *a, const void *b)
 	return memcmp(&x->target, &y->target, sizeof(x->target));
 }
 
+/* Every CPU's run of drops not yet added to its entry (struct irc_droprun). */
+struct runs {
+	struct irc_droprun *r;	/* malloc()ed, one per possible CPU */
+	int n;
+};
+
+static void runs_read(const struct irc_maps *m, struct runs *rs)
+{
+	int i, ncpu = 0, err;
+	char *all = NULL;
+
+	rs->r = NULL;
+	rs->n = 0;
+	if (m->fd[IRC_M_DROPRUN] >= 0)
+		all = irc_percpu_read(m->fd[IRC_M_DROPRUN], sizeof(struct irc_droprun),
+				      &ncpu, &err);
+	/* Only runs that count something; copied out to aligned structs. */
+	if (all)
+		rs->r = malloc(ncpu * sizeof(*rs->r));
+	for (i = 0; rs->r && i < ncpu; i++) {
+		memcpy(&rs->r[rs->n], all + i * sizeof(struct irc_droprun), sizeof(*rs->r));
+		if (rs->r[rs->n].count)
+			rs->n++;
+	}
+	free(all);
+}
+
+/* @r's drops: its entry's own plus those of a CPU's run of it. */
+static void runs_add(const struct runs *rs, struct irc_qrec *r)
+{
+	int i, v4 = r->target.family == AF_INET;
+
+	if (r->target.plen != (v4 ? 32 : 128))
+		return;
+	for (i = 0; i < rs->n; i++) {
+		const struct irc_droprun *d = &rs->r[i];
+
+		if (d->family == (v4 ? 4U : 6U) && d->created_ns == r->val.created_ns &&
+		    !memcmp(d->addr, r->target.addr, v4 ? 4 : 16))
+			r->val.drops += d->count;
+	}
+}
+
 int irc_qrecs_collect(const struct irc_maps *m, struct irc_qrec **out,
 		      size_t *n)
 {
 	static const int maps[] = { IRC_M_Q4_HOST, IRC_M_Q6_HOST,
 				    IRC_M_Q4_PFX, IRC_M_Q6_PFX };
 	void *arr = NULL;
+	struct runs rs;
 	size_t cap = 0, i;
 	int err;
 
@@ -150,6 +194,10 @@ int irc_qrecs_collect(const struct irc_maps *m, struct irc_qrec **out,
 			return err;
 		}
 	}
+	runs_read(m, &rs);
+	for (i = 0; i < *n && rs.n; i++)
+		runs_add(&rs, (struct irc_qrec *)arr + i);
+	free(rs.r);
 	if (*n)
 		qsort(arr, *n, sizeof(struct irc_qrec), irc_qrec_cmp);
 	*out = arr;
@@ -159,7 +207,7 @@ int irc_qrecs_collect(const struct irc_maps *m, struct irc_qrec **out,
 /* Hash maps: BPF_MAP_LOOKUP_BATCH, STREAM_BATCH entries a call. */
 #define STREAM_BATCH	4096
 
-static int stream_batch(int fd, int map, irc_qrec_fn fn, void *ctx)
+static int stream_batch(int fd, int map, const struct runs *rs, irc_qrec_fn fn, void *ctx)
 {
 	static struct irc_in6 keys[STREAM_BATCH];	/* big enough for either */
 	static struct irc_qentry vals[STREAM_BATCH];
@@ -183,6 +231,7 @@ static int stream_batch(int fd, int map, irc_qrec_fn fn, void *ctx)
 		for (i = 0; i < cnt; i++) {
 			key_to_cidr(map, (char *)keys + i * ksz, &r.target);
 			r.val = vals[i];
+			runs_add(rs, &r);
 			err = fn(&r, ctx);
 			if (err)
 				return err;
@@ -197,10 +246,13 @@ int irc_qrecs_stream(const struct irc_maps *m, irc_qrec_fn fn, void *ctx)
 				    IRC_M_Q4_PFX, IRC_M_Q6_PFX };
 	struct irc_qrec *arr = NULL;
 	size_t n = 0, cap = 0, i, j;
+	struct runs rs;
 	int err = 0;
 
+	runs_read(m, &rs);
 	for (i = 0; i < 2 && !err; i++)
-		err = stream_batch(m->fd[maps[i]], maps[i], fn, ctx);
+		err = stream_batch(m->fd[maps[i]], maps[i], &rs, fn, ctx);
+	free(rs.r);
 	/* Prefixes (at most IRC_MAX_PREFIXES each): LPM tries do not batch. */
 	for (i = 2; i < 4 && !err; i++) {
 		n = 0;
