@@ -177,6 +177,11 @@ agents_synced() {
 		'[.agents[] | select(.sync == "synced")] | length == $n' >/dev/null
 }
 
+# agent_gone NAME: fleet status no longer lists NAME (its lease ran out).
+agent_gone() {
+	fl --json fleet status | jq -e --arg n "$1" '[.agents[].name] | index($n) == null' >/dev/null
+}
+
 # has_entry N TARGET: agent N's kernel maps hold TARGET, made by the fleet.
 has_entry() {
 	ag "$1" --json list | jq -e --arg t "$2" '.entries[] | select(.target == $t and .origin == "fleet")' >/dev/null

@@ -127,7 +127,9 @@ check "etcd back: the agents resynchronise" wait_for 20 agents_synced 3
 
 # ---- release while away: a stopped agent, a cut-off agent, a compaction -------
 
+check_fail "agent 3 is in fleet status while it runs" agent_gone a3
 agent_stop 3
+check "stopped agent 3 leaves fleet status within its lease (10 s)" wait_for 15 agent_gone a3
 ip netns exec "${IRC_NS_PFX}a1" ip link set ev down
 check_rc "fleet release host 10.78.0.2" 0 fl fleet release host 10.78.0.2 --reason "cleaned"
 check "agent 2 lets host 2 through again" wait_for 5 reach 2
