@@ -103,7 +103,7 @@ shell_case() {
 	sleep_until_sent=$((SECONDS + 6))
 	while ((SECONDS < sleep_until_sent)) && ! grep -q 'PWNED-\$' "$IRC_TMP/$name.log"; do sleep 0.2; done
 	check_fail "$name: the listener's command never ran" pwned "$name"
-	lat=$(fnd "$name" | head -1 | jq -r '"\(.ircontain.finding.latency_us) us after the exec (\(.ircontain.finding.trigger)), stdin \(.ircontain.finding.shell.stdin), by \(.ircontain.finding.shell.identified_by)"')
+	lat=$(fnd "$name" | head -1 | jq -r '"\(.ircontain.finding.latency_us) us after the \(.ircontain.finding.trigger) (\(.ircontain.finding.since_exec_us) us after the exec), stdin \(.ircontain.finding.shell.stdin), by \(.ircontain.finding.shell.identified_by)"')
 	echo "# $name: contained $lat"
 }
 
