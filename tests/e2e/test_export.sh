@@ -133,7 +133,7 @@ check_rc "quarantine host $H1 --incident $N" 0 \
 in_h 1 ping -c 30 -i 0.02 -W 1 10.77.1.1 >/dev/null 2>&1
 check_rc "quarantine pid P --incident $N" 0 \
 	irc quarantine pid "$P" --incident "$N" --reason "export test: process"
-check "store: packet samples of $H1 in incident $N" wait_for 5 \
+check "store: packet samples of $H1 in incident $N" wait_for 15 \
 	qgt "SELECT count(*) FROM evidence WHERE type = 'packet' AND incident = $N AND target = 'host:$H1'" 0
 check "store: a snapshot of P in incident $N" \
 	qgt "SELECT count(*) FROM evidence WHERE type = 'snapshot' AND incident = $N AND target = 'pid:$P'" 0

@@ -116,6 +116,13 @@ static void test_replay(void **state)
 	/* Processes and cgroups; then release --all ends the pid but not the allowlist. */
 	act(s, 45, "quarantine", "alice", "pid:4242", "{\"kind\": \"pid\"}");
 	act(s, 44, "quarantine", "alice", "cgroup:/sys/fs/cgroup/x", "{\"kind\": \"cgroup\", \"ttl\": 3600}");
+	/* Cgroup paths longer than IRC_PATH_LEN: one released, one not. */
+	char longq[600], longr[600];
+	snprintf(longq, sizeof(longq), "cgroup:/sys/fs/cgroup/%0300d/q", 0);
+	snprintf(longr, sizeof(longr), "cgroup:/sys/fs/cgroup/%0300d/r", 0);
+	act(s, 43, "quarantine", "alice", longq, "{\"kind\": \"cgroup\"}");
+	act(s, 43, "quarantine", "alice", longr, "{\"kind\": \"cgroup\"}");
+	act(s, 42, "release", "alice", longr, "{\"kind\": \"cgroup\"}");
 
 	assert_int_equal(irc_want_collect(s, &w), 0);
 
@@ -152,6 +159,11 @@ static void test_replay(void **state)
 	EXPECT(bad, e && e->live && e->kind == IRC_WANT_PID, "pid quarantine in force");
 	e = get(&w, "cgroup:/sys/fs/cgroup/x");
 	EXPECT(bad, e && e->live && e->kind == IRC_WANT_CGROUP, "cgroup quarantine in force");
+	e = get(&w, longq);
+	EXPECT(bad, e && e->live && !strcmp(e->entity, longq),
+	       "a cgroup path of %zu bytes is kept whole", strlen(longq));
+	e = get(&w, longr);
+	EXPECT(bad, e && !e->live, "a released cgroup of %zu bytes is not wanted", strlen(longr));
 	irc_want_free(&w);
 
 	act(s, 10, "release", "alice", "", "{\"kind\": \"all\"}");

@@ -89,7 +89,9 @@ static struct irc_want_ent *want_get(struct irc_want *w, const char *entity)
 		return NULL;
 	e = &w->ent[w->n];
 	memset(e, 0, sizeof(*e));
-	snprintf(e->entity, sizeof(e->entity), "%s", entity);
+	e->entity = strdup(entity);
+	if (!e->entity)
+		return NULL;
 	for (h = hash_str(entity) & (w->idx_cap - 1); w->idx[h] >= 0;
 	     h = (h + 1) & (w->idx_cap - 1))
 		;
@@ -99,6 +101,8 @@ static struct irc_want_ent *want_get(struct irc_want *w, const char *entity)
 
 void irc_want_free(struct irc_want *w)
 {
+	for (size_t i = 0; i < w->n; i++)
+		free(w->ent[i].entity);
 	free(w->ent);
 	free(w->idx);
 	free(w->iso_allow);

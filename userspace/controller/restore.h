@@ -37,7 +37,9 @@ enum irc_want_kind {
 struct irc_want_ent {
 	int kind;		/* enum irc_want_kind */
 	bool live;		/* false once released */
-	char entity[IRC_PATH_LEN + 8];	/* "host:...", "cgroup:...", "pid:N" */
+	char *entity;		/* "host:...", "cgroup:...", "pid:N"; owned (a cgroup path
+				 * may be as long as PATH_MAX: a fixed field cut it
+				 * and its release then matched nothing) */
 	struct irc_cidr cidr;	/* HOST, ALLOW */
 	int64_t set_ns;		/* CLOCK_REALTIME of the action that set it */
 	int64_t created_ns;	/* first set (the kernel entry's created_ns) */
