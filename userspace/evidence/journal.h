@@ -4,7 +4,8 @@
  * changes what the kernel enforces first leaves a note of its intent in
  * STATE_DIR/pending/ (one small file, no fsync: only SIGKILL or a crash
  * must be survived here, and the page cache survives both), then writes
- * the maps, then records.  Recorded: the note goes.  Not recorded (no
+ * the maps, then records (`quarantine host` leaves it right after its map
+ * write instead: no file creation precedes containment).  Recorded: the note goes.  Not recorded (no
  * store, a full disk, a missing key, a lock held too long): the note is
  * rewritten as the whole record and fsync'd, and the command exits 1
  * "applied, not recorded".  Killed in between: the note stays.  The next
