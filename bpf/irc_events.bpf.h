@@ -3,6 +3,7 @@
  * Emitting event records.  Every attempt takes the next per-CPU sequence
  * number; a reservation that fails (ring full) is counted in
  * irc_evstat.lost, so the gap it leaves is explained, never silent.
+ * Findings have a ring and a sequence of their own (fseq, flost).
  * Packet samples and denials are rate-limited per CPU (GCRA); what the
  * limiter holds back is counted in irc_evstat.unsampled.
  */
@@ -24,19 +25,31 @@ static __always_inline void *irc_ev_reserve(__u32 size, __u16 type)
 	struct irc_evstat *st = irc_evstat_get();
 	struct irc_ev_hdr *h;
 
+	__u64 seq;
+
 	if (!st)
 		return NULL;
-	st->seq++;
-	h = bpf_ringbuf_reserve(&IRC_MAP_EVENTS, size, 0);
-	if (!h) {
-		st->lost++;
-		return NULL;
+	/* @type is a constant at every call: one ring per call site. */
+	if (type == IRC_EV_FINDING) {
+		seq = ++st->fseq;
+		h = bpf_ringbuf_reserve(&IRC_MAP_FINDINGS, size, 0);
+		if (!h) {
+			st->flost++;
+			return NULL;
+		}
+	} else {
+		seq = ++st->seq;
+		h = bpf_ringbuf_reserve(&IRC_MAP_EVENTS, size, 0);
+		if (!h) {
+			st->lost++;
+			return NULL;
+		}
 	}
 	__builtin_memset(h, 0, sizeof(*h));
 	h->type = type;
 	h->cpu = bpf_get_smp_processor_id();
 	h->size = size;
-	h->seq = st->seq;
+	h->seq = seq;
 	h->ts_ns = bpf_ktime_get_boot_ns();
 	return h;
 }

@@ -120,6 +120,12 @@ struct {
 } IRC_MAP_EVENTS SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, IRC_FINDRING_SIZE);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_FINDINGS SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);

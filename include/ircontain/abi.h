@@ -27,6 +27,7 @@
 #define IRC_MAP_QCGRP		irc_qcgrp	/* quarantined cgroups (hash) */
 #define IRC_MAP_QSOCK		irc_qsock	/* their sockets, by cookie */
 #define IRC_MAP_EVENTS		irc_events	/* ring buffer of event records */
+#define IRC_MAP_FINDINGS	irc_findings	/* ring buffer of findings only */
 #define IRC_MAP_EVSTAT		irc_evstat	/* per-CPU sequence and loss */
 #define IRC_MAP_CONNPEND	irc_connpend	/* connects awaiting their handshake */
 #define IRC_MAP_DETCFG		irc_detcfg	/* detector policy (array[1]) */
@@ -51,7 +52,8 @@
 	X(Q4_HOST) X(Q6_HOST) X(Q4_PFX) X(Q6_PFX) X(ALLOW4) X(ALLOW6)	\
 	X(CONFIG) X(STATS) X(IFACES) X(QPID) X(QCGRP) X(QSOCK) X(EVENTS)	\
 	X(EVSTAT) X(CONNPEND) X(DETCFG) X(NETSTATE) X(PROTECT) X(VERIFIED)	\
-	X(OFFENCE) X(DSTSTATE) X(DETSTATE) X(SENSID) X(CTL) X(PKILL) X(DROPRUN)
+	X(OFFENCE) X(DSTSTATE) X(DETSTATE) X(SENSID) X(CTL) X(PKILL) X(DROPRUN)	\
+	X(FINDINGS)
 
 #define IRC_XSTR(x)		#x
 #define IRC_STR(x)		IRC_XSTR(x)
@@ -69,6 +71,7 @@
 #define IRC_PID_MAX		4194304		/* the kernel's PID_MAX_LIMIT */
 #define IRC_COMM_LEN		16		/* TASK_COMM_LEN */
 #define IRC_RINGBUF_DEFAULT	(4U << 20)	/* bytes; `load --ring-size` */
+#define IRC_FINDRING_SIZE	(256U << 10)	/* bytes: about 700 findings */
 #define IRC_FILENAME_LEN	256		/* exec path bytes kept */
 #define IRC_ARGS_LEN		512		/* argv bytes kept, NUL-separated */
 #define IRC_SAMPLE_LEN		128		/* packet bytes kept per sample */
@@ -295,6 +298,10 @@ struct irc_iface {
  * Event records in the ring buffer.  Every record starts with the header;
  * seq counts every record a CPU tried to emit, so a record lost to a full
  * ring shows as a gap in its CPU's sequence, and irc_evstat.lost counts it.
+ * Findings go to a ring of their own (IRC_MAP_FINDINGS), numbered on their
+ * own (irc_evstat.fseq, .flost): a storm of ordinary events can neither
+ * delay a finding behind it nor crowd it out of a full ring, and the
+ * daemon reads that ring first.
  */
 enum irc_ev_type {
 	IRC_EV_EXEC	= 1,
@@ -430,7 +437,9 @@ struct irc_evstat {
 	__u64 drop_tat_ns;	/* rate limiters: theoretical arrival time */
 	__u64 deny_tat_ns;	/* (GCRA); drops CLOCK_MONOTONIC_COARSE ns,
 				   denials CLOCK_BOOTTIME ns */
-	__u64 pad[3];
+	__u64 fseq;		/* findings attempted (their own sequence) */
+	__u64 flost;		/* findings ring full: finding dropped */
+	__u64 pad;
 } __attribute__((aligned(64)));
 
 /* Detectors, their actions and the policy the kernel runs them with. */

@@ -72,7 +72,7 @@ static int setup(void **state)
 	ver = bpf_map__fd(skel->maps.IRC_MAP_VERIFIED);
 	off = bpf_map__fd(skel->maps.IRC_MAP_OFFENCE);
 	ns_fd = bpf_map__fd(skel->maps.IRC_MAP_NETSTATE);
-	rb_fd = bpf_map__fd(skel->maps.IRC_MAP_EVENTS);
+	rb_fd = bpf_map__fd(skel->maps.IRC_MAP_FINDINGS);
 	c.det[IRC_DET_PORTSCAN] = (struct irc_det){ .enabled = 1, .action = IRC_ACT_QUAR_HOST,
 		.severity = IRC_SEV_HIGH, .threshold = 3, .window_ns = 10 * NS,
 		.ttl_ns = TTL * NS, .factor = 3, .max_ttl_ns = 3600 * NS,

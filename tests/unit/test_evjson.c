@@ -1841,7 +1841,7 @@ static void test_gap(void **state)
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(rows); i++) {
-		json_t *o = irc_gap_json(&f->c, rows[i].cpu, rows[i].after, rows[i].missing);
+		json_t *o = irc_gap_json(&f->c, rows[i].cpu, rows[i].after, rows[i].missing, false);
 		char part[64];
 
 		assert_non_null(o);

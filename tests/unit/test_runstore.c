@@ -414,7 +414,7 @@ static void test_entities(void **state)
 		  "2001:db8::5", 128, false);
 	feed_drop(f, IRC_RULE_PROCESS, IRC_DIR_OUT, "10.0.0.1", "198.51.100.1", NULL, 0, false);
 	feed_drop(f, IRC_RULE_ISOLATE, IRC_DIR_IN, "198.51.100.2", "10.0.0.1", NULL, 0, false);
-	assert_int_equal(irc_gap_line(&f->ev, 0, 5, 3, &gap), 0);
+	assert_int_equal(irc_gap_line(&f->ev, 0, 5, 3, false, &gap), 0);
 	irc_rs_gap(f->rs, gap.p, gap.len);
 	irc_jb_free(&gap);
 	irc_rs_close(f->rs, "signal");

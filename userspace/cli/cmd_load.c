@@ -679,9 +679,10 @@ static void status_json(const struct status *s)
 			"allow_dns", !!(s->cfg.flags & IRC_CFG_ISO_DNS),
 			"allow_dhcp", !!(s->cfg.flags & IRC_CFG_ISO_DHCP)));
 		json_object_set_new(o, "entries", cnt);
-		json_object_set_new(o, "events", json_pack("{s:I,s:I,s:I,s:O}",
+		json_object_set_new(o, "events", json_pack("{s:I,s:I,s:I,s:I,s:O}",
 			"emitted", (json_int_t)(s->ev.seq - s->ev.lost),
 			"lost", (json_int_t)s->ev.lost,
+			"findings_lost", (json_int_t)s->ev.flost,
 			"unsampled", (json_int_t)s->ev.unsampled,
 			"daemon", s->daemon ? s->daemon : json_null()));
 		json_object_set_new(o, "process_hooks", json_pack("{s:o,s:i}",
@@ -775,9 +776,11 @@ static void status_text(const struct status *s)
 		for (i = 0; i < NCOUNT; i++)
 			printf("%s %s %ld", i == 6 ? "\n        " : "",
 			       count_maps[i].name, s->counts[i]);
-		printf("\nevents: %llu emitted, %llu lost (ring full), %llu not sampled (rate limit)",
+		printf("\nevents: %llu emitted, %llu lost (ring full; %llu of them findings), "
+		       "%llu not sampled (rate limit)",
 		       (unsigned long long)(s->ev.seq - s->ev.lost),
-		       (unsigned long long)s->ev.lost, (unsigned long long)s->ev.unsampled);
+		       (unsigned long long)s->ev.lost, (unsigned long long)s->ev.flost,
+		       (unsigned long long)s->ev.unsampled);
 		if (s->daemon)
 			printf("\ndaemon: pid %lld, %lld events read, %lld gaps (%lld records missing), "
 			       "%lld stored in the evidence store (%lld store errors), updated %s",

@@ -4,15 +4,21 @@
  *
  * Reads the ring buffer, gives each record its process context and writes
  * it as one JSON line, and into the evidence store (runstore.c), where
- * findings open or join incidents.  It is never in the enforcement path:
- * if it dies, nothing is released, and the kernel keeps counting what it
- * could not deliver.  Every record carries its CPU's sequence number, so a record
- * the ring had no room for shows as a gap; the daemon writes a marker
- * event for each gap and keeps totals that `status` shows.
+ * findings open or join incidents.  Findings come on a ring of their own,
+ * read first: before each poll and every FINDINGS_EVERY records of the
+ * event ring, so a storm of ordinary events never holds a finding (and
+ * the socket cut or snapshot it asks for) behind its backlog, nor crowds
+ * it out of a full ring.  It is never in the enforcement path: if it dies, nothing is
+ * released, and the kernel keeps counting what it could not deliver.
+ * Every record carries its CPU's sequence number (findings their own), so
+ * a record a ring had no room for shows as a gap; the daemon writes a
+ * marker event for each gap and keeps totals that `status` shows.
  *
- * Signals: SIGTERM/SIGINT flush and exit 0 within one poll interval
- * (100 ms); SIGHUP re-reads and applies the policy file (an invalid one
- * is refused and the running one stays) and releases nothing.
+ * Signals: SIGTERM/SIGINT stop the reading within one poll interval
+ * (100 ms), read what is left in the rings for at most a second more,
+ * commit what was read and exit 0; SIGHUP re-reads and applies the policy
+ * file (an invalid one is refused and the running one stays) and releases
+ * nothing.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,6 +63,9 @@
 
 #define POLL_MS		100
 #define DET_READ_NS	(100 * 1000000ULL)
+#define DRAIN_MS	1000	/* reading what is left in the rings at a stop */
+#define FINDINGS_EVERY	64	/* event records between two reads of the findings */
+#define CATCH_UP_MS	250	/* event records read before a finding, at most */
 #define MAX_CPUS	1024
 /*
  * After a round that emptied the ring, the reader waits this long before
@@ -88,6 +97,13 @@ struct daemon {
 	const char *out_path;
 	const char *policy;
 	uint64_t last_seq[MAX_CPUS];
+	uint64_t last_fseq[MAX_CPUS];	/* the findings ring's own sequence */
+	struct ring_buffer *rb_ev;	/* the event ring alone */
+	struct ring_buffer *rb_find;	/* the findings ring alone */
+	unsigned int burst;		/* event records since the findings were read */
+	uint64_t catch_ts;		/* catching up to this record time, or 0 */
+	bool caught;			/* ... and there */
+	uint64_t catch_end;		/* ... until then at most (CLOCK_BOOTTIME) */
 	struct irc_run_stats st;
 	struct irc_runstore *rs;
 	uint64_t turn_ns;		/* CLOCK_BOOTTIME the poll loop last came round */
@@ -213,20 +229,20 @@ static void emit(struct daemon *d, json_t *o)
  * had no room for); a record from behind is a late one the gap had
  * already counted (two programs interleaved on one CPU).
  */
-static void check_seq(struct daemon *d, const struct irc_ev_hdr *h)
+static void check_seq(struct daemon *d, const struct irc_ev_hdr *h, bool finding)
 {
 	uint64_t *last;
 
 	if (h->cpu >= MAX_CPUS)
 		return;
-	last = &d->last_seq[h->cpu];
+	last = finding ? &d->last_fseq[h->cpu] : &d->last_seq[h->cpu];
 	if (*last && h->seq > *last + 1) {
 		uint64_t missing = h->seq - *last - 1;
 		size_t start = d->obuf.len;
 
 		d->st.gaps++;
 		d->st.missing += missing;
-		if (irc_gap_line(&d->ev, h->cpu, *last, missing, &d->obuf)) {
+		if (irc_gap_line(&d->ev, h->cpu, *last, missing, finding, &d->obuf)) {
 			d->st.write_errors++;
 		} else {
 			irc_rs_gap(d->rs, d->obuf.p + start, d->obuf.len - start);
@@ -559,9 +575,8 @@ static void rsh_stats(struct daemon *d)
 	d->st.rsh_found = r->found;
 }
 
-static int on_record(void *ctx, void *data, size_t len)
+static int record(struct daemon *d, void *data, size_t len, bool finding_ring)
 {
-	struct daemon *d = ctx;
 	const struct irc_ev_hdr *h = data;
 	size_t start;
 	int err;
@@ -570,7 +585,7 @@ static int on_record(void *ctx, void *data, size_t len)
 		d->st.malformed++;
 		return 0;
 	}
-	check_seq(d, h);
+	check_seq(d, h, finding_ring);
 	d->st.events++;
 	start = d->obuf.len;
 	err = irc_ev_line(&d->ev, data, len, &d->obuf);
@@ -589,14 +604,82 @@ static int on_record(void *ctx, void *data, size_t len)
 		finish_finding(d, data);
 	}
 	rsh_record(d, data, len);
-	/*
-	 * libbpf consumes for as long as records keep coming: under a storm
-	 * the loop would never come round to signals, the stats and the
-	 * store's counters.  It does, once a poll interval.
-	 */
-	if (!(d->st.events & 255) && irc_now_boot_ns() - d->turn_ns > POLL_MS * 1000000ULL)
-		return -EAGAIN;
 	return 0;
+}
+
+/*
+ * A record of the event ring.  libbpf consumes for as long as records
+ * keep coming; this hands control back every FINDINGS_EVERY records, so
+ * that the findings are read between (read_rings()).  While catching up
+ * before a finding, it stops at the first record as recent as the finding,
+ * or when the catch-up's time is spent.
+ */
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct daemon *d = ctx;
+	const struct irc_ev_hdr *h = data;
+
+	record(d, data, len, false);
+	if (d->catch_ts) {
+		d->caught = len >= sizeof(*h) && h->ts_ns >= d->catch_ts;
+		return d->caught || irc_now_boot_ns() > d->catch_end ? -EAGAIN : 0;
+	}
+	if (++d->burst < FINDINGS_EVERY)
+		return 0;
+	d->burst = 0;
+	return -EAGAIN;
+}
+
+/*
+ * A finding.  First the event records made before it, for a little while
+ * at most: the exec and fork records that give its process a path, argv
+ * and ancestry (in the normal case a few records).  Under a storm the
+ * finding does not wait for the whole backlog: its process is read from
+ * /proc as it is now (the records behind say the same when they come),
+ * and the finding goes out with that, its snapshot taken now.
+ */
+static int on_finding(void *ctx, void *data, size_t len)
+{
+	struct daemon *d = ctx;
+	const struct irc_ev_finding *f = data;
+	int r;
+
+	if (len >= sizeof(f->h) && !d->catch_ts) {
+		d->catch_ts = f->h.ts_ns ? f->h.ts_ns : 1;
+		d->catch_end = irc_now_boot_ns() + CATCH_UP_MS * 1000000ULL;
+		d->caught = false;
+		do
+			r = ring_buffer__consume(d->rb_ev);
+		while (r == -EAGAIN && !d->caught && irc_now_boot_ns() <= d->catch_end);
+		d->catch_ts = 0;
+		if (r == -EAGAIN && !d->caught && len >= sizeof(*f) && !f->family)
+			irc_pt_seed_one(&d->pt, "/proc", f->h.tgid);
+	}
+	return record(d, data, len, true);
+}
+
+/*
+ * Reads both rings for a poll interval at most (@wait_ms: how long to
+ * wait for a first record): the findings first, then the event ring, the
+ * findings again every FINDINGS_EVERY records.  The records of the last
+ * poll when it emptied the rings (> 0), 0 when nothing came or records
+ * still wait, or the first error.
+ */
+static int read_rings(struct daemon *d, struct ring_buffer *rb, int wait_ms, uint64_t budget_ns)
+{
+	int err;
+
+	d->turn_ns = irc_now_boot_ns();
+	for (;;) {
+		ring_buffer__consume(d->rb_find);
+		err = ring_buffer__poll(rb, wait_ms);
+		if (err != -EAGAIN)
+			return err;
+		if (got_term && wait_ms)
+			return 0;
+		if (irc_now_boot_ns() - d->turn_ns > budget_ns)
+			return 0;
+	}
 }
 
 /*
@@ -741,7 +824,7 @@ int do_run(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct daemon *d;
 	const char *stop_why = "signal";
-	int c, n = 0, fd = -1, err, ret = IRC_EXIT_FAIL, run_lock = -1;
+	int c, n = 0, fd = -1, find_fd = -1, err, ret = IRC_EXIT_FAIL, run_lock = -1;
 	uint64_t last_stats = 0;
 	long holder;
 
@@ -916,9 +999,18 @@ int do_run(int argc, char **argv)
 	bounds_apply(d);
 	if (irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_EVENTS)))
 		goto out;
-	rb = ring_buffer__new(fd, on_record, d, NULL);
-	if (!rb) {
+	rb = ring_buffer__new(fd, on_event, d, NULL);
+	d->rb_ev = ring_buffer__new(fd, on_event, d, NULL);
+	if (!rb || !d->rb_ev) {
 		irc_err("run: ring buffer %s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* The findings ring: in the poll with the event ring, and read on its own first. */
+	if (irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_FINDINGS)) ||
+	    (find_fd = bpf_obj_get(path)) < 0 ||
+	    ring_buffer__add(rb, find_fd, on_finding, d) ||
+	    !(d->rb_find = ring_buffer__new(find_fd, on_finding, d, NULL))) {
+		irc_err("run: findings ring buffer %s: %s", path, strerror(errno));
 		goto out;
 	}
 
@@ -970,9 +1062,8 @@ int do_run(int argc, char **argv)
 	irc_run_stats_write(&d->st, getpid());
 
 	while (!got_term) {
-		d->turn_ns = irc_now_boot_ns();
-		err = ring_buffer__poll(rb, POLL_MS);
-		if (err < 0 && err != -EINTR && err != -EAGAIN) {
+		err = read_rings(d, rb, POLL_MS, POLL_MS * 1000000ULL);
+		if (err < 0 && err != -EINTR) {
 			irc_err("run: poll ring buffer: %s", strerror(-err));
 			stop_why = "error";
 			break;
@@ -1030,12 +1121,7 @@ stop:
 	irc_agent_stop(d->agent);
 	d->agent = NULL;
 	/* Bounded: a storm that goes on does not hold the exit up for more than a second. */
-	for (c = 0; c < 10; c++) {
-		d->turn_ns = irc_now_boot_ns();
-		if (ring_buffer__consume(rb) != -EAGAIN)
-			break;
-		out_flush(d);
-	}
+	read_rings(d, rb, 0, DRAIN_MS * 1000000ULL);
 	if (d->rsh)
 		irc_rsh_flush(d->rsh);
 	out_flush(d);
@@ -1060,7 +1146,11 @@ out:
 		free(args[--nargs]);
 	/* A start that failed: nothing of this session is on record to stop. */
 	irc_rs_close(d->rs, NULL);
+	ring_buffer__free(d->rb_find);
+	ring_buffer__free(d->rb_ev);
 	ring_buffer__free(rb);
+	if (find_fd >= 0)
+		close(find_fd);
 	if (fd >= 0)
 		close(fd);
 	if (d->qsock_fd >= 0)

@@ -1024,7 +1024,7 @@ int irc_ev_line(struct irc_evctx *c, const void *rec, size_t len, struct irc_jbu
 }
 
 int irc_gap_line(struct irc_evctx *c, unsigned int cpu, uint64_t after_seq, uint64_t missing,
-		 struct irc_jbuf *b)
+		 bool findings, struct irc_jbuf *b)
 {
 	struct irc_ev_hdr h = { .cpu = cpu, .seq = after_seq + missing + 1,
 				.ts_ns = irc_now_boot_ns() };
@@ -1037,9 +1037,17 @@ int irc_gap_line(struct irc_evctx *c, unsigned int cpu, uint64_t after_seq, uint
 	put_int(b, (int64_t)after_seq);
 	PUT(b, ",\"missing\":");
 	put_int(b, (int64_t)missing);
-	PUT(b, "}}");
-	message(b, "%llu event record(s) lost on CPU %u after sequence %llu (ring buffer full)",
-		(unsigned long long)missing, cpu, (unsigned long long)after_seq);
+	if (findings) {
+		PUT(b, ",\"ring\":\"findings\"}}");
+		message(b, "%llu finding record(s) lost on CPU %u after finding sequence %llu "
+			"(findings ring full)", (unsigned long long)missing, cpu,
+			(unsigned long long)after_seq);
+	} else {
+		PUT(b, ",\"ring\":\"events\"}}");
+		message(b, "%llu event record(s) lost on CPU %u after sequence %llu "
+			"(ring buffer full)", (unsigned long long)missing, cpu,
+			(unsigned long long)after_seq);
+	}
 	PUT(b, "}");
 	if (b->oom) {
 		b->len = start;
@@ -1065,9 +1073,9 @@ json_t *irc_ev_json(struct irc_evctx *c, const void *rec, size_t len)
 }
 
 json_t *irc_gap_json(struct irc_evctx *c, unsigned int cpu, uint64_t after_seq,
-		     uint64_t missing)
+		     uint64_t missing, bool findings)
 {
 	struct irc_jbuf b = { 0 };
 
-	return line_json(&b, irc_gap_line(c, cpu, after_seq, missing, &b));
+	return line_json(&b, irc_gap_line(c, cpu, after_seq, missing, findings, &b));
 }

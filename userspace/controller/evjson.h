@@ -58,11 +58,14 @@ int irc_ev_line(struct irc_evctx *c, const void *rec, size_t len, struct irc_jbu
 /* The same as an object; NULL if malformed. */
 json_t *irc_ev_json(struct irc_evctx *c, const void *rec, size_t len);
 
-/* The marker written where a CPU's sequence shows records missing. */
+/*
+ * The marker written where a CPU's sequence shows records missing, in the
+ * event ring's sequence or (@findings) the findings ring's.
+ */
 int irc_gap_line(struct irc_evctx *c, unsigned int cpu, uint64_t after_seq, uint64_t missing,
-		 struct irc_jbuf *b);
+		 bool findings, struct irc_jbuf *b);
 json_t *irc_gap_json(struct irc_evctx *c, unsigned int cpu, uint64_t after_seq,
-		     uint64_t missing);
+		     uint64_t missing, bool findings);
 
 /* enum irc_ev_type -> "exec", "fork", ...; NULL if unknown. */
 const char *irc_ev_type_name(unsigned int type);

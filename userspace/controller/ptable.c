@@ -254,6 +254,35 @@ void irc_pt_read_cgroup(struct irc_pt_entry *e, const char *proc_root)
 	}
 }
 
+struct irc_pt_entry *irc_pt_seed_one(struct irc_ptable *t, const char *proc_root, int pid)
+{
+	char path[128], buf[1024], *rp, comm[16] = "";
+	unsigned long long start;
+	struct irc_pt_entry *e;
+	unsigned int uid = 0;
+	int ppid;
+
+	snprintf(path, sizeof(path), "%s/%d/stat", proc_root, pid);
+	if (read_file(path, buf, sizeof(buf)) <= 0 || !(rp = strrchr(buf, ')')))
+		return NULL;
+	/* Field 22 is the start time in clock ticks since boot. */
+	if (sscanf(rp + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+		   &ppid, &start) != 2)
+		return NULL;
+	if (strchr(buf, '('))
+		snprintf(comm, sizeof(comm), "%.*s",
+			 (int)(rp - strchr(buf, '(') - 1), strchr(buf, '(') + 1);
+	snprintf(path, sizeof(path), "%s/%d/status", proc_root, pid);
+	if (read_file(path, buf, sizeof(buf)) > 0 && (rp = strstr(buf, "\nUid:")))
+		sscanf(rp + 5, "%u", &uid);
+	e = irc_pt_put(t, pid, start);
+	e->ppid = ppid;
+	e->uid = uid;
+	snprintf(e->comm, sizeof(e->comm), "%s", comm);
+	irc_pt_read_proc(e, proc_root);
+	return e;
+}
+
 int irc_pt_seed(struct irc_ptable *t, const char *proc_root)
 {
 	struct dirent *de;
@@ -263,33 +292,11 @@ int irc_pt_seed(struct irc_ptable *t, const char *proc_root)
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
-		char path[128], buf[1024], *rp, comm[16] = "";
-		unsigned long long start;
-		struct irc_pt_entry *e;
 		uint64_t pid;
-		int ppid;
-		unsigned int uid = 0;
 
-		if (irc_parse_u64(de->d_name, 1, INT32_MAX, &pid, NULL))
+		if (irc_parse_u64(de->d_name, 1, INT32_MAX, &pid, NULL) ||
+		    !irc_pt_seed_one(t, proc_root, (int)pid))
 			continue;
-		snprintf(path, sizeof(path), "%s/%d/stat", proc_root, (int)pid);
-		if (read_file(path, buf, sizeof(buf)) <= 0 || !(rp = strrchr(buf, ')')))
-			continue;
-		/* Field 22 is the start time in clock ticks since boot. */
-		if (sscanf(rp + 1, " %*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-			   &ppid, &start) != 2)
-			continue;
-		if (strchr(buf, '('))
-			snprintf(comm, sizeof(comm), "%.*s",
-				 (int)(rp - strchr(buf, '(') - 1), strchr(buf, '(') + 1);
-		snprintf(path, sizeof(path), "%s/%d/status", proc_root, (int)pid);
-		if (read_file(path, buf, sizeof(buf)) > 0 && (rp = strstr(buf, "\nUid:")))
-			sscanf(rp + 5, "%u", &uid);
-		e = irc_pt_put(t, pid, start);
-		e->ppid = ppid;
-		e->uid = uid;
-		snprintf(e->comm, sizeof(e->comm), "%s", comm);
-		irc_pt_read_proc(e, proc_root);
 		n++;
 		if (t->count >= IRC_PT_MAX)
 			break;

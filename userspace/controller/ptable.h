@@ -78,6 +78,8 @@ void irc_pt_exit(struct irc_ptable *t, int tgid);
 
 /* Fills the table from /proc (called once at start). */
 int irc_pt_seed(struct irc_ptable *t, const char *proc_root);
+/* One process, from @proc_root/PID as it is now; NULL if it is not there. */
+struct irc_pt_entry *irc_pt_seed_one(struct irc_ptable *t, const char *proc_root, int pid);
 
 /* Fills one entry's exe, args, comm, cgroup from /proc/PID. */
 void irc_pt_read_proc(struct irc_pt_entry *e, const char *proc_root);

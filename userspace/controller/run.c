@@ -81,11 +81,12 @@ int irc_evstat_read(int fd, struct irc_evstat_sum *out)
 	per = irc_percpu_read(fd, sizeof(*per), &ncpu, &err);
 	if (!per)
 		return err;
-	out->seq = out->lost = out->unsampled = 0;
+	out->seq = out->lost = out->unsampled = out->flost = 0;
 	for (i = 0; i < ncpu; i++) {
-		out->seq += per[i].seq;
-		out->lost += per[i].lost;
+		out->seq += per[i].seq + per[i].fseq;
+		out->lost += per[i].lost + per[i].flost;
 		out->unsampled += per[i].unsampled;
+		out->flost += per[i].flost;
 	}
 	free(per);
 	return 0;

@@ -53,7 +53,8 @@ int irc_run_stats_write(const struct irc_run_stats *s, int pid);
 
 /* Kernel-side totals summed over CPUs from the pinned irc_evstat. */
 struct irc_evstat_sum {
-	uint64_t seq, lost, unsampled;
+	uint64_t seq, lost, unsampled;	/* both rings */
+	uint64_t flost;			/* of lost: findings */
 };
 int irc_evstat_read(int fd, struct irc_evstat_sum *out);
 
