@@ -947,8 +947,8 @@ static void test_async_slow_store(void **state)
 	/*
 	 * A reader that waited on the store would wait out the busy timeout
 	 * (IRC_STORE_BUSY_MS) at least once per batch: 131 batches here, or
-	 * never finish.  Feeding took 0.1-0.5 s (plain and sanitizer builds,
-	 * 2-core machine with load 8); one busy timeout is 10 times that.
+	 * never finish.  Feeding took 30-130 ms (plain and sanitizer builds,
+	 * 2-core machine at load 10); one busy timeout is 40 times that.
 	 */
 	assert_true(ms < IRC_STORE_BUSY_MS);
 	assert_int_equal(stored, 0);
