@@ -19,14 +19,19 @@ tcp_server $PORT || { not_ok "tcp server on the protected host"; exit 1; }
 check_rc "allow add 10.77.3.2" 0 irc allow add 10.77.3.2
 check "isolate status: off" ircq '.enabled == false and .since == null' isolate status
 
-# A long-lived session from host 3, through the echo server.
-coproc ip netns exec "${IRC_NS_PFX}h3" socat -T30 - "TCP4:10.77.3.1:$PORT,connect-timeout=2"
+# A long-lived session from host 3, through the echo server.  socat's idle
+# timeout (-T) is longer than the test's longest quiet stretch, scaled as
+# the waits are: under qemu's TCG the --allow-dns part alone outlasted 30 s.
+coproc ip netns exec "${IRC_NS_PFX}h3" socat -T$((60 * ${IRC_WAIT_SCALE:-1})) - \
+	"TCP4:10.77.3.1:$PORT,connect-timeout=2"
 IRC_PIDS+=("$COPROC_PID")
 exec {S_OUT}<&"${COPROC[0]}" {S_IN}>&"${COPROC[1]}"
 # session LINE: sends LINE on the open session and reads it back (2 s).
+# Written from a subshell: if the session is gone, SIGPIPE ends that, and
+# the check fails, instead of ending this script without a word.
 session() {
 	local got
-	echo "$1" >&"$S_IN" || return 1
+	(echo "$1" >&"$S_IN") 2>/dev/null || { echo "the session is gone"; return 1; }
 	read -r -t 2 got <&"$S_OUT" || { echo "no answer"; return 1; }
 	eq "$got" "$1"
 }
