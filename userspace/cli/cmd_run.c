@@ -63,7 +63,7 @@
 
 #define POLL_MS		100
 #define DET_READ_NS	(100 * 1000000ULL)
-#define DRAIN_MS	1000	/* reading what is left in the rings at a stop */
+#define DRAIN_MS	1000	/* reading what the rings held at a stop, at most */
 #define FINDINGS_EVERY	64	/* event records between two reads of the findings */
 #define CATCH_UP_MS	250	/* event records read before a finding, at most */
 #define MAX_CPUS	1024
@@ -631,6 +631,25 @@ static int on_event(void *ctx, void *data, size_t len)
 }
 
 /*
+ * Reads the event ring up to its first record made at @ts or later
+ * (CLOCK_BOOTTIME), for @ms at most.  True if it got there or the ring
+ * ran dry.
+ */
+static bool catch_up(struct daemon *d, uint64_t ts, unsigned int ms)
+{
+	int r;
+
+	d->catch_ts = ts ? ts : 1;
+	d->catch_end = irc_now_boot_ns() + ms * 1000000ULL;
+	d->caught = false;
+	do
+		r = ring_buffer__consume(d->rb_ev);
+	while (r == -EAGAIN && !d->caught && irc_now_boot_ns() <= d->catch_end);
+	d->catch_ts = 0;
+	return r != -EAGAIN || d->caught;
+}
+
+/*
  * A finding.  First the event records made before it, for a little while
  * at most: the exec and fork records that give its process a path, argv
  * and ancestry (in the normal case a few records).  Under a storm the
@@ -642,42 +661,30 @@ static int on_finding(void *ctx, void *data, size_t len)
 {
 	struct daemon *d = ctx;
 	const struct irc_ev_finding *f = data;
-	int r;
 
-	if (len >= sizeof(f->h) && !d->catch_ts) {
-		d->catch_ts = f->h.ts_ns ? f->h.ts_ns : 1;
-		d->catch_end = irc_now_boot_ns() + CATCH_UP_MS * 1000000ULL;
-		d->caught = false;
-		do
-			r = ring_buffer__consume(d->rb_ev);
-		while (r == -EAGAIN && !d->caught && irc_now_boot_ns() <= d->catch_end);
-		d->catch_ts = 0;
-		if (r == -EAGAIN && !d->caught && len >= sizeof(*f) && !f->family)
-			irc_pt_seed_one(&d->pt, "/proc", f->h.tgid);
-	}
+	if (len >= sizeof(f->h) && !d->catch_ts && !catch_up(d, f->h.ts_ns, CATCH_UP_MS) &&
+	    len >= sizeof(*f) && !f->family)
+		irc_pt_seed_one(&d->pt, "/proc", f->h.tgid);
 	return record(d, data, len, true);
 }
 
 /*
- * Reads both rings for a poll interval at most (@wait_ms: how long to
- * wait for a first record): the findings first, then the event ring, the
- * findings again every FINDINGS_EVERY records.  The records of the last
- * poll when it emptied the rings (> 0), 0 when nothing came or records
- * still wait, or the first error.
+ * Reads both rings for a poll interval at most: the findings first, then
+ * the event ring, the findings again every FINDINGS_EVERY records.  The
+ * records of the last poll when it emptied the rings (> 0), 0 when nothing
+ * came or records still wait, or the first error.
  */
-static int read_rings(struct daemon *d, struct ring_buffer *rb, int wait_ms, uint64_t budget_ns)
+static int read_rings(struct daemon *d, struct ring_buffer *rb)
 {
 	int err;
 
 	d->turn_ns = irc_now_boot_ns();
 	for (;;) {
 		ring_buffer__consume(d->rb_find);
-		err = ring_buffer__poll(rb, wait_ms);
+		err = ring_buffer__poll(rb, POLL_MS);
 		if (err != -EAGAIN)
 			return err;
-		if (got_term && wait_ms)
-			return 0;
-		if (irc_now_boot_ns() - d->turn_ns > budget_ns)
+		if (got_term || irc_now_boot_ns() - d->turn_ns > POLL_MS * 1000000ULL)
 			return 0;
 	}
 }
@@ -1062,7 +1069,7 @@ int do_run(int argc, char **argv)
 	irc_run_stats_write(&d->st, getpid());
 
 	while (!got_term) {
-		err = read_rings(d, rb, POLL_MS, POLL_MS * 1000000ULL);
+		err = read_rings(d, rb);
 		if (err < 0 && err != -EINTR) {
 			irc_err("run: poll ring buffer: %s", strerror(-err));
 			stop_why = "error";
@@ -1120,8 +1127,13 @@ stop:
 	d->metrics = NULL;
 	irc_agent_stop(d->agent);
 	d->agent = NULL;
-	/* Bounded: a storm that goes on does not hold the exit up for more than a second. */
-	read_rings(d, rb, 0, DRAIN_MS * 1000000ULL);
+	/*
+	 * What the rings held when the stop came, findings first; bounded: a
+	 * storm that goes on does not hold the exit up for more than a second.
+	 */
+	ring_buffer__consume(d->rb_find);
+	catch_up(d, irc_now_boot_ns(), DRAIN_MS);
+	ring_buffer__consume(d->rb_find);
 	if (d->rsh)
 		irc_rsh_flush(d->rsh);
 	out_flush(d);
