@@ -235,7 +235,7 @@ static int setup(void **state)
 	if (irc_sens_resolve(&t.m, &t.cfg, &rep) || rep.files_nodir || rep.exes_absent ||
 	    bpf_map_update_elem(bpf_map__fd(t.skel->maps.IRC_MAP_DETCFG), &zero, &t.cfg, BPF_ANY))
 		goto fail;
-	t.rb = ring_buffer__new(bpf_map__fd(t.skel->maps.IRC_MAP_EVENTS), on_event, NULL, NULL);
+	t.rb = ring_buffer__new(bpf_map__fd(t.skel->maps.IRC_MAP_FINDINGS), on_event, NULL, NULL);
 	if (!t.rb)
 		goto fail;
 	return 0;
