@@ -22,6 +22,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <sqlite3.h>
@@ -687,6 +688,82 @@ static void test_locks_survive_second_open(void **state)
 	irc_store_close(s);
 }
 
+/* A reader's transaction on its own connection, as a CLI reader holds one. */
+static sqlite3 *reader_begin(void)
+{
+	sqlite3 *r = NULL;
+
+	assert_int_equal(sqlite3_open_v2(dbpath, &r, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(r, "BEGIN; SELECT count(*) FROM sqlite_master;", NULL, NULL,
+				      NULL), SQLITE_OK);
+	return r;
+}
+
+static void reader_end(sqlite3 *r)
+{
+	assert_int_equal(sqlite3_exec(r, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(r);
+}
+
+static off_t wal_size(void)
+{
+	char p[160];
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	return stat(p, &st) ? -1 : st.st_size;
+}
+
+static bool never(void *arg)
+{
+	(void)arg;
+	return false;
+}
+
+/*
+ * Readers that overlap, as the CLI's are under load, keep SQLite's own
+ * checkpoints from ever restarting the WAL: it only grows.  The trim
+ * waits (bounded) while a reader stays, and truncates it once none does.
+ */
+static void test_wal_trim(void **state)
+{
+	struct irc_store *s;
+	struct irc_verify v;
+	sqlite3 *r1, *r2;
+	off_t grown;
+	uint64_t t0;
+	int i, frames = -1;
+
+	(void)state;
+	s = open_store();
+	r1 = reader_begin();
+	for (i = 0; i < 300; i++)
+		add(s, IRC_REC_EVENT, "exec", "pid:1", 0);
+	r2 = reader_begin();
+	reader_end(r1);
+	for (i = 0; i < 300; i++)
+		add(s, IRC_REC_EVENT, "exec", "pid:1", 0);
+	grown = wal_size();
+	assert_true(grown > 100 * 1024);
+	assert_int_equal(irc_store_wal_trim(s, 50, NULL, NULL, &frames), -EBUSY);
+	assert_true(wal_size() >= grown);
+	/* A stopping controller does not wait out the reader. */
+	t0 = irc_now_boot_ns();
+	assert_int_equal(irc_store_wal_trim(s, 5000, never, NULL, &frames), -EBUSY);
+	assert_true(irc_now_boot_ns() - t0 < 1000000000ULL);
+	reader_end(r2);
+	assert_int_equal(irc_store_wal_trim(s, 50, NULL, NULL, &frames), 0);
+	assert_int_equal(frames, 0);
+	assert_int_equal(wal_size(), 0);
+	/* Writing goes on, and everything is there. */
+	add(s, IRC_REC_EVENT, "exec", "pid:1", 0);
+	irc_store_close(s);
+	s = open_store();
+	assert_int_equal(irc_store_verify(s, &v), 0);
+	assert_int_equal(v.records, 601);
+	irc_store_close(s);
+}
+
 static int64_t add_at(struct irc_store *s, const char *type, int64_t incident, int64_t ts_ns)
 {
 	struct irc_rec r = { .kind = IRC_REC_EVENT, .incident = incident, .ts_ns = ts_ns,
@@ -919,6 +996,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_locks_survive_second_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_wal_trim, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_split_incident, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_age_export, setup, teardown),

@@ -717,6 +717,47 @@ int irc_store_begin(struct irc_store *s)
 	return err;
 }
 
+struct trim_wait {
+	uint64_t until_ns;
+	bool (*go_on)(void *);
+	void *arg;
+};
+
+/* SQLite's busy handler while the trim waits for readers: 1 = wait on. */
+static int trim_busy(void *p, int count)
+{
+	struct trim_wait *w = p;
+
+	(void)count;
+	if (irc_now_boot_ns() >= w->until_ns || (w->go_on && !w->go_on(w->arg)))
+		return 0;
+	usleep(10000);
+	return 1;
+}
+
+int irc_store_wal_trim(struct irc_store *s, int wait_ms, bool (*go_on)(void *), void *arg,
+		       int *wal_frames)
+{
+	struct trim_wait w = { irc_now_boot_ns() + (uint64_t)wait_ms * 1000000, go_on, arg };
+	int rc, frames = -1, copied = -1, err;
+
+	if (s->in_batch)
+		return -EBUSY;
+	/* Writers wait on the state dir's lock, not in SQLite's. */
+	err = write_lock(s);
+	if (err)
+		return err;
+	sqlite3_busy_handler(s->db, trim_busy, &w);
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &frames, &copied);
+	sqlite3_busy_timeout(s->db, busy_ms);
+	write_unlock(s);
+	if (wal_frames)
+		*wal_frames = frames;
+	if ((rc & 0xff) == SQLITE_BUSY)
+		return -EBUSY;
+	return rc == SQLITE_OK ? 0 : dbfail(s, "checkpoint and truncate the WAL");
+}
+
 /* The head of the chain as the appends of this transaction left it. */
 static int head_write(struct irc_store *s)
 {

@@ -99,6 +99,17 @@ int irc_store_append(struct irc_store *s, const struct irc_rec *r, int64_t *seq)
 int irc_store_begin(struct irc_store *s);
 int irc_store_commit(struct irc_store *s);
 int irc_store_rollback(struct irc_store *s);
+/*
+ * Checkpoint the WAL whole and truncate it, waiting at most @wait_ms for
+ * the readers still in it (new readers read the backfilled database file).
+ * With CLI readers always active SQLite's own passive checkpoints never
+ * restart the WAL, and it grows without bound.  The wait also ends when
+ * @go_on (if not NULL) returns false.  0, -EBUSY (readers stayed: what was
+ * copied stays copied, try again later) or -errno.  @wal_frames, if not
+ * NULL, gets the frames left in the WAL.
+ */
+int irc_store_wal_trim(struct irc_store *s, int wait_ms, bool (*go_on)(void *), void *arg,
+		       int *wal_frames);
 
 /*
  * Rows of @incident (0: all) of the kinds in @kinds (1 << kind bits), in

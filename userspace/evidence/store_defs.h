@@ -48,6 +48,9 @@
 #define IRC_STORE_SIZE_MIN	(1ULL << 20)		/* the smallest limit taken */
 #define IRC_STORE_SIZE_MAX	(1ULL << 40)
 #define IRC_STORE_PRUNE_S	10			/* the daemon checks this often */
+#define IRC_STORE_WAL_WAIT_MS	2000	/* and trims the WAL, waiting this long for its readers
+					   (250 ms left the soak's WAL at 173 MiB: verify and export
+					   hold read transactions for seconds) */
 #define IRC_STORE_PRUNE_ROWS	50000			/* records a prune removes, at most */
 
 /* Snapshot of a process at containment. */
