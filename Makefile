@@ -210,7 +210,7 @@ check-fresh: deps
 	$(Q)scripts/check-fresh.sh
 
 # The built tree on Debian 12's kernels under qemu (scripts/check-kernels.sh;
-# KERNELS=..., E2E=default|ci|all|none|names select what runs).
+# KERNELS=..., E2E=default|kernel|ci|all|none|names select what runs).
 check-kernels: deps
 	$(Q)$(MAKE) --no-print-directory all tests
 	$(Q)scripts/check-kernels.sh
