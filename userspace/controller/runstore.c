@@ -1315,12 +1315,6 @@ static void prune_now(struct irc_runstore *rs)
 		res.held_by ? "; held at an incident's first record" : "");
 }
 
-/*
- * The writer's upkeep, once every IRC_STORE_PRUNE_S (and at its start):
- * the prune, then the WAL trimmed (with readers always in it, it grew to
- * 1.1 GB in the 10-minute soak).  Readers that stay past the wait make it
- * wait for the next round; a failure is a store error.
- */
 /* The trim's wait ends when the controller stops. */
 static bool running(void *arg)
 {
@@ -1333,6 +1327,12 @@ static bool running(void *arg)
 	return go;
 }
 
+/*
+ * The writer's upkeep, once every IRC_STORE_PRUNE_S (and at its start):
+ * the prune, then the WAL trimmed (with readers always in it, it grew to
+ * 1.1 GB in the 10-minute soak).  Readers that stay past the wait make it
+ * wait for the next round; a failure is a store error.
+ */
 static void prune_tick(struct irc_runstore *rs)
 {
 	uint64_t now = irc_now_boot_ns();
