@@ -17,6 +17,8 @@ pkgs=(
 	# libmicrohttpd (both loaded on first use); etcd itself and Prometheus
 	# for the tests
 	libcurl4-openssl-dev libmicrohttpd-dev etcd-server etcd-client prometheus
+	# test_fleet and test_metrics talk to etcd and the exporter with curl
+	curl
 	# tests
 	libcmocka-dev iproute2 iputils-ping socat procps util-linux kmod jq strace
 	# detector tests: real attack tools, run against the lab's own hosts only
