@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -1277,6 +1278,25 @@ static void drop_runs(const struct tcase *tc, const __u8 *frame, size_t len)
 }
 
 /*
+ * Keeps the calling thread on the CPU it runs on (to undo: *@old).  The
+ * runs are per CPU: if the scheduler moved the test between two
+ * BPF_PROG_TEST_RUNs, the second would start a run of its own on another
+ * CPU, and the hand-over under test would not happen (a CI failure on a
+ * machine with more CPUs).
+ */
+static void pin_cpu(cpu_set_t *old)
+{
+	cpu_set_t one;
+	int cpu = sched_getcpu();
+
+	assert_true(cpu >= 0);
+	assert_int_equal(sched_getaffinity(0, sizeof(*old), old), 0);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+}
+
+/*
  * Drops counted per CPU (struct irc_droprun): a run of one host, other
  * hosts' drops beside it, the hand-over after IRC_DROPRUN_PATIENCE of
  * them (the run's count reaches its entry), and a released and re-added
@@ -1290,9 +1310,11 @@ static void test_drop_runs(void **state)
 	size_t la, lb;
 	struct target ta, tb;
 	struct irc_qentry e;
+	cpu_set_t cpus;
 	__u64 d;
 
 	(void)state;
+	pin_cpu(&cpus);
 	assert_int_equal(reset_maps(), 0);
 	la = build_frame(&a.pkt, fa, sizeof(fa));
 	lb = build_frame(&b.pkt, fb, sizeof(fb));
@@ -1334,6 +1356,7 @@ static void test_drop_runs(void **state)
 	host_entry(&tb, 0, &d);
 	assert_int_equal(d, 2);
 	assert_int_equal(reset_maps(), 0);
+	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
 }
 
 /* ------------------------------------------------------------------ */
