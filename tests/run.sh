@@ -46,15 +46,20 @@ trap 'rm -f "$log"' EXIT
 
 want() { [[ -z $ONLY || $ONLY == "$1" ]]; }
 
-# cmocka prints "[       OK ] name", "[  FAILED  ] name", "[  SKIPPED ] name".
+# cmocka prints "[ RUN      ] name", then "[       OK ] name", "[  FAILED  ] name"
+# or "[  SKIPPED ] name"; its closing summary lists the failed and skipped
+# names again, which are not counted twice: only a verdict that ends a run.
 run_cmocka() {
 	local bin=$1 rc p f s
 	echo "=== $bin"
 	"$bin" >"$log" 2>&1; rc=$?
 	cat "$log"
-	p=$(grep -c '^\[       OK \]' "$log")
-	f=$(grep -c '^\[  FAILED  \] [^0-9]' "$log")
-	s=$(grep -c '^\[  SKIPPED \] [^0-9]' "$log")
+	read -r p f s < <(awk '
+		/^\[ RUN      \] / { run = 1; next }
+		run && /^\[       OK \] / { p++; run = 0 }
+		run && /^\[  FAILED  \] / { f++; run = 0 }
+		run && /^\[  SKIPPED \] / { s++; run = 0 }
+		END { print p + 0, f + 0, s + 0 }' "$log")
 	# A crash or sanitizer abort fails the binary even if no case said so.
 	((rc != 0 && f == 0)) && f=1
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
