@@ -387,6 +387,15 @@ drops() {
 		jq -r --arg t "$1" '[.entries[] | select(.target == $t) | .drops][0] // -1'
 }
 
+# cpus_allowed: the CPUs this test may run on, one a line.  Its affinity,
+# not 0 .. nproc - 1: a container's cpuset may leave out CPU 0.
+cpus_allowed() {
+	local r
+	for r in $(awk '/^Cpus_allowed_list:/ { gsub(",", " ", $2); print $2 }' /proc/self/status); do
+		seq "${r%-*}" "${r#*-}"
+	done
+}
+
 # gt A B: A > B (numbers); eq A B: same text.  Both say why they failed.
 gt() { (($1 > $2)) || { echo "$1 is not greater than $2"; return 1; }; }
 eq() { [[ $1 == "$2" ]] || { echo "got '$1', expected '$2'"; return 1; }; }

@@ -30,7 +30,7 @@
 # at here is picked by a PID this test started (or, for drops, by the
 # lab's own interface and address).
 . "$(dirname "$0")/lib.sh"
-need_tools pgrep python3 base64 od mkfifo
+need_tools pgrep python3 base64 od mkfifo taskset
 
 PY=/usr/bin/python3
 H1=10.77.1.2 P1=10.77.1.1 H1_6=fd77:1::2 P1_6=fd77:1::1
@@ -276,13 +276,18 @@ check "drop: sample's IPv4 header: ICMP from $H1 to $P1" \
 
 # The flood: two bursts of 250 within about a second.  Every drop is
 # either sampled or counted as unsampled; samples per CPU are bounded by the
-# limiter (GCRA, IRC_SAMPLE_RATE/s with a one-second burst).
+# limiter (GCRA, IRC_SAMPLE_RATE/s with a one-second burst).  The sender
+# stays on one CPU, and with it the drops (veth runs the peer's XDP on the
+# sending CPU): spread over more CPUs than 500 / (2 * IRC_SAMPLE_RATE),
+# every drop could be sampled, and "unsampled grew" would not hold.
 drops_total() { irc --json status | jq '.counters.rx_drop_quarantine + .counters.tx_drop_quarantine'; }
 ev_status() { irc --json status | jq -r ".events.$1"; }
+FLOOD_CPU=$(cpus_allowed | head -1)
 sleep 1.1	# the limiter is full again after a second
 N0=$(evq "$DROPQ" | wc -l) D0=$(drops_total) U0=$(ev_status unsampled) L0=$(ev_status lost)
 for b in 1 2; do
-	timeout 3 ip netns exec "${IRC_NS_PFX}h1" ping -q -f -l 250 -c 250 -W 0.4 "$P1" >/dev/null 2>&1
+	timeout 3 taskset -c "$FLOOD_CPU" ip netns exec "${IRC_NS_PFX}h1" \
+		ping -q -f -l 250 -c 250 -W 0.4 "$P1" >/dev/null 2>&1
 done
 sleep 0.5
 D1=$(drops_total) U1=$(ev_status unsampled) L1=$(ev_status lost)

@@ -18,7 +18,6 @@ need_tools taskset
 
 EV=$IRC_TMP/events.jsonl
 RUNJ=$IRCONTAIN_STATE_DIR/run.json
-NCPU=$(nproc)
 ev_status() { irc --json status | jq -r ".events.$1"; }
 
 lab_up 1 || { not_ok "lab up"; exit 1; }
@@ -55,7 +54,7 @@ check "the finding is delivered" wait_for 5 sr_finding
 sleep 0.5
 # A later record on every CPU: a loss shows only before a CPU's next record.
 PINNED=()
-for ((c = 0; c < NCPU; c++)); do
+for c in $(cpus_allowed); do
 	taskset -c "$c" /bin/true &
 	PINNED+=("$c:$!")
 	wait $!
