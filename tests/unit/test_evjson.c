@@ -48,6 +48,14 @@
 /* Processes of the fake /proc. */
 #define DOCKER_PID	1234
 #define PODMAN_PID	2345
+#define CHURN_PID	3456	/* its /proc names the parent of its record's cgroup */
+#define LONG_PID	4567	/* in a cgroup whose path does not fit */
+
+/* The fake cgroup2 tree's directories (ids are their inode numbers). */
+#define CG_DOCKER	"/system.slice/docker-" ID_A ".scope"
+#define CG_PODMAN	"/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" \
+			ID_A ".scope/container"
+#define CG_NONE		0xfffffffffffffff0ULL	/* no directory's inode */
 
 /* ----------------------------------------------------------- fixture -- */
 
@@ -57,6 +65,7 @@ struct fix {
 };
 
 static char proc_root[64];
+static char cg_root[64];
 
 /* What a table test is checking, for the failure report. */
 static char where[128];
@@ -94,10 +103,18 @@ static int make_fake_proc(void **state)
 	static const char stat_docker[] =
 		"1234 (my (weird) proc) S 1 1234 1234 0 -1 4194560 10 0 0 0 1 1 0 0 "
 		"20 0 1 0 500 1000 10 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0\n";
-	static const char cg_docker[] = "0::/system.slice/docker-" ID_A ".scope\n";
-	static const char cg_podman[] =
-		"0::/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID_A
-		".scope/container\n";
+	static const char stat_churn[] =
+		"3456 (sh) S 1 3456 3456 0 -1 4194560 10 0 0 0 1 1 0 0 20 0 1 0 250 1000 10\n";
+	static const char cg_docker[] = "0::" CG_DOCKER "\n";
+	static const char cg_podman[] = "0::" CG_PODMAN "\n";
+	static const char *const cg_dirs[] = {
+		"system.slice", "system.slice/docker-" ID_A ".scope", "user.slice",
+		"user.slice/user-1000.slice", "user.slice/user-1000.slice/user@1000.service",
+		"user.slice/user-1000.slice/user@1000.service/user.slice",
+		"user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID_A ".scope",
+		CG_PODMAN + 1, "old.slice", "churn",
+	};
+	size_t i;
 
 	(void)state;
 	snprintf(proc_root, sizeof(proc_root), "%s", "/tmp/irc-evjson-XXXXXX");
@@ -111,12 +128,42 @@ static int make_fake_proc(void **state)
 	tu_put_link(proc_root, "1234/exe", "/proc/exe/link/not/this");
 	tu_put_dir(proc_root, "2345");
 	tu_put_file(proc_root, "2345/cgroup", cg_podman, sizeof(cg_podman) - 1);
+	tu_put_dir(proc_root, "3456");
+	tu_put_file(proc_root, "3456/cgroup", "0::/churn\n", 10);
+	/* Started at 250 ticks, as the records say: a seed finds its entry. */
+	tu_put_file(proc_root, "3456/stat", stat_churn, sizeof(stat_churn) - 1);
+	tu_put_dir(proc_root, "4567");
+
+	snprintf(cg_root, sizeof(cg_root), "%s", "/tmp/irc-evjson-cg-XXXXXX");
+	if (!mkdtemp(cg_root))
+		return -1;
+	for (i = 0; i < ARRAY_LEN(cg_dirs); i++)
+		tu_put_dir(cg_root, cg_dirs[i]);
 	return 0;
+}
+
+/* cgroup ids are resolved against the fake tree (not this host's). */
+static void use_cgroup_tree(struct fix *f)
+{
+	snprintf(f->c.cgroup_mount, sizeof(f->c.cgroup_mount), "%s", cg_root);
+}
+
+/* The id of the fake cgroup @rel ("/a/b"). */
+static uint64_t cg_id(const char *rel)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s%s", cg_root, rel);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
 }
 
 static int remove_fake_proc(void **state)
 {
 	(void)state;
+	if (cg_root[0] && tu_rm_tree(cg_root))
+		return -1;
 	if (!proc_root[0])
 		return 0;
 	return tu_rm_tree(proc_root) ? -1 : 0;
@@ -685,54 +732,145 @@ static void test_exec_details(void **state)
 		assert_non_null(irc_pt_get(&f->pt, 4100 + (int)i * 100));
 }
 
-/* The cgroup comes from proc_root while the process lives: container.id. */
+/*
+ * The cgroup comes from the record's id: the path /proc gives, proved to be
+ * that id's by stat(), else a walk of the tree.  container.id from it.
+ */
 static void test_exec_container(void **state)
 {
 	struct fix *f = *state;
 	struct irc_ev_exec ev;
 	json_t *o;
 
+	use_cgroup_tree(f);
 	make_exec(&ev, DOCKER_PID, 1, "nginx", "/usr/sbin/nginx", "nginx\0", 6);
+	ev.h.cgroup_id = cg_id(CG_DOCKER);
 	o = conv_ok(f, &ev, sizeof(ev));
 	expect_str(o, "container.id", ID_A);
-	expect_str(o, "ircontain.cgroup", "/system.slice/docker-" ID_A ".scope");
+	expect_str(o, "ircontain.cgroup", CG_DOCKER);
 	/* The record's image wins over what /proc says. */
 	expect_str(o, "process.executable", "/usr/sbin/nginx");
 	expect_strs(o, "process.args", 1, "nginx");
 	json_decref(o);
 
 	make_exec(&ev, PODMAN_PID, 1, "sh", "/bin/sh", "sh\0", 3);
+	ev.h.cgroup_id = cg_id(CG_PODMAN);
 	o = conv_ok(f, &ev, sizeof(ev));
+	expect_str(o, "container.id", ID_A);
+	expect_str(o, "ircontain.cgroup", CG_PODMAN);
+	json_decref(o);
+
+	/* In another cgroup than /proc says (it moved): the record's, by the walk. */
+	make_exec(&ev, DOCKER_PID, 1, "nginx", "/usr/sbin/nginx", "nginx\0", 6);
+	ev.h.cgroup_id = cg_id("/old.slice");
+	o = conv_ok(f, &ev, sizeof(ev));
+	expect_str(o, "ircontain.cgroup", "/old.slice");
+	expect_int(o, "ircontain.cgroup_id", (long long)cg_id("/old.slice"));
+	expect_absent(o, "container");
+	json_decref(o);
+	ev.h.cgroup_id = cg_id(CG_DOCKER);
+	o = conv_ok(f, &ev, sizeof(ev));
+	expect_str(o, "ircontain.cgroup", CG_DOCKER);
 	expect_str(o, "container.id", ID_A);
 	json_decref(o);
 
-	/* Moved to another cgroup since the table last looked: read again. */
-	{
-		struct irc_pt_entry *e;
-
-		make_exec(&ev, DOCKER_PID, 1, "nginx", "/usr/sbin/nginx", "nginx\0", 6);
-		e = irc_pt_get(&f->pt, DOCKER_PID);
-		snprintf(e->cgroup, sizeof(e->cgroup), "/old.slice");
-		e->cgroup_id = ev.h.cgroup_id;
-		o = conv_ok(f, &ev, sizeof(ev));
-		/* Same cgroup id: the path known is kept, no /proc read. */
-		expect_str(o, "ircontain.cgroup", "/old.slice");
-		expect_absent(o, "container");
-		json_decref(o);
-		ev.h.cgroup_id++;
-		o = conv_ok(f, &ev, sizeof(ev));
-		expect_str(o, "ircontain.cgroup", "/system.slice/docker-" ID_A ".scope");
-		expect_str(o, "container.id", ID_A);
-		expect_int(o, "ircontain.cgroup_id", 4243);
-		json_decref(o);
-	}
-
-	/* Not in proc_root: no cgroup, no container. */
+	/* Not in proc_root, no such cgroup: no cgroup, no container. */
 	make_exec(&ev, 99999, 1, "sh", "/bin/sh", "sh\0", 3);
+	ev.h.cgroup_id = CG_NONE;
 	o = conv_ok(f, &ev, sizeof(ev));
 	expect_absent(o, "container");
 	expect_absent(o, "ircontain.cgroup");
 	expect_str(o, "process.executable", "/bin/sh");
+	json_decref(o);
+}
+
+/* A connect of @tgid in cgroup @cgid. */
+static json_t *connect_in(struct fix *f, int tgid, uint64_t cgid)
+{
+	struct irc_ev_conn ev;
+
+	memset(&ev, 0, sizeof(ev));
+	fill_hdr(&ev.h, IRC_EV_CONNECT, sizeof(ev), 12, tgid, 0, "worker");
+	ev.h.cgroup_id = cgid;
+	ev.family = 4;
+	ev.dport = 443;
+	inet_pton(AF_INET, "192.0.2.1", ev.daddr);
+	return conv_ok(f, &ev, sizeof(ev));
+}
+
+/*
+ * A cgroup id is never written with another cgroup's path, under churn: the
+ * process left its cgroup and the cgroup was removed before the daemon read
+ * the record (its /proc names the parent); the process moved after its
+ * exec; a path too long for the table.  The id alone then, or the right path.
+ */
+static void test_cgroup_churn(void **state)
+{
+	struct fix *f = *state;
+	struct irc_ev_exec ev;
+	char rel[IRC_PT_CGROUP_LEN + 64], line[sizeof(rel) + 8], path[512];
+	uint64_t gone, churn = cg_id("/churn"), old = cg_id("/old.slice");
+	size_t n;
+	json_t *o;
+
+	use_cgroup_tree(f);
+	tu_put_dir(cg_root, "churn/gone");
+	gone = cg_id("/churn/gone");
+	snprintf(path, sizeof(path), "%s/churn/gone", cg_root);
+	assert_int_equal(rmdir(path), 0);
+
+	make_exec(&ev, CHURN_PID, 1, "sh", "/bin/sh", "sh\0", 3);
+	ev.h.cgroup_id = gone;
+	o = conv_ok(f, &ev, sizeof(ev));
+	expect_int(o, "ircontain.cgroup_id", (long long)gone);
+	expect_absent(o, "ircontain.cgroup");
+	json_decref(o);
+	/* Its records from the parent, where it is now: the parent's path. */
+	o = connect_in(f, CHURN_PID, churn);
+	expect_int(o, "ircontain.cgroup_id", (long long)churn);
+	expect_str(o, "ircontain.cgroup", "/churn");
+	json_decref(o);
+	/* One more from the removed cgroup, read late: the id alone again. */
+	o = connect_in(f, CHURN_PID, gone);
+	expect_absent(o, "ircontain.cgroup");
+	json_decref(o);
+	/* Read from /proc again (a seed): where it is now is not the record's. */
+	assert_ptr_equal(irc_pt_seed_one(&f->pt, proc_root, CHURN_PID),
+			 irc_pt_get(&f->pt, CHURN_PID));
+	o = connect_in(f, CHURN_PID, gone);
+	expect_absent(o, "ircontain.cgroup");
+	json_decref(o);
+
+	/* Moved after its exec, the table not told: the record's cgroup. */
+	make_exec(&ev, DOCKER_PID, 1, "nginx", "/usr/sbin/nginx", "nginx\0", 6);
+	ev.h.cgroup_id = cg_id(CG_DOCKER);
+	json_decref(conv_ok(f, &ev, sizeof(ev)));
+	o = connect_in(f, DOCKER_PID, old);
+	expect_str(o, "ircontain.cgroup", "/old.slice");
+	expect_absent(o, "container");
+	json_decref(o);
+
+	/* Too long to keep: never cut to a shorter path (another cgroup's). */
+	snprintf(rel, sizeof(rel), "/long");
+	do {
+		snprintf(path, sizeof(path), "%s%s", cg_root, rel);
+		assert_int_equal(mkdir(path, 0755), 0);
+		n = strlen(rel);
+		snprintf(rel + n, sizeof(rel) - n, "/%.40s", ID_A);
+	} while (n < IRC_PT_CGROUP_LEN + 8);
+	rel[n] = '\0';
+	n = (size_t)snprintf(line, sizeof(line), "0::%s\n", rel);
+	tu_put_file(proc_root, "4567/cgroup", line, n);
+	make_exec(&ev, LONG_PID, 1, "sh", "/bin/sh", "sh\0", 3);
+	ev.h.cgroup_id = cg_id(rel);
+	o = conv_ok(f, &ev, sizeof(ev));
+	expect_absent(o, "ircontain.cgroup");
+	json_decref(o);
+	/* The walk finds it too (a process whose /proc is gone). */
+	make_exec(&ev, 99999, 1, "sh", "/bin/sh", "sh\0", 3);
+	ev.h.cgroup_id = cg_id(rel);
+	o = conv_ok(f, &ev, sizeof(ev));
+	expect_absent(o, "ircontain.cgroup");
 	json_decref(o);
 }
 
@@ -1870,6 +2008,7 @@ int main(void)
 		CTX(test_exec),
 		CTX(test_exec_details),
 		CTX(test_exec_container),
+		CTX(test_cgroup_churn),
 		CTX(test_exec_not_utf8),
 		CTX(test_ancestry_parent_child),
 		CTX(test_ancestry_bounded),

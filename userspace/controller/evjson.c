@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ftw.h>
+#include <limits.h>
 #include <sys/stat.h>
 #include <net/if.h>
 #include <signal.h>
@@ -341,10 +342,99 @@ static void process_open(struct irc_evctx *c, struct irc_jbuf *b, int tgid)
 	e->frag_sig = sig;
 }
 
+/*
+ * cgroup id -> path below the cgroup2 mount.  On cgroup2 an id is its
+ * directory's inode number and names one cgroup for the whole boot (ids are
+ * not reused, and cgroup2 has no rename), so a path is taken only from a
+ * directory seen with that inode: the process's /proc/PID/cgroup line if
+ * stat() proves it, else a walk of the tree.  /proc alone says where the
+ * process is now: after a move, and the old cgroup's removal under churn,
+ * that is another cgroup's path (often the parent's), never the record's.
+ * A path that does not fit in the table is not cut (a cut path is another
+ * cgroup's too).  Results, misses included, go to a small round-robin
+ * cache: one walk per new cgroup, bounded memory.
+ */
+static uint64_t cg_want;
+static size_t cg_mount_len;
+static char cg_found[IRC_PT_CGROUP_LEN];
+
+static int cg_walk(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	const char *rel = path[cg_mount_len] ? path + cg_mount_len : "/";
+
+	(void)ftw;
+	if (type != FTW_D || st->st_ino != cg_want)
+		return 0;
+	if (snprintf(cg_found, sizeof(cg_found), "%s", rel) >= (int)sizeof(cg_found))
+		cg_found[0] = '\0';
+	return 1;
+}
+
+/* Is @rel, below @mnt, the directory of cgroup @id? */
+static bool cg_is(const char *mnt, const char *rel, uint64_t id)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s%s", mnt, rel) >= (int)sizeof(path))
+		return false;
+	return !lstat(path, &st) && S_ISDIR(st.st_mode) && st.st_ino == id;
+}
+
+/* The path of cgroup @id ("" if it cannot be named) into @out; @pid is a hint. */
+static void cg_resolve(struct irc_evctx *c, uint64_t id, int pid, char out[IRC_PT_CGROUP_LEN])
+{
+	const char *mnt = c->cgroup_mount;
+	unsigned int i;
+	int r;
+
+	out[0] = '\0';
+	if (!id || !mnt[0])
+		return;
+	for (i = 0; i < IRC_EV_CG_CACHE; i++)
+		if (c->cg[i].id == id) {
+			memcpy(out, c->cg[i].path, IRC_PT_CGROUP_LEN);
+			return;
+		}
+	if (!irc_pt_proc_cgroup(c->proc_root, pid, cg_found, sizeof(cg_found)) &&
+	    cg_is(mnt, cg_found, id)) {
+		r = 1;
+	} else {
+		cg_want = id;
+		cg_mount_len = strlen(mnt);
+		r = nftw(mnt, cg_walk, 16, FTW_PHYS);
+		if (r != 1)
+			cg_found[0] = '\0';
+	}
+	/* A walk cut short by an error proves no miss: not remembered. */
+	if (r < 0)
+		return;
+	i = c->cg_next++ % IRC_EV_CG_CACHE;
+	c->cg[i].id = id;
+	memcpy(c->cg[i].path, cg_found, IRC_PT_CGROUP_LEN);
+	memcpy(out, cg_found, IRC_PT_CGROUP_LEN);
+}
+
+/*
+ * The table entry of the task in @h (NULL: none), its cgroup made the
+ * record's: a process that moved since the table last looked gets the path
+ * of the cgroup it was in when the record was written, or none.
+ */
+static struct irc_pt_entry *cg_entry(struct irc_evctx *c, const struct irc_ev_hdr *h)
+{
+	struct irc_pt_entry *e = irc_pt_get(c->pt, h->tgid);
+
+	if (e && (e->cgroup_id != h->cgroup_id || !h->cgroup_id)) {
+		e->cgroup_id = h->cgroup_id;
+		cg_resolve(c, h->cgroup_id, e->tgid, e->cgroup);
+	}
+	return e;
+}
+
 /* ,"cgroup":"..." in ircontain.*, for the task in @h. */
 static void put_cgroup(struct irc_evctx *c, struct irc_jbuf *b, const struct irc_ev_hdr *h)
 {
-	struct irc_pt_entry *e = irc_pt_get(c->pt, h->tgid);
+	struct irc_pt_entry *e = cg_entry(c, h);
 
 	if (e && e->cgroup[0]) {
 		PUT(b, ",\"cgroup\":");
@@ -364,7 +454,7 @@ static void add_process(struct irc_evctx *c, struct irc_jbuf *b, const struct ir
 
 	PUT(b, ",\"process\":");
 	process_open(c, b, h->tgid);
-	e = irc_pt_get(c->pt, h->tgid);
+	e = cg_entry(c, h);
 	if (h->pid && h->pid != h->tgid) {
 		PUT(b, ",\"thread\":{\"id\":");
 		put_int(b, h->pid);
@@ -484,67 +574,13 @@ static uint64_t ticks(struct irc_evctx *c, uint64_t ns)
 	return ns / c->tick_ns;
 }
 
-/*
- * cgroup id -> path below the cgroup2 mount.  On cgroup2 a cgroup's id is
- * its directory's inode number; a miss walks the tree once, hits come from
- * a small round-robin cache (bounded memory, one walk per new cgroup).
- */
-#define CG_CACHE	128
-
-static struct {
-	uint64_t id;
-	char path[IRC_PT_CGROUP_LEN];
-} cg_cache[CG_CACHE];
-static unsigned int cg_next;
-static uint64_t cg_want;
-static size_t cg_mount_len;
-static char cg_found[IRC_PT_CGROUP_LEN];
-
-static int cg_walk(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)ftw;
-	if (type != FTW_D || st->st_ino != cg_want)
-		return 0;
-	snprintf(cg_found, sizeof(cg_found), "%s", path[cg_mount_len] ? path + cg_mount_len : "/");
-	return 1;
-}
-
-/*
- * The path of cgroup @id under @mnt ("" : not looked up).  A miss is
- * remembered too (an empty path): a short-lived scope that is gone must
- * not cost a walk of the whole tree on every exec.
- */
-static int cgroup_path_of_id(const char *mnt, uint64_t id, char *out, size_t len)
-{
-	unsigned int i;
-
-	if (!id || !mnt[0])
-		return -ENOENT;
-	for (i = 0; i < CG_CACHE; i++)
-		if (cg_cache[i].id == id) {
-			snprintf(out, len, "%s", cg_cache[i].path);
-			return cg_cache[i].path[0] ? 0 : -ENOENT;
-		}
-	cg_want = id;
-	cg_mount_len = strlen(mnt);
-	if (nftw(mnt, cg_walk, 16, FTW_PHYS) != 1)
-		cg_found[0] = '\0';
-	i = cg_next++ % CG_CACHE;
-	cg_cache[i].id = id;
-	snprintf(cg_cache[i].path, sizeof(cg_cache[i].path), "%s", cg_found);
-	snprintf(out, len, "%s", cg_found);
-	return cg_found[0] ? 0 : -ENOENT;
-}
-
 static void ev_exec(struct irc_evctx *c, struct irc_jbuf *b, const struct irc_ev_exec *ev)
 {
 	struct irc_pt_entry *e = irc_pt_put(c->pt, ev->h.tgid, ticks(c, ev->h.start_ns));
-	bool moved = e->cgroup_id != ev->h.cgroup_id;
 	size_t n;
 
 	e->ppid = ev->h.ppid;
 	e->uid = ev->h.uid;
-	e->cgroup_id = ev->h.cgroup_id;
 	memcpy(e->comm, ev->h.comm, sizeof(e->comm));
 	e->comm[sizeof(e->comm) - 1] = '\0';
 	snprintf(e->exe, sizeof(e->exe), "%.*s", (int)strnlen(ev->filename, sizeof(ev->filename)),
@@ -554,12 +590,11 @@ static void ev_exec(struct irc_evctx *c, struct irc_jbuf *b, const struct irc_ev
 	e->args_len = n;
 	/*
 	 * The cgroup path from the cgroup id in the record: right even when
-	 * the process has exited by the time the daemon reads the event.
-	 * /proc is the fallback for a cgroup gone meanwhile.
+	 * the process has moved or exited by the time the daemon reads it.
+	 * Looked up again if it could not be named (the cache answers a miss).
 	 */
-	if ((!e->cgroup[0] || moved) &&
-	    cgroup_path_of_id(c->cgroup_mount, ev->h.cgroup_id, e->cgroup, sizeof(e->cgroup)))
-		irc_pt_read_cgroup(e, c->proc_root);
+	if (!e->cgroup[0])
+		e->cgroup_id = 0;
 	base(c, b, &ev->h, "event", "exec", "process", "start", "success", -1);
 	put_cgroup(c, b, &ev->h);
 	if (ev->args_trunc)

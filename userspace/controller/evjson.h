@@ -31,6 +31,8 @@ struct irc_jbuf {
 int irc_jb_reserve(struct irc_jbuf *b, size_t n);
 void irc_jb_free(struct irc_jbuf *b);
 
+#define IRC_EV_CG_CACHE	128	/* cgroup paths kept by id */
+
 struct irc_evctx {
 	struct irc_ptable *pt;
 	char hostname[256];
@@ -39,6 +41,12 @@ struct irc_evctx {
 	uint64_t tick_ns;		/* ns per clock tick (/proc times) */
 	const char *proc_root;		/* "/proc"; tests point it elsewhere */
 	char cgroup_mount[256];		/* cgroup2 mount, found once; "": ids not resolved */
+	/* cgroup id -> path ("": none), round robin (evjson.c: cg_resolve) */
+	struct {
+		uint64_t id;
+		char path[IRC_PT_CGROUP_LEN];
+	} cg[IRC_EV_CG_CACHE];
+	unsigned int cg_next;
 	/* The last second formatted ("2026-11-30T03:00:00"), reused within it. */
 	bool ts_ok;
 	int64_t ts_sec;

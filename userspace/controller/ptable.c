@@ -243,15 +243,32 @@ void irc_pt_read_proc(struct irc_pt_entry *e, const char *proc_root)
 	irc_pt_read_cgroup(e, proc_root);
 }
 
-void irc_pt_read_cgroup(struct irc_pt_entry *e, const char *proc_root)
+/* The cgroup v2 line's path, cut to @len if @cut, else -ENAMETOOLONG. */
+static int proc_cgroup(const char *proc_root, int pid, char *out, size_t len, bool cut)
 {
 	char path[128], buf[4096], *p;
 
-	snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, e->tgid);
-	if (read_file(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, "0::"))) {
-		p[strcspn(p, "\n")] = '\0';
-		snprintf(e->cgroup, sizeof(e->cgroup), "%s", p + 3);
+	snprintf(path, sizeof(path), "%s/%d/cgroup", proc_root, pid);
+	if (read_file(path, buf, sizeof(buf)) <= 0 || !(p = strstr(buf, "0::")))
+		return -ENOENT;
+	p[strcspn(p, "\n")] = '\0';
+	if (snprintf(out, len, "%s", p + 3) >= (int)len && !cut) {
+		out[0] = '\0';
+		return -ENAMETOOLONG;
 	}
+	return 0;
+}
+
+void irc_pt_read_cgroup(struct irc_pt_entry *e, const char *proc_root)
+{
+	/* Where it is now, which need not be the cgroup of an id known before. */
+	e->cgroup_id = 0;
+	proc_cgroup(proc_root, e->tgid, e->cgroup, sizeof(e->cgroup), true);
+}
+
+int irc_pt_proc_cgroup(const char *proc_root, int pid, char *out, size_t len)
+{
+	return proc_cgroup(proc_root, pid, out, len, false);
 }
 
 struct irc_pt_entry *irc_pt_seed_one(struct irc_ptable *t, const char *proc_root, int pid)

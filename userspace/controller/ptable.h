@@ -83,8 +83,13 @@ struct irc_pt_entry *irc_pt_seed_one(struct irc_ptable *t, const char *proc_root
 
 /* Fills one entry's exe, args, comm, cgroup from /proc/PID. */
 void irc_pt_read_proc(struct irc_pt_entry *e, const char *proc_root);
-/* Only the cgroup v2 path, from @proc_root/PID/cgroup. */
+/* Only the cgroup v2 path, from @proc_root/PID/cgroup (cut to fit). */
 void irc_pt_read_cgroup(struct irc_pt_entry *e, const char *proc_root);
+/*
+ * Where process @pid is now (its cgroup v2 path) into @out: 0, -ENOENT or
+ * -ENAMETOOLONG (nothing cut).
+ */
+int irc_pt_proc_cgroup(const char *proc_root, int pid, char *out, size_t len);
 
 /* Stable id of one process on one boot: 16 hex digits. */
 void irc_entity_id(uint64_t boot_key, int tgid, uint64_t start_ticks,
