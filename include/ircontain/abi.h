@@ -206,7 +206,17 @@ enum irc_cfg_flags {
 	IRC_CFG_ISO_DNS		= 1 << 1,	/* isolation lets DNS through */
 	IRC_CFG_ISO_DHCP	= 1 << 2,	/* isolation lets DHCP through */
 	IRC_CFG_HAS_CGROUPS	= 1 << 3,	/* irc_qcgrp is not empty */
+	/*
+	 * The isolation was switched on by the fleet (its agent): only a
+	 * signed fleet order switches it off.  Userspace's mark; the kernel
+	 * never reads it.
+	 */
+	IRC_CFG_ISO_FLEET	= 1 << 4,
 };
+
+/* The isolation's bits: what `isolate on|off` (local or fleet) owns. */
+#define IRC_CFG_ISO_BITS	(IRC_CFG_ISOLATE | IRC_CFG_ISO_DNS | IRC_CFG_ISO_DHCP | \
+				 IRC_CFG_ISO_FLEET)
 
 struct irc_config {
 	__u32 flags;		/* enum irc_cfg_flags */

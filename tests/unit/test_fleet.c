@@ -155,6 +155,59 @@ static void test_verify(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* An isolation: its key, its fields round-trip, "on" turned "off" is forged. */
+static void test_isolate(void **state)
+{
+	uint8_t trusted_[1][32];
+	const uint8_t (*trusted)[32] = (const uint8_t (*)[32])trusted_;
+	struct irc_fentry f = { .kind = IRC_FK_ISOLATE, .created_ms = 1796635559820LL,
+				.iso_flags = IRC_CFG_ISO_DNS, .nallow = 2 }, g;
+	char key[256], *v;
+	const char *why;
+	int bad = 0;
+
+	(void)state;
+	memcpy(trusted_[0], pk, 32);
+	snprintf(f.group, sizeof(f.group), "web");
+	snprintf(f.reason, sizeof(f.reason), "ransomware");
+	snprintf(f.by, sizeof(f.by), "alice@ops1");
+	assert_int_equal(irc_parse_target("10.9.0.0/16", false, &f.allow[0], &why), 0);
+	assert_int_equal(irc_parse_target("2001:db8::5", false, &f.allow[1], &why), 0);
+	assert_int_equal(irc_fentry_key(PREFIX, &f, key, sizeof(key)), 0);
+	assert_string_equal(key, PREFIX "q/web/isolation");
+	v = signed_value(&f, key, sk, NULL, NULL);
+	assert_non_null(strstr(v, "\\\"op\\\":\\\"on\\\""));
+	assert_int_equal(irc_fentry_verify(PREFIX, key, (uint8_t *)v, strlen(v), trusted, 1, &g, &why), 0);
+	assert_int_equal(g.kind, IRC_FK_ISOLATE);
+	assert_int_equal(g.op, IRC_FOP_QUARANTINE);
+	assert_int_equal(g.iso_flags, IRC_CFG_ISO_DNS);
+	assert_int_equal(g.nallow, 2);
+	assert_int_equal(memcmp(g.allow, f.allow, 2 * sizeof(f.allow[0])), 0);
+	free(v);
+	/* Copied to another group's key: refused. */
+	v = signed_value(&f, key, sk, NULL, NULL);
+	EXPECT(bad, irc_fentry_verify(PREFIX, PREFIX "q/db/isolation", (uint8_t *)v, strlen(v), trusted,
+				      1, &g, &why) == -EXDEV, "moved isolation: not -EXDEV (%s)", why);
+	free(v);
+	/* "on" made "off", an exemption widened: forged. */
+	v = signed_value(&f, key, sk, "\\\"on\\\"", "\\\"off\\\"");
+	EXPECT(bad, irc_fentry_verify(PREFIX, key, (uint8_t *)v, strlen(v), trusted, 1, &g, &why) ==
+	       -EKEYREJECTED, "on made off: not -EKEYREJECTED");
+	free(v);
+	v = signed_value(&f, key, sk, "10.9.0.0/16", "0.0.0.0/0");
+	EXPECT(bad, irc_fentry_verify(PREFIX, key, (uint8_t *)v, strlen(v), trusted, 1, &g, &why) ==
+	       -EKEYREJECTED, "widened exemption: not -EKEYREJECTED");
+	free(v);
+	/* An "off" round-trips. */
+	f.op = IRC_FOP_RELEASE;
+	v = signed_value(&f, key, sk, NULL, NULL);
+	assert_int_equal(irc_fentry_verify(PREFIX, key, (uint8_t *)v, strlen(v), trusted, 1, &g, &why), 0);
+	assert_int_equal(g.op, IRC_FOP_RELEASE);
+	assert_int_equal(g.kind, IRC_FK_ISOLATE);
+	free(v);
+	assert_int_equal(bad, 0);
+}
+
 static void test_for_me(void **state)
 {
 	const char *groups[] = { "web", "eu" };
@@ -233,6 +286,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_key),
 		cmocka_unit_test(test_verify),
+		cmocka_unit_test(test_isolate),
 		cmocka_unit_test(test_for_me),
 		cmocka_unit_test(test_urls),
 		cmocka_unit_test(test_trust_file),

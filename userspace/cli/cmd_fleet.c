@@ -55,20 +55,88 @@ static void close_etcd(struct irc_etcd_cfg *cfg, struct irc_etcd *e)
 	irc_fleet_cfg_free(cfg);
 }
 
-/* ---- quarantine / release ----------------------------------------------- */
+/* ---- quarantine / release / isolate ---------------------------------------- */
+
+/*
+ * Signs @f (made now by this operator) and puts it at its key: 0 with
+ * *@rev, or an IRC_EXIT_* code after printing.  *@errp is -errno of the
+ * put, for the record, and -EALREADY when nothing was put (nothing to
+ * record).  @shown names the target in messages.
+ */
+static int publish(const char *what, const char *shown, struct irc_fentry *f, char *key,
+		   size_t klen, int64_t *rev, int *errp)
+{
+	uint8_t pk[32], sk[64];
+	struct irc_etcd_cfg cfg;
+	struct irc_etcd e;
+	struct irc_kv *kv = NULL;
+	const char *why;
+	char *val = NULL;
+	size_t n = 0;
+	int64_t cur;
+	int ret, err;
+
+	*errp = -EALREADY;
+	f->created_ms = (int64_t)(irc_now_real_ns() / 1000000ULL);
+	fleet_by(f->by, sizeof(f->by));
+	if (irc_fentry_key(irc_fleet.prefix, f, key, klen))
+		return irc_usage_err("%s: bad --fleet-prefix '%s': the key is too long", what,
+				     irc_shown(irc_fleet.prefix));
+	if ((ret = open_etcd(what, &cfg, &e)))
+		return ret;
+	err = irc_store_sign_keys(irc.state_dir, true, pk, sk);
+	if (err) {
+		irc_err("%s %s: signing key: %s", what, shown, irc_store_errmsg());
+		ret = IRC_EXIT_FAIL;
+		goto out;
+	}
+	/*
+	 * Taking back what is already taken back is a mistyped target: said,
+	 * nothing changed.  A key that is gone may have been deleted by hand
+	 * while agents still enforce it (a delete releases nothing): the
+	 * signed release is written all the same.
+	 */
+	if (f->op == IRC_FOP_RELEASE) {
+		struct irc_fentry now;
+
+		err = irc_etcd_range(&e, key, false, &kv, &n, &cur);
+		if (!err && n && !irc_fentry_verify(irc_fleet.prefix, key, kv[0].val, kv[0].len,
+						    NULL, 0, &now, &why) &&
+		    now.op == IRC_FOP_RELEASE) {
+			irc_err("%s %s: already %s in the fleet%s%s (%s)", what, shown,
+				f->kind == IRC_FK_ISOLATE ? "off" : "released",
+				*f->group ? " for group " : "", f->group, key);
+			ret = IRC_EXIT_FAIL;
+			goto out;
+		}
+		if (!err && !n)
+			irc_warn("%s %s: no entry at %s: writing the signed %s anyway", what, shown,
+				 key, irc_fentry_op_name(f));
+	}
+	if (!err) {
+		val = irc_fentry_sign(f, key, sk);
+		err = val ? irc_etcd_put(&e, key, val, strlen(val), 0, rev) : -ENOMEM;
+	}
+	*errp = err;
+	if (err) {
+		irc_err("%s %s: put %s: %s", what, shown, key, err == -ENOMEM ? strerror(ENOMEM) : e.err);
+		ret = IRC_EXIT_FAIL;
+	}
+out:
+	sodium_memzero(sk, sizeof(sk));
+	irc_kv_free(kv, n);
+	free(val);
+	close_etcd(&cfg, &e);
+	return ret;
+}
 
 static int put_entry(bool release, int argc, char **argv)
 {
 	const char *what = release ? "fleet release host" : "fleet quarantine host", *why;
-	char key[512], norm[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN], *val = NULL;
-	uint8_t pk[32], sk[64];
+	char key[512], norm[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN];
 	struct irc_fentry f = { .op = release ? IRC_FOP_RELEASE : IRC_FOP_QUARANTINE };
-	struct irc_etcd_cfg cfg;
-	struct irc_etcd e;
 	struct irc_qopts o;
-	struct irc_kv *kv = NULL;
-	size_t n = 0;
-	int64_t rev = 0, cur;
+	int64_t rev = 0;
 	int ret, err;
 
 	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_GROUP |
@@ -82,73 +150,107 @@ static int put_entry(bool release, int argc, char **argv)
 	snprintf(f.group, sizeof(f.group), "%s", o.group);
 	snprintf(f.reason, sizeof(f.reason), "%s", o.reason);
 	f.dir = o.dir;
-	f.created_ms = (int64_t)(irc_now_real_ns() / 1000000ULL);
 	f.expires_s = o.ttl ? (int64_t)(irc_now_real_ns() / 1000000000ULL + o.ttl) : 0;
-	fleet_by(f.by, sizeof(f.by));
-	if (irc_fentry_key(irc_fleet.prefix, &f, key, sizeof(key)))
-		return irc_usage_err("%s: bad --fleet-prefix '%s': the key is too long", what,
-				     irc_shown(irc_fleet.prefix));
-	if ((ret = open_etcd(what, &cfg, &e)))
+	ret = publish(what, norm, &f, key, sizeof(key), &rev, &err);
+	if (err == -EALREADY)
 		return ret;
-	err = irc_store_sign_keys(irc.state_dir, true, pk, sk);
-	if (err) {
-		irc_err("%s %s: signing key: %s", what, norm, irc_store_errmsg());
-		ret = IRC_EXIT_FAIL;
-		goto out;
-	}
-	/*
-	 * A release of what is already released is a mistyped target: said,
-	 * nothing changed.  A key that is gone may have been deleted by hand
-	 * while agents still enforce it (a delete releases nothing): the
-	 * signed release is written all the same.
-	 */
-	if (release) {
-		struct irc_fentry now;
-
-		err = irc_etcd_range(&e, key, false, &kv, &n, &cur);
-		if (!err && n && !irc_fentry_verify(irc_fleet.prefix, key, kv[0].val, kv[0].len,
-						    NULL, 0, &now, &why) &&
-		    now.op == IRC_FOP_RELEASE) {
-			irc_err("%s %s: already released in the fleet%s%s (%s)", what, norm,
-				*o.group ? " for group " : "", o.group, key);
-			ret = IRC_EXIT_FAIL;
-			goto out;
-		}
-		if (!err && !n)
-			irc_warn("%s %s: no entry at %s: writing the signed release anyway", what,
-				 norm, key);
-	}
-	if (!err) {
-		val = irc_fentry_sign(&f, key, sk);
-		err = val ? irc_etcd_put(&e, key, val, strlen(val), 0, &rev) : -ENOMEM;
-	}
-	if (err) {
-		irc_err("%s %s: put %s: %s", what, norm, key, err == -ENOMEM ? strerror(ENOMEM) : e.err);
-		ret = IRC_EXIT_FAIL;
-	} else if (irc.json) {
+	if (ret)
+		;
+	else if (irc.json)
 		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:I,s:o,s:s,s:s}",
 			"action", release ? "fleet.release" : "fleet.quarantine", "target", norm,
 			"group", *o.group ? o.group : "all", "key", key, "revision", (json_int_t)rev,
 			"ttl", o.ttl ? json_integer(o.ttl) : json_null(), "reason", o.reason,
 			"by", f.by));
-	} else {
+	else
 		printf("%s %s for %s%s (etcd revision %" PRId64 "%s%s)\n",
 		       release ? "fleet release of" : "fleet quarantine of", norm,
 		       *o.group ? "group " : "every host", o.group, rev,
 		       o.ttl ? ", ttl " : "", o.ttl ? o.ttl_text : "");
-	}
-	ret = irc_qrecord(ret, 0, release ? "fleet.release" : "fleet.quarantine", entity,
-			  o.reason, err, json_pack("{s:s,s:s,s:I,s:o,s:s}",
+	return irc_qrecord(ret, 0, release ? "fleet.release" : "fleet.quarantine", entity,
+			   o.reason, err, json_pack("{s:s,s:s,s:I,s:o,s:s}",
 				"group", *o.group ? o.group : "all", "key", key,
 				"revision", (json_int_t)rev,
 				"expires", f.expires_s ? json_integer(f.expires_s) : json_null(),
 				"direction", irc_dir_name(f.dir)));
-out:
-	sodium_memzero(sk, sizeof(sk));
-	irc_kv_free(kv, n);
-	free(val);
-	close_etcd(&cfg, &e);
-	return ret;
+}
+
+/* fleet isolate on|off --group G: the isolation of every host in a group. */
+static int put_isolate(bool off, int argc, char **argv)
+{
+	const char *what = off ? "fleet isolate off" : "fleet isolate on";
+	struct irc_fentry f = { .op = off ? IRC_FOP_RELEASE : IRC_FOP_QUARANTINE,
+				.kind = IRC_FK_ISOLATE };
+	char key[512], shown[IRC_FLEET_NAME_MAX + 8];
+	struct irc_qopts o;
+	json_t *allow;
+	int64_t rev = 0;
+	int ret, err, i;
+
+	ret = irc_qopts_parse(argc, argv, IRC_QO_NO_OPERAND | IRC_QO_REASON | IRC_QO_GROUP |
+			      (off ? 0 : IRC_QO_ALLOW | IRC_QO_ALLOW_DNS | IRC_QO_ALLOW_DHCP),
+			      what, NULL, &o);
+	if (ret)
+		return ret;
+	/* A forgotten --group would cut every host of the fleet: it is never implied. */
+	if (!*o.group)
+		return irc_usage_err("%s: missing --group G: the group whose hosts %s", what,
+				     off ? "leave the isolation" : "are isolated");
+	if (o.nallow > IRC_FLEET_MAX_ALLOW)
+		return irc_usage_err("%s: bad --allow: at most %d in a fleet isolation (%d given)",
+				     what, IRC_FLEET_MAX_ALLOW, o.nallow);
+	snprintf(f.group, sizeof(f.group), "%s", o.group);
+	snprintf(f.reason, sizeof(f.reason), "%s", o.reason);
+	snprintf(shown, sizeof(shown), "group %s", o.group);
+	memcpy(f.allow, o.allow, (size_t)o.nallow * sizeof(o.allow[0]));
+	f.nallow = o.nallow;
+	f.iso_flags = (o.allow_dns ? IRC_CFG_ISO_DNS : 0) | (o.allow_dhcp ? IRC_CFG_ISO_DHCP : 0);
+	ret = publish(what, shown, &f, key, sizeof(key), &rev, &err);
+	if (err == -EALREADY)
+		return ret;
+	allow = json_array();
+	for (i = 0; i < f.nallow; i++) {
+		char a[IRC_CIDR_STRLEN];
+
+		irc_cidr_format(&f.allow[i], a, sizeof(a));
+		json_array_append_new(allow, json_string(a));
+	}
+	if (ret)
+		;
+	else if (irc.json)
+		irc_json_print(json_pack("{s:s,s:s,s:s,s:I,s:O,s:b,s:b,s:s,s:s}",
+			"action", off ? "fleet.isolate.off" : "fleet.isolate", "group", o.group,
+			"key", key, "revision", (json_int_t)rev, "allow", allow,
+			"allow_dns", o.allow_dns, "allow_dhcp", o.allow_dhcp,
+			"reason", o.reason, "by", f.by));
+	else
+		printf("fleet isolation %s for group %s (etcd revision %" PRId64 ")\n",
+		       off ? "off" : "on", o.group, rev);
+	return irc_qrecord(ret, 0, off ? "fleet.isolate.off" : "fleet.isolate", NULL, o.reason, err,
+			   json_pack("{s:s,s:s,s:I,s:o,s:b,s:b}", "group", o.group, "key", key,
+				     "revision", (json_int_t)rev, "allow", allow,
+				     "allow_dns", o.allow_dns, "allow_dhcp", o.allow_dhcp));
+}
+
+static int fleet_isolate_on(int argc, char **argv)
+{
+	return put_isolate(false, argc, argv);
+}
+
+static int fleet_isolate_off(int argc, char **argv)
+{
+	return put_isolate(true, argc, argv);
+}
+
+static int do_fleet_isolate(int argc, char **argv)
+{
+	static const struct irc_cmd cmds[] = {
+		{ "on", fleet_isolate_on },
+		{ "off", fleet_isolate_off },
+		{ 0 }
+	};
+
+	return irc_cmd_dispatch("fleet isolate", cmds, argc - 1, argv + 1);
 }
 
 static int fleet_quarantine_host(int argc, char **argv)
@@ -223,12 +325,16 @@ static json_t *entry_json(const struct irc_kv *kv, const uint8_t (*trusted)[32],
 	if (err && err != -ENOKEY)
 		return json_pack("{s:s,s:s,s:s,s:I}", "key", kv->key, "state", "invalid",
 				 "problem", why, "revision", (json_int_t)kv->mod_rev);
-	irc_cidr_format(&f.target, t, sizeof(t));
-	state = f.op == IRC_FOP_RELEASE ? "released" :
+	if (f.kind == IRC_FK_ISOLATE)
+		snprintf(t, sizeof(t), IRC_FLEET_ISOLATION);
+	else
+		irc_cidr_format(&f.target, t, sizeof(t));
+	state = f.kind == IRC_FK_ISOLATE ? (f.op == IRC_FOP_RELEASE ? "off" : "isolated") :
+		f.op == IRC_FOP_RELEASE ? "released" :
 		f.expires_s && f.expires_s <= now_s ? "expired" : "quarantined";
-	o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:b,s:I}",
-		"key", kv->key, "target", t, "group", f.group[0] ? f.group : "all",
-		"state", state,
+	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:b,s:I}",
+		"key", kv->key, "kind", f.kind == IRC_FK_ISOLATE ? "isolate" : "host",
+		"target", t, "group", f.group[0] ? f.group : "all", "state", state,
 		"expires", f.expires_s ? json_integer(f.expires_s) : json_null(),
 		"direction", irc_dir_name(f.dir), "reason", f.reason, "by", f.by,
 		"signer", f.signer, "trusted", err == 0, "revision", (json_int_t)kv->mod_rev);
@@ -311,14 +417,17 @@ static int do_fleet_status(int argc, char **argv)
 	if (!json_array_size(arr))
 		printf("no agent has a heartbeat (etcd revision %" PRId64 ")\n", rev);
 	else
-		printf("%-20s %-14s %-14s %8s %8s %8s %8s  %s\n", "AGENT", "STATE", "SYNC", "REVISION",
-		       "ENTRIES", "REFUSED", "LOST", "HEARTBEAT (UTC)");
+		printf("%-20s %-14s %-14s %-9s %8s %8s %8s %8s  %s\n", "AGENT", "STATE", "SYNC",
+		       "ISOLATED", "REVISION", "ENTRIES", "REFUSED", "LOST", "HEARTBEAT (UTC)");
 	json_array_foreach(arr, i, o) {
-		printf("%-20s %-14s %-14s %8" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT
+		const char *iso = json_string_value(json_object_get(o, "isolation")) ?: "?";
+
+		printf("%-20s %-14s %-14s %-9s %8" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT
 		       " %8" JSON_INTEGER_FORMAT " %8" JSON_INTEGER_FORMAT "  %s\n",
 		       json_string_value(json_object_get(o, "name")) ?: "?",
 		       json_string_value(json_object_get(o, "state")) ?: "?",
 		       json_string_value(json_object_get(o, "sync")) ?: "?",
+		       !strcmp(iso, "fleet") ? "by fleet" : !strcmp(iso, "local") ? "locally" : iso,
 		       json_integer_value(json_object_get(o, "revision")),
 		       json_integer_value(json_object_get(o, "entries")),
 		       json_integer_value(json_object_get(o, "refused")),
@@ -467,6 +576,7 @@ int do_fleet(int argc, char **argv)
 	static const struct irc_cmd cmds[] = {
 		{ "quarantine", do_fleet_quarantine },
 		{ "release", do_fleet_release },
+		{ "isolate", do_fleet_isolate },
 		{ "list", do_fleet_list },
 		{ "status", do_fleet_status },
 		{ "key", do_fleet_key },

@@ -13,13 +13,12 @@
 #include "cmd.h"
 #include "entries.h"
 #include "irc.h"
+#include "isolate.h"
 #include "journal.h"
 #include "loader.h"
 #include "parse.h"
 #include "pins.h"
 #include "qopts.h"
-
-#define ISO_BITS		(IRC_CFG_ISOLATE | IRC_CFG_ISO_DNS | IRC_CFG_ISO_DHCP)
 
 static void report_state(const char *action, const struct irc_config *cfg)
 {
@@ -87,45 +86,15 @@ static int ssh_check(const struct irc_maps *m, const struct irc_qopts *o, const 
 /* The --allow exemptions into the allowlist maps; 0 or -errno (said). */
 static int exemptions_add(const struct irc_maps *m, const struct irc_qopts *o, const char *what)
 {
-	int i;
+	const struct irc_cidr *bad;
+	int err = irc_iso_exempt(m, o->allow, o->nallow, &bad);
 
-	for (i = 0; i < o->nallow; i++) {
-		struct irc_allow val = {};
-		struct irc_key key;
+	if (err) {
+		char a[IRC_CIDR_STRLEN];
 
-		irc_akey(&o->allow[i], &key);
-		if (bpf_map_lookup_elem(m->fd[key.map], &key.k, &val)) {
-			val.created_ns = irc_now_real_ns();
-			val.actor_uid = irc_actor_uid();
-		}
-		val.flags |= IRC_ALLOW_ISOLATE;
-		val.plen = o->allow[i].plen;
-		if (bpf_map_update_elem(m->fd[key.map], &key.k, &val, BPF_ANY)) {
-			char a[IRC_CIDR_STRLEN];
-			int err = -errno;
-
-			irc_cidr_format(&o->allow[i], a, sizeof(a));
-			irc_err("%s: add exemption %s: %s", what, a, strerror(-err));
-			return err;
-		}
+		irc_cidr_format(bad, a, sizeof(a));
+		irc_err("%s: add exemption %s: %s", what, a, strerror(-err));
 	}
-	return 0;
-}
-
-/* The switch, under the pins lock; 0 or -EIO.  *@cfg is what it wrote. */
-static int switch_on(const struct irc_maps *m, __u32 flags, struct irc_config *cfg)
-{
-	int lock = irc_pins_lock(), err = -EIO;
-
-	if (!irc_config_read(m, cfg)) {
-		if (!(cfg->flags & IRC_CFG_ISOLATE))
-			cfg->isolate_since_ns = irc_now_real_ns();
-		/* Only the isolation bits: the others (cgroup quarantines) stay. */
-		cfg->flags = (cfg->flags & ~ISO_BITS) | flags;
-		if (!irc_config_write(m, cfg))
-			err = 0;
-	}
-	irc_pins_unlock(lock);
 	return err;
 }
 
@@ -172,7 +141,7 @@ static int do_isolate_on(int argc, char **argv)
 	/* Exemptions first, then the switch: no window without them. */
 	err = exemptions_add(&m, &o, what);
 	if (!err)
-		err = switch_on(&m, flags, &cfg);
+		err = irc_iso_on(&m, flags, 0, &cfg);
 	irc_maps_close(&m);
 	if (!err)
 		report_state("isolate on", &cfg);
@@ -183,69 +152,35 @@ static int do_isolate_on(int argc, char **argv)
 				     "allow_dhcp", !!(flags & IRC_CFG_ISO_DHCP), "force", o.force));
 }
 
-/* Drops the isolation-only exemptions; keeps allowlist entries. */
-static int clear_isolate_allows(const struct irc_maps *m)
-{
-	struct irc_arec *recs;
-	size_t n, i;
-	int err;
-
-	err = irc_arecs_collect(m, &recs, &n);
-	if (err)
-		return err;
-	for (i = 0; i < n && !err; i++) {
-		struct irc_allow *v = &recs[i].val;
-		struct irc_key key;
-
-		if (!(v->flags & IRC_ALLOW_ISOLATE))
-			continue;
-		irc_akey(&recs[i].target, &key);
-		v->flags &= ~IRC_ALLOW_ISOLATE;
-		if (v->flags ? bpf_map_update_elem(m->fd[key.map], &key.k, v, BPF_EXIST) :
-			       bpf_map_delete_elem(m->fd[key.map], &key.k))
-			err = -errno;
-	}
-	free(recs);
-	return err;
-}
-
 static int do_isolate_off(int argc, char **argv)
 {
 	const char *what = "isolate off";
-	struct irc_config cfg;
+	struct irc_config was;
 	struct irc_qopts o;
 	struct irc_maps m;
-	int ret, err = -EIO, lock = -1;
-	bool was_on = false;
+	int ret, err;
 
 	ret = irc_qopts_parse(argc, argv, IRC_QO_NO_OPERAND | IRC_QO_REASON | IRC_QO_INCIDENT,
 			      what, NULL, &o);
 	if (ret)
 		return ret;
-	ret = IRC_EXIT_FAIL;
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
-	lock = irc_pins_lock();
-	if (irc_config_read(&m, &cfg))
-		goto out;
-	was_on = cfg.flags & IRC_CFG_ISOLATE;
-	/* The switch first, then the exemptions: never a lockout window. */
-	cfg.flags &= ~ISO_BITS;
-	cfg.isolate_since_ns = 0;
-	if (irc_config_write(&m, &cfg))
-		goto out;
-	err = clear_isolate_allows(&m);
-	if (err)
+	err = irc_iso_off(&m, &was);
+	irc_maps_close(&m);
+	ret = err == -EIO ? IRC_EXIT_FAIL : IRC_EXIT_OK;
+	if (err && err != -EIO)
 		irc_warn("isolate off: isolation-only exemptions not all removed: %s",
 			 strerror(-err));
-	err = 0;
-	report_state("isolate off", &cfg);
-	ret = IRC_EXIT_OK;
-out:
-	irc_pins_unlock(lock);
-	irc_maps_close(&m);
+	if (err != -EIO) {
+		struct irc_config off = was;
+
+		err = 0;
+		off.flags &= ~IRC_CFG_ISO_BITS;
+		report_state("isolate off", &off);
+	}
 	return irc_qrecord(ret, o.incident, "isolate.off", NULL, o.reason, err,
-			   json_pack("{s:b}", "was_on", was_on));
+			   json_pack("{s:b}", "was_on", !!(was.flags & IRC_CFG_ISOLATE)));
 }
 
 static int do_isolate_status(int argc, char **argv)

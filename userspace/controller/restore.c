@@ -209,7 +209,9 @@ static void iso_set(struct irc_want *w, const struct irc_row *r, json_t *b)
 	w->isolate = true;
 	w->iso_incident = r->incident;
 	w->iso_flags = (json_is_true(json_object_get(b, "allow_dns")) ? IRC_CFG_ISO_DNS : 0) |
-		       (json_is_true(json_object_get(b, "allow_dhcp")) ? IRC_CFG_ISO_DHCP : 0);
+		       (json_is_true(json_object_get(b, "allow_dhcp")) ? IRC_CFG_ISO_DHCP : 0) |
+		       /* Only a signed fleet order ends the fleet's isolation, after a reboot too. */
+		       (!strcmp(jstr(b, "origin"), "fleet") ? IRC_CFG_ISO_FLEET : 0);
 	/* A second `isolate on` adds its exemptions to those in force. */
 	json_array_foreach(a, i, v) {
 		struct irc_cidr c, *n;
@@ -617,10 +619,11 @@ static int restore_isolation(const struct rctx *c, const struct irc_want *w)
 		c->rep->isolate = 1;
 	}
 	record(c, "isolate", NULL, w->iso_incident, "", err,
-	       json_pack("{s:o,s:b,s:b,s:I}", "allow", allowed,
+	       json_pack("{s:o,s:b,s:b,s:I,s:s}", "allow", allowed,
 			 "allow_dns", !!(w->iso_flags & IRC_CFG_ISO_DNS),
 			 "allow_dhcp", !!(w->iso_flags & IRC_CFG_ISO_DHCP),
-			 "since_ns", (json_int_t)w->iso_since_ns));
+			 "since_ns", (json_int_t)w->iso_since_ns,
+			 "origin", w->iso_flags & IRC_CFG_ISO_FLEET ? "fleet" : "local"));
 	return err;
 }
 

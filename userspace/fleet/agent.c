@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,15 @@
 #include "fleet.h"
 #include "hostq.h"
 #include "irc.h"
+#include "isolate.h"
+#include "loader.h"
 #include "pins.h"
 #include "protect.h"
 #include "store.h"
 
 #define NS		1000000000LL
 #define MAX_ACTORS	256	/* distinct fleet:USER@HOST strings kept */
+#define MAX_ETCD_ADDRS	(2 * IRC_FLEET_MAX_URLS)	/* etcd's addresses, kept through an isolation */
 
 /* What came from etcd, for the controller's thread. */
 struct msg {
@@ -66,7 +70,11 @@ struct irc_agent {
 	uint64_t resyncs, compactions, refused, applied_n, released_n;
 	int64_t connected_ns, disconnected_ns;	/* CLOCK_REALTIME */
 	struct irc_agent_local local;
+	const char *isolation;	/* "off", "fleet", "local": who isolated this host */
 	size_t nactive, ntrusted;
+	/* etcd's addresses (the sync thread resolves them): a fleet isolation exempts them. */
+	struct irc_cidr etcd_addr[MAX_ETCD_ADDRS];
+	int n_etcd_addr;
 	/* The controller's thread only. */
 	uint8_t trusted[IRC_FLEET_MAX_TRUST][32];
 	struct timespec trust_mtime;
@@ -300,6 +308,120 @@ static void apply_release(struct irc_agent *a, struct fent *e, const struct irc_
 	a->ops.record(a->ops.ctx, IRC_REC_ACTION, "release", actor_of(f->by), entity, b);
 }
 
+/* The isolation's exemptions as a record names them. */
+static json_t *cidrs_json(const struct irc_cidr *c, int n)
+{
+	json_t *arr = json_array();
+	char t[IRC_CIDR_STRLEN];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		irc_cidr_format(&c[i], t, sizeof(t));
+		json_array_append_new(arr, json_string(t));
+	}
+	return arr;
+}
+
+static void record_isolate(struct irc_agent *a, const struct irc_kv *kv, int64_t rev,
+			   const struct irc_fentry *f, const char *type, json_t *extra,
+			   const char *result)
+{
+	json_t *b = base_body(kv->key, kv, rev);
+
+	json_object_update(b, extra);
+	json_decref(extra);
+	json_object_set_new(b, "origin", json_string("fleet"));
+	json_object_set_new(b, "group", json_string(f->group[0] ? f->group : "all"));
+	json_object_set_new(b, "signer", json_string(f->signer));
+	json_object_set_new(b, "reason", json_string(f->reason));
+	json_object_set_new(b, "uid", json_integer(0));
+	json_object_set_new(b, "result", json_string(result));
+	a->ops.record(a->ops.ctx, IRC_REC_ACTION, type, actor_of(f->by), NULL, b);
+}
+
+/*
+ * A group's isolation on or off.  On: etcd's addresses and the entry's
+ * --allow are exempted first (the agent must hear the order that ends
+ * it), then the switch, marked as the fleet's.  Off: only an isolation
+ * the fleet switched on, and not by an order older than it (a replay).
+ * An operator's own isolation is theirs to end.
+ */
+static void apply_isolate(struct irc_agent *a, struct fent *e, const struct irc_kv *kv,
+			  int64_t rev, const struct irc_fentry *f)
+{
+	struct irc_cidr ex[IRC_FLEET_MAX_ALLOW + MAX_ETCD_ADDRS];
+	uint64_t decided = (uint64_t)f->created_ms * 1000000ULL;
+	const struct irc_cidr *bad;
+	struct irc_config cfg;
+	bool on, mine;
+	int n, err;
+
+	if (irc_config_read(&a->m, &cfg)) {
+		refuse(a, e, kv, rev, f, "read the isolation switch (irc_config): failed");
+		return;
+	}
+	on = cfg.flags & IRC_CFG_ISOLATE;
+	mine = cfg.flags & IRC_CFG_ISO_FLEET;
+	e->active = on && mine;
+	if (on && !mine) {
+		refuse(a, e, kv, rev, f, "this host was isolated by a local operator: left as it is");
+		return;
+	}
+	if (on && decided < cfg.isolate_since_ns) {
+		refuse(a, e, kv, rev, f, "older than the isolation in force here (a replay): left as it is");
+		return;
+	}
+	if (f->op == IRC_FOP_RELEASE) {
+		if (!on)
+			return;		/* not isolated: nothing to end */
+		err = irc_iso_off(&a->m, &cfg);
+		e->active = err == -EIO;
+		if (err && err != -EIO)
+			irc_warn("fleet: isolation off: isolation-only exemptions not all removed: %s",
+				 strerror(-err));
+		if (err != -EIO) {
+			pthread_mutex_lock(&a->mu);
+			a->released_n++;
+			pthread_mutex_unlock(&a->mu);
+		}
+		record_isolate(a, kv, rev, f, "isolate.off", json_pack("{s:b}", "was_on", true),
+			       err == -EIO ? "switch the isolation off: failed" : "ok");
+		return;
+	}
+	if (on && cfg.isolate_since_ns == decided &&
+	    (cfg.flags & (IRC_CFG_ISO_DNS | IRC_CFG_ISO_DHCP)) == f->iso_flags)
+		return;		/* this very order is in force */
+	memcpy(ex, f->allow, (size_t)f->nallow * sizeof(ex[0]));
+	n = f->nallow;
+	pthread_mutex_lock(&a->mu);
+	memcpy(ex + n, a->etcd_addr, (size_t)a->n_etcd_addr * sizeof(ex[0]));
+	n += a->n_etcd_addr;
+	pthread_mutex_unlock(&a->mu);
+	err = irc_iso_exempt(&a->m, ex, n, &bad);
+	if (err) {
+		char t[IRC_CIDR_STRLEN];
+
+		/* Containment first: the switch all the same. */
+		irc_cidr_format(bad, t, sizeof(t));
+		irc_warn("fleet: isolation: exempt %s: %s; isolating all the same", t, strerror(-err));
+	}
+	err = irc_iso_on(&a->m, IRC_CFG_ISOLATE | IRC_CFG_ISO_FLEET | f->iso_flags, decided, &cfg);
+	if (!err) {
+		e->active = true;
+		pthread_mutex_lock(&a->mu);
+		a->applied_n++;
+		pthread_mutex_unlock(&a->mu);
+	}
+	record_isolate(a, kv, rev, f, "isolate",
+		       json_pack("{s:o,s:b,s:b,s:I,s:I,s:b}", "allow", cidrs_json(ex, n),
+				 "allow_dns", !!(f->iso_flags & IRC_CFG_ISO_DNS),
+				 "allow_dhcp", !!(f->iso_flags & IRC_CFG_ISO_DHCP),
+				 "since_ns", (json_int_t)decided, "created_ms", (json_int_t)f->created_ms,
+				 "enforced", !err && !irc_require_enforced(&a->m, "fleet isolate",
+									   IRC_ENF_NET)),
+		       err ? "switch the isolation on: failed" : "ok");
+}
+
 /* One key's new value. */
 static void apply_put(struct irc_agent *a, const struct irc_kv *kv, int64_t rev)
 {
@@ -330,7 +452,9 @@ static void apply_put(struct irc_agent *a, const struct irc_kv *kv, int64_t rev)
 		return;
 	}
 	e->created_ms = f.created_ms;
-	if (f.op == IRC_FOP_RELEASE)
+	if (f.kind == IRC_FK_ISOLATE)
+		apply_isolate(a, e, kv, rev, &f);
+	else if (f.op == IRC_FOP_RELEASE)
 		apply_release(a, e, kv, rev, &f);
 	else
 		apply_quarantine(a, e, kv, rev, &f);
@@ -380,6 +504,8 @@ void irc_agent_tick(struct irc_agent *a, const struct irc_agent_local *l)
 {
 	struct msg *m, *next;
 	size_t i, nactive = 0;
+	const char *isolation;
+	struct irc_config cfg;
 
 	if (trust_reload(a)) {
 		/* Entries refused for want of trust may be good now: read them all again. */
@@ -403,8 +529,15 @@ void irc_agent_tick(struct irc_agent *a, const struct irc_agent_local *l)
 	}
 	for (i = 0; i < a->cap; i++)
 		nactive += a->ent[i].key && a->ent[i].active;
+	if (irc_config_read(&a->m, &cfg))
+		isolation = "unknown";
+	else if (!(cfg.flags & IRC_CFG_ISOLATE))
+		isolation = "off";
+	else
+		isolation = cfg.flags & IRC_CFG_ISO_FLEET ? "fleet" : "local";
 	pthread_mutex_lock(&a->mu);
 	a->nactive = nactive;
+	a->isolation = isolation;
 	pthread_mutex_unlock(&a->mu);
 }
 
@@ -477,6 +610,47 @@ static bool nap(struct irc_agent *a, int ms)
 	return a->stop;
 }
 
+/*
+ * etcd's addresses, for the isolation's exemptions: resolved before each
+ * full read (a name resolved by DNS may move).  What does not resolve
+ * (DNS cut by the isolation itself) keeps the addresses known before.
+ */
+static void resolve_etcd(struct irc_agent *a)
+{
+	struct irc_cidr got[MAX_ETCD_ADDRS];
+	int i, n = 0;
+
+	for (i = 0; i < a->cfg->nurls; i++) {
+		const char *u = strstr(a->cfg->urls[i], "://") + 3;
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *r;
+		char host[256], num[64];
+		const char *why;
+		size_t len;
+
+		if (*u == '[') {
+			u++;
+			len = strcspn(u, "]");
+		} else {
+			len = strcspn(u, ":/");
+		}
+		snprintf(host, sizeof(host), "%.*s", (int)len, u);
+		if (getaddrinfo(host, NULL, &hints, &res))
+			continue;
+		for (r = res; r && n < MAX_ETCD_ADDRS; r = r->ai_next)
+			if (!getnameinfo(r->ai_addr, r->ai_addrlen, num, sizeof(num), NULL, 0,
+					 NI_NUMERICHOST) &&
+			    !irc_parse_target(num, false, &got[n], &why))
+				n++;
+		freeaddrinfo(res);
+	}
+	if (!n)
+		return;
+	pthread_mutex_lock(&a->mu);
+	memcpy(a->etcd_addr, got, (size_t)n * sizeof(got[0]));
+	a->n_etcd_addr = n;
+	pthread_mutex_unlock(&a->mu);
+}
+
 static void *sync_main(void *arg)
 {
 	struct irc_agent *a = arg;
@@ -495,6 +669,7 @@ static void *sync_main(void *arg)
 		int err;
 
 		a->kick = 0;
+		resolve_etcd(a);
 		/* Every (re)connection starts from the whole state at the current revision. */
 		err = irc_etcd_range(&e, a->q_prefix, true, &kv, &n, &rev);
 		if (!err) {
@@ -544,9 +719,10 @@ json_t *irc_agent_json(struct irc_agent *a)
 	pthread_mutex_lock(&a->mu);
 	if (a->connected_ns)
 		irc_fmt_utc((uint64_t)a->connected_ns, since, sizeof(since));
-	o = json_pack("{s:s,s:s,s:o,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:s}",
+	o = json_pack("{s:s,s:s,s:o,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:s}",
 		"name", irc_fleet.name, "version", IRC_VERSION, "groups", groups,
 		"state", a->local.state ?: "running", "sync", a->sync_state,
+		"isolation", a->isolation ?: "unknown",
 		"revision", (json_int_t)a->applied_rev, "seen_revision", (json_int_t)a->seen_rev,
 		"entries", (json_int_t)a->nactive, "refused", (json_int_t)a->refused,
 		"applied", (json_int_t)a->applied_n, "released", (json_int_t)a->released_n,

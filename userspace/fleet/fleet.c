@@ -109,17 +109,48 @@ int irc_fentry_key(const char *prefix, const struct irc_fentry *f, char *buf, si
 	char t[IRC_CIDR_STRLEN];
 	int n;
 
-	irc_cidr_format(&f->target, t, sizeof(t));
-	/* A '/' in the key would read as another level: 10.0.0.0/8 is 10.0.0.0_8. */
-	t[strcspn(t, "/")] = irc_cidr_is_host(&f->target) ? '\0' : '_';
+	if (f->kind == IRC_FK_ISOLATE) {
+		snprintf(t, sizeof(t), IRC_FLEET_ISOLATION);
+	} else {
+		irc_cidr_format(&f->target, t, sizeof(t));
+		/* A '/' in the key would read as another level: 10.0.0.0/8 is 10.0.0.0_8. */
+		t[strcspn(t, "/")] = irc_cidr_is_host(&f->target) ? '\0' : '_';
+	}
 	n = snprintf(buf, len, "%s" IRC_FLEET_Q "%s/%s", prefix,
 		     f->group[0] ? f->group : IRC_FLEET_ALL, t);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-static const char *op_name(int op)
+/* By kind and op. */
+static const char *const op_names[][2] = {
+	[IRC_FK_HOST] = { "quarantine", "release" },
+	[IRC_FK_ISOLATE] = { "on", "off" },
+};
+
+const char *irc_fentry_op_name(const struct irc_fentry *f)
 {
-	return op == IRC_FOP_RELEASE ? "release" : "quarantine";
+	return op_names[f->kind][f->op == IRC_FOP_RELEASE];
+}
+
+/* The fields of @f's kind, into its payload. */
+static json_t *kind_json(const struct irc_fentry *f)
+{
+	char t[IRC_CIDR_STRLEN];
+	json_t *allow;
+	int i;
+
+	if (f->kind != IRC_FK_ISOLATE) {
+		irc_cidr_format(&f->target, t, sizeof(t));
+		return json_pack("{s:s,s:s}", "target", t, "direction", irc_dir_name(f->dir));
+	}
+	allow = json_array();
+	for (i = 0; i < f->nallow; i++) {
+		irc_cidr_format(&f->allow[i], t, sizeof(t));
+		json_array_append_new(allow, json_string(t));
+	}
+	return json_pack("{s:o,s:b,s:b}", "allow", allow,
+			 "allow_dns", !!(f->iso_flags & IRC_CFG_ISO_DNS),
+			 "allow_dhcp", !!(f->iso_flags & IRC_CFG_ISO_DHCP));
 }
 
 /* What the signature covers: the context, the key, the payload. */
@@ -134,16 +165,21 @@ static int sig_msg(const char *key, const char *payload, char **out, size_t *n)
 char *irc_fentry_sign(const struct irc_fentry *f, const char *key, const uint8_t sk[64])
 {
 	uint8_t sig[crypto_sign_BYTES], pk[32];
-	char t[IRC_CIDR_STRLEN], sighex[2 * crypto_sign_BYTES + 1], pkhex[65];
+	char sighex[2 * crypto_sign_BYTES + 1], pkhex[65];
 	char *payload, *msg = NULL, *out = NULL;
 	json_t *p, *v;
 	size_t n;
 
-	irc_cidr_format(&f->target, t, sizeof(t));
-	p = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:s,s:s}",
-		      "op", op_name(f->op), "kind", "host", "target", t, "group", f->group,
-		      "created", (json_int_t)f->created_ms, "expires", (json_int_t)f->expires_s,
-		      "direction", irc_dir_name(f->dir), "reason", f->reason, "by", f->by);
+	p = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:s}",
+		      "op", irc_fentry_op_name(f), "kind", f->kind == IRC_FK_ISOLATE ? "isolate" : "host",
+		      "group", f->group, "created", (json_int_t)f->created_ms,
+		      "expires", (json_int_t)f->expires_s, "reason", f->reason, "by", f->by);
+	v = kind_json(f);
+	if (!v || json_object_update(p, v)) {
+		json_decref(p);
+		p = NULL;
+	}
+	json_decref(v);
 	payload = p ? json_dumps(p, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(p);
 	if (!payload || sodium_init() < 0 || sig_msg(key, payload, &msg, &n)) {
@@ -178,39 +214,70 @@ static const char *jstr(json_t *o, const char *k)
 	return json_string_value(json_object_get(o, k));
 }
 
+/* An isolation's fields (allow, allow_dns, allow_dhcp) into @f; -EBADMSG with *why. */
+static int isolate_parse(json_t *p, struct irc_fentry *f, const char **why)
+{
+	json_t *allow = json_object_get(p, "allow"), *dns = json_object_get(p, "allow_dns"),
+	       *dhcp = json_object_get(p, "allow_dhcp"), *v;
+	size_t i;
+
+	if (!json_is_array(allow) || !json_is_boolean(dns) || !json_is_boolean(dhcp) ||
+	    json_array_size(allow) > IRC_FLEET_MAX_ALLOW) {
+		*why = "an isolation needs allow (at most 16 CIDRs), allow_dns and allow_dhcp";
+		return -EBADMSG;
+	}
+	json_array_foreach(allow, i, v)
+		if (irc_parse_target(json_string_value(v) ?: "", false, &f->allow[f->nallow++], why))
+			return -EBADMSG;
+	f->iso_flags = (json_is_true(dns) ? IRC_CFG_ISO_DNS : 0) |
+		       (json_is_true(dhcp) ? IRC_CFG_ISO_DHCP : 0);
+	return 0;
+}
+
 /* The payload's fields into @f; -EBADMSG with *why. */
 static int payload_parse(const char *text, struct irc_fentry *f, const char **why)
 {
 	json_t *p = json_loads(text, JSON_REJECT_DUPLICATES, NULL), *c, *x;
-	const char *op, *t, *g, *d, *r, *by;
+	const char *op, *kind, *g, *r, *by;
 	int err = -EBADMSG;
 
-	*why = "the payload is not a JSON object with op, kind, target, group, created, "
-	       "expires, direction, reason and by";
+	*why = "the payload is not a JSON object with op, kind, group, created, expires, "
+	       "reason, by and the fields of its kind";
 	if (!json_is_object(p))
 		goto out;
 	op = jstr(p, "op");
-	t = jstr(p, "target");
+	kind = jstr(p, "kind");
 	g = jstr(p, "group");
-	d = jstr(p, "direction");
 	r = jstr(p, "reason");
 	by = jstr(p, "by");
 	c = json_object_get(p, "created");
 	x = json_object_get(p, "expires");
-	if (!op || !t || !g || !d || !r || !by || !json_is_integer(c) || !json_is_integer(x) ||
-	    strcmp(jstr(p, "kind") ?: "", "host"))
+	if (!op || !kind || !g || !r || !by || !json_is_integer(c) || !json_is_integer(x))
 		goto out;
-	if (!strcmp(op, "quarantine"))
+	if (!strcmp(kind, "host")) {
+		const char *t = jstr(p, "target"), *d = jstr(p, "direction");
+
+		f->kind = IRC_FK_HOST;
+		if (!t || !d || irc_parse_target(t, false, &f->target, why) ||
+		    irc_parse_direction(d, &f->dir, why))
+			goto out;
+	} else if (!strcmp(kind, "isolate")) {
+		f->kind = IRC_FK_ISOLATE;
+		if (isolate_parse(p, f, why))
+			goto out;
+	} else {
+		*why = "unknown kind";
+		goto out;
+	}
+	if (!strcmp(op, op_names[f->kind][0]))
 		f->op = IRC_FOP_QUARANTINE;
-	else if (!strcmp(op, "release"))
+	else if (!strcmp(op, op_names[f->kind][1]))
 		f->op = IRC_FOP_RELEASE;
 	else {
 		*why = "unknown op";
 		goto out;
 	}
-	if (irc_parse_target(t, false, &f->target, why) ||
-	    irc_parse_direction(d, &f->dir, why) || irc_parse_reason(r, why) ||
-	    irc_parse_text(by, sizeof(f->by) - 1, why))
+	if (irc_parse_reason(r, why) || irc_parse_text(by, sizeof(f->by) - 1, why))
 		goto out;
 	if (*g && irc_fleet_name_ok(g, why))
 		goto out;

@@ -5,9 +5,11 @@
  *
  *   PREFIX q/GROUP/TARGET = {"payload": "<JSON text>", "signer": HEX, "sig": HEX}
  *
- * The payload says {"op": "quarantine"|"release", "kind": "host",
- * "target", "group", "created" (unix ms), "expires" (unix s, 0: none),
- * "direction", "reason", "by" (USER@HOST)}.  The Ed25519 signature covers
+ * The payload says {"op", "kind", "group", "created" (unix ms), "expires"
+ * (unix s, 0: none), "reason", "by" (USER@HOST)} and, by kind:
+ *   "host": op "quarantine"|"release", "target", "direction";
+ *   "isolate" (at PREFIX q/GROUP/isolation): op "on"|"off", "allow"
+ *   (exempted CIDRs), "allow_dns", "allow_dhcp".  The Ed25519 signature covers
  * IRC_FLEET_SIG_CTX, the key and the payload, so an entry cannot be moved
  * to another key.  A release is a signed entry too: deleting a key, which
  * anyone with write access to etcd can do, releases nothing.
@@ -47,11 +49,18 @@ void irc_fleet_cfg_free(struct irc_etcd_cfg *cfg);
 /* [A-Za-z0-9._-], 1..IRC_FLEET_NAME_MAX: agent and group names. */
 int irc_fleet_name_ok(const char *s, const char **why);
 
+/* What an entry asks (on) or takes back (off): a release, an isolation off. */
 enum irc_fleet_op { IRC_FOP_QUARANTINE, IRC_FOP_RELEASE };
+enum irc_fleet_kind { IRC_FK_HOST, IRC_FK_ISOLATE };
 
 struct irc_fentry {
 	int op;				/* enum irc_fleet_op */
-	struct irc_cidr target;
+	int kind;			/* enum irc_fleet_kind */
+	struct irc_cidr target;		/* IRC_FK_HOST */
+	/* IRC_FK_ISOLATE: exemptions and IRC_CFG_ISO_DNS|IRC_CFG_ISO_DHCP. */
+	struct irc_cidr allow[IRC_FLEET_MAX_ALLOW];
+	int nallow;
+	uint32_t iso_flags;
 	char group[IRC_FLEET_NAME_MAX + 1];	/* "" = every host */
 	int64_t created_ms;		/* unix ms */
 	int64_t expires_s;		/* unix s, 0: none */
@@ -61,7 +70,7 @@ struct irc_fentry {
 	char signer[65];		/* hex */
 };
 
-/* PREFIX q/GROUP/ADDR[_PLEN] into @buf. */
+/* PREFIX q/GROUP/ADDR[_PLEN] (or .../isolation) into @buf. */
 int irc_fentry_key(const char *prefix, const struct irc_fentry *f, char *buf, size_t len);
 
 /* The signed value for @f at @key, malloc()ed.  @sk is 64 bytes. */
@@ -78,6 +87,9 @@ char *irc_fentry_sign(const struct irc_fentry *f, const char *key, const uint8_t
 int irc_fentry_verify(const char *prefix, const char *key, const uint8_t *val, size_t len,
 		      const uint8_t (*trusted)[32], size_t ntrusted,
 		      struct irc_fentry *f, const char **why);
+
+/* "quarantine", "release", "on", "off": @f's op as its payload says it. */
+const char *irc_fentry_op_name(const struct irc_fentry *f);
 
 /* True when an agent in @groups (@n of them) applies @f. */
 bool irc_fentry_for_me(const struct irc_fentry *f, const char *const *groups, int n);

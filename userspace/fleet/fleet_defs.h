@@ -11,6 +11,7 @@
 #define IRC_FLEET_Q		"q/"		/* PREFIX q/GROUP/TARGET: signed entries */
 #define IRC_FLEET_AGENTS	"agents/"	/* PREFIX agents/NAME: heartbeats on a lease */
 #define IRC_FLEET_ALL		"_all"		/* the group of entries for every host */
+#define IRC_FLEET_ISOLATION	"isolation"	/* PREFIX q/GROUP/isolation: the group's isolation */
 #define IRC_FLEET_TRUST		"fleet.trust"	/* under --state-dir: trusted keys, hex */
 #define IRC_FLEET_SIG_CTX	"ircontain-fleet-v1\n"	/* what a signature covers begins so */
 
@@ -19,6 +20,7 @@
 #define IRC_FLEET_NAME_MAX	63	/* agent and group names: [A-Za-z0-9._-] */
 #define IRC_FLEET_PREFIX_MAX	128
 #define IRC_FLEET_MAX_TRUST	64	/* trusted keys */
+#define IRC_FLEET_MAX_ALLOW	16	/* fleet isolate on --allow, repeated */
 #define IRC_FLEET_MAX_VALUE	4096	/* an entry's value in etcd, bytes */
 #define IRC_FLEET_MAX_ENTRIES	65536	/* entries an agent follows */
 #define IRC_FLEET_LEASE_S	10	/* an agent's heartbeat lease */
