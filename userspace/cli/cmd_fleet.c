@@ -154,15 +154,13 @@ static int put_entry(bool release, int argc, char **argv)
 	ret = publish(what, norm, &f, key, sizeof(key), &rev, &err);
 	if (err == -EALREADY)
 		return ret;
-	if (ret)
-		;
-	else if (irc.json)
+	if (!ret && irc.json)
 		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:I,s:o,s:s,s:s}",
 			"action", release ? "fleet.release" : "fleet.quarantine", "target", norm,
 			"group", *o.group ? o.group : "all", "key", key, "revision", (json_int_t)rev,
 			"ttl", o.ttl ? json_integer(o.ttl) : json_null(), "reason", o.reason,
 			"by", f.by));
-	else
+	else if (!ret)
 		printf("%s %s for %s%s (etcd revision %" PRId64 "%s%s)\n",
 		       release ? "fleet release of" : "fleet quarantine of", norm,
 		       *o.group ? "group " : "every host", o.group, rev,
@@ -215,15 +213,13 @@ static int put_isolate(bool off, int argc, char **argv)
 		irc_cidr_format(&f.allow[i], a, sizeof(a));
 		json_array_append_new(allow, json_string(a));
 	}
-	if (ret)
-		;
-	else if (irc.json)
+	if (!ret && irc.json)
 		irc_json_print(json_pack("{s:s,s:s,s:s,s:I,s:O,s:b,s:b,s:s,s:s}",
 			"action", off ? "fleet.isolate.off" : "fleet.isolate", "group", o.group,
 			"key", key, "revision", (json_int_t)rev, "allow", allow,
 			"allow_dns", o.allow_dns, "allow_dhcp", o.allow_dhcp,
 			"reason", o.reason, "by", f.by));
-	else
+	else if (!ret)
 		printf("fleet isolation %s for group %s (etcd revision %" PRId64 ")\n",
 		       off ? "off" : "on", o.group, rev);
 	return irc_qrecord(ret, 0, off ? "fleet.isolate.off" : "fleet.isolate", NULL, o.reason, err,
