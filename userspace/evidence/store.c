@@ -923,6 +923,19 @@ int irc_st_step_done(struct irc_store *s, sqlite3_stmt *st, const char *what)
 	return err;
 }
 
+int irc_st_each(struct irc_store *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx),
+		void *ctx, const char *what)
+{
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && !(ret = row(st, ctx)))
+		;
+	if (!ret && rc != SQLITE_DONE)
+		ret = irc_st_dbfail(s, what);
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int irc_store_read_begin(struct irc_store *s)
 {
 	return s->in_batch ? -EBUSY : irc_st_exec(s, "BEGIN", "begin read");

@@ -80,28 +80,32 @@ int irc_incident_check_open(struct irc_store *s, int64_t id)
 	return err;
 }
 
+struct list_call {
+	int (*fn)(const struct irc_incident *in, void *ctx);
+	void *ctx;
+};
+
+static int list_row(sqlite3_stmt *st, void *p)
+{
+	struct list_call *c = p;
+	struct irc_incident in;
+
+	irc_st_incident_row(st, &in);
+	return c->fn(&in, c->ctx);
+}
+
 int irc_incident_list(struct irc_store *s, int status,
 		      int (*fn)(const struct irc_incident *in, void *ctx), void *ctx)
 {
-	struct irc_incident in;
+	struct list_call c = { fn, ctx };
 	sqlite3_stmt *st;
-	int rc, ret = 0;
 
 	if (sqlite3_prepare_v2(s->db, "SELECT " INC_COLS " FROM incidents"
 			       " WHERE ?1 < 0 OR status = ?1 ORDER BY id DESC",
 			       -1, &st, NULL) != SQLITE_OK)
 		return irc_st_dbfail(s, "list incidents");
 	sqlite3_bind_int(st, 1, status);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		irc_st_incident_row(st, &in);
-		ret = fn(&in, ctx);
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = irc_st_dbfail(s, "list incidents");
-	sqlite3_finalize(st);
-	return ret;
+	return irc_st_each(s, st, list_row, &c, "list incidents");
 }
 
 int irc_incident_open(struct irc_store *s, const char *title, int severity,

@@ -50,6 +50,12 @@ int irc_st_dbfail(struct irc_store *s, const char *what);
 int irc_st_exec(struct irc_store *s, const char *sql, const char *what);
 /* Steps @st once expecting no row, and finalizes it. */
 int irc_st_step_done(struct irc_store *s, sqlite3_stmt *st, const char *what);
+/*
+ * Steps @st through its rows, each given to @row until one returns non-zero
+ * (returned), and finalizes it; a failed step is irc_st_dbfail(@what).
+ */
+int irc_st_each(struct irc_store *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *ctx),
+		void *ctx, const char *what);
 
 /* The table of each record kind. */
 extern const char *const irc_st_tables[IRC_REC_EVIDENCE + 1];

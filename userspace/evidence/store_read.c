@@ -31,6 +31,20 @@ static void row_from(sqlite3_stmt *st, struct irc_row *r)
 	r->mac = sqlite3_column_bytes(st, 10) == IRC_MAC_LEN ? sqlite3_column_blob(st, 10) : NULL;
 }
 
+struct rows_call {
+	irc_row_fn fn;
+	void *ctx;
+};
+
+static int rows_row(sqlite3_stmt *st, void *p)
+{
+	struct rows_call *c = p;
+	struct irc_row r;
+
+	row_from(st, &r);
+	return c->fn(&r, c->ctx);
+}
+
 #define ROW_COLS "seq, incident, ts_ns, type, actor, target, peer, body, data, mac"
 #define MAX_ENTITIES	500
 
@@ -38,11 +52,11 @@ int irc_store_rows(struct irc_store *s, int64_t incident, unsigned int kinds,
 		   int64_t from_ns, int64_t to_ns, const char *const *entities,
 		   irc_row_fn fn, void *ctx)
 {
+	struct rows_call c = { fn, ctx };
 	char *sql = NULL, *cond = NULL;
 	size_t nent = 0, i, len;
 	sqlite3_stmt *st;
-	struct irc_row r;
-	int k, rc, ret = 0, nb = 0;
+	int k, rc, nb = 0;
 
 	while (entities && entities[nent])
 		nent++;
@@ -96,16 +110,7 @@ int irc_store_rows(struct irc_store *s, int64_t incident, unsigned int kinds,
 	sqlite3_bind_int64(st, 3, to_ns);
 	for (i = 0; i < nent; i++)
 		sqlite3_bind_text(st, 4 + i, entities[i], -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		row_from(st, &r);
-		ret = fn(&r, ctx);
-		if (ret)
-			break;
-	}
-	if (!ret && rc != SQLITE_DONE)
-		ret = irc_st_dbfail(s, "read records");
-	sqlite3_finalize(st);
-	return ret;
+	return irc_st_each(s, st, rows_row, &c, "read records");
 }
 
 /* ?1 incident (0: any), ?2 after, ?3 up to, ?4 limit (-1: none). */
