@@ -233,6 +233,16 @@ static int snaps_store(struct snapset *ss, const char *what, const char *arg,
 	return err ?: ss->first_err ?: stored;
 }
 
+/* What a quarantine pid did: printed, then recorded. */
+struct qpid_result {
+	int pid;
+	struct irc_proc p;
+	bool existed;
+	int *tree;		/* the root, then the descendants entered */
+	size_t ntree, frozen;
+	int socks;
+};
+
 /* snaps_take() of @pid and, with @children, of its descendants as they are now. */
 static void snaps_take_tree(struct snapset *ss, const char *what, const char *arg, int pid,
 			    bool children)
@@ -249,94 +259,84 @@ static void snaps_take_tree(struct snapset *ss, const char *what, const char *ar
 	free(desc);
 }
 
-int do_quarantine_pid(int argc, char **argv)
+/* Fills @r->pid and @r->p from the operand (a thread stands for its process); exit code. */
+static int pid_target(const char *what, const struct irc_qopts *o, struct qpid_result *r)
 {
-	const char *what = "quarantine pid";
-	char cgpath[PATH_MAX], target[24], entity[32];
-	struct irc_pentry e = {}, old;
-	struct irc_config cfg;
-	struct irc_qopts o;
-	struct irc_proc p;
-	struct irc_maps m;
-	struct irc_sock_cut sc;
-	int *tree = NULL, *desc = NULL, ret, pass, socks = 0, err, snaps = 0, kerr = 0;
-	struct snapset ss = { 0 };
-	size_t ntree = 1, ndesc = 0, i, frozen = 0;
 	uint64_t pid;
-	__u32 key;
-	bool existed = false, acted = false;
+	int ret;
 
-	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
-			      IRC_QO_ACTION | IRC_QO_CHILDREN | IRC_QO_INCIDENT, what, "PID", &o);
-	if (ret)
-		return ret;
-	if (irc_parse_u64(o.operand, 1, IRC_PID_MAX, &pid, NULL))
+	if (irc_parse_u64(o->operand, 1, IRC_PID_MAX, &pid, NULL))
 		return irc_usage_err("%s: bad PID '%s': a number from 1 to %d", what,
-				     o.operand, IRC_PID_MAX);
-	ret = check_target_pid(o.operand, pid, o.force, &p);
+				     o->operand, IRC_PID_MAX);
+	ret = check_target_pid(o->operand, pid, o->force, &r->p);
 	if (ret)
 		return ret;
 	/* A thread id stands for its process: the kernel keys on the tgid. */
-	if (p.tgid != (int)pid) {
+	if (r->p.tgid != (int)pid) {
 		irc_warn("%s %s: %s is a thread of process %d: quarantining the process",
-			 what, o.operand, p.comm, p.tgid);
-		pid = p.tgid;
-		ret = check_target_pid(o.operand, pid, o.force, &p);
-		if (ret)
-			return ret;
+			 what, o->operand, r->p.comm, r->p.tgid);
+		pid = r->p.tgid;
+		ret = check_target_pid(o->operand, pid, o->force, &r->p);
 	}
-	if (irc_maps_open(what, &m))
-		return IRC_EXIT_FAIL;
-	ret = IRC_EXIT_FAIL;
-	if (hooks_root(&m, what, &cfg))
-		goto out;
-	err = irc_proc_cgroup_path(pid, cgpath, sizeof(cgpath));
-	if (err) {
-		ret = irc_usage_err("%s %s: refused: cannot tell its cgroup (%s)", what,
-				    o.operand, strerror(-err));
-		goto out;
-	}
-	if (!irc_path_under(cgpath, cfg.cgroup_root)) {
-		ret = irc_usage_err("%s %s: refused: it is in cgroup %s, outside %s where the hooks are attached",
-				    what, o.operand, cgpath, cfg.cgroup_root);
-		goto out;
-	}
+	r->pid = pid;
+	return ret;
+}
 
-	/* The evidence first: the processes as they were before anything changed. */
-	acted = true;
-	snaps_take_tree(&ss, what, o.operand, pid, o.children);
+/* @pid must be under the hooks' cgroup root @root; exit code. */
+static int pid_in_scope(const char *what, const char *arg, int pid, const char *root)
+{
+	char cgpath[PATH_MAX];
+	int err = irc_proc_cgroup_path(pid, cgpath, sizeof(cgpath));
 
-	key = pid;
-	e.expires_ns = irc_qopts_expiry(&o);
-	e.created_ns = irc_now_real_ns();
-	e.root = pid;
-	e.flags = o.children ? IRC_PF_CHILDREN : 0;
-	e.action = o.action;
-	e.actor_uid = irc_actor_uid();
-	e.origin = IRC_ORIGIN_OPERATOR;
-	snprintf(e.reason, sizeof(e.reason), "%s", o.reason);
-	existed = bpf_map_lookup_elem(m.fd[IRC_M_QPID], &key, &old) == 0;
-	e.denied = existed ? old.denied : 0;
-	kerr = irc_map_update_gc(&m, IRC_M_QPID, &key, &e, BPF_ANY);
-	if (kerr) {
-		char full[128];
+	if (err)
+		return irc_usage_err("%s %s: refused: cannot tell its cgroup (%s)", what,
+				     arg, strerror(-err));
+	if (!irc_path_under(cgpath, root))
+		return irc_usage_err("%s %s: refused: it is in cgroup %s, outside %s where the hooks are attached",
+				     what, arg, cgpath, root);
+	return 0;
+}
 
-		irc_err("%s %s: %s", what, o.operand, IRC_ERR_FULL(kerr) ?
-			irc_map_full_msg(&m, IRC_M_QPID, full, sizeof(full)) : strerror(-kerr));
-		goto out;
-	}
+/* The entry in @map (-errno, said). */
+static int entry_put(struct irc_maps *m, int map, const void *key, const struct irc_pentry *e,
+		     const char *what, const char *arg)
+{
+	char full[128];
+	int err = irc_map_update_gc(m, map, key, e, BPF_ANY);
 
-	/*
-	 * Existing descendants.  Forks after the root's entry went in are
-	 * caught by the kernel; a second pass catches those forked by a
-	 * descendant while the first pass was entering it.
-	 */
-	e.flags |= IRC_PF_INHERITED;
-	e.denied = 0;
-	for (pass = 0; o.children && pass < 2; pass++) {
+	if (err)
+		irc_err("%s %s: %s", what, arg, IRC_ERR_FULL(err) ?
+			irc_map_full_msg(m, map, full, sizeof(full)) : strerror(-err));
+	return err;
+}
+
+/*
+ * The root's entry, then its existing descendants'.  Forks after the
+ * root's entry went in are caught by the kernel; a second pass catches
+ * those forked by a descendant while the first pass was entering it.
+ * Fills @r->existed, @r->tree and @r->ntree (the root, then the
+ * descendants entered).  -errno, said.
+ */
+static int enter_tree(struct irc_maps *m, const char *what, const struct irc_qopts *o,
+		      const char *root, struct irc_pentry *e, struct qpid_result *r)
+{
+	char cgpath[PATH_MAX];
+	struct irc_pentry old;
+	__u32 key = r->pid;
+	int *desc = NULL, pass, err;
+	size_t ndesc = 0, i;
+
+	r->existed = bpf_map_lookup_elem(m->fd[IRC_M_QPID], &key, &old) == 0;
+	e->denied = r->existed ? old.denied : 0;
+	err = entry_put(m, IRC_M_QPID, &key, e, what, o->operand);
+	if (err)
+		return err;
+	e->flags |= IRC_PF_INHERITED;
+	e->denied = 0;
+	for (pass = 0; o->children && pass < 2; pass++) {
 		free(desc);
 		desc = NULL;
-		if (irc_proc_descendants(pid, &desc, &ndesc))
+		if (irc_proc_descendants(r->pid, &desc, &ndesc))
 			break;
 		for (i = 0; i < ndesc; i++) {
 			/*
@@ -344,92 +344,158 @@ int do_quarantine_pid(int argc, char **argv)
 			 * pam_systemd, say) is out of scope: no entry, no signal.
 			 */
 			if (irc_proc_cgroup_path(desc[i], cgpath, sizeof(cgpath)) ||
-			    !irc_path_under(cgpath, cfg.cgroup_root)) {
+			    !irc_path_under(cgpath, root)) {
 				desc[i] = 0;
 				continue;
 			}
 			key = desc[i];
-			bpf_map_update_elem(m.fd[IRC_M_QPID], &key, &e, BPF_NOEXIST);
+			bpf_map_update_elem(m->fd[IRC_M_QPID], &key, e, BPF_NOEXIST);
 		}
 	}
-	if (!o.children)
+	if (!o->children)
 		ndesc = 0;
-	tree = malloc((ndesc + 1) * sizeof(*tree));
-	if (!tree) {
-		kerr = -ENOMEM;
-		irc_err("%s %s: out of memory", what, o.operand);
-		goto out;
+	r->tree = malloc((ndesc + 1) * sizeof(*r->tree));
+	if (!r->tree) {
+		free(desc);
+		irc_err("%s %s: out of memory", what, o->operand);
+		return -ENOMEM;
 	}
-	tree[0] = pid;
+	r->ntree = 1;
+	r->tree[0] = r->pid;
 	for (i = 0; i < ndesc; i++)
 		if (desc[i])
-			tree[ntree++] = desc[i];
+			r->tree[r->ntree++] = desc[i];
+	free(desc);
+	return 0;
+}
 
-	/* Cut the sockets they already hold, in both directions. */
-	sc.fd = m.fd[IRC_M_QSOCK];
-	sc.full = 0;
-	sc.v.root = pid;
-	sc.v.expires_ns = e.expires_ns;
-	for (i = 0; i < ntree; i++) {
-		sc.v.tgid = tree[i];
-		err = irc_proc_sockets(tree[i], irc_sock_cut_add, &sc);
+/* Cuts the sockets the tree already holds, in both directions; how many. */
+static int cut_sockets(const struct irc_maps *m, const struct qpid_result *r, __u64 expires_ns)
+{
+	struct irc_sock_cut sc = { .fd = m->fd[IRC_M_QSOCK] };
+	int socks = 0, err;
+	size_t i;
+
+	sc.v.root = r->pid;
+	sc.v.expires_ns = expires_ns;
+	for (i = 0; i < r->ntree; i++) {
+		sc.v.tgid = r->tree[i];
+		err = irc_proc_sockets(r->tree[i], irc_sock_cut_add, &sc);
 		if (err > 0)
 			socks += err;
 		else if (err < 0 && err != -ESRCH)
-			irc_warn("sockets of PID %d not all cut: %s", tree[i], strerror(-err));
+			irc_warn("sockets of PID %d not all cut: %s", r->tree[i], strerror(-err));
 	}
 	if (sc.full)
 		irc_warn("the socket table (%u) is full: some open sockets are not cut",
 			 IRC_MAX_SOCKS);
+	return socks;
+}
 
-	if (o.action != IRC_PACT_DENY) {
-		/* Stop everything first so nothing forks past the kill. */
-		signal_tree(tree, ntree, SIGSTOP);
-		if (o.action == IRC_PACT_KILL)
-			signal_tree(tree, ntree, SIGKILL);
-		else
-			frozen = freeze_tree(what, o.operand, tree, ntree, pid, m.fd[IRC_M_QPID]);
-	}
+static json_t *qpid_json(const struct irc_qopts *o, const struct qpid_result *r)
+{
+	char target[24];
 
-	snprintf(target, sizeof(target), "%llu", (unsigned long long)pid);
-	if (irc.json)
-		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:i,s:b,s:o,s:s}",
-			"action", "quarantine", "kind", "pid", "target", target,
-			"result", existed ? "updated" : "added",
-			"process_action", irc_pact_name(o.action),
-			"processes", (json_int_t)ntree, "frozen", (json_int_t)frozen,
-			"sockets_cut", socks,
-			"children", o.children,
-			"ttl", o.ttl ? json_integer(o.ttl) : json_null(),
-			"reason", o.reason));
-	else
-		printf("%s PID %s (%s): %zu process%s, %d open socket%s cut, action %s, ttl %s%s%s%s\n",
-		       existed ? "updated quarantine of" : "quarantined", target, p.comm,
-		       ntree, ntree == 1 ? "" : "es", socks, socks == 1 ? "" : "s",
-		       irc_pact_name(o.action), o.ttl_text,
-		       *o.reason ? ", reason \"" : "", o.reason, *o.reason ? "\"" : "");
-	ret = IRC_EXIT_OK;
-out:
-	free(desc);
-	free(tree);
-	irc_maps_close(&m);
-	if (!acted)
-		return ret;
-	/* Contained (or failed): now the slow half of the evidence. */
-	snaps = snaps_store(&ss, what, o.operand, o.incident);
+	snprintf(target, sizeof(target), "%d", r->pid);
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:I,s:i,s:b,s:o,s:s}",
+			 "action", "quarantine", "kind", "pid", "target", target,
+			 "result", r->existed ? "updated" : "added",
+			 "process_action", irc_pact_name(o->action),
+			 "processes", (json_int_t)r->ntree, "frozen", (json_int_t)r->frozen,
+			 "sockets_cut", r->socks,
+			 "children", o->children,
+			 "ttl", o->ttl ? json_integer(o->ttl) : json_null(),
+			 "reason", o->reason);
+}
+
+static void qpid_text(const struct irc_qopts *o, const struct qpid_result *r)
+{
+	printf("%s PID %d (%s): %zu process%s, %d open socket%s cut, action %s, ttl %s%s%s%s\n",
+	       r->existed ? "updated quarantine of" : "quarantined", r->pid, r->p.comm,
+	       r->ntree, r->ntree == 1 ? "" : "es", r->socks, r->socks == 1 ? "" : "s",
+	       irc_pact_name(o->action), o->ttl_text,
+	       *o->reason ? ", reason \"" : "", o->reason, *o->reason ? "\"" : "");
+}
+
+/* Contained (or failed): the slow half of the evidence, then the record. */
+static int qpid_record(int ret, int kerr, const struct irc_qopts *o, struct snapset *ss,
+		       const struct qpid_result *r)
+{
+	char entity[32];
+	int snaps = snaps_store(ss, "quarantine pid", o->operand, o->incident);
+
 	if (snaps < 0 && ret == IRC_EXIT_OK)
 		ret = IRC_EXIT_FAIL;
-	irc_entity_pid(entity, sizeof(entity), pid);
-	return irc_qrecord(ret, o.incident, o.action == IRC_PACT_KILL ? "kill" :
-			   o.action == IRC_PACT_STOP ? "stop" : "quarantine", entity,
-			   o.reason, kerr, json_pack("{s:o,s:s,s:b,s:I,s:I,s:i,s:i,s:s,s:s,s:b}",
-				"ttl", o.ttl ? json_integer(o.ttl) : json_null(),
-				"action", irc_pact_name(o.action), "children", o.children,
-				"processes", (json_int_t)(kerr ? 0 : ntree), "frozen", (json_int_t)frozen,
-				"sockets_cut", socks, "snapshots", snaps > 0 ? snaps : 0,
-				"comm", p.comm,
-				"change", kerr ? "none" : existed ? "updated" : "added",
-				"force", o.force));
+	irc_entity_pid(entity, sizeof(entity), r->pid);
+	return irc_qrecord(ret, o->incident, o->action == IRC_PACT_KILL ? "kill" :
+			   o->action == IRC_PACT_STOP ? "stop" : "quarantine", entity,
+			   o->reason, kerr, json_pack("{s:o,s:s,s:b,s:I,s:I,s:i,s:i,s:s,s:s,s:b}",
+				"ttl", o->ttl ? json_integer(o->ttl) : json_null(),
+				"action", irc_pact_name(o->action), "children", o->children,
+				"processes", (json_int_t)(kerr ? 0 : r->ntree),
+				"frozen", (json_int_t)r->frozen,
+				"sockets_cut", r->socks, "snapshots", snaps > 0 ? snaps : 0,
+				"comm", r->p.comm,
+				"change", kerr ? "none" : r->existed ? "updated" : "added",
+				"force", o->force));
+}
+
+int do_quarantine_pid(int argc, char **argv)
+{
+	const char *what = "quarantine pid";
+	struct qpid_result r = { 0 };
+	struct irc_pentry e = {};
+	struct irc_config cfg;
+	struct irc_qopts o;
+	struct irc_maps m;
+	struct snapset ss = { 0 };
+	int ret, kerr;
+
+	ret = irc_qopts_parse(argc, argv, IRC_QO_TTL | IRC_QO_REASON | IRC_QO_FORCE |
+			      IRC_QO_ACTION | IRC_QO_CHILDREN | IRC_QO_INCIDENT, what, "PID", &o);
+	if (ret)
+		return ret;
+	ret = pid_target(what, &o, &r);
+	if (ret)
+		return ret;
+	if (irc_maps_open(what, &m))
+		return IRC_EXIT_FAIL;
+	ret = hooks_root(&m, what, &cfg) ? IRC_EXIT_FAIL :
+	      pid_in_scope(what, o.operand, r.pid, cfg.cgroup_root);
+	if (ret) {
+		irc_maps_close(&m);
+		return ret;
+	}
+
+	/* The evidence first: the processes as they were before anything changed. */
+	snaps_take_tree(&ss, what, o.operand, r.pid, o.children);
+
+	e.expires_ns = irc_qopts_expiry(&o);
+	e.created_ns = irc_now_real_ns();
+	e.root = r.pid;
+	e.flags = o.children ? IRC_PF_CHILDREN : 0;
+	e.action = o.action;
+	e.actor_uid = irc_actor_uid();
+	e.origin = IRC_ORIGIN_OPERATOR;
+	snprintf(e.reason, sizeof(e.reason), "%s", o.reason);
+	kerr = enter_tree(&m, what, &o, cfg.cgroup_root, &e, &r);
+	if (!kerr) {
+		r.socks = cut_sockets(&m, &r, e.expires_ns);
+		if (o.action != IRC_PACT_DENY) {
+			/* Stop everything first so nothing forks past the kill. */
+			signal_tree(r.tree, r.ntree, SIGSTOP);
+			if (o.action == IRC_PACT_KILL)
+				signal_tree(r.tree, r.ntree, SIGKILL);
+			else
+				r.frozen = freeze_tree(what, o.operand, r.tree, r.ntree, r.pid,
+						       m.fd[IRC_M_QPID]);
+		}
+		irc.json ? irc_json_print(qpid_json(&o, &r)) : qpid_text(&o, &r);
+	}
+	ret = kerr ? IRC_EXIT_FAIL : IRC_EXIT_OK;
+	free(r.tree);
+	irc_maps_close(&m);
+	return qpid_record(ret, kerr, &o, &ss, &r);
 }
 
 /* ---- release pid ------------------------------------------------------- */
@@ -598,6 +664,21 @@ static void cgroup_procs(const char *path, int depth, int *pids, size_t max,
 	closedir(d);
 }
 
+static json_t *qcg_json(const struct irc_qopts *o, const char *path, bool existed)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}",
+			 "action", "quarantine", "kind", "cgroup", "target", path,
+			 "result", existed ? "updated" : "added",
+			 "ttl", o->ttl ? json_integer(o->ttl) : json_null(), "reason", o->reason);
+}
+
+static void qcg_text(const struct irc_qopts *o, const char *path, bool existed)
+{
+	printf("%s cgroup %s (ttl %s%s%s%s)\n",
+	       existed ? "updated quarantine of" : "quarantined", path, o->ttl_text,
+	       *o->reason ? ", reason \"" : "", o->reason, *o->reason ? "\"" : "");
+}
+
 int do_quarantine_cgroup(int argc, char **argv)
 {
 	const char *what = "quarantine cgroup";
@@ -658,24 +739,11 @@ int do_quarantine_cgroup(int argc, char **argv)
 	e.actor_uid = irc_actor_uid();
 	e.origin = IRC_ORIGIN_OPERATOR;
 	snprintf(e.reason, sizeof(e.reason), "%s", o.reason);
-	kerr = irc_map_update_gc(&m, IRC_M_QCGRP, &id, &e, BPF_ANY);
-	if (kerr) {
-		char full[128];
-
-		irc_err("%s %s: %s", what, o.operand, IRC_ERR_FULL(kerr) ?
-			irc_map_full_msg(&m, IRC_M_QCGRP, full, sizeof(full)) : strerror(-kerr));
+	kerr = entry_put(&m, IRC_M_QCGRP, &id, &e, what, o.operand);
+	if (kerr)
 		goto out;
-	}
 	irc_qproc_sync_cgroup_flag(&m);
-	if (irc.json)
-		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}",
-			"action", "quarantine", "kind", "cgroup", "target", path,
-			"result", existed ? "updated" : "added",
-			"ttl", o.ttl ? json_integer(o.ttl) : json_null(), "reason", o.reason));
-	else
-		printf("%s cgroup %s (ttl %s%s%s%s)\n",
-		       existed ? "updated quarantine of" : "quarantined", path, o.ttl_text,
-		       *o.reason ? ", reason \"" : "", o.reason, *o.reason ? "\"" : "");
+	irc.json ? irc_json_print(qcg_json(&o, path, existed)) : qcg_text(&o, path, existed);
 	ret = IRC_EXIT_OK;
 out:
 	irc_maps_close(&m);
