@@ -172,3 +172,35 @@ check_rc "allow del 10.77.2.2" 0 irc allow del 10.77.2.2
 check_fail "allow removed: the recorded quarantine now applies" ping4 2
 check_rc "release host 10.77.2.2" 0 irc release host 10.77.2.2
 check "released: ping host 2" ping4 2
+
+# ---- an upgrade: the module was loaded by an older ircontain -----------
+# Its pin layout lacks the maps added since (irc_droprun: per-CPU drop
+# runs; irc_sensid: sensitive_read's identities).  Shown by removing their
+# pins from a working load: the loaded programs and the rules stay.
+
+check_rc "upgrade: quarantine host 10.77.1.2" 0 irc quarantine host 10.77.1.2
+rm "$IRC_PIN_DIR/irc_droprun"
+irc list >"$IRC_TMP/l" 2>"$IRC_TMP/err"; rc=$?
+check "upgrade, no irc_droprun: list exits 0" eq "$rc" 0
+check "upgrade, no irc_droprun: list shows the host" grep -q "10.77.1.2" "$IRC_TMP/l"
+check "upgrade, no irc_droprun: the warning names the map and 'load'" \
+	grep -q "map irc_droprun is not pinned.*load --iface" "$IRC_TMP/err"
+check "upgrade, no irc_droprun: list --json" ircq '[.entries[] | select(.target == "10.77.1.2")] | length == 1' list
+check_fail "upgrade, no irc_droprun: ping host 1 still blocked" ping4 1
+check_rc "upgrade, no irc_droprun: release host 10.77.1.2" 0 irc release host 10.77.1.2
+check "upgrade, no irc_droprun: released, ping host 1" ping4 1
+check_rc "upgrade, no irc_droprun: quarantine host 10.77.1.2" 0 irc quarantine host 10.77.1.2
+check_fail "upgrade, no irc_droprun: quarantined again, ping host 1" ping4 1
+rm "$IRC_PIN_DIR/irc_sensid"
+irc list >/dev/null 2>"$IRC_TMP/err"; rc=$?
+check "upgrade, no irc_sensid (needed): list exits 1" eq "$rc" 1
+check "upgrade, no irc_sensid: the error says to load again" \
+	grep -q "map irc_sensid is not pinned.*run 'ircontain load --iface IF' again" "$IRC_TMP/err"
+check_rc "upgrade: load again" 0 irc load --iface iv1 --iface iv2
+check "upgrade: load pinned irc_droprun and irc_sensid" \
+	test -e "$IRC_PIN_DIR/irc_droprun" -a -e "$IRC_PIN_DIR/irc_sensid"
+irc list >"$IRC_TMP/l" 2>"$IRC_TMP/err"; rc=$?
+check "upgrade, loaded again: list exits 0 with no warning, the host kept" \
+	sh -c "[ $rc = 0 ] && [ ! -s '$IRC_TMP/err' ] && grep -q 10.77.1.2 '$IRC_TMP/l'"
+check_fail "upgrade, loaded again: ping host 1 still blocked" ping4 1
+check_rc "upgrade: release host 10.77.1.2" 0 irc release host 10.77.1.2

@@ -179,20 +179,37 @@ int irc_pins_loaded(void)
 	return access(path, F_OK) ? -ENOENT : 0;
 }
 
-static int open_map(const char *action, const char *name, int *fd)
+/*
+ * A map that is not pinned while the module is (irc_config is): the
+ * module was loaded by an older ircontain, whose pin layout lacked it.
+ * One of IRC_MAPS_LATE is left at -1 with a warning; any other stops the
+ * command, and both say that a `load` again pins it.
+ */
+static int open_map(const char *action, int id, int *fd)
 {
+	const char *name = irc_map_names[id];
 	char path[4096];
 	int err = irc_pin_path(path, sizeof(path), name);
 
 	if (err)
 		return err;
 	*fd = bpf_obj_get(path);
-	if (*fd < 0) {
-		err = -errno;
-		irc_err("%s: open map %s: %s", action, path, strerror(errno));
+	if (*fd >= 0)
+		return 0;
+	err = -errno;
+	if (err != -ENOENT) {
+		irc_err("%s: open map %s: %s", action, path, strerror(-err));
 		return err;
 	}
-	return 0;
+	if (IRC_MAPS_LATE & IRC_MAP_BIT(id)) {
+		irc_warn("%s: map %s is not pinned (the module was loaded by an older ircontain, "
+			 "whose programs do not use it): 'ircontain load --iface IF' again pins it",
+			 action, name);
+		return 0;
+	}
+	irc_err("%s: map %s is not pinned: the module was loaded by an older ircontain; "
+		"run 'ircontain load --iface IF' again", action, name);
+	return err;
 }
 
 static int open_maps(const char *action, struct irc_maps *m, uint64_t which)
@@ -202,7 +219,7 @@ static int open_maps(const char *action, struct irc_maps *m, uint64_t which)
 	for (i = 0; i < IRC_M__MAX; i++) {
 		if (!(which & IRC_MAP_BIT(i)))
 			continue;
-		err = open_map(action, irc_map_names[i], &m->fd[i]);
+		err = open_map(action, i, &m->fd[i]);
 		if (err)
 			return err;
 	}

@@ -61,6 +61,13 @@ int irc_maps_open(const char *action, struct irc_maps *m);
 #define IRC_MAP_BIT(id)	(1ULL << (id))
 #define IRC_MAPS_ALL	(IRC_MAP_BIT(IRC_M__MAX) - 1)
 int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which);
+/*
+ * Maps added to the pin layout after others: a module loaded by an older
+ * ircontain has not pinned them, and its programs do not use them.  The
+ * commands work without them (their fd stays -1, with a warning) until a
+ * `load` pins them; each user of one checks for -1.
+ */
+#define IRC_MAPS_LATE	IRC_MAP_BIT(IRC_M_DROPRUN)
 void irc_maps_close(struct irc_maps *m);
 
 /*
