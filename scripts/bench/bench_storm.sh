@@ -6,12 +6,16 @@
 # In a lab of its own (tests/e2e/lib.sh: private namespaces, cgroup, pin
 # and state dirs, all removed at exit), with the default ring and the
 # daemon's default options, tests/e2e/helpers/irc_connstorm makes real TCP
-# connects on the protected host's loopback from the test cgroup, at each
-# target rate in turn, STEP_S seconds a step.  By default they are refused
-# (a bound port that does not listen: one connect event each, and the
-# storm's own CPU stays small); MODE=accept connects to a listener (a
-# connect and an accept event each, and about three times the CPU a
-# connect).  For each step: the connects made and the storm's own CPU,
+# connects from the protected host, in the test cgroup, at each target rate
+# in turn, STEP_S seconds a step.  By default (MODE=filtered) each goes to a
+# host that never answers, a link of the protected netns whose other end is
+# down, and is given up at once: one failed connect event each (SYN_SENT,
+# then CLOSE), as a scanner's SYN to a filtered port makes, and the cheapest
+# storm for the machine: no loopback softirq work on either end.
+# MODE=refused connects to a bound port on loopback that does not listen
+# (a SYN and an RST through loopback each: the kernel's cost per connect
+# held that storm near 40,000 a second here); MODE=accept to a listener (a
+# connect and an accept event each).  For each step: the connects made and the storm's own CPU,
 # the events the daemon read per second, what the kernel lost (ring full),
 # what the store's queue lost, and the daemon's CPU (utime+stime of its
 # threads over the step, from /proc) as a share of one core, split into
@@ -20,7 +24,7 @@
 # was lost, or say none was up to the highest rate reached.
 #
 #   sudo scripts/bench/bench_storm.sh [EVENT_RATES...]   (default 10000 20000 30000 40000 50000 60000)
-#   STEP_S=5 THREADS=2 NICE=-10 MODE=refused|accept IRC_BIN=build/asan/ircontain ... to change them
+#   STEP_S=5 THREADS=2 NICE=-10 MODE=filtered|refused|accept IRC_BIN=build/asan/ircontain ... to change them
 #   PERF=FILE records the daemon with perf (call graphs) for the whole run.
 set -uo pipefail
 
@@ -32,12 +36,15 @@ STEP_S=${STEP_S:-5}
 # otherwise get a fifth of a core, and the table would measure the others.
 NICE=${NICE:--10}
 THREADS=${THREADS:-2}
-MODE=${MODE:-refused}
+MODE=${MODE:-filtered}
 PERF=${PERF:-}
+# The filtered storm's host: behind the link below, in the protected netns.
+BLACKHOLE=10.76.0.2
 case $MODE in
-refused) PER_CONNECT=1 ;;
-accept) PER_CONNECT=2 ;;
-*) echo "bench_storm: MODE is refused or accept, not '$MODE'" >&2; exit 2 ;;
+filtered) PER_CONNECT=1 DST=$BLACKHOLE ;;
+refused) PER_CONNECT=1 DST=127.0.0.1 ;;
+accept) PER_CONNECT=2 DST=127.0.0.1 ;;
+*) echo "bench_storm: MODE is filtered, refused or accept, not '$MODE'" >&2; exit 2 ;;
 esac
 
 . "$(dirname "$0")/../../tests/e2e/lib.sh"
@@ -78,6 +85,15 @@ caught_up() {
 
 lab_up 1 >/dev/null || die "lab up failed"
 irc load --iface iv1 >/dev/null 2>&1 || die "load failed"
+if [[ $MODE == filtered ]]; then
+	# A veth pair of the lab's own netns (gone with it), the far end down:
+	# every SYN is dropped as it leaves.  A fixed neighbour: no ARP.
+	in_p ip link add irsb0 type veth peer name irsb1 &&
+		in_p ip addr add "${BLACKHOLE%.*}.1/24" dev irsb0 &&
+		in_p ip link set irsb0 up &&
+		in_p ip neigh add "$BLACKHOLE" lladdr 02:00:00:00:76:02 dev irsb0 nud permanent ||
+		die "no link to the filtered host"
+fi
 bg nice -n "$NICE" nsenter --net="/run/netns/$IRC_NS_P" "$IRC_BIN" run --events-file "$EV" 2>"$IRC_TMP/daemon.err"
 DPID=$!
 wait_for 5 sh -c "[ \"\$(jq -r .pid '$RUNJ' 2>/dev/null)\" = $DPID ]" || die "daemon did not start"
@@ -95,7 +111,7 @@ FIRST_LOSS= TOP=0 CLEAN=0
 for r in "${RATES[@]}"; do
 	k0=$(klost) q0=$(rj queue_lost) e0=$(rj events) t0=$(now_ms)
 	read -r r0 w0 <<<"$(daemon_ms)"
-	out=$(cg_run storm nice -n "$NICE" nsenter --net="/run/netns/$IRC_NS_P" "$STORM" 127.0.0.1 \
+	out=$(cg_run storm nice -n "$NICE" nsenter --net="/run/netns/$IRC_NS_P" "$STORM" "$DST" \
 		$((r / PER_CONNECT)) "$STEP_S" "$THREADS" "$MODE")
 	t1=$(now_ms)
 	read -r r1 w1 <<<"$(daemon_ms)"

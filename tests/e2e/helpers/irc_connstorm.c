@@ -3,10 +3,10 @@
  * irc_connstorm: a paced storm of real TCP connects on this host's own
  * addresses, for the daemon's benchmark and soak test.
  *
- *   irc_connstorm ADDR RATE SECONDS [THREADS] [accept|refused]
+ *   irc_connstorm ADDR RATE SECONDS [THREADS] [accept|refused|filtered]
  *
  * THREADS connectors (default 2) connect() to ADDR at RATE connects a
- * second in all, for SECONDS.  Two kinds of storm:
+ * second in all, for SECONDS.  Three kinds of storm:
  *
  *   accept   (default) to a listener of its own, while one thread accepts:
  *            a connect and an accept event each.  Each connection is
@@ -18,6 +18,14 @@
  *            connect again, so each thread keeps one socket and a connect
  *            costs one system call: the storm's own CPU stays small beside
  *            the daemon's on a machine of two cores.
+ *   filtered to port 9 of ADDR, a host that never answers (the caller routes
+ *            it to a link that drops it: a filtered port, to a scanner),
+ *            and each connect is given up at once: one (failed) connect
+ *            event each, SYN_SENT then CLOSE, as the refused storm, but
+ *            without loopback's softirq work on both ends (a SYN and an
+ *            RST), the cost that held the refused storm near 40,000 a
+ *            second here.  Each thread keeps one non-blocking socket: a
+ *            connect() sends the SYN, a connect(AF_UNSPEC) aborts it.
  *
  * Bounded: RATE <= 200000, SECONDS <= 600.  Prints "connects N failed N
  * seconds S rate R cpu_ms C" (C: this process's user and system CPU; the
@@ -41,7 +49,7 @@
 #define SLICE_NS	1000000LL	/* connects are paced per millisecond */
 
 static struct sockaddr_in dst;
-static bool refused;
+static enum { ACCEPT, REFUSED, FILTERED } mode;
 static long rate_per_thread;
 static long long end_ns;
 static atomic_long done, failed;
@@ -94,6 +102,33 @@ static bool connect_refused(int *fd)
 	return false;
 }
 
+static bool connect_filtered(int *fd)
+{
+	static const struct sockaddr unspec = { .sa_family = AF_UNSPEC };
+
+	if (*fd < 0 &&
+	    (*fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		return false;
+	if (connect(*fd, (struct sockaddr *)&dst, sizeof(dst)) && errno == EINPROGRESS &&
+	    !connect(*fd, &unspec, sizeof(unspec)))
+		return true;
+	close(*fd);
+	*fd = -1;
+	return false;
+}
+
+static bool connect_one(int *fd)
+{
+	switch (mode) {
+	case REFUSED:
+		return connect_refused(fd);
+	case FILTERED:
+		return connect_filtered(fd);
+	default:
+		return connect_accept();
+	}
+}
+
 static void *connector(void *arg)
 {
 	long long t0 = now_ns(), slice, due;
@@ -114,7 +149,7 @@ static void *connector(void *arg)
 			/* Behind schedule (the CPUs are saturated): the time bound still holds. */
 			if (!(sent & 63) && now_ns() >= end_ns)
 				goto out;
-			if (refused ? connect_refused(&fd) : connect_accept())
+			if (connect_one(&fd))
 				ok++;
 			else
 				bad++;
@@ -148,42 +183,51 @@ int main(int argc, char **argv)
 	int lfd;
 
 	if (argc == 6 && !strcmp(argv[5], "refused"))
-		refused = true;
+		mode = REFUSED;
+	else if (argc == 6 && !strcmp(argv[5], "filtered"))
+		mode = FILTERED;
+	else if (argc == 6 && strcmp(argv[5], "accept"))
+		argc = 0;
 	if (argc < 4 || argc > 6 || inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1 ||
 	    parse(argv[2], 1, 200000, &rate) || parse(argv[3], 1, 600, &secs) ||
-	    (argc >= 5 && parse(argv[4], 1, 16, &nth)) ||
-	    (argc == 6 && !refused && strcmp(argv[5], "accept"))) {
+	    (argc >= 5 && parse(argv[4], 1, 16, &nth))) {
 		fprintf(stderr, "usage: irc_connstorm ADDR RATE(1-200000) SECONDS(1-600) "
-			"[THREADS(1-16)] [accept|refused]\n");
+			"[THREADS(1-16)] [accept|refused|filtered]\n");
 		return 2;
 	}
 	dst.sin_family = AF_INET;
-	/* Bound but (when refused) not listening: nothing else can take the port. */
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&dst, sizeof(dst)) ||
-	    (!refused && listen(lfd, 4096)) ||
-	    getsockname(lfd, (struct sockaddr *)&dst, &len)) {
-		fprintf(stderr, "irc_connstorm: %s on %s: %s\n", refused ? "bind" : "listen",
-			argv[1], strerror(errno));
-		return 1;
+	if (mode == FILTERED) {
+		dst.sin_port = htons(9);
+		lfd = -1;
+	} else {
+		/* Bound but (when refused) not listening: nothing else can take the port. */
+		lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (lfd < 0 || bind(lfd, (struct sockaddr *)&dst, sizeof(dst)) ||
+		    (mode == ACCEPT && listen(lfd, 4096)) ||
+		    getsockname(lfd, (struct sockaddr *)&dst, &len)) {
+			fprintf(stderr, "irc_connstorm: %s on %s: %s\n",
+				mode == ACCEPT ? "listen" : "bind", argv[1], strerror(errno));
+			return 1;
+		}
 	}
 	rate_per_thread = rate / nth;
 	t0 = now_ns();
 	end_ns = t0 + secs * 1000000000LL;
-	if (!refused)
+	if (mode == ACCEPT)
 		pthread_create(&acc, NULL, acceptor, &lfd);
 	for (i = 0; i < nth; i++)
 		pthread_create(&th[i], NULL, connector, NULL);
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	took = (now_ns() - t0) / 1e9;
-	if (!refused) {
+	if (mode == ACCEPT) {
 		atomic_store(&stop, 1);
 		/* Wakes the acceptor: one last connection of our own. */
 		connect_accept();
 		pthread_join(acc, NULL);
 	}
-	close(lfd);
+	if (lfd >= 0)
+		close(lfd);
 	getrusage(RUSAGE_SELF, &ru);
 	printf("connects %ld failed %ld seconds %.2f rate %.0f cpu_ms %ld\n", atomic_load(&done),
 	       atomic_load(&failed), took, atomic_load(&done) / took,
