@@ -171,15 +171,23 @@ agent_stop() {
 reach() { in_h "$1" ping -c1 -W1 -I 10.78.0.${2:-2} 10.78.0.1 >/dev/null 2>&1; }
 blocked() { ! reach "$@"; }
 
+# fl_status: fleet status --json; exit 3 (an agent is degraded) is an answer too.
+fl_status() {
+	local rc
+	fl --json fleet status
+	rc=$?
+	((rc == 0 || rc == 3))
+}
+
 # agents_in_status N: fleet status shows N agents with heartbeats, all synced.
 agents_synced() {
-	fl --json fleet status | jq -e --argjson n "$1" \
+	fl_status | jq -e --argjson n "$1" \
 		'[.agents[] | select(.sync == "synced")] | length == $n' >/dev/null
 }
 
 # agent_gone NAME: fleet status no longer lists NAME (its lease ran out).
 agent_gone() {
-	fl --json fleet status | jq -e --arg n "$1" '[.agents[].name] | index($n) == null' >/dev/null
+	fl_status | jq -e --arg n "$1" '[.agents[].name] | index($n) == null' >/dev/null
 }
 
 # has_entry N TARGET: agent N's kernel maps hold TARGET, made by the fleet.

@@ -34,7 +34,7 @@ check_rc "fleet list without --fleet is exit 2" 2 env -u IRCONTAIN_FLEET "$IRC_B
 agent_run 1 -- --metrics 127.0.0.1:9464
 for n in 2 3; do agent_run "$n"; done
 check "3 agents heartbeat and are synced (fleet status)" wait_for 15 agents_synced 3
-fl --json fleet status >"$IRC_TMP/st"
+fl_status >"$IRC_TMP/st"
 check "fleet status: agent a3 trusts no key" jqx '.agents[] | select(.name == "a3") | .trusted_keys == 0' "$IRC_TMP/st"
 check "fleet status: a1 trusts 1 key, names its version" jqx '.agents[] | select(.name == "a1") | .trusted_keys == 1 and (.version | length > 0)' "$IRC_TMP/st"
 fl fleet status >"$IRC_TMP/st.txt"
@@ -99,7 +99,7 @@ check "agent 1 stored the refusal as an event" sh -c \
 	"[ \$(sqlite3 '$IRC_TMP/a1/ircontain.db' \"select count(*) from events where type = 'fleet.refused'\") -ge 3 ]"
 check "fleet list shows the forged entry as invalid" jqx \
 	'[.entries[] | select(.state == "invalid")] | length >= 2' <(fl --json fleet list)
-check "fleet status counts refusals" jqx '.agents[] | select(.name == "a1") | .refused >= 3' <(fl --json fleet status)
+check "fleet status counts refusals" jqx '.agents[] | select(.name == "a1") | .refused >= 3' <(fl_status)
 # The operator's real entry back, then the key deleted: nothing is released.
 check_rc "fleet quarantine host 10.78.0.2 again" 0 fl fleet quarantine host 10.78.0.2 --ttl 1h --reason "C2 beacon"
 ectl del /ircontain/q/_all/10.78.0.2 >/dev/null
@@ -174,6 +174,32 @@ check "group web: agent 2 drops" wait_for 5 has_entry 2 10.78.0.2
 sleep 1
 check "group web: agent 1 (no group) does not" jqx '[.entries[] | select(.target == "10.78.0.2")] | length == 0' <(ag 1 --json list)
 check "group web: host 1 reaches agent 1" reach 1
+
+# ---- degraded: what does not enforce is in fleet status ----------------------
+
+# missing NAME CAP: agent NAME's heartbeat says degraded, CAP missing; not_missing: CAP is not.
+missing() {
+	fl_status | jq -e --arg a "$1" --arg c "$2" \
+		'.agents[] | select(.name == $a) | .state == "degraded" and ([.missing[].capability] | index($c) != null)'
+}
+not_missing() {
+	fl_status | jq -e --arg a "$1" --arg c "$2" \
+		'.agents[] | select(.name == $a) | [.missing[].capability] | index($c) == null'
+}
+check "agent 1 enforces on an interface (fleet status)" wait_for 10 not_missing a1 interfaces
+check "every agent is loaded exactly when nothing is missing" jqx \
+	'all(.agents[]; (.state == "loaded") == (.missing | length == 0))' <(fl_status)
+ip netns exec "${IRC_NS_PFX}a1" ip link del fv
+check "agent 1 with no interface left: degraded in fleet status" wait_for 15 missing a1 interfaces
+check_rc "fleet status exits 3 when an agent is degraded" 3 fl fleet status
+fl fleet status >"$IRC_TMP/st.txt"
+check "fleet status (text) names what agent 1 misses" grep -q 'degraded: interfaces: no interface attached' "$IRC_TMP/st.txt"
+ip link add fv netns "${IRC_NS_PFX}a1" type veth peer name hv netns "${IRC_NS_PFX}h1"
+ip netns exec "${IRC_NS_PFX}a1" ip addr add 10.78.0.1/24 dev fv
+ip netns exec "${IRC_NS_PFX}a1" ip link set fv up
+in_h 1 ip addr add 10.78.0.2/24 dev hv
+in_h 1 ip link set hv up
+check "agent 1 attaches to the new fv: no longer missing an interface" wait_for 15 not_missing a1 interfaces
 
 for n in 1 2 3; do agent_stop "$n"; done
 check "no agent logged a sanitizer or fatal error" sh -c "! grep -l 'AddressSanitizer\|runtime error' $IRC_TMP/a*/run.log"

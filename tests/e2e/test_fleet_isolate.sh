@@ -30,7 +30,7 @@ agent_run 1 --fleet-group web -- --iface ev
 agent_run 2 --fleet-group db -- --iface ev
 check "2 agents heartbeat and are synced" wait_for 15 agents_synced 2
 for n in 1 2; do check "before: host $n reaches agent $n" reach "$n"; done
-check "fleet status: neither is isolated" jqx '[.agents[] | select(.isolation == "off")] | length == 2' <(fl --json fleet status)
+check "fleet status: neither is isolated" jqx '[.agents[] | select(.isolation == "off")] | length == 2' <(fl_status)
 
 # ---- on: group web only, with an exemption ------------------------------------
 
@@ -41,7 +41,7 @@ check "agent 1: isolate status says on" jqx '.enabled == true' <(ag 1 --json iso
 check "agent 2 (db) is not isolated" reach 2
 check "agent 2: isolate status says off" jqx '.enabled == false' <(ag 2 --json isolate status)
 a1_isolated_synced() {
-	fl --json fleet status | jq -e '.agents[] | select(.name == "a1") | .isolation == "fleet" and .sync == "synced"'
+	fl_status | jq -e '.agents[] | select(.name == "a1") | .isolation == "fleet" and .sync == "synced"'
 }
 check "fleet status: a1 isolated by the fleet, still synced (etcd exempted)" wait_for 10 a1_isolated_synced
 fl fleet status >"$IRC_TMP/st.txt"

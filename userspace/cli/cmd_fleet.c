@@ -390,9 +390,9 @@ static int do_fleet_list(int argc, char **argv)
 static int do_fleet_status(int argc, char **argv)
 {
 	struct irc_kv *kv;
-	size_t n, i;
+	size_t n, i, j;
 	int64_t rev;
-	json_t *arr, *o;
+	json_t *arr, *o, *m;
 	int ret;
 
 	if ((ret = read_all(argc, argv, "fleet status", IRC_FLEET_AGENTS, &kv, &n, &rev)))
@@ -406,9 +406,13 @@ static int do_fleet_status(int argc, char **argv)
 			json_decref(o);
 	}
 	irc_kv_free(kv, n);
+	/* Exit 3 like status when one agent does not enforce or see all it should. */
+	json_array_foreach(arr, i, o)
+		if (!strcmp(json_string_value(json_object_get(o, "state")) ?: "", "degraded"))
+			ret = IRC_EXIT_DEGRADED;
 	if (irc.json) {
 		irc_json_print(json_pack("{s:I,s:o}", "revision", (json_int_t)rev, "agents", arr));
-		return IRC_EXIT_OK;
+		return ret;
 	}
 	if (!json_array_size(arr))
 		printf("no agent has a heartbeat (etcd revision %" PRId64 ")\n", rev);
@@ -431,9 +435,13 @@ static int do_fleet_status(int argc, char **argv)
 		       json_string_value(json_object_get(o, "heartbeat")) ?: "?");
 		if (!json_integer_value(json_object_get(o, "trusted_keys")))
 			printf("%-20s trusts no key: applies nothing from the fleet\n", "");
+		json_array_foreach(json_object_get(o, "missing"), j, m)
+			printf("%-20s degraded: %s: %s\n", "",
+			       json_string_value(json_object_get(m, "capability")) ?: "?",
+			       json_string_value(json_object_get(m, "reason")) ?: "?");
 	}
 	json_decref(arr);
-	return IRC_EXIT_OK;
+	return ret;
 }
 
 /* ---- key and trust ------------------------------------------------------ */

@@ -1083,7 +1083,7 @@ int do_run(int argc, char **argv)
 		if (d->agent) {
 			struct irc_agent_local l = {
 				.events_lost = d->st.missing + d->st.queue_lost,
-				.store_errors = d->st.store_errors, .state = "running" };
+				.store_errors = d->st.store_errors };
 
 			irc_agent_tick(d->agent, &l);
 		}

@@ -95,7 +95,7 @@ static const char usage_text[] =
 "\n"
 "Durations: 90, 90s, 15m, 2h, 7d, 1w or sums such as 1h30m.\n"
 "Exit status: 0 done, 1 failed, 2 bad usage or bad value (nothing changed),\n"
-"3 status: loaded but degraded (a part is not attached).\n"
+"3 status, fleet status: loaded but degraded (a part is not attached).\n"
 "See ircontain(8).\n";
 
 static int do_help(int argc, char **argv)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <bpf/bpf.h>
 
 #include "agent.h"
 #include "entity.h"
@@ -71,6 +72,8 @@ struct irc_agent {
 	int64_t connected_ns, disconnected_ns;	/* CLOCK_REALTIME */
 	struct irc_agent_local local;
 	const char *isolation;	/* "off", "fleet", "local": who isolated this host */
+	json_t *missing;	/* what does not enforce or see: [] when loaded */
+	uint64_t health_ns;	/* CLOCK_BOOTTIME of the last look */
 	size_t nactive, ntrusted;
 	/* etcd's addresses (the sync thread resolves them): a fleet isolation exempts them. */
 	struct irc_cidr etcd_addr[MAX_ETCD_ADDRS];
@@ -500,11 +503,59 @@ static void apply_msg(struct irc_agent *a, struct msg *m)
 	a->applied_rev = m->rev;
 }
 
+/*
+ * What should enforce or see and does not, as `status` says it: an
+ * interface gone or detached (none at all: no host rule is enforced),
+ * the process hooks, an optional part this kernel refused.  Empty: the
+ * agent is "loaded", else "degraded".
+ */
+static json_t *health(struct irc_agent *a, const struct irc_config *cfg)
+{
+	const struct irc_part *parts[32];
+	json_t *miss = json_array();
+	__u32 *prev = NULL, key;
+	char procs[256] = "";
+	int nifs = 0, i, n;
+
+	while (bpf_map_get_next_key(a->m.fd[IRC_M_IFACES], prev, &key) == 0) {
+		struct irc_attach_state st;
+		struct irc_iface r;
+		char cap[IRC_IFNAME_LEN + 16];
+
+		prev = &key;
+		if (bpf_map_lookup_elem(a->m.fd[IRC_M_IFACES], &key, &r))
+			continue;
+		nifs++;
+		irc_attach_check((int)r.ifindex, r.xdp_prog_id, &st);
+		if (st.present && st.xdp_attached && st.tc_attached)
+			continue;
+		snprintf(cap, sizeof(cap), "interface:%.*s", IRC_IFNAME_LEN - 1, r.name);
+		json_array_append_new(miss, json_pack("{s:s,s:s}", "capability", cap, "reason",
+			!st.present ? "interface gone" : !st.xdp_attached ? "XDP program detached" :
+			"tc program detached"));
+	}
+	if (!nifs)
+		json_array_append_new(miss, json_pack("{s:s,s:s}", "capability", "interfaces",
+			"reason", "no interface attached: host, prefix and isolation rules are not enforced"));
+	if (!cfg->cgroup_root[0])
+		json_array_append_new(miss, json_pack("{s:s,s:s}", "capability", "process_quarantine",
+			"reason", "no cgroup v2 when ircontain was loaded"));
+	else if (irc_proc_core_missing(cfg->cgroup_root_id, procs, sizeof(procs)) && procs[0])
+		json_array_append_new(miss, json_pack("{s:s,s:s}", "capability", "process_quarantine",
+			"reason", procs));
+	n = cfg->cgroup_root[0] ? irc_parts_missing(parts, 32) : 0;
+	for (i = 0; i < n; i++)
+		json_array_append_new(miss, json_pack("{s:s,s:s}", "capability", parts[i]->capability,
+			"reason", "not attached (refused by this kernel, or its hook is missing)"));
+	return miss;
+}
+
 void irc_agent_tick(struct irc_agent *a, const struct irc_agent_local *l)
 {
 	struct msg *m, *next;
 	size_t i, nactive = 0;
 	const char *isolation;
+	json_t *missing = NULL;
 	struct irc_config cfg;
 
 	if (trust_reload(a)) {
@@ -535,9 +586,19 @@ void irc_agent_tick(struct irc_agent *a, const struct irc_agent_local *l)
 		isolation = "off";
 	else
 		isolation = cfg.flags & IRC_CFG_ISO_FLEET ? "fleet" : "local";
+	/* The netlink and link queries once a heartbeat, not once a poll. */
+	if (strcmp(isolation, "unknown") &&
+	    irc_now_boot_ns() - a->health_ns >= IRC_FLEET_BEAT_MS * 1000000ULL) {
+		missing = health(a, &cfg);
+		a->health_ns = irc_now_boot_ns();
+	}
 	pthread_mutex_lock(&a->mu);
 	a->nactive = nactive;
 	a->isolation = isolation;
+	if (missing) {
+		json_decref(a->missing);
+		a->missing = missing;
+	}
 	pthread_mutex_unlock(&a->mu);
 }
 
@@ -721,8 +782,8 @@ json_t *irc_agent_json(struct irc_agent *a)
 		irc_fmt_utc((uint64_t)a->connected_ns, since, sizeof(since));
 	o = json_pack("{s:s,s:s,s:o,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:s}",
 		"name", irc_fleet.name, "version", IRC_VERSION, "groups", groups,
-		"state", a->local.state ?: "running", "sync", a->sync_state,
-		"isolation", a->isolation ?: "unknown",
+		"state", json_array_size(a->missing) ? "degraded" : "loaded",
+		"sync", a->sync_state, "isolation", a->isolation ?: "unknown",
 		"revision", (json_int_t)a->applied_rev, "seen_revision", (json_int_t)a->seen_rev,
 		"entries", (json_int_t)a->nactive, "refused", (json_int_t)a->refused,
 		"applied", (json_int_t)a->applied_n, "released", (json_int_t)a->released_n,
@@ -731,6 +792,7 @@ json_t *irc_agent_json(struct irc_agent *a)
 		"events_lost", (json_int_t)a->local.events_lost,
 		"store_errors", (json_int_t)a->local.store_errors,
 		"heartbeat", hb, "synced_since", since, "last_error", a->last_error);
+	json_object_set_new(o, "missing", a->missing ? json_deep_copy(a->missing) : json_array());
 	pthread_mutex_unlock(&a->mu);
 	return o;
 }
@@ -813,6 +875,8 @@ int irc_agent_start(struct irc_agent **ap, const struct irc_etcd_cfg *cfg,
 	}
 	a->maps_open = true;
 	trust_reload(a);
+	/* The first heartbeat says loaded or degraded already. */
+	irc_agent_tick(a, &(struct irc_agent_local){ 0 });
 	err = -pthread_create(&a->sync_th, NULL, sync_main, a);
 	a->sync_started = !err;
 	if (!err) {
@@ -855,6 +919,7 @@ void irc_agent_stop(struct irc_agent *a)
 	for (i = 0; i < a->cap; i++)
 		free(a->ent[i].key);
 	free(a->ent);
+	json_decref(a->missing);
 	if (a->maps_open)
 		irc_maps_close(&a->m);
 	pthread_mutex_destroy(&a->mu);

@@ -38,7 +38,6 @@ struct irc_agent_ops {
 struct irc_agent_local {
 	uint64_t events_lost;
 	uint64_t store_errors;
-	const char *state;		/* "running" */
 };
 
 /* Starts the threads; 0 or -errno after printing. */
