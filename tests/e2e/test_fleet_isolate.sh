@@ -7,8 +7,10 @@
 # test host (but for the --allow exemption) and not a2's; a1 keeps
 # hearing etcd through its own isolation (heartbeat, a new quarantine,
 # the order that ends it); the isolation is on record with the fleet
-# actor; an isolation copied to another group's key, a replayed old order
-# and a fleet order against an operator's own isolation change nothing.
+# actor and survives a reload (restored from the store, still the
+# fleet's); an isolation copied to another group's key, a replayed old
+# order and a fleet order against an operator's own isolation change
+# nothing.
 . "$(dirname "$0")/fleet_lib.sh"
 need_tools jq sqlite3
 
@@ -73,6 +75,16 @@ check "agent 2 refuses to end a local isolation" wait_for 10 refused 2 'db/isola
 check "agent 2 still isolated" blocked 2
 check_rc "agent 2: the operator ends it locally" 0 $(ag_env 2) isolate off
 check "agent 2: host 2 reaches it again" wait_for 5 reach 2
+
+# ---- a reload (as after a reboot) keeps the fleet's isolation and its mark -------
+
+agent_stop 1
+check_rc "agent 1 stopped and unloaded (every pin gone, as after a reboot)" 0 ag 1 unload
+check "agent 1 unloaded: host 1 reaches it" wait_for 5 reach 1
+agent_run 1 --fleet-group web -- --iface ev
+check "agent 1 reloaded: isolated again, by the fleet (restored from its store)" wait_for 20 a1_isolated_synced
+check "agent 1 reloaded: host 1 cut again" wait_for 5 blocked 1
+check "agent 1 reloaded: the exempted address still passes" reach 1 3
 
 # ---- off, then a replayed on ----------------------------------------------------
 
