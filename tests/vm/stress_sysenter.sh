@@ -19,6 +19,9 @@ FAILED=0
 SECS=${STRESS_SECS:-90}
 IRC=${IRC_BIN:-build/ircontain}
 EV=/sys/kernel/tracing/events/raw_syscalls/sys_enter/enable
+# It sets panic_on_oops and loads every CPU: never on a real machine.
+[[ -n ${IRC_VM_BOOT:-} && $$ != 1 && -e /vm.conf ]] ||
+	{ not_ok "stress_sysenter runs only inside check-kernels' VM"; exit 1; }
 echo 1 >/proc/sys/kernel/panic_on_oops
 
 load_pids=()
