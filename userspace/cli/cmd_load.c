@@ -227,7 +227,19 @@ static json_t *restore_json(const struct load_restore *lr)
 		"not_recorded", r->record_errors);
 }
 
-int do_load(int argc, char **argv)
+/* load's options. */
+struct load_args {
+	struct irc_netif nifs[IRC_MAX_IFACES];
+	int n;			/* interfaces named (the globs are matched later) */
+	char *pats[IRC_MAX_IFPATTERNS], *args[IRC_MAX_IFPATTERNS];
+	int npats, nargs;
+	enum irc_xdp_req req;
+	uint64_t ring;
+	bool fail_open;
+};
+
+/* 0, or the exit code of a bad option (said). */
+static int load_parse(int argc, char **argv, struct load_args *a)
 {
 	static const struct option lo[] = {
 		{ "iface", required_argument, NULL, 'i' },
@@ -236,138 +248,172 @@ int do_load(int argc, char **argv)
 		{ "fail-open", no_argument, NULL, 'o' },
 		{ 0 }
 	};
-	struct irc_netif nifs[IRC_MAX_IFACES];
-	struct irc_attach_result res[IRC_MAX_IFACES];
-	enum irc_xdp_req req = IRC_XDP_REQ_AUTO;
-	char cgroup_root[IRC_PATH_LEN], *pats[IRC_MAX_IFPATTERNS], *args[IRC_MAX_IFPATTERNS];
-	struct load_restore *lr;
-	uint64_t ring = 0;
 	const char *why;
-	int c, i, n = 0, npats = 0, nargs = 0, err, cg_err, ret = IRC_EXIT_USAGE;
+	int c, ret;
 
-	lr = calloc(1, sizeof(*lr));
-	if (!lr) {
-		irc_err("load: out of memory");
-		return IRC_EXIT_FAIL;
-	}
+	a->req = IRC_XDP_REQ_AUTO;
 	while ((c = irc_getopt(argc, argv, lo, "load")) != -1) {
 		switch (c) {
 		case 'i':
-			if (nargs == IRC_MAX_IFPATTERNS) {
-				ret = irc_usage_err("load: more than %d --iface options", IRC_MAX_IFPATTERNS);
-				goto out;
-			}
-			args[nargs] = strdup(optarg);
-			if (!args[nargs]) {
+			if (a->nargs == IRC_MAX_IFPATTERNS)
+				return irc_usage_err("load: more than %d --iface options", IRC_MAX_IFPATTERNS);
+			a->args[a->nargs] = strdup(optarg);
+			if (!a->args[a->nargs]) {
 				irc_err("load: out of memory");
-				ret = IRC_EXIT_FAIL;
-				goto out;
+				return IRC_EXIT_FAIL;
 			}
-			ret = irc_iface_args("load", args[nargs++], pats, &npats, nifs, &n);
+			ret = irc_iface_args("load", a->args[a->nargs++], a->pats, &a->npats,
+					     a->nifs, &a->n);
 			if (ret)
-				goto out;
-			ret = IRC_EXIT_USAGE;
+				return ret;
 			break;
 		case 'm':
 			if (!strcmp(optarg, "auto"))
-				req = IRC_XDP_REQ_AUTO;
+				a->req = IRC_XDP_REQ_AUTO;
 			else if (!strcmp(optarg, "native"))
-				req = IRC_XDP_REQ_NATIVE;
+				a->req = IRC_XDP_REQ_NATIVE;
 			else if (!strcmp(optarg, "generic"))
-				req = IRC_XDP_REQ_GENERIC;
-			else {
-				ret = irc_usage_err("load: bad --xdp-mode '%s': use auto, native or generic", irc_shown(optarg));
-				goto out;
-			}
+				a->req = IRC_XDP_REQ_GENERIC;
+			else
+				return irc_usage_err("load: bad --xdp-mode '%s': use auto, native or generic", irc_shown(optarg));
 			break;
 		case 'r':
 			/* The kernel wants a power of two, at least a page. */
-			if (irc_parse_u64(optarg, 4096, 1U << 30, &ring, &why) ||
-			    (ring & (ring - 1))) {
-				ret = irc_usage_err("load: bad --ring-size '%s': a power of two from 4096 to 1073741824 bytes",
-						    optarg);
-				goto out;
-			}
+			if (irc_parse_u64(optarg, 4096, 1U << 30, &a->ring, &why) ||
+			    (a->ring & (a->ring - 1)))
+				return irc_usage_err("load: bad --ring-size '%s': a power of two from 4096 to 1073741824 bytes",
+						     optarg);
 			break;
 		case 'o':
-			lr->fail_open = true;
+			a->fail_open = true;
 			break;
 		default:
-			goto out;
+			return IRC_EXIT_USAGE;
 		}
 	}
 	if (!irc_operands(argc, argv, 0, "load", "load --iface IF|PATTERN [--iface ...] [--xdp-mode auto|native|generic] [--ring-size BYTES] [--fail-open]"))
-		goto out;
-	if (npats == 0) {
-		ret = irc_usage_err("load: no interface given (usage: load --iface IF [--iface IF ...])");
-		goto out;
+		return IRC_EXIT_USAGE;
+	if (a->npats == 0)
+		return irc_usage_err("load: no interface given (usage: load --iface IF [--iface IF ...])");
+	return 0;
+}
+
+/* What load did: printed, as JSON or as text. */
+struct load_result {
+	const struct irc_attach_result *res;
+	int n;
+	const char *cgroup_root;	/* NULL: no process hooks */
+	const struct load_restore *lr;
+};
+
+static json_t *load_json(const struct load_result *r)
+{
+	json_t *arr = json_array();
+	int i;
+
+	for (i = 0; i < r->n; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:i,s:s,s:b,s:b}",
+			"name", r->res[i].nif.name, "ifindex", r->res[i].nif.ifindex,
+			"xdp_mode", irc_xdp_mode_name(r->res[i].xdp_mode),
+			"replaced", r->res[i].replaced, "fell_back", r->res[i].fell_back));
+	return json_pack("{s:s,s:s,s:o,s:o,s:o}", "action", "load",
+			 "pin_dir", irc.pin_dir, "interfaces", arr,
+			 "cgroup_root", r->cgroup_root ? json_string(r->cgroup_root) : json_null(),
+			 "restore", restore_json(r->lr));
+}
+
+static void load_text(const struct load_result *r)
+{
+	const struct load_restore *lr = r->lr;
+	const struct irc_restore_report *rp = &lr->rep;
+	int i;
+
+	for (i = 0; i < r->n; i++) {
+		printf("%s %s: xdp %s ingress, tc egress%s\n",
+		       r->res[i].replaced ? "reloaded" : "attached", r->res[i].nif.name,
+		       irc_xdp_mode_name(r->res[i].xdp_mode),
+		       r->res[i].fell_back ? " (native XDP refused by the driver: generic mode)" : "");
+		if (!r->res[i].nif.up)
+			irc_warn("interface %s is down", r->res[i].nif.name);
 	}
-	cg_err = irc_cgroup_root(cgroup_root, sizeof(cgroup_root));
-	if (cg_err && (irc.cgroup_root || getenv("IRCONTAIN_CGROUP_ROOT"))) {
-		ret = irc_usage_err("load: bad --cgroup-root '%s': %s", irc.cgroup_root ?:
-				    getenv("IRCONTAIN_CGROUP_ROOT"),
-				    cg_err == -ENOTDIR ? "not a cgroup v2 directory" : strerror(-cg_err));
-		goto out;
+	if (r->cgroup_root)
+		printf("process hooks attached at cgroup %s\n", r->cgroup_root);
+	printf("maps and links pinned in %s\n", irc.pin_dir);
+	if (lr->readable)
+		printf("restored from the evidence store: %d host%s, %d allowlist entr%s, %d cgroup%s, isolation %s; "
+		       "%d expired while not loaded, %d process quarantine%s ended, %d cgroup%s pending\n",
+		       rp->hosts, rp->hosts == 1 ? "" : "s", rp->allows, rp->allows == 1 ? "y" : "ies",
+		       rp->cgroups, rp->cgroups == 1 ? "" : "s", rp->isolate ? "on" : "unchanged",
+		       rp->expired, rp->ended, rp->ended == 1 ? "" : "s", rp->pending,
+		       rp->pending == 1 ? "" : "s");
+	else
+		printf("nothing restored: %s%s\n", lr->why,
+		       lr->failed_closed ? "; isolation is ON (fail closed)" : "; --fail-open: isolation unchanged");
+}
+
+/* The cgroup v2 root for the process hooks into @root; -errno if none (an exit code in *@ret). */
+static int load_cgroup_root(char *root, size_t len, int *ret)
+{
+	int err = irc_cgroup_root(root, len);
+
+	*ret = 0;
+	if (err && (irc.cgroup_root || getenv("IRCONTAIN_CGROUP_ROOT")))
+		*ret = irc_usage_err("load: bad --cgroup-root '%s': %s", irc.cgroup_root ?:
+				     getenv("IRCONTAIN_CGROUP_ROOT"),
+				     err == -ENOTDIR ? "not a cgroup v2 directory" : strerror(-err));
+	return err;
+}
+
+int do_load(int argc, char **argv)
+{
+	struct irc_attach_result res[IRC_MAX_IFACES];
+	char cgroup_root[IRC_PATH_LEN];
+	struct load_restore *lr;
+	struct load_args *a;
+	int i, err, cg_err, ret;
+
+	lr = calloc(1, sizeof(*lr));
+	a = calloc(1, sizeof(*a));
+	if (!lr || !a) {
+		free(lr);
+		free(a);
+		irc_err("load: out of memory");
+		return IRC_EXIT_FAIL;
 	}
+	ret = load_parse(argc, argv, a);
+	if (ret)
+		goto out;
+	lr->fail_open = a->fail_open;
+	cg_err = load_cgroup_root(cgroup_root, sizeof(cgroup_root), &ret);
+	if (ret)
+		goto out;
 	ret = IRC_EXIT_FAIL;
 	if (irc_require_privileges("load"))
 		goto out;
-	if (iface_globs(pats, npats, nifs, &n))
+	if (iface_globs(a->pats, a->npats, a->nifs, &a->n))
 		goto out;
 	if (cg_err)
 		irc_warn("no cgroup v2 mount found: process and cgroup quarantine are unavailable");
 
 	/* The store is read before anything changes in the kernel. */
 	load_read_store(lr);
-	err = irc_load(nifs, n, req, res, cg_err ? NULL : cgroup_root, ring, load_restore, lr);
+	err = irc_load(a->nifs, a->n, a->req, res, cg_err ? NULL : cgroup_root, a->ring,
+		       load_restore, lr);
 	if (err)
 		goto out;
 	ret = lr->err || lr->rep.failed || lr->rep.record_errors ? IRC_EXIT_FAIL : IRC_EXIT_OK;
 	if (lr->rep.record_errors)
 		irc_warn("load: %d restore action%s not recorded in the evidence store (what was restored stays)",
 			 lr->rep.record_errors, lr->rep.record_errors == 1 ? "" : "s");
+	{
+		struct load_result r = { res, a->n, cg_err ? NULL : cgroup_root, lr };
 
-	if (irc.json) {
-		json_t *arr = json_array();
-
-		for (i = 0; i < n; i++)
-			json_array_append_new(arr, json_pack("{s:s,s:i,s:s,s:b,s:b}",
-				"name", res[i].nif.name, "ifindex", res[i].nif.ifindex,
-				"xdp_mode", irc_xdp_mode_name(res[i].xdp_mode),
-				"replaced", res[i].replaced, "fell_back", res[i].fell_back));
-		irc_json_print(json_pack("{s:s,s:s,s:o,s:o,s:o}", "action", "load",
-					 "pin_dir", irc.pin_dir, "interfaces", arr,
-					 "cgroup_root", cg_err ? json_null() : json_string(cgroup_root),
-					 "restore", restore_json(lr)));
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		printf("%s %s: xdp %s ingress, tc egress%s\n",
-		       res[i].replaced ? "reloaded" : "attached", res[i].nif.name,
-		       irc_xdp_mode_name(res[i].xdp_mode),
-		       res[i].fell_back ? " (native XDP refused by the driver: generic mode)" : "");
-		if (!res[i].nif.up)
-			irc_warn("interface %s is down", res[i].nif.name);
-	}
-	if (!cg_err)
-		printf("process hooks attached at cgroup %s\n", cgroup_root);
-	printf("maps and links pinned in %s\n", irc.pin_dir);
-	if (lr->readable) {
-		const struct irc_restore_report *r = &lr->rep;
-
-		printf("restored from the evidence store: %d host%s, %d allowlist entr%s, %d cgroup%s, isolation %s; "
-		       "%d expired while not loaded, %d process quarantine%s ended, %d cgroup%s pending\n",
-		       r->hosts, r->hosts == 1 ? "" : "s", r->allows, r->allows == 1 ? "y" : "ies",
-		       r->cgroups, r->cgroups == 1 ? "" : "s", r->isolate ? "on" : "unchanged",
-		       r->expired, r->ended, r->ended == 1 ? "" : "s", r->pending,
-		       r->pending == 1 ? "" : "s");
-	} else {
-		printf("nothing restored: %s%s\n", lr->why,
-		       lr->failed_closed ? "; isolation is ON (fail closed)" : "; --fail-open: isolation unchanged");
+		irc.json ? irc_json_print(load_json(&r)) : load_text(&r);
 	}
 out:
-	for (i = 0; i < nargs; i++)
-		free(args[i]);
+	for (i = 0; i < a->nargs; i++)
+		free(a->args[i]);
+	free(a);
 	irc_want_free(&lr->want);
 	irc_store_close(lr->s);
 	free(lr);
