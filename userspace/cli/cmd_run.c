@@ -98,6 +98,8 @@ struct daemon {
 	const char *policy;
 	uint64_t last_seq[MAX_CPUS];
 	uint64_t last_fseq[MAX_CPUS];	/* the findings ring's own sequence */
+	int ev_fd, find_fd;		/* the event and findings rings */
+	struct ring_buffer *rb;		/* both, polled together */
 	struct ring_buffer *rb_ev;	/* the event ring alone */
 	struct ring_buffer *rb_find;	/* the findings ring alone */
 	unsigned int burst;		/* event records since the findings were read */
@@ -810,7 +812,16 @@ static int read_boot_id(char *buf, size_t len)
 	return 0;
 }
 
-int do_run(int argc, char **argv)
+/* run's --iface options: the interfaces for a load (if none was done) and for the watch. */
+struct run_ifaces {
+	struct irc_netif nifs[IRC_MAX_IFACES];
+	int n;
+	char *pats[IRC_MAX_IFPATTERNS], *args[IRC_MAX_IFPATTERNS];
+	int npats, nargs;
+};
+
+/* The options into @d and @a: 0, or the exit code of a bad one (said). */
+static int run_parse(int argc, char **argv, struct daemon *d, struct run_ifaces *a)
 {
 	static const struct option lo[] = {
 		{ "policy", required_argument, NULL, 'p' },
@@ -822,32 +833,8 @@ int do_run(int argc, char **argv)
 		{ "metrics", required_argument, NULL, 'M' },
 		{ 0 }
 	};
-	struct irc_netif nifs[IRC_MAX_IFACES];
-	struct irc_attach_result res[IRC_MAX_IFACES];
-	char path[4096], boot_id[64], events_default[4096];
-	char *pats[IRC_MAX_IFPATTERNS], *args[IRC_MAX_IFPATTERNS];
-	int npats = 0, nargs = 0;
-	struct ring_buffer *rb = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct daemon *d;
-	const char *stop_why = "signal";
-	int c, n = 0, fd = -1, find_fd = -1, err, ret = IRC_EXIT_FAIL, run_lock = -1;
-	uint64_t last_stats = 0;
-	long holder;
+	int c, err, ret;
 
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		irc_err("run: out of memory");
-		return IRC_EXIT_FAIL;
-	}
-	d->qsock_fd = d->qpid_fd = d->out_fd = d->detcfg_fd = -1;
-	d->ctk.ctl_fd = d->ctk.pkill_fd = d->ctk.detstate_fd = -1;
-	d->store_events = IRC_RS_EVENTS_RELATED;
-	d->bounds = (struct irc_store_policy){ .max_bytes = IRC_STORE_MAX_SIZE,
-		.max_age_s = IRC_STORE_MAX_AGE, .keep_unexported = 1 };
-	d->opt_max_bytes = d->opt_max_age = -1;
-	snprintf(events_default, sizeof(events_default), "%s/events.jsonl", irc.state_dir);
-	d->out_path = events_default;
 	while ((c = irc_getopt(argc, argv, lo, "run")) != -1) {
 		switch (c) {
 		case 'p':
@@ -859,143 +846,141 @@ int do_run(int argc, char **argv)
 		case 'S':
 		case 'A':
 			if (bound_arg(c == 'S' ? "--store-max-size" : "--store-max-age", optarg,
-				      c == 'S' ? &d->opt_max_bytes : &d->opt_max_age)) {
-				ret = IRC_EXIT_USAGE;
-				goto out;
-			}
+				      c == 'S' ? &d->opt_max_bytes : &d->opt_max_age))
+				return IRC_EXIT_USAGE;
 			break;
 		case 'M': {
 			struct sockaddr_in6 maddr;
 			unsigned int salen;
 			const char *why;
 
-			if (irc_metrics_parse_addr(optarg, &maddr, &salen, &why)) {
-				ret = irc_usage_err("run: bad --metrics '%s': %s", irc_shown(optarg), why);
-				goto out;
-			}
+			if (irc_metrics_parse_addr(optarg, &maddr, &salen, &why))
+				return irc_usage_err("run: bad --metrics '%s': %s", irc_shown(optarg), why);
 			d->metrics_addr = optarg;
 			break;
 		}
 		case 'E':
-			if (!strcmp(optarg, "all")) {
+			if (!strcmp(optarg, "all"))
 				d->store_events = IRC_RS_EVENTS_ALL;
-			} else if (strcmp(optarg, "related")) {
-				ret = irc_usage_err("run: bad --store-events '%s': all or related",
-						    optarg);
-				goto out;
-			}
+			else if (strcmp(optarg, "related"))
+				return irc_usage_err("run: bad --store-events '%s': all or related",
+						     optarg);
 			break;
 		case 'i':
-			if (nargs == IRC_MAX_IFPATTERNS || !(args[nargs] = strdup(optarg))) {
-				ret = irc_usage_err("run: too many --iface options");
-				goto out;
-			}
-			ret = irc_iface_args("run", args[nargs++], pats, &npats, nifs, &n);
+			if (a->nargs == IRC_MAX_IFPATTERNS || !(a->args[a->nargs] = strdup(optarg)))
+				return irc_usage_err("run: too many --iface options");
+			ret = irc_iface_args("run", a->args[a->nargs++], a->pats, &a->npats,
+					     a->nifs, &a->n);
 			if (ret)
-				goto out;
-			ret = IRC_EXIT_FAIL;
+				return ret;
 			break;
 		default:
-			ret = IRC_EXIT_USAGE;
-			goto out;
+			return IRC_EXIT_USAGE;
 		}
 	}
-	if (!irc_operands(argc, argv, 0, "run", "run [--iface IF|PATTERN ...] [--policy FILE] [--events-file FILE|-] [--store-events all|related] [--store-max-size SIZE|off] [--store-max-age AGE|off] [--metrics ADDR:PORT]")) {
-		ret = IRC_EXIT_USAGE;
-		goto out;
-	}
+	if (!irc_operands(argc, argv, 0, "run", "run [--iface IF|PATTERN ...] [--policy FILE] [--events-file FILE|-] [--store-events all|related] [--store-max-size SIZE|off] [--store-max-age AGE|off] [--metrics ADDR:PORT]"))
+		return IRC_EXIT_USAGE;
 	if (d->policy) {
 		struct stat st;
 
 		/* A FIFO or a device would hang or spin the daemon: regular files only. */
 		err = stat(d->policy, &st) ? errno : !S_ISREG(st.st_mode) ? EBADF :
 		      st.st_size > IRC_POLICY_MAX_BYTES ? EFBIG : access(d->policy, R_OK) ? errno : 0;
-		if (err) {
-			ret = irc_usage_err("run: bad --policy '%s': %s", irc_shown(d->policy),
-					    err == EBADF ? "not a regular file" :
-					    err == EFBIG ? "larger than 1 MiB" : strerror(err));
-			goto out;
-		}
-	}
-	if (irc_require_privileges("run"))
-		goto out;
-	/* Before anything is loaded: a daemon that cannot keep evidence does not start. */
-	err = irc_rs_open(&d->rs, irc.state_dir, &d->ev, &d->st);
-	if (err) {
-		irc_err("run: open the evidence store: %s",
-			err == -ENOMEM ? strerror(ENOMEM) : irc_store_errmsg());
-		goto out;
-	}
-
-	/* Load the module if it is not there yet: that needs interfaces. */
-	if (irc_pins_loaded()) {
-		char root[IRC_PATH_LEN];
-		char *globs[IRC_MAX_IFPATTERNS];
-		int i, ng = 0;
-
-		for (i = 0; i < npats; i++)
-			if (irc_ifpattern_is_glob(pats[i]))
-				globs[ng++] = pats[i];
-		if (!n && ng) {
-			n = irc_netif_match(globs, ng, nifs, IRC_MAX_IFACES);
-			n = n < 0 ? 0 : n;
-		}
-		if (!n) {
-			irc_err("run: ircontain is not loaded; give --iface IF (or run 'ircontain load' first)");
-			goto out;
-		}
-		err = irc_load(nifs, n, IRC_XDP_REQ_AUTO, res,
-			       irc_cgroup_root(root, sizeof(root)) ? NULL : root, 0, NULL, NULL);
 		if (err)
-			goto out;
-		fprintf(stderr, "ircontain: loaded on %d interface%s\n", n, n == 1 ? "" : "s");
+			return irc_usage_err("run: bad --policy '%s': %s", irc_shown(d->policy),
+					     err == EBADF ? "not a regular file" :
+					     err == EFBIG ? "larger than 1 MiB" : strerror(err));
 	}
-	if (run_enforced())
-		goto out;
-	/* One controller per pin dir: a second would split the ring buffer. */
-	run_lock = irc_run_lock(&holder);
-	if (run_lock == -EWOULDBLOCK) {
+	return 0;
+}
+
+/* Loads the module if it is not there yet: that needs interfaces.  -1 said. */
+static int run_load(struct run_ifaces *a)
+{
+	struct irc_attach_result res[IRC_MAX_IFACES];
+	char root[IRC_PATH_LEN];
+	char *globs[IRC_MAX_IFPATTERNS];
+	int i, ng = 0;
+
+	if (!irc_pins_loaded())
+		return 0;
+	for (i = 0; i < a->npats; i++)
+		if (irc_ifpattern_is_glob(a->pats[i]))
+			globs[ng++] = a->pats[i];
+	if (!a->n && ng) {
+		a->n = irc_netif_match(globs, ng, a->nifs, IRC_MAX_IFACES);
+		a->n = a->n < 0 ? 0 : a->n;
+	}
+	if (!a->n) {
+		irc_err("run: ircontain is not loaded; give --iface IF (or run 'ircontain load' first)");
+		return -1;
+	}
+	if (irc_load(a->nifs, a->n, IRC_XDP_REQ_AUTO, res,
+		     irc_cgroup_root(root, sizeof(root)) ? NULL : root, 0, NULL, NULL))
+		return -1;
+	fprintf(stderr, "ircontain: loaded on %d interface%s\n", a->n, a->n == 1 ? "" : "s");
+	return 0;
+}
+
+/* One controller per pin dir (a second would split the ring buffer): 0, or an exit code (said). */
+static int run_lock_take(int *run_lock)
+{
+	long holder;
+
+	*run_lock = irc_run_lock(&holder);
+	if (*run_lock == -EWOULDBLOCK) {
 		char who[32] = "";
 
 		if (holder)
 			snprintf(who, sizeof(who), " (pid %ld)", holder);
-		ret = irc_usage_err("run: another controller%s already runs on %s: one controller "
-				    "per pin dir; stop it first", who, irc.pin_dir);
-		goto out;
+		return irc_usage_err("run: another controller%s already runs on %s: one controller "
+				     "per pin dir; stop it first", who, irc.pin_dir);
 	}
-	if (run_lock < 0) {
-		irc_err("run: lock the pin dir %s: %s", irc.pin_dir, strerror(-run_lock));
-		goto out;
+	if (*run_lock < 0) {
+		irc_err("run: lock the pin dir %s: %s", irc.pin_dir, strerror(-*run_lock));
+		return IRC_EXIT_FAIL;
 	}
-	if (policy_reload(d, "start"))
-		goto out;
+	return 0;
+}
 
+/* The policy, the events file, the process table and the detectors' state.  -1 said. */
+static int run_prepare(struct daemon *d, char *boot_id, size_t len)
+{
+	int err;
+
+	if (policy_reload(d, "start"))
+		return -1;
 	/* The state dir holds run.json (and by default the events). */
 	if (mkdir(irc.state_dir, 0700) && errno != EEXIST) {
 		irc_err("run: create state dir %s: %s", irc.state_dir, strerror(errno));
-		goto out;
+		return -1;
 	}
 	d->out_fd = open_out(d->out_path);
 	if (d->out_fd < 0) {
 		irc_err("run: open events file %s: %s", d->out_path, strerror(errno));
-		goto out;
+		return -1;
 	}
-	read_boot_id(boot_id, sizeof(boot_id));
+	read_boot_id(boot_id, len);
 	if (irc_pt_init(&d->pt, boot_id)) {
 		irc_err("run: out of memory for the process table");
-		goto out;
+		return -1;
 	}
 	irc_evctx_init(&d->ev, &d->pt);
 	err = irc_pt_seed(&d->pt, "/proc");
 	if (err < 0)
 		irc_warn("run: seed the process table from /proc: %s", strerror(-err));
-	if (rsh_open(d))
-		goto out;
+	return rsh_open(d) ? -1 : 0;
+}
+
+/* The rings (events, findings) and the maps the daemon writes.  -1 said. */
+static int run_open_rings(struct daemon *d)
+{
+	char path[4096];
 
 	if (irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_EVENTS)) ||
-	    (fd = bpf_obj_get(path)) < 0) {
+	    (d->ev_fd = bpf_obj_get(path)) < 0) {
 		irc_err("run: open ring buffer %s: %s", path, strerror(errno));
-		goto out;
+		return -1;
 	}
 	if (!irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_QSOCK)))
 		d->qsock_fd = bpf_obj_get(path);
@@ -1005,55 +990,74 @@ int do_run(int argc, char **argv)
 	irc_ctk_open(&d->ctk);
 	bounds_apply(d);
 	if (irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_EVENTS)))
-		goto out;
-	rb = ring_buffer__new(fd, on_event, d, NULL);
-	d->rb_ev = ring_buffer__new(fd, on_event, d, NULL);
-	if (!rb || !d->rb_ev) {
+		return -1;
+	d->rb = ring_buffer__new(d->ev_fd, on_event, d, NULL);
+	d->rb_ev = ring_buffer__new(d->ev_fd, on_event, d, NULL);
+	if (!d->rb || !d->rb_ev) {
 		irc_err("run: ring buffer %s: %s", path, strerror(errno));
-		goto out;
+		return -1;
 	}
 	/* The findings ring: in the poll with the event ring, and read on its own first. */
 	if (irc_pin_path(path, sizeof(path), IRC_STR(IRC_MAP_FINDINGS)) ||
-	    (find_fd = bpf_obj_get(path)) < 0 ||
-	    ring_buffer__add(rb, find_fd, on_finding, d) ||
-	    !(d->rb_find = ring_buffer__new(find_fd, on_finding, d, NULL))) {
+	    (d->find_fd = bpf_obj_get(path)) < 0 ||
+	    ring_buffer__add(d->rb, d->find_fd, on_finding, d) ||
+	    !(d->rb_find = ring_buffer__new(d->find_fd, on_finding, d, NULL))) {
 		irc_err("run: findings ring buffer %s: %s", path, strerror(errno));
-		goto out;
+		return -1;
 	}
+	return 0;
+}
+
+/*
+ * The session on record, then what runs beside the reader: the watch, the
+ * store's writer, the metrics server, the fleet agent.  0; -1 said, before
+ * anything runs; or 1 with *@stop_why, to stop what runs.
+ */
+static int run_start(struct daemon *d, struct run_ifaces *a, const char *boot_id,
+		     const char **stop_why)
+{
+	struct irc_watch_ops wops = { .ctx = d, .record = watch_record, .store = watch_store };
+	int err;
 
 	err = irc_rs_start(d->rs, boot_id);
 	if (err) {
 		irc_err("run: record the start in the evidence store: %s", irc_store_errmsg());
-		goto out;
+		return -1;
 	}
-	{
-		struct irc_watch_ops ops = { .ctx = d, .record = watch_record, .store = watch_store };
-
-		if (irc_watch_open(&d->watch, pats, npats, &ops)) {
-			irc_err("run: cannot watch the interfaces and maps");
-			stop_why = "watch";
-			goto stop;
-		}
+	if (irc_watch_open(&d->watch, a->pats, a->npats, &wops)) {
+		irc_err("run: cannot watch the interfaces and maps");
+		*stop_why = "watch";
+		return 1;
 	}
 	/* From here the store has a thread of its own: the ring is never kept waiting on it. */
 	err = irc_rs_async(d->rs, d->out_fd != STDOUT_FILENO ? d->out_fd : -1);
 	if (err) {
 		irc_err("run: start the evidence store's writer: %s", strerror(-err));
-		goto out;
+		return -1;
 	}
 	if (d->metrics_addr && irc_metrics_start(&d->metrics, d->metrics_addr)) {
-		stop_why = "metrics";
-		goto stop;
+		*stop_why = "metrics";
+		return 1;
 	}
 	if (irc_fleet.urls) {
 		struct irc_agent_ops ops = { .ctx = d, .record = watch_record };
 
 		if (irc_fleet_cfg("run", &d->fleet_cfg) ||
 		    irc_agent_start(&d->agent, &d->fleet_cfg, &ops)) {
-			stop_why = "fleet";
-			goto stop;
+			*stop_why = "fleet";
+			return 1;
 		}
 	}
+	return 0;
+}
+
+/* The reading, until a signal or an error: why it stopped. */
+static const char *run_loop(struct daemon *d)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	const char *stop_why = "signal";
+	uint64_t last_stats = 0;
+	int err;
 
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
@@ -1069,7 +1073,7 @@ int do_run(int argc, char **argv)
 	irc_run_stats_write(&d->st, getpid());
 
 	while (!got_term) {
-		err = read_rings(d, rb);
+		err = read_rings(d, d->rb);
 		if (err < 0 && err != -EINTR) {
 			irc_err("run: poll ring buffer: %s", strerror(-err));
 			stop_why = "error";
@@ -1114,8 +1118,12 @@ int do_run(int argc, char **argv)
 			metrics_update(d);
 		}
 	}
-	/* Drain what is already in the ring, then say goodbye, in bounded time. */
-stop:
+	return stop_why;
+}
+
+/* Drains what is already in the rings, then says goodbye, in bounded time: the exit code. */
+static int run_stop(struct daemon *d, const char *stop_why)
+{
 	sd_notify_msg("STOPPING=1");
 	/* No heartbeat: the kernel kills at once from here on, no snapshot coming. */
 	irc_ctk_beat(&d->ctk, true);
@@ -1147,24 +1155,28 @@ stop:
 		(unsigned long long)d->st.events, (unsigned long long)d->st.gaps,
 		(unsigned long long)d->st.missing, (unsigned long long)d->st.stored,
 		(unsigned long long)d->st.store_errors);
-	ret = strcmp(stop_why, "watch") && strcmp(stop_why, "fleet") &&
-	      strcmp(stop_why, "metrics") ? IRC_EXIT_OK : IRC_EXIT_FAIL;
-out:
+	return strcmp(stop_why, "watch") && strcmp(stop_why, "fleet") &&
+	       strcmp(stop_why, "metrics") ? IRC_EXIT_OK : IRC_EXIT_FAIL;
+}
+
+/* Everything do_run() set up, closed (what runs was stopped by run_stop()). */
+static void run_free(struct daemon *d, struct run_ifaces *a)
+{
 	irc_watch_close(d->watch);
 	irc_metrics_stop(d->metrics);
 	irc_agent_stop(d->agent);
 	irc_fleet_cfg_free(&d->fleet_cfg);
-	while (nargs > 0)
-		free(args[--nargs]);
+	while (a->nargs > 0)
+		free(a->args[--a->nargs]);
 	/* A start that failed: nothing of this session is on record to stop. */
 	irc_rs_close(d->rs, NULL);
 	ring_buffer__free(d->rb_find);
 	ring_buffer__free(d->rb_ev);
-	ring_buffer__free(rb);
-	if (find_fd >= 0)
-		close(find_fd);
-	if (fd >= 0)
-		close(fd);
+	ring_buffer__free(d->rb);
+	if (d->find_fd >= 0)
+		close(d->find_fd);
+	if (d->ev_fd >= 0)
+		close(d->ev_fd);
 	if (d->qsock_fd >= 0)
 		close(d->qsock_fd);
 	if (d->qpid_fd >= 0)
@@ -1178,6 +1190,58 @@ out:
 	if (d->detcfg_fd >= 0)
 		close(d->detcfg_fd);
 	free(d);
+}
+
+int do_run(int argc, char **argv)
+{
+	char boot_id[64], events_default[4096];
+	const char *stop_why = "signal";
+	struct run_ifaces a = { 0 };
+	struct daemon *d;
+	int err, ret, run_lock = -1;
+
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		irc_err("run: out of memory");
+		return IRC_EXIT_FAIL;
+	}
+	d->qsock_fd = d->qpid_fd = d->out_fd = d->detcfg_fd = d->ev_fd = d->find_fd = -1;
+	d->ctk.ctl_fd = d->ctk.pkill_fd = d->ctk.detstate_fd = -1;
+	d->store_events = IRC_RS_EVENTS_RELATED;
+	d->bounds = (struct irc_store_policy){ .max_bytes = IRC_STORE_MAX_SIZE,
+		.max_age_s = IRC_STORE_MAX_AGE, .keep_unexported = 1 };
+	d->opt_max_bytes = d->opt_max_age = -1;
+	snprintf(events_default, sizeof(events_default), "%s/events.jsonl", irc.state_dir);
+	d->out_path = events_default;
+	ret = run_parse(argc, argv, d, &a);
+	if (ret)
+		goto out;
+	ret = IRC_EXIT_FAIL;
+	if (irc_require_privileges("run"))
+		goto out;
+	/* Before anything is loaded: a daemon that cannot keep evidence does not start. */
+	err = irc_rs_open(&d->rs, irc.state_dir, &d->ev, &d->st);
+	if (err) {
+		irc_err("run: open the evidence store: %s",
+			err == -ENOMEM ? strerror(ENOMEM) : irc_store_errmsg());
+		goto out;
+	}
+	if (run_load(&a) || run_enforced())
+		goto out;
+	ret = run_lock_take(&run_lock);
+	if (ret)
+		goto out;
+	ret = IRC_EXIT_FAIL;
+	if (run_prepare(d, boot_id, sizeof(boot_id)) || run_open_rings(d))
+		goto out;
+	err = run_start(d, &a, boot_id, &stop_why);
+	if (err < 0)
+		goto out;
+	if (!err)
+		stop_why = run_loop(d);
+	ret = run_stop(d, stop_why);
+out:
+	run_free(d, &a);
 	if (run_lock >= 0)
 		close(run_lock);
 	return ret;
