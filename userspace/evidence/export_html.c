@@ -542,6 +542,27 @@ static void write_roles(FILE *f, unsigned int roles)
 		}
 }
 
+/* A row of the hosts' table (with the packets sampled) or the processes' (with the name). */
+static void write_ent(FILE *f, const struct ent *e, bool proc)
+{
+	fputs("<tr><td class=\"mono\">", f);
+	irc_html_puts(f, e->key);
+	if (proc) {
+		fputs("</td><td class=\"mono\">", f);
+		irc_html_puts(f, e->label ?: "");
+	}
+	fputs("</td><td>", f);
+	write_roles(f, e->roles);
+	fprintf(f, "</td><td>%" PRIu64, e->records);
+	if (!proc)
+		fprintf(f, "</td><td>%" PRIu64, e->packets);
+	fputs("</td><td class=\"t\">", f);
+	put_time(f, e->first);
+	fputs("</td><td class=\"t\">", f);
+	put_time(f, e->last);
+	fputs("</td></tr>\n", f);
+}
+
 static void write_entities(const struct irc_xreport *rp, FILE *f)
 {
 	size_t i;
@@ -553,41 +574,16 @@ static void write_entities(const struct irc_xreport *rp, FILE *f)
 	irc_html_puts(f, rp->info.host.hostname);
 	fputs("</b> (this host)</td><td>protected host: ircontain runs here</td>"
 	      "<td></td><td></td><td></td><td></td></tr>\n", f);
-	for (i = 0; i < rp->nhosts; i++) {
-		const struct ent *e = &rp->hosts[i];
-
-		fputs("<tr><td class=\"mono\">", f);
-		irc_html_puts(f, e->key);
-		fputs("</td><td>", f);
-		write_roles(f, e->roles);
-		fprintf(f, "</td><td>%" PRIu64 "</td><td>%" PRIu64 "</td><td class=\"t\">",
-			e->records, e->packets);
-		put_time(f, e->first);
-		fputs("</td><td class=\"t\">", f);
-		put_time(f, e->last);
-		fputs("</td></tr>\n", f);
-	}
+	for (i = 0; i < rp->nhosts; i++)
+		write_ent(f, &rp->hosts[i], false);
 	fputs("</table>\n<p></p><table><tr><th>Process (pid)</th><th>Name (executable)</th>"
 	      "<th>Role in the incident</th><th>Records</th><th>First seen</th>"
 	      "<th>Last seen</th></tr>\n", f);
 	if (!rp->nprocs)
 		fputs("<tr><td colspan=\"6\">No process is named by the incident's records."
 		      "</td></tr>\n", f);
-	for (i = 0; i < rp->nprocs; i++) {
-		const struct ent *e = &rp->procs[i];
-
-		fputs("<tr><td class=\"mono\">", f);
-		irc_html_puts(f, e->key);
-		fputs("</td><td class=\"mono\">", f);
-		irc_html_puts(f, e->label ?: "");
-		fputs("</td><td>", f);
-		write_roles(f, e->roles);
-		fprintf(f, "</td><td>%" PRIu64 "</td><td class=\"t\">", e->records);
-		put_time(f, e->first);
-		fputs("</td><td class=\"t\">", f);
-		put_time(f, e->last);
-		fputs("</td></tr>\n", f);
-	}
+	for (i = 0; i < rp->nprocs; i++)
+		write_ent(f, &rp->procs[i], true);
 	fputs("</table>\n", f);
 	if (rp->ents_more)
 		fprintf(f, "<p class=\"note\">%" PRIu64 " more hosts or processes are in "
