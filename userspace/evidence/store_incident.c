@@ -108,6 +108,21 @@ int irc_incident_list(struct irc_store *s, int status,
 	return irc_st_each(s, st, list_row, &c, "list incidents");
 }
 
+/* The incident's record of a change; its body NULL: out of memory. */
+static int append_body(struct irc_store *s, struct irc_rec *r)
+{
+	int err = r->body ? irc_st_append(s, r, NULL) : irc_st_fail(-ENOMEM, "out of memory");
+
+	json_decref(r->body);
+	return err;
+}
+
+/* The transaction a change began for itself: committed, or rolled back after @err. */
+static int end_own(struct irc_store *s, int err)
+{
+	return err ? irc_store_rollback(s), err : irc_store_commit(s);
+}
+
 int irc_incident_open(struct irc_store *s, const char *title, int severity,
 		      const char *actor, const char *entity, int64_t *id)
 {
@@ -141,12 +156,9 @@ int irc_incident_open(struct irc_store *s, const char *title, int severity,
 				  "severity", irc_severity_name(severity),
 				  "status", irc_istatus_name(IRC_IS_DETECTED)) };
 	/* Its body is what verify replays: never stored empty. */
-	err = r.body ? irc_st_append(s, &r, NULL) : irc_st_fail(-ENOMEM, "out of memory");
-	json_decref(r.body);
+	err = append_body(s, &r);
 out:
-	if (own)
-		err = err ? irc_store_rollback(s), err : irc_store_commit(s);
-	return err;
+	return own ? end_own(s, err) : err;
 }
 
 int irc_incident_set_status(struct irc_store *s, int64_t id, int status,
@@ -190,12 +202,9 @@ int irc_incident_set_status(struct irc_store *s, int64_t id, int status,
 		.actor = actor,
 		.body = json_pack("{s:s, s:s, s:s}", "from", irc_istatus_name(in.status),
 				  "to", irc_istatus_name(status), "text", text ?: "") };
-	err = r.body ? irc_st_append(s, &r, NULL) : irc_st_fail(-ENOMEM, "out of memory");
-	json_decref(r.body);
+	err = append_body(s, &r);
 out:
-	if (own)
-		err = err ? irc_store_rollback(s), err : irc_store_commit(s);
-	return err;
+	return own ? end_own(s, err) : err;
 }
 
 int irc_incident_raise(struct irc_store *s, int64_t id, int severity, const char *actor,
@@ -229,12 +238,9 @@ int irc_incident_raise(struct irc_store *s, int64_t id, int severity, const char
 		goto out;
 	r.body = json_pack("{s:s,s:s,s:s}", "from", irc_severity_name(in.severity),
 			   "to", irc_severity_name(severity), "reason", why ?: "");
-	err = r.body ? irc_st_append(s, &r, NULL) : irc_st_fail(-ENOMEM, "out of memory");
-	json_decref(r.body);
+	err = append_body(s, &r);
 out:
-	if (own)
-		err = err ? irc_store_rollback(s), err : irc_store_commit(s);
-	return err;
+	return own ? end_own(s, err) : err;
 }
 
 int irc_incident_find(struct irc_store *s, const char *entity, int64_t now_ns,
