@@ -154,8 +154,15 @@ static const struct row error_rows[] = {
 
 	/* unknown names */
 	{ "unknown top-level key", "mode: monitor\nmodes: enforce\n", E, 1, 2,
-	  "unknown key 'modes' (mode, allowlist, detectors, store)" },
+	  "unknown key 'modes' (mode, allowlist, detectors, store, fleet)" },
 	{ "unknown top-level key, flow", "{mode: monitor, allow: []}\n", E, 1, 1, "unknown key 'allow'" },
+	{ "fleet: unknown key", "fleet:\n  share: 5m\n", E, 1, 2,
+	  "unknown key 'share' in fleet (share_findings)" },
+	{ "fleet: share_findings zero", "fleet:\n  share_findings: 0\n", E, 1, 2,
+	  "bad duration '0': duration must be longer than zero" },
+	{ "fleet: share_findings not a duration", "fleet:\n  share_findings: soon\n", E, 1, 2,
+	  "'share_findings': bad duration 'soon'" },
+	{ "fleet: not a mapping", "fleet: on\n", E, 1, 1, "'fleet' must be a mapping" },
 	{ "unknown detector", "detectors:\n  portscan: {}\n  portscan2:\n    enabled: true\n", E, 1, 3,
 	  "unknown detector 'portscan2'" },
 	{ "detector names are case-sensitive", "detectors:\n  PortScan: {enabled: true}\n", E, 1, 2,
@@ -661,6 +668,12 @@ static void test_partial_policy_keeps_defaults(void **state)
 	assert_int_equal(p.store.max_bytes, 512ULL << 20);
 	assert_int_equal(p.store.max_age_s, 0);
 	assert_int_equal(p.store.keep_unexported, 1);
+	/* Sharing findings with the fleet: off unless given. */
+	assert_int_equal(p.fleet_share_ttl_s, 0);
+	assert_int_equal(irc_policy_parse("fleet: {share_findings: 10m}\n", 29, &p, &e), 0);
+	assert_int_equal(p.fleet_share_ttl_s, 600);
+	assert_int_equal(irc_policy_parse("fleet: {share_findings: off}\n", 29, &p, &e), 0);
+	assert_int_equal(p.fleet_share_ttl_s, 0);
 }
 
 /* ---- limits -------------------------------------------------------------- */
@@ -812,7 +825,7 @@ static void test_load_and_print(void **state)
 	fclose(f);
 	snprintf(want, sizeof(want),
 		 "%s:3: 'ports' must be a whole number from 2 to 256, not '1'\n"
-		 "%s:4: unknown key 'foo' (mode, allowlist, detectors, store)\n", path, path);
+		 "%s:4: unknown key 'foo' (mode, allowlist, detectors, store, fleet)\n", path, path);
 	assert_string_equal(out, want);
 	free(out);
 

@@ -96,6 +96,7 @@ struct daemon {
 	uint64_t obuf_lines;
 	const char *out_path;
 	const char *policy;
+	uint64_t share_ttl_s;		/* the policy's fleet: share_findings, 0: off */
 	uint64_t last_seq[MAX_CPUS];
 	uint64_t last_fseq[MAX_CPUS];	/* the findings ring's own sequence */
 	int ev_fd, find_fd;		/* the event and findings rings */
@@ -604,6 +605,15 @@ static int record(struct daemon *d, void *data, size_t len, bool finding_ring)
 		if (f->detector < IRC_DET__MAX)
 			d->findings[f->detector]++;
 		finish_finding(d, data);
+		/* Opt-in: a source proved and quarantined here is quarantined fleet-wide. */
+		if (d->agent && d->share_ttl_s && f->enforced && f->action == IRC_ACT_QUAR_HOST &&
+		    f->trust == IRC_SRC_VERIFIED && (f->family == 4 || f->family == 6)) {
+			struct irc_cidr src = { .family = f->family == 4 ? AF_INET : AF_INET6,
+						.plen = f->family == 4 ? 32 : 128 };
+
+			memcpy(src.addr, f->addr, f->family == 4 ? 4 : 16);
+			irc_agent_share(d->agent, &src, irc_detector_name(f->detector), d->share_ttl_s);
+		}
 	}
 	rsh_record(d, data, len);
 	return 0;
@@ -784,6 +794,7 @@ static int policy_reload(struct daemon *d, const char *trigger)
 		irc_sens_warn("run: policy", &p.det, &rep);
 	if (!err) {
 		d->bounds = p.store;
+		d->share_ttl_s = p.fleet_share_ttl_s;
 		bounds_apply(d);
 	}
 	if (err)

@@ -521,6 +521,38 @@ static void parse_store(struct ctx *c, yaml_node_t *m)
 	}
 }
 
+/* fleet: share_findings: DURATION|off */
+static void parse_fleet(struct ctx *c, yaml_node_t *m)
+{
+	yaml_node_pair_t *pr;
+
+	if (m->type != YAML_MAPPING_NODE) {
+		err_at(c, m, "'fleet' must be a mapping (share_findings)");
+		return;
+	}
+	check_dupes(c, m);
+	for (pr = m->data.mapping.pairs.start; pr < m->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(c, pr->key), *v = node(c, pr->value);
+		const char *key = scalar(k) ?: "", *s, *why;
+		uint64_t x;
+
+		if (strcmp(key, "share_findings")) {
+			err_at(c, k, "unknown key '%s' in fleet (share_findings)", key);
+			continue;
+		}
+		if (want_scalar(c, v, key, &s))
+			continue;
+		if (!strcmp(s, "off"))
+			x = 0;
+		else if (irc_parse_duration(s, &x, &why)) {
+			err_at(c, v, "'share_findings': bad duration '%s': %s (the TTL of a shared "
+			       "quarantine, such as 10m, or off)", s, why);
+			continue;
+		}
+		c->p->fleet_share_ttl_s = x;
+	}
+}
+
 static void parse_root(struct ctx *c, yaml_node_t *root)
 {
 	yaml_node_pair_t *pr;
@@ -554,8 +586,10 @@ static void parse_root(struct ctx *c, yaml_node_t *root)
 			parse_detectors(c, v);
 		} else if (!strcmp(key, "store")) {
 			parse_store(c, v);
+		} else if (!strcmp(key, "fleet")) {
+			parse_fleet(c, v);
 		} else {
-			err_at(c, k, "unknown key '%s' (mode, allowlist, detectors, store)", key);
+			err_at(c, k, "unknown key '%s' (mode, allowlist, detectors, store, fleet)", key);
 		}
 	}
 }

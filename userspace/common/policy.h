@@ -27,6 +27,12 @@ struct irc_store_policy {
 struct irc_policy {
 	struct irc_detcfg det;		/* what the kernel gets */
 	struct irc_store_policy store;
+	/*
+	 * `fleet: share_findings: DURATION`: an enforced network finding with
+	 * a verified source is published as a fleet quarantine of that TTL.
+	 * 0 (off, the default): never.
+	 */
+	uint64_t fleet_share_ttl_s;
 	struct irc_cidr allow[IRC_POLICY_MAX_ALLOW];
 	int nallow;
 };

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <bpf/bpf.h>
+#include <sodium.h>
 
 #include "agent.h"
 #include "entity.h"
@@ -28,6 +29,14 @@
 #define NS		1000000000LL
 #define MAX_ACTORS	256	/* distinct fleet:USER@HOST strings kept */
 #define MAX_ETCD_ADDRS	(2 * IRC_FLEET_MAX_URLS)	/* etcd's addresses, kept through an isolation */
+#define MAX_SHARES	32	/* findings waiting to be published */
+
+/* A finding to publish (irc_agent_share). */
+struct share {
+	struct irc_cidr src;
+	char detector[16];
+	uint64_t ttl_s;
+};
 
 /* What came from etcd, for the controller's thread. */
 struct msg {
@@ -78,6 +87,10 @@ struct irc_agent {
 	/* etcd's addresses (the sync thread resolves them): a fleet isolation exempts them. */
 	struct irc_cidr etcd_addr[MAX_ETCD_ADDRS];
 	int n_etcd_addr;
+	struct share shares[MAX_SHARES];	/* for the heartbeat thread */
+	int nshares;
+	bool share_kick;	/* one was queued since the heartbeat thread looked */
+	uint64_t shared_n, share_dropped;
 	/* The controller's thread only. */
 	uint8_t trusted[IRC_FLEET_MAX_TRUST][32];
 	struct timespec trust_mtime;
@@ -652,8 +665,8 @@ static int on_events(void *ctx, struct irc_kv *kv, size_t n, int64_t rev)
 	return 0;
 }
 
-/* Sleeps @ms unless stopped; true if stopped. */
-static bool nap(struct irc_agent *a, int ms)
+/* Sleeps @ms unless stopped (or, with @shares, a finding is queued to share); true if stopped. */
+static bool nap(struct irc_agent *a, int ms, bool shares)
 {
 	struct timespec ts;
 
@@ -665,8 +678,11 @@ static bool nap(struct irc_agent *a, int ms)
 		ts.tv_nsec -= 1000000000L;
 	}
 	pthread_mutex_lock(&a->mu);
-	while (!a->stop && pthread_cond_timedwait(&a->cv, &a->mu, &ts) == 0)
+	while (!a->stop && !(shares && a->share_kick) &&
+	       pthread_cond_timedwait(&a->cv, &a->mu, &ts) == 0)
 		;
+	if (shares)
+		a->share_kick = 0;
 	pthread_mutex_unlock(&a->mu);
 	return a->stop;
 }
@@ -758,7 +774,7 @@ static void *sync_main(void *arg)
 			fprintf(stderr, "ircontain: fleet: etcd: %s; enforcing what is in force, "
 				"retrying\n", e.err);
 		set_state(a, "disconnected", e.err);
-		if (nap(a, backoff))
+		if (nap(a, backoff, false))
 			break;
 		backoff = backoff * 2 > IRC_FLEET_BACKOFF_MAX_MS ? IRC_FLEET_BACKOFF_MAX_MS : backoff * 2;
 	}
@@ -780,7 +796,7 @@ json_t *irc_agent_json(struct irc_agent *a)
 	pthread_mutex_lock(&a->mu);
 	if (a->connected_ns)
 		irc_fmt_utc((uint64_t)a->connected_ns, since, sizeof(since));
-	o = json_pack("{s:s,s:s,s:o,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:s}",
+	o = json_pack("{s:s,s:s,s:o,s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s,s:s,s:s}",
 		"name", irc_fleet.name, "version", IRC_VERSION, "groups", groups,
 		"state", json_array_size(a->missing) ? "degraded" : "loaded",
 		"sync", a->sync_state, "isolation", a->isolation ?: "unknown",
@@ -789,12 +805,102 @@ json_t *irc_agent_json(struct irc_agent *a)
 		"applied", (json_int_t)a->applied_n, "released", (json_int_t)a->released_n,
 		"resyncs", (json_int_t)a->resyncs, "compactions", (json_int_t)a->compactions,
 		"trusted_keys", (json_int_t)a->ntrusted,
-		"events_lost", (json_int_t)a->local.events_lost,
+		"events_lost", (json_int_t)a->local.events_lost, "shared", (json_int_t)a->shared_n,
 		"store_errors", (json_int_t)a->local.store_errors,
 		"heartbeat", hb, "synced_since", since, "last_error", a->last_error);
 	json_object_set_new(o, "missing", a->missing ? json_deep_copy(a->missing) : json_array());
 	pthread_mutex_unlock(&a->mu);
 	return o;
+}
+
+void irc_agent_share(struct irc_agent *a, const struct irc_cidr *src, const char *detector,
+		     uint64_t ttl_s)
+{
+	pthread_mutex_lock(&a->mu);
+	if (a->nshares == MAX_SHARES) {
+		a->share_dropped++;
+	} else {
+		struct share *sh = &a->shares[a->nshares++];
+
+		sh->src = *src;
+		snprintf(sh->detector, sizeof(sh->detector), "%s", detector);
+		sh->ttl_s = ttl_s;
+		a->share_kick = true;
+		pthread_cond_broadcast(&a->cv);
+	}
+	pthread_mutex_unlock(&a->mu);
+}
+
+/*
+ * One finding published: a signed fleet quarantine of its source for
+ * its TTL, by DETECTOR@AGENT.  An entry in force at that key that lasts
+ * at least as long (an operator's, another agent's) is not cut short.
+ */
+static int share_one(struct irc_agent *a, struct irc_etcd *e, const struct share *sh)
+{
+	int64_t now_ms = (int64_t)(irc_now_real_ns() / 1000000ULL);
+	struct irc_fentry f = { .op = IRC_FOP_QUARANTINE, .kind = IRC_FK_HOST, .target = sh->src,
+				.dir = IRC_DIR_BOTH, .created_ms = now_ms,
+				.expires_s = now_ms / 1000 + (int64_t)sh->ttl_s };
+	char key[512], t[IRC_CIDR_STRLEN], *val = NULL;
+	uint8_t pk[32], sk[64];
+	struct irc_kv *kv = NULL;
+	struct irc_fentry cur;
+	const char *why;
+	size_t n = 0;
+	int64_t rev;
+	int err;
+
+	irc_cidr_format(&sh->src, t, sizeof(t));
+	snprintf(f.reason, sizeof(f.reason), "%s at %s (shared finding)", sh->detector, irc_fleet.name);
+	snprintf(f.by, sizeof(f.by), "%s@%s", sh->detector, irc_fleet.name);
+	err = irc_fentry_key(irc_fleet.prefix, &f, key, sizeof(key));
+	if (!err && !(err = irc_etcd_range(e, key, false, &kv, &n, &rev)) && n &&
+	    !irc_fentry_verify(irc_fleet.prefix, key, kv[0].val, kv[0].len, NULL, 0, &cur, &why) &&
+	    cur.op == IRC_FOP_QUARANTINE && (!cur.expires_s || cur.expires_s >= f.expires_s)) {
+		irc_kv_free(kv, n);
+		return 0;
+	}
+	irc_kv_free(kv, n);
+	if (!err && (err = irc_store_sign_keys(irc.state_dir, true, pk, sk)) == 0) {
+		val = irc_fentry_sign(&f, key, sk);
+		sodium_memzero(sk, sizeof(sk));
+		err = val ? irc_etcd_put(e, key, val, strlen(val), 0, &rev) : -ENOMEM;
+		free(val);
+	}
+	if (err) {
+		fprintf(stderr, "ircontain: fleet: share the %s finding from %s: %s\n", sh->detector, t,
+			err == -ENOMEM ? strerror(ENOMEM) : e->err[0] ? e->err : strerror(-err));
+		return err;
+	}
+	fprintf(stderr, "ircontain: fleet: shared the %s finding: %s quarantined fleet-wide for %" PRIu64
+		" s (etcd revision %" PRId64 ")\n", sh->detector, t, sh->ttl_s, rev);
+	pthread_mutex_lock(&a->mu);
+	a->shared_n++;
+	pthread_mutex_unlock(&a->mu);
+	return 0;
+}
+
+/* The findings queued to publish; one that failed waits for the next heartbeat. */
+static void share_all(struct irc_agent *a, struct irc_etcd *e)
+{
+	struct share sh;
+
+	for (;;) {
+		pthread_mutex_lock(&a->mu);
+		if (!a->nshares) {
+			pthread_mutex_unlock(&a->mu);
+			return;
+		}
+		sh = a->shares[0];
+		pthread_mutex_unlock(&a->mu);
+		e->err[0] = '\0';
+		if (share_one(a, e, &sh))
+			return;
+		pthread_mutex_lock(&a->mu);
+		memmove(a->shares, a->shares + 1, (size_t)--a->nshares * sizeof(sh));
+		pthread_mutex_unlock(&a->mu);
+	}
 }
 
 static void *beat_main(void *arg)
@@ -830,7 +936,9 @@ static void *beat_main(void *arg)
 			set_state(a, "disconnected", e.err);
 			a->kick = 1;
 		}
-		if (nap(a, IRC_FLEET_BEAT_MS))
+		if (!err)
+			share_all(a, &e);
+		if (nap(a, IRC_FLEET_BEAT_MS, true))
 			break;
 	}
 	irc_etcd_close(&e);

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "etcd.h"
+#include "parse.h"
 
 struct irc_agent;
 
@@ -45,6 +46,15 @@ int irc_agent_start(struct irc_agent **ap, const struct irc_etcd_cfg *cfg,
 		    const struct irc_agent_ops *ops);
 /* The controller's thread: applies what came in. */
 void irc_agent_tick(struct irc_agent *a, const struct irc_agent_local *l);
+/*
+ * The controller's thread: @src, a verified source a network detector
+ * quarantined here, to publish as a fleet quarantine for @ttl_s
+ * (`fleet: share_findings` in the policy).  Queued (a few; more are
+ * counted and dropped): the heartbeat thread signs it with this host's
+ * signing.key and puts it, never the controller's thread.
+ */
+void irc_agent_share(struct irc_agent *a, const struct irc_cidr *src, const char *detector,
+		     uint64_t ttl_s);
 /* The agent's state for run.json and metrics; a new reference. */
 json_t *irc_agent_json(struct irc_agent *a);
 void irc_agent_stop(struct irc_agent *a);
