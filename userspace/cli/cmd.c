@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Command dispatch and option parsing shared by every command. */
+#include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -48,6 +49,36 @@ int irc_getopt(int argc, char **argv, const struct option *lo,
 		return IRC_OPT_BAD;
 	}
 	return c;
+}
+
+int irc_opts_getopt(int argc, char **argv, const struct irc_opt *t, const char *what)
+{
+	struct option lo[IRC_OPTS_MAX + 1] = { 0 };
+	size_t i;
+
+	for (i = 0; i < IRC_OPTS_MAX && t[i].name; i++)
+		lo[i] = (struct option){ t[i].name, t[i].value ? required_argument : no_argument,
+					 NULL, t[i].key };
+	return irc_getopt(argc, argv, lo, what);
+}
+
+const char *irc_opts_usage(const struct irc_opt *t, const char *cmd, const char *head,
+			   char *buf, size_t len)
+{
+	size_t n = 0, i;
+
+	n += snprintf(buf, len, "%s%s%s", cmd, head ? " " : "", head ?: "");
+	for (i = 0; t[i].name && n < len; i++) {
+		bool req = t[i].flags & IRC_OPT_REQUIRED, rep = t[i].flags & IRC_OPT_REPEAT;
+
+		n += snprintf(buf + n, len - n, " %s--%s%s%s%s%s%s%s", req ? "" : "[", t[i].name,
+			      t[i].value ? " " : "", t[i].value ?: "",
+			      rep && !req ? " ..." : "", req ? "" : "]",
+			      rep && req ? " [--" : "", rep && req ? t[i].name : "");
+		if (rep && req && n < len)
+			n += snprintf(buf + n, len - n, " ...]");
+	}
+	return buf;
 }
 
 char **irc_operands(int argc, char **argv, int n, const char *what,

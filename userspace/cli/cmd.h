@@ -34,6 +34,30 @@ int irc_getopt(int argc, char **argv, const struct option *lo,
 char **irc_operands(int argc, char **argv, int n, const char *what,
 		    const char *usage);
 
+/*
+ * A command's options described once (xdp-tools' DEFINE_OPTION): the
+ * getopt table and the usage line both come from it.  Ends with { 0 }.
+ */
+#define IRC_OPT_REQUIRED	1u	/* shown without brackets */
+#define IRC_OPT_REPEAT		2u	/* may be given again: "..." */
+struct irc_opt {
+	const char *name;
+	int key;		/* what irc_opts_getopt() returns for it */
+	const char *value;	/* its value's name ("FILE"); NULL: takes none */
+	unsigned int flags;	/* IRC_OPT_* */
+};
+#define IRC_OPTS_MAX	16
+
+/* irc_getopt() over @t. */
+int irc_opts_getopt(int argc, char **argv, const struct irc_opt *t, const char *what);
+/*
+ * The usage line, in @buf: @cmd, @head (the operands; NULL for none), then
+ * each option, "[--name VALUE]" (--name VALUE when required; repeatable:
+ * "[--name VALUE ...]", or "--name VALUE [--name ...]" when required).
+ */
+const char *irc_opts_usage(const struct irc_opt *t, const char *cmd, const char *head,
+			   char *buf, size_t len);
+
 /* For a verb that takes no options: irc_getopt() and irc_operands() in one. */
 char **irc_args(int argc, char **argv, int n, const char *what, const char *usage);
 

@@ -121,14 +121,15 @@ static bool known_type(const char *const *types, const char *t)
 
 int do_events(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "follow", no_argument, NULL, 'f' },
-		{ "since", required_argument, NULL, 's' },
-		{ "type", required_argument, NULL, 't' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "file", required_argument, NULL, 'F' },
+	static const struct irc_opt opts[] = {
+		{ "follow", 'f', NULL, 0 },
+		{ "since", 's', "D", 0 },
+		{ "type", 't', "T", 0 },
+		{ "pid", 'p', "P", 0 },
+		{ "file", 'F', "F", 0 },
 		{ 0 }
 	};
+	char usage[256];
 	static const char *const types[] = {
 		"exec", "fork", "exit", "connect", "accept", "packet_dropped",
 		"network_denied", "events_lost", NULL,
@@ -143,7 +144,7 @@ int do_events(int argc, char **argv)
 	FILE *f;
 	int c;
 
-	while ((c = irc_getopt(argc, argv, lo, "events")) != -1) {
+	while ((c = irc_opts_getopt(argc, argv, opts, "events")) != -1) {
 		switch (c) {
 		case 'f':
 			follow = true;
@@ -171,7 +172,8 @@ int do_events(int argc, char **argv)
 			return IRC_EXIT_USAGE;
 		}
 	}
-	if (!irc_operands(argc, argv, 0, "events", "events [--follow] [--since D] [--type T] [--pid P] [--file F]"))
+	if (!irc_operands(argc, argv, 0, "events",
+			  irc_opts_usage(opts, "events", NULL, usage, sizeof(usage))))
 		return IRC_EXIT_USAGE;
 	if (!file) {
 		snprintf(path, sizeof(path), "%s/events.jsonl", irc.state_dir);

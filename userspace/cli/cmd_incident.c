@@ -210,22 +210,23 @@ static int list_row(const struct irc_incident *in, void *ctx)
 
 static int do_incident_list(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "status", required_argument, NULL, 's' },
+	static const struct irc_opt opts[] = {
+		{ "status", 's', "STATE", 0 },
 		{ 0 }
 	};
+	char usage[64];
 	const char *what = "incident list";
 	struct irc_store *s = NULL;
 	int c, ret, err, status = -1, rows = 0;
 
-	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
+	while ((c = irc_opts_getopt(argc, argv, opts, what)) != -1) {
 		if (c != 's')
 			return IRC_EXIT_USAGE;
 		ret = parse_state(what, optarg, true, &status);
 		if (ret)
 			return ret;
 	}
-	if (!irc_operands(argc, argv, 0, what, "incident list [--status STATE]"))
+	if (!irc_operands(argc, argv, 0, what, irc_opts_usage(opts, what, NULL, usage, sizeof(usage))))
 		return IRC_EXIT_USAGE;
 	ret = store_existing(what, &s);
 	if (!ret && !s) {
@@ -388,11 +389,12 @@ static int do_incident_show(int argc, char **argv)
 
 static int do_incident_open(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "title", required_argument, NULL, 't' },
-		{ "severity", required_argument, NULL, 's' },
+	static const struct irc_opt opts[] = {
+		{ "title", 't', "TEXT", IRC_OPT_REQUIRED },
+		{ "severity", 's', "low|medium|high|critical", IRC_OPT_REQUIRED },
 		{ 0 }
 	};
+	char usage[96];
 	const char *what = "incident open", *title = NULL;
 	struct irc_incident in;
 	struct irc_store *s;
@@ -400,7 +402,7 @@ static int do_incident_open(int argc, char **argv)
 	int c, ret, sev = -1;
 	int64_t id = 0;
 
-	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
+	while ((c = irc_opts_getopt(argc, argv, opts, what)) != -1) {
 		switch (c) {
 		case 't':
 			title = optarg;
@@ -415,8 +417,7 @@ static int do_incident_open(int argc, char **argv)
 			return IRC_EXIT_USAGE;
 		}
 	}
-	if (!irc_operands(argc, argv, 0, what,
-			  "incident open --title TEXT --severity low|medium|high|critical"))
+	if (!irc_operands(argc, argv, 0, what, irc_opts_usage(opts, what, NULL, usage, sizeof(usage))))
 		return IRC_EXIT_USAGE;
 	if (!title)
 		return irc_usage_err("%s: --title is required", what);
@@ -547,21 +548,22 @@ static int do_incident_status(int argc, char **argv)
 
 static int do_incident_close(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "summary", required_argument, NULL, 's' },
+	static const struct irc_opt opts[] = {
+		{ "summary", 's', "TEXT", IRC_OPT_REQUIRED },
 		{ 0 }
 	};
+	char usage[64];
 	const char *what = "incident close", *summary = NULL;
 	char **ops;
 	int64_t id = 0;
 	int c, ret;
 
-	while ((c = irc_getopt(argc, argv, lo, what)) != -1) {
+	while ((c = irc_opts_getopt(argc, argv, opts, what)) != -1) {
 		if (c != 's')
 			return IRC_EXIT_USAGE;
 		summary = optarg;
 	}
-	ops = irc_operands(argc, argv, 1, what, "incident close ID --summary TEXT");
+	ops = irc_operands(argc, argv, 1, what, irc_opts_usage(opts, what, "ID", usage, sizeof(usage)));
 	if (!ops)
 		return IRC_EXIT_USAGE;
 	ret = parse_id(what, ops[0], &id);

@@ -241,18 +241,19 @@ struct load_args {
 /* 0, or the exit code of a bad option (said). */
 static int load_parse(int argc, char **argv, struct load_args *a)
 {
-	static const struct option lo[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		{ "xdp-mode", required_argument, NULL, 'm' },
-		{ "ring-size", required_argument, NULL, 'r' },
-		{ "fail-open", no_argument, NULL, 'o' },
+	static const struct irc_opt opts[] = {
+		{ "iface", 'i', "IF|PATTERN", IRC_OPT_REQUIRED | IRC_OPT_REPEAT },
+		{ "xdp-mode", 'm', "auto|native|generic", 0 },
+		{ "ring-size", 'r', "BYTES", 0 },
+		{ "fail-open", 'o', NULL, 0 },
 		{ 0 }
 	};
 	const char *why;
+	char usage[160];
 	int c, ret;
 
 	a->req = IRC_XDP_REQ_AUTO;
-	while ((c = irc_getopt(argc, argv, lo, "load")) != -1) {
+	while ((c = irc_opts_getopt(argc, argv, opts, "load")) != -1) {
 		switch (c) {
 		case 'i':
 			if (a->nargs == IRC_MAX_IFPATTERNS)
@@ -291,7 +292,7 @@ static int load_parse(int argc, char **argv, struct load_args *a)
 			return IRC_EXIT_USAGE;
 		}
 	}
-	if (!irc_operands(argc, argv, 0, "load", "load --iface IF|PATTERN [--iface ...] [--xdp-mode auto|native|generic] [--ring-size BYTES] [--fail-open]"))
+	if (!irc_operands(argc, argv, 0, "load", irc_opts_usage(opts, "load", NULL, usage, sizeof(usage))))
 		return IRC_EXIT_USAGE;
 	if (a->npats == 0)
 		return irc_usage_err("load: no interface given (usage: load --iface IF [--iface IF ...])");

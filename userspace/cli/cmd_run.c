@@ -834,19 +834,20 @@ struct run_ifaces {
 /* The options into @d and @a: 0, or the exit code of a bad one (said). */
 static int run_parse(int argc, char **argv, struct daemon *d, struct run_ifaces *a)
 {
-	static const struct option lo[] = {
-		{ "policy", required_argument, NULL, 'p' },
-		{ "events-file", required_argument, NULL, 'e' },
-		{ "iface", required_argument, NULL, 'i' },
-		{ "store-events", required_argument, NULL, 'E' },
-		{ "store-max-size", required_argument, NULL, 'S' },
-		{ "store-max-age", required_argument, NULL, 'A' },
-		{ "metrics", required_argument, NULL, 'M' },
+	static const struct irc_opt opts[] = {
+		{ "iface", 'i', "IF|PATTERN", IRC_OPT_REPEAT },
+		{ "policy", 'p', "FILE", 0 },
+		{ "events-file", 'e', "FILE|-", 0 },
+		{ "store-events", 'E', "all|related", 0 },
+		{ "store-max-size", 'S', "SIZE|off", 0 },
+		{ "store-max-age", 'A', "AGE|off", 0 },
+		{ "metrics", 'M', "ADDR:PORT", 0 },
 		{ 0 }
 	};
+	char usage[256];
 	int c, err, ret;
 
-	while ((c = irc_getopt(argc, argv, lo, "run")) != -1) {
+	while ((c = irc_opts_getopt(argc, argv, opts, "run")) != -1) {
 		switch (c) {
 		case 'p':
 			d->policy = optarg;
@@ -889,7 +890,7 @@ static int run_parse(int argc, char **argv, struct daemon *d, struct run_ifaces 
 			return IRC_EXIT_USAGE;
 		}
 	}
-	if (!irc_operands(argc, argv, 0, "run", "run [--iface IF|PATTERN ...] [--policy FILE] [--events-file FILE|-] [--store-events all|related] [--store-max-size SIZE|off] [--store-max-age AGE|off] [--metrics ADDR:PORT]"))
+	if (!irc_operands(argc, argv, 0, "run", irc_opts_usage(opts, "run", NULL, usage, sizeof(usage))))
 		return IRC_EXIT_USAGE;
 	if (d->policy) {
 		struct stat st;
