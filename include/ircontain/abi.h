@@ -190,6 +190,8 @@ enum irc_allow_flags {
 	IRC_ALLOW_ALWAYS	= 1 << 0,	/* never dropped ('allow add') */
 	IRC_ALLOW_ISOLATE	= 1 << 1,	/* exempt from isolation only */
 	IRC_ALLOW_POLICY	= 1 << 2,	/* came from the policy file */
+	/* IRC_ALLOW_ALWAYS was put there by the fleet: only a signed fleet del takes it away (userspace's mark) */
+	IRC_ALLOW_FLEET		= 1 << 3,
 };
 
 struct irc_allow {

@@ -74,7 +74,7 @@ _ircontain()
 	export) COMPREPLY=($(compgen -W "--output --force --new-key" -- "$cur")) ;;
 	fleet)
 		case $verb in
-		"") COMPREPLY=($(compgen -W "quarantine release isolate list status key trust" -- "$cur")) ;;
+		"") COMPREPLY=($(compgen -W "quarantine release isolate allow list status key trust" -- "$cur")) ;;
 		quarantine)
 			if [[ ${words[cword - 1]} == quarantine ]]; then COMPREPLY=($(compgen -W "host" -- "$cur"))
 			else COMPREPLY=($(compgen -W "--group --ttl --reason --direction" -- "$cur")); fi ;;
@@ -85,6 +85,9 @@ _ircontain()
 			if [[ ${words[cword - 1]} == isolate ]]; then COMPREPLY=($(compgen -W "on off" -- "$cur"))
 			elif [[ " ${words[*]} " == *" on "* ]]; then
 				COMPREPLY=($(compgen -W "--group --allow --allow-dns --allow-dhcp --reason" -- "$cur"))
+			else COMPREPLY=($(compgen -W "--group --reason" -- "$cur")); fi ;;
+		allow)
+			if [[ ${words[cword - 1]} == allow ]]; then COMPREPLY=($(compgen -W "add del" -- "$cur"))
 			else COMPREPLY=($(compgen -W "--group --reason" -- "$cur")); fi ;;
 		trust) [[ ${words[cword - 1]} == trust ]] && COMPREPLY=($(compgen -W "add del list" -- "$cur")) ;;
 		esac ;;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# fleet isolate on|off --group G end to end: a real etcd and two agents,
+# fleet isolate on|off --group G and fleet allow add|del end to end: a real etcd and two agents,
 # a1 in group web and a2 in group db, each enforcing on its test host's
 # link and on its link to etcd.  A signed isolation of web cuts a1's
 # test host (but for the --allow exemption) and not a2's; a1 keeps
@@ -10,7 +10,8 @@
 # actor and survives a reload (restored from the store, still the
 # fleet's); an isolation copied to another group's key, a replayed old
 # order and a fleet order against an operator's own isolation change
-# nothing.
+# nothing.  A fleet allowlist entry lets a host through the isolation,
+# and is refused where it would lift a quarantine made locally.
 . "$(dirname "$0")/fleet_lib.sh"
 need_tools jq sqlite3
 
@@ -85,6 +86,27 @@ agent_run 1 --fleet-group web -- --iface ev
 check "agent 1 reloaded: isolated again, by the fleet (restored from its store)" wait_for 20 a1_isolated_synced
 check "agent 1 reloaded: host 1 cut again" wait_for 5 blocked 1
 check "agent 1 reloaded: the exempted address still passes" reach 1 3
+
+# ---- fleet allow: through the isolation, never over a local quarantine ---------
+
+check_rc "fleet allow add: bad address is exit 2" 2 fl fleet allow add 10.78.0.300 --group web
+check_rc "fleet allow add: --ttl is exit 2 (an allowlist entry has none)" 2 fl fleet allow add 10.78.0.2 --ttl 1h
+check_rc "fleet allow add 10.78.0.2 --group web" 0 fl fleet allow add 10.78.0.2 --group web --reason "forensics box"
+check "isolated agent 1 lets the allowed host 1 through" wait_for 10 reach 1
+check "agent 1's allowlist: 10.78.0.2, always, the fleet's" jqx \
+	'.entries[] | select(.target == "10.78.0.2") | .always and .fleet' <(ag 1 --json allow list)
+check "agent 1's record: allow.add by the fleet" wait_for 5 sh -c \
+	"sqlite3 '$IRC_TMP/a1/ircontain.db' \"select actor from actions where type = 'allow.add' and target = 'host:10.78.0.2'\" | grep -q '^fleet:'"
+check_rc "agent 2: an operator quarantines 10.78.0.2 locally" 0 env -u SSH_CONNECTION $(ag_env 2) quarantine host 10.78.0.2 --reason "local call"
+check_rc "fleet allow add 10.78.0.2 --group db" 0 fl fleet allow add 10.78.0.2 --group db
+check "agent 2 refuses an allow that would lift its local quarantine" wait_for 10 refused 2 'db/allow-10.78.0.2$' 'quarantine of 10.78.0.2 made here'
+check "agent 2 still drops host 2" blocked 2
+check_rc "agent 2: the operator releases it" 0 $(ag_env 2) release host 10.78.0.2
+check_rc "fleet allow del 10.78.0.2 --group web" 0 fl fleet allow del 10.78.0.2 --group web
+check "agent 1 (still isolated) cuts host 1 again" wait_for 10 blocked 1
+check "agent 1's allowlist no longer holds 10.78.0.2" jqx \
+	'[.entries[] | select(.target == "10.78.0.2")] | length == 0' <(ag 1 --json allow list)
+check_rc "fleet allow del again is exit 1 (already removed)" 1 fl fleet allow del 10.78.0.2 --group web
 
 # ---- off, then a replayed on ----------------------------------------------------
 

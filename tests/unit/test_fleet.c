@@ -71,6 +71,14 @@ static void test_key(void **state)
 		EXPECT(bad, !strcmp(key, rows[i].want), "%s: key %s, want %s", rows[i].target,
 		       key, rows[i].want);
 	}
+	/* An allowlist entry has a key of its own beside the quarantine of the same address. */
+	{
+		struct irc_fentry f = entry("10.0.0.0/8", "web", IRC_FOP_QUARANTINE);
+
+		f.kind = IRC_FK_ALLOW;
+		assert_int_equal(irc_fentry_key(PREFIX, &f, key, sizeof(key)), 0);
+		EXPECT(bad, !strcmp(key, PREFIX "q/web/allow-10.0.0.0_8"), "allow key %s", key);
+	}
 	assert_int_equal(bad, 0);
 }
 
@@ -146,6 +154,24 @@ static void test_verify(void **state)
 	       "not JSON: not -EBADMSG");
 	EXPECT(bad, irc_fentry_verify(PREFIX, key, (uint8_t *)"{\"payload\":\"{}\"}", 16, trusted, 1, &g,
 				      &why) == -EBADMSG, "no signature: not -EBADMSG");
+	/* An allowlist entry round-trips; made a quarantine, it is forged. */
+	{
+		struct irc_fentry al = entry("203.0.113.7", "", IRC_FOP_QUARANTINE);
+		char akey[256];
+
+		al.kind = IRC_FK_ALLOW;
+		assert_int_equal(irc_fentry_key(PREFIX, &al, akey, sizeof(akey)), 0);
+		v = signed_value(&al, akey, sk, NULL, NULL);
+		assert_int_equal(irc_fentry_verify(PREFIX, akey, (uint8_t *)v, strlen(v), trusted, 1, &g,
+						   &why), 0);
+		assert_int_equal(g.kind, IRC_FK_ALLOW);
+		assert_int_equal(memcmp(&g.target, &al.target, sizeof(al.target)), 0);
+		free(v);
+		v = signed_value(&al, akey, sk, "\\\"allow\\\"", "\\\"host\\\"");
+		EXPECT(bad, irc_fentry_verify(PREFIX, akey, (uint8_t *)v, strlen(v), trusted, 1, &g, &why) ==
+		       -EKEYREJECTED, "allow made host: not -EKEYREJECTED");
+		free(v);
+	}
 	/* A release round-trips too. */
 	rel = entry("203.0.113.7", "", IRC_FOP_RELEASE);
 	v = signed_value(&rel, key, sk, NULL, NULL);

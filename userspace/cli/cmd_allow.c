@@ -92,8 +92,9 @@ static int do_allow_add(int argc, char **argv)
 	}
 	entity_of(&target, norm, sizeof(norm), entity, sizeof(entity));
 	irc_akey(&target, &key);
+	/* The fleet's entry becomes the operator's: a fleet del no longer removes it. */
 	if (bpf_map_lookup_elem(m.fd[key.map], &key.k, &val) == 0 &&
-	    (val.flags & IRC_ALLOW_ALWAYS)) {
+	    (val.flags & IRC_ALLOW_ALWAYS) && !(val.flags & IRC_ALLOW_FLEET)) {
 		change = "already allowed";
 		report("allow add", norm, change);
 		goto out;
@@ -102,7 +103,7 @@ static int do_allow_add(int argc, char **argv)
 		val.created_ns = irc_now_real_ns();
 		val.actor_uid = irc_actor_uid();
 	}
-	val.flags |= IRC_ALLOW_ALWAYS;
+	val.flags = (val.flags | IRC_ALLOW_ALWAYS) & ~IRC_ALLOW_FLEET;
 	val.plen = target.plen;
 	if (bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_ANY)) {
 		char full[128];
@@ -149,7 +150,7 @@ static int do_allow_del(int argc, char **argv)
 		goto out;
 	}
 	/* Still exempt from an ongoing isolation: keep that part. */
-	val.flags &= ~IRC_ALLOW_ALWAYS;
+	val.flags &= ~(IRC_ALLOW_ALWAYS | IRC_ALLOW_FLEET);
 	if (val.flags ? bpf_map_update_elem(m.fd[key.map], &key.k, &val, BPF_EXIST) :
 			bpf_map_delete_elem(m.fd[key.map], &key.k)) {
 		err = -errno;
@@ -197,13 +198,14 @@ static int do_allow_list(int argc, char **argv)
 		irc_fmt_utc(v->created_ns, created, sizeof(created));
 		irc_actor_name(v->actor_uid, actor, sizeof(actor));
 		if (arr)
-			json_array_append_new(arr, json_pack("{s:s,s:b,s:b,s:s,s:s}",
+			json_array_append_new(arr, json_pack("{s:s,s:b,s:b,s:b,s:s,s:s}",
 				"target", t, "always", always,
-				"isolate_only", !always, "created", created,
-				"actor", actor));
+				"isolate_only", !always, "fleet", !!(v->flags & IRC_ALLOW_FLEET),
+				"created", created, "actor", actor));
 		else
 			printf("%-40s %-12s %-20s  %s\n", t,
-			       always ? "always" : "isolation", created, actor);
+			       v->flags & IRC_ALLOW_FLEET ? "always/fleet" : always ? "always" :
+			       "isolation", created, actor);
 	}
 	if (arr)
 		irc_json_print(json_pack("{s:o}", "entries", arr));

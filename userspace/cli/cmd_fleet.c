@@ -104,7 +104,8 @@ static int publish(const char *what, const char *shown, struct irc_fentry *f, ch
 						    NULL, 0, &now, &why) &&
 		    now.op == IRC_FOP_RELEASE) {
 			irc_err("%s %s: already %s in the fleet%s%s (%s)", what, shown,
-				f->kind == IRC_FK_ISOLATE ? "off" : "released",
+				f->kind == IRC_FK_ISOLATE ? "off" : f->kind == IRC_FK_ALLOW ? "removed" :
+				"released",
 				*f->group ? " for group " : "", f->group, key);
 			ret = IRC_EXIT_FAIL;
 			goto out;
@@ -130,17 +131,30 @@ out:
 	return ret;
 }
 
-static int put_entry(bool release, int argc, char **argv)
+/* What each address verb is called: by kind (host, allow), then release. */
+static const struct {
+	const char *what, *action, *done;
+} addr_verbs[][2] = {
+	[IRC_FK_HOST] = { { "fleet quarantine host", "fleet.quarantine", "fleet quarantine of" },
+			  { "fleet release host", "fleet.release", "fleet release of" } },
+	[IRC_FK_ALLOW] = { { "fleet allow add", "fleet.allow.add", "fleet allowlist entry" },
+			   { "fleet allow del", "fleet.allow.del", "fleet allowlist removal of" } },
+};
+
+/* fleet quarantine|release host, fleet allow add|del: an entry for an address. */
+static int put_entry(int kind, bool release, int argc, char **argv)
 {
-	const char *what = release ? "fleet release host" : "fleet quarantine host", *why;
+	const char *what = addr_verbs[kind][release].what, *action = addr_verbs[kind][release].action;
 	char key[512], norm[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN];
-	struct irc_fentry f = { .op = release ? IRC_FOP_RELEASE : IRC_FOP_QUARANTINE };
+	struct irc_fentry f = { .op = release ? IRC_FOP_RELEASE : IRC_FOP_QUARANTINE, .kind = kind };
+	const char *why;
 	struct irc_qopts o;
 	int64_t rev = 0;
 	int ret, err;
 
 	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_GROUP |
-			      (release ? 0 : IRC_QO_TTL | IRC_QO_DIR), what, "ADDR[/PREFIX]", &o);
+			      (release || kind == IRC_FK_ALLOW ? 0 : IRC_QO_TTL | IRC_QO_DIR), what,
+			      "ADDR[/PREFIX]", &o);
 	if (ret)
 		return ret;
 	if (irc_parse_target(o.operand, false, &f.target, &why))
@@ -156,16 +170,16 @@ static int put_entry(bool release, int argc, char **argv)
 		return ret;
 	if (!ret && irc.json)
 		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:I,s:o,s:s,s:s}",
-			"action", release ? "fleet.release" : "fleet.quarantine", "target", norm,
+			"action", action, "target", norm,
 			"group", *o.group ? o.group : "all", "key", key, "revision", (json_int_t)rev,
 			"ttl", o.ttl ? json_integer(o.ttl) : json_null(), "reason", o.reason,
 			"by", f.by));
 	else if (!ret)
 		printf("%s %s for %s%s (etcd revision %" PRId64 "%s%s)\n",
-		       release ? "fleet release of" : "fleet quarantine of", norm,
+		       addr_verbs[kind][release].done, norm,
 		       *o.group ? "group " : "every host", o.group, rev,
 		       o.ttl ? ", ttl " : "", o.ttl ? o.ttl_text : "");
-	return irc_qrecord(ret, 0, release ? "fleet.release" : "fleet.quarantine", entity,
+	return irc_qrecord(ret, 0, action, entity,
 			   o.reason, err, json_pack("{s:s,s:s,s:I,s:o,s:s}",
 				"group", *o.group ? o.group : "all", "key", key,
 				"revision", (json_int_t)rev,
@@ -251,12 +265,33 @@ static int do_fleet_isolate(int argc, char **argv)
 
 static int fleet_quarantine_host(int argc, char **argv)
 {
-	return put_entry(false, argc, argv);
+	return put_entry(IRC_FK_HOST, false, argc, argv);
 }
 
 static int fleet_release_host(int argc, char **argv)
 {
-	return put_entry(true, argc, argv);
+	return put_entry(IRC_FK_HOST, true, argc, argv);
+}
+
+static int fleet_allow_add(int argc, char **argv)
+{
+	return put_entry(IRC_FK_ALLOW, false, argc, argv);
+}
+
+static int fleet_allow_del(int argc, char **argv)
+{
+	return put_entry(IRC_FK_ALLOW, true, argc, argv);
+}
+
+static int do_fleet_allow(int argc, char **argv)
+{
+	static const struct irc_cmd cmds[] = {
+		{ "add", fleet_allow_add },
+		{ "del", fleet_allow_del },
+		{ 0 }
+	};
+
+	return irc_cmd_dispatch("fleet allow", cmds, argc - 1, argv + 1);
 }
 
 static int do_fleet_quarantine(int argc, char **argv)
@@ -326,10 +361,11 @@ static json_t *entry_json(const struct irc_kv *kv, const uint8_t (*trusted)[32],
 	else
 		irc_cidr_format(&f.target, t, sizeof(t));
 	state = f.kind == IRC_FK_ISOLATE ? (f.op == IRC_FOP_RELEASE ? "off" : "isolated") :
+		f.kind == IRC_FK_ALLOW ? (f.op == IRC_FOP_RELEASE ? "removed" : "allowed") :
 		f.op == IRC_FOP_RELEASE ? "released" :
 		f.expires_s && f.expires_s <= now_s ? "expired" : "quarantined";
 	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:b,s:I}",
-		"key", kv->key, "kind", f.kind == IRC_FK_ISOLATE ? "isolate" : "host",
+		"key", kv->key, "kind", irc_fentry_kind_name(&f),
 		"target", t, "group", f.group[0] ? f.group : "all", "state", state,
 		"expires", f.expires_s ? json_integer(f.expires_s) : json_null(),
 		"direction", irc_dir_name(f.dir), "reason", f.reason, "by", f.by,
@@ -581,6 +617,7 @@ int do_fleet(int argc, char **argv)
 		{ "quarantine", do_fleet_quarantine },
 		{ "release", do_fleet_release },
 		{ "isolate", do_fleet_isolate },
+		{ "allow", do_fleet_allow },
 		{ "list", do_fleet_list },
 		{ "status", do_fleet_status },
 		{ "key", do_fleet_key },

@@ -70,6 +70,7 @@ static const char usage_text[] =
 "  fleet isolate on --group G [--allow CIDR]... [--allow-dns] [--allow-dhcp]\n"
 "                        [--reason TEXT]\n"
 "  fleet isolate off --group G [--reason TEXT]\n"
+"  fleet allow add|del ADDR[/PREFIX] [--group G] [--reason TEXT]\n"
 "  fleet list\n"
 "  fleet status\n"
 "  fleet key\n"

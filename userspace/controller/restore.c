@@ -475,7 +475,8 @@ static int restore_allow(const struct rctx *c, const struct irc_want_ent *e)
 		v.created_ns = (__u64)e->created_ns;
 		v.actor_uid = e->uid;
 	}
-	v.flags |= IRC_ALLOW_ALWAYS;
+	/* The fleet's stays the fleet's: only a signed fleet del removes it. */
+	v.flags |= IRC_ALLOW_ALWAYS | (e->origin == IRC_ORIGIN_FLEET ? IRC_ALLOW_FLEET : 0);
 	v.plen = e->cidr.plen;
 	if (bpf_map_update_elem(c->m->fd[key.map], &key.k, &v, BPF_ANY))
 		err = -errno;

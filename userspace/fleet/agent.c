@@ -438,6 +438,92 @@ static void apply_isolate(struct irc_agent *a, struct fent *e, const struct irc_
 		       err ? "switch the isolation on: failed" : "ok");
 }
 
+/* A local quarantine (not the fleet's) that allowing @t would lift; false if none. */
+static bool lifts_local(struct irc_agent *a, const struct irc_cidr *t, char *which, size_t len)
+{
+	struct irc_qrec *recs;
+	size_t n, i;
+	bool hit = false;
+
+	if (irc_qrecs_collect(&a->m, &recs, &n))
+		return false;
+	for (i = 0; i < n && !hit; i++)
+		if (recs[i].val.origin != IRC_ORIGIN_FLEET && irc_cidr_overlap(&recs[i].target, t)) {
+			hit = true;
+			irc_cidr_format(&recs[i].target, which, len);
+		}
+	free(recs);
+	return hit;
+}
+
+/*
+ * An allowlist entry added or removed.  Added: never over a quarantine
+ * made here (the fleet does not undo a local containment), marked as the
+ * fleet's.  Removed: only the fleet's, and not by an order older than it.
+ */
+static void apply_allow(struct irc_agent *a, struct fent *e, const struct irc_kv *kv,
+			int64_t rev, const struct irc_fentry *f)
+{
+	uint64_t decided = (uint64_t)f->created_ms * 1000000ULL;
+	char t[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN], which[IRC_CIDR_STRLEN], why[160];
+	struct irc_allow val = {};
+	struct irc_key key;
+	bool had;
+	json_t *b;
+	int err = 0;
+
+	irc_cidr_format(&f->target, t, sizeof(t));
+	irc_entity_addr(entity, sizeof(entity), t);
+	irc_akey(&f->target, &key);
+	had = !bpf_map_lookup_elem(a->m.fd[key.map], &key.k, &val) && (val.flags & IRC_ALLOW_ALWAYS);
+	e->active = had && (val.flags & IRC_ALLOW_FLEET);
+	if (f->op == IRC_FOP_QUARANTINE) {
+		if (had)
+			return;		/* allowed already (by the fleet, or here) */
+		if (lifts_local(a, &f->target, which, sizeof(which))) {
+			snprintf(why, sizeof(why), "it would lift the quarantine of %s made here: "
+				 "left as it is", which);
+			refuse(a, e, kv, rev, f, why);
+			return;
+		}
+		if (!val.created_ns)
+			val.created_ns = decided;
+		val.flags |= IRC_ALLOW_ALWAYS | IRC_ALLOW_FLEET;
+		val.plen = f->target.plen;
+		if (bpf_map_update_elem(a->m.fd[key.map], &key.k, &val, BPF_ANY))
+			err = -errno;
+	} else {
+		if (!had)
+			return;		/* not allowed here: nothing to remove */
+		if (!(val.flags & IRC_ALLOW_FLEET)) {
+			refuse(a, e, kv, rev, f, "allowed here by a local operator: left as it is");
+			return;
+		}
+		if (val.created_ns > decided) {
+			refuse(a, e, kv, rev, f, "older than the allowlist entry here (a replay): left as it is");
+			return;
+		}
+		val.flags &= ~(IRC_ALLOW_ALWAYS | IRC_ALLOW_FLEET);
+		if (val.flags ? bpf_map_update_elem(a->m.fd[key.map], &key.k, &val, BPF_EXIST) :
+				bpf_map_delete_elem(a->m.fd[key.map], &key.k))
+			err = -errno;
+	}
+	if (!err)
+		e->active = f->op == IRC_FOP_QUARANTINE;
+	b = base_body(kv->key, kv, rev);
+	json_object_set_new(b, "origin", json_string("fleet"));
+	json_object_set_new(b, "group", json_string(f->group[0] ? f->group : "all"));
+	json_object_set_new(b, "signer", json_string(f->signer));
+	json_object_set_new(b, "reason", json_string(f->reason));
+	json_object_set_new(b, "created_ns", json_integer((json_int_t)decided));
+	json_object_set_new(b, "uid", json_integer(0));
+	json_object_set_new(b, "change", json_string(err ? "none" : f->op == IRC_FOP_QUARANTINE ?
+						      "added" : "removed"));
+	json_object_set_new(b, "result", json_string(err ? strerror(-err) : "ok"));
+	a->ops.record(a->ops.ctx, IRC_REC_ACTION, f->op == IRC_FOP_QUARANTINE ? "allow.add" : "allow.del",
+		      actor_of(f->by), entity, b);
+}
+
 /* One key's new value. */
 static void apply_put(struct irc_agent *a, const struct irc_kv *kv, int64_t rev)
 {
@@ -470,6 +556,8 @@ static void apply_put(struct irc_agent *a, const struct irc_kv *kv, int64_t rev)
 	e->created_ms = f.created_ms;
 	if (f.kind == IRC_FK_ISOLATE)
 		apply_isolate(a, e, kv, rev, &f);
+	else if (f.kind == IRC_FK_ALLOW)
+		apply_allow(a, e, kv, rev, &f);
 	else if (f.op == IRC_FOP_RELEASE)
 		apply_release(a, e, kv, rev, &f);
 	else

@@ -116,8 +116,9 @@ int irc_fentry_key(const char *prefix, const struct irc_fentry *f, char *buf, si
 		/* A '/' in the key would read as another level: 10.0.0.0/8 is 10.0.0.0_8. */
 		t[strcspn(t, "/")] = irc_cidr_is_host(&f->target) ? '\0' : '_';
 	}
-	n = snprintf(buf, len, "%s" IRC_FLEET_Q "%s/%s", prefix,
-		     f->group[0] ? f->group : IRC_FLEET_ALL, t);
+	n = snprintf(buf, len, "%s" IRC_FLEET_Q "%s/%s%s", prefix,
+		     f->group[0] ? f->group : IRC_FLEET_ALL, f->kind == IRC_FK_ALLOW ? IRC_FLEET_ALLOW : "",
+		     t);
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
@@ -125,11 +126,21 @@ int irc_fentry_key(const char *prefix, const struct irc_fentry *f, char *buf, si
 static const char *const op_names[][2] = {
 	[IRC_FK_HOST] = { "quarantine", "release" },
 	[IRC_FK_ISOLATE] = { "on", "off" },
+	[IRC_FK_ALLOW] = { "add", "del" },
+};
+
+static const char *const kind_names[] = {
+	[IRC_FK_HOST] = "host", [IRC_FK_ISOLATE] = "isolate", [IRC_FK_ALLOW] = "allow",
 };
 
 const char *irc_fentry_op_name(const struct irc_fentry *f)
 {
 	return op_names[f->kind][f->op == IRC_FOP_RELEASE];
+}
+
+const char *irc_fentry_kind_name(const struct irc_fentry *f)
+{
+	return kind_names[f->kind];
 }
 
 /* The fields of @f's kind, into its payload. */
@@ -141,6 +152,8 @@ static json_t *kind_json(const struct irc_fentry *f)
 
 	if (f->kind != IRC_FK_ISOLATE) {
 		irc_cidr_format(&f->target, t, sizeof(t));
+		if (f->kind == IRC_FK_ALLOW)
+			return json_pack("{s:s}", "target", t);
 		return json_pack("{s:s,s:s}", "target", t, "direction", irc_dir_name(f->dir));
 	}
 	allow = json_array();
@@ -171,7 +184,7 @@ char *irc_fentry_sign(const struct irc_fentry *f, const char *key, const uint8_t
 	size_t n;
 
 	p = json_pack("{s:s,s:s,s:s,s:I,s:I,s:s,s:s}",
-		      "op", irc_fentry_op_name(f), "kind", f->kind == IRC_FK_ISOLATE ? "isolate" : "host",
+		      "op", irc_fentry_op_name(f), "kind", irc_fentry_kind_name(f),
 		      "group", f->group, "created", (json_int_t)f->created_ms,
 		      "expires", (json_int_t)f->expires_s, "reason", f->reason, "by", f->by);
 	v = kind_json(f);
@@ -260,6 +273,12 @@ static int payload_parse(const char *text, struct irc_fentry *f, const char **wh
 		f->kind = IRC_FK_HOST;
 		if (!t || !d || irc_parse_target(t, false, &f->target, why) ||
 		    irc_parse_direction(d, &f->dir, why))
+			goto out;
+	} else if (!strcmp(kind, "allow")) {
+		const char *t = jstr(p, "target");
+
+		f->kind = IRC_FK_ALLOW;
+		if (!t || irc_parse_target(t, false, &f->target, why))
 			goto out;
 	} else if (!strcmp(kind, "isolate")) {
 		f->kind = IRC_FK_ISOLATE;

@@ -9,7 +9,8 @@
  * (unix s, 0: none), "reason", "by" (USER@HOST)} and, by kind:
  *   "host": op "quarantine"|"release", "target", "direction";
  *   "isolate" (at PREFIX q/GROUP/isolation): op "on"|"off", "allow"
- *   (exempted CIDRs), "allow_dns", "allow_dhcp".  The Ed25519 signature covers
+ *   (exempted CIDRs), "allow_dns", "allow_dhcp";
+ *   "allow" (at PREFIX q/GROUP/allow-ADDR[_PLEN]): op "add"|"del", "target".  The Ed25519 signature covers
  * IRC_FLEET_SIG_CTX, the key and the payload, so an entry cannot be moved
  * to another key.  A release is a signed entry too: deleting a key, which
  * anyone with write access to etcd can do, releases nothing.
@@ -51,12 +52,12 @@ int irc_fleet_name_ok(const char *s, const char **why);
 
 /* What an entry asks (on) or takes back (off): a release, an isolation off. */
 enum irc_fleet_op { IRC_FOP_QUARANTINE, IRC_FOP_RELEASE };
-enum irc_fleet_kind { IRC_FK_HOST, IRC_FK_ISOLATE };
+enum irc_fleet_kind { IRC_FK_HOST, IRC_FK_ISOLATE, IRC_FK_ALLOW };
 
 struct irc_fentry {
 	int op;				/* enum irc_fleet_op */
 	int kind;			/* enum irc_fleet_kind */
-	struct irc_cidr target;		/* IRC_FK_HOST */
+	struct irc_cidr target;		/* IRC_FK_HOST, IRC_FK_ALLOW */
 	/* IRC_FK_ISOLATE: exemptions and IRC_CFG_ISO_DNS|IRC_CFG_ISO_DHCP. */
 	struct irc_cidr allow[IRC_FLEET_MAX_ALLOW];
 	int nallow;
@@ -70,7 +71,7 @@ struct irc_fentry {
 	char signer[65];		/* hex */
 };
 
-/* PREFIX q/GROUP/ADDR[_PLEN] (or .../isolation) into @buf. */
+/* PREFIX q/GROUP/ADDR[_PLEN] (or .../isolation, .../allow-ADDR[_PLEN]) into @buf. */
 int irc_fentry_key(const char *prefix, const struct irc_fentry *f, char *buf, size_t len);
 
 /* The signed value for @f at @key, malloc()ed.  @sk is 64 bytes. */
@@ -88,8 +89,10 @@ int irc_fentry_verify(const char *prefix, const char *key, const uint8_t *val, s
 		      const uint8_t (*trusted)[32], size_t ntrusted,
 		      struct irc_fentry *f, const char **why);
 
-/* "quarantine", "release", "on", "off": @f's op as its payload says it. */
+/* "quarantine", "release", "on", "off", "add", "del": @f's op as its payload says it. */
 const char *irc_fentry_op_name(const struct irc_fentry *f);
+/* "host", "isolate", "allow". */
+const char *irc_fentry_kind_name(const struct irc_fentry *f);
 
 /* True when an agent in @groups (@n of them) applies @f. */
 bool irc_fentry_for_me(const struct irc_fentry *f, const char *const *groups, int n);

@@ -12,6 +12,7 @@
 #define IRC_FLEET_AGENTS	"agents/"	/* PREFIX agents/NAME: heartbeats on a lease */
 #define IRC_FLEET_ALL		"_all"		/* the group of entries for every host */
 #define IRC_FLEET_ISOLATION	"isolation"	/* PREFIX q/GROUP/isolation: the group's isolation */
+#define IRC_FLEET_ALLOW		"allow-"	/* PREFIX q/GROUP/allow-ADDR[_PLEN]: allowlist entries */
 #define IRC_FLEET_TRUST		"fleet.trust"	/* under --state-dir: trusted keys, hex */
 #define IRC_FLEET_SIG_CTX	"ircontain-fleet-v1\n"	/* what a signature covers begins so */
 
