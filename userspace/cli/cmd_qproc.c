@@ -664,21 +664,6 @@ static void cgroup_procs(const char *path, int depth, int *pids, size_t max,
 	closedir(d);
 }
 
-static json_t *qcg_json(const struct irc_qopts *o, const char *path, bool existed)
-{
-	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}",
-			 "action", "quarantine", "kind", "cgroup", "target", path,
-			 "result", existed ? "updated" : "added",
-			 "ttl", o->ttl ? json_integer(o->ttl) : json_null(), "reason", o->reason);
-}
-
-static void qcg_text(const struct irc_qopts *o, const char *path, bool existed)
-{
-	printf("%s cgroup %s (ttl %s%s%s%s)\n",
-	       existed ? "updated quarantine of" : "quarantined", path, o->ttl_text,
-	       *o->reason ? ", reason \"" : "", o->reason, *o->reason ? "\"" : "");
-}
-
 int do_quarantine_cgroup(int argc, char **argv)
 {
 	const char *what = "quarantine cgroup";
@@ -743,7 +728,7 @@ int do_quarantine_cgroup(int argc, char **argv)
 	if (kerr)
 		goto out;
 	irc_qproc_sync_cgroup_flag(&m);
-	irc.json ? irc_json_print(qcg_json(&o, path, existed)) : qcg_text(&o, path, existed);
+	irc_qopts_print(&o, "cgroup", path, existed);
 	ret = IRC_EXIT_OK;
 out:
 	irc_maps_close(&m);

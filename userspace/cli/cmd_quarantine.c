@@ -100,18 +100,8 @@ static int do_quarantine_host(int argc, char **argv)
 	if (err) {
 		irc_err("%s", msg);
 		ret = IRC_EXIT_FAIL;
-	} else if (irc.json) {
-		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s}",
-			"action", "quarantine", "kind", "host", "target", norm,
-			"result", r == IRC_HQ_UPDATED ? "updated" : "added",
-			"direction", irc_dir_name(o.dir),
-			"ttl", o.ttl ? json_integer(o.ttl) : json_null(),
-			"reason", o.reason));
 	} else {
-		printf("%s %s (direction %s, ttl %s%s%s%s)\n",
-		       r == IRC_HQ_UPDATED ? "updated quarantine of" : "quarantined", norm,
-		       irc_dir_name(o.dir), o.ttl_text, *o.reason ? ", reason \"" : "",
-		       o.reason, *o.reason ? "\"" : "");
+		irc_qopts_print(&o, "host", norm, r == IRC_HQ_UPDATED);
 	}
 	return irc_qrecord(ret, o.incident, "quarantine", entity, o.reason, err,
 			   json_pack("{s:o,s:s,s:b,s:s}",

@@ -260,3 +260,37 @@ uint64_t irc_qopts_expiry(const struct irc_qopts *o)
 {
 	return o->ttl ? irc_now_boot_ns() + o->ttl * 1000000000ULL : 0;
 }
+
+static json_t *qprint_json(const struct irc_qopts *o, const char *kind, const char *target,
+			   bool updated, bool host)
+{
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "action", "quarantine", "kind", kind,
+			      "target", target, "result", updated ? "updated" : "added");
+
+	if (host)
+		json_object_set_new(j, "direction", json_string(irc_dir_name(o->dir)));
+	json_object_set_new(j, "ttl", o->ttl ? json_integer(o->ttl) : json_null());
+	json_object_set_new(j, "reason", json_string(o->reason));
+	return j;
+}
+
+static void qprint_text(const struct irc_qopts *o, const char *kind, const char *target,
+			bool updated, bool host)
+{
+	printf("%s %s%s%s (%s%s%sttl %s%s%s%s)\n",
+	       updated ? "updated quarantine of" : "quarantined", host ? "" : kind,
+	       host ? "" : " ", target, host ? "direction " : "",
+	       host ? irc_dir_name(o->dir) : "", host ? ", " : "", o->ttl_text,
+	       *o->reason ? ", reason \"" : "", o->reason, *o->reason ? "\"" : "");
+}
+
+void irc_qopts_print(const struct irc_qopts *o, const char *kind, const char *target,
+		     bool updated)
+{
+	bool host = !strcmp(kind, "host");
+
+	if (irc.json)
+		irc_json_print(qprint_json(o, kind, target, updated, host));
+	else
+		qprint_text(o, kind, target, updated, host);
+}

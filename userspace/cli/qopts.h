@@ -76,6 +76,13 @@ void irc_qopts_intent(const char *what, const struct irc_qopts *o);
  */
 int irc_qopts_incident_late(const char *what, struct irc_qopts *o);
 
+/*
+ * What a quarantine host|cgroup did, printed: JSON (action, kind, target,
+ * result, the direction of a host, ttl, reason) or one line of text.
+ */
+void irc_qopts_print(const struct irc_qopts *o, const char *kind, const char *target,
+		     bool updated);
+
 /* Expiry for an entry made now: CLOCK_BOOTTIME ns, 0 for no TTL. */
 uint64_t irc_qopts_expiry(const struct irc_qopts *o);
 
