@@ -74,7 +74,7 @@ _ircontain()
 	export) COMPREPLY=($(compgen -W "--output --force --new-key" -- "$cur")) ;;
 	fleet)
 		case $verb in
-		"") COMPREPLY=($(compgen -W "quarantine release isolate allow list status key trust" -- "$cur")) ;;
+		"") COMPREPLY=($(compgen -W "quarantine release isolate allow policy list status key trust" -- "$cur")) ;;
 		quarantine)
 			if [[ ${words[cword - 1]} == quarantine ]]; then COMPREPLY=($(compgen -W "host" -- "$cur"))
 			else COMPREPLY=($(compgen -W "--group --ttl --reason --direction" -- "$cur")); fi ;;
@@ -89,6 +89,10 @@ _ircontain()
 		allow)
 			if [[ ${words[cword - 1]} == allow ]]; then COMPREPLY=($(compgen -W "add del" -- "$cur"))
 			else COMPREPLY=($(compgen -W "--group --reason" -- "$cur")); fi ;;
+		policy)
+			if [[ ${words[cword - 1]} == policy ]]; then COMPREPLY=($(compgen -W "apply" -- "$cur"))
+			elif [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--group --reason" -- "$cur"))
+			else _filedir 'y?(a)ml'; fi ;;
 		trust) [[ ${words[cword - 1]} == trust ]] && COMPREPLY=($(compgen -W "add del list" -- "$cur")) ;;
 		esac ;;
 	verify) if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "--pubkey --accept-rollback" -- "$cur")); else _filedir 'tar.gz'; fi ;;

@@ -11,7 +11,9 @@
 # fleet's); an isolation copied to another group's key, a replayed old
 # order and a fleet order against an operator's own isolation change
 # nothing.  A fleet allowlist entry lets a host through the isolation,
-# and is refused where it would lift a quarantine made locally.
+# and is refused where it would lift a quarantine made locally.  A fleet
+# policy is checked before it reaches etcd and is put in force by the
+# group's agents only.
 . "$(dirname "$0")/fleet_lib.sh"
 need_tools jq sqlite3
 
@@ -119,6 +121,25 @@ check_rc "fleet isolate off again is exit 1 (already off)" 1 fl fleet isolate of
 ectl put /ircontain/q/web/isolation "$on_val" >/dev/null
 check "agent 1 refuses the replayed isolation" wait_for 10 refused 1 'web/isolation$' 'a replay'
 check "after the replay: host 1 still reaches agent 1" reach 1
+
+# ---- fleet policy apply: checked before etcd, in force at the group's agents ----
+
+printf 'mode: monitor\nallowlist:\n  - 10.78.0.3\n' >"$IRC_TMP/web.yaml"
+printf 'mode: enforce\ndetectors:\n  portscan: {ports: 1}\n' >"$IRC_TMP/badpol.yaml"
+check_rc "fleet policy apply: an invalid policy is exit 2, nothing put" 2 fl fleet policy apply "$IRC_TMP/badpol.yaml" --group web
+check "... nothing is at the group's policy key" jqx \
+	'[.entries[] | select(.key == "/ircontain/q/web/policy")] | length == 0' <(fl --json fleet list)
+check_rc "fleet policy apply: a missing file is exit 2" 2 fl fleet policy apply "$IRC_TMP/none.yaml" --group web
+check_rc "fleet policy apply web.yaml --group web" 0 fl fleet policy apply "$IRC_TMP/web.yaml" --group web --reason "web baseline"
+policy_allows() {
+	ag "$1" --json allow list | jq -e '.entries[] | select(.target == "10.78.0.3") | .always'
+}
+check "agent 1 (web) puts the fleet's policy in force (its allowlist entry)" wait_for 10 policy_allows 1
+check_fail "agent 2 (db) does not" policy_allows 2
+check "agent 1's record: policy.apply by the fleet" wait_for 5 sh -c \
+	"sqlite3 '$IRC_TMP/a1/ircontain.db' \"select actor from actions where type = 'policy.apply'\" | grep -q '^fleet:'"
+check "fleet list: the web policy, applied" jqx \
+	'.entries[] | select(.key == "/ircontain/q/web/policy") | .kind == "policy" and .state == "applied"' <(fl --json fleet list)
 
 for n in 1 2; do agent_stop "$n"; done
 check "no agent logged a sanitizer or fatal error" sh -c "! grep -l 'AddressSanitizer\|runtime error' $IRC_TMP/a*/run.log"

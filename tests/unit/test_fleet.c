@@ -172,6 +172,23 @@ static void test_verify(void **state)
 		       -EKEYREJECTED, "allow made host: not -EKEYREJECTED");
 		free(v);
 	}
+	/* A policy round-trips with its text; it cannot be made a release. */
+	{
+		struct irc_fentry pol = entry("203.0.113.7", "web", IRC_FOP_QUARANTINE);
+		char pkey[256];
+
+		pol.kind = IRC_FK_POLICY;
+		pol.policy = "mode: enforce\n";
+		assert_int_equal(irc_fentry_key(PREFIX, &pol, pkey, sizeof(pkey)), 0);
+		assert_string_equal(pkey, PREFIX "q/web/policy");
+		v = signed_value(&pol, pkey, sk, NULL, NULL);
+		assert_int_equal(irc_fentry_verify(PREFIX, pkey, (uint8_t *)v, strlen(v), trusted, 1, &g,
+						   &why), 0);
+		assert_int_equal(g.kind, IRC_FK_POLICY);
+		assert_string_equal(g.policy, "mode: enforce\n");
+		irc_fentry_clear(&g);
+		free(v);
+	}
 	/* A release round-trips too. */
 	rel = entry("203.0.113.7", "", IRC_FOP_RELEASE);
 	v = signed_value(&rel, key, sk, NULL, NULL);

@@ -17,6 +17,7 @@
 #include "entity.h"
 #include "fleet.h"
 #include "irc.h"
+#include "policy.h"
 #include "qopts.h"
 #include "store.h"
 
@@ -102,7 +103,7 @@ static int publish(const char *what, const char *shown, struct irc_fentry *f, ch
 		err = irc_etcd_range(&e, key, false, &kv, &n, &cur);
 		if (!err && n && !irc_fentry_verify(irc_fleet.prefix, key, kv[0].val, kv[0].len,
 						    NULL, 0, &now, &why) &&
-		    now.op == IRC_FOP_RELEASE) {
+		    (irc_fentry_clear(&now), now.op == IRC_FOP_RELEASE)) {
 			irc_err("%s %s: already %s in the fleet%s%s (%s)", what, shown,
 				f->kind == IRC_FK_ISOLATE ? "off" : f->kind == IRC_FK_ALLOW ? "removed" :
 				"released",
@@ -332,6 +333,75 @@ static int read_all(int argc, char **argv, const char *what, const char *sub,
 	return err ? IRC_EXIT_FAIL : 0;
 }
 
+/* ---- policy ------------------------------------------------------------ */
+
+/* fleet policy apply FILE [--group G]: a valid policy, signed, for a group's agents. */
+static int fleet_policy_apply(int argc, char **argv)
+{
+	const char *what = "fleet policy apply";
+	struct irc_fentry f = { .kind = IRC_FK_POLICY };
+	struct irc_policy_errors errs;
+	struct irc_policy p;
+	char key[512], shown[IRC_FLEET_NAME_MAX + 8];
+	struct irc_qopts o;
+	int64_t rev = 0;
+	size_t n = 0;
+	FILE *in;
+	int ret, err;
+
+	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_GROUP, what, "FILE", &o);
+	if (ret)
+		return ret;
+	/* Checked here as an agent will check it: an invalid policy never reaches etcd. */
+	err = irc_policy_load(o.operand, &p, &errs);
+	if (err == -EINVAL) {
+		irc_policy_print_errors(stderr, o.operand, &errs);
+		return irc_usage_err("%s: bad policy '%s': %d error%s, nothing put", what,
+				     irc_shown(o.operand), errs.n, errs.n == 1 ? "" : "s");
+	}
+	if (err)
+		return irc_usage_err("%s: bad policy '%s': %s", what, irc_shown(o.operand),
+				     strerror(-err));
+	f.policy = calloc(1, IRC_FLEET_MAX_POLICY + 2);
+	in = f.policy ? fopen(o.operand, "re") : NULL;
+	if (in) {
+		n = fread(f.policy, 1, IRC_FLEET_MAX_POLICY + 1, in);
+		fclose(in);
+	}
+	if (!in || n > IRC_FLEET_MAX_POLICY || strlen(f.policy) != n) {
+		free(f.policy);
+		return irc_usage_err("%s: bad policy '%s': %s", what, irc_shown(o.operand),
+				     !in ? "cannot be read" : n > IRC_FLEET_MAX_POLICY ?
+				     "larger than 32 KiB (the fleet's limit)" : "it holds a NUL byte");
+	}
+	snprintf(f.group, sizeof(f.group), "%s", o.group);
+	snprintf(f.reason, sizeof(f.reason), "%s", o.reason);
+	snprintf(shown, sizeof(shown), "%s%s", *o.group ? "group " : "every host", o.group);
+	ret = publish(what, shown, &f, key, sizeof(key), &rev, &err);
+	free(f.policy);
+	if (err == -EALREADY)
+		return ret;
+	if (!ret && irc.json)
+		irc_json_print(json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "action", "fleet.policy",
+			"group", *o.group ? o.group : "all", "key", key, "revision", (json_int_t)rev,
+			"mode", p.det.enforce ? "enforce" : "monitor", "reason", o.reason, "by", f.by));
+	else if (!ret)
+		printf("fleet policy %s (mode %s) for %s (etcd revision %" PRId64 ")\n", o.operand,
+		       p.det.enforce ? "enforce" : "monitor", shown, rev);
+	return irc_qrecord(ret, 0, "fleet.policy", NULL, o.reason, err,
+			   json_pack("{s:s,s:s,s:s,s:I,s:s}", "file", o.operand,
+				     "group", *o.group ? o.group : "all", "key", key,
+				     "revision", (json_int_t)rev,
+				     "mode", p.det.enforce ? "enforce" : "monitor"));
+}
+
+static int do_fleet_policy(int argc, char **argv)
+{
+	static const struct irc_cmd cmds[] = { { "apply", fleet_policy_apply }, { 0 } };
+
+	return irc_cmd_dispatch("fleet policy", cmds, argc - 1, argv + 1);
+}
+
 /* ---- list: every entry, checked as this host would check it ------------ */
 
 static json_t *entry_json(const struct irc_kv *kv, const uint8_t (*trusted)[32], size_t nt,
@@ -356,12 +426,15 @@ static json_t *entry_json(const struct irc_kv *kv, const uint8_t (*trusted)[32],
 	if (err && err != -ENOKEY)
 		return json_pack("{s:s,s:s,s:s,s:I}", "key", kv->key, "state", "invalid",
 				 "problem", why, "revision", (json_int_t)kv->mod_rev);
-	if (f.kind == IRC_FK_ISOLATE)
-		snprintf(t, sizeof(t), IRC_FLEET_ISOLATION);
+	irc_fentry_clear(&f);
+	if (f.kind == IRC_FK_ISOLATE || f.kind == IRC_FK_POLICY)
+		snprintf(t, sizeof(t), "%s", f.kind == IRC_FK_ISOLATE ? IRC_FLEET_ISOLATION :
+			 IRC_FLEET_POLICY);
 	else
 		irc_cidr_format(&f.target, t, sizeof(t));
 	state = f.kind == IRC_FK_ISOLATE ? (f.op == IRC_FOP_RELEASE ? "off" : "isolated") :
 		f.kind == IRC_FK_ALLOW ? (f.op == IRC_FOP_RELEASE ? "removed" : "allowed") :
+		f.kind == IRC_FK_POLICY ? "applied" :
 		f.op == IRC_FOP_RELEASE ? "released" :
 		f.expires_s && f.expires_s <= now_s ? "expired" : "quarantined";
 	o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:b,s:I}",
@@ -618,6 +691,7 @@ int do_fleet(int argc, char **argv)
 		{ "release", do_fleet_release },
 		{ "isolate", do_fleet_isolate },
 		{ "allow", do_fleet_allow },
+		{ "policy", do_fleet_policy },
 		{ "list", do_fleet_list },
 		{ "status", do_fleet_status },
 		{ "key", do_fleet_key },

@@ -755,6 +755,27 @@ static void sd_notify_msg(const char *msg)
 	close(fd);
 }
 
+/* A valid policy into the kernel and the controller's settings; 0 or -errno. */
+static int policy_use(struct daemon *d, const struct irc_policy *p)
+{
+	struct irc_sens_report rep;
+	struct irc_maps m;
+	int err;
+
+	err = irc_maps_open("run", &m);
+	if (err)
+		return err;
+	err = irc_policy_apply(&m, p, &rep);
+	irc_maps_close(&m);
+	if (err)
+		return err;
+	irc_sens_warn("run: policy", &p->det, &rep);
+	d->bounds = p->store;
+	d->share_ttl_s = p->fleet_share_ttl_s;
+	bounds_apply(d);
+	return 0;
+}
+
 /*
  * Loads and applies the policy.  An invalid one is refused whole and the
  * one running stays; nothing is released either way.  Both are on record.
@@ -763,9 +784,7 @@ static int policy_reload(struct daemon *d, const char *trigger)
 {
 	const char *path = d->policy;
 	struct irc_policy_errors errs;
-	struct irc_sens_report rep;
 	struct irc_policy p;
-	struct irc_maps m;
 	int err;
 
 	if (!path)
@@ -783,23 +802,23 @@ static int policy_reload(struct daemon *d, const char *trigger)
 		irc_rs_policy(d->rs, path, NULL, err, trigger);
 		return err;
 	}
-	err = irc_maps_open("run", &m);
-	if (err) {
-		irc_rs_policy(d->rs, path, &p, err, trigger);
-		return err;
-	}
-	err = irc_policy_apply(&m, &p, &rep);
-	irc_maps_close(&m);
-	if (!err)
-		irc_sens_warn("run: policy", &p.det, &rep);
-	if (!err) {
-		d->bounds = p.store;
-		d->share_ttl_s = p.fleet_share_ttl_s;
-		bounds_apply(d);
-	}
+	err = policy_use(d, &p);
 	if (err)
 		irc_err("run: apply policy %s: %s", path, strerror(-err));
 	irc_rs_policy(d->rs, path, &p, err, trigger);
+	return err;
+}
+
+/* A fleet policy (the agent checked it and records it). */
+static int fleet_policy(void *ctx, const struct irc_policy *p)
+{
+	int err = policy_use(ctx, p);
+
+	if (err)
+		irc_err("run: apply the fleet's policy: %s", strerror(-err));
+	else
+		fprintf(stderr, "ircontain: run: the fleet's policy is in force (mode %s)\n",
+			p->det.enforce ? "enforce" : "monitor");
 	return err;
 }
 
@@ -1052,7 +1071,7 @@ static int run_start(struct daemon *d, struct run_ifaces *a, const char *boot_id
 		return 1;
 	}
 	if (irc_fleet.urls) {
-		struct irc_agent_ops ops = { .ctx = d, .record = watch_record };
+		struct irc_agent_ops ops = { .ctx = d, .record = watch_record, .policy = fleet_policy };
 
 		if (irc_fleet_cfg("run", &d->fleet_cfg) ||
 		    irc_agent_start(&d->agent, &d->fleet_cfg, &ops)) {

@@ -71,6 +71,7 @@ static const char usage_text[] =
 "                        [--reason TEXT]\n"
 "  fleet isolate off --group G [--reason TEXT]\n"
 "  fleet allow add|del ADDR[/PREFIX] [--group G] [--reason TEXT]\n"
+"  fleet policy apply FILE [--group G] [--reason TEXT]\n"
 "  fleet list\n"
 "  fleet status\n"
 "  fleet key\n"

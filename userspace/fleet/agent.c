@@ -55,6 +55,7 @@ struct fent {
 	int64_t gone_rev;	/* deleted without a release: reported at */
 	struct irc_cidr target;
 	bool active;		/* a quarantine this agent applied and did not release */
+	int64_t applied_ms;	/* a policy: the one in force here (a resync applies it once) */
 	bool seen;		/* in the current full sync */
 };
 
@@ -524,6 +525,46 @@ static void apply_allow(struct irc_agent *a, struct fent *e, const struct irc_kv
 		      actor_of(f->by), entity, b);
 }
 
+/*
+ * A group's policy: checked whole (an invalid one is refused and the one
+ * in force stays), then put in force by the controller as `run --policy`
+ * would, once per signed version.
+ */
+static void apply_policy(struct irc_agent *a, struct fent *e, const struct irc_kv *kv,
+			 int64_t rev, const struct irc_fentry *f)
+{
+	struct irc_policy_errors errs;
+	struct irc_policy p;
+	char why[256];
+	json_t *b;
+	int err;
+
+	if (e->applied_ms == f->created_ms)
+		return;
+	err = irc_policy_parse(f->policy, strlen(f->policy), &p, &errs);
+	if (err) {
+		snprintf(why, sizeof(why), "invalid policy (refused whole; the one in force stays): %s%s",
+			 errs.n ? errs.msg[0] : strerror(-err), errs.n > 1 ? ", ..." : "");
+		refuse(a, e, kv, rev, f, why);
+		return;
+	}
+	err = a->ops.policy ? a->ops.policy(a->ops.ctx, &p) : -EOPNOTSUPP;
+	if (!err) {
+		e->applied_ms = f->created_ms;
+		e->active = true;
+	}
+	b = base_body(kv->key, kv, rev);
+	json_object_set_new(b, "origin", json_string("fleet"));
+	json_object_set_new(b, "group", json_string(f->group[0] ? f->group : "all"));
+	json_object_set_new(b, "signer", json_string(f->signer));
+	json_object_set_new(b, "reason", json_string(f->reason));
+	json_object_set_new(b, "mode", json_string(p.det.enforce ? "enforce" : "monitor"));
+	json_object_set_new(b, "allowlist", json_integer(p.nallow));
+	json_object_set_new(b, "share_findings", json_integer((json_int_t)p.fleet_share_ttl_s));
+	json_object_set_new(b, "result", json_string(err ? strerror(-err) : "ok"));
+	a->ops.record(a->ops.ctx, IRC_REC_ACTION, "policy.apply", actor_of(f->by), NULL, b);
+}
+
 /* One key's new value. */
 static void apply_put(struct irc_agent *a, const struct irc_kv *kv, int64_t rev)
 {
@@ -548,20 +589,24 @@ static void apply_put(struct irc_agent *a, const struct irc_kv *kv, int64_t rev)
 		return;
 	}
 	if (!irc_fentry_for_me(&f, irc_fleet.groups, irc_fleet.ngroups))
-		return;
+		goto out;
 	if (f.created_ms < e->created_ms) {
 		refuse(a, e, kv, rev, &f, "older than the entry already applied for this key (a replay)");
-		return;
+		goto out;
 	}
 	e->created_ms = f.created_ms;
 	if (f.kind == IRC_FK_ISOLATE)
 		apply_isolate(a, e, kv, rev, &f);
 	else if (f.kind == IRC_FK_ALLOW)
 		apply_allow(a, e, kv, rev, &f);
+	else if (f.kind == IRC_FK_POLICY)
+		apply_policy(a, e, kv, rev, &f);
 	else if (f.op == IRC_FOP_RELEASE)
 		apply_release(a, e, kv, rev, &f);
 	else
 		apply_quarantine(a, e, kv, rev, &f);
+out:
+	irc_fentry_clear(&f);
 }
 
 /* A key gone without a signed release: nothing is lifted, and it is said. */
@@ -945,7 +990,7 @@ static int share_one(struct irc_agent *a, struct irc_etcd *e, const struct share
 	err = irc_fentry_key(irc_fleet.prefix, &f, key, sizeof(key));
 	if (!err && !(err = irc_etcd_range(e, key, false, &kv, &n, &rev)) && n &&
 	    !irc_fentry_verify(irc_fleet.prefix, key, kv[0].val, kv[0].len, NULL, 0, &cur, &why) &&
-	    cur.op == IRC_FOP_QUARANTINE && (!cur.expires_s || cur.expires_s >= f.expires_s)) {
+	    (irc_fentry_clear(&cur), cur.op == IRC_FOP_QUARANTINE) && (!cur.expires_s || cur.expires_s >= f.expires_s)) {
 		irc_kv_free(kv, n);
 		return 0;
 	}

@@ -21,6 +21,7 @@
 
 #include "etcd.h"
 #include "parse.h"
+#include "policy.h"
 
 struct irc_agent;
 
@@ -33,6 +34,8 @@ struct irc_agent_ops {
 	 */
 	void (*record)(void *ctx, int kind, const char *type, const char *actor,
 		       const char *target, json_t *body);
+	/* A fleet policy, valid, to put in force as `run --policy` would; 0 or -errno. */
+	int (*policy)(void *ctx, const struct irc_policy *p);
 };
 
 /* What the controller knows that the heartbeat tells. */

@@ -109,8 +109,9 @@ int irc_fentry_key(const char *prefix, const struct irc_fentry *f, char *buf, si
 	char t[IRC_CIDR_STRLEN];
 	int n;
 
-	if (f->kind == IRC_FK_ISOLATE) {
-		snprintf(t, sizeof(t), IRC_FLEET_ISOLATION);
+	if (f->kind == IRC_FK_ISOLATE || f->kind == IRC_FK_POLICY) {
+		snprintf(t, sizeof(t), "%s", f->kind == IRC_FK_ISOLATE ? IRC_FLEET_ISOLATION :
+			 IRC_FLEET_POLICY);
 	} else {
 		irc_cidr_format(&f->target, t, sizeof(t));
 		/* A '/' in the key would read as another level: 10.0.0.0/8 is 10.0.0.0_8. */
@@ -127,11 +128,19 @@ static const char *const op_names[][2] = {
 	[IRC_FK_HOST] = { "quarantine", "release" },
 	[IRC_FK_ISOLATE] = { "on", "off" },
 	[IRC_FK_ALLOW] = { "add", "del" },
+	[IRC_FK_POLICY] = { "apply", "" },	/* a policy is replaced, never taken back */
 };
 
 static const char *const kind_names[] = {
 	[IRC_FK_HOST] = "host", [IRC_FK_ISOLATE] = "isolate", [IRC_FK_ALLOW] = "allow",
+	[IRC_FK_POLICY] = "policy",
 };
+
+void irc_fentry_clear(struct irc_fentry *f)
+{
+	free(f->policy);
+	f->policy = NULL;
+}
 
 const char *irc_fentry_op_name(const struct irc_fentry *f)
 {
@@ -150,6 +159,8 @@ static json_t *kind_json(const struct irc_fentry *f)
 	json_t *allow;
 	int i;
 
+	if (f->kind == IRC_FK_POLICY)
+		return json_pack("{s:s}", "policy", f->policy ?: "");
 	if (f->kind != IRC_FK_ISOLATE) {
 		irc_cidr_format(&f->target, t, sizeof(t));
 		if (f->kind == IRC_FK_ALLOW)
@@ -280,6 +291,12 @@ static int payload_parse(const char *text, struct irc_fentry *f, const char **wh
 		f->kind = IRC_FK_ALLOW;
 		if (!t || irc_parse_target(t, false, &f->target, why))
 			goto out;
+	} else if (!strcmp(kind, "policy")) {
+		const char *y = jstr(p, "policy");
+
+		f->kind = IRC_FK_POLICY;
+		if (!y || strlen(y) > IRC_FLEET_MAX_POLICY || !(f->policy = strdup(y)))
+			goto out;
 	} else if (!strcmp(kind, "isolate")) {
 		f->kind = IRC_FK_ISOLATE;
 		if (isolate_parse(p, f, why))
@@ -290,7 +307,7 @@ static int payload_parse(const char *text, struct irc_fentry *f, const char **wh
 	}
 	if (!strcmp(op, op_names[f->kind][0]))
 		f->op = IRC_FOP_QUARANTINE;
-	else if (!strcmp(op, op_names[f->kind][1]))
+	else if (op_names[f->kind][1][0] && !strcmp(op, op_names[f->kind][1]))
 		f->op = IRC_FOP_RELEASE;
 	else {
 		*why = "unknown op";
@@ -311,6 +328,8 @@ static int payload_parse(const char *text, struct irc_fentry *f, const char **wh
 	f->expires_s = json_integer_value(x);
 	err = 0;
 out:
+	if (err)
+		irc_fentry_clear(f);
 	json_decref(p);
 	return err;
 }
@@ -376,6 +395,8 @@ int irc_fentry_verify(const char *prefix, const char *key, const uint8_t *val, s
 		*why = "signed for another key than the one it is stored at";
 	}
 out:
+	if (err)
+		irc_fentry_clear(f);
 	free(msg);
 	json_decref(v);
 	return err;

@@ -10,7 +10,8 @@
  *   "host": op "quarantine"|"release", "target", "direction";
  *   "isolate" (at PREFIX q/GROUP/isolation): op "on"|"off", "allow"
  *   (exempted CIDRs), "allow_dns", "allow_dhcp";
- *   "allow" (at PREFIX q/GROUP/allow-ADDR[_PLEN]): op "add"|"del", "target".  The Ed25519 signature covers
+ *   "allow" (at PREFIX q/GROUP/allow-ADDR[_PLEN]): op "add"|"del", "target";
+ *   "policy" (at PREFIX q/GROUP/policy): op "apply", "policy" (the YAML).  The Ed25519 signature covers
  * IRC_FLEET_SIG_CTX, the key and the payload, so an entry cannot be moved
  * to another key.  A release is a signed entry too: deleting a key, which
  * anyone with write access to etcd can do, releases nothing.
@@ -52,7 +53,7 @@ int irc_fleet_name_ok(const char *s, const char **why);
 
 /* What an entry asks (on) or takes back (off): a release, an isolation off. */
 enum irc_fleet_op { IRC_FOP_QUARANTINE, IRC_FOP_RELEASE };
-enum irc_fleet_kind { IRC_FK_HOST, IRC_FK_ISOLATE, IRC_FK_ALLOW };
+enum irc_fleet_kind { IRC_FK_HOST, IRC_FK_ISOLATE, IRC_FK_ALLOW, IRC_FK_POLICY };
 
 struct irc_fentry {
 	int op;				/* enum irc_fleet_op */
@@ -62,6 +63,7 @@ struct irc_fentry {
 	struct irc_cidr allow[IRC_FLEET_MAX_ALLOW];
 	int nallow;
 	uint32_t iso_flags;
+	char *policy;			/* IRC_FK_POLICY: the YAML (malloc()ed: irc_fentry_clear()) */
 	char group[IRC_FLEET_NAME_MAX + 1];	/* "" = every host */
 	int64_t created_ms;		/* unix ms */
 	int64_t expires_s;		/* unix s, 0: none */
@@ -91,8 +93,11 @@ int irc_fentry_verify(const char *prefix, const char *key, const uint8_t *val, s
 
 /* "quarantine", "release", "on", "off", "add", "del": @f's op as its payload says it. */
 const char *irc_fentry_op_name(const struct irc_fentry *f);
-/* "host", "isolate", "allow". */
+/* "host", "isolate", "allow", "policy". */
 const char *irc_fentry_kind_name(const struct irc_fentry *f);
+
+/* Frees what irc_fentry_verify() allocated in @f. */
+void irc_fentry_clear(struct irc_fentry *f);
 
 /* True when an agent in @groups (@n of them) applies @f. */
 bool irc_fentry_for_me(const struct irc_fentry *f, const char *const *groups, int n);

@@ -13,6 +13,7 @@
 #define IRC_FLEET_ALL		"_all"		/* the group of entries for every host */
 #define IRC_FLEET_ISOLATION	"isolation"	/* PREFIX q/GROUP/isolation: the group's isolation */
 #define IRC_FLEET_ALLOW		"allow-"	/* PREFIX q/GROUP/allow-ADDR[_PLEN]: allowlist entries */
+#define IRC_FLEET_POLICY	"policy"	/* PREFIX q/GROUP/policy: the group's policy */
 #define IRC_FLEET_TRUST		"fleet.trust"	/* under --state-dir: trusted keys, hex */
 #define IRC_FLEET_SIG_CTX	"ircontain-fleet-v1\n"	/* what a signature covers begins so */
 
@@ -22,7 +23,8 @@
 #define IRC_FLEET_PREFIX_MAX	128
 #define IRC_FLEET_MAX_TRUST	64	/* trusted keys */
 #define IRC_FLEET_MAX_ALLOW	16	/* fleet isolate on --allow, repeated */
-#define IRC_FLEET_MAX_VALUE	4096	/* an entry's value in etcd, bytes */
+#define IRC_FLEET_MAX_POLICY	32768	/* fleet policy apply: the file, bytes */
+#define IRC_FLEET_MAX_VALUE	(2 * IRC_FLEET_MAX_POLICY + 4096)	/* an entry's value in etcd */
 #define IRC_FLEET_MAX_ENTRIES	65536	/* entries an agent follows */
 #define IRC_FLEET_LEASE_S	10	/* an agent's heartbeat lease */
 #define IRC_FLEET_BEAT_MS	2000	/* heartbeat (and keepalive) period */
