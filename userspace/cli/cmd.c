@@ -32,13 +32,13 @@ int irc_cmd_dispatch(const char *object, const struct irc_cmd *cmds,
 			     object ?: "", object ? ": " : "", argv[0], names);
 }
 
-int irc_getopt(int argc, char **argv, const struct option *lo,
-	       const char *what)
+static int getopt_any(int argc, char **argv, const char *shorts, const struct option *lo,
+		      const char *what)
 {
 	int c;
 
 	opterr = 0;
-	c = getopt_long(argc, argv, ":", lo, NULL);
+	c = getopt_long(argc, argv, shorts, lo, NULL);
 	if (c == '?') {
 		irc_usage_err("%s: unknown option '%s'", what, argv[optind - 1]);
 		return IRC_OPT_BAD;
@@ -51,15 +51,29 @@ int irc_getopt(int argc, char **argv, const struct option *lo,
 	return c;
 }
 
+int irc_getopt(int argc, char **argv, const struct option *lo,
+	       const char *what)
+{
+	return getopt_any(argc, argv, ":", lo, what);
+}
+
 int irc_opts_getopt(int argc, char **argv, const struct irc_opt *t, const char *what)
 {
 	struct option lo[IRC_OPTS_MAX + 1] = { 0 };
-	size_t i;
+	char shorts[2 * IRC_OPTS_MAX + 2] = ":";
+	size_t i, n = 1;
 
-	for (i = 0; i < IRC_OPTS_MAX && t[i].name; i++)
+	for (i = 0; i < IRC_OPTS_MAX && t[i].name; i++) {
 		lo[i] = (struct option){ t[i].name, t[i].value ? required_argument : no_argument,
 					 NULL, t[i].key };
-	return irc_getopt(argc, argv, lo, what);
+		if (t[i].flags & IRC_OPT_SHORT) {
+			shorts[n++] = t[i].key;
+			if (t[i].value)
+				shorts[n++] = ':';
+		}
+	}
+	shorts[n] = '\0';
+	return getopt_any(argc, argv, shorts, lo, what);
 }
 
 const char *irc_opts_usage(const struct irc_opt *t, const char *cmd, const char *head,

@@ -40,6 +40,7 @@ char **irc_operands(int argc, char **argv, int n, const char *what,
  */
 #define IRC_OPT_REQUIRED	1u	/* shown without brackets */
 #define IRC_OPT_REPEAT		2u	/* may be given again: "..." */
+#define IRC_OPT_SHORT		4u	/* also -KEY (-o FILE) */
 struct irc_opt {
 	const char *name;
 	int key;		/* what irc_opts_getopt() returns for it */

@@ -25,27 +25,6 @@
 #include "store.h"
 #include "unrecorded.h"
 
-/* irc_getopt() with short options too (-o FILE). */
-static int getopt_short(int argc, char **argv, const char *shorts,
-			const struct option *lo, const char *what)
-{
-	char optstring[32];
-	int c;
-
-	snprintf(optstring, sizeof(optstring), ":%s", shorts);
-	opterr = 0;
-	c = getopt_long(argc, argv, optstring, lo, NULL);
-	if (c == '?') {
-		irc_usage_err("%s: unknown option '%s'", what, argv[optind - 1]);
-		return IRC_OPT_BAD;
-	}
-	if (c == ':') {
-		irc_usage_err("%s: option '%s' needs a value", what, argv[optind - 1]);
-		return IRC_OPT_BAD;
-	}
-	return c;
-}
-
 /*
  * Opens the existing store: none there is bad usage (exit 2, naming where
  * it looked); one that cannot be opened is a failure (exit 1).
@@ -105,13 +84,13 @@ static void print_export(int64_t id, const char *path, const struct irc_export_s
 
 int do_export(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "new-key", no_argument, NULL, 'n' },
+	static const struct irc_opt opts[] = {
+		{ "output", 'o', "FILE.tar.gz", IRC_OPT_REQUIRED | IRC_OPT_SHORT },
+		{ "force", 'f', NULL, 0 },
+		{ "new-key", 'n', NULL, 0 },
 		{ 0 }
 	};
-	static const char usage[] = "export ID --output FILE.tar.gz [--force] [--new-key]";
+	char usage[96];
 	const char *out = NULL, *why;
 	struct irc_export_stats st;
 	struct irc_incident in;
@@ -125,7 +104,7 @@ int do_export(int argc, char **argv)
 	char **ops;
 	int c, rc;
 
-	while ((c = getopt_short(argc, argv, "o:", lo, "export")) != -1) {
+	while ((c = irc_opts_getopt(argc, argv, opts, "export")) != -1) {
 		if (c == IRC_OPT_BAD)
 			return IRC_EXIT_USAGE;
 		if (c == 'o')
@@ -135,7 +114,8 @@ int do_export(int argc, char **argv)
 		else if (c == 'n')
 			new_key = true;
 	}
-	ops = irc_operands(argc, argv, 1, "export", usage);
+	ops = irc_operands(argc, argv, 1, "export",
+			   irc_opts_usage(opts, "export", "ID", usage, sizeof(usage)));
 	if (!ops)
 		return IRC_EXIT_USAGE;
 	if (irc_parse_u64(ops[0], 1, INT64_MAX, &id, &why))
