@@ -60,7 +60,9 @@ check "fleet list: the entry by portscan@a1, signed by agent 1" jqx --arg k "$ke
 	'.entries[] | select(.target == "10.78.0.2") | .state == "quarantined" and .by == "portscan@a1" and .signer == $k' "$IRC_TMP/list"
 check "fleet list: the shared entry expires in about 5 minutes" jqx --argjson now "$(date +%s)" \
 	'.entries[] | select(.target == "10.78.0.2") | .expires - $now > 240 and .expires - $now <= 300' "$IRC_TMP/list"
-check "fleet status: agent 1 shared 1 finding" jqx '.agents[] | select(.name == "a1") | .shared == 1' <(fl_status)
+# The count rides on agent 1's next heartbeat (every 2 s).
+shared_one() { fl_status | jq -e '.agents[] | select(.name == "a1") | .shared == 1'; }
+check "fleet status: agent 1 shared 1 finding" wait_for 10 shared_one
 check "agent 2's record: a quarantine by fleet:portscan@a1" wait_for 5 sh -c \
 	"sqlite3 '$IRC_TMP/a2/ircontain.db' \"select actor from actions where type = 'quarantine' and target = 'host:10.78.0.2'\" | grep -qx 'fleet:portscan@a1'"
 
