@@ -802,7 +802,7 @@ static void test_exec_container(void **state)
 	json_decref(o);
 }
 
-/* A connect of @tgid in cgroup @cgid. */
+/* A connect of @tgid, in cgroup @cgid, to 192.0.2.1:443. */
 static json_t *connect_in(struct fix *f, int tgid, uint64_t cgid)
 {
 	struct irc_ev_conn ev;
@@ -811,6 +811,7 @@ static json_t *connect_in(struct fix *f, int tgid, uint64_t cgid)
 	fill_hdr(&ev.h, IRC_EV_CONNECT, sizeof(ev), 12, tgid, 0, "worker");
 	ev.h.cgroup_id = cgid;
 	ev.family = 4;
+	ev.established = 1;
 	ev.dport = 443;
 	inet_pton(AF_INET, "192.0.2.1", ev.daddr);
 	return conv_ok(f, &ev, sizeof(ev));
@@ -1009,15 +1010,7 @@ static void test_ancestry_parent_child(void **state)
 /* A connect of @tgid to 192.0.2.1:443. */
 static json_t *do_connect(struct fix *f, int tgid)
 {
-	struct irc_ev_conn ev;
-
-	memset(&ev, 0, sizeof(ev));
-	fill_hdr(&ev.h, IRC_EV_CONNECT, sizeof(ev), 12, tgid, 0, "worker");
-	ev.family = 4;
-	ev.established = 1;
-	ev.dport = 443;
-	inet_pton(AF_INET, "192.0.2.1", ev.daddr);
-	return conv_ok(f, &ev, sizeof(ev));
+	return connect_in(f, tgid, 4242);
 }
 
 /*
