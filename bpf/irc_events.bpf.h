@@ -61,24 +61,37 @@ static __always_inline void *irc_ev_reserve(__u32 size, __u16 type)
  * GCRA: at most @rate per second with a burst of one second's worth.
  * Returns 1 if this one may go, 0 if it is held back (and counted).
  * Drop samples (packet hooks only) use the coarse clock, the last tick's
- * time: a memory read, plenty for a 20 ms interval, and a flood of drops
- * does not pay for a clock read per packet.  Denials come from tracing
- * hooks too, which may not call it; @deny is a constant at every call, so
- * each program keeps one of the two calls.
+ * time: plenty for a 20 ms interval.  That time moves only with jiffies,
+ * so once a drop is held back, the decision holds for the rest of the
+ * tick: a flood's later drops in it read jiffies (an inlined load) and
+ * pay no clock helper at all.  (jiffies moves just before the coarse
+ * clock; a tick that began between the two reads is judged by the one
+ * before it: the limiter lags one tick at most.)  Denials come from
+ * tracing hooks too, which may not call the coarse clock; @deny is a
+ * constant at every call, so each program keeps one of the two calls.
  */
 static __always_inline int irc_rate_ok(int deny)
 {
 	struct irc_evstat *st = irc_evstat_get();
-	__u64 now, tat, interval;
+	__u64 now, tat, interval, tick = 0;
 
 	if (!st)
 		return 0;
+	if (!deny) {
+		tick = bpf_jiffies64();
+		if (st->drop_held_tick == tick) {
+			st->unsampled++;
+			return 0;
+		}
+	}
 	now = deny ? bpf_ktime_get_boot_ns() : bpf_ktime_get_coarse_ns();
 	interval = IRC_NSEC / (deny ? IRC_DENY_RATE : IRC_SAMPLE_RATE);
 	tat = deny ? st->deny_tat_ns : st->drop_tat_ns;
 	if (tat < now)
 		tat = now;
 	if (tat - now > IRC_NSEC - interval) {
+		if (!deny)
+			st->drop_held_tick = tick;
 		st->unsampled++;
 		return 0;
 	}

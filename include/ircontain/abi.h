@@ -451,7 +451,7 @@ struct irc_evstat {
 				   denials CLOCK_BOOTTIME ns */
 	__u64 fseq;		/* findings attempted (their own sequence) */
 	__u64 flost;		/* findings ring full: finding dropped */
-	__u64 pad;
+	__u64 drop_held_tick;	/* jiffies of the last held-back drop sample */
 } __attribute__((aligned(64)));
 
 /* Detectors, their actions and the policy the kernel runs them with. */

@@ -1359,6 +1359,62 @@ static void test_drop_runs(void **state)
 	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
 }
 
+/* Sums over CPUs of irc_evstat's samples attempted (seq) and held back. */
+static void evstat_sum(__u64 *seq, __u64 *unsampled)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	struct irc_evstat *v;
+	__u32 zero = 0;
+
+	assert_true(ncpu > 0);
+	v = aligned_alloc(_Alignof(struct irc_evstat), sizeof(*v) * ncpu);
+	assert_non_null(v);
+	assert_int_equal(bpf_map__lookup_elem(skel->maps.irc_evstat, &zero, sizeof(zero),
+					      v, sizeof(*v) * ncpu, 0), 0);
+	*seq = *unsampled = 0;
+	for (c = 0; c < ncpu; c++) {
+		*seq += v[c].seq;
+		*unsampled += v[c].unsampled;
+	}
+	free(v);
+}
+
+/*
+ * Drop samples under a flood: every drop is either sampled (a record
+ * attempted) or counted as held back, none is lost from the count, and
+ * no more are sampled than the per-CPU limiter allows (a burst of
+ * IRC_SAMPLE_RATE, then IRC_SAMPLE_RATE a second, however long the runs
+ * took).  The limiter is per CPU, so the test keeps to one.
+ */
+static void test_drop_samples(void **state)
+{
+	enum { RUNS = 2000 };
+	struct tcase a = { .name = "drop_samples", .hook = XDP, .runs = RUNS,
+			   .pkt = RX4(P4, P_UDP, 53, 40000) };
+	__u64 seq0, un0, seq1, un1, t0, secs;
+	__u8 fa[PKT_MAX];
+	struct target ta;
+	cpu_set_t cpus;
+	size_t la;
+
+	(void)state;
+	pin_cpu(&cpus);
+	assert_int_equal(reset_maps(), 0);
+	la = build_frame(&a.pkt, fa, sizeof(fa));
+	assert_true(la > 0);
+	assert_true(resolve(P4, false, &ta));
+	host_entry(&ta, 100, NULL);
+	evstat_sum(&seq0, &un0);
+	t0 = clock_ns(CLOCK_BOOTTIME);
+	drop_runs(&a, fa, la);
+	secs = (clock_ns(CLOCK_BOOTTIME) - t0) / 1000000000ULL + 1;
+	evstat_sum(&seq1, &un1);
+	assert_int_equal((seq1 - seq0) + (un1 - un0), RUNS);
+	assert_true(seq1 - seq0 <= IRC_SAMPLE_RATE * (1 + secs));
+	assert_int_equal(reset_maps(), 0);
+	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
+}
+
 /* ------------------------------------------------------------------ */
 
 int main(void)
@@ -1394,13 +1450,15 @@ int main(void)
 		goto out;
 	}
 
-	tests = calloc(ARRAY_SIZE(cases) + 4, sizeof(*tests));
+	tests = calloc(ARRAY_SIZE(cases) + 5, sizeof(*tests));
 	if (!tests)
 		goto out;
 	tests[n++] = (struct CMUnitTest){ .name = "case_table",
 					  .test_func = test_case_table };
 	tests[n++] = (struct CMUnitTest){ .name = "drop_runs",
 					  .test_func = test_drop_runs };
+	tests[n++] = (struct CMUnitTest){ .name = "drop_samples",
+					  .test_func = test_drop_samples };
 	tests[n++] = (struct CMUnitTest){ .name = "frame_builder",
 					  .test_func = test_frame_builder };
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
