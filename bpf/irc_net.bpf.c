@@ -605,6 +605,10 @@ static __always_inline int irc_detect(const struct irc_pkt *p, const void *peer,
  * a plain per-CPU increment while this CPU keeps dropping the same host,
  * the entry's atomic for the others.  A flood from one source spread
  * over several CPUs never bounces the entry's cache line between them.
+ * A run starts empty (the drop that starts it takes the atomic, on the
+ * entry already at hand), so a run that got no second drop hands over
+ * with no lookup: addresses that never repeat (a flood from many
+ * sources) pay no lookup of an entry gone cold for it.
  */
 static __always_inline void irc_drop_count(const struct irc_pkt *p, const void *peer,
 					   struct irc_qentry *q)
@@ -627,10 +631,9 @@ static __always_inline void irc_drop_count(const struct irc_pkt *p, const void *
 		r->others = 0;
 		return;
 	}
-	if (r->count && ++r->others < IRC_DROPRUN_PATIENCE) {
-		__sync_fetch_and_add(&q->drops, 1);
+	__sync_fetch_and_add(&q->drops, 1);
+	if (r->count && ++r->others < IRC_DROPRUN_PATIENCE)
 		return;
-	}
 	/* The run goes to this host: the last one's count to its entry. */
 	if (r->count) {
 		if (r->family == 4)
@@ -646,7 +649,7 @@ static __always_inline void irc_drop_count(const struct irc_pkt *p, const void *
 	r->addr[1] = a[1];
 	r->addr[2] = a[2];
 	r->addr[3] = a[3];
-	r->count = 1;
+	r->count = 0;
 	r->others = 0;
 }
 

@@ -427,8 +427,9 @@ struct irc_ev_deny {
  * their entry until IRC_DROPRUN_PATIENCE of them in a row hand the run
  * over, when its count is added to its entry (if that entry is still the
  * one with the run's created_ns: a released and re-added host does not
- * inherit).  The entry's drops are irc_qentry.drops plus every CPU's run
- * of that host and created_ns (userspace sums them).
+ * inherit).  A run starts empty: the drop that starts it is the entry's.
+ * The entry's drops are irc_qentry.drops plus every CPU's run of that
+ * host and created_ns (userspace sums them).
  */
 struct irc_droprun {
 	__u32 addr[4];		/* the host, IPv4 in addr[0] (network order) */

@@ -1328,6 +1328,9 @@ static void test_drop_runs(void **state)
 	drop_runs(&a, fa, la);
 	host_entry(&ta, 0, &d);
 	assert_int_equal(d, 5);
+	/* The run starts empty: its first drop is on the entry, four in the run. */
+	assert_int_equal(bpf_map__lookup_elem(ta.map, &ta.key, ta.key_sz, &e, sizeof(e), 0), 0);
+	assert_int_equal(e.drops, 1);
 	/* B's drops, fewer than the patience: on its entry, the run stays A's. */
 	b.runs = IRC_DROPRUN_PATIENCE - 1;
 	drop_runs(&b, fb, lb);
