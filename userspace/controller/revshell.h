@@ -11,8 +11,9 @@
  * shell.  The relay is the process that holds the socket.
  *
  * Checked at the shell's exec, and again, for a shell whose relay had no
- * socket yet, at every connect/accept of its tree and on the daemon's
- * tick, for RSH_WATCH_S seconds.
+ * socket yet (or one not connected yet: the finding names the relay's
+ * peer), at every connect/accept of its tree and on the daemon's tick,
+ * for RSH_WATCH_S seconds.
  */
 #ifndef IRC_REVSHELL_H
 #define IRC_REVSHELL_H
