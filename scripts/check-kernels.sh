@@ -97,8 +97,10 @@ KERNEL_E2E="test_fail_closed test_quarantine test_isolate test_ttl test_process
 	test_proc_refuse test_events test_events_loss test_events_daemon
 	test_detect_host test_restore"
 CI_E2E="test_fail_closed test_quarantine test_process"
-# Kernel modules the tests need (Debian builds them as modules).
-MODULES="veth dummy sch_ingress cls_bpf virtio_pci virtio_blk"
+# Kernel modules the tests need (Debian builds them as modules).  ext4
+# mounts the reboot test's ext2 state disk: built into the cloud kernels, a
+# module of the stock -amd64 ones.
+MODULES="veth dummy sch_ingress cls_bpf virtio_pci virtio_blk ext4"
 # Debian packages whose programs go into the VM, with their libraries.
 VM_PACKAGES="bash dash coreutils util-linux mount procps iproute2 iputils-ping
 	socat jq strace bpftool findutils grep sed mawk diffutils tar gzip kmod
