@@ -381,32 +381,14 @@ static void make_exec(struct irc_ev_exec *ev, int tgid, int ppid, const char *co
 }
 
 /* Converts @len bytes copied to the heap, so over-reads are caught. */
-/*
- * The record's line, parsed (NULL: no line).  Every line must be exactly
- * what jansson's compact encoder makes of it: the store keeps an ordinary
- * event's line as it is (runstore.c: line_text), as if parsed and dumped.
- */
 static json_t *conv(struct fix *f, const void *rec, size_t len)
 {
 	void *copy = malloc(len ? len : 1);
-	struct irc_jbuf b = { 0 };
-	json_t *o = NULL;
-	char *again;
+	json_t *o;
 
 	assert_non_null(copy);
 	memcpy(copy, rec, len);
-	if (!irc_ev_line(&f->c, copy, len, &b)) {
-		o = json_loadb(b.p, b.len, 0, NULL);
-		if (!o)
-			fail_msg("the line does not parse: %.*s", (int)b.len, b.p);
-		again = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		assert_non_null(again);
-		if (strlen(again) != b.len || memcmp(again, b.p, b.len))
-			fail_msg("the line is not jansson's compact form:\n%.*s\n%s", (int)b.len,
-				 b.p, again);
-		free(again);
-	}
-	irc_jb_free(&b);
+	o = irc_ev_json(&f->c, copy, len);
 	free(copy);
 	return o;
 }

@@ -141,8 +141,6 @@ struct irc_runstore {
 	size_t cache_cap, cache_n;
 	uint64_t cache_next_ns;
 	bool cache_stale;		/* rebuild from scratch at the next refresh */
-	char *line;			/* append()'s copy of a queued line */
-	size_t line_cap;
 	int64_t cache_seq;		/* rows up to this one are in the cache */
 	int64_t open_id[MAX_OPEN];	/* the open incidents, newest first */
 	size_t nopen;
@@ -508,43 +506,18 @@ static void learn(struct irc_runstore *rs, const struct pend *p, int64_t id)
 		cache_put(rs, p->target, id, false, p->ts_ns);
 }
 
-/*
- * An ordinary event's body is its events-file line as evjson wrote it,
- * stored as it is: compact JSON, the bytes jansson's encoder would give
- * (test_evjson; fuzz_evjson parses every line it makes).  Parsing it and
- * dumping it again was most of the writer's CPU under `--store-events
- * all` (167 us of 172 an event, in a profile), and a writer starved of CPU
- * by other work kept ~300 records a second.  Here a copy, NUL-ended.
- */
-static const char *line_text(struct irc_runstore *rs, const struct pend *p)
-{
-	char *b;
-
-	if (p->text_len >= rs->line_cap) {
-		b = realloc(rs->line, p->text_len + 1);
-		if (!b)
-			return NULL;
-		rs->line = b;
-		rs->line_cap = p->text_len + 1;
-	}
-	memcpy(rs->line, p->text, p->text_len);
-	rs->line[p->text_len] = '\0';
-	return rs->line;
-}
-
 static int append(struct irc_runstore *rs, struct pend *p, int64_t incident)
 {
+	if (!p->body && p->text && !(p->body = json_loadb(p->text, p->text_len, 0, NULL)))
+		return -EINVAL;
+
 	struct irc_rec r = {
 		.kind = p->kind, .incident = incident, .ts_ns = p->ts_ns,
 		.type = p->type, .actor = p->actor, .target = p->target,
 		.peer = p->peer, .body = p->body,
 		.data = p->data_len ? p->data : NULL, .data_len = p->data_len,
 	};
-	int err;
-
-	if (!p->body && p->text && !(r.body_text = line_text(rs, p)))
-		return -ENOMEM;
-	err = irc_store_append(rs->s, &r, NULL);
+	int err = irc_store_append(rs->s, &r, NULL);
 
 	if (!err)
 		learn(rs, p, incident);
@@ -1532,6 +1505,5 @@ void irc_rs_close(struct irc_runstore *rs, const char *why)
 	}
 	irc_store_close(rs->s);
 	free(rs->cache);
-	free(rs->line);
 	free(rs);
 }

@@ -798,7 +798,6 @@ int irc_st_append(struct irc_store *s, const struct irc_rec *r, int64_t *seqp)
 {
 	uint8_t mac[IRC_MAC_LEN];
 	char sql[96], *body = NULL;
-	const char *text = r->body_text;
 	struct irc_row row;
 	sqlite3_stmt *st;
 	int err;
@@ -815,18 +814,15 @@ int irc_st_append(struct irc_store *s, const struct irc_rec *r, int64_t *seqp)
 			return irc_st_dbfail(s, "prepare insert");
 	}
 	st = s->ins[r->kind];
-	if (!text) {
-		body = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_PRESERVE_ORDER)
-			       : strdup("{}");
-		if (!body)
-			return irc_st_fail(-ENOMEM, "out of memory for a record");
-		text = body;
-	}
+	body = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_PRESERVE_ORDER)
+		       : strdup("{}");
+	if (!body)
+		return irc_st_fail(-ENOMEM, "out of memory for a record");
 	row = (struct irc_row){
 		.seq = s->head_seq + 1, .kind = r->kind, .incident = r->incident,
 		.ts_ns = r->ts_ns ? r->ts_ns : (int64_t)irc_now_real_ns(),
 		.type = r->type ?: "", .actor = r->actor ?: "",
-		.target = r->target ?: "", .peer = r->peer ?: "", .body = text,
+		.target = r->target ?: "", .peer = r->peer ?: "", .body = body,
 		.data = r->data, .data_len = r->data ? r->data_len : 0,
 	};
 	irc_st_row_mac(s->key, s->head_mac, &row, mac);

@@ -43,11 +43,6 @@ struct irc_rec {
 	const char *target;	/* NULL: "" */
 	const char *peer;	/* NULL: "" */
 	json_t *body;		/* the record itself (stored compact) */
-	/*
-	 * Or the record as JSON text already, stored as it is (NUL-ended,
-	 * compact, valid: the caller vouches for it; NULL: @body).
-	 */
-	const char *body_text;
 	const void *data;	/* evidence bytes (packet, file), or NULL */
 	size_t data_len;
 };
