@@ -42,8 +42,8 @@ void irc_rs_set_events(struct irc_runstore *rs, enum irc_rs_events events, int q
  * most; beyond that a record is counted in queue_lost and a gap record
  * says how many), so a slow commit never stalls the reader.  The store
  * counters in the caller's stats are brought up to date by irc_rs_tick().
- * The writer also fdatasyncs @sync_fd (the events file; -1: none) once a
- * second, which may take as long as a commit.  Returns 0 or -errno.
+ * A thread of its own fdatasyncs @sync_fd (the events file; -1: none) once
+ * a second, and once more at the stop.  Returns 0 or -errno.
  */
 int irc_rs_async(struct irc_runstore *rs, int sync_fd);
 
