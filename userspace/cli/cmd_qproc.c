@@ -590,12 +590,9 @@ int do_release_pid(int argc, char **argv)
 		n = release_tree(&m, key, e.root != key);
 	}
 	irc_maps_close(&m);
-	if (!err && irc.json)
-		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:I}", "action", "release",
-			"kind", "pid", "target", o.operand, "result", "released",
-			"processes", (json_int_t)n));
-	else if (!err)
-		printf("released PID %s (%ld process%s)\n", o.operand, n, n == 1 ? "" : "es");
+	if (!err)
+		irc_release_print(&(struct irc_released){ .kind = "pid", .target = o.operand,
+							  .n = n });
 	irc_entity_pid(entity, sizeof(entity), key);
 	return irc_qrecord(ret, o.incident, "release", entity, o.reason, err,
 			   json_pack("{s:s,s:I}", "kind", "pid", "processes", (json_int_t)n));
@@ -776,11 +773,7 @@ int do_release_cgroup(int argc, char **argv)
 		ret = IRC_EXIT_FAIL;
 	} else {
 		irc_qproc_sync_cgroup_flag(&m);
-		if (irc.json)
-			irc_json_print(json_pack("{s:s,s:s,s:s,s:s}", "action", "release",
-				"kind", "cgroup", "target", path, "result", "released"));
-		else
-			printf("released cgroup %s\n", path);
+		irc_release_print(&(struct irc_released){ .kind = "cgroup", .target = path });
 	}
 	irc_maps_close(&m);
 	irc_entity_cgroup(entity, sizeof(entity), path);
@@ -840,53 +833,75 @@ long irc_qproc_release_all(const struct irc_maps *m)
 
 /* ---- list -------------------------------------------------------------- */
 
-static void row(json_t *arr, const char *kind, const char *target,
-		const struct irc_pentry *e, long procs, __u64 denied,
-		uint64_t now_boot)
-{
-	char created[32], actor[64], ttl[32] = "-", nprocs[24];
-	bool expired = e->expires_ns && e->expires_ns <= now_boot;
-	int64_t left = !e->expires_ns ? -1 : expired ? 0 :
-		       (int64_t)((e->expires_ns - now_boot + 999999999ULL) / 1000000000ULL);
+/* What both forms of a row show, worked out once. */
+struct prow_view {
+	char created[32], actor[64];
+	bool expired;
+	int64_t left;		/* seconds; -1: no expiry */
+};
 
-	irc_fmt_utc(e->created_ns, created, sizeof(created));
+static void prow_view(const struct irc_prow *r, uint64_t now_boot, struct prow_view *v)
+{
+	const struct irc_pentry *e = r->e;
+
+	v->expired = e->expires_ns && e->expires_ns <= now_boot;
+	v->left = !e->expires_ns ? -1 : v->expired ? 0 :
+		  (int64_t)((e->expires_ns - now_boot + 999999999ULL) / 1000000000ULL);
+	irc_fmt_utc(e->created_ns, v->created, sizeof(v->created));
 	if (e->origin == IRC_ORIGIN_DETECTOR)
-		snprintf(actor, sizeof(actor), "detector:%s", irc_detector_name(e->actor_uid));
+		snprintf(v->actor, sizeof(v->actor), "detector:%s",
+			 irc_detector_name(e->actor_uid));
 	else
-		irc_actor_name(e->actor_uid, actor, sizeof(actor));
-	if (arr) {
-		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o,s:b,s:s,s:s,s:o,s:b,s:I,s:s,s:s}",
-			"kind", kind, "target", target,
-			"process_action", irc_pact_name(e->action),
-			"processes", procs >= 0 ? json_integer(procs) : json_null(),
-			"children", !!(e->flags & IRC_PF_CHILDREN),
-			"reason", e->reason, "created", created,
-			"ttl_remaining", left >= 0 ? json_integer(left) : json_null(),
-			"expired", expired, "denied", (json_int_t)denied,
-			"actor", actor,
-			"origin", e->origin == IRC_ORIGIN_DETECTOR ? "detector" : "operator"));
-		return;
-	}
-	if (expired)
-		snprintf(ttl, sizeof(ttl), "expired");
-	else if (left >= 0)
-		irc_format_duration(left, ttl, sizeof(ttl));
-	snprintf(nprocs, sizeof(nprocs), procs >= 0 ? "%ld" : "-", procs);
-	printf("%-6s %-40s %-5s %5s %-8s %10llu  %-20s  %-12s %s\n", kind, target,
-	       irc_pact_name(e->action), nprocs, ttl, (unsigned long long)denied,
-	       created, actor, e->reason);
+		irc_actor_name(e->actor_uid, v->actor, sizeof(v->actor));
 }
 
-int irc_qproc_list(const struct irc_maps *m, json_t *arr, int *rows)
+json_t *irc_qproc_row_json(const struct irc_prow *r, uint64_t now_boot)
 {
-	uint64_t now_boot = irc_now_boot_ns();
+	const struct irc_pentry *e = r->e;
+	struct prow_view v;
+
+	prow_view(r, now_boot, &v);
+	return json_pack("{s:s,s:s,s:s,s:o,s:b,s:s,s:s,s:o,s:b,s:I,s:s,s:s}",
+		"kind", r->kind, "target", r->target,
+		"process_action", irc_pact_name(e->action),
+		"processes", r->procs >= 0 ? json_integer(r->procs) : json_null(),
+		"children", !!(e->flags & IRC_PF_CHILDREN),
+		"reason", e->reason, "created", v.created,
+		"ttl_remaining", v.left >= 0 ? json_integer(v.left) : json_null(),
+		"expired", v.expired, "denied", (json_int_t)r->denied,
+		"actor", v.actor,
+		"origin", e->origin == IRC_ORIGIN_DETECTOR ? "detector" : "operator");
+}
+
+void irc_qproc_row_text(const struct irc_prow *r, uint64_t now_boot, bool first)
+{
+	char ttl[32] = "-", nprocs[24];
+	struct prow_view v;
+
+	prow_view(r, now_boot, &v);
+	if (v.expired)
+		snprintf(ttl, sizeof(ttl), "expired");
+	else if (v.left >= 0)
+		irc_format_duration(v.left, ttl, sizeof(ttl));
+	snprintf(nprocs, sizeof(nprocs), r->procs >= 0 ? "%ld" : "-", r->procs);
+	if (first)
+		printf("%-6s %-40s %-5s %5s %-8s %10s  %-20s  %-12s %s\n", "KIND",
+		       "TARGET", "ACT", "PROCS", "TTL", "DENIED", "CREATED (UTC)",
+		       "ACTOR", "REASON");
+	printf("%-6s %-40s %-5s %5s %-8s %10llu  %-20s  %-12s %s\n", r->kind, r->target,
+	       irc_pact_name(r->e->action), nprocs, ttl, (unsigned long long)r->denied,
+	       v.created, v.actor, r->e->reason);
+}
+
+void irc_qproc_rows(const struct irc_maps *m,
+		    void (*fn)(const struct irc_prow *r, void *ctx), void *ctx)
+{
 	__u32 key, next, *prev = NULL, rkey;
 	struct irc_pentry e, r;
 	struct irc_config cfg;
 	__u64 id, idn, *iprev = NULL;
 	char target[PATH_MAX];
 
-	*rows = 0;
 	/* Process trees: one row per root, its descendants summed in. */
 	while (bpf_map_get_next_key(m->fd[IRC_M_QPID], prev, &next) == 0) {
 		__u32 k2, n2, *p2 = NULL;
@@ -917,12 +932,7 @@ int irc_qproc_list(const struct irc_maps *m, json_t *arr, int *rows)
 			denied += x.denied;
 		}
 		snprintf(target, sizeof(target), "%u", key);
-		if (!arr && !*rows)
-			printf("%-6s %-40s %-5s %5s %-8s %10s  %-20s  %-12s %s\n", "KIND",
-			       "TARGET", "ACT", "PROCS", "TTL", "DENIED", "CREATED (UTC)",
-			       "ACTOR", "REASON");
-		row(arr, "pid", target, &e, procs, denied, now_boot);
-		(*rows)++;
+		fn(&(struct irc_prow){ "pid", target, &e, procs, denied }, ctx);
 	}
 	if (irc_config_read(m, &cfg))
 		cfg.cgroup_root[0] = '\0';
@@ -935,12 +945,6 @@ int irc_qproc_list(const struct irc_maps *m, json_t *arr, int *rows)
 					  id, target, sizeof(target)))
 			snprintf(target, sizeof(target), "cgroup id %llu (removed)",
 				 (unsigned long long)id);
-		if (!arr && !*rows)
-			printf("%-6s %-40s %-5s %5s %-8s %10s  %-20s  %-12s %s\n", "KIND",
-			       "TARGET", "ACT", "PROCS", "TTL", "DENIED", "CREATED (UTC)",
-			       "ACTOR", "REASON");
-		row(arr, "cgroup", target, &e, -1, e.denied, now_boot);
-		(*rows)++;
+		fn(&(struct irc_prow){ "cgroup", target, &e, -1, e.denied }, ctx);
 	}
-	return 0;
 }

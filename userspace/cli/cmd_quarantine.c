@@ -175,11 +175,8 @@ static int do_release_host(int argc, char **argv)
 				irc_map_names[key.map], strerror(errno));
 		}
 		ret = IRC_EXIT_FAIL;
-	} else if (irc.json) {
-		irc_json_print(json_pack("{s:s,s:s,s:s}", "action", "release",
-					 "target", norm, "result", "released"));
 	} else {
-		printf("released %s\n", norm);
+		irc_release_print(&(struct irc_released){ .kind = "host", .target = norm });
 	}
 	irc_maps_close(&m);
 	return irc_qrecord(ret, o.incident, "release", entity, o.reason, err,
@@ -225,12 +222,7 @@ static int release_all(int argc, char **argv)
 		total += n;
 	}
 	irc_maps_close(&m);
-	if (irc.json)
-		irc_json_print(json_pack("{s:s,s:s,s:I}", "action", "release",
-					 "target", "all", "released", (json_int_t)total));
-	else
-		printf("released %ld quarantine entr%s\n", total,
-		       total == 1 ? "y" : "ies");
+	irc_release_print(&(struct irc_released){ .kind = "all", .n = total });
 	return irc_qrecord(ret, o.incident, "release", NULL, o.reason, err,
 			   json_pack("{s:s,s:I}", "kind", "all", "released", (json_int_t)total));
 }
@@ -345,32 +337,86 @@ static void list_text_row(const struct list_row *row)
  */
 #define LIST_SORT_MAX	10000
 
+struct list_ctx;
+
+/* One printer for each form: host rows, process rows, the end. */
+struct list_out {
+	void (*host)(struct list_ctx *c, const struct list_row *row);
+	void (*proc)(struct list_ctx *c, const struct irc_prow *r);
+	void (*end)(const struct list_ctx *c);
+};
+
 struct list_ctx {
 	uint64_t now_boot;
+	const struct list_out *out;
 	struct irc_qrec *buf;	/* the first LIST_SORT_MAX, to sort */
 	size_t n;
 	bool streaming;
-	size_t printed;		/* rows (and JSON array members) out */
+	size_t hosts, procs;	/* rows out, of each kind */
 };
+
+/* JSON streams as one object, {"entries":[...]}, a row at a time. */
+static void list_json_put(struct list_ctx *c, json_t *o)
+{
+	fputs(c->hosts + c->procs ? "," : "{\"entries\":[", stdout);
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+}
+
+static void list_json_host(struct list_ctx *c, const struct list_row *row)
+{
+	list_json_put(c, list_json_row(row));
+}
+
+static void list_json_proc(struct list_ctx *c, const struct irc_prow *r)
+{
+	list_json_put(c, irc_qproc_row_json(r, c->now_boot));
+}
+
+static void list_json_end(const struct list_ctx *c)
+{
+	fputs(c->hosts + c->procs ? "]}\n" : "{\"entries\":[]}\n", stdout);
+	fflush(stdout);
+}
+
+/* Text: a table of hosts, then one of processes and cgroups. */
+static void list_text_host(struct list_ctx *c, const struct list_row *row)
+{
+	if (!c->hosts)
+		printf("%-40s %-4s %-8s %10s  %-20s  %-12s %s\n", "TARGET", "DIR",
+		       "TTL", "DROPS", "CREATED (UTC)", "ACTOR", "REASON");
+	list_text_row(row);
+}
+
+static void list_text_proc(struct list_ctx *c, const struct irc_prow *r)
+{
+	irc_qproc_row_text(r, c->now_boot, !c->procs);
+}
+
+static void list_text_end(const struct list_ctx *c)
+{
+	if (!c->hosts && !c->procs)
+		printf("no quarantine entries\n");
+}
+
+static const struct list_out list_json = { list_json_host, list_json_proc, list_json_end };
+static const struct list_out list_text = { list_text_host, list_text_proc, list_text_end };
 
 static void list_print(struct list_ctx *c, const struct irc_qrec *r)
 {
 	struct list_row row;
 
 	list_row(r, c->now_boot, &row);
-	if (irc.json) {
-		json_t *o = list_json_row(&row);
+	c->out->host(c, &row);
+	c->hosts++;
+}
 
-		fputs(c->printed ? "," : "{\"entries\":[", stdout);
-		json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		json_decref(o);
-	} else {
-		if (!c->printed)
-			printf("%-40s %-4s %-8s %10s  %-20s  %-12s %s\n", "TARGET", "DIR",
-			       "TTL", "DROPS", "CREATED (UTC)", "ACTOR", "REASON");
-		list_text_row(&row);
-	}
-	c->printed++;
+static void list_proc(const struct irc_prow *r, void *ctx)
+{
+	struct list_ctx *c = ctx;
+
+	c->out->proc(c, r);
+	c->procs++;
 }
 
 static int list_one(const struct irc_qrec *r, void *ctx)
@@ -396,11 +442,11 @@ static int list_one(const struct irc_qrec *r, void *ctx)
 
 int do_list(int argc, char **argv)
 {
-	struct list_ctx c = { .now_boot = irc_now_boot_ns() };
+	struct list_ctx c = { .now_boot = irc_now_boot_ns(),
+			      .out = irc.json ? &list_json : &list_text };
 	struct irc_maps m;
-	json_t *procs = NULL, *v;
 	size_t i;
-	int err, prows = 0;
+	int err;
 
 	if (!irc_args(argc, argv, 0, "list", "list"))
 		return IRC_EXIT_USAGE;
@@ -420,20 +466,8 @@ int do_list(int argc, char **argv)
 			list_print(&c, &c.buf[i]);
 	}
 	free(c.buf);
-	if (irc.json)
-		procs = json_array();
-	irc_qproc_list(&m, procs, &prows);
+	irc_qproc_rows(&m, list_proc, &c);
 	irc_maps_close(&m);
-	if (irc.json) {
-		json_array_foreach(procs, i, v) {
-			fputs(c.printed++ ? "," : "{\"entries\":[", stdout);
-			json_dumpf(v, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		}
-		json_decref(procs);
-		fputs(c.printed ? "]}\n" : "{\"entries\":[]}\n", stdout);
-		fflush(stdout);
-	} else if (!c.printed && !prows) {
-		printf("no quarantine entries\n");
-	}
+	c.out->end(&c);
 	return IRC_EXIT_OK;
 }

@@ -294,3 +294,42 @@ void irc_qopts_print(const struct irc_qopts *o, const char *kind, const char *ta
 	else
 		qprint_text(o, kind, target, updated, host);
 }
+
+static json_t *release_json(const struct irc_released *r)
+{
+	bool host = !strcmp(r->kind, "host"), all = !strcmp(r->kind, "all");
+	json_t *j = json_pack("{s:s}", "action", "release");
+
+	if (!host && !all)
+		json_object_set_new(j, "kind", json_string(r->kind));
+	json_object_set_new(j, "target", json_string(all ? "all" : r->target));
+	if (all) {
+		json_object_set_new(j, "released", json_integer(r->n));
+		return j;
+	}
+	json_object_set_new(j, "result", json_string("released"));
+	if (!strcmp(r->kind, "pid"))
+		json_object_set_new(j, "processes", json_integer(r->n));
+	return j;
+}
+
+static void release_text(const struct irc_released *r)
+{
+	bool host = !strcmp(r->kind, "host");
+
+	if (!strcmp(r->kind, "all"))
+		printf("released %ld quarantine entr%s\n", r->n, r->n == 1 ? "y" : "ies");
+	else if (!strcmp(r->kind, "pid"))
+		printf("released PID %s (%ld process%s)\n", r->target, r->n,
+		       r->n == 1 ? "" : "es");
+	else
+		printf("released %s%s%s\n", host ? "" : r->kind, host ? "" : " ", r->target);
+}
+
+void irc_release_print(const struct irc_released *r)
+{
+	if (irc.json)
+		irc_json_print(release_json(r));
+	else
+		release_text(r);
+}

@@ -83,6 +83,19 @@ int irc_qopts_incident_late(const char *what, struct irc_qopts *o);
 void irc_qopts_print(const struct irc_qopts *o, const char *kind, const char *target,
 		     bool updated);
 
+/* What a release did: built by each release verb, then printed once. */
+struct irc_released {
+	const char *kind;	/* "host", "pid", "cgroup" or "all" */
+	const char *target;	/* as shown; unused for "all" */
+	long n;			/* processes (pid) or entries (all) released */
+};
+
+/*
+ * The release printed: JSON (action, the kind of a pid or cgroup, target,
+ * result, a pid's processes; for all, the count released) or one line.
+ */
+void irc_release_print(const struct irc_released *r);
+
 /* Expiry for an entry made now: CLOCK_BOOTTIME ns, 0 for no TTL. */
 uint64_t irc_qopts_expiry(const struct irc_qopts *o);
 
