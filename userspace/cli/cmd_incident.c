@@ -189,14 +189,17 @@ static void put_line(const char *s)
 
 /* ---- list --------------------------------------------------------------- */
 
-static int list_row(const struct irc_incident *in, void *ctx)
+static int list_json(const struct irc_incident *in, void *ctx)
+{
+	(void)ctx;
+	irc_json_print(incident_json(in));
+	return 0;
+}
+
+static int list_text(const struct irc_incident *in, void *ctx)
 {
 	char opened[40];
 
-	if (irc.json) {
-		irc_json_print(incident_json(in));
-		return 0;
-	}
 	if (!(*(int *)ctx)++)
 		printf("%-6s %-10s %-8s %-20s  %s\n", "ID", "STATUS", "SEVERITY",
 		       "OPENED (UTC)", "TITLE");
@@ -236,7 +239,7 @@ static int do_incident_list(int argc, char **argv)
 	}
 	if (ret)
 		return ret;
-	err = irc_incident_list(s, status, list_row, &rows);
+	err = irc_incident_list(s, status, irc.json ? list_json : list_text, &rows);
 	if (err) {
 		irc_err("%s: %s", what, irc_store_errmsg());
 		irc_store_close(s);
@@ -439,10 +442,7 @@ static int do_incident_open(int argc, char **argv)
 		return IRC_EXIT_FAIL;
 	}
 	irc_store_close(s);
-	if (irc.json)
-		irc_json_print(incident_json(&in));
-	else
-		printf("%" PRId64 "\n", id);
+	irc.json ? irc_json_print(incident_json(&in)) : (void)printf("%" PRId64 "\n", id);
 	return IRC_EXIT_OK;
 }
 
@@ -494,39 +494,52 @@ static int do_incident_note(int argc, char **argv)
 
 /* ---- status, close ------------------------------------------------------ */
 
+/* What a status change did: built by set_status(), then printed once. */
+struct status_change {
+	int64_t id;
+	int from, to;
+	bool changed;		/* false: it already had that status */
+};
+
+static json_t *status_json(const struct status_change *c)
+{
+	return json_pack("{s:I,s:s,s:s,s:b}", "id", (json_int_t)c->id,
+			 "status", irc_istatus_name(c->to), "from", irc_istatus_name(c->from),
+			 "changed", c->changed);
+}
+
+static void status_text(const struct status_change *c)
+{
+	if (c->changed)
+		printf("incident %" PRId64 ": %s -> %s\n", c->id, irc_istatus_name(c->from),
+		       irc_istatus_name(c->to));
+	else
+		printf("incident %" PRId64 " is already %s\n", c->id, irc_istatus_name(c->to));
+}
+
 static int set_status(const char *what, int64_t id, int st, const char *text)
 {
 	struct irc_incident in;
 	struct irc_store *s;
 	char actor[64];
-	int ret, err, from;
+	struct status_change c;
+	int ret, err;
 
 	ret = incident_get(what, id, true, &s, &in);
 	if (ret)
 		return ret;
-	from = in.status;
-	if (from == st) {
+	c = (struct status_change){ .id = id, .from = in.status, .to = st,
+				    .changed = in.status != st };
+	if (!c.changed) {
 		irc_store_close(s);
-		if (irc.json)
-			irc_json_print(json_pack("{s:I,s:s,s:s,s:b}", "id", (json_int_t)id,
-						 "status", irc_istatus_name(st), "from",
-						 irc_istatus_name(from), "changed", 0));
-		else
-			printf("incident %" PRId64 " is already %s\n", id, irc_istatus_name(st));
-		return IRC_EXIT_OK;
+	} else {
+		irc_actor(actor, sizeof(actor));
+		err = irc_incident_set_status(s, id, st, actor, text);
+		ret = written(what, id, s, err);
+		if (ret)
+			return ret;
 	}
-	irc_actor(actor, sizeof(actor));
-	err = irc_incident_set_status(s, id, st, actor, text);
-	ret = written(what, id, s, err);
-	if (ret)
-		return ret;
-	if (irc.json)
-		irc_json_print(json_pack("{s:I,s:s,s:s,s:b}", "id", (json_int_t)id,
-					 "status", irc_istatus_name(st), "from",
-					 irc_istatus_name(from), "changed", 1));
-	else
-		printf("incident %" PRId64 ": %s -> %s\n", id, irc_istatus_name(from),
-		       irc_istatus_name(st));
+	irc.json ? irc_json_print(status_json(&c)) : status_text(&c);
 	return IRC_EXIT_OK;
 }
 
