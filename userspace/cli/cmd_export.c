@@ -53,25 +53,37 @@ static double since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void print_export(int64_t id, const char *path, const struct irc_export_stats *st,
-			 double secs)
+/* What an export wrote: built by do_export(), then printed once. */
+struct export_report {
+	int64_t id;
+	const char *path;
+	const struct irc_export_stats *st;
+	double secs;
+};
+
+static json_t *export_json(const struct export_report *r)
 {
-	if (irc.json) {
-		irc_json_print(json_pack("{s:s,s:I,s:I,s:I,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
-					 "s:b,s:s,s:s+}",
-			"exported", path, "incident", (json_int_t)id,
-			"files", (json_int_t)st->files, "bytes", (json_int_t)st->bytes,
-			"seconds", secs, "records",
-			"actions", (json_int_t)st->actions, "events", (json_int_t)st->events,
-			"evidence", (json_int_t)st->evidence, "findings", (json_int_t)st->findings,
-			"ocsf", (json_int_t)st->ocsf, "packets", (json_int_t)st->packets,
-			"artifacts", (json_int_t)st->artifacts, "entities", (json_int_t)st->entities,
-			"store_verified", st->store_ok, "store_problem", st->store_problem,
-			"signer", "ed25519:", st->key_hex));
-		return;
-	}
+	const struct irc_export_stats *st = r->st;
+
+	return json_pack("{s:s,s:I,s:I,s:I,s:f,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I},"
+			 "s:b,s:s,s:s+}",
+		"exported", r->path, "incident", (json_int_t)r->id,
+		"files", (json_int_t)st->files, "bytes", (json_int_t)st->bytes,
+		"seconds", r->secs, "records",
+		"actions", (json_int_t)st->actions, "events", (json_int_t)st->events,
+		"evidence", (json_int_t)st->evidence, "findings", (json_int_t)st->findings,
+		"ocsf", (json_int_t)st->ocsf, "packets", (json_int_t)st->packets,
+		"artifacts", (json_int_t)st->artifacts, "entities", (json_int_t)st->entities,
+		"store_verified", st->store_ok, "store_problem", st->store_problem,
+		"signer", "ed25519:", st->key_hex);
+}
+
+static void export_text(const struct export_report *r)
+{
+	const struct irc_export_stats *st = r->st;
+
 	printf("exported incident %lld to %s: %zu files, %llu bytes in %.2f s\n",
-	       (long long)id, path, st->files, (unsigned long long)st->bytes, secs);
+	       (long long)r->id, r->path, st->files, (unsigned long long)st->bytes, r->secs);
 	printf("  %llu records: %llu actions, %llu events (%llu findings), %llu evidence\n",
 	       (unsigned long long)(st->actions + st->events + st->evidence),
 	       (unsigned long long)st->actions, (unsigned long long)st->events,
@@ -93,6 +105,7 @@ int do_export(int argc, char **argv)
 	char usage[96];
 	const char *out = NULL, *why;
 	struct irc_export_stats st;
+	struct export_report rep;
 	struct irc_incident in;
 	json_t *detail;
 	struct irc_store *s;
@@ -153,7 +166,8 @@ int do_export(int argc, char **argv)
 	detail = json_pack("{s:s,s:o}", "bundle", out, "sha256", irc_sha256_json(out));
 	irc_record_action((int64_t)id, "export", NULL, NULL, 0, detail);
 	json_decref(detail);
-	print_export((int64_t)id, out, &st, since(&t0));
+	rep = (struct export_report){ (int64_t)id, out, &st, since(&t0) };
+	irc.json ? irc_json_print(export_json(&rep)) : export_text(&rep);
 	if (st.entities_dropped)
 		irc_warn("export: incident %llu names more than %d entities; the records of %llu "
 			 "were left out", (unsigned long long)id, IRC_EXPORT_MAX_ENTITIES,
@@ -173,14 +187,75 @@ int do_export(int argc, char **argv)
 
 /* --- verify -------------------------------------------------------------- */
 
+/* What verify found in the store: built by verify_store(), then printed once. */
+struct store_report {
+	const char *path;
+	const struct irc_verify *v;
+	int err;		/* -EBADMSG: the chain is broken */
+	json_t *gaps;		/* containment in force with no record */
+	int journaled;		/* actions waiting in the journal */
+};
+
+static json_t *store_json(const struct store_report *r)
+{
+	const struct irc_verify *v = r->v;
+
+	return json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:I,s:s,s:i,s:s,s:O,s:i,s:{s:I,s:I,s:s}}",
+		"store", r->path, "ok", !r->err && !json_array_size(r->gaps),
+		"records", (json_int_t)v->records,
+		"actions", (json_int_t)v->actions, "events", (json_int_t)v->events,
+		"evidence", (json_int_t)v->evidence, "head_seq", (json_int_t)v->head_seq,
+		"head_mac", v->head_mac,
+		"incidents", (json_int_t)v->incidents, "bad_seq", (json_int_t)v->bad_seq,
+		"problem", v->problem, "unclean", v->unclean, "unclean_note",
+		v->unclean ? v->unclean_note : "", "unrecorded", r->gaps, "journaled", r->journaled,
+		"pruned", "total", (json_int_t)v->pruned_total, "through_seq",
+		(json_int_t)v->pruned_last, "reason", v->pruned_reason);
+}
+
+static void store_text(const struct store_report *r)
+{
+	const struct irc_verify *v = r->v;
+	size_t i, ngaps = json_array_size(r->gaps);
+
+	if (!r->err)
+		printf("store ok: %lld records (%lld actions, %lld events, %lld evidence), "
+		       "chain head #%lld (%.16s), %lld incidents\n", (long long)v->records,
+		       (long long)v->actions, (long long)v->events, (long long)v->evidence,
+		       (long long)v->head_seq, v->head_mac, (long long)v->incidents);
+	else if (v->bad_seq)
+		printf("store BROKEN at record #%lld: %s\n", (long long)v->bad_seq, v->problem);
+	else
+		printf("store BROKEN: %s\n", v->problem);
+	if (v->unclean)
+		printf("note: %s\n", v->unclean_note);
+	if (v->pruned_last) {
+		char when[40];
+
+		irc_fmt_utc(v->pruned_ns, when, sizeof(when));
+		printf("note: records up to #%lld were pruned (%lld in all; the last prune at %s, %s);"
+		       " the chain is proven from its seal on\n", (long long)v->pruned_last,
+		       (long long)v->pruned_total, when, v->pruned_reason);
+	}
+	if (ngaps) {
+		printf("UNRECORDED containment: %zu in force in the kernel with no record:", ngaps);
+		for (i = 0; i < ngaps && i < 20; i++)
+			printf(" %s", json_string_value(json_array_get(r->gaps, i)));
+		printf("%s\n", i < ngaps ? " ..." : "");
+	}
+	if (r->journaled)
+		printf("note: %d action(s) journaled in %s/%s, not yet recorded (the next command "
+		       "that writes the store records them)\n", r->journaled, irc.state_dir,
+		       IRC_STORE_JOURNAL);
+}
+
 static int verify_store(bool accept)
 {
+	struct store_report r;
 	struct irc_verify v;
 	struct irc_store *s;
 	char actor[64];
-	int rc, err, journaled;
-	json_t *gaps;
-	size_t i;
+	int rc, err;
 
 	rc = open_store("verify", &s);
 	if (rc)
@@ -208,54 +283,13 @@ static int verify_store(bool accept)
 		irc_store_close(s);
 		return IRC_EXIT_FAIL;
 	}
-	gaps = irc_unrecorded_containment(s);
-	journaled = irc_journal_pending(irc.state_dir);
-	if (irc.json) {
-		irc_json_print(json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:I,s:s,s:i,s:s,s:O,s:i,s:{s:I,s:I,s:s}}",
-			"store", irc_store_path(s), "ok", !err && !json_array_size(gaps),
-			"records", (json_int_t)v.records,
-			"actions", (json_int_t)v.actions, "events", (json_int_t)v.events,
-			"evidence", (json_int_t)v.evidence, "head_seq", (json_int_t)v.head_seq,
-			"head_mac", v.head_mac,
-			"incidents", (json_int_t)v.incidents, "bad_seq", (json_int_t)v.bad_seq,
-			"problem", v.problem, "unclean", v.unclean, "unclean_note",
-			v.unclean ? v.unclean_note : "", "unrecorded", gaps, "journaled", journaled,
-			"pruned", "total", (json_int_t)v.pruned_total, "through_seq",
-			(json_int_t)v.pruned_last, "reason", v.pruned_reason));
-	} else if (!err) {
-		printf("store ok: %lld records (%lld actions, %lld events, %lld evidence), "
-		       "chain head #%lld (%.16s), %lld incidents\n", (long long)v.records,
-		       (long long)v.actions, (long long)v.events, (long long)v.evidence,
-		       (long long)v.head_seq, v.head_mac, (long long)v.incidents);
-	} else if (v.bad_seq) {
-		printf("store BROKEN at record #%lld: %s\n", (long long)v.bad_seq, v.problem);
-	} else {
-		printf("store BROKEN: %s\n", v.problem);
-	}
-	if (v.unclean && !irc.json)
-		printf("note: %s\n", v.unclean_note);
-	if (v.pruned_last && !irc.json) {
-		char when[40];
-
-		irc_fmt_utc(v.pruned_ns, when, sizeof(when));
-		printf("note: records up to #%lld were pruned (%lld in all; the last prune at %s, %s);"
-		       " the chain is proven from its seal on\n", (long long)v.pruned_last,
-		       (long long)v.pruned_total, when, v.pruned_reason);
-	}
-	if (json_array_size(gaps) && !irc.json) {
-		printf("UNRECORDED containment: %zu in force in the kernel with no record:",
-		       json_array_size(gaps));
-		for (i = 0; i < json_array_size(gaps) && i < 20; i++)
-			printf(" %s", json_string_value(json_array_get(gaps, i)));
-		printf("%s\n", i < json_array_size(gaps) ? " ..." : "");
-	}
-	if (journaled && !irc.json)
-		printf("note: %d action(s) journaled in %s/%s, not yet recorded (the next command "
-		       "that writes the store records them)\n", journaled, irc.state_dir,
-		       IRC_STORE_JOURNAL);
-	if (json_array_size(gaps))
+	r = (struct store_report){ .path = irc_store_path(s), .v = &v, .err = err };
+	r.gaps = irc_unrecorded_containment(s);
+	r.journaled = irc_journal_pending(irc.state_dir);
+	irc.json ? irc_json_print(store_json(&r)) : store_text(&r);
+	if (json_array_size(r.gaps))
 		err = -EBADMSG;
-	json_decref(gaps);
+	json_decref(r.gaps);
 	irc_store_close(s);
 	return err ? IRC_EXIT_FAIL : IRC_EXIT_OK;
 }
@@ -304,6 +338,41 @@ static void print_problems(const char *path, const struct irc_bverify *v)
 			v->problems.dropped);
 }
 
+/* What verify found in a bundle: built by verify_bundle(), then printed once. */
+struct bundle_report {
+	const char *path;
+	const struct irc_bverify *v;
+	bool intact, ok;
+	const char *untrusted;	/* why the signer is not trusted, or "" */
+};
+
+static json_t *bundle_json(const struct bundle_report *r)
+{
+	const struct irc_bverify *v = r->v;
+	json_t *probs = json_array();
+	size_t i;
+
+	for (i = 0; i < v->problems.n; i++)
+		json_array_append_new(probs, json_string(v->problems.v[i]));
+	if (r->untrusted[0])
+		json_array_append_new(probs, json_string(r->untrusted));
+	return json_pack("{s:s,s:b,s:b,s:b,s:I,s:s+,s:s,s:o}", "bundle", r->path,
+		"ok", r->ok, "intact", r->intact, "trusted", v->trusted, "files", (json_int_t)v->files,
+		"signer", "ed25519:", v->key_hex, "trust", v->trust ?: "", "problems", probs);
+}
+
+/* The problems themselves went to stderr; untrusted but intact, only there. */
+static void bundle_text(const struct bundle_report *r)
+{
+	size_t n = r->v->problems.n + r->v->problems.dropped;
+
+	if (r->ok)
+		printf("bundle ok: %zu files, signed by ed25519:%.16s\n", r->v->files,
+		       r->v->key_hex);
+	else if (!r->intact)
+		printf("bundle FAILED: %zu problem%s (see above)\n", n, n == 1 ? "" : "s");
+}
+
 /*
  * ok (exit 0) only when intact AND signed by a key the verifier trusts:
  * --pubkey, or this host's signing.pub.  The key a bundle names for
@@ -315,10 +384,9 @@ static int verify_bundle(const char *path, const char *pubkey)
 	char src[4200], untrusted[4600] = "";
 	const uint8_t *want = NULL;
 	bool host_missing = false, intact, ok;
+	struct bundle_report r;
 	struct irc_bverify v;
 	struct stat sb;
-	json_t *probs;
-	size_t i;
 	int err;
 
 	if (stat(path, &sb))
@@ -355,22 +423,8 @@ static int verify_bundle(const char *path, const char *pubkey)
 	print_problems(path, &v);
 	if (untrusted[0])
 		irc_err("verify: %s: %s", path, untrusted);
-	if (irc.json) {
-		probs = json_array();
-		for (i = 0; i < v.problems.n; i++)
-			json_array_append_new(probs, json_string(v.problems.v[i]));
-		if (untrusted[0])
-			json_array_append_new(probs, json_string(untrusted));
-		irc_json_print(json_pack("{s:s,s:b,s:b,s:b,s:I,s:s+,s:s,s:o}", "bundle", path,
-			"ok", ok, "intact", intact, "trusted", v.trusted, "files", (json_int_t)v.files,
-			"signer", "ed25519:", v.key_hex, "trust", v.trust ?: "", "problems", probs));
-	} else if (ok) {
-		printf("bundle ok: %zu files, signed by ed25519:%.16s\n", v.files, v.key_hex);
-	} else if (!intact) {
-		printf("bundle FAILED: %zu problem%s (see above)\n",
-		       v.problems.n + v.problems.dropped,
-		       v.problems.n + v.problems.dropped == 1 ? "" : "s");
-	}
+	r = (struct bundle_report){ path, &v, intact, ok, untrusted };
+	irc.json ? irc_json_print(bundle_json(&r)) : bundle_text(&r);
 	irc_bverify_free(&v);
 	return ok ? IRC_EXIT_OK : IRC_EXIT_FAIL;
 }
