@@ -128,22 +128,27 @@ static int policy_apply(const struct irc_maps *m, const struct irc_policy *p,
 	return 0;
 }
 
+/* A refused policy's errors as JSON (the text goes to stderr either way). */
+static json_t *errors_json(const char *path, const struct irc_policy_errors *errs)
+{
+	json_t *arr = json_array();
+	int i;
+
+	for (i = 0; i < errs->n; i++)
+		json_array_append_new(arr, json_pack("{s:i,s:s}", "line", errs->line[i],
+						     "message", errs->msg[i]));
+	return json_pack("{s:s,s:b,s:o}", "file", path, "valid", 0, "errors", arr);
+}
+
 /* Loads @path; prints its errors. 0, IRC_EXIT_USAGE or IRC_EXIT_FAIL. */
 static int load_or_report(const char *what, const char *path, struct irc_policy *p)
 {
 	struct irc_policy_errors errs;
-	json_t *arr;
-	int i, err = irc_policy_load(path, p, &errs);
+	int err = irc_policy_load(path, p, &errs);
 
 	if (err == -EINVAL) {
-		if (irc.json) {
-			arr = json_array();
-			for (i = 0; i < errs.n; i++)
-				json_array_append_new(arr, json_pack("{s:i,s:s}", "line",
-					errs.line[i], "message", errs.msg[i]));
-			irc_json_print(json_pack("{s:s,s:b,s:o}", "file", path, "valid", 0,
-						 "errors", arr));
-		}
+		if (irc.json)
+			irc_json_print(errors_json(path, &errs));
 		irc_policy_print_errors(stderr, path, &errs);
 		fprintf(stderr, "ircontain: %s %s: %d error%s: the policy is refused whole\n",
 			what, path, errs.n, errs.n == 1 ? "" : "s");
@@ -159,25 +164,25 @@ static int load_or_report(const char *what, const char *path, struct irc_policy 
 	return 0;
 }
 
-/* @sens: what apply resolved for sensitive_read (NULL for check). */
-static void summary(const char *path, const struct irc_policy *p, const char *result,
-		    json_t *sens)
+static void summary_text(const char *path, const struct irc_policy *p, const char *result)
 {
-	json_t *dets;
 	int i;
 
-	if (!irc.json) {
-		json_decref(sens);
-		printf("%s: %s (mode %s, %d allowlist entr%s", path, result,
-		       p->det.enforce ? "enforce" : "monitor", p->nallow,
-		       p->nallow == 1 ? "y" : "ies");
-		for (i = 0; i < IRC_DET__MAX; i++)
-			printf(", %s %s", irc_detector_name(i),
-			       p->det.det[i].enabled ? irc_action_name(p->det.det[i].action) : "off");
-		printf(")\n");
-		return;
-	}
-	dets = json_object();
+	printf("%s: %s (mode %s, %d allowlist entr%s", path, result,
+	       p->det.enforce ? "enforce" : "monitor", p->nallow, p->nallow == 1 ? "y" : "ies");
+	for (i = 0; i < IRC_DET__MAX; i++)
+		printf(", %s %s", irc_detector_name(i),
+		       p->det.det[i].enabled ? irc_action_name(p->det.det[i].action) : "off");
+	printf(")\n");
+}
+
+/* @sens: what apply resolved for sensitive_read (NULL for check); taken. */
+static json_t *summary_json(const char *path, const struct irc_policy *p, const char *result,
+			    json_t *sens)
+{
+	json_t *dets = json_object();
+	int i;
+
 	for (i = 0; i < IRC_DET__MAX; i++) {
 		const struct irc_det *d = &p->det.det[i];
 
@@ -202,9 +207,21 @@ static void summary(const char *path, const struct irc_policy *p, const char *re
 	}
 	if (sens)
 		json_object_set_new(json_object_get(dets, "sensitive_read"), "resolved", sens);
-	irc_json_print(json_pack("{s:s,s:b,s:s,s:s,s:i,s:o}", "file", path, "valid", 1,
+	return json_pack("{s:s,s:b,s:s,s:s,s:i,s:o}", "file", path, "valid", 1,
 		"result", result, "mode", p->det.enforce ? "enforce" : "monitor",
-		"allowlist", p->nallow, "detectors", dets));
+		"allowlist", p->nallow, "detectors", dets);
+}
+
+/* What check or apply found, printed once; @sens as for summary_json(). */
+static void summary(const char *path, const struct irc_policy *p, const char *result,
+		    json_t *sens)
+{
+	if (irc.json) {
+		irc_json_print(summary_json(path, p, result, sens));
+	} else {
+		json_decref(sens);
+		summary_text(path, p, result);
+	}
 }
 
 static int do_policy_check(int argc, char **argv)
