@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Unit tests for the reverse-shell finder's argv rule (revshell.c): does a
- * shell or interpreter run with this argv read its commands from stdin?
- * Table-driven: one row per command line, every failing row reported.
+ * Unit tests for the reverse-shell finder (revshell.c): its argv rule (does
+ * a shell or interpreter run with this argv read its commands from stdin?
+ * table-driven, every failing row reported), and its cgroup scope on a fake
+ * cgroup2 tree (a temp dir: the ids are its inodes) and a fake /proc.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,12 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ircontain/abi.h"
 
 #include "revshell.h"
 
@@ -114,11 +120,87 @@ static void test_truncated_args(void **state)
 	assert_true(irc_rsh_stdin_commands(IRC_RSH_SHELL, buf, 0));
 }
 
+static char cg_root[32], proc_root[32];
+
+static void put_cgroup(const char *rel)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/4242/cgroup", proc_root);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "0::%s\n", rel);
+	fclose(f);
+}
+
+static uint64_t cg_mkdir(const char *rel)
+{
+	char path[128];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s%s", cg_root, rel);
+	assert_int_equal(mkdir(path, 0755), 0);
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_ino;
+}
+
+/*
+ * A process moved out of the scope after its exec, read before the next
+ * exec in the cgroup it left: that cgroup's verdict is not taken from
+ * where the process is now.  The old code kept "out of scope" for the
+ * exec's cgroup, and the next exec there was never looked at.
+ */
+static void test_scope_moved(void **state)
+{
+	struct irc_ev_exec ev = { .h.tgid = 4242 };
+	struct irc_rsh_hit hit;
+	struct irc_rsh *r;
+	char path[128];
+
+	(void)state;
+	snprintf(cg_root, sizeof(cg_root), "/tmp/irc-rsh-cg.XXXXXX");
+	snprintf(proc_root, sizeof(proc_root), "/tmp/irc-rsh-proc.XXXXXX");
+	assert_non_null(mkdtemp(cg_root));
+	assert_non_null(mkdtemp(proc_root));
+	snprintf(path, sizeof(path), "%s/4242", proc_root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	cg_mkdir("/scope");
+	ev.h.cgroup_id = cg_mkdir("/scope/a");
+	cg_mkdir("/other");
+	assert_int_equal(irc_rsh_open(&r, proc_root, cg_root, "/scope"), 0);
+
+	/* The exec was in /scope/a; the process is in /other by now. */
+	put_cgroup("/other");
+	irc_rsh_exec(r, &ev, &hit);
+	assert_int_equal(irc_rsh_stats(r)->in_scope, 0);
+	/* The next exec in /scope/a, its process still there. */
+	put_cgroup("/scope/a");
+	irc_rsh_exec(r, &ev, &hit);
+	assert_int_equal(irc_rsh_stats(r)->in_scope, 1);
+	/* That verdict was proved for the id, and is kept for it. */
+	put_cgroup("/other");
+	irc_rsh_exec(r, &ev, &hit);
+	assert_int_equal(irc_rsh_stats(r)->in_scope, 2);
+	irc_rsh_close(r);
+}
+
+/* The fake trees go on every exit of the test, a failed check's too. */
+static int scope_teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' '%s'", cg_root, proc_root);
+	return system(cmd) ? -1 : 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stdin_commands_table),
 		cmocka_unit_test(test_truncated_args),
+		cmocka_unit_test_teardown(test_scope_moved, scope_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

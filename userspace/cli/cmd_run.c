@@ -549,7 +549,7 @@ static int rsh_open(struct daemon *d)
 	n = strlen(d->ev.cgroup_mount);
 	if (n && !strncmp(cfg.cgroup_root, d->ev.cgroup_mount, n))
 		scope = cfg.cgroup_root + n;
-	err = irc_rsh_open(&d->rsh, "/proc", scope);
+	err = irc_rsh_open(&d->rsh, "/proc", d->ev.cgroup_mount, scope);
 	if (err) {
 		irc_err("run: reverse shell finder: %s", strerror(-err));
 		return err;

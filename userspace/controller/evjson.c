@@ -370,17 +370,6 @@ static int cg_walk(const char *path, const struct stat *st, int type, struct FTW
 	return 1;
 }
 
-/* Is @rel, below @mnt, the directory of cgroup @id? */
-static bool cg_is(const char *mnt, const char *rel, uint64_t id)
-{
-	char path[PATH_MAX];
-	struct stat st;
-
-	if (snprintf(path, sizeof(path), "%s%s", mnt, rel) >= (int)sizeof(path))
-		return false;
-	return !lstat(path, &st) && S_ISDIR(st.st_mode) && st.st_ino == id;
-}
-
 /* The path of cgroup @id ("" if it cannot be named) into @out; @pid is a hint. */
 static void cg_resolve(struct irc_evctx *c, uint64_t id, int pid, char out[IRC_PT_CGROUP_LEN])
 {
@@ -397,7 +386,7 @@ static void cg_resolve(struct irc_evctx *c, uint64_t id, int pid, char out[IRC_P
 			return;
 		}
 	if (!irc_pt_proc_cgroup(c->proc_root, pid, cg_found, sizeof(cg_found)) &&
-	    cg_is(mnt, cg_found, id)) {
+	    irc_cgroup_is(mnt, cg_found, id)) {
 		r = 1;
 	} else {
 		cg_want = id;

@@ -28,6 +28,7 @@
 
 #include <sodium.h>
 
+#include "cgroup.h"
 #include "irc.h"
 #include "revshell.h"
 
@@ -107,6 +108,7 @@ struct watch {
 struct irc_rsh {
 	char proc[64];
 	char scope[IRC_PATH_LEN];
+	char cgmnt[IRC_PATH_LEN];	/* the cgroup2 mount, "": unknown */
 	struct known known[MAX_KNOWN];
 	int nknown;
 	struct vent vc[VCACHE];
@@ -303,7 +305,8 @@ static void known_scan(struct irc_rsh *r)
 	fclose(f);
 }
 
-int irc_rsh_open(struct irc_rsh **rp, const char *proc_root, const char *scope)
+int irc_rsh_open(struct irc_rsh **rp, const char *proc_root, const char *cgroup_mount,
+		 const char *scope)
 {
 	struct irc_rsh *r = calloc(1, sizeof(*r));
 
@@ -311,6 +314,7 @@ int irc_rsh_open(struct irc_rsh **rp, const char *proc_root, const char *scope)
 		return -ENOMEM;
 	snprintf(r->proc, sizeof(r->proc), "%s", proc_root);
 	snprintf(r->scope, sizeof(r->scope), "%s", scope && strcmp(scope, "/") ? scope : "");
+	snprintf(r->cgmnt, sizeof(r->cgmnt), "%s", cgroup_mount ? cgroup_mount : "");
 	known_scan(r);
 	*rp = r;
 	return 0;
@@ -981,8 +985,11 @@ int irc_rsh_pidfd(const struct irc_rsh *r, int pid, uint64_t start)
 /* --- triggers -------------------------------------------------------------- */
 
 /*
- * Below the cgroup root?  By the exec's cgroup id, its path read once from
- * /proc/PID/cgroup (an id is one cgroup for the boot).
+ * Below the cgroup root?  By the process's path in /proc/PID/cgroup, which
+ * says where it is now.  The verdict is kept for the exec's cgroup id only
+ * when that path is the directory of that id: a process moved since its
+ * exec is judged where it is, and its new place's verdict is not kept
+ * under its old cgroup's id.
  */
 static bool in_scope(struct irc_rsh *r, int pid, uint64_t cgid)
 {
@@ -1000,7 +1007,7 @@ static bool in_scope(struct irc_rsh *r, int pid, uint64_t cgid)
 	p += 3;
 	p[strcspn(p, "\n")] = '\0';
 	in = !strncmp(p, r->scope, n) && (p[n] == '\0' || p[n] == '/');
-	if (cgid) {
+	if (cgid && r->cgmnt[0] && irc_cgroup_is(r->cgmnt, p, cgid)) {
 		c->id = cgid;
 		c->in = in;
 	}

@@ -59,11 +59,12 @@ struct irc_rsh_stats {
 struct irc_rsh;
 
 /*
- * @scope: the cgroup v2 path (below the mount) the detectors watch, ""
+ * @scope: the cgroup v2 path (below @cgroup_mount) the detectors watch, ""
  * for the whole host.  The host's shells and interpreters are identified
  * once here.
  */
-int irc_rsh_open(struct irc_rsh **rp, const char *proc_root, const char *scope);
+int irc_rsh_open(struct irc_rsh **rp, const char *proc_root, const char *cgroup_mount,
+		 const char *scope);
 void irc_rsh_close(struct irc_rsh *r);
 /* Called with each reverse shell found (@hit is valid during the call). */
 void irc_rsh_set_cb(struct irc_rsh *r, void (*cb)(void *ctx, const struct irc_rsh_hit *hit),

@@ -122,6 +122,16 @@ int irc_proc_cgroup_path(int pid, char *buf, size_t len)
 	return err;
 }
 
+bool irc_cgroup_is(const char *mnt, const char *rel, uint64_t id)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof(path), "%s%s", mnt, rel) >= (int)sizeof(path))
+		return false;
+	return !lstat(path, &st) && S_ISDIR(st.st_mode) && st.st_ino == id;
+}
+
 int irc_path_under(const char *path, const char *root)
 {
 	size_t n = strlen(root);

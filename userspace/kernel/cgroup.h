@@ -3,6 +3,7 @@
 #ifndef IRC_CGROUP_H
 #define IRC_CGROUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,6 +33,14 @@ int irc_proc_cgroup_path(int pid, char *buf, size_t len);
  * tree: for listings and verify, never a hot path); -ENOENT once it is gone.
  */
 int irc_cgroup_path_by_id(const char *root, uint64_t id, char *buf, size_t len);
+
+/*
+ * Is @rel (a path below the cgroup2 mount @mnt, as /proc/PID/cgroup names
+ * it) the directory of cgroup @id?  A cgroup's id is its directory's inode
+ * and is not reused within a boot, and cgroup2 has no rename: a match
+ * proves the pair for the cgroup's life.
+ */
+bool irc_cgroup_is(const char *mnt, const char *rel, uint64_t id);
 
 /* 1 if @path is @root or below it, else 0. */
 int irc_path_under(const char *path, const char *root);
