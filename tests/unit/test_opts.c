@@ -35,6 +35,17 @@ static const struct irc_opt export_opts[] = {
 	{ "force", 'f', NULL, 0 },
 	{ 0 }
 };
+static const struct irc_opt unload_opts[] = {
+	{ "emergency", 'E', NULL, 0 },
+	{ "iface", 'i', "PATTERN", IRC_OPT_REPEAT, .with = 'E' },
+	{ 0 }
+};
+static const struct irc_opt nested_req_opts[] = {
+	{ "iface", 'i', "IF", IRC_OPT_REQUIRED | IRC_OPT_REPEAT },
+	{ "mode", 'm', "M", 0, .with = 'i' },
+	{ "fast", 'f', NULL, 0 },
+	{ 0 }
+};
 static const struct irc_opt no_opts[] = { { 0 } };
 
 /* Every kind of option as the usage line shows it. */
@@ -48,6 +59,8 @@ static void test_usage(void **state)
 		  "[--xdp-mode auto|native|generic] [--fail-open]" },
 		{ run_opts, "run", NULL, "run [--iface IF|PATTERN ...] [--policy FILE]" },
 		{ export_opts, "export", "ID", "export ID --output FILE.tar.gz [--force]" },
+		{ unload_opts, "unload", NULL, "unload [--emergency [--iface PATTERN ...]]" },
+		{ nested_req_opts, "x", "OP", "x OP --iface IF [--mode M] [--iface ...] [--fast]" },
 		{ no_opts, "allow list", NULL, "allow list" },
 	};
 	char buf[160], small[12];

@@ -76,22 +76,34 @@ int irc_opts_getopt(int argc, char **argv, const struct irc_opt *t, const char *
 	return getopt_any(argc, argv, shorts, lo, what);
 }
 
-const char *irc_opts_usage(const struct irc_opt *t, const char *cmd, const char *head,
-			   char *buf, size_t len)
+/* Appends the options that go with @with (0: the top level) to @buf at @n. */
+static size_t opts_usage(const struct irc_opt *t, int with, char *buf, size_t n, size_t len)
 {
-	size_t n = 0, i;
+	size_t i;
 
-	n += snprintf(buf, len, "%s%s%s", cmd, head ? " " : "", head ?: "");
 	for (i = 0; t[i].name && n < len; i++) {
 		bool req = t[i].flags & IRC_OPT_REQUIRED, rep = t[i].flags & IRC_OPT_REPEAT;
 
-		n += snprintf(buf + n, len - n, " %s--%s%s%s%s%s%s%s", req ? "" : "[", t[i].name,
-			      t[i].value ? " " : "", t[i].value ?: "",
-			      rep && !req ? " ..." : "", req ? "" : "]",
-			      rep && req ? " [--" : "", rep && req ? t[i].name : "");
-		if (rep && req && n < len)
-			n += snprintf(buf + n, len - n, " ...]");
+		if (t[i].with != with)
+			continue;
+		n += snprintf(buf + n, len - n, " %s--%s%s%s%s", req ? "" : "[", t[i].name,
+			      t[i].value ? " " : "", t[i].value ?: "", rep && !req ? " ..." : "");
+		if (n < len)
+			n = opts_usage(t, t[i].key, buf, n, len);
+		if (n < len)
+			n += snprintf(buf + n, len - n, "%s%s%s%s", req ? "" : "]",
+				      rep && req ? " [--" : "", rep && req ? t[i].name : "",
+				      rep && req ? " ...]" : "");
 	}
+	return n;
+}
+
+const char *irc_opts_usage(const struct irc_opt *t, const char *cmd, const char *head,
+			   char *buf, size_t len)
+{
+	size_t n = snprintf(buf, len, "%s%s%s", cmd, head ? " " : "", head ?: "");
+
+	opts_usage(t, 0, buf, n, len);
 	return buf;
 }
 

@@ -46,6 +46,7 @@ struct irc_opt {
 	int key;		/* what irc_opts_getopt() returns for it */
 	const char *value;	/* its value's name ("FILE"); NULL: takes none */
 	unsigned int flags;	/* IRC_OPT_* */
+	int with;		/* the key of the option it goes with; 0: none */
 };
 #define IRC_OPTS_MAX	16
 
@@ -54,7 +55,9 @@ int irc_opts_getopt(int argc, char **argv, const struct irc_opt *t, const char *
 /*
  * The usage line, in @buf: @cmd, @head (the operands; NULL for none), then
  * each option, "[--name VALUE]" (--name VALUE when required; repeatable:
- * "[--name VALUE ...]", or "--name VALUE [--name ...]" when required).
+ * "[--name VALUE ...]", or "--name VALUE [--name ...]" when required).  An
+ * option that goes .with another is shown inside that one's brackets:
+ * "[--emergency [--iface PATTERN ...]]".
  */
 const char *irc_opts_usage(const struct irc_opt *t, const char *cmd, const char *head,
 			   char *buf, size_t len);
