@@ -431,16 +431,17 @@ static int verify_bundle(const char *path, const char *pubkey)
 
 int do_verify(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "pubkey", required_argument, NULL, 'k' },
-		{ "accept-rollback", no_argument, NULL, 'a' },
+	static const struct irc_opt opts[] = {
+		{ "pubkey", 'k', "HEX", 0 },
+		{ "accept-rollback", 'a', NULL, 0 },
 		{ 0 }
 	};
 	const char *pubkey = NULL;
 	bool accept = false;
+	char usage[80];
 	int c;
 
-	while ((c = irc_getopt(argc, argv, lo, "verify")) != -1) {
+	while ((c = irc_opts_getopt(argc, argv, opts, "verify")) != -1) {
 		if (c == IRC_OPT_BAD)
 			return IRC_EXIT_USAGE;
 		if (c == 'k')
@@ -449,8 +450,9 @@ int do_verify(int argc, char **argv)
 			accept = true;
 	}
 	if (argc - optind > 1)
-		return irc_usage_err("verify: unexpected argument '%s' (usage: verify "
-				     "[FILE.tar.gz] [--pubkey HEX])", argv[optind + 1]);
+		return irc_usage_err("verify: unexpected argument '%s' (usage: %s)", argv[optind + 1],
+				     irc_opts_usage(opts, "verify", "[FILE.tar.gz]", usage,
+						    sizeof(usage)));
 	if (argc - optind == 1 && accept)
 		return irc_usage_err("verify: --accept-rollback is for the store: verify --accept-rollback");
 	if (argc - optind == 1)

@@ -449,16 +449,16 @@ static int unload_emergency(char **pats, int npats)
 
 int do_unload(int argc, char **argv)
 {
-	static const struct option lo[] = {
-		{ "emergency", no_argument, NULL, 'E' },
-		{ "iface", required_argument, NULL, 'i' },
+	static const struct irc_opt opts[] = {
+		{ "emergency", 'E', NULL, 0 },
+		{ "iface", 'i', "PATTERN", IRC_OPT_REPEAT, .with = 'E' },
 		{ 0 }
 	};
-	char *pats[IRC_MAX_IFPATTERNS];
+	char *pats[IRC_MAX_IFPATTERNS], usage[64];
 	int c, detached, err, npats = 0;
 	bool emergency = false;
 
-	while ((c = irc_getopt(argc, argv, lo, "unload")) != -1) {
+	while ((c = irc_opts_getopt(argc, argv, opts, "unload")) != -1) {
 		switch (c) {
 		case 'E':
 			emergency = true;
@@ -472,7 +472,8 @@ int do_unload(int argc, char **argv)
 			return IRC_EXIT_USAGE;
 		}
 	}
-	if (!irc_operands(argc, argv, 0, "unload", "unload [--emergency [--iface PATTERN ...]]"))
+	if (!irc_operands(argc, argv, 0, "unload",
+			  irc_opts_usage(opts, "unload", NULL, usage, sizeof(usage))))
 		return IRC_EXIT_USAGE;
 	if (npats && !emergency)
 		return irc_usage_err("unload: --iface goes with --emergency only");
