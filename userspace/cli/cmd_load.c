@@ -421,29 +421,39 @@ out:
 	return ret;
 }
 
+static json_t *emergency_json(const struct irc_emergency *rep)
+{
+	return json_pack("{s:s,s:i,s:i,s:i,s:i,s:i}", "action", "unload.emergency",
+			 "pins_removed", rep->pins, "links_detached", rep->links,
+			 "tc_filters_detached", rep->tc, "maps_identified", rep->maps_known,
+			 "errors", rep->errors);
+}
+
+static void emergency_text(const struct irc_emergency *rep)
+{
+	printf("emergency unload: %d pin%s removed, %d link%s detached, %d tc filter%s detached%s\n",
+	       rep->pins, rep->pins == 1 ? "" : "s", rep->links, rep->links == 1 ? "" : "s",
+	       rep->tc, rep->tc == 1 ? "" : "s",
+	       rep->errors ? ", SOME COULD NOT BE REMOVED (see above)" : "");
+}
+
 /* unload --emergency [--iface PATTERN ...]: the break-glass path. */
 static int unload_emergency(char **pats, int npats)
 {
 	struct irc_emergency rep;
+	json_t *detail;
 	int err;
 
 	if (irc_require_privileges("unload --emergency"))
 		return IRC_EXIT_FAIL;
 	err = irc_unload_emergency(pats, npats, &rep);
-	if (irc.json)
-		irc_json_print(json_pack("{s:s,s:i,s:i,s:i,s:i,s:i}", "action", "unload.emergency",
-			"pins_removed", rep.pins, "links_detached", rep.links,
-			"tc_filters_detached", rep.tc, "maps_identified", rep.maps_known,
-			"errors", rep.errors));
-	else
-		printf("emergency unload: %d pin%s removed, %d link%s detached, %d tc filter%s detached%s\n",
-		       rep.pins, rep.pins == 1 ? "" : "s", rep.links, rep.links == 1 ? "" : "s",
-		       rep.tc, rep.tc == 1 ? "" : "s", rep.errors ? ", SOME COULD NOT BE REMOVED (see above)" : "");
+	irc.json ? irc_json_print(emergency_json(&rep)) : emergency_text(&rep);
 	/* On record if the store can take it; the unload never waits for it. */
-	irc_record_action(0, "unload.emergency", NULL, "break-glass", err,
-			  json_pack("{s:i,s:i,s:i,s:i}", "pins_removed", rep.pins,
-				    "links_detached", rep.links, "tc_filters_detached", rep.tc,
-				    "errors", rep.errors));
+	detail = json_pack("{s:i,s:i,s:i,s:i}", "pins_removed", rep.pins,
+			   "links_detached", rep.links, "tc_filters_detached", rep.tc,
+			   "errors", rep.errors);
+	irc_record_action(0, "unload.emergency", NULL, "break-glass", err, detail);
+	json_decref(detail);	/* irc_record_action() only borrows it */
 	return err ? IRC_EXIT_FAIL : IRC_EXIT_OK;
 }
 
