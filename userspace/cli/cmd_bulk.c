@@ -341,10 +341,56 @@ static int bulk_args(int argc, char **argv, const char *what, unsigned int allow
 	return ret;
 }
 
+/* What a bulk quarantine or release did: built by the verb, then printed once. */
+struct bulk_done {
+	const char *file;		/* "-" for stdin */
+	const struct bulk_list *l;
+	const struct irc_qopts *o;
+	bool failed;			/* a map write failed: nothing added or updated */
+	size_t count;			/* applied, or released */
+	size_t added, updated;		/* quarantine */
+	size_t absent;			/* release: not quarantined */
+};
+
+static json_t *bulk_q_json(const struct bulk_done *d)
+{
+	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:s,s:s,s:o,s:s}",
+		"action", "quarantine", "kind", "hosts", "source", d->file,
+		"count", (json_int_t)d->count, "added", (json_int_t)(d->failed ? 0 : d->added),
+		"updated", (json_int_t)(d->failed ? 0 : d->updated),
+		"skipped", (json_int_t)d->l->bad, "sha256", d->l->sha,
+		"direction", irc_dir_name(d->o->dir),
+		"ttl", d->o->ttl ? json_integer(d->o->ttl) : json_null(), "reason", d->o->reason);
+}
+
+static void bulk_q_text(const struct bulk_done *d)
+{
+	printf("quarantined %zu target%s from %s (%zu added, %zu updated, %zu bad line%s skipped; direction %s, ttl %s; sha256 %s)\n",
+	       d->count, d->count == 1 ? "" : "s", strcmp(d->file, "-") ? d->file : "stdin",
+	       d->added, d->updated, d->l->bad, d->l->bad == 1 ? "" : "s",
+	       irc_dir_name(d->o->dir), d->o->ttl_text, d->l->sha);
+}
+
+static json_t *bulk_r_json(const struct bulk_done *d)
+{
+	return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:s}",
+		"action", "release", "kind", "hosts", "source", d->file,
+		"count", (json_int_t)d->count, "not_quarantined", (json_int_t)d->absent,
+		"skipped", (json_int_t)d->l->bad, "sha256", d->l->sha);
+}
+
+static void bulk_r_text(const struct bulk_done *d)
+{
+	printf("released %zu target%s from %s (%zu not quarantined, %zu bad line%s skipped; sha256 %s)\n",
+	       d->count, d->count == 1 ? "" : "s", strcmp(d->file, "-") ? d->file : "stdin",
+	       d->absent, d->l->bad, d->l->bad == 1 ? "" : "s", d->l->sha);
+}
+
 static int bulk_quarantine(int argc, char **argv)
 {
 	const char *what = "quarantine host", *file;
 	struct irc_qentry val = {};
+	struct bulk_done d;
 	struct bulk_list l;
 	struct irc_qopts o;
 	struct irc_maps m;
@@ -426,18 +472,9 @@ static int bulk_quarantine(int argc, char **argv)
 	}
 	if (err)
 		ret = IRC_EXIT_FAIL;
-	if (irc.json)
-		irc_json_print(json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:I,s:s,s:s,s:o,s:s}",
-			"action", "quarantine", "kind", "hosts", "source", file,
-			"count", (json_int_t)applied, "added", (json_int_t)(err ? 0 : added),
-			"updated", (json_int_t)(err ? 0 : updated), "skipped", (json_int_t)l.bad,
-			"sha256", l.sha, "direction", irc_dir_name(o.dir),
-			"ttl", o.ttl ? json_integer(o.ttl) : json_null(), "reason", o.reason));
-	else
-		printf("quarantined %zu target%s from %s (%zu added, %zu updated, %zu bad line%s skipped; direction %s, ttl %s; sha256 %s)\n",
-		       applied, applied == 1 ? "" : "s", strcmp(file, "-") ? file : "stdin",
-		       added, updated, l.bad, l.bad == 1 ? "" : "s", irc_dir_name(o.dir),
-		       o.ttl_text, l.sha);
+	d = (struct bulk_done){ .file = file, .l = &l, .o = &o, .failed = err != 0,
+				.count = applied, .added = added, .updated = updated };
+	irc.json ? irc_json_print(bulk_q_json(&d)) : bulk_q_text(&d);
 	irc_maps_close(&m);
 	irc_entity_list(entity, sizeof(entity), l.sha);
 	ret = irc_qrecord(ret, o.incident, "quarantine", entity, o.reason, err,
@@ -459,6 +496,7 @@ out_list:
 static int bulk_release(int argc, char **argv)
 {
 	const char *what = "release host", *file;
+	struct bulk_done d;
 	struct bulk_list l;
 	struct irc_qopts o;
 	struct irc_maps m;
@@ -501,15 +539,9 @@ static int bulk_release(int argc, char **argv)
 		irc_err("%s: delete from the quarantine maps: %s", what, strerror(-err));
 		ret = IRC_EXIT_FAIL;
 	}
-	if (irc.json)
-		irc_json_print(json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:s}",
-			"action", "release", "kind", "hosts", "source", file,
-			"count", (json_int_t)released, "not_quarantined", (json_int_t)absent,
-			"skipped", (json_int_t)l.bad, "sha256", l.sha));
-	else
-		printf("released %zu target%s from %s (%zu not quarantined, %zu bad line%s skipped; sha256 %s)\n",
-		       released, released == 1 ? "" : "s", strcmp(file, "-") ? file : "stdin",
-		       absent, l.bad, l.bad == 1 ? "" : "s", l.sha);
+	d = (struct bulk_done){ .file = file, .l = &l, .o = &o, .count = released,
+				.absent = absent };
+	irc.json ? irc_json_print(bulk_r_json(&d)) : bulk_r_text(&d);
 	irc_entity_list(entity, sizeof(entity), l.sha);
 	ret = irc_qrecord(ret, o.incident, "release", entity, o.reason, err,
 			  json_pack("{s:s,s:s,s:I,s:I,s:s,s:o}", "kind", "hosts",
