@@ -141,6 +141,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } IRC_MAP_DROPRUN SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct irc_ifdrops);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_IFDROPS SEC(".maps");
+
 /* The connecting task, kept from SYN_SENT until the handshake resolves. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

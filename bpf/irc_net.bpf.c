@@ -773,6 +773,30 @@ static __always_inline void irc_sample(const struct irc_why *why, void *data,
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/*
+ * One more drop on interface @ifindex (struct irc_ifdrops): this CPU's
+ * slot of the interface, or the shared 'other' slot when another
+ * interface holds it.  Only drops pay for this.
+ */
+static __always_inline void irc_ifdrop_count(__u32 ifindex, int ingress, __u32 rule)
+{
+	struct irc_ifdrops *d;
+	struct irc_ifdrop *s;
+	__u32 zero = 0, r = rule - 1;
+
+	d = bpf_map_lookup_elem(&IRC_MAP_IFDROPS, &zero);
+	if (!d || r >= IRC_IFDROP_RULES)
+		return;
+	s = &d->slot[ifindex & (IRC_IFDROP_SLOTS - 1)];
+	if (s->ifindex != ifindex) {
+		if (s->ifindex)
+			s = &d->other;
+		else
+			s->ifindex = ifindex;
+	}
+	s->drops[!ingress][r]++;
+}
+
 /* Shared by both hooks: parse, decide, sample.  Returns 1 to drop. */
 static __always_inline int irc_handle(void *data, void *end, int ingress,
 				      __u32 pkt_len, __u32 ifindex)
@@ -797,8 +821,10 @@ static __always_inline int irc_handle(void *data, void *end, int ingress,
 		irc_count(IRC_STAT_NON_IP);
 		return 0;
 	}
-	if (drop)
+	if (drop) {
+		irc_ifdrop_count(ifindex, ingress, why.rule);
 		irc_sample(&why, data, end, pkt_len, ifindex, ingress);
+	}
 	return drop;
 }
 

@@ -41,6 +41,7 @@
 #define IRC_MAP_CTL		irc_ctl		/* the controller's heartbeat (array[1]) */
 #define IRC_MAP_PKILL		irc_pkill	/* contain-then-kill: stopped, awaiting the kill (hash) */
 #define IRC_MAP_DROPRUN		irc_droprun	/* per-CPU run of one host's drops */
+#define IRC_MAP_IFDROPS		irc_ifdrops	/* drops per interface and rule (percpu array[1]) */
 
 /*
  * The list of every map above, X(ID) for IRC_MAP_<ID>: userspace's index
@@ -53,7 +54,7 @@
 	X(CONFIG) X(STATS) X(IFACES) X(QPID) X(QCGRP) X(QSOCK) X(EVENTS)	\
 	X(EVSTAT) X(CONNPEND) X(DETCFG) X(NETSTATE) X(PROTECT) X(VERIFIED)	\
 	X(OFFENCE) X(DSTSTATE) X(DETSTATE) X(SENSID) X(CTL) X(PKILL) X(DROPRUN)	\
-	X(FINDINGS)
+	X(FINDINGS) X(IFDROPS)
 
 #define IRC_XSTR(x)		#x
 #define IRC_STR(x)		IRC_XSTR(x)
@@ -441,6 +442,31 @@ struct irc_droprun {
 } __attribute__((aligned(64)));
 
 #define IRC_DROPRUN_PATIENCE	16
+
+/*
+ * Drops per interface, direction and rule (IRC_MAP_IFDROPS, percpu
+ * array[1]), counted on the drop path only: one lookup, a compare and an
+ * increment, no atomic.  An interface counts in slot[ifindex &
+ * (IRC_IFDROP_SLOTS - 1)]: the first interface to drop there on a CPU
+ * takes the slot on that CPU (its ifindex), and one that maps to a slot
+ * another interface holds counts in .other, never mixed in with it.  A slot
+ * is never given back, so an interface gone keeps its count.  Userspace
+ * sums by ifindex over every slot of every CPU; a slot whose ifindex is 0
+ * counts as other.
+ */
+#define IRC_IFDROP_SLOTS	256		/* a power of two */
+#define IRC_IFDROP_RULES	3		/* IRC_RULE_QUARANTINE..MALFORMED at [rule - 1] */
+
+struct irc_ifdrop {
+	__u32 ifindex;		/* 0 = free */
+	__u32 pad;
+	__u64 drops[2][IRC_IFDROP_RULES];	/* [0] ingress (XDP), [1] egress (tc) */
+};
+
+struct irc_ifdrops {
+	struct irc_ifdrop slot[IRC_IFDROP_SLOTS];
+	struct irc_ifdrop other;	/* interfaces whose slot another holds */
+};
 
 /* Per CPU: sequence, loss and the sample rate limiters. */
 struct irc_evstat {

@@ -1418,6 +1418,135 @@ static void test_drop_samples(void **state)
 	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
 }
 
+/*
+ * Every CPU's drops per interface (struct irc_ifdrops): zeroed when @v is
+ * NULL, else summed into @v for ifindex @ifindex (the 'other' slot when
+ * 0, every slot when ALL_IF): v[0] ingress, v[1] egress, per rule.
+ */
+#define ALL_IF	(~0U)
+
+static void ifdrops_io(__u32 ifindex, __u64 v[2][IRC_IFDROP_RULES], __u32 fill_slot_ifindex)
+{
+	int ncpu = libbpf_num_possible_cpus(), c, i, d, k;
+	struct irc_ifdrops *buf;
+	__u32 zero = 0;
+
+	assert_true(ncpu > 0);
+	buf = calloc(ncpu, sizeof(*buf));
+	assert_non_null(buf);
+	if (!v) {
+		/* @fill_slot_ifindex: every CPU's slot 1 held by that interface. */
+		for (c = 0; c < ncpu; c++)
+			buf[c].slot[1].ifindex = fill_slot_ifindex;
+		assert_int_equal(bpf_map__update_elem(skel->maps.irc_ifdrops, &zero, sizeof(zero),
+						      buf, sizeof(*buf) * ncpu, BPF_ANY), 0);
+		free(buf);
+		return;
+	}
+	assert_int_equal(bpf_map__lookup_elem(skel->maps.irc_ifdrops, &zero, sizeof(zero),
+					      buf, sizeof(*buf) * ncpu, 0), 0);
+	memset(v, 0, sizeof(__u64) * 2 * IRC_IFDROP_RULES);
+	for (c = 0; c < ncpu; c++)
+		for (i = 0; i <= IRC_IFDROP_SLOTS; i++) {
+			const struct irc_ifdrop *s = i < IRC_IFDROP_SLOTS ? &buf[c].slot[i] :
+								       &buf[c].other;
+			bool mine = ifindex == ALL_IF ||
+				    (i < IRC_IFDROP_SLOTS ? s->ifindex == ifindex && ifindex : !ifindex);
+
+			for (d = 0; mine && d < 2; d++)
+				for (k = 0; k < IRC_IFDROP_RULES; k++)
+					v[d][k] += s->drops[d][k];
+		}
+	free(buf);
+}
+
+/* @runs of @frame through XDP as received on interface @ifindex. */
+static __u32 xdp_on(__u32 ifindex, const __u8 *frame, size_t len, __u32 runs)
+{
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
+	__u8 out[PKT_MAX + 64];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = len,
+		    .data_out = out, .data_size_out = sizeof(out), .repeat = runs,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx));
+
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(skel->progs.irc_xdp_ingress),
+						&opts), 0);
+	return opts.retval;
+}
+
+/*
+ * Drops per interface (struct irc_ifdrops): XDP drops on lo (ifindex 1,
+ * in every network namespace) in its slot, ingress, per rule; a pass
+ * counts nothing; tc drops (the test run's skb is on lo) egress; an
+ * interface whose slot another holds counts in 'other', never in that
+ * one's.  Sums over all CPUs: any CPU count, no pinning.
+ */
+static void test_ifdrops(void **state)
+{
+	struct pkt quar = RX4(P4, P_UDP, 53, 40000), pass = RX4(P4B, P_UDP, 53, 40000);
+	struct tcase tx = { .name = "ifdrops_tc", .hook = TC, .runs = 2,
+			    .pkt = TX4(P4, P_UDP, 40000, 53) };
+	struct irc_config iso = { .flags = IRC_CFG_ISOLATE };
+	__u64 lo[2][IRC_IFDROP_RULES], other[2][IRC_IFDROP_RULES];
+	__u8 fq[PKT_MAX], fp[PKT_MAX], ft[PKT_MAX];
+	size_t lq, lp, lt;
+	struct target ta;
+	__u32 zero = 0, retval;
+
+	(void)state;
+	assert_int_equal(reset_maps(), 0);
+	ifdrops_io(0, NULL, 0);
+	lq = build_frame(&quar, fq, sizeof(fq));
+	lp = build_frame(&pass, fp, sizeof(fp));
+	lt = build_frame(&tx.pkt, ft, sizeof(ft));
+	assert_true(lq > 0 && lp > 0 && lt > 0);
+	assert_true(resolve(P4, false, &ta));
+	host_entry(&ta, 100, NULL);
+
+	/* Passes count nothing, anywhere. */
+	assert_int_equal(xdp_on(1, fp, lp, 5), XDP_PASS);
+	ifdrops_io(ALL_IF, lo, 0);
+	assert_int_equal(lo[0][0] + lo[0][1] + lo[0][2] + lo[1][0] + lo[1][1] + lo[1][2], 0);
+	assert_int_equal(xdp_on(1, fq, lq, 3), XDP_DROP);
+	assert_int_equal(xdp_on(1, fp, lp, 5), XDP_PASS);
+	ifdrops_io(ALL_IF, other, 0);
+	assert_int_equal(other[0][0] + other[0][1] + other[0][2] +
+			 other[1][0] + other[1][1] + other[1][2], 3);
+	ifdrops_io(1, lo, 0);
+	assert_int_equal(lo[0][IRC_RULE_QUARANTINE - 1], 3);
+	assert_int_equal(lo[0][IRC_RULE_ISOLATE - 1] + lo[0][IRC_RULE_MALFORMED - 1], 0);
+	assert_int_equal(lo[1][0] + lo[1][1] + lo[1][2], 0);
+
+	assert_true(run_prog(&tx, ft, lt, &retval));
+	assert_int_equal(retval, T_TC_ACT_SHOT);
+	ifdrops_io(1, lo, 0);
+	assert_int_equal(lo[1][IRC_RULE_QUARANTINE - 1], 2);
+	assert_int_equal(lo[0][IRC_RULE_QUARANTINE - 1], 3);
+
+	/* Isolation drops what no quarantine does: its own rule. */
+	assert_int_equal(bpf_map__update_elem(skel->maps.irc_config, &zero, sizeof(zero),
+					      &iso, sizeof(iso), BPF_ANY), 0);
+	assert_int_equal(xdp_on(1, fp, lp, 4), XDP_DROP);
+	ifdrops_io(1, lo, 0);
+	assert_int_equal(lo[0][IRC_RULE_ISOLATE - 1], 4);
+	ifdrops_io(0, other, 0);
+	assert_int_equal(other[0][0] + other[0][1] + other[0][2] +
+			 other[1][0] + other[1][1] + other[1][2], 0);
+
+	/* Slot 1 held by ifindex 1 + IRC_IFDROP_SLOTS on every CPU: lo's drops go to 'other'. */
+	ifdrops_io(0, NULL, 1 + IRC_IFDROP_SLOTS);
+	assert_int_equal(xdp_on(1, fq, lq, 6), XDP_DROP);
+	ifdrops_io(0, other, 0);
+	assert_int_equal(other[0][IRC_RULE_QUARANTINE - 1], 6);
+	ifdrops_io(1 + IRC_IFDROP_SLOTS, lo, 0);
+	assert_int_equal(lo[0][0] + lo[0][1] + lo[0][2], 0);
+	ifdrops_io(1, lo, 0);
+	assert_int_equal(lo[0][0] + lo[0][1] + lo[0][2], 0);
+
+	ifdrops_io(0, NULL, 0);
+	assert_int_equal(reset_maps(), 0);
+}
+
 /* ------------------------------------------------------------------ */
 
 int main(void)
@@ -1453,7 +1582,7 @@ int main(void)
 		goto out;
 	}
 
-	tests = calloc(ARRAY_SIZE(cases) + 5, sizeof(*tests));
+	tests = calloc(ARRAY_SIZE(cases) + 6, sizeof(*tests));
 	if (!tests)
 		goto out;
 	tests[n++] = (struct CMUnitTest){ .name = "case_table",
@@ -1462,6 +1591,8 @@ int main(void)
 					  .test_func = test_drop_runs };
 	tests[n++] = (struct CMUnitTest){ .name = "drop_samples",
 					  .test_func = test_drop_samples };
+	tests[n++] = (struct CMUnitTest){ .name = "ifdrops",
+					  .test_func = test_ifdrops };
 	tests[n++] = (struct CMUnitTest){ .name = "frame_builder",
 					  .test_func = test_frame_builder };
 	for (i = 0; i < ARRAY_SIZE(cases); i++)
