@@ -12,6 +12,7 @@
 #include "cgroup.h"
 #include "cmd.h"
 #include "entries.h"
+#include "ifdrops.h"
 #include "irc.h"
 #include "loader.h"
 #include "netif.h"
@@ -526,6 +527,8 @@ struct status {
 	const struct irc_part *parts_missing[32];	/* optional ones */
 	int nparts_missing;
 	struct irc_evstat_sum ev;
+	struct irc_ifdrop_sum *ifdrops;	/* malloc()ed, nifdrops of them */
+	size_t nifdrops;
 	json_t *daemon;		/* run.json, NULL if none */
 	/* The evidence store: what is in it (have_store), or why it could not be read. */
 	bool have_store;
@@ -639,6 +642,10 @@ static int status_collect(struct status *s)
 	err = read_stats(m.fd[IRC_M_STATS], s->stats);
 	if (err)
 		irc_warn("status: read counters: %s", strerror(-err));
+	err = irc_ifdrops_read(&m, &s->ifdrops, &s->nifdrops);
+	if (err)
+		irc_warn("status: read drops per interface (map %s): %s",
+			 irc_map_names[IRC_M_IFDROPS], strerror(-err));
 	while (s->nifs < IRC_MAX_IFACES &&
 	       bpf_map_get_next_key(m.fd[IRC_M_IFACES], prev, &key) == 0) {
 		struct irc_iface *r = &s->ifs[s->nifs];
@@ -748,6 +755,7 @@ static void status_json(const struct status *s)
 				json_string(s->cfg.cgroup_root) : json_null(),
 			"links", s->proc_links));
 		json_object_set_new(o, "counters", ctr);
+		json_object_set_new(o, "interface_drops", irc_ifdrops_json(s->ifdrops, s->nifdrops));
 		json_object_set_new(o, "degraded", json_boolean(status_degraded(s)));
 		json_object_set_new(o, "missing", missing_json(s));
 	}
@@ -793,6 +801,27 @@ static void store_text(const struct status *s)
 		       (long long)json_integer_value(json_object_get(s->daemon, "store_failures")),
 		       json_string_value(json_object_get(s->daemon, "store_last_error_at")) ?: "?",
 		       derr);
+}
+
+/* Drops per interface: rx (XDP) and tx (tc), per rule. */
+static void ifdrops_text(const struct status *s)
+{
+	size_t i;
+	int d, k;
+
+	if (s->nifdrops)
+		printf("drops per interface (quarantine/isolate/malformed):\n");
+	for (i = 0; i < s->nifdrops; i++) {
+		const struct irc_ifdrop_sum *r = &s->ifdrops[i];
+
+		printf("  %-15s ifindex %-4u", r->name[0] ? r->name : "?", r->ifindex);
+		for (d = 0; d < 2; d++)
+			for (k = 0; k < IRC_IFDROP_RULES; k++)
+				printf("%s%llu", k ? "/" : d ? " tx " : " rx ",
+				       (unsigned long long)r->drops[d][k]);
+		printf("%s\n", !r->ifindex ? " (interfaces that share a slot)" :
+		       r->present ? "" : " (GONE)");
+	}
 }
 
 static void status_text(const struct status *s)
@@ -854,6 +883,7 @@ static void status_text(const struct status *s)
 			printf("%s %s %llu", i && i % 4 == 0 ? "\n         " : "",
 			       irc_stat_name(i), (unsigned long long)s->stats[i]);
 		printf("\n");
+		ifdrops_text(s);
 	}
 	store_text(s);
 	printf("features: btf %s, ringbuf %s, boot clock %s, xdp %s, lsm %s, cgroup2 %s\n",
@@ -884,6 +914,7 @@ int do_status(int argc, char **argv)
 	}
 	degraded = !err && status_degraded(s);
 	json_decref(s->daemon);
+	free(s->ifdrops);
 	free(s);
 	return err ? IRC_EXIT_FAIL : degraded ? IRC_EXIT_DEGRADED : IRC_EXIT_OK;
 }

@@ -24,6 +24,7 @@
 #include "parse.h"
 #include "pins.h"
 #include "entries.h"
+#include "ifdrops.h"
 #include "policy.h"
 #include "store.h"
 
@@ -158,6 +159,41 @@ static void head(struct out *o, const char *name, const char *type, const char *
 	put(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/*
+ * Drops per interface, direction and rule.  An interface gone keeps its
+ * series under the name it was attached with ("" if none is known).
+ */
+static void interface_metrics(struct out *o, const struct irc_maps *m)
+{
+	static const char *const dirs[2] = { "rx", "tx" };
+	struct irc_ifdrop_sum *v;
+	size_t n, i;
+	int d, k;
+
+	if (irc_ifdrops_read(m, &v, &n))
+		return;
+	head(o, "ircontain_interface_drops_total", "counter",
+	     "packets dropped per interface (ifindex 0: interfaces that share a slot), direction and rule");
+	for (i = 0; i < n; i++) {
+		char name[2 * IRC_IFNAME_LEN], *p = name;
+		const char *c;
+
+		/* A name may hold '"' or '\\': escaped as the text format wants. */
+		for (c = v[i].name; *c; c++) {
+			if (*c == '"' || *c == '\\')
+				*p++ = '\\';
+			*p++ = *c;
+		}
+		*p = '\0';
+		for (d = 0; d < 2; d++)
+			for (k = 0; k < IRC_IFDROP_RULES; k++)
+				put(o, "ircontain_interface_drops_total{interface=\"%s\",ifindex=\"%u\","
+				    "direction=\"%s\",rule=\"%s\"} %" PRIu64 "\n", name, v[i].ifindex,
+				    dirs[d], irc_ifdrop_rule_name((unsigned int)k), (uint64_t)v[i].drops[d][k]);
+	}
+	free(v);
+}
+
 /* What the kernel counts, read at each scrape. */
 static void kernel_metrics(struct out *o)
 {
@@ -191,6 +227,7 @@ static void kernel_metrics(struct out *o)
 	for (i = 0; i < IRC_STAT__MAX; i++)
 		put(o, "ircontain_packets_total{counter=\"%s\"} %" PRIu64 "\n", irc_stat_name((unsigned int)i),
 		    sum[i]);
+	interface_metrics(o, &m);
 	head(o, "ircontain_entries", "gauge", "entries in each kernel table");
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		put(o, "ircontain_entries{table=\"%s\"} %ld\n", tables[i].table,
