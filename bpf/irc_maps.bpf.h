@@ -149,6 +149,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } IRC_MAP_IFDROPS SEC(".maps");
 
+/* Userspace only: see struct irc_ifname. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, IRC_MAX_IFNAMES);
+	__type(key, __u32);			/* ifindex */
+	__type(value, struct irc_ifname);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_IFNAMES SEC(".maps");
+
 /* The connecting task, kept from SYN_SENT until the handshake resolves. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -42,6 +42,7 @@
 #define IRC_MAP_PKILL		irc_pkill	/* contain-then-kill: stopped, awaiting the kill (hash) */
 #define IRC_MAP_DROPRUN		irc_droprun	/* per-CPU run of one host's drops */
 #define IRC_MAP_IFDROPS		irc_ifdrops	/* drops per interface and rule (percpu array[1]) */
+#define IRC_MAP_IFNAMES		irc_ifnames	/* names of the interfaces attached since load (hash) */
 
 /*
  * The list of every map above, X(ID) for IRC_MAP_<ID>: userspace's index
@@ -54,7 +55,7 @@
 	X(CONFIG) X(STATS) X(IFACES) X(QPID) X(QCGRP) X(QSOCK) X(EVENTS)	\
 	X(EVSTAT) X(CONNPEND) X(DETCFG) X(NETSTATE) X(PROTECT) X(VERIFIED)	\
 	X(OFFENCE) X(DSTSTATE) X(DETSTATE) X(SENSID) X(CTL) X(PKILL) X(DROPRUN)	\
-	X(FINDINGS) X(IFDROPS)
+	X(FINDINGS) X(IFDROPS) X(IFNAMES)
 
 #define IRC_XSTR(x)		#x
 #define IRC_STR(x)		IRC_XSTR(x)
@@ -456,6 +457,7 @@ struct irc_droprun {
  */
 #define IRC_IFDROP_SLOTS	256		/* a power of two */
 #define IRC_IFDROP_RULES	3		/* IRC_RULE_QUARANTINE..MALFORMED at [rule - 1] */
+#define IRC_MAX_IFNAMES		1024		/* interfaces named after they are gone */
 
 struct irc_ifdrop {
 	__u32 ifindex;		/* 0 = free */
@@ -466,6 +468,16 @@ struct irc_ifdrop {
 struct irc_ifdrops {
 	struct irc_ifdrop slot[IRC_IFDROP_SLOTS];
 	struct irc_ifdrop other;	/* interfaces whose slot another holds */
+};
+
+/*
+ * The name each interface was attached under (IRC_MAP_IFNAMES, by
+ * ifindex; written by userspace at attach, never read by the programs):
+ * the drops of an interface gone, whose irc_iface record is released,
+ * keep their name.
+ */
+struct irc_ifname {
+	char name[IRC_IFNAME_LEN];
 };
 
 /* Per CPU: sequence, loss and the sample rate limiters. */

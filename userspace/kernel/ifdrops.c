@@ -104,11 +104,15 @@ int irc_ifdrops_read(const struct irc_maps *m, struct irc_ifdrop_sum **out, size
 	}
 	free(per);
 	for (i = 0; i < (int)*n; i++) {
+		struct irc_ifname was;
 		char now[IF_NAMESIZE];
 
 		v[i].present = if_indextoname(v[i].ifindex, now) != NULL;
 		if (v[i].present)
 			snprintf(v[i].name, sizeof(v[i].name), "%s", now);
+		else if (!v[i].name[0] && m->fd[IRC_M_IFNAMES] >= 0 &&
+			 !bpf_map_lookup_elem(m->fd[IRC_M_IFNAMES], &v[i].ifindex, &was))
+			snprintf(v[i].name, sizeof(v[i].name), "%.*s", IRC_IFNAME_LEN - 1, was.name);
 	}
 	qsort(v, *n, sizeof(*v), by_ifindex);
 	v[(*n)++] = other;

@@ -17,7 +17,8 @@
 struct irc_ifdrop_sum {
 	__u32 ifindex;			/* 0 for the 'other' slot */
 	bool present;			/* it exists in this network namespace (false for 'other') */
-	char name[IRC_IFNAME_LEN];	/* its name now, else the name it was attached under, else "" */
+	char name[IRC_IFNAME_LEN];	/* its name now, else the name it was attached under
+					   (irc_ifaces, irc_ifnames), else "" */
 	__u64 drops[2][IRC_IFDROP_RULES];	/* [0] ingress, [1] egress; [rule - 1] */
 };
 

@@ -305,9 +305,11 @@ static void detach_iface(int ifaces_fd, int ifindex)
 	bpf_map_delete_elem(ifaces_fd, &ifindex);
 }
 
-static int attach_one(int xdp_fd, int tc_fd, int ifaces_fd, const struct irc_netif *nif,
-		      enum irc_xdp_req req, struct irc_attach_result *r)
+static int attach_one(int xdp_fd, int tc_fd, int ifaces_fd, int names_fd,
+		      const struct irc_netif *nif, enum irc_xdp_req req,
+		      struct irc_attach_result *r)
 {
+	struct irc_ifname ifname = {};
 	struct irc_iface rec = {};
 	char name[32], path[4096];
 	unsigned int prog_id = 0;
@@ -347,6 +349,10 @@ static int attach_one(int xdp_fd, int tc_fd, int ifaces_fd, const struct irc_net
 		irc_err("record attachment of %s: %s", nif->name, strerror(errno));
 		goto undo;
 	}
+	/* Only for naming its drops once it is gone: a full map loses the name, nothing else. */
+	snprintf(ifname.name, sizeof(ifname.name), "%s", nif->name);
+	if (names_fd >= 0)
+		bpf_map_update_elem(names_fd, &rec.ifindex, &ifname, BPF_ANY);
 	return 0;
 undo:
 	if (!r->replaced)
@@ -728,7 +734,8 @@ int irc_load(const struct irc_netif *nifs, int n, enum irc_xdp_req req,
 		memset(&res[i], 0, sizeof(res[i]));
 		err = attach_one(bpf_program__fd(skel->progs.irc_xdp_ingress),
 				 bpf_program__fd(skel->progs.irc_tc_egress),
-				 bpf_map__fd(skel->maps.IRC_MAP_IFACES), &nifs[i], req, &res[i]);
+				 bpf_map__fd(skel->maps.IRC_MAP_IFACES),
+				 bpf_map__fd(skel->maps.IRC_MAP_IFNAMES), &nifs[i], req, &res[i]);
 		if (err)
 			break;
 	}
@@ -830,7 +837,8 @@ int irc_attach_iface(const struct irc_maps *m, const struct irc_netif *nif,
 	if (xdp_fd < 0)
 		return xdp_fd;
 	tc_fd = prog_open("irc_tc_egress");
-	err = tc_fd < 0 ? tc_fd : attach_one(xdp_fd, tc_fd, m->fd[IRC_M_IFACES], nif, req, r);
+	err = tc_fd < 0 ? tc_fd : attach_one(xdp_fd, tc_fd, m->fd[IRC_M_IFACES],
+					     m->fd[IRC_M_IFNAMES], nif, req, r);
 	close(xdp_fd);
 	if (tc_fd >= 0)
 		close(tc_fd);

@@ -67,7 +67,8 @@ int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which);
  * commands work without them (their fd stays -1, with a warning) until a
  * `load` pins them; each user of one checks for -1.
  */
-#define IRC_MAPS_LATE	(IRC_MAP_BIT(IRC_M_DROPRUN) | IRC_MAP_BIT(IRC_M_IFDROPS))
+#define IRC_MAPS_LATE	(IRC_MAP_BIT(IRC_M_DROPRUN) | IRC_MAP_BIT(IRC_M_IFDROPS) | \
+			 IRC_MAP_BIT(IRC_M_IFNAMES))
 void irc_maps_close(struct irc_maps *m);
 
 /*
