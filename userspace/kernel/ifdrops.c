@@ -19,26 +19,13 @@ const char *irc_ifdrop_rule_name(unsigned int r)
 	return r < IRC_IFDROP_RULES ? rule_names[r] : "unknown";
 }
 
-/* The row of @ifindex in v[0..*n), added if it is not there (v has room). */
-static struct irc_ifdrop_sum *row(struct irc_ifdrop_sum *v, size_t *n, __u32 ifindex)
-{
-	size_t i;
-
-	for (i = 0; i < *n; i++)
-		if (v[i].ifindex == ifindex)
-			return &v[i];
-	memset(&v[*n], 0, sizeof(v[*n]));
-	v[*n].ifindex = ifindex;
-	return &v[(*n)++];
-}
-
-static void add(struct irc_ifdrop_sum *r, const struct irc_ifdrop *s)
+static void add(struct irc_ifdrop_sum *r, const __u64 drops[2][IRC_IFDROP_RULES])
 {
 	int d, k;
 
 	for (d = 0; d < 2; d++)
 		for (k = 0; k < IRC_IFDROP_RULES; k++)
-			r->drops[d][k] += s->drops[d][k];
+			r->drops[d][k] += drops[d][k];
 }
 
 static bool any(const struct irc_ifdrop *s)
@@ -59,14 +46,62 @@ static int by_ifindex(const void *a, const void *b)
 	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
 }
 
-int irc_ifdrops_read(const struct irc_maps *m, struct irc_ifdrop_sum **out, size_t *n)
+/*
+ * Every attached interface and every slot that counted, one row each
+ * (v has room), then sorted by ifindex and merged: O(n log n) however
+ * many CPUs and slots.
+ */
+static size_t gather(const struct irc_maps *m, const struct irc_ifdrops *per, int ncpu,
+		     struct irc_ifdrop_sum *v, struct irc_ifdrop_sum *other)
 {
-	struct irc_ifdrops *per = NULL;
-	struct irc_ifdrop_sum *v, other = { .ifindex = 0, .name = "other" };
 	struct irc_iface ifc;
 	__u32 key, *prev = NULL;
-	size_t cap;
-	int ncpu = 0, err = 0, c, i;
+	size_t n = 0, merged, j;
+	int c, i;
+
+	while (n < IRC_MAX_IFACES && bpf_map_get_next_key(m->fd[IRC_M_IFACES], prev, &key) == 0) {
+		v[n].ifindex = key;
+		prev = &v[n].ifindex;
+		if (!bpf_map_lookup_elem(m->fd[IRC_M_IFACES], &key, &ifc))
+			snprintf(v[n].name, sizeof(v[n].name), "%.*s", IRC_IFNAME_LEN - 1, ifc.name);
+		n++;
+	}
+	for (c = 0; c < ncpu; c++) {
+		add(other, per[c].other.drops);
+		for (i = 0; i < IRC_IFDROP_SLOTS; i++) {
+			const struct irc_ifdrop *s = &per[c].slot[i];
+
+			if (!any(s))
+				continue;
+			if (!s->ifindex) {
+				add(other, s->drops);
+				continue;
+			}
+			v[n].ifindex = s->ifindex;
+			add(&v[n++], s->drops);
+		}
+	}
+	qsort(v, n, sizeof(*v), by_ifindex);
+	for (merged = 0, j = 0; j < n; j++) {
+		struct irc_ifdrop_sum *last = merged ? &v[merged - 1] : NULL;
+
+		if (!last || last->ifindex != v[j].ifindex) {
+			v[merged++] = v[j];
+			continue;
+		}
+		add(last, v[j].drops);
+		if (!last->name[0])
+			memcpy(last->name, v[j].name, sizeof(last->name));
+	}
+	return merged;
+}
+
+int irc_ifdrops_read(const struct irc_maps *m, struct irc_ifdrop_sum **out, size_t *n)
+{
+	struct irc_ifdrop_sum *v, other = { .ifindex = 0, .name = "other" };
+	struct irc_ifdrops *per = NULL;
+	int ncpu = 0, err = 0;
+	size_t i;
 
 	*out = NULL;
 	*n = 0;
@@ -76,34 +111,14 @@ int irc_ifdrops_read(const struct irc_maps *m, struct irc_ifdrop_sum **out, size
 			return err;
 	}
 	/* At most: the attached interfaces, one row per slot of each CPU, 'other'. */
-	cap = IRC_MAX_IFACES + (size_t)ncpu * IRC_IFDROP_SLOTS + 1;
-	v = calloc(cap, sizeof(*v));
+	v = calloc(IRC_MAX_IFACES + (size_t)ncpu * IRC_IFDROP_SLOTS + 1, sizeof(*v));
 	if (!v) {
 		free(per);
 		return -ENOMEM;
 	}
-	while (*n < IRC_MAX_IFACES && bpf_map_get_next_key(m->fd[IRC_M_IFACES], prev, &key) == 0) {
-		struct irc_ifdrop_sum *r = row(v, n, key);
-
-		prev = &r->ifindex;
-		if (!bpf_map_lookup_elem(m->fd[IRC_M_IFACES], &key, &ifc))
-			snprintf(r->name, sizeof(r->name), "%.*s", IRC_IFNAME_LEN - 1, ifc.name);
-	}
-	for (c = 0; c < ncpu; c++) {
-		const struct irc_ifdrops *d = &per[c];
-
-		add(&other, &d->other);
-		for (i = 0; i < IRC_IFDROP_SLOTS; i++) {
-			if (!any(&d->slot[i]))
-				continue;
-			if (d->slot[i].ifindex)
-				add(row(v, n, d->slot[i].ifindex), &d->slot[i]);
-			else
-				add(&other, &d->slot[i]);
-		}
-	}
+	*n = gather(m, per, ncpu, v, &other);
 	free(per);
-	for (i = 0; i < (int)*n; i++) {
+	for (i = 0; i < *n; i++) {
 		struct irc_ifname was;
 		char now[IF_NAMESIZE];
 
@@ -114,7 +129,6 @@ int irc_ifdrops_read(const struct irc_maps *m, struct irc_ifdrop_sum **out, size
 			 !bpf_map_lookup_elem(m->fd[IRC_M_IFNAMES], &v[i].ifindex, &was))
 			snprintf(v[i].name, sizeof(v[i].name), "%.*s", IRC_IFNAME_LEN - 1, was.name);
 	}
-	qsort(v, *n, sizeof(*v), by_ifindex);
 	v[(*n)++] = other;
 	*out = v;
 	return 0;
