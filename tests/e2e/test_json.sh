@@ -37,6 +37,9 @@ js "status: top-level fields" \
 	'[("loaded", "pin_dir", "interfaces", "isolation", "entries", "counters", "features") as $k | has($k)] | all' status
 js "status: interfaces[name, ifindex, xdp_mode, xdp_attached, tc_attached]" \
 	'.interfaces | length == 1 and (.[0] | .name == "iv1" and (.ifindex | type == "number") and (.xdp_mode | type == "string") and .xdp_attached == true and .tc_attached == true)' status
+js "status: interface_drops[interface, ifindex, present, rx, tx per rule], 'other' last" \
+	'.interface_drops | (.[0] | .interface == "iv1" and (.ifindex | type == "number") and .present == true and
+		([.rx, .tx][] | keys == ["isolate", "malformed", "quarantine"])) and (.[-1] | .interface == "other" and .ifindex == 0)' status
 js "status: isolation{enabled, allow_dns, allow_dhcp}" \
 	'.isolation | [.enabled, .allow_dns, .allow_dhcp] == [false, false, false]' status
 js "status: entries has the six counts, all 0" \
