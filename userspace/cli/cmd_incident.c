@@ -298,27 +298,46 @@ static void row_text(const struct irc_row *r, json_t *body, char *buf, size_t le
 	}
 }
 
-static int timeline_row(const struct irc_row *r, void *ctx)
-{
-	json_t *arr = ctx, *body = json_loads(r->body, 0, NULL);
+/* What both forms of a timeline row show, worked out once. */
+struct tl_row {
+	json_t *body;		/* the record's body parsed; NULL if it does not parse */
 	char when[48], text[1024];
+};
 
-	irc_fmt_ts(r->ts_ns, when, sizeof(when));	/* ms: records a few ms apart stay apart */
-	row_text(r, body, text, sizeof(text));
-	if (arr) {
-		json_array_append_new(arr, json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:I}",
-			"seq", (json_int_t)r->seq, "time", when, "ts_ns", (json_int_t)r->ts_ns,
-			"kind", kind_name(r->kind), "type", r->type, "actor", r->actor,
-			"target", r->target, "peer", r->peer, "incident", (json_int_t)r->incident,
-			"text", text, "body", body ? json_incref(body) : json_object(),
-			"data_len", (json_int_t)r->data_len));
-	} else {
-		printf("  %-24s %-8s %-18s %-12s %-24s ", when, kind_name(r->kind), r->type,
-		       *r->actor ? r->actor : "-", *r->target ? r->target : "-");
-		put_line(text);
-		putchar('\n');
-	}
-	json_decref(body);
+static void tl_row(const struct irc_row *r, struct tl_row *t)
+{
+	t->body = json_loads(r->body, 0, NULL);
+	irc_fmt_ts(r->ts_ns, t->when, sizeof(t->when));	/* ms: records a few ms apart stay apart */
+	row_text(r, t->body, t->text, sizeof(t->text));
+}
+
+/* Appends the row to the JSON array @ctx. */
+static int timeline_json(const struct irc_row *r, void *ctx)
+{
+	struct tl_row t;
+
+	tl_row(r, &t);
+	json_array_append_new(ctx, json_pack("{s:I,s:s,s:I,s:s,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:I}",
+		"seq", (json_int_t)r->seq, "time", t.when, "ts_ns", (json_int_t)r->ts_ns,
+		"kind", kind_name(r->kind), "type", r->type, "actor", r->actor,
+		"target", r->target, "peer", r->peer, "incident", (json_int_t)r->incident,
+		"text", t.text, "body", t.body ? json_incref(t.body) : json_object(),
+		"data_len", (json_int_t)r->data_len));
+	json_decref(t.body);
+	return 0;
+}
+
+static int timeline_text(const struct irc_row *r, void *ctx)
+{
+	struct tl_row t;
+
+	(void)ctx;
+	tl_row(r, &t);
+	printf("  %-24s %-8s %-18s %-12s %-24s ", t.when, kind_name(r->kind), r->type,
+	       *r->actor ? r->actor : "-", *r->target ? r->target : "-");
+	put_line(t.text);
+	putchar('\n');
+	json_decref(t.body);
 	return 0;
 }
 
@@ -372,7 +391,7 @@ static int do_incident_show(int argc, char **argv)
 		else
 			show_header(&in);
 		err = irc_store_rows(s, id, IRC_REC_ALL, in.created_ns - lookback, to,
-				     (const char *const *)ents, timeline_row, arr);
+				     (const char *const *)ents, arr ? timeline_json : timeline_text, arr);
 	}
 	irc_strv_free(ents, nents);
 	if (err) {
