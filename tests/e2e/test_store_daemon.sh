@@ -25,7 +25,10 @@
 #   - SIGKILL in the middle of an exec flood while the CLI writes notes:
 #     verify still passes (chain intact), names the killed daemon's pid and
 #     the last record, events of that session are there, and every note the
-#     CLI saw succeed is in the store; a new daemon appends after it all.
+#     CLI saw succeed is in the store; a new daemon appends after it all;
+#   - --store-max-age with records really older than it: an incident left
+#     open keeps its records, the CLI's records around and between them go
+#     (in ranges), verify passes and lists the ranges, export works.
 . "$(dirname "$0")/lib.sh"
 need_tools sqlite3 sha256sum
 
@@ -68,7 +71,7 @@ maxseq() { q "SELECT max(s) FROM (SELECT max(seq) s FROM actions UNION ALL
 # start_daemon: a daemon in the protected netns; DPID its pid.
 start_daemon() {
 	bg nsenter --net="/run/netns/$IRC_NS_P" "$IRC_BIN" run --events-file "$EV" --store-events all \
-		--policy "$POL" 2>>"$IRC_TMP/daemon.err"
+		--policy "$POL" "$@" 2>>"$IRC_TMP/daemon.err"
 	DPID=$!
 	wait_for 10 daemon_ready
 }
@@ -323,3 +326,38 @@ check "third daemon: run.start appended after record #$LAST" \
 kill -TERM "$D3"
 wait "$D3"
 check_rc "verify at the end: exit 0" 0 irc verify
+
+# ---- pruning by age, around an incident left open ---------------------
+K=$(irc --json incident open --title "Left open" --severity low | jq -r .id)
+KOPEN=$(q "SELECT seq FROM actions WHERE type = 'incident.open' AND incident = ${K:-0}")
+pairs() { # 10 quarantine/release pairs that belong to no incident
+	local i
+	for ((i = 0; i < 10; i++)); do
+		irc quarantine host 198.51.100.77 --reason "age $i" >/dev/null &&
+			irc release host 198.51.100.77 --reason "age $i" >/dev/null || return 1
+	done
+}
+check "20 records of no incident after the open incident's first" pairs
+N1=$(irc --json incident note "$K" "kept note" | jq -r .seq)
+check "20 more after its note #$N1" pairs
+KREC=$(q "SELECT count(*) FROM actions WHERE incident = ${K:-0}")
+AGED=$(q "SELECT count(*) FROM actions WHERE target = 'host:198.51.100.77'")
+echo "# incident $K: open #$KOPEN, note #$N1, $KREC records; $AGED records of no incident around them"
+sleep 3	# all of them older than the daemon's --store-max-age 2s
+check "daemon with --store-max-age 2s: ready" start_daemon --store-max-age 2s
+pruned() { (($(jq .pruned "$RUNJ") > 0)); }
+check "it pruned at its start" wait_for 15 pruned
+kill -TERM "$DPID"
+wait "$DPID"
+check "the open incident's records are all there ($KREC)" \
+	eq "$(q "SELECT count(*) FROM actions WHERE incident = ${K:-0}")" "$KREC"
+check "the records of no incident around and between them are gone ($AGED)" \
+	eq "$(q "SELECT count(*) FROM actions WHERE target = 'host:198.51.100.77'")" 0
+check_rc "verify after an age prune with an open incident: exit 0" 0 irc verify
+check "verify names the pruned ranges" grep -q "^note:   pruned #$((KOPEN + 1))-#$((N1 - 1)) " "$IRC_TMP/out"
+check "verify --json: the range between the open incident's records, and when" \
+	ircq ".ok == true and .pruned.range_count >= 2 and
+	      any(.pruned.ranges[]; .first == $((KOPEN + 1)) and .last == $((N1 - 1)) and (.at | length) > 0)" verify
+check_rc "export of the open incident after the prune: exit 0" 0 \
+	irc export "$K" -o "$IRC_TMP/aged.tar.gz"
+check_rc "its bundle verifies" 0 irc verify "$IRC_TMP/aged.tar.gz"

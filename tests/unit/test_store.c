@@ -931,6 +931,267 @@ static void test_prune_age_export(void **state)
 	irc_store_close(s);
 }
 
+/* Verify is intact, with @n pruned ranges, the first @nr of them @r (first, last pairs). */
+static void expect_ranges(int64_t records, size_t n, const int64_t (*r)[2], size_t nr)
+{
+	struct irc_store *s = open_store();
+	struct irc_verify v;
+	int err = irc_store_verify(s, &v);
+	size_t i;
+
+	irc_store_close(s);
+	if (err)
+		print_error("verify: #%lld %s\n", (long long)v.bad_seq, v.problem);
+	assert_int_equal(err, 0);
+	assert_int_equal(v.records, records);
+	assert_int_equal(v.pruned_ranges, n);
+	for (i = 0; i < nr; i++) {
+		if (v.ranges[i].first != r[i][0] || v.ranges[i].last != r[i][1])
+			print_error("range %zu: #%lld-#%lld, want #%lld-#%lld\n", i,
+				    (long long)v.ranges[i].first, (long long)v.ranges[i].last,
+				    (long long)r[i][0], (long long)r[i][1]);
+		assert_int_equal(v.ranges[i].first, r[i][0]);
+		assert_int_equal(v.ranges[i].last, r[i][1]);
+		assert_true(v.ranges[i].ts_ns > 0);
+	}
+}
+
+/* The seal's body as it was, put back after a tamper test. */
+static void tamper_seal(const char *set)
+{
+	char sql[512];
+
+	snprintf(sql, sizeof(sql), "CREATE TABLE saved AS SELECT seq, body FROM actions"
+		 " WHERE seq = (SELECT max(seq) FROM actions WHERE type = 'store.prune');"
+		 "UPDATE actions SET body = %s WHERE seq = (SELECT seq FROM saved)", set);
+	tamper(sql);
+}
+
+static void untamper_seal(void)
+{
+	tamper("UPDATE actions SET body = (SELECT body FROM saved) WHERE seq = (SELECT seq FROM saved);"
+	       "DROP TABLE saved");
+}
+
+/* @n ordinary records (pid:1, no incident) at @ts_ns (0: now); the last one's seq. */
+static int64_t add_n(struct irc_store *s, int n, int64_t ts_ns)
+{
+	int64_t seq = 0;
+
+	while (n-- > 0)
+		seq = add_at(s, "exec", 0, ts_ns);
+	return seq;
+}
+
+/*
+ * An incident left open no longer holds the prune: the records around and
+ * between its own go, in ranges (a short run between two of its records
+ * waits), each gap closed by the seal; verify proves the chain across
+ * every gap and lists them; a second prune joins its ranges to the gaps
+ * there are (the first seal goes too); a record after a gap, a gap's
+ * bounds or its MAC in the seal, edited: caught.
+ */
+static void test_prune_ranges_open_incident(void **state)
+{
+	struct irc_prune_limits lim = { .max_bytes = 1, .keep_unexported = true };
+	static const int runs[5] = { 20, 20, 5, 20, 20 };
+	static const int64_t want1[][2] = { { 1, 30 }, { 32, 51 }, { 53, 72 }, { 80, 99 },
+					    { 101, 120 }, { 122, 146 } };
+	static const int64_t want2[][2] = { { 1, 30 }, { 32, 51 }, { 53, 72 }, { 80, 99 },
+					    { 101, 120 }, { 122, 167 }, { 169, 188 } };
+	struct irc_prune_result res;
+	struct irc_store_info info;
+	struct irc_store *s;
+	int64_t a, i, inc[6];
+
+	(void)state;
+	s = open_store();
+	add_n(s, 30, 0);							/* #1-#30 */
+	assert_int_equal(irc_incident_open(s, "Open", 3, "tester", "pid:2", &a), 0);	/* #31 */
+	inc[0] = 31;
+	for (i = 0; i < 5; i++) {
+		add_n(s, runs[i], 0);
+		inc[i + 1] = add(s, IRC_REC_EVENT, "exec", "pid:2", a);
+	}
+	assert_int_equal(inc[5], 121);
+	assert_int_equal(add_n(s, 25, 0), 146);
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	assert_int_equal(res.first, 1);
+	assert_int_equal(res.last, 146);
+	assert_int_equal(res.count, 135);		/* all but the 5 between #73 and #79 */
+	assert_int_equal(res.held_by, a);
+	assert_int_equal(irc_store_info(s, &info), 0);
+	assert_int_equal(info.records, 6 + 5 + 1);	/* the incident's, the short run, the seal */
+	assert_int_equal(info.first_seq, 31);
+	assert_int_equal(info.pruned_total, 135);
+	assert_int_equal(info.pruned_ranges, 6);
+	/* Every record of the incident is there. */
+	{
+		struct irc_incident in;
+
+		assert_int_equal(irc_incident_get(s, a, &in), 0);
+	}
+	irc_store_close(s);
+	expect_ranges(12, 6, want1, 6);
+
+	/* More around another record of it: the first seal goes with them. */
+	s = open_store();
+	assert_int_equal(add_n(s, 20, 0), 167);
+	assert_int_equal(add(s, IRC_REC_EVENT, "exec", "pid:2", a), 168);
+	assert_int_equal(add_n(s, 20, 0), 188);
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	assert_int_equal(res.first, 147);
+	assert_int_equal(res.last, 188);
+	assert_int_equal(res.count, 41);
+	irc_store_close(s);
+	expect_ranges(6 + 1 + 5 + 1, 7, want2, 7);
+
+	/* A record after a gap, edited. */
+	tamper("CREATE TABLE saved AS SELECT body FROM events WHERE seq = 100;"
+	       "UPDATE events SET body = replace(body, 'exec', 'exek') WHERE seq = 100");
+	expect_broken(100, "does not match its MAC");
+	tamper("UPDATE events SET body = (SELECT body FROM saved) WHERE seq = 100; DROP TABLE saved");
+	expect_ranges(13, 7, want2, 7);
+	/* A gap's MAC in the seal: the record after the gap no longer follows. */
+	tamper_seal("json_set(body, '$.gaps[3].cut_mac', substr(json_extract(body, '$.gaps[2].cut_mac'), 1))");
+	expect_broken(100, "does not match its MAC");
+	untamper_seal();
+	/* A gap widened over a record that is there, or narrowed. */
+	tamper_seal("json_set(body, '$.gaps[2].last', 74)");
+	expect_broken(73, "sealed as pruned");
+	untamper_seal();
+	tamper_seal("json_set(body, '$.gaps[1].first', 33)");
+	expect_broken(32, "is missing");
+	untamper_seal();
+	/* The seal's own record is proven: any edit of it that verify would use is caught. */
+	tamper_seal("replace(body, '\"reason\":', '\"reason\": ')");
+	expect_broken(189, "does not match its MAC");
+	untamper_seal();
+	expect_ranges(13, 7, want2, 7);
+}
+
+/*
+ * By age, records written old through the store: the old ones go, before
+ * and after an open incident's (old) records, and the new ones stay.
+ */
+static void test_prune_age_ranges(void **state)
+{
+	struct irc_prune_limits lim = { .max_age_s = 86400, .keep_unexported = true };
+	int64_t old = (int64_t)irc_now_real_ns() - 30 * 86400 * 1000000000LL, a, b;
+	static const int64_t want[][2] = { { 1, 20 }, { 23, 42 } };
+	struct irc_prune_result res;
+	struct irc_store *s;
+
+	(void)state;
+	s = open_store();
+	add_n(s, 20, old);						/* #1-#20 */
+	assert_int_equal(irc_incident_open(s, "Open", 3, "tester", "pid:2", &a), 0);	/* #21 */
+	assert_int_equal(add(s, IRC_REC_EVENT, "exec", "pid:2", a), 22);
+	add_n(s, 20, old);						/* #23-#42 */
+	b = add_n(s, 20, 0);						/* #43-#62: new */
+	assert_int_equal(b, 62);
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	assert_int_equal(res.first, 1);
+	assert_int_equal(res.last, 42);
+	assert_int_equal(res.count, 40);
+	assert_int_equal(res.held_by, a);
+	/* Nothing more is old. */
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	assert_int_equal(res.count, 0);
+	irc_store_close(s);
+	expect_ranges(2 + 20 + 1, 2, want, 2);
+}
+
+/*
+ * A containment still in force keeps its record (verify looks for it
+ * while the kernel enforces it); one released since does not.
+ */
+static void test_prune_keeps_containment(void **state)
+{
+	static const char *const moves[] = { "quarantine", "kill", "stop", "release", NULL };
+	static const int64_t want[][2] = { { 1, 2 }, { 4, 23 } };
+	struct irc_prune_limits lim = { .max_bytes = 1 };
+	struct irc_prune_result res;
+	struct irc_store *s;
+	char type[32];
+
+	(void)state;
+	s = open_store();
+	add(s, IRC_REC_ACTION, "quarantine", "host:192.0.2.1", 0);		/* #1 */
+	add(s, IRC_REC_ACTION, "release", "host:192.0.2.1", 0);		/* #2 */
+	add(s, IRC_REC_ACTION, "quarantine", "host:192.0.2.2", 0);		/* #3 */
+	assert_int_equal(add_n(s, 20, 0), 23);
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	assert_int_equal(res.count, 22);
+	assert_int_equal(irc_store_last_action(s, "host:192.0.2.2", moves, type, sizeof(type)), 0);
+	assert_string_equal(type, "quarantine");
+	assert_int_equal(irc_store_last_action(s, "host:192.0.2.1", moves, type, sizeof(type)), -ENOENT);
+	irc_store_close(s);
+	expect_ranges(2, 2, want, 2);
+}
+
+/*
+ * A store pruned before there were ranges: its seal names one cut (#1 to
+ * its last) and no "gaps".  It verifies, and a prune now goes on from it.
+ */
+static void test_prune_old_seal(void **state)
+{
+	static const int64_t want1[][2] = { { 1, 10 } };
+	static const int64_t want2[][2] = { { 1, 21 }, { 23, 40 } };
+	struct irc_prune_limits lim = { .max_bytes = 1 };
+	struct irc_prune_result res;
+	char hex[2 * IRC_MAC_LEN + 1], sql[256];
+	struct irc_store *s;
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	json_t *body;
+	int64_t a;
+
+	(void)state;
+	s = open_store();
+	add_n(s, 20, 0);						/* #1-#20 */
+	irc_store_close(s);
+	/* What the old prune did: the prefix out, then its seal at the head. */
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT mac FROM events WHERE seq = 10", -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	irc_hex(sqlite3_column_blob(st, 0), IRC_MAC_LEN, hex);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	tamper("DELETE FROM events WHERE seq <= 10");
+	s = open_store();
+	body = json_pack("{s:I,s:I,s:I,s:s,s:I,s:s,s:I,s:I,s:s}", "first", (json_int_t)1,
+			 "last", (json_int_t)10, "count", (json_int_t)10, "cut_mac", hex,
+			 "incidents", (json_int_t)0, "reason", "over 1048576 bytes",
+			 "total", (json_int_t)10, "used_bytes", (json_int_t)99999, "result", "ok");
+	{
+		struct irc_rec r = { .kind = IRC_REC_ACTION, .type = "store.prune", .actor = "tester",
+				     .body = body };
+
+		assert_int_equal(irc_store_append(s, &r, NULL), 0);		/* #21 */
+	}
+	json_decref(body);
+	irc_store_close(s);
+	expect_ranges(11, 1, want1, 1);
+	/* Its seal's MAC, edited: the chain no longer follows from it. */
+	snprintf(sql, sizeof(sql), "replace(body, '%.8s', '00000000')", hex);
+	tamper_seal(sql);
+	expect_broken(11, "does not match its MAC");
+	untamper_seal();
+
+	/* A prune now: the old cut joins the first range, an open incident's record stays. */
+	s = open_store();
+	assert_int_equal(irc_incident_open(s, "Open", 3, "tester", "pid:2", &a), 0);	/* #22 */
+	add_n(s, 18, 0);						/* #23-#40 */
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	irc_store_close(s);
+	assert_int_equal(res.first, 11);
+	assert_int_equal(res.last, 40);
+	assert_int_equal(res.count, 11 + 18);
+	expect_ranges(2, 2, want2, 2);
+}
+
 static void test_unclean_session(void **state)
 {
 	struct irc_store *s;
@@ -1000,6 +1261,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_prune_size, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_split_incident, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_prune_age_export, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_ranges_open_incident, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_age_ranges, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_keeps_containment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prune_old_seal, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unclean_session, setup, teardown),
 		cmocka_unit_test(test_names),
 	};

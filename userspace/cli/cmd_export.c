@@ -199,8 +199,17 @@ struct store_report {
 static json_t *store_json(const struct store_report *r)
 {
 	const struct irc_verify *v = r->v;
+	json_t *ranges = json_array();
+	char when[40];
+	size_t i;
 
-	return json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:I,s:s,s:i,s:s,s:O,s:i,s:{s:I,s:I,s:s}}",
+	for (i = 0; i < v->pruned_ranges && i < IRC_VERIFY_RANGES; i++) {
+		irc_fmt_utc(v->ranges[i].ts_ns, when, sizeof(when));
+		json_array_append_new(ranges, json_pack("{s:I,s:I,s:s}", "first",
+			(json_int_t)v->ranges[i].first, "last", (json_int_t)v->ranges[i].last,
+			"at", when));
+	}
+	return json_pack("{s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:I,s:s,s:i,s:s,s:O,s:i,s:{s:I,s:I,s:s,s:I,s:o}}",
 		"store", r->path, "ok", !r->err && !json_array_size(r->gaps),
 		"records", (json_int_t)v->records,
 		"actions", (json_int_t)v->actions, "events", (json_int_t)v->events,
@@ -210,7 +219,8 @@ static json_t *store_json(const struct store_report *r)
 		"problem", v->problem, "unclean", v->unclean, "unclean_note",
 		v->unclean ? v->unclean_note : "", "unrecorded", r->gaps, "journaled", r->journaled,
 		"pruned", "total", (json_int_t)v->pruned_total, "through_seq",
-		(json_int_t)v->pruned_last, "reason", v->pruned_reason);
+		(json_int_t)v->pruned_last, "reason", v->pruned_reason,
+		"range_count", (json_int_t)v->pruned_ranges, "ranges", ranges);
 }
 
 static void store_text(const struct store_report *r)
@@ -229,13 +239,23 @@ static void store_text(const struct store_report *r)
 		printf("store BROKEN: %s\n", v->problem);
 	if (v->unclean)
 		printf("note: %s\n", v->unclean_note);
-	if (v->pruned_last) {
+	if (v->pruned_ranges) {
 		char when[40];
 
 		irc_fmt_utc(v->pruned_ns, when, sizeof(when));
-		printf("note: records up to #%lld were pruned (%lld in all; the last prune at %s, %s);"
-		       " the chain is proven from its seal on\n", (long long)v->pruned_last,
-		       (long long)v->pruned_total, when, v->pruned_reason);
+		printf("note: %lld records were pruned, in %zu range(s); the last prune at %s (%s)"
+		       " cut up to #%lld; the chain is proven across each range from its seal:\n",
+		       (long long)v->pruned_total, v->pruned_ranges, when, v->pruned_reason,
+		       (long long)v->pruned_last);
+		for (i = 0; i < v->pruned_ranges && i < IRC_VERIFY_RANGES; i++) {
+			irc_fmt_utc(v->ranges[i].ts_ns, when, sizeof(when));
+			printf("note:   pruned #%lld-#%lld (%lld records), at %s\n",
+			       (long long)v->ranges[i].first, (long long)v->ranges[i].last,
+			       (long long)(v->ranges[i].last - v->ranges[i].first + 1), when);
+		}
+		if (v->pruned_ranges > IRC_VERIFY_RANGES)
+			printf("note:   and %zu more range(s), not listed\n",
+			       v->pruned_ranges - IRC_VERIFY_RANGES);
 	}
 	if (ngaps) {
 		printf("UNRECORDED containment: %zu in force in the kernel with no record:", ngaps);

@@ -572,7 +572,7 @@ static json_t *store_json(const struct status *s)
 			irc_fmt_utc(in->oldest_ns, oldest, sizeof(oldest));
 		if (in->pruned_ns)
 			irc_fmt_utc(in->pruned_ns, pruned, sizeof(pruned));
-		json_object_update_new(o, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:o,s:{s:I,s:I,s:o,s:s}}",
+		json_object_update_new(o, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:o,s:{s:I,s:I,s:o,s:s,s:I}}",
 			"path", irc.state_dir, "file_bytes", (json_int_t)in->file_bytes,
 			"used_bytes", (json_int_t)in->used_bytes, "records", (json_int_t)in->records,
 			"first_seq", (json_int_t)in->first_seq, "last_seq", (json_int_t)in->last_seq,
@@ -580,7 +580,7 @@ static json_t *store_json(const struct status *s)
 			"last_prune", "total", (json_int_t)in->pruned_total,
 			"through_seq", (json_int_t)in->pruned_last,
 			"at", pruned[0] ? json_string(pruned) : json_null(),
-			"reason", in->pruned_reason));
+			"reason", in->pruned_reason, "ranges", (json_int_t)in->pruned_ranges));
 	}
 	if (d) {
 		json_object_set(o, "daemon_store_failures", json_object_get(d, "store_failures"));
@@ -789,8 +789,9 @@ static void store_text(const struct status *s)
 		       in->oldest_ns ? oldest : "-");
 		if (in->pruned_ns) {
 			irc_fmt_utc(in->pruned_ns, pruned, sizeof(pruned));
-			printf("store: last prune %s (%s): %lld records pruned in all, through #%lld\n",
-			       pruned, in->pruned_reason, (long long)in->pruned_total,
+			printf("store: last prune %s (%s): %lld records pruned in all, in %lld range(s),"
+			       " the last up to #%lld\n", pruned, in->pruned_reason,
+			       (long long)in->pruned_total, (long long)in->pruned_ranges,
 			       (long long)in->pruned_last);
 		} else {
 			printf("store: never pruned\n");

@@ -1310,10 +1310,10 @@ static void prune_now(struct irc_runstore *rs)
 	rs->ws->pruned += res.count;
 	rs->ws->pruned_ns = (int64_t)irc_now_real_ns();
 	/* The cache holds only open incidents' entities: none was pruned. */
-	fprintf(stderr, "ircontain: run: pruned records #%" PRId64 "-#%" PRId64 " (%" PRId64
+	fprintf(stderr, "ircontain: run: pruned records in #%" PRId64 "-#%" PRId64 " (%" PRId64
 		" records, %" PRId64 " closed incidents) from the evidence store%s\n",
 		res.first, res.last, res.count, res.incidents,
-		res.held_by ? "; held at an incident's first record" : "");
+		res.held_by ? "; the records of the incidents kept stay" : "");
 }
 
 /* The trim's wait ends when the controller stops. */

@@ -180,15 +180,22 @@ void irc_store_read_end(struct irc_store *s);
 void irc_strv_free(char **v, size_t n);
 
 /*
- * Bounded growth.  The oldest records go, as one prefix of the chain, when
- * the store uses more than @max_bytes (down to 90% of it) or when they
- * are older than @max_age_s (0: no such limit), at most @max_rows at a
- * time.  The cut never takes a record of an incident that is not closed,
- * nor (with @keep_unexported) of one never exported: it stops before the
- * first record of such an incident (that incident "holds" the prune).  A
- * closed incident whose opening record went leaves the incidents table.  A "store.prune" action appended in the
- * same transaction seals the cut: the first and last record removed,
- * how many, and the MAC of the last, from which verify proves the rest.
+ * Bounded growth.  The oldest records go when the store uses more than
+ * @max_bytes (down to 90% of it) or when they are older than @max_age_s
+ * (0: no such limit), at most @max_rows at a time.  What stays: the
+ * records of an incident that is not closed, or (with @keep_unexported)
+ * of one never exported; from the first of those on, the records of
+ * their entities (any record whose target or peer is one); and the newest
+ * containment action (quarantine, kill, stop) of each target not released
+ * since, which verify looks for while the kernel enforces it.  The records
+ * between go, in ranges: the chain gets a gap per range (a range shorter
+ * than IRC_STORE_PRUNE_MIN_RUN between two records kept waits; at most
+ * IRC_STORE_PRUNE_GAPS gaps).  A closed incident whose opening record went
+ * leaves the incidents table.  A "store.prune" action appended in the
+ * same transaction seals the cut: the first and last record it removed,
+ * how many, the MAC of the last, and every range pruned so far with the
+ * MAC at its end and its time, from which verify proves the chain across
+ * each gap.
  */
 struct irc_prune_limits {
 	int64_t max_bytes, max_age_s, max_rows;
@@ -197,7 +204,7 @@ struct irc_prune_limits {
 struct irc_prune_result {
 	int64_t first, last, count;	/* records removed; count 0: none */
 	int64_t incidents;		/* closed incidents removed with them */
-	int64_t held_by;		/* the incident that stopped the cut short, or 0 */
+	int64_t held_by;		/* an incident whose records the cut kept, or 0 */
 	int64_t used_bytes;		/* the store's used size before */
 };
 int irc_store_prune(struct irc_store *s, const struct irc_prune_limits *l, const char *actor,
@@ -210,6 +217,7 @@ struct irc_store_info {
 	int64_t records, first_seq, last_seq;
 	int64_t oldest_ns;		/* the oldest record's time, 0 if none */
 	int64_t pruned_total, pruned_last, pruned_ns;	/* from the last prune, 0 if none */
+	int64_t pruned_ranges;		/* the gaps in the chain */
 	char pruned_reason[64];
 };
 int irc_store_info(struct irc_store *s, struct irc_store_info *info);
@@ -230,9 +238,15 @@ struct irc_verify {
 	int64_t bad_seq;		/* first broken record, 0 if none */
 	char problem[512];		/* what is wrong, "" if intact */
 	int64_t incidents;		/* incident rows checked against the chain */
-	/* Pruned: records #1 to #pruned_last are gone, sealed by the last prune. */
+	/*
+	 * Pruned: @pruned_total records in all, the last prune at @pruned_ns
+	 * up to #@pruned_last; the chain proven across each range gone, the
+	 * first IRC_VERIFY_RANGES of them in @ranges.
+	 */
 	int64_t pruned_total, pruned_last, pruned_ns;
 	char pruned_reason[64];
+	size_t pruned_ranges;
+	struct irc_pruned_range { int64_t first, last, ts_ns; } ranges[IRC_VERIFY_RANGES];
 	/* Controller sessions that ended without a clean stop. */
 	int unclean;
 	char unclean_note[512];

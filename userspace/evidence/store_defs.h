@@ -52,6 +52,14 @@
 					   (250 ms left the soak's WAL at 173 MiB: verify and export
 					   hold read transactions for seconds) */
 #define IRC_STORE_PRUNE_ROWS	50000			/* records a prune removes, at most */
+/*
+ * Between records kept (an open incident's), a range of fewer records
+ * waits, and the chain has at most this many gaps (each ~150 bytes of the
+ * seal, which lists them all): a prune that would make more cuts less.
+ */
+#define IRC_STORE_PRUNE_MIN_RUN	16
+#define IRC_STORE_PRUNE_GAPS	2048
+#define IRC_VERIFY_RANGES	64	/* pruned ranges verify lists (all are proven) */
 
 /* Snapshot of a process at containment. */
 #define IRC_SNAP_MAX_PROCS	64	/* processes of one cgroup */

@@ -93,14 +93,25 @@ void irc_st_gen_hmac_key(uint8_t *key);
 int irc_st_incident_row(sqlite3_stmt *st, struct irc_incident *in);
 
 /* Pruning (store_prune.c). */
-/* The last prune's seal, as its record says (verify proves the record). */
-struct seal {
-	int64_t last, total, ts_ns;
+/* A range of records pruned: @mac is the MAC of its last, @ts_ns when it was cut. */
+struct gap {
+	int64_t first, last, ts_ns;
 	uint8_t mac[IRC_MAC_LEN];
+};
+/*
+ * The last prune's seal, as its record (#@seq) says; verify proves the
+ * record.  @gaps: every range pruned so far, in order (a seal written
+ * before ranges existed names one: #1 to its last).  @bad: unusable.
+ */
+struct seal {
+	int64_t seq, last, total, ts_ns;
 	char reason[64];
-	bool found;
+	bool found, bad;
+	struct gap *gaps;
+	size_t ngaps;
 };
 
 int irc_st_seal_read(struct irc_store *s, struct seal *se);
+void irc_st_seal_free(struct seal *se);
 
 #endif

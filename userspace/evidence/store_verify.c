@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Verification: the chain walked from the last prune's seal to the head,
- * the incidents replayed from their records, the anchor and the
- * controller sessions checked.
+ * Verification: the chain walked to the head across the gaps the last
+ * prune sealed, the incidents replayed from their records, the anchor and
+ * the controller sessions checked.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -33,6 +33,8 @@ struct vstate {
 	struct irc_verify *v;
 	uint8_t prev[IRC_MAC_LEN];
 	int64_t expect;
+	const struct seal *cut;	/* the last prune's, its gaps crossed up to @gap */
+	size_t gap;
 	struct replay *inc;
 	size_t ninc;
 	/* controller sessions */
@@ -163,6 +165,17 @@ static int verify_row(const struct irc_row *r, void *ctx)
 	size_t i;
 
 	irc_fmt_utc(r->ts_ns, when, sizeof(when));
+	/* A range pruned: the chain goes on from the MAC its seal kept. */
+	if (vs->cut && vs->gap < vs->cut->ngaps && vs->cut->gaps[vs->gap].first == vs->expect) {
+		const struct gap *g = &vs->cut->gaps[vs->gap++];
+
+		if (r->seq <= g->last)
+			return bad(vs, r->seq, "record #%" PRId64 " is in the range #%" PRId64 "-#%" PRId64
+				   " that the prune at #%" PRId64 " sealed as pruned", r->seq, g->first,
+				   g->last, vs->cut->seq);
+		vs->expect = g->last + 1;
+		memcpy(vs->prev, g->mac, IRC_MAC_LEN);
+	}
 	if (r->seq > vs->expect)
 		return bad(vs, vs->expect, "record #%" PRId64 " is missing (deleted?): the chain jumps from #%" PRId64 " to #%" PRId64,
 			   vs->expect, vs->expect - 1, r->seq);
@@ -272,7 +285,7 @@ int irc_store_verify(struct irc_store *s, struct irc_verify *v)
 	uint8_t hmac[IRC_MAC_LEN], hsig[IRC_MAC_LEN], want[IRC_MAC_LEN];
 	struct vstate vs = { .s = s, .v = v, .expect = 1 };
 	struct anchor anc;
-	struct seal cut;
+	struct seal cut = { 0 };
 	bool found;
 	size_t i;
 	int err;
@@ -288,23 +301,30 @@ int irc_store_verify(struct irc_store *s, struct irc_verify *v)
 	if (err)
 		return err;
 	/*
-	 * A pruned store starts after the last cut, chained to the MAC the
-	 * prune sealed.  That seal is only what its record says until the
-	 * walk reaches the record and proves it.
+	 * A pruned store has gaps, each crossed from the MAC the last prune
+	 * sealed for it.  That seal is only what its record says until the
+	 * walk reaches the record and proves it (every gap is before it).
 	 */
 	err = irc_st_seal_read(s, &cut);
 	if (!err && cut.found) {
 		v->pruned_total = cut.total;
 		v->pruned_last = cut.last;
 		v->pruned_ns = cut.ts_ns;
+		v->pruned_ranges = cut.ngaps;
+		for (i = 0; i < cut.ngaps && i < IRC_VERIFY_RANGES; i++)
+			v->ranges[i] = (struct irc_pruned_range){ cut.gaps[i].first, cut.gaps[i].last,
+								  cut.gaps[i].ts_ns };
 		snprintf(v->pruned_reason, sizeof(v->pruned_reason), "%s", cut.reason);
-		if (cut.last < 1)
-			err = bad(&vs, 0, "the last prune's record has no usable seal (cut and MAC)");
-		vs.expect = cut.last + 1;
-		memcpy(vs.prev, cut.mac, IRC_MAC_LEN);
+		if (cut.bad)
+			err = bad(&vs, cut.seq, "the last prune's record (#%" PRId64 ") has no usable seal"
+				  " (its ranges and MACs)", cut.seq);
+		vs.cut = &cut;
 	}
 	if (!err)
 		err = irc_store_rows(s, 0, IRC_REC_ALL, 0, 0, NULL, verify_row, &vs);
+	if (!err && cut.found && (vs.gap < cut.ngaps || vs.expect <= cut.seq))
+		err = bad(&vs, cut.seq, "the last prune (record #%" PRId64 ") is not in the chain after"
+			  " the ranges it sealed", cut.seq);
 	if (!err)
 		err = irc_st_head_read(s, &v->head_seq, hmac, hsig, &found);
 	if (!err)
@@ -351,5 +371,6 @@ int irc_store_verify(struct irc_store *s, struct irc_verify *v)
 	}
 	free(vs.inc);
 	free(vs.ses);
+	irc_st_seal_free(&cut);
 	return err;
 }
