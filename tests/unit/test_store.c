@@ -1043,6 +1043,13 @@ static void test_prune_ranges_open_incident(void **state)
 	assert_int_equal(res.first, 147);
 	assert_int_equal(res.last, 188);
 	assert_int_equal(res.count, 41);
+	assert_int_equal(irc_store_info(s, &info), 0);
+	assert_int_equal(info.pruned_total, 135 + 41);
+	assert_int_equal(info.pruned_last, 188);
+	/* All the rest is kept: the seal alone does not go (for the next one, each time). */
+	assert_int_equal(irc_store_prune(s, &lim, "tester", &res), 0);
+	assert_int_equal(res.count, 0);
+	assert_int_equal(res.held_by, a);
 	irc_store_close(s);
 	expect_ranges(6 + 1 + 5 + 1, 7, want2, 7);
 

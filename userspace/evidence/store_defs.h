@@ -54,11 +54,12 @@
 #define IRC_STORE_PRUNE_ROWS	50000			/* records a prune removes, at most */
 /*
  * Between records kept (an open incident's), a range of fewer records
- * waits, and the chain has at most this many gaps (each ~150 bytes of the
- * seal, which lists them all): a prune that would make more cuts less.
+ * waits, and the chain has at most this many gaps (each ~130 bytes of the
+ * seal, which lists them all: 4096 make a 530 KB seal): past them a prune
+ * only cuts what joins a gap there is, until the incident is closed.
  */
 #define IRC_STORE_PRUNE_MIN_RUN	16
-#define IRC_STORE_PRUNE_GAPS	2048
+#define IRC_STORE_PRUNE_GAPS	4096
 #define IRC_VERIFY_RANGES	64	/* pruned ranges verify lists (all are proven) */
 
 /* Snapshot of a process at containment. */

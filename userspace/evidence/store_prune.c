@@ -154,15 +154,32 @@ static int ts_at(struct irc_store *s, int64_t seq, int64_t *ts)
 /* What a prune cuts: ranges of records, oldest first. */
 struct cut {
 	const struct irc_prune_limits *l;
+	const struct seal *se;	/* the gaps there are */
 	int64_t lo;		/* the oldest record */
 	int64_t age_to;		/* every record up to this one goes (age), 0: none */
 	int64_t want;		/* and this many at least (size) */
 	int64_t rows;		/* records in the ranges so far */
+	size_t added;		/* gaps they add (not joined to one there is) */
 	int64_t held;		/* an incident whose records stay among them */
 	struct gap *r;
 	size_t n;
 	bool done;
 };
+
+/* Is @seq in a gap there is (pruned)?  Bisection: the gaps are in order. */
+static bool in_gap(const struct seal *se, int64_t seq)
+{
+	size_t lo = 0, hi = se->ngaps, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (se->gaps[mid].last < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < se->ngaps && se->gaps[lo].first <= seq;
+}
 
 /*
  * The records in [@a0, @b] that the cut takes, as one range (or none): all
@@ -179,6 +196,9 @@ static int cut_range(struct irc_store *s, struct cut *c, int64_t a0, int64_t b)
 		c->done = true;
 		return 0;
 	}
+	/* A short run right after a record kept (below): no query for it. */
+	if (a0 != c->lo && b - a0 + 1 < IRC_STORE_PRUNE_MIN_RUN && !in_gap(c->se, a0))
+		return 0;
 	err = q_int(s, EACH("min", "min", ">= ?1"), a0, 0, &a);
 	if (err || !a || a > b)
 		return err;
@@ -209,6 +229,14 @@ static int cut_range(struct irc_store *s, struct cut *c, int64_t a0, int64_t b)
 	 */
 	if (rows < IRC_STORE_PRUNE_MIN_RUN && a == a0 && a0 != c->lo && end == b)
 		return 0;
+	/* A gap more than IRC_STORE_PRUNE_GAPS: this range and the newer ones wait. */
+	if (!in_gap(c->se, a - 1) && !in_gap(c->se, end + 1)) {
+		if (c->se->ngaps + c->added >= IRC_STORE_PRUNE_GAPS) {
+			c->done = true;
+			return 0;
+		}
+		c->added++;
+	}
 	n = realloc(c->r, (c->n + 1) * sizeof(*n));
 	if (!n)
 		return irc_st_fail(-ENOMEM, "out of memory");
@@ -387,6 +415,7 @@ static int prune_locked(struct irc_store *s, const struct irc_prune_limits *l, c
 		return irc_st_fail(-EBADMSG, "%s: the last prune's seal (record #%" PRId64 ") is unusable: not pruned",
 				   s->path, se->seq);
 	c->l = l;
+	c->se = se;
 	c->lo = first;
 	if (l->max_age_s > 0) {
 		int64_t keep_from = now - l->max_age_s * 1000000000LL;
@@ -430,7 +459,16 @@ static int prune_locked(struct irc_store *s, const struct irc_prune_limits *l, c
 		return err;
 	err = cut_find(s, c, last);
 	res->held_by = c->held;
-	/* At most IRC_STORE_PRUNE_GAPS gaps: the newest ranges wait. */
+	/*
+	 * Over the size with all the rest kept: the last seal alone would go,
+	 * for the next one, every time.
+	 */
+	if (c->rows == 1 && c->r[0].first == se->seq)
+		c->n = 0;
+	/*
+	 * At most IRC_STORE_PRUNE_GAPS gaps: the newest ranges wait (each
+	 * one left out takes at most one gap away).
+	 */
 	while (!err && c->n) {
 		free(g);
 		g = gaps_join(se, c, now, &ng);
@@ -438,7 +476,7 @@ static int prune_locked(struct irc_store *s, const struct irc_prune_limits *l, c
 			return irc_st_fail(-ENOMEM, "out of memory");
 		if (ng <= IRC_STORE_PRUNE_GAPS)
 			break;
-		c->n--;
+		c->n -= ng - IRC_STORE_PRUNE_GAPS < c->n ? ng - IRC_STORE_PRUNE_GAPS : c->n;
 	}
 	if (err || !c->n) {
 		free(g);
