@@ -654,8 +654,7 @@ static int anchor_write(struct irc_store *s, int64_t seq, const uint8_t mac[IRC_
 	return err;
 }
 
-/* Reads the record @seq's MAC; -ENOENT if no table holds it. */
-static int record_mac(struct irc_store *s, int64_t seq, uint8_t mac[IRC_MAC_LEN])
+int irc_st_record_mac(struct irc_store *s, int64_t seq, uint8_t mac[IRC_MAC_LEN])
 {
 	sqlite3_stmt *st;
 	char sql[96];
@@ -664,7 +663,7 @@ static int record_mac(struct irc_store *s, int64_t seq, uint8_t mac[IRC_MAC_LEN]
 	for (k = IRC_REC_ACTION; k <= IRC_REC_EVIDENCE && rc == -ENOENT; k++) {
 		snprintf(sql, sizeof(sql), "SELECT mac FROM %s WHERE seq = ?", irc_st_tables[k]);
 		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-			return irc_st_dbfail(s, "read the anchored record");
+			return irc_st_dbfail(s, "read a record's MAC");
 		sqlite3_bind_int64(st, 1, seq);
 		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == IRC_MAC_LEN) {
 			memcpy(mac, sqlite3_column_blob(st, 0), IRC_MAC_LEN);
@@ -709,7 +708,7 @@ int irc_st_anchor_check(struct irc_store *s, const struct anchor *a, int64_t hea
 		snprintf(problem, len, "the store was rolled back: its anchor says the chain reached "
 			 "record #%lld but it ends at #%lld (an older copy, a lost WAL, or records "
 			 "removed with the head)", (long long)a->seq, (long long)head_seq);
-	else if ((err = record_mac(s, a->seq, got)) == -ENOENT ||
+	else if ((err = irc_st_record_mac(s, a->seq, got)) == -ENOENT ||
 		 (!err && sodium_memcmp(got, a->mac, IRC_MAC_LEN)))
 		*bad_seq = a->seq,
 		snprintf(problem, len, "record #%lld is not the one the anchor recorded: the chain was "

@@ -68,6 +68,8 @@ void irc_st_head_sig(const uint8_t *key, int64_t seq, const uint8_t mac[IRC_MAC_
 int irc_st_head_read(struct irc_store *s, int64_t *seq, uint8_t mac[IRC_MAC_LEN],
 		     uint8_t sig[IRC_MAC_LEN], bool *found);
 int irc_st_head_load(struct irc_store *s);
+/* Reads the record @seq's MAC; -ENOENT if no table holds it. */
+int irc_st_record_mac(struct irc_store *s, int64_t seq, uint8_t mac[IRC_MAC_LEN]);
 /* Inside a transaction (irc_store_begin): one row, chained to the head. */
 int irc_st_append(struct irc_store *s, const struct irc_rec *r, int64_t *seqp);
 

@@ -343,24 +343,10 @@ static struct gap *gaps_join(const struct seal *se, const struct cut *c, int64_t
 /* The MAC of record @seq into @mac: -EBADMSG if it is missing. */
 static int mac_at(struct irc_store *s, int64_t seq, uint8_t mac[IRC_MAC_LEN])
 {
-	char sql[64];
-	sqlite3_stmt *st;
-	bool found = false;
-	int k;
+	int err = irc_st_record_mac(s, seq, mac);
 
-	for (k = IRC_REC_ACTION; !found && k <= IRC_REC_EVIDENCE; k++) {
-		snprintf(sql, sizeof(sql), "SELECT mac FROM %s WHERE seq = ?", irc_st_tables[k]);
-		if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-			return irc_st_dbfail(s, "read the record at the cut");
-		sqlite3_bind_int64(st, 1, seq);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == IRC_MAC_LEN) {
-			memcpy(mac, sqlite3_column_blob(st, 0), IRC_MAC_LEN);
-			found = true;
-		}
-		sqlite3_finalize(st);
-	}
-	return found ? 0 : irc_st_fail(-EBADMSG, "%s: record #%" PRId64 " at the cut is missing: not pruned",
-				      s->path, seq);
+	return err != -ENOENT ? err : irc_st_fail(-EBADMSG, "%s: record #%" PRId64 " at the cut is missing:"
+						 " not pruned", s->path, seq);
 }
 
 /* The seal's body: this prune, the running total, and every range gone. */
