@@ -37,13 +37,27 @@ static int allow_prologue(int argc, char **argv, const char *what,
 	return IRC_EXIT_OK;
 }
 
+/* What add or del did: "allow add 10.0.0.1: added". */
+struct allow_change {
+	const char *action, *target, *result;
+};
+
+static json_t *change_json(const struct allow_change *c)
+{
+	return json_pack("{s:s,s:s,s:s}", "action", c->action, "target", c->target,
+			 "result", c->result);
+}
+
+static void change_text(const struct allow_change *c)
+{
+	printf("%s %s: %s\n", c->action, c->target, c->result);
+}
+
 static void report(const char *action, const char *target, const char *result)
 {
-	if (irc.json)
-		irc_json_print(json_pack("{s:s,s:s,s:s}", "action", action,
-					 "target", target, "result", result));
-	else
-		printf("%s %s: %s\n", action, target, result);
+	struct allow_change c = { action, target, result };
+
+	irc.json ? irc_json_print(change_json(&c)) : change_text(&c);
 }
 
 /* Warns about quarantine entries the new allowlist entry now exempts. */
@@ -165,12 +179,58 @@ out:
 	return irc_qrecord(ret, 0, "allow.del", entity, NULL, err, NULL);
 }
 
+/* One allowlist entry as list shows it. */
+struct arow {
+	char target[IRC_CIDR_STRLEN], created[32], actor[64];
+	bool always, fleet;
+};
+
+static void arow_of(const struct irc_arec *r, struct arow *w)
+{
+	w->always = r->val.flags & IRC_ALLOW_ALWAYS;
+	w->fleet = r->val.flags & IRC_ALLOW_FLEET;
+	irc_cidr_format(&r->target, w->target, sizeof(w->target));
+	irc_fmt_utc(r->val.created_ns, w->created, sizeof(w->created));
+	irc_actor_name(r->val.actor_uid, w->actor, sizeof(w->actor));
+}
+
+static json_t *list_json(const struct irc_arec *recs, size_t n)
+{
+	json_t *arr = json_array();
+	struct arow w;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		arow_of(&recs[i], &w);
+		json_array_append_new(arr, json_pack("{s:s,s:b,s:b,s:b,s:s,s:s}",
+			"target", w.target, "always", w.always, "isolate_only", !w.always,
+			"fleet", w.fleet, "created", w.created, "actor", w.actor));
+	}
+	return json_pack("{s:o}", "entries", arr);
+}
+
+static void list_text(const struct irc_arec *recs, size_t n)
+{
+	struct arow w;
+	size_t i;
+
+	if (n)
+		printf("%-40s %-12s %-20s  %s\n", "TARGET", "SCOPE", "CREATED (UTC)", "ACTOR");
+	else
+		printf("allowlist is empty\n");
+	for (i = 0; i < n; i++) {
+		arow_of(&recs[i], &w);
+		printf("%-40s %-12s %-20s  %s\n", w.target,
+		       w.fleet ? "always/fleet" : w.always ? "always" : "isolation",
+		       w.created, w.actor);
+	}
+}
+
 static int do_allow_list(int argc, char **argv)
 {
 	struct irc_arec *recs;
 	struct irc_maps m;
-	json_t *arr = NULL;
-	size_t n, i;
+	size_t n;
 	int err;
 
 	if (!irc_args(argc, argv, 0, "allow list", "allow list"))
@@ -183,32 +243,7 @@ static int do_allow_list(int argc, char **argv)
 		irc_err("allow list: read allowlist maps: %s", strerror(-err));
 		return IRC_EXIT_FAIL;
 	}
-	if (irc.json)
-		arr = json_array();
-	else if (n)
-		printf("%-40s %-12s %-20s  %s\n", "TARGET", "SCOPE", "CREATED (UTC)", "ACTOR");
-	else
-		printf("allowlist is empty\n");
-	for (i = 0; i < n; i++) {
-		char t[IRC_CIDR_STRLEN], created[32], actor[64];
-		const struct irc_allow *v = &recs[i].val;
-		bool always = v->flags & IRC_ALLOW_ALWAYS;
-
-		irc_cidr_format(&recs[i].target, t, sizeof(t));
-		irc_fmt_utc(v->created_ns, created, sizeof(created));
-		irc_actor_name(v->actor_uid, actor, sizeof(actor));
-		if (arr)
-			json_array_append_new(arr, json_pack("{s:s,s:b,s:b,s:b,s:s,s:s}",
-				"target", t, "always", always,
-				"isolate_only", !always, "fleet", !!(v->flags & IRC_ALLOW_FLEET),
-				"created", created, "actor", actor));
-		else
-			printf("%-40s %-12s %-20s  %s\n", t,
-			       v->flags & IRC_ALLOW_FLEET ? "always/fleet" : always ? "always" :
-			       "isolation", created, actor);
-	}
-	if (arr)
-		irc_json_print(json_pack("{s:o}", "entries", arr));
+	irc.json ? irc_json_print(list_json(recs, n)) : list_text(recs, n);
 	free(recs);
 	return IRC_EXIT_OK;
 }

@@ -132,6 +132,35 @@ out:
 	return ret;
 }
 
+/* What a signed put did, for its printers (the fields a verb does not use stay 0). */
+struct put_done {
+	const struct irc_fentry *f;
+	const struct irc_qopts *o;
+	const char *action, *done, *target, *key, *mode, *shown;
+	int64_t rev;
+	json_t *allow;		/* isolate: the exemptions (borrowed) */
+};
+
+static json_t *put_json(const struct put_done *d)
+{
+	const struct irc_qopts *o = d->o;
+
+	return json_pack("{s:s,s:s,s:s,s:s,s:I,s:o,s:s,s:s}",
+		"action", d->action, "target", d->target,
+		"group", *o->group ? o->group : "all", "key", d->key, "revision", (json_int_t)d->rev,
+		"ttl", o->ttl ? json_integer(o->ttl) : json_null(), "reason", o->reason,
+		"by", d->f->by);
+}
+
+static void put_text(const struct put_done *d)
+{
+	const struct irc_qopts *o = d->o;
+
+	printf("%s %s for %s%s (etcd revision %" PRId64 "%s%s)\n", d->done, d->target,
+	       *o->group ? "group " : "every host", o->group, d->rev,
+	       o->ttl ? ", ttl " : "", o->ttl ? o->ttl_text : "");
+}
+
 /* What each address verb is called: by kind (host, allow), then release. */
 static const struct {
 	const char *what, *action, *done;
@@ -149,6 +178,7 @@ static int put_entry(int kind, bool release, int argc, char **argv)
 	char key[512], norm[IRC_CIDR_STRLEN], entity[IRC_ENTITY_LEN];
 	struct irc_fentry f = { .op = release ? IRC_FOP_RELEASE : IRC_FOP_QUARANTINE, .kind = kind };
 	const char *why;
+	struct put_done d;
 	struct irc_qopts o;
 	int64_t rev = 0;
 	int ret, err;
@@ -169,23 +199,32 @@ static int put_entry(int kind, bool release, int argc, char **argv)
 	ret = publish(what, norm, &f, key, sizeof(key), &rev, &err);
 	if (err == -EALREADY)
 		return ret;
-	if (!ret && irc.json)
-		irc_json_print(json_pack("{s:s,s:s,s:s,s:s,s:I,s:o,s:s,s:s}",
-			"action", action, "target", norm,
-			"group", *o.group ? o.group : "all", "key", key, "revision", (json_int_t)rev,
-			"ttl", o.ttl ? json_integer(o.ttl) : json_null(), "reason", o.reason,
-			"by", f.by));
-	else if (!ret)
-		printf("%s %s for %s%s (etcd revision %" PRId64 "%s%s)\n",
-		       addr_verbs[kind][release].done, norm,
-		       *o.group ? "group " : "every host", o.group, rev,
-		       o.ttl ? ", ttl " : "", o.ttl ? o.ttl_text : "");
+	d = (struct put_done){ .f = &f, .o = &o, .action = action, .target = norm, .key = key,
+			       .rev = rev, .done = addr_verbs[kind][release].done };
+	if (!ret)
+		irc.json ? irc_json_print(put_json(&d)) : put_text(&d);
 	return irc_qrecord(ret, 0, action, entity,
 			   o.reason, err, json_pack("{s:s,s:s,s:I,s:o,s:s}",
 				"group", *o.group ? o.group : "all", "key", key,
 				"revision", (json_int_t)rev,
 				"expires", f.expires_s ? json_integer(f.expires_s) : json_null(),
 				"direction", irc_dir_name(f.dir)));
+}
+
+static json_t *isolate_json(const struct put_done *d)
+{
+	const struct irc_qopts *o = d->o;
+
+	return json_pack("{s:s,s:s,s:s,s:I,s:O,s:b,s:b,s:s,s:s}",
+		"action", d->action, "group", o->group, "key", d->key, "revision", (json_int_t)d->rev,
+		"allow", d->allow, "allow_dns", o->allow_dns, "allow_dhcp", o->allow_dhcp,
+		"reason", o->reason, "by", d->f->by);
+}
+
+static void isolate_text(const struct put_done *d)
+{
+	printf("fleet isolation %s for group %s (etcd revision %" PRId64 ")\n",
+	       d->f->op == IRC_FOP_RELEASE ? "off" : "on", d->o->group, d->rev);
 }
 
 /* fleet isolate on|off --group G: the isolation of every host in a group. */
@@ -195,6 +234,7 @@ static int put_isolate(bool off, int argc, char **argv)
 	struct irc_fentry f = { .op = off ? IRC_FOP_RELEASE : IRC_FOP_QUARANTINE,
 				.kind = IRC_FK_ISOLATE };
 	char key[512], shown[IRC_FLEET_NAME_MAX + 8];
+	struct put_done d;
 	struct irc_qopts o;
 	json_t *allow;
 	int64_t rev = 0;
@@ -228,15 +268,10 @@ static int put_isolate(bool off, int argc, char **argv)
 		irc_cidr_format(&f.allow[i], a, sizeof(a));
 		json_array_append_new(allow, json_string(a));
 	}
-	if (!ret && irc.json)
-		irc_json_print(json_pack("{s:s,s:s,s:s,s:I,s:O,s:b,s:b,s:s,s:s}",
-			"action", off ? "fleet.isolate.off" : "fleet.isolate", "group", o.group,
-			"key", key, "revision", (json_int_t)rev, "allow", allow,
-			"allow_dns", o.allow_dns, "allow_dhcp", o.allow_dhcp,
-			"reason", o.reason, "by", f.by));
-	else if (!ret)
-		printf("fleet isolation %s for group %s (etcd revision %" PRId64 ")\n",
-		       off ? "off" : "on", o.group, rev);
+	d = (struct put_done){ .f = &f, .o = &o, .key = key, .rev = rev, .allow = allow,
+			       .action = off ? "fleet.isolate.off" : "fleet.isolate" };
+	if (!ret)
+		irc.json ? irc_json_print(isolate_json(&d)) : isolate_text(&d);
 	return irc_qrecord(ret, 0, off ? "fleet.isolate.off" : "fleet.isolate", NULL, o.reason, err,
 			   json_pack("{s:s,s:s,s:I,s:o,s:b,s:b}", "group", o.group, "key", key,
 				     "revision", (json_int_t)rev, "allow", allow,
@@ -335,6 +370,21 @@ static int read_all(int argc, char **argv, const char *what, const char *sub,
 
 /* ---- policy ------------------------------------------------------------ */
 
+static json_t *policy_json(const struct put_done *d)
+{
+	const struct irc_qopts *o = d->o;
+
+	return json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "action", "fleet.policy",
+		"group", *o->group ? o->group : "all", "key", d->key, "revision", (json_int_t)d->rev,
+		"mode", d->mode, "reason", o->reason, "by", d->f->by);
+}
+
+static void policy_text(const struct put_done *d)
+{
+	printf("fleet policy %s (mode %s) for %s (etcd revision %" PRId64 ")\n", d->o->operand,
+	       d->mode, d->shown, d->rev);
+}
+
 /* fleet policy apply FILE [--group G]: a valid policy, signed, for a group's agents. */
 static int fleet_policy_apply(int argc, char **argv)
 {
@@ -343,6 +393,7 @@ static int fleet_policy_apply(int argc, char **argv)
 	struct irc_policy_errors errs;
 	struct irc_policy p;
 	char key[512], shown[IRC_FLEET_NAME_MAX + 8];
+	struct put_done d;
 	struct irc_qopts o;
 	int64_t rev = 0;
 	size_t n = 0;
@@ -381,13 +432,10 @@ static int fleet_policy_apply(int argc, char **argv)
 	free(f.policy);
 	if (err == -EALREADY)
 		return ret;
-	if (!ret && irc.json)
-		irc_json_print(json_pack("{s:s,s:s,s:s,s:I,s:s,s:s,s:s}", "action", "fleet.policy",
-			"group", *o.group ? o.group : "all", "key", key, "revision", (json_int_t)rev,
-			"mode", p.det.enforce ? "enforce" : "monitor", "reason", o.reason, "by", f.by));
-	else if (!ret)
-		printf("fleet policy %s (mode %s) for %s (etcd revision %" PRId64 ")\n", o.operand,
-		       p.det.enforce ? "enforce" : "monitor", shown, rev);
+	d = (struct put_done){ .f = &f, .o = &o, .key = key, .rev = rev, .shown = shown,
+			       .mode = p.det.enforce ? "enforce" : "monitor" };
+	if (!ret)
+		irc.json ? irc_json_print(policy_json(&d)) : policy_text(&d);
 	return irc_qrecord(ret, 0, "fleet.policy", NULL, o.reason, err,
 			   json_pack("{s:s,s:s,s:s,s:I,s:s}", "file", o.operand,
 				     "group", *o.group ? o.group : "all", "key", key,
@@ -446,32 +494,13 @@ static json_t *entry_json(const struct irc_kv *kv, const uint8_t (*trusted)[32],
 	return o;
 }
 
-static int do_fleet_list(int argc, char **argv)
+/* fleet list's table, from the entries as --json shows them (consumes @arr). */
+static void entries_text(json_t *arr, int64_t rev)
 {
-	uint8_t trusted[IRC_FLEET_MAX_TRUST][32];
-	struct irc_kv *kv;
-	size_t n, nt, i;
-	int64_t rev;
-	json_t *arr, *o;
-	int ret, err;
+	json_t *o;
+	size_t i;
 
-	err = irc_trust_load(irc.state_dir, trusted, &nt);
-	if (err) {
-		irc_err("fleet list: read the trust list in %s: %s", irc.state_dir, strerror(-err));
-		return IRC_EXIT_FAIL;
-	}
-	if ((ret = read_all(argc, argv, "fleet list", IRC_FLEET_Q, &kv, &n, &rev)))
-		return ret;
-	arr = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(arr, entry_json(&kv[i], (const uint8_t (*)[32])trusted, nt,
-						      (int64_t)(irc_now_real_ns() / 1000000000ULL)));
-	irc_kv_free(kv, n);
-	if (irc.json) {
-		irc_json_print(json_pack("{s:I,s:o}", "revision", (json_int_t)rev, "entries", arr));
-		return IRC_EXIT_OK;
-	}
-	if (!n)
+	if (!json_array_size(arr))
 		printf("no fleet entries (etcd revision %" PRId64 ")\n", rev);
 	else
 		printf("%-40s %-12s %-11s %-20s %-8s %s\n", "TARGET", "GROUP", "STATE",
@@ -491,38 +520,42 @@ static int do_fleet_list(int argc, char **argv)
 		       json_string_value(json_object_get(o, "reason")));
 	}
 	json_decref(arr);
+}
+
+static int do_fleet_list(int argc, char **argv)
+{
+	uint8_t trusted[IRC_FLEET_MAX_TRUST][32];
+	struct irc_kv *kv;
+	size_t n, nt, i;
+	int64_t rev;
+	json_t *arr;
+	int ret, err;
+
+	err = irc_trust_load(irc.state_dir, trusted, &nt);
+	if (err) {
+		irc_err("fleet list: read the trust list in %s: %s", irc.state_dir, strerror(-err));
+		return IRC_EXIT_FAIL;
+	}
+	if ((ret = read_all(argc, argv, "fleet list", IRC_FLEET_Q, &kv, &n, &rev)))
+		return ret;
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, entry_json(&kv[i], (const uint8_t (*)[32])trusted, nt,
+						      (int64_t)(irc_now_real_ns() / 1000000000ULL)));
+	irc_kv_free(kv, n);
+	irc.json ? irc_json_print(json_pack("{s:I,s:o}", "revision", (json_int_t)rev, "entries", arr)) :
+		   entries_text(arr, rev);
 	return IRC_EXIT_OK;
 }
 
 /* ---- status: the agents' heartbeats ---------------------------------------- */
 
-static int do_fleet_status(int argc, char **argv)
+/* fleet status's table, from the heartbeats as --json shows them (consumes @arr). */
+static void agents_text(json_t *arr, int64_t rev)
 {
-	struct irc_kv *kv;
-	size_t n, i, j;
-	int64_t rev;
-	json_t *arr, *o, *m;
-	int ret;
+	json_t *o, *m;
+	size_t i, j;
 
-	if ((ret = read_all(argc, argv, "fleet status", IRC_FLEET_AGENTS, &kv, &n, &rev)))
-		return ret;
-	arr = json_array();
-	for (i = 0; i < n; i++) {
-		o = json_loadb((const char *)kv[i].val, kv[i].len, 0, NULL);
-		if (json_is_object(o))
-			json_array_append_new(arr, o);
-		else
-			json_decref(o);
-	}
-	irc_kv_free(kv, n);
-	/* Exit 3 like status when one agent does not enforce or see all it should. */
-	json_array_foreach(arr, i, o)
-		if (!strcmp(json_string_value(json_object_get(o, "state")) ?: "", "degraded"))
-			ret = IRC_EXIT_DEGRADED;
-	if (irc.json) {
-		irc_json_print(json_pack("{s:I,s:o}", "revision", (json_int_t)rev, "agents", arr));
-		return ret;
-	}
 	if (!json_array_size(arr))
 		printf("no agent has a heartbeat (etcd revision %" PRId64 ")\n", rev);
 	else
@@ -550,10 +583,42 @@ static int do_fleet_status(int argc, char **argv)
 			       json_string_value(json_object_get(m, "reason")) ?: "?");
 	}
 	json_decref(arr);
+}
+
+static int do_fleet_status(int argc, char **argv)
+{
+	struct irc_kv *kv;
+	size_t n, i;
+	int64_t rev;
+	json_t *arr, *o;
+	int ret;
+
+	if ((ret = read_all(argc, argv, "fleet status", IRC_FLEET_AGENTS, &kv, &n, &rev)))
+		return ret;
+	arr = json_array();
+	for (i = 0; i < n; i++) {
+		o = json_loadb((const char *)kv[i].val, kv[i].len, 0, NULL);
+		if (json_is_object(o))
+			json_array_append_new(arr, o);
+		else
+			json_decref(o);
+	}
+	irc_kv_free(kv, n);
+	/* Exit 3 like status when one agent does not enforce or see all it should. */
+	json_array_foreach(arr, i, o)
+		if (!strcmp(json_string_value(json_object_get(o, "state")) ?: "", "degraded"))
+			ret = IRC_EXIT_DEGRADED;
+	irc.json ? irc_json_print(json_pack("{s:I,s:o}", "revision", (json_int_t)rev, "agents", arr)) :
+		   agents_text(arr, rev);
 	return ret;
 }
 
 /* ---- key and trust ------------------------------------------------------ */
+
+static json_t *key_json(const char *hex)
+{
+	return json_pack("{s:s,s:s}", "public_key", hex, "file", IRC_STORE_SIGN_KEY);
+}
 
 static int do_fleet_key(int argc, char **argv)
 {
@@ -568,12 +633,33 @@ static int do_fleet_key(int argc, char **argv)
 	}
 	sodium_memzero(sk, sizeof(sk));
 	irc_hex(pk, 32, hex);
-	if (irc.json)
-		irc_json_print(json_pack("{s:s,s:s}", "public_key", hex, "file",
-					 IRC_STORE_SIGN_KEY));
-	else
-		printf("%s\n", hex);
+	irc.json ? irc_json_print(key_json(hex)) : (void)printf("%s\n", hex);
 	return IRC_EXIT_OK;
+}
+
+/* What trust add|del did to a key: "added", "removed" or "unchanged". */
+struct trust_done {
+	bool add;
+	const char *key, *result;
+};
+
+static json_t *trust_json(const struct trust_done *t)
+{
+	return json_pack("{s:s,s:s,s:s}", "action", t->add ? "fleet.trust" : "fleet.distrust",
+			 "key", t->key, "result", t->result);
+}
+
+static void trust_text(const struct trust_done *t)
+{
+	printf("%s %s\n", !strcmp(t->result, "unchanged") ? "already trusted:" :
+	       t->add ? "trusted" : "no longer trusted:", t->key);
+}
+
+static void trust_print(bool add, const char *key, const char *result)
+{
+	struct trust_done t = { add, key, result };
+
+	irc.json ? irc_json_print(trust_json(&t)) : trust_text(&t);
 }
 
 static int trust_change(int argc, char **argv, bool add)
@@ -600,11 +686,7 @@ static int trust_change(int argc, char **argv, bool add)
 		if (!memcmp(keys[i], k, 32))
 			break;
 	if (add && i < n) {
-		if (irc.json)
-			irc_json_print(json_pack("{s:s,s:s,s:s}", "action", "fleet.trust",
-						 "key", ops[0], "result", "unchanged"));
-		else
-			printf("already trusted: %s\n", ops[0]);
+		trust_print(add, ops[0], "unchanged");
 		return IRC_EXIT_OK;
 	}
 	if (!add && i == n) {
@@ -620,11 +702,8 @@ static int trust_change(int argc, char **argv, bool add)
 	err = irc_trust_save(irc.state_dir, (const uint8_t (*)[32])keys, n);
 	if (err)
 		irc_err("%s: write the trust list in %s: %s", what, irc.state_dir, strerror(-err));
-	else if (irc.json)
-		irc_json_print(json_pack("{s:s,s:s,s:s}", "action", add ? "fleet.trust" : "fleet.distrust",
-					 "key", ops[0], "result", add ? "added" : "removed"));
 	else
-		printf("%s %s\n", add ? "trusted" : "no longer trusted:", ops[0]);
+		trust_print(add, ops[0], add ? "added" : "removed");
 	return irc_qrecord(err ? IRC_EXIT_FAIL : IRC_EXIT_OK, 0,
 			   add ? "fleet.trust" : "fleet.distrust", ops[0], "", err, NULL);
 }
@@ -637,6 +716,18 @@ static int trust_add(int argc, char **argv)
 static int trust_del(int argc, char **argv)
 {
 	return trust_change(argc, argv, false);
+}
+
+/* fleet trust list in text, from the keys as --json shows them (consumes @arr). */
+static void keys_text(json_t *arr)
+{
+	size_t i, n = json_array_size(arr);
+
+	if (!n)
+		printf("no trusted key: an agent here applies nothing from the fleet\n");
+	for (i = 0; i < n; i++)
+		printf("%s\n", json_string_value(json_array_get(arr, i)));
+	json_decref(arr);
 }
 
 static int trust_list(int argc, char **argv)
@@ -660,15 +751,7 @@ static int trust_list(int argc, char **argv)
 		irc_hex(keys[i], 32, hex);
 		json_array_append_new(arr, json_string(hex));
 	}
-	if (irc.json) {
-		irc_json_print(json_pack("{s:o}", "keys", arr));
-		return IRC_EXIT_OK;
-	}
-	if (!n)
-		printf("no trusted key: an agent here applies nothing from the fleet\n");
-	for (i = 0; i < n; i++)
-		printf("%s\n", json_string_value(json_array_get(arr, i)));
-	json_decref(arr);
+	irc.json ? irc_json_print(json_pack("{s:o}", "keys", arr)) : keys_text(arr);
 	return IRC_EXIT_OK;
 }
 

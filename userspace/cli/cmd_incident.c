@@ -467,11 +467,30 @@ static int do_incident_open(int argc, char **argv)
 
 /* ---- note --------------------------------------------------------------- */
 
+/* What a note did: built by do_incident_note(), then printed once. */
+struct note_done {
+	int64_t id, seq;
+	const char *actor;
+};
+
+static json_t *note_json(const struct note_done *d)
+{
+	return json_pack("{s:I,s:s,s:I,s:s}", "id", (json_int_t)d->id,
+			 "action", "incident.note", "seq", (json_int_t)d->seq,
+			 "actor", d->actor);
+}
+
+static void note_text(const struct note_done *d)
+{
+	printf("noted on incident %" PRId64 "\n", d->id);
+}
+
 static int do_incident_note(int argc, char **argv)
 {
 	const char *what = "incident note";
 	struct irc_incident in;
 	struct irc_store *s;
+	struct note_done d;
 	struct irc_rec r;
 	char actor[64], **ops;
 	int64_t id = 0, seq = 0;
@@ -502,12 +521,8 @@ static int do_incident_note(int argc, char **argv)
 	ret = written(what, id, s, err);
 	if (ret)
 		return ret;
-	if (irc.json)
-		irc_json_print(json_pack("{s:I,s:s,s:I,s:s}", "id", (json_int_t)id,
-					 "action", "incident.note", "seq", (json_int_t)seq,
-					 "actor", actor));
-	else
-		printf("noted on incident %" PRId64 "\n", id);
+	d = (struct note_done){ .id = id, .seq = seq, .actor = actor };
+	irc.json ? irc_json_print(note_json(&d)) : note_text(&d);
 	return IRC_EXIT_OK;
 }
 

@@ -20,31 +20,39 @@
 #include "pins.h"
 #include "qopts.h"
 
-static void report_state(const char *action, const struct irc_config *cfg)
+static json_t *state_json(const char *action, const struct irc_config *cfg,
+			  const char *since)
 {
 	bool on = cfg->flags & IRC_CFG_ISOLATE;
-	char since[32] = "";
+	json_t *o = json_pack("{s:b,s:b,s:b,s:o}", "enabled", on,
+		"allow_dns", !!(cfg->flags & IRC_CFG_ISO_DNS),
+		"allow_dhcp", !!(cfg->flags & IRC_CFG_ISO_DHCP),
+		"since", on ? json_string(since) : json_null());
 
-	if (on)
-		irc_fmt_utc(cfg->isolate_since_ns, since, sizeof(since));
-	if (irc.json) {
-		json_t *o = json_pack("{s:b,s:b,s:b,s:o}", "enabled", on,
-			"allow_dns", !!(cfg->flags & IRC_CFG_ISO_DNS),
-			"allow_dhcp", !!(cfg->flags & IRC_CFG_ISO_DHCP),
-			"since", on ? json_string(since) : json_null());
+	if (action)
+		json_object_set_new(o, "action", json_string(action));
+	return o;
+}
 
-		if (action)
-			json_object_set_new(o, "action", json_string(action));
-		irc_json_print(o);
-		return;
-	}
-	if (!on) {
+static void state_text(const struct irc_config *cfg, const char *since)
+{
+	if (!(cfg->flags & IRC_CFG_ISOLATE)) {
 		printf("isolation: off\n");
 		return;
 	}
 	printf("isolation: on since %s (dns %s, dhcp %s)\n", since,
 	       cfg->flags & IRC_CFG_ISO_DNS ? "allowed" : "blocked",
 	       cfg->flags & IRC_CFG_ISO_DHCP ? "allowed" : "blocked");
+}
+
+/* The isolation's state after @action (NULL: status), in text or JSON. */
+static void report_state(const char *action, const struct irc_config *cfg)
+{
+	char since[32] = "";
+
+	if (cfg->flags & IRC_CFG_ISOLATE)
+		irc_fmt_utc(cfg->isolate_since_ns, since, sizeof(since));
+	irc.json ? irc_json_print(state_json(action, cfg, since)) : state_text(cfg, since);
 }
 
 /* 1 if the SSH peer keeps a way in once isolated, 0 if not, -errno. */

@@ -458,6 +458,18 @@ static int unload_emergency(char **pats, int npats)
 	return err ? IRC_EXIT_FAIL : IRC_EXIT_OK;
 }
 
+/* Plain unload: what it did is the number of interfaces detached. */
+static json_t *unload_json(int detached)
+{
+	return json_pack("{s:s,s:i}", "action", "unload", "interfaces_detached", detached);
+}
+
+static void unload_text(int detached)
+{
+	printf("unloaded: detached from %d interface%s, pins removed from %s\n",
+	       detached, detached == 1 ? "" : "s", irc.pin_dir);
+}
+
 int do_unload(int argc, char **argv)
 {
 	static const struct irc_opt opts[] = {
@@ -493,12 +505,7 @@ int do_unload(int argc, char **argv)
 	err = irc_unload(&detached);
 	if (err)
 		return IRC_EXIT_FAIL;
-	if (irc.json)
-		irc_json_print(json_pack("{s:s,s:i}", "action", "unload",
-					 "interfaces_detached", detached));
-	else
-		printf("unloaded: detached from %d interface%s, pins removed from %s\n",
-		       detached, detached == 1 ? "" : "s", irc.pin_dir);
+	irc.json ? irc_json_print(unload_json(detached)) : unload_text(detached);
 	return IRC_EXIT_OK;
 }
 

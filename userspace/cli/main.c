@@ -108,14 +108,21 @@ static int do_help(int argc, char **argv)
 	return IRC_EXIT_OK;
 }
 
+static json_t *version_json(void)
+{
+	return json_pack("{s:s}", "version", IRC_VERSION);
+}
+
+static void version_text(void)
+{
+	printf("ircontain %s\n", IRC_VERSION);
+}
+
 static int do_version(int argc, char **argv)
 {
 	(void)argc;
 	(void)argv;
-	if (irc.json)
-		irc_json_print(json_pack("{s:s}", "version", IRC_VERSION));
-	else
-		printf("ircontain %s\n", IRC_VERSION);
+	irc.json ? irc_json_print(version_json()) : version_text();
 	return IRC_EXIT_OK;
 }
 

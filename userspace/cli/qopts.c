@@ -289,10 +289,8 @@ void irc_qopts_print(const struct irc_qopts *o, const char *kind, const char *ta
 {
 	bool host = !strcmp(kind, "host");
 
-	if (irc.json)
-		irc_json_print(qprint_json(o, kind, target, updated, host));
-	else
-		qprint_text(o, kind, target, updated, host);
+	irc.json ? irc_json_print(qprint_json(o, kind, target, updated, host)) :
+		   qprint_text(o, kind, target, updated, host);
 }
 
 static json_t *release_json(const struct irc_released *r)
@@ -328,8 +326,5 @@ static void release_text(const struct irc_released *r)
 
 void irc_release_print(const struct irc_released *r)
 {
-	if (irc.json)
-		irc_json_print(release_json(r));
-	else
-		release_text(r);
+	irc.json ? irc_json_print(release_json(r)) : release_text(r);
 }
