@@ -505,7 +505,7 @@ static int bulk_release(int argc, char **argv)
 	bool skip_bad;
 	int ret, err = 0;
 
-	ret = bulk_args(argc, argv, what, IRC_QO_REASON | IRC_QO_INCIDENT,
+	ret = bulk_args(argc, argv, what, IRC_QO_RELEASE,
 			"--from-file FILE|- [--skip-bad]",
 			&o, &l, &file, &skip_bad);
 	if (ret) {

@@ -568,8 +568,7 @@ int do_release_pid(int argc, char **argv)
 	__u32 key;
 	int ret, err = 0;
 
-	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_INCIDENT, what,
-			      "PID", &o);
+	ret = irc_qopts_parse(argc, argv, IRC_QO_RELEASE, what, "PID", &o);
 	if (ret)
 		return ret;
 	if (irc_parse_u64(o.operand, 1, IRC_PID_MAX, &pid, NULL))
@@ -754,8 +753,7 @@ int do_release_cgroup(int argc, char **argv)
 	uint64_t id;
 	int ret, err = 0;
 
-	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_INCIDENT, what,
-			      "PATH", &o);
+	ret = irc_qopts_parse(argc, argv, IRC_QO_RELEASE, what, "PATH", &o);
 	if (ret)
 		return ret;
 	ret = resolve_cgroup(what, o.operand, path, sizeof(path));

@@ -153,8 +153,7 @@ static int do_release_host(int argc, char **argv)
 
 	if (irc_bulk_wanted(argc, argv))
 		return irc_bulk_host(argc, argv, true);
-	ret = irc_qopts_parse(argc, argv, IRC_QO_REASON | IRC_QO_INCIDENT, what,
-			      "ADDR[/PREFIX]", &o);
+	ret = irc_qopts_parse(argc, argv, IRC_QO_RELEASE, what, "ADDR[/PREFIX]", &o);
 	if (ret)
 		return ret;
 	if (irc_parse_target(o.operand, false, &target, &why))
@@ -196,8 +195,8 @@ static int release_all(int argc, char **argv)
 	int ret, err = 0;
 
 	optind = 0;
-	ret = irc_qopts_parse(argc, argv, IRC_QO_NO_OPERAND | IRC_QO_ALL | IRC_QO_REASON |
-			      IRC_QO_INCIDENT, what, NULL, &o);
+	ret = irc_qopts_parse(argc, argv, IRC_QO_NO_OPERAND | IRC_QO_ALL | IRC_QO_RELEASE,
+			      what, NULL, &o);
 	if (ret)
 		return ret;
 	if (irc_maps_open(what, &m))

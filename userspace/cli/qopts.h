@@ -35,6 +35,8 @@ enum irc_qopt {
 	IRC_QO_ALLOW	= 1 << 11,	/* --allow CIDR, repeatable */
 	IRC_QO_ALLOW_DNS = 1 << 12,
 	IRC_QO_ALLOW_DHCP = 1 << 13,
+	/* What every release takes: release host|pid|cgroup|--all, --from-file. */
+	IRC_QO_RELEASE	= IRC_QO_REASON | IRC_QO_INCIDENT,
 };
 
 #define IRC_QO_ALLOW_MAX	64	/* --allow options */

@@ -431,6 +431,13 @@ int irc_xreport_add(struct irc_xreport *rp, const struct irc_xrow *x)
 
 /* --- writing ---------------------------------------------------------- */
 
+/* @lit as it is, then @str escaped: the step every cell and sentence here takes. */
+static void put_esc(FILE *f, const char *lit, const char *str)
+{
+	fputs(lit, f);
+	irc_html_puts(f, str);
+}
+
 static void put_time(FILE *f, int64_t ns)
 {
 	char ts[40];
@@ -486,20 +493,17 @@ static void write_summary(const struct irc_xreport *rp, FILE *f)
 
 	fprintf(f, "<h1>Incident %" PRId64 ": ", in->id);
 	irc_html_puts(f, in->title);
-	fputs("</h1>\n<p class=\"sub\">Incident report exported by ircontain from host ", f);
-	irc_html_puts(f, i->host.hostname);
-	fputs(" on ", f);
-	irc_html_puts(f, i->exported_at);
+	put_esc(f, "</h1>\n<p class=\"sub\">Incident report exported by ircontain from host ",
+		i->host.hostname);
+	put_esc(f, " on ", i->exported_at);
 	fputs("</p>\n<div class=\"box\"><div class=\"grid\">\n<div>Severity</div><div>", f);
 	fprintf(f, "<span class=\"sev %s\">", sev_class(in->severity));
 	irc_html_puts(f, irc_severity_name(in->severity));
-	fputs("</span></div>\n<div>Status</div><div><b>", f);
-	irc_html_puts(f, irc_istatus_name(in->status));
+	put_esc(f, "</span></div>\n<div>Status</div><div><b>", irc_istatus_name(in->status));
 	fputs("</b></div>\n<div>Opened</div><div>", f);
 	put_time(f, in->created_ns);
 	if (in->opened_by[0]) {
-		fputs(" by ", f);
-		irc_html_puts(f, in->opened_by);
+		put_esc(f, " by ", in->opened_by);
 	}
 	fputs("</div>\n<div>Last change</div><div>", f);
 	put_time(f, in->updated_ns);
@@ -508,8 +512,8 @@ static void write_summary(const struct irc_xreport *rp, FILE *f)
 		put_time(f, in->closed_ns);
 	else
 		fputs("not closed", f);
-	fputs("</div>\n<div>Summary</div><div>", f);
-	irc_html_puts(f, in->summary[0] ? in->summary : "(no summary yet)");
+	put_esc(f, "</div>\n<div>Summary</div><div>",
+		in->summary[0] ? in->summary : "(no summary yet)");
 	fputs("</div>\n<div>Records covered</div><div>", f);
 	put_time(f, i->from_ns);
 	fputs(" to ", f);
@@ -545,11 +549,9 @@ static void write_roles(FILE *f, unsigned int roles)
 /* A row of the hosts' table (with the packets sampled) or the processes' (with the name). */
 static void write_ent(FILE *f, const struct ent *e, bool proc)
 {
-	fputs("<tr><td class=\"mono\">", f);
-	irc_html_puts(f, e->key);
+	put_esc(f, "<tr><td class=\"mono\">", e->key);
 	if (proc) {
-		fputs("</td><td class=\"mono\">", f);
-		irc_html_puts(f, e->label ?: "");
+		put_esc(f, "</td><td class=\"mono\">", e->label ?: "");
 	}
 	fputs("</td><td>", f);
 	write_roles(f, e->roles);
@@ -570,8 +572,7 @@ static void write_entities(const struct irc_xreport *rp, FILE *f)
 	fputs("<h2>Affected hosts and processes</h2>\n<table><tr><th>Host (address)</th>"
 	      "<th>Role in the incident</th><th>Records</th><th>Dropped packets sampled</th>"
 	      "<th>First seen</th><th>Last seen</th></tr>\n", f);
-	fputs("<tr><td><b>", f);
-	irc_html_puts(f, rp->info.host.hostname);
+	put_esc(f, "<tr><td><b>", rp->info.host.hostname);
 	fputs("</b> (this host)</td><td>protected host: ircontain runs here</td>"
 	      "<td></td><td></td><td></td><td></td></tr>\n", f);
 	for (i = 0; i < rp->nhosts; i++)
@@ -605,16 +606,11 @@ static void write_actions(const struct irc_xreport *rp, FILE *f)
 
 		fputs("<tr><td class=\"t\">", f);
 		put_time(f, a->ts);
-		fputs("</td><td>", f);
-		irc_html_puts(f, a->actor);
-		fputs("</td><td>", f);
-		irc_html_puts(f, a->type);
-		fputs("</td><td class=\"mono\">", f);
-		irc_html_puts(f, a->target);
-		fputs("</td><td>", f);
-		irc_html_puts(f, a->reason);
-		fputs("</td><td>", f);
-		irc_html_puts(f, a->result);
+		put_esc(f, "</td><td>", a->actor);
+		put_esc(f, "</td><td>", a->type);
+		put_esc(f, "</td><td class=\"mono\">", a->target);
+		put_esc(f, "</td><td>", a->reason);
+		put_esc(f, "</td><td>", a->result);
 		fputs("</td></tr>\n", f);
 	}
 	fputs("</table>\n", f);
@@ -773,13 +769,10 @@ static void write_timeline(const struct irc_xreport *rp, FILE *f)
 		put_time(f, t->ts);
 		fprintf(f, "</td><td>%s</td><td>", t->finding ? "finding" : kinds[t->kind]);
 		irc_html_puts(f, t->type);
-		fputs("</td><td class=\"mono\">", f);
-		irc_html_puts(f, t->target);
-		fputs("</td><td>", f);
-		irc_html_puts(f, t->msg);
+		put_esc(f, "</td><td class=\"mono\">", t->target);
+		put_esc(f, "</td><td>", t->msg);
 		if (t->kind == IRC_REC_ACTION && t->actor[0]) {
-			fputs(" <span class=\"note\">(by ", f);
-			irc_html_puts(f, t->actor);
+			put_esc(f, " <span class=\"note\">(by ", t->actor);
 			fputs(")</span>", f);
 		}
 		fputs("</td></tr>\n", f);
@@ -801,33 +794,27 @@ static void write_integrity(const struct irc_xreport *rp, FILE *f)
 			"in this report comes from that verified chain.</p>\n",
 			i->store_records, i->store_head);
 	} else {
-		fputs("<p><b>WARNING: the evidence store did NOT verify at export time.</b> ", f);
-		irc_html_puts(f, i->store_problem);
+		put_esc(f, "<p><b>WARNING: the evidence store did NOT verify at export time.</b> ",
+			i->store_problem);
 		fputs(". Records in this report may have been altered after they were "
 		      "written.</p>\n", f);
 	}
 	if (i->unclean_note[0]) {
-		fputs("<p>", f);
-		irc_html_puts(f, i->unclean_note);
+		put_esc(f, "<p>", i->unclean_note);
 		fputs("</p>\n", f);
 	}
 	fputs("<p>The bundle's manifest.json lists the SHA-256 of every file in it, this report "
 	      "included, and manifest.sig is its Ed25519 signature by this host's key:</p>\n"
 	      "<p class=\"mono\">ed25519:", f);
 	irc_html_puts(f, i->key_hex);
-	fputs("</p>\n<p>Check it with <code>ircontain verify BUNDLE.tar.gz --pubkey ", f);
-	irc_html_puts(f, i->key_hex);
-	fputs("</code>.</p>\n<p class=\"note\">Exported ", f);
-	irc_html_puts(f, i->exported_at);
-	fputs(" by ", f);
-	irc_html_puts(f, i->exporter);
-	fputs(" with ircontain ", f);
-	irc_html_puts(f, IRC_VERSION);
-	fputs(" on ", f);
-	irc_html_puts(f, i->host.hostname);
+	put_esc(f, "</p>\n<p>Check it with <code>ircontain verify BUNDLE.tar.gz --pubkey ",
+		i->key_hex);
+	put_esc(f, "</code>.</p>\n<p class=\"note\">Exported ", i->exported_at);
+	put_esc(f, " by ", i->exporter);
+	put_esc(f, " with ircontain ", IRC_VERSION);
+	put_esc(f, " on ", i->host.hostname);
 	if (i->host.machine_id[0]) {
-		fputs(" (machine-id ", f);
-		irc_html_puts(f, i->host.machine_id);
+		put_esc(f, " (machine-id ", i->host.machine_id);
 		fputs(")", f);
 	}
 	fputs(".</p></div>\n", f);
