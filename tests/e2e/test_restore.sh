@@ -31,6 +31,15 @@ mkdir -p "$IRC_CG/web" "$IRC_CG/later"
 check_rc "quarantine cgroup web" 0 irc quarantine cgroup "$IRC_CG/web" --ttl 1h --reason webshell
 check_rc "quarantine cgroup later" 0 irc quarantine cgroup "$IRC_CG/later" --reason later
 rmdir "$IRC_CG/later"
+# Two cgroups whose paths (over 256 characters) differ only past the 256th:
+# one stays quarantined, one is released.  Each is restored as it was.
+long=$(printf 'n%.0s' {1..120})
+LONG=$IRC_CG/$long/$long
+mkdir -p "$LONG/keep" "$LONG/gone"
+check "the long paths are over 256 characters (${#LONG} before /keep)" gt "${#LONG}" 256
+check_rc "quarantine cgroup (long path)/keep" 0 irc quarantine cgroup "$LONG/keep" --reason long
+check_rc "quarantine cgroup (long path)/gone" 0 irc quarantine cgroup "$LONG/gone" --reason long
+check_rc "release cgroup (long path)/gone" 0 irc release cgroup "$LONG/gone"
 mkdir -p "$IRC_CG/proc"
 bash -c 'echo $$ > "$0/cgroup.procs" && exec sleep 60' "$IRC_CG/proc" &
 IRC_PIDS+=($!)
@@ -46,8 +55,8 @@ check "unloaded: ping host 1 flows" ping4 1
 sleep 3.2
 irc --json load --iface 'iv*' >"$IRC_TMP/load" 2>"$IRC_TMP/load.err"; rc=$?
 check "load after the pins were lost: exit 0" eq "$rc" 0
-check "load reports the restore (2 hosts, 1 allow, 1 cgroup, 1 expired, 1 pending, 1 ended)" jqx \
-	'.restore | .store_readable and .hosts == 2 and .allowlist == 1 and .cgroups == 1 and .expired == 1 and .pending_cgroups == 1 and .processes_ended == 1 and .failed == 0 and .not_recorded == 0' "$IRC_TMP/load"
+check "load reports the restore (2 hosts, 1 allow, 2 cgroups, 1 expired, 1 pending, 1 ended)" jqx \
+	'.restore | .store_readable and .hosts == 2 and .allowlist == 1 and .cgroups == 2 and .expired == 1 and .pending_cgroups == 1 and .processes_ended == 1 and .failed == 0 and .not_recorded == 0' "$IRC_TMP/load"
 check "load says the 3 s entry expired while not loaded" \
 	grep -q "not restored: the quarantine of host:10.77.3.2 expired" "$IRC_TMP/load.err"
 check "load says the missing cgroup is applied when it appears" \
@@ -63,6 +72,12 @@ check "restored: fd77:2::/64 inbound only, no ttl" ircq \
 check "restored: the allowlist entry" ircq '[.entries[] | select(.target == "192.0.2.10")] | length == 1' allow list
 check "restored: cgroup web quarantined" ircq \
 	"[.entries[] | select(.kind == \"cgroup\" and (.target | endswith(\"/web\")))] | length == 1" list
+check "restored: the long-path cgroup keep, its path whole" ircq \
+	"[.entries[] | select(.kind == \"cgroup\" and .target == \"$LONG/keep\")] | length == 1" list
+check "restored: not the released long-path cgroup gone" ircq \
+	"[.entries[] | select(.kind == \"cgroup\" and (.target | endswith(\"/gone\")))] | length == 0" list
+check "the long-path restore is on record with its whole path" sh -c \
+	"sqlite3 '$IRCONTAIN_STATE_DIR/ircontain.db' \"select count(*) from actions where actor = 'restore' and target = 'cgroup:$LONG/keep'\" | grep -qx 1"
 check "restored: no entry for 10.77.2.2 (released) nor 10.77.3.2 (expired)" ircq \
 	'[.entries[] | select(.target == "10.77.2.2" or .target == "10.77.3.2")] | length == 0' list
 check "the chain verifies" irc verify

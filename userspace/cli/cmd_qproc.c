@@ -679,7 +679,8 @@ int do_quarantine_cgroup(int argc, char **argv)
 			      IRC_QO_INCIDENT, what, "PATH", &o);
 	if (ret)
 		return ret;
-	ret = resolve_cgroup(what, o.operand, path, IRC_PATH_LEN);
+	/* Any path the kernel takes: the records and their restore keep it whole. */
+	ret = resolve_cgroup(what, o.operand, path, sizeof(path));
 	if (ret)
 		return ret;
 	if (irc_proc_cgroup_path(getpid(), own, sizeof(own)) == 0 &&
