@@ -140,8 +140,8 @@ static __always_inline struct irc_qentry *irc_match6(const __u8 *addr,
  * holding it and, while that one is not an 'always' entry, of the shorter
  * prefixes around it (bounded by IRC_LPM_RETRIES).
  */
-static __always_inline __u32 irc_allow_flags(const struct irc_pkt *p,
-					     const void *peer)
+static __always_inline __u32 irc_allow_walk(const struct irc_pkt *p,
+					    const void *peer)
 {
 	struct irc_lpm4 k4 = { .prefixlen = 32 };
 	struct irc_lpm6 k6 = { .prefixlen = 128 };
@@ -149,8 +149,6 @@ static __always_inline __u32 irc_allow_flags(const struct irc_pkt *p,
 	__u32 flags = 0;
 	int i;
 
-	if (p->family == 4 ? irc_trie_empty(IRC_MAP_ALLOW4) : irc_trie_empty(IRC_MAP_ALLOW6))
-		return 0;
 	if (p->family == 4)
 		__builtin_memcpy(k4.addr, peer, 4);
 	else
@@ -170,6 +168,15 @@ static __always_inline __u32 irc_allow_flags(const struct irc_pkt *p,
 		k6.prefixlen = al->plen - 1;
 	}
 	return flags;
+}
+
+/* The walk's keys are built only when the family's allowlist has entries. */
+static __always_inline __u32 irc_allow_flags(const struct irc_pkt *p,
+					     const void *peer)
+{
+	if (p->family == 4 ? irc_trie_empty(IRC_MAP_ALLOW4) : irc_trie_empty(IRC_MAP_ALLOW6))
+		return 0;
+	return irc_allow_walk(p, peer);
 }
 
 static __always_inline int irc_is_loopback(const struct irc_pkt *p,
@@ -623,10 +630,13 @@ static __always_inline void irc_drop_count(const struct irc_pkt *p, const void *
 		__sync_fetch_and_add(&q->drops, 1);
 		return;
 	}
-	/* The parser zeroes the 12 bytes after an IPv4 address. */
+	/*
+	 * The parser zeroes the 12 bytes after an IPv4 address, and a run
+	 * copies them: an IPv4 run needs only its first word compared.
+	 */
 	if (r->family == p->family && r->created_ns == q->created_ns &&
-	    r->addr[0] == a[0] && r->addr[1] == a[1] && r->addr[2] == a[2] &&
-	    r->addr[3] == a[3]) {
+	    r->addr[0] == a[0] && (p->family == 4 || (r->addr[1] == a[1] &&
+	    r->addr[2] == a[2] && r->addr[3] == a[3]))) {
 		r->count++;
 		r->others = 0;
 		return;
@@ -660,9 +670,12 @@ struct irc_why {
 	const void *addr;	/* the matched peer (in the parsed packet), or NULL */
 };
 
-/* Returns 1 to drop, 0 to pass; counts the outcome, fills @why on a drop. */
-static __always_inline int irc_decide(const struct irc_pkt *p, int ingress,
-				      struct irc_why *why)
+/*
+ * Returns 1 to drop, 0 to pass; counts the outcome, fills @why on a drop.
+ * The L4 header is read only after a quarantine miss: a drop never needs it.
+ */
+static __always_inline int irc_decide(struct irc_pkt *p, void *data, void *end,
+				      int ingress, struct irc_why *why)
 {
 	const struct irc_dir_stats *ds = ingress ? &rx_stats : &tx_stats;
 	__u32 dir = ingress ? IRC_DIR_IN : IRC_DIR_OUT;
@@ -704,6 +717,8 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress,
 	}
 
 	/* Detectors watch what arrives; a source they quarantine drops now. */
+	if (ingress)
+		irc_parse_l4(p, data, end);
 	if (ingress && irc_detect(p, peer, allow)) {
 		irc_count(ds->drop_quar);
 		why->rule = IRC_RULE_QUARANTINE;
@@ -719,6 +734,7 @@ static __always_inline int irc_decide(const struct irc_pkt *p, int ingress,
 			irc_count(ds->allow);
 			return 0;
 		}
+		irc_parse_l4(p, data, end);
 		if (!irc_iso_exempt(p, flags, ingress)) {
 			irc_count(ds->drop_iso);
 			why->rule = IRC_RULE_ISOLATE;
@@ -797,9 +813,25 @@ static __always_inline void irc_ifdrop_count(__u32 ifindex, int ingress, __u32 r
 	s->drops[!ingress][r]++;
 }
 
+/*
+ * The frame's length and interface, from the hook's context (@ingress:
+ * XDP's, else tc's), read only for a drop.
+ */
+static __always_inline __u32 irc_ctx_len(void *ctx, int ingress, void *data,
+					 void *end)
+{
+	return ingress ? end - data : ((struct __sk_buff *)ctx)->len;
+}
+
+static __always_inline __u32 irc_ctx_ifindex(void *ctx, int ingress)
+{
+	return ingress ? ((struct xdp_md *)ctx)->ingress_ifindex :
+			 ((struct __sk_buff *)ctx)->ifindex;
+}
+
 /* Shared by both hooks: parse, decide, sample.  Returns 1 to drop. */
-static __always_inline int irc_handle(void *data, void *end, int ingress,
-				      __u32 pkt_len, __u32 ifindex)
+static __always_inline int irc_handle(void *ctx, void *data, void *end,
+				      int ingress)
 {
 	struct irc_why why;
 	struct irc_pkt p = {};
@@ -807,7 +839,7 @@ static __always_inline int irc_handle(void *data, void *end, int ingress,
 
 	switch (irc_parse(&p, data, end)) {
 	case IRC_PKT_IP:
-		drop = irc_decide(&p, ingress, &why);
+		drop = irc_decide(&p, data, end, ingress, &why);
 		break;
 	case IRC_PKT_BAD:
 		/* Cannot tell who sent it: fail closed only when isolated. */
@@ -822,8 +854,11 @@ static __always_inline int irc_handle(void *data, void *end, int ingress,
 		return 0;
 	}
 	if (drop) {
+		__u32 ifindex = irc_ctx_ifindex(ctx, ingress);
+
 		irc_ifdrop_count(ifindex, ingress, why.rule);
-		irc_sample(&why, data, end, pkt_len, ifindex, ingress);
+		irc_sample(&why, data, end, irc_ctx_len(ctx, ingress, data, end),
+			   ifindex, ingress);
 	}
 	return drop;
 }
@@ -834,8 +869,7 @@ int irc_xdp_ingress(struct xdp_md *ctx)
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
 
-	return irc_handle(data, end, 1, end - data, ctx->ingress_ifindex) ?
-	       XDP_DROP : XDP_PASS;
+	return irc_handle(ctx, data, end, 1) ? XDP_DROP : XDP_PASS;
 }
 
 SEC("tc")
@@ -852,6 +886,5 @@ int irc_tc_egress(struct __sk_buff *skb)
 		data = (void *)(long)skb->data;
 		end = (void *)(long)skb->data_end;
 	}
-	return irc_handle(data, end, 0, skb->len, skb->ifindex) ?
-	       TC_ACT_SHOT : TC_ACT_OK;
+	return irc_handle(skb, data, end, 0) ? TC_ACT_SHOT : TC_ACT_OK;
 }

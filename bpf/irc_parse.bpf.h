@@ -2,8 +2,9 @@
 /*
  * Bounded packet parser shared by the XDP and tc programs: Ethernet, up to
  * IRC_VLAN_MAX VLAN tags, IPv4 or IPv6 (with up to IRC_V6_EXT_MAX extension
- * headers), then the L4 ports.  Every step is bounds-checked against
- * data_end; the work per packet is constant.
+ * headers); irc_parse_l4() reads the L4 ports later, only for a decision
+ * that needs them (a quarantine drop does not).  Every step is
+ * bounds-checked against data_end; the work per packet is constant.
  */
 #ifndef IRC_PARSE_BPF_H
 #define IRC_PARSE_BPF_H
@@ -29,10 +30,12 @@ enum irc_parse_res {
 struct irc_pkt {
 	__u8 family;		/* 4 or 6 */
 	__u8 l4proto;
+	/* The next three are set by irc_parse_l4(), 0 until then. */
 	__u8 has_ports;		/* sport/dport valid (TCP/UDP, first fragment) */
 	__u8 icmp6_type;	/* valid when l4proto == ICMPv6, else 0 */
 	__u8 tcp_flags;		/* valid when has_ports and TCP */
-	__u8 pad[3];
+	__u8 pad;
+	__u16 l4off;		/* L4 header's offset from data until irc_parse_l4(), or 0 */
 	__u16 sport;		/* host order */
 	__u16 dport;
 	union {
@@ -40,6 +43,15 @@ struct irc_pkt {
 		__u8 v6[16];
 	} src, dst;
 };
+
+/*
+ * The furthest the walk below can reach fits in irc_pkt.l4off under this
+ * mask, which tells the verifier the bound (it range-checks a packet
+ * pointer only while offset + access stays below 64 KiB).
+ */
+#define IRC_L4OFF_MASK	0x3fff
+_Static_assert(14 + 4 * IRC_VLAN_MAX + 40 + IRC_V6_EXT_MAX * 256 * 8 <= IRC_L4OFF_MASK,
+	       "IRC_L4OFF_MASK too narrow for the header walk");
 
 struct irc_vlan_hdr {
 	__be16 tci;
@@ -68,7 +80,8 @@ static __always_inline void irc_parse_ports(struct irc_pkt *p, void *l4,
 	}
 }
 
-static __always_inline int irc_parse_v4(struct irc_pkt *p, void *nh, void *end)
+static __always_inline int irc_parse_v4(struct irc_pkt *p, void *data, void *nh,
+					void *end)
 {
 	struct iphdr *iph = nh;
 	__u32 hlen;
@@ -85,11 +98,12 @@ static __always_inline int irc_parse_v4(struct irc_pkt *p, void *nh, void *end)
 	/* A non-first fragment carries no L4 header: addresses only. */
 	if (iph->frag_off & bpf_htons(0x1fff))
 		return IRC_PKT_IP;
-	irc_parse_ports(p, nh + hlen, end);
+	p->l4off = nh + hlen - data;
 	return IRC_PKT_IP;
 }
 
-static __always_inline int irc_parse_v6(struct irc_pkt *p, void *nh, void *end)
+static __always_inline int irc_parse_v6(struct irc_pkt *p, void *data, void *nh,
+					void *end)
 {
 	struct ipv6hdr *ip6h = nh;
 	void *cur = nh + sizeof(*ip6h);
@@ -132,7 +146,7 @@ static __always_inline int irc_parse_v6(struct irc_pkt *p, void *nh, void *end)
 		}
 	}
 	p->l4proto = next;
-	irc_parse_ports(p, cur, end);
+	p->l4off = cur - data;
 	return IRC_PKT_IP;
 }
 
@@ -162,10 +176,24 @@ static __always_inline int irc_parse(struct irc_pkt *p, void *data, void *end)
 	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
 		return IRC_PKT_BAD;
 	if (proto == ETH_P_IP)
-		return irc_parse_v4(p, nh, end);
+		return irc_parse_v4(p, data, nh, end);
 	if (proto == ETH_P_IPV6)
-		return irc_parse_v6(p, nh, end);
+		return irc_parse_v6(p, data, nh, end);
 	return IRC_PKT_NON_IP;
+}
+
+/*
+ * The L4 ports (TCP flags, ICMPv6 type) of a packet irc_parse() found to be
+ * IP, read once: the first call reads them, later ones do nothing.
+ */
+static __always_inline void irc_parse_l4(struct irc_pkt *p, void *data, void *end)
+{
+	__u16 off = p->l4off & IRC_L4OFF_MASK;
+
+	if (!off)
+		return;
+	p->l4off = 0;
+	irc_parse_ports(p, data + off, end);
 }
 
 #endif /* IRC_PARSE_BPF_H */
