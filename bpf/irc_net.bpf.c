@@ -27,7 +27,7 @@
 #define TCP_FLAG_SYN	0x02
 #define TCP_FLAG_ACK	0x10
 
-/* Bytes of headers the tc program wants in the linear part of the skb. */
+/* Bytes the tc program pulls into the linear part when headers are paged. */
 #define IRC_TC_PULL_LEN	128
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -752,12 +752,13 @@ static __always_inline int irc_decide(struct irc_pkt *p, void *data, void *end,
  * A rate-limited sample of a dropped packet: its first IRC_SAMPLE_LEN
  * bytes and the rule that dropped it.  Only drops pay for this.
  */
-static __always_inline void irc_sample(const struct irc_why *why, void *data,
-				       void *end, __u32 pkt_len, __u32 ifindex,
-				       int ingress)
+static __always_inline void irc_sample(const struct irc_why *why, void *ctx,
+				       void *data, void *end, __u32 pkt_len,
+				       __u32 ifindex, int ingress)
 {
 	struct irc_ev_drop *ev;
-	__u64 cap = (__u64)(end - data);
+	/* tc copies from the skb: its paged bytes too, as they are not pulled. */
+	__u64 cap = ingress ? (__u64)(end - data) : pkt_len;
 
 	if (!irc_rate_ok(0))
 		return;
@@ -783,8 +784,10 @@ static __always_inline void irc_sample(const struct irc_why *why, void *data,
 		cap = IRC_SAMPLE_LEN;
 	asm volatile("%[c] &= 0xff" : [c] "+r"(cap));
 	ev->cap_len = cap;
-	if (cap > IRC_SAMPLE_LEN ||
-	    bpf_probe_read_kernel(ev->data, cap, data))
+	if (cap > IRC_SAMPLE_LEN)
+		ev->cap_len = 0;
+	else if (ingress ? bpf_probe_read_kernel(ev->data, cap, data) :
+		 !cap || bpf_skb_load_bytes(ctx, 0, ev->data, cap))
 		ev->cap_len = 0;
 	bpf_ringbuf_submit(ev, 0);
 }
@@ -829,17 +832,19 @@ static __always_inline __u32 irc_ctx_ifindex(void *ctx, int ingress)
 			 ((struct __sk_buff *)ctx)->ifindex;
 }
 
-/* Shared by both hooks: parse, decide, sample.  Returns 1 to drop. */
-static __always_inline int irc_handle(void *ctx, void *data, void *end,
-				      int ingress)
+/*
+ * Shared by both hooks: decide on @p (parsed, irc_parse() returned @res),
+ * count, sample.  Returns 1 to drop.
+ */
+static __always_inline int irc_handle(void *ctx, struct irc_pkt *p, int res,
+				      void *data, void *end, int ingress)
 {
 	struct irc_why why;
-	struct irc_pkt p = {};
 	int drop;
 
-	switch (irc_parse(&p, data, end)) {
+	switch (res) {
 	case IRC_PKT_IP:
-		drop = irc_decide(&p, data, end, ingress, &why);
+		drop = irc_decide(p, data, end, ingress, &why);
 		break;
 	case IRC_PKT_BAD:
 		/* Cannot tell who sent it: fail closed only when isolated. */
@@ -857,8 +862,8 @@ static __always_inline int irc_handle(void *ctx, void *data, void *end,
 		__u32 ifindex = irc_ctx_ifindex(ctx, ingress);
 
 		irc_ifdrop_count(ifindex, ingress, why.rule);
-		irc_sample(&why, data, end, irc_ctx_len(ctx, ingress, data, end),
-			   ifindex, ingress);
+		irc_sample(&why, ctx, data, end,
+			   irc_ctx_len(ctx, ingress, data, end), ifindex, ingress);
 	}
 	return drop;
 }
@@ -868,8 +873,28 @@ int irc_xdp_ingress(struct xdp_md *ctx)
 {
 	void *data = (void *)(long)ctx->data;
 	void *end = (void *)(long)ctx->data_end;
+	struct irc_pkt p = {};
 
-	return irc_handle(ctx, data, end, 1) ? XDP_DROP : XDP_PASS;
+	return irc_handle(ctx, &p, irc_parse(&p, data, end), data, end, 1) ?
+	       XDP_DROP : XDP_PASS;
+}
+
+/*
+ * 1 when the parse of @p (result @res) may have missed headers that sit in
+ * the skb's paged data: the linear part ends before the L4 bytes the
+ * parser reads (before IRC_TC_PULL_LEN when it found no L4 header) and the
+ * skb goes on.
+ */
+static __always_inline int irc_tc_short(struct __sk_buff *skb,
+					const struct irc_pkt *p, int res,
+					void *data, void *end)
+{
+	__u32 lin = end - data, need = IRC_TC_PULL_LEN;
+	__u32 l4off = p->l4off & IRC_L4OFF_MASK;
+
+	if (res == IRC_PKT_IP && l4off && l4off + IRC_L4_LEN < need)
+		need = l4off + IRC_L4_LEN;
+	return lin < need && skb->len > lin;
 }
 
 SEC("tc")
@@ -877,14 +902,22 @@ int irc_tc_egress(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data;
 	void *end = (void *)(long)skb->data_end;
+	struct irc_pkt p = {};
+	int res = irc_parse(&p, data, end);
 
-	/* Headers may sit in paged data; pull what the parser reads. */
-	if (data + IRC_TC_PULL_LEN > end && skb->len > end - data) {
+	/*
+	 * Headers may sit in paged data: pull them, and parse again.  Only
+	 * then: the pull makes the head writable, a copy of it for a cloned
+	 * skb (every TCP segment), where TCP's headers are linear anyway.
+	 */
+	if (irc_tc_short(skb, &p, res, data, end)) {
 		bpf_skb_pull_data(skb, skb->len < IRC_TC_PULL_LEN ?
 				  skb->len : IRC_TC_PULL_LEN);
 		/* The pull invalidates every packet pointer: read them again. */
 		data = (void *)(long)skb->data;
 		end = (void *)(long)skb->data_end;
+		__builtin_memset(&p, 0, sizeof(p));
+		res = irc_parse(&p, data, end);
 	}
-	return irc_handle(skb, data, end, 0) ? TC_ACT_SHOT : TC_ACT_OK;
+	return irc_handle(skb, &p, res, data, end, 0) ? TC_ACT_SHOT : TC_ACT_OK;
 }

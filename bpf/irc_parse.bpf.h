@@ -58,6 +58,9 @@ struct irc_vlan_hdr {
 	__be16 proto;
 };
 
+/* Bytes of the L4 header irc_parse_ports() reads at most (TCP flags: byte 13). */
+#define IRC_L4_LEN	14
+
 static __always_inline void irc_parse_ports(struct irc_pkt *p, void *l4,
 					    void *end)
 {
@@ -70,7 +73,7 @@ static __always_inline void irc_parse_ports(struct irc_pkt *p, void *l4,
 		p->dport = bpf_ntohs(ports[1]);
 		p->has_ports = 1;
 		/* TCP flags: byte 13 of the header. */
-		if (p->l4proto == IPPROTO_TCP && l4 + 14 <= end)
+		if (p->l4proto == IPPROTO_TCP && l4 + IRC_L4_LEN <= end)
 			p->tcp_flags = ((__u8 *)l4)[13];
 	} else if (p->l4proto == IPPROTO_ICMPV6) {
 		__u8 *type = l4;
