@@ -1418,6 +1418,69 @@ static void test_drop_samples(void **state)
 	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
 }
 
+static int tc_sample_cb(void *ctx, void *data, size_t size)
+{
+	const struct irc_ev_hdr *h = data;
+
+	if (size >= sizeof(struct irc_ev_drop) && h->type == IRC_EV_DROP)
+		memcpy(ctx, data, sizeof(struct irc_ev_drop));
+	return 0;
+}
+
+/*
+ * The sample of a tc drop (struct irc_ev_drop): the first IRC_SAMPLE_LEN
+ * bytes of a longer frame, read from the skb (the tc program copies them
+ * with bpf_skb_load_bytes, as it pulls nothing into the linear part when
+ * the headers are there).  The limiter starts empty on this CPU, so the
+ * one drop is sampled.
+ */
+static void test_tc_sample(void **state)
+{
+	struct tcase a = { .name = "tc_sample", .hook = TC, .pkt = TX4(P4, P_TCP, 40000, 443) };
+	int ncpu = libbpf_num_possible_cpus();
+	struct irc_ev_drop ev = { .h.type = 0 };
+	__u8 frame[PKT_MAX];
+	struct ring_buffer *rb;
+	struct irc_evstat *v;
+	struct target ta;
+	cpu_set_t cpus;
+	__u32 retval, zero = 0;
+	size_t len, i;
+
+	(void)state;
+	assert_true(ncpu > 0);
+	pin_cpu(&cpus);
+	assert_int_equal(reset_maps(), 0);
+	len = build_frame(&a.pkt, frame, sizeof(frame));
+	assert_true(len > 0 && len < 200);
+	for (i = len; i < 200; i++)
+		frame[i] = (__u8)i;
+	len = 200;
+	assert_true(resolve(P4, false, &ta));
+	host_entry(&ta, 100, NULL);
+	v = aligned_alloc(_Alignof(struct irc_evstat), sizeof(*v) * ncpu);
+	assert_non_null(v);
+	memset(v, 0, sizeof(*v) * ncpu);
+	assert_int_equal(bpf_map__update_elem(skel->maps.irc_evstat, &zero, sizeof(zero),
+					      v, sizeof(*v) * ncpu, BPF_ANY), 0);
+	free(v);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.irc_events), tc_sample_cb, &ev, NULL);
+	assert_non_null(rb);
+	assert_true(ring_buffer__consume(rb) >= 0);
+	ev.h.type = 0;
+	assert_true(run_prog(&a, frame, len, &retval));
+	assert_int_equal(retval, T_TC_ACT_SHOT);
+	assert_true(ring_buffer__consume(rb) >= 1);
+	ring_buffer__free(rb);
+	assert_int_equal(ev.h.type, IRC_EV_DROP);
+	assert_int_equal(ev.dir, IRC_DIR_OUT);
+	assert_int_equal(ev.pkt_len, len);
+	assert_int_equal(ev.cap_len, IRC_SAMPLE_LEN);
+	assert_memory_equal(ev.data, frame, IRC_SAMPLE_LEN);
+	assert_int_equal(reset_maps(), 0);
+	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
+}
+
 /*
  * Every CPU's drops per interface (struct irc_ifdrops): zeroed when @v is
  * NULL, else summed into @v for ifindex @ifindex (the 'other' slot when
@@ -1591,6 +1654,8 @@ int main(void)
 					  .test_func = test_drop_runs };
 	tests[n++] = (struct CMUnitTest){ .name = "drop_samples",
 					  .test_func = test_drop_samples };
+	tests[n++] = (struct CMUnitTest){ .name = "tc_sample",
+					  .test_func = test_tc_sample };
 	tests[n++] = (struct CMUnitTest){ .name = "ifdrops",
 					  .test_func = test_ifdrops };
 	tests[n++] = (struct CMUnitTest){ .name = "frame_builder",
