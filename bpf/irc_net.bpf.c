@@ -748,6 +748,23 @@ static __always_inline int irc_decide(struct irc_pkt *p, void *data, void *end,
 	return 0;
 }
 
+_Static_assert((IRC_SAMPLE_LEN & (IRC_SAMPLE_LEN - 1)) == 0,
+	       "irc_skb_sample() masks with IRC_SAMPLE_LEN - 1");
+
+/* The first @n (0..IRC_SAMPLE_LEN) bytes of @skb, paged ones too, into @to. */
+static __always_inline long irc_skb_sample(void *skb, void *to, __u64 n)
+{
+	if (!n)
+		return -1;
+	/*
+	 * 1..IRC_SAMPLE_LEN in the register the verifier checks (Linux 6.1
+	 * refuses a length that may be 0); n itself is unchanged.
+	 */
+	asm volatile("%[n] += -1; %[n] &= %[m]; %[n] += 1"
+		     : [n] "+r"(n) : [m] "i"(IRC_SAMPLE_LEN - 1));
+	return bpf_skb_load_bytes(skb, 0, to, n);
+}
+
 /*
  * A rate-limited sample of a dropped packet: its first IRC_SAMPLE_LEN
  * bytes and the rule that dropped it.  Only drops pay for this.
@@ -787,7 +804,7 @@ static __always_inline void irc_sample(const struct irc_why *why, void *ctx,
 	if (cap > IRC_SAMPLE_LEN)
 		ev->cap_len = 0;
 	else if (ingress ? bpf_probe_read_kernel(ev->data, cap, data) :
-		 !cap || bpf_skb_load_bytes(ctx, 0, ev->data, cap))
+		 irc_skb_sample(ctx, ev->data, cap))
 		ev->cap_len = 0;
 	bpf_ringbuf_submit(ev, 0);
 }
