@@ -27,6 +27,33 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } IRC_MAP_Q6_HOST SEC(".maps");
 
+/* The front tiers and the flag of their overflow (see IRC_MAX_FRONT_HOSTS). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IRC_MAX_FRONT_HOSTS);
+	__type(key, __u32);			/* IPv4, network order */
+	__type(value, struct irc_qentry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_Q4_FRONT SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, IRC_MAX_FRONT_HOSTS);
+	__type(key, struct irc_in6);
+	__type(value, struct irc_qentry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_Q6_FRONT SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);			/* IRC_QTIER_V4, IRC_QTIER_V6 */
+	__type(key, __u32);
+	__type(value, __u32);			/* 1: the big map may hold entries */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_QTIER SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

@@ -73,6 +73,46 @@ struct lpm_trie___irc {
 #define irc_trie_empty(map) \
 	(((struct lpm_trie___irc *)&(map))->n_entries == 0)
 
+/*
+ * 1 when the big exact-host map of family index @idx (IRC_QTIER_V4 / V6)
+ * may hold entries (IRC_MAX_FRONT_HOSTS); an unreadable flag counts as set.
+ */
+static __always_inline int irc_tier_big(__u32 idx)
+{
+	__u32 *f = bpf_map_lookup_elem(&IRC_MAP_QTIER, &idx);
+
+	return !f || *f;
+}
+
+/*
+ * An exact host's live entry: the front tier, then (only when its flag says
+ * it is in use) the big map.  A key is in one tier; if a race left it in
+ * both, the other one is still seen when the front's does not apply.
+ */
+static __always_inline struct irc_qentry *irc_host4(__u32 *addr, __u32 dir)
+{
+	struct irc_qentry *e = bpf_map_lookup_elem(&IRC_MAP_Q4_FRONT, addr);
+
+	if (e && irc_live(e, dir))
+		return e;
+	if (!irc_tier_big(IRC_QTIER_V4))
+		return NULL;
+	e = bpf_map_lookup_elem(&IRC_MAP_Q4_HOST, addr);
+	return e && irc_live(e, dir) ? e : NULL;
+}
+
+static __always_inline struct irc_qentry *irc_host6(struct irc_in6 *addr, __u32 dir)
+{
+	struct irc_qentry *e = bpf_map_lookup_elem(&IRC_MAP_Q6_FRONT, addr);
+
+	if (e && irc_live(e, dir))
+		return e;
+	if (!irc_tier_big(IRC_QTIER_V6))
+		return NULL;
+	e = bpf_map_lookup_elem(&IRC_MAP_Q6_HOST, addr);
+	return e && irc_live(e, dir) ? e : NULL;
+}
+
 /* *@host is set when the entry is an exact host's (see irc_drop_count()). */
 static __always_inline struct irc_qentry *irc_match4(__u32 addr, __u32 dir, int *host)
 {
@@ -80,8 +120,8 @@ static __always_inline struct irc_qentry *irc_match4(__u32 addr, __u32 dir, int 
 	struct irc_qentry *e;
 	int i;
 
-	e = bpf_map_lookup_elem(&IRC_MAP_Q4_HOST, &addr);
-	if (e && irc_live(e, dir)) {
+	e = irc_host4(&addr, dir);
+	if (e) {
 		*host = 1;
 		return e;
 	}
@@ -113,8 +153,8 @@ static __always_inline struct irc_qentry *irc_match6(const __u8 *addr,
 	int i;
 
 	__builtin_memcpy(hkey.addr, addr, 16);
-	e = bpf_map_lookup_elem(&IRC_MAP_Q6_HOST, &hkey);
-	if (e && irc_live(e, dir)) {
+	e = irc_host6(&hkey, dir);
+	if (e) {
 		*host = 1;
 		return e;
 	}
@@ -291,19 +331,47 @@ static __always_inline int irc_unverified_budget(__u64 now)
 }
 
 /*
- * Puts @e in the exact-host map of @peer.  Never overwrites what an
- * operator set; a detector's expired entry is replaced.  1 if it is in.
+ * Puts @e in the exact-host tiers of @peer (IRC_MAX_FRONT_HOSTS): where
+ * an entry of it is, else the front tier, else (the front full) the big
+ * map, its family's flag set first.  Never overwrites what an operator
+ * set; a detector's expired entry is replaced.  1 if it is in.
  */
 static __always_inline int irc_quarantine(const struct irc_pkt *p, const void *peer,
 					  struct irc_qentry *e, __u64 now)
 {
-	void *map = p->family == 4 ? (void *)&IRC_MAP_Q4_HOST : (void *)&IRC_MAP_Q6_HOST;
+	int v4 = p->family == 4;
+	void *map = v4 ? (void *)&IRC_MAP_Q4_FRONT : (void *)&IRC_MAP_Q6_FRONT;
+	void *big = v4 ? (void *)&IRC_MAP_Q4_HOST : (void *)&IRC_MAP_Q6_HOST;
+	__u32 idx = v4 ? IRC_QTIER_V4 : IRC_QTIER_V6;
 	struct irc_qentry *q;
+	__u32 *flag;
 
+	/* Already in the big map: it stays there. */
+	if (irc_tier_big(idx)) {
+		q = bpf_map_lookup_elem(big, peer);
+		if (q) {
+			map = big;
+			goto there;
+		}
+	}
 	if (!bpf_map_update_elem(map, peer, e, BPF_NOEXIST))
 		goto in;
 	q = bpf_map_lookup_elem(map, peer);
-	if (!q || !q->expires_ns || q->expires_ns > now)
+	if (!q) {
+		/* The front tier is full: the flag before the entry. */
+		flag = bpf_map_lookup_elem(&IRC_MAP_QTIER, &idx);
+		if (!flag)
+			return 0;
+		*flag = 1;
+		map = big;
+		if (!bpf_map_update_elem(map, peer, e, BPF_NOEXIST))
+			goto in;
+		q = bpf_map_lookup_elem(map, peer);
+		if (!q)
+			return 0;
+	}
+there:
+	if (!q->expires_ns || q->expires_ns > now)
 		return 0;
 	e->drops = q->drops;
 	if (bpf_map_update_elem(map, peer, e, BPF_EXIST))
@@ -646,10 +714,16 @@ static __always_inline void irc_drop_count(const struct irc_pkt *p, const void *
 		return;
 	/* The run goes to this host: the last one's count to its entry. */
 	if (r->count) {
-		if (r->family == 4)
-			old = bpf_map_lookup_elem(&IRC_MAP_Q4_HOST, &r->addr[0]);
-		else
-			old = bpf_map_lookup_elem(&IRC_MAP_Q6_HOST, r->addr);
+		/* Its tier: the front, else the big map when that is in use. */
+		if (r->family == 4) {
+			old = bpf_map_lookup_elem(&IRC_MAP_Q4_FRONT, &r->addr[0]);
+			if (!old && irc_tier_big(IRC_QTIER_V4))
+				old = bpf_map_lookup_elem(&IRC_MAP_Q4_HOST, &r->addr[0]);
+		} else {
+			old = bpf_map_lookup_elem(&IRC_MAP_Q6_FRONT, r->addr);
+			if (!old && irc_tier_big(IRC_QTIER_V6))
+				old = bpf_map_lookup_elem(&IRC_MAP_Q6_HOST, r->addr);
+		}
 		if (old && old->created_ns == r->created_ns)
 			__sync_fetch_and_add(&old->drops, r->count);
 	}

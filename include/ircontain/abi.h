@@ -16,6 +16,9 @@
  */
 #define IRC_MAP_Q4_HOST		irc_q4_host	/* exact IPv4 quarantine (hash) */
 #define IRC_MAP_Q6_HOST		irc_q6_host	/* exact IPv6 quarantine (hash) */
+#define IRC_MAP_Q4_FRONT	irc_q4_front	/* exact IPv4: the small front tier */
+#define IRC_MAP_Q6_FRONT	irc_q6_front	/* exact IPv6: the small front tier */
+#define IRC_MAP_QTIER		irc_qtier	/* per family: the big host map in use */
 #define IRC_MAP_Q4_PFX		irc_q4_pfx	/* IPv4 prefix quarantine (LPM) */
 #define IRC_MAP_Q6_PFX		irc_q6_pfx	/* IPv6 prefix quarantine (LPM) */
 #define IRC_MAP_ALLOW4		irc_allow4	/* IPv4 allowlist (LPM) */
@@ -55,13 +58,27 @@
 	X(CONFIG) X(STATS) X(IFACES) X(QPID) X(QCGRP) X(QSOCK) X(EVENTS)	\
 	X(EVSTAT) X(CONNPEND) X(DETCFG) X(NETSTATE) X(PROTECT) X(VERIFIED)	\
 	X(OFFENCE) X(DSTSTATE) X(DETSTATE) X(SENSID) X(CTL) X(PKILL) X(DROPRUN)	\
-	X(FINDINGS) X(IFDROPS) X(IFNAMES)
+	X(FINDINGS) X(IFDROPS) X(IFNAMES) X(Q4_FRONT) X(Q6_FRONT) X(QTIER)
 
 #define IRC_XSTR(x)		#x
 #define IRC_STR(x)		IRC_XSTR(x)
 
 /* Limits.  Exact hosts live in hashes so the per-packet cost is O(1). */
 #define IRC_MAX_HOSTS		(1U << 20)	/* per family: 1,048,576 */
+/*
+ * Exact hosts live in two tiers per family.  A new host goes to the front
+ * tier (IRC_MAP_Q4_FRONT / Q6_FRONT, IRC_MAX_FRONT_HOSTS entries: its
+ * buckets stay in the CPU caches); only when it is full does one go to the
+ * big map (IRC_MAP_Q4_HOST / Q6_HOST, IRC_MAX_HOSTS entries).  Before the
+ * first entry ever goes there, the writer sets the family's element of
+ * IRC_MAP_QTIER (index IRC_QTIER_V4 / V6) to 1; the packet path looks up
+ * the big map only after a front miss with it set.  The flag is sticky:
+ * never cleared while the maps live (an entry is never invisible).  A key
+ * lives in one tier (updated where it is); release deletes from both.
+ */
+#define IRC_MAX_FRONT_HOSTS	16384		/* per family */
+#define IRC_QTIER_V4		0
+#define IRC_QTIER_V6		1
 #define IRC_MAX_PREFIXES	65536		/* per family */
 #define IRC_MAX_ALLOW		4096		/* per family */
 #define IRC_MAX_IFACES		64

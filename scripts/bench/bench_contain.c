@@ -78,11 +78,12 @@ int main(int argc, char **argv)
 	double *to_map, *to_exit, *ipset, load0;
 	int rounds, fd, i, st;
 
-	if (argc != 4 || !pin || (rounds = atoi(argv[3])) < 1) {
+	if (argc != 4 || !pin || (rounds = atoi(argv[3])) < 1 || rounds > (int)IRC_MAX_FRONT_HOSTS) {
 		fprintf(stderr, "usage: IRCONTAIN_PIN_DIR=DIR bench_contain IRCONTAIN SET ROUNDS\n");
 		return 2;
 	}
-	snprintf(path, sizeof(path), "%s/%s", pin, IRC_STR(IRC_MAP_Q4_HOST));
+	/* Where a new host goes (the front tier: fewer rounds than it holds). */
+	snprintf(path, sizeof(path), "%s/%s", pin, IRC_STR(IRC_MAP_Q4_FRONT));
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		fprintf(stderr, "bench_contain: open %s: %s\n", path, strerror(errno));

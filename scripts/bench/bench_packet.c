@@ -189,7 +189,7 @@ int main(int argc, char **argv)
 	double med[M__N][K__N];
 	struct irc_net_bpf *irc = tl_load();
 	struct bpf_object *xf;
-	int xf_map = -1, q4, ref_map, ncpu = libbpf_num_possible_cpus();
+	int xf_map = -1, ref_map, ncpu = libbpf_num_possible_cpus();
 	FILE *data = NULL;
 	__u32 have = 0;
 	size_t ni;
@@ -219,7 +219,6 @@ int main(int argc, char **argv)
 	rot_xdp_map = bpf_map__fd(ref->maps.rot_xdp_prog);
 	rot_tc_map = bpf_map__fd(ref->maps.rot_tc_prog);
 	rot_addrs_map = bpf_map__fd(ref->maps.rot_addrs);
-	q4 = bpf_map__fd(irc->maps.IRC_MAP_Q4_HOST);
 	ref_map = bpf_map__fd(ref->maps.ref_hosts);
 	srandom(17);
 
@@ -235,7 +234,7 @@ int main(int argc, char **argv)
 		__u32 n = ns_list[ni];
 		int xf_ok = xf && n <= XF_MAX;
 
-		if (tl_fill(q4, AF_INET, have, n) || fill_ref(ref_map, have, n) ||
+		if (tl_fill_hosts(irc, AF_INET, have, n) || fill_ref(ref_map, have, n) ||
 		    (xf_ok && fill_xf(xf_map, have, n, ncpu)))
 			die("fill the maps failed");
 		have = n;

@@ -20,7 +20,7 @@
 #define UTTL	30
 
 static struct irc_net_bpf *skel;
-static int xdp, cfg_fd, q4, q6, prot, ver, off, ns_fd, rb_fd;
+static int xdp, cfg_fd, q4, q6, big4, tier, prot, ver, off, ns_fd, rb_fd;
 static struct ring_buffer *rb;
 static struct irc_ev_finding last;
 static int nfind;
@@ -66,8 +66,11 @@ static int setup(void **state)
 		return -1;
 	xdp = bpf_program__fd(skel->progs.irc_xdp_ingress);
 	cfg_fd = bpf_map__fd(skel->maps.IRC_MAP_DETCFG);
-	q4 = bpf_map__fd(skel->maps.IRC_MAP_Q4_HOST);
-	q6 = bpf_map__fd(skel->maps.IRC_MAP_Q6_HOST);
+	/* Where a new host goes: the front tiers (IRC_MAX_FRONT_HOSTS). */
+	q4 = bpf_map__fd(skel->maps.IRC_MAP_Q4_FRONT);
+	q6 = bpf_map__fd(skel->maps.IRC_MAP_Q6_FRONT);
+	big4 = bpf_map__fd(skel->maps.IRC_MAP_Q4_HOST);
+	tier = bpf_map__fd(skel->maps.IRC_MAP_QTIER);
 	prot = bpf_map__fd(skel->maps.IRC_MAP_PROTECT);
 	ver = bpf_map__fd(skel->maps.IRC_MAP_VERIFIED);
 	off = bpf_map__fd(skel->maps.IRC_MAP_OFFENCE);
@@ -295,6 +298,64 @@ static void test_unverified_v6(void **state)
 	assert_memory_equal(last.addr, src.addr, 16);
 }
 
+/*
+ * The detectors' quarantine and the exact-host tiers (IRC_MAX_FRONT_HOSTS),
+ * last (it fills the front tier): an operator's entry in the big map is
+ * kept there (not shadowed by a new one in the front tier); with the front
+ * tier full, a verified scanner's entry goes to the big map with the
+ * flag set first, and its packets are dropped from there on.
+ */
+static void test_front_full(void **state)
+{
+	__u32 a = htonl(0x0a000007), b = htonl(0x0a000008), c, idx = IRC_QTIER_V4, one = 1, flag = 0;
+	__u32 done;
+	int err;
+	struct irc_qentry op = { .dir = IRC_DIR_OUT, .plen = 32, .origin = IRC_ORIGIN_OPERATOR,
+				 .actor_uid = 1000 }, e;
+	struct irc_in6 k;
+	__u64 now = boot_ns();
+
+	(void)state;
+	/* An operator's entry in the big map, the flag set, the front tier with room. */
+	key4(&k, a);
+	assert_int_equal(bpf_map_update_elem(ver, &k, &now, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(tier, &idx, &one, BPF_ANY), 0);
+	assert_int_equal(bpf_map_update_elem(big4, &a, &op, BPF_NOEXIST), 0);
+	drain();
+	assert_int_equal(scan4(a, 6000), XDP_PASS);
+	assert_int_equal(bpf_map_lookup_elem(big4, &a, &e), 0);
+	assert_int_equal(e.origin, IRC_ORIGIN_OPERATOR);
+	assert_int_equal(e.dir, IRC_DIR_OUT);
+	assert_int_not_equal(bpf_map_lookup_elem(q4, &a, &e), 0);
+	drain();
+	assert_int_equal(last.enforced, 0);
+
+	/* The front tier full, the flag clear: the detector's entry overflows. */
+	assert_int_equal(bpf_map_delete_elem(big4, &a), 0);
+	flag = 0;
+	assert_int_equal(bpf_map_update_elem(tier, &idx, &flag, BPF_ANY), 0);
+	/* (Earlier tests' entries are in it: it may fill before the last.) */
+	err = tl_fill_n(q4, AF_INET, 100000, 100000 + IRC_MAX_FRONT_HOSTS, &done);
+	assert_true(err == 0 || err == -E2BIG);
+	c = htonl(0x0a0000fe);
+	assert_int_equal(bpf_map_update_elem(q4, &c, &op, BPF_NOEXIST), -E2BIG);
+	key4(&k, b);
+	assert_int_equal(bpf_map_update_elem(ver, &k, &now, BPF_ANY), 0);
+	drain();
+	assert_int_equal(scan4(b, 7000), XDP_DROP);
+	assert_int_equal(bpf_map_lookup_elem(tier, &idx, &flag), 0);
+	assert_int_equal(flag, 1);
+	assert_int_equal(bpf_map_lookup_elem(big4, &b, &e), 0);
+	assert_int_equal(e.origin, IRC_ORIGIN_DETECTOR);
+	assert_int_equal(e.dir, IRC_DIR_BOTH);
+	assert_int_equal(e.drops, 1);
+	assert_int_not_equal(bpf_map_lookup_elem(q4, &b, &e), 0);
+	drain();
+	assert_int_equal(last.enforced, 1);
+	/* Its next packet, to a port it never tried: dropped by the big map's entry. */
+	assert_int_equal(syn4(b, 9999), XDP_DROP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_synflood_unverified),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_unverified_v6),
+		cmocka_unit_test(test_front_full),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -36,6 +36,8 @@
 
 #include "ircontain/abi.h"
 #include "irc.h"
+#include "entries.h"
+#include "pins.h"
 #include "irc_net.skel.h"
 
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -841,8 +843,9 @@ static bool resolve(const char *s, bool allow, struct target *t)
 	t->plen = plen;
 
 	if (!prefix) {
-		t->map = family == 4 ? skel->maps.irc_q4_host :
-				       skel->maps.irc_q6_host;
+		/* Where a new host goes (IRC_MAX_FRONT_HOSTS); test_host_tiers: the big map. */
+		t->map = family == 4 ? skel->maps.irc_q4_front :
+				       skel->maps.irc_q6_front;
 		memcpy(t->key.raw, addr, family == 4 ? 4 : 16);
 		t->key_sz = family == 4 ? sizeof(__u32) : sizeof(struct irc_in6);
 		return true;
@@ -870,6 +873,8 @@ static struct bpf_map *entry_map(size_t i)
 	case 3: return skel->maps.irc_q6_pfx;
 	case 4: return skel->maps.irc_allow4;
 	case 5: return skel->maps.irc_allow6;
+	case 6: return skel->maps.irc_q4_front;
+	case 7: return skel->maps.irc_q6_front;
 	default: return NULL;
 	}
 }
@@ -903,6 +908,14 @@ static int reset_maps(void)
 				   &cfg, sizeof(cfg), BPF_ANY);
 	if (err)
 		return -errno;
+	/* The maps are empty: the big maps' flags may start over (only here). */
+	for (i = 0; i < 2; i++) {
+		__u32 idx = (__u32)i;
+
+		if (bpf_map__update_elem(skel->maps.irc_qtier, &idx, sizeof(idx), &zero,
+					 sizeof(zero), BPF_ANY))
+			return -errno;
+	}
 	/* A run of an earlier case's host must not count for this one. */
 	n = libbpf_num_possible_cpus();
 	return n > 0 ? runs_io(NULL, n) : -EINVAL;
@@ -1362,6 +1375,149 @@ static void test_drop_runs(void **state)
 	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
 }
 
+/* The skeleton's maps as the userspace writers see them (struct irc_maps). */
+static void skel_maps(struct irc_maps *m)
+{
+	struct bpf_map *map;
+	int i;
+
+	for (i = 0; i < IRC_M__MAX; i++) {
+		map = bpf_object__find_map_by_name(skel->obj, irc_map_names[i]);
+		m->fd[i] = map ? bpf_map__fd(map) : -1;
+	}
+}
+
+static __u32 tier_flag(__u32 idx)
+{
+	__u32 v = 7;
+
+	assert_int_equal(bpf_map__lookup_elem(skel->maps.irc_qtier, &idx, sizeof(idx), &v,
+					      sizeof(v), 0), 0);
+	return v;
+}
+
+/* Fills front tier @fd with IRC_MAX_FRONT_HOSTS hosts outside the table's. */
+static void fill_front(int fd, int v4)
+{
+	struct irc_qentry e = { .dir = IRC_DIR_BOTH, .plen = v4 ? 32 : 128 };
+	struct irc_in6 k = { .addr = { 0x20, 0x01, 0x0d, 0xb8, 0x00, 0x02 } };
+	__u32 i, a;
+
+	for (i = 0; i < IRC_MAX_FRONT_HOSTS; i++) {
+		a = htonl(0x0a010000u + i);	/* 10.1.0.0 + i */
+		k.addr[14] = i >> 8;
+		k.addr[15] = i & 0xff;
+		assert_int_equal(bpf_map_update_elem(fd, v4 ? (void *)&a : (void *)&k, &e,
+						     BPF_NOEXIST), 0);
+	}
+}
+
+/* The verdict of the XDP program on @tc's packet (one run). */
+static __u32 verdict(struct tcase *tc)
+{
+	__u8 f[PKT_MAX];
+	size_t len = build_frame(&tc->pkt, f, sizeof(f));
+	__u32 retval;
+
+	assert_true(len > 0);
+	tc->runs = 1;
+	assert_true(run_prog(tc, f, len, &retval));
+	return retval;
+}
+
+/*
+ * The exact-host tiers (IRC_MAX_FRONT_HOSTS), through the userspace
+ * writers (irc_q_update / irc_q_delete) and the XDP program: an entry in
+ * the front tier drops; one in the big map drops once the flag is set
+ * (and is not looked up before, which is why every writer sets it first);
+ * with the front tier full the next host goes to the big map with the
+ * flag set, is dropped, updated in place and released; the flag stays.
+ * Both families.
+ */
+static void test_host_tiers(void **state)
+{
+	static const struct { const char *a, *b; int fam; } f[] = {
+		{ P4, P4B, 4 }, { P6, P6B, 6 },
+	};
+	struct irc_qentry e = { .dir = IRC_DIR_BOTH, .origin = IRC_ORIGIN_OPERATOR }, got;
+	struct irc_cidr ca, cb;
+	struct irc_key ka, kb;
+	struct irc_maps m;
+	const char *why;
+	size_t i;
+
+	(void)state;
+	skel_maps(&m);
+	for (i = 0; i < 2; i++) {
+		struct tcase ta = { .name = "tiers_a", .hook = XDP }, tb = ta;
+		int v4 = f[i].fam == 4, front, big;
+		__u32 idx = v4 ? IRC_QTIER_V4 : IRC_QTIER_V6, one = 1;
+
+		ta.pkt = v4 ? (struct pkt)RX4(P4, P_UDP, 53, 40000) :
+			      (struct pkt)RX6(f[i].a, P_UDP, 53, 40000);
+		tb.pkt = v4 ? (struct pkt)RX4(P4B, P_UDP, 53, 40000) :
+			      (struct pkt)RX6(f[i].b, P_UDP, 53, 40000);
+		assert_int_equal(reset_maps(), 0);
+		assert_int_equal(irc_parse_target(f[i].a, false, &ca, &why), 0);
+		assert_int_equal(irc_parse_target(f[i].b, false, &cb, &why), 0);
+		irc_qkey(&ca, &ka);
+		irc_qkey(&cb, &kb);
+		front = irc_qtier_front(&m, ka.map);
+		big = m.fd[ka.map];
+		e.plen = v4 ? 32 : 128;
+
+		/* A new host goes to the front tier, and drops; the flag stays clear. */
+		assert_int_equal(irc_q_update(&m, &ka, &e, BPF_ANY), 0);
+		assert_int_equal(bpf_map_lookup_elem(front, &ka.k, &got), 0);
+		assert_int_not_equal(bpf_map_lookup_elem(big, &ka.k, &got), 0);
+		assert_int_equal(tier_flag(idx), 0);
+		assert_int_equal(verdict(&ta), XDP_DROP);
+		assert_int_equal(verdict(&tb), XDP_PASS);
+
+		/* In the big map: looked up once the flag is set. */
+		assert_int_equal(bpf_map_update_elem(big, &kb.k, &e, BPF_NOEXIST), 0);
+		assert_int_equal(verdict(&tb), XDP_PASS);
+		assert_int_equal(bpf_map__update_elem(skel->maps.irc_qtier, &idx, sizeof(idx),
+						      &one, sizeof(one), BPF_ANY), 0);
+		assert_int_equal(verdict(&tb), XDP_DROP);
+		assert_int_equal(irc_q_lookup(&m, &kb, &got), 0);
+		assert_int_equal(irc_q_delete(&m, &kb), 0);
+		assert_int_equal(irc_q_delete(&m, &kb), -ENOENT);
+		assert_int_equal(verdict(&tb), XDP_PASS);
+
+		/* The front tier full (the flag clear again): the next one overflows. */
+		assert_int_equal(reset_maps(), 0);
+		fill_front(front, v4);
+		assert_int_equal(irc_q_update(&m, &kb, &e, BPF_ANY), 0);
+		assert_int_equal(tier_flag(idx), 1);
+		assert_int_equal(bpf_map_lookup_elem(big, &kb.k, &got), 0);
+		assert_int_not_equal(bpf_map_lookup_elem(front, &kb.k, &got), 0);
+		assert_int_equal(verdict(&tb), XDP_DROP);
+		assert_int_equal(irc_q_entries(&m, kb.map), IRC_MAX_FRONT_HOSTS + 1);
+		/* Updated where it is: still one entry, in the big map. */
+		e.dir = IRC_DIR_OUT;
+		assert_int_equal(irc_q_update(&m, &kb, &e, BPF_ANY), 0);
+		assert_int_equal(bpf_map_lookup_elem(big, &kb.k, &got), 0);
+		assert_int_equal(got.dir, IRC_DIR_OUT);
+		assert_int_equal(irc_q_entries(&m, kb.map), IRC_MAX_FRONT_HOSTS + 1);
+		assert_int_equal(verdict(&tb), XDP_PASS);	/* inbound: not this direction */
+		e.dir = IRC_DIR_BOTH;
+		assert_int_equal(irc_q_update(&m, &kb, &e, BPF_EXIST), 0);
+		assert_int_equal(verdict(&tb), XDP_DROP);
+		/* Released: gone from the big map, passes; the flag is sticky. */
+		assert_int_equal(irc_q_delete(&m, &kb), 0);
+		assert_int_not_equal(irc_q_lookup(&m, &kb, &got), 0);
+		assert_int_equal(verdict(&tb), XDP_PASS);
+		assert_int_equal(tier_flag(idx), 1);
+		/* Cleared: both tiers. */
+		assert_int_equal(irc_q_update(&m, &kb, &e, BPF_ANY), 0);
+		assert_int_equal(irc_q_clear(&m, kb.map), IRC_MAX_FRONT_HOSTS + 1);
+		assert_int_equal(irc_q_entries(&m, kb.map), 0);
+		assert_int_equal(tier_flag(idx), 1);
+	}
+	assert_int_equal(reset_maps(), 0);
+}
+
 /* Sums over CPUs of irc_evstat's samples attempted (seq) and held back. */
 static void evstat_sum(__u64 *seq, __u64 *unsampled)
 {
@@ -1645,13 +1801,15 @@ int main(void)
 		goto out;
 	}
 
-	tests = calloc(ARRAY_SIZE(cases) + 6, sizeof(*tests));
+	tests = calloc(ARRAY_SIZE(cases) + 7, sizeof(*tests));
 	if (!tests)
 		goto out;
 	tests[n++] = (struct CMUnitTest){ .name = "case_table",
 					  .test_func = test_case_table };
 	tests[n++] = (struct CMUnitTest){ .name = "drop_runs",
 					  .test_func = test_drop_runs };
+	tests[n++] = (struct CMUnitTest){ .name = "host_tiers",
+					  .test_func = test_host_tiers };
 	tests[n++] = (struct CMUnitTest){ .name = "drop_samples",
 					  .test_func = test_drop_samples };
 	tests[n++] = (struct CMUnitTest){ .name = "tc_sample",

@@ -139,7 +139,11 @@ static inline void tl_addr6(__u32 i, struct irc_in6 *a)
  * Fills the exact-host map of a family with entries [from, to) in batches.
  * Returns 0 or -errno (-E2BIG when the map is full).
  */
-static inline int tl_fill(int fd, int family, __u32 from, __u32 to)
+/*
+ * Puts hosts [from, to) of @family into hash @fd in batches; *@done: how
+ * many went in (all of them, or those before the error returned).
+ */
+static inline int tl_fill_n(int fd, int family, __u32 from, __u32 to, __u32 *done)
 {
 	enum { BATCH = 8192 };
 	static __u32 k4[BATCH];
@@ -147,13 +151,15 @@ static inline int tl_fill(int fd, int family, __u32 from, __u32 to)
 	static struct irc_qentry v[BATCH];
 	LIBBPF_OPTS(bpf_map_batch_opts, bo, .flags = BPF_ANY);
 	__u32 i, n;
+	int err = 0;
 
+	*done = 0;
 	for (i = 0; i < BATCH; i++) {
 		memset(&v[i], 0, sizeof(v[i]));
 		v[i].dir = IRC_DIR_BOTH;
 		v[i].plen = family == AF_INET ? 32 : 128;
 	}
-	while (from < to) {
+	while (from < to && !err) {
 		n = to - from < BATCH ? to - from : BATCH;
 		for (i = 0; i < n; i++) {
 			if (family == AF_INET)
@@ -163,10 +169,37 @@ static inline int tl_fill(int fd, int family, __u32 from, __u32 to)
 		}
 		if (bpf_map_update_batch(fd, family == AF_INET ? (void *)k4 : (void *)k6,
 					 v, &n, &bo))
-			return -errno;
+			err = -errno;
 		from += n;
+		*done += n;
 	}
-	return 0;
+	return err;
+}
+
+static inline int tl_fill(int fd, int family, __u32 from, __u32 to)
+{
+	__u32 done;
+
+	return tl_fill_n(fd, family, from, to, &done);
+}
+
+/*
+ * Hosts [from, to) of @family as the writers put them (IRC_MAX_FRONT_HOSTS):
+ * the front tier until it is full, then the family's flag, then the big map.
+ */
+static inline int tl_fill_hosts(struct irc_net_bpf *skel, int family, __u32 from, __u32 to)
+{
+	int v4 = family == AF_INET;
+	int front = bpf_map__fd(v4 ? skel->maps.IRC_MAP_Q4_FRONT : skel->maps.IRC_MAP_Q6_FRONT);
+	int big = bpf_map__fd(v4 ? skel->maps.IRC_MAP_Q4_HOST : skel->maps.IRC_MAP_Q6_HOST);
+	__u32 idx = v4 ? IRC_QTIER_V4 : IRC_QTIER_V6, one = 1, done;
+	int err = tl_fill_n(front, family, from, to, &done);
+
+	if (err != -E2BIG)
+		return err;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.IRC_MAP_QTIER), &idx, &one, BPF_ANY))
+		return -errno;
+	return tl_fill(big, family, from + done, to);
 }
 
 #endif /* IRC_TESTLIB_H */

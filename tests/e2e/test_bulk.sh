@@ -68,6 +68,17 @@ check "list: host 1 dropped (IPv4)" eval '! ping4 1'
 check "list: host 1 dropped (IPv6)" eval '! ping6 1'
 check "list: host 2 still pings" ping4 2
 check "list: host 1's entry counts drops" gt "$(drops 10.77.1.2)" 0
+# The front tier holds IRC_MAX_FRONT_HOSTS (16,384) v4 hosts: the rest of
+# the list went to the big map, and so does a host quarantined now.
+check_rc "front tier full: quarantine host 10.77.2.2 (host 2)" 0 irc quarantine host 10.77.2.2
+check "front tier full: host 2 is in the big map" \
+	bpftool map lookup pinned "$IRC_PIN_DIR/irc_q4_host" key 10 77 2 2
+check "front tier full: the v4 flag of irc_qtier is set" sh -c \
+	"bpftool -j map lookup pinned '$IRC_PIN_DIR/irc_qtier' key 0 0 0 0 | jq -e '.value == [\"0x01\",\"0x00\",\"0x00\",\"0x00\"] or .formatted.value == 1'"
+check "front tier full: host 2 dropped (real traffic)" eval '! ping4 2'
+check "front tier full: status counts both tiers" ircq '.entries.host_v4 == 20002' status
+check_rc "front tier full: release host 10.77.2.2" 0 irc release host 10.77.2.2
+check "front tier full: host 2 pings again" ping4 2
 irc --json list >"$IRC_TMP/list"
 check "list --json: every entry, with its TTL and reason" jqx \
 	'(.entries | length) == 20003 and ([.entries[] | select(.reason == "bulk list" and .ttl_remaining > 7000)] | length) == 20003' \

@@ -242,8 +242,11 @@ static int write_batch(int fd, void *keys, void *vals, size_t ksz, size_t vsz,
 
 		if (bpf_map_update_batch(fd, (char *)keys + *done * ksz,
 					 (char *)vals + *done * vsz, &cnt, &bo)) {
-			if (errno != EINVAL && errno != 524 /* ENOTSUPP */ && errno != EOPNOTSUPP)
+			if (errno != EINVAL && errno != 524 /* ENOTSUPP */ && errno != EOPNOTSUPP) {
+				/* The kernel says how many went in before the error. */
+				*done += cnt;
 				return -errno;
+			}
 			break;	/* this map cannot batch (LPM tries) */
 		}
 		*done += cnt;
@@ -296,6 +299,34 @@ static int delete_batch(int fd, void *keys, size_t ksz, size_t n,
 	return 0;
 }
 
+static bool map_empty(int fd)
+{
+	union { struct irc_lpm6 l6; struct irc_in6 v6; } any;
+
+	return bpf_map_get_next_key(fd, NULL, &any) && errno == ENOENT;
+}
+
+/*
+ * delete_batch() of @n keys of quarantine map @map: from both tiers of an
+ * exact-host map (each key is in one), skipping a tier that is empty.
+ */
+static int delete_tiers(const struct irc_maps *m, int map, void *keys, size_t ksz, size_t n,
+			size_t *released, size_t *absent)
+{
+	int front = irc_qtier_front(m, map), big = m->fd[map], err = 0;
+	size_t gone = 0, miss = 0;
+
+	if (front < 0)
+		return delete_batch(big, keys, ksz, n, released, absent);
+	if (!map_empty(front))
+		err = delete_batch(front, keys, ksz, n, &gone, &miss);
+	if (!err && gone < n && !map_empty(big))
+		err = delete_batch(big, keys, ksz, n, &gone, &miss);
+	*released += gone;
+	*absent += gone < n ? n - gone : 0;
+	return err;
+}
+
 static size_t key_size(int map)
 {
 	switch (map) {
@@ -307,6 +338,99 @@ static size_t key_size(int map)
 }
 
 static const int qmaps[] = { IRC_M_Q4_HOST, IRC_M_Q6_HOST, IRC_M_Q4_PFX, IRC_M_Q6_PFX };
+
+/*
+ * Quarantine map @map's part of list @l, each entry @proto with its own
+ * prefix length: where an entry is, it is updated (keeping its creation
+ * time and count); a new exact host goes to the front tier, and when that
+ * is full (its expired entries swept while the big map is unused) to the
+ * big map, its family's flag set first (IRC_MAX_FRONT_HOSTS).
+ */
+static int bulk_write_map(const struct irc_maps *m, int map, const struct bulk_list *l,
+			  const struct irc_qentry *proto, size_t *added, size_t *updated,
+			  size_t *applied)
+{
+	size_t ksz = key_size(map), n = 0, nb = 0, done = 0, i, pass;
+	int front = irc_qtier_front(m, map), big = m->fd[map];
+	int first = front >= 0 ? front : big;
+	/* First-tier keys (updates, then new ones), and the big map's. */
+	char *keys = malloc(l->n * ksz + 1), *bkeys = malloc(l->n * ksz + 1);
+	struct irc_qentry *vals = malloc(l->n * sizeof(*vals) + 1);
+	struct irc_qentry *bvals = malloc(l->n * sizeof(*bvals) + 1);
+	__u64 now_real = irc_now_real_ns();
+	/* An empty map (a first import) has nothing to keep. */
+	bool empty = map_empty(first), big_empty = front < 0 || map_empty(big);
+	int err = 0;
+
+	if (!keys || !bkeys || !vals || !bvals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Pass 0: entries already there; pass 1: new ones, after them. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < l->n; i++) {
+			struct irc_key key;
+			struct irc_qentry old, v = *proto;
+			bool in_first, in_big = false;
+
+			irc_qkey(&l->e[i].c, &key);
+			if (key.map != map)
+				continue;
+			in_first = !empty && !bpf_map_lookup_elem(first, &key.k, &old);
+			if (!in_first)
+				in_big = !big_empty && !bpf_map_lookup_elem(big, &key.k, &old);
+			if ((in_first || in_big) != !pass)
+				continue;
+			v.plen = l->e[i].c.plen;
+			v.created_ns = now_real;
+			if (!pass) {
+				v.created_ns = old.created_ns;
+				v.drops = old.drops;
+				(*updated)++;
+			} else {
+				(*added)++;
+			}
+			if (in_big) {
+				memcpy(bkeys + nb * ksz, &key.k, ksz);
+				bvals[nb++] = v;
+			} else {
+				memcpy(keys + n * ksz, &key.k, ksz);
+				vals[n++] = v;
+			}
+		}
+	}
+	err = write_batch(first, keys, vals, ksz, sizeof(*vals), n, &done);
+	*applied += done;
+	if (front >= 0 && IRC_ERR_FULL(err) && done < n) {
+		size_t more = 0;
+
+		/* Only new ones can find it full: the rest go to the big map. */
+		if (map_empty(big) &&
+		    irc_gc_map(m, map == IRC_M_Q4_HOST ? IRC_M_Q4_FRONT : IRC_M_Q6_FRONT,
+			       irc_now_boot_ns(), NULL, NULL) > 0) {
+			err = write_batch(front, keys + done * ksz, vals + done, ksz,
+					  sizeof(*vals), n - done, &more);
+			*applied += more;
+			done += more;
+		}
+		if (IRC_ERR_FULL(err) || !err) {
+			memcpy(bkeys + nb * ksz, keys + done * ksz, (n - done) * ksz);
+			memcpy(bvals + nb, vals + done, (n - done) * sizeof(*vals));
+			nb += n - done;
+			err = nb ? irc_qtier_set_fd(m->fd[IRC_M_QTIER], map) : 0;
+		}
+	}
+	if (!err && nb) {
+		err = write_batch(big, bkeys, bvals, ksz, sizeof(*bvals), nb, &done);
+		*applied += done;
+	}
+out:
+	free(keys);
+	free(bkeys);
+	free(vals);
+	free(bvals);
+	return err;
+}
 
 /* The normalised targets, for the record (and `load`). */
 static json_t *list_json(const struct bulk_list *l)
@@ -394,7 +518,7 @@ static int bulk_quarantine(int argc, char **argv)
 	struct bulk_list l;
 	struct irc_qopts o;
 	struct irc_maps m;
-	size_t added = 0, updated = 0, applied = 0, i, k;
+	size_t added = 0, updated = 0, applied = 0, k;
 	char entity[IRC_ENTITY_LEN];
 	bool skip_bad;
 	int ret, err = 0;
@@ -426,49 +550,13 @@ static int bulk_quarantine(int argc, char **argv)
 	snprintf(val.reason, sizeof(val.reason), "%s", o.reason);
 	/* Containment first: the maps, one batch per map, then the record. */
 	for (k = 0; k < sizeof(qmaps) / sizeof(qmaps[0]) && !err; k++) {
-		size_t ksz = key_size(qmaps[k]), n = 0, done;
-		char *keys = malloc(l.n * ksz + 1);
-		struct irc_qentry *vals = malloc(l.n * sizeof(*vals) + 1);
-		__u64 now_real = irc_now_real_ns();
-		union { struct irc_lpm6 l6; struct irc_in6 v6; } any;
-		/* An empty map (a first import) has nothing to keep. */
-		bool empty = bpf_map_get_next_key(m.fd[qmaps[k]], NULL, &any) && errno == ENOENT;
-
-		if (!keys || !vals) {
-			err = -ENOMEM;
-		} else {
-			for (i = 0; i < l.n; i++) {
-				struct irc_key key;
-				struct irc_qentry old;
-
-				irc_qkey(&l.e[i].c, &key);
-				if (key.map != qmaps[k])
-					continue;
-				vals[n] = val;
-				vals[n].plen = l.e[i].c.plen;
-				vals[n].created_ns = now_real;
-				/* An entry already there keeps its creation time and count. */
-				if (!empty && !bpf_map_lookup_elem(m.fd[key.map], &key.k, &old)) {
-					vals[n].created_ns = old.created_ns;
-					vals[n].drops = old.drops;
-					updated++;
-				} else {
-					added++;
-				}
-				memcpy(keys + n * ksz, &key.k, ksz);
-				n++;
-			}
-			err = write_batch(m.fd[qmaps[k]], keys, vals, ksz, sizeof(*vals), n, &done);
-			applied += done;
-			if (err == -E2BIG || err == -ENOMEM)
-				irc_err("%s: the %s table is full after %zu of %zu entries; release entries first",
-					what, irc_map_names[qmaps[k]], applied, l.n);
-			else if (err)
-				irc_err("%s: update map %s: %s", what, irc_map_names[qmaps[k]],
-					strerror(-err));
-		}
-		free(keys);
-		free(vals);
+		err = bulk_write_map(&m, qmaps[k], &l, &val, &added, &updated, &applied);
+		if (err == -E2BIG || err == -ENOMEM)
+			irc_err("%s: the %s table is full after %zu of %zu entries; release entries first",
+				what, irc_map_names[qmaps[k]], applied, l.n);
+		else if (err)
+			irc_err("%s: update map %s: %s", what, irc_map_names[qmaps[k]],
+				strerror(-err));
 	}
 	if (err)
 		ret = IRC_EXIT_FAIL;
@@ -531,7 +619,7 @@ static int bulk_release(int argc, char **argv)
 			if (key.map == qmaps[k])
 				memcpy(keys + n++ * ksz, &key.k, ksz);
 		}
-		err = delete_batch(m.fd[qmaps[k]], keys, ksz, n, &released, &absent);
+		err = delete_tiers(&m, qmaps[k], keys, ksz, n, &released, &absent);
 		free(keys);
 	}
 	irc_maps_close(&m);

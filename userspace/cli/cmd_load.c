@@ -639,7 +639,7 @@ static int status_collect(struct status *s)
 		s->daemon = json_load_file(p, 0, NULL);
 	}
 	for (i = 0; i < NCOUNT; i++)
-		s->counts[i] = irc_map_entries(m.fd[count_maps[i].map]);
+		s->counts[i] = irc_q_entries(&m, count_maps[i].map);
 	irc_config_read(&m, &s->cfg);
 	if (s->cfg.cgroup_root[0]) {
 		irc_proc_core_missing(s->cfg.cgroup_root_id, s->proc_core_missing,

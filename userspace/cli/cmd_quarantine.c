@@ -164,14 +164,14 @@ static int do_release_host(int argc, char **argv)
 		return IRC_EXIT_FAIL;
 
 	irc_qkey(&target, &key);
-	if (bpf_map_delete_elem(m.fd[key.map], &key.k)) {
-		err = -errno;
-		if (errno == ENOENT) {
+	err = irc_q_delete(&m, &key);
+	if (err) {
+		if (err == -ENOENT) {
 			irc_err("%s %s: not quarantined", what, o.operand);
 			hint_cover(&m, &target);
 		} else {
 			irc_err("%s %s: delete from map %s: %s", what, o.operand,
-				irc_map_names[key.map], strerror(errno));
+				irc_map_names[key.map], strerror(-err));
 		}
 		ret = IRC_EXIT_FAIL;
 	} else {
@@ -202,7 +202,7 @@ static int release_all(int argc, char **argv)
 	if (irc_maps_open(what, &m))
 		return IRC_EXIT_FAIL;
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		n = irc_map_clear(m.fd[maps[i]]);
+		n = irc_q_clear(&m, maps[i]);
 		if (n < 0) {
 			irc_err("%s: clear map %s: %s", what, irc_map_names[maps[i]],
 				strerror(-n));

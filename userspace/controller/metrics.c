@@ -231,7 +231,7 @@ static void kernel_metrics(struct out *o)
 	head(o, "ircontain_entries", "gauge", "entries in each kernel table");
 	for (i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		put(o, "ircontain_entries{table=\"%s\"} %ld\n", tables[i].table,
-		    irc_map_entries(m.fd[tables[i].map]));
+		    irc_q_entries(&m, tables[i].map));
 	if (!irc_evstat_read(m.fd[IRC_M_EVSTAT], &ev)) {
 		head(o, "ircontain_kernel_events_total", "counter", "event records the kernel tried to emit");
 		put(o, "ircontain_kernel_events_total %" PRIu64 "\n", ev.seq);

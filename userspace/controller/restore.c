@@ -427,7 +427,7 @@ static int restore_host(const struct rctx *c, const struct irc_want_ent *e)
 	int err = 0;
 
 	irc_qkey(&e->cidr, &key);
-	if (bpf_map_lookup_elem(c->m->fd[key.map], &key.k, &old) == 0) {
+	if (irc_q_lookup(c->m, &key, &old) == 0) {
 		c->rep->present++;
 		return 0;
 	}
@@ -441,8 +441,7 @@ static int restore_host(const struct rctx *c, const struct irc_want_ent *e)
 	v.origin = e->origin;
 	v.incident = (__u32)e->incident;
 	snprintf(v.reason, sizeof(v.reason), "%s", e->reason);
-	if (bpf_map_update_elem(c->m->fd[key.map], &key.k, &v, BPF_NOEXIST))
-		err = -errno;
+	err = irc_q_update(c->m, &key, &v, BPF_NOEXIST);
 	ttl_text(c, e, ttl, sizeof(ttl));
 	if (err) {
 		irc_err("restore quarantine of %s: update map %s: %s", e->entity,

@@ -57,11 +57,13 @@ static void key_to_cidr(int map, const void *k, struct irc_cidr *c)
 	memset(c, 0, sizeof(*c));
 	switch (map) {
 	case IRC_M_Q4_HOST:
+	case IRC_M_Q4_FRONT:
 		c->family = AF_INET;
 		c->plen = 32;
 		memcpy(c->addr, k, 4);
 		break;
 	case IRC_M_Q6_HOST:
+	case IRC_M_Q6_FRONT:
 		c->family = AF_INET6;
 		c->plen = 128;
 		memcpy(c->addr, k, 16);
@@ -177,15 +179,17 @@ static void runs_add(const struct runs *rs, struct irc_qrec *r)
 int irc_qrecs_collect(const struct irc_maps *m, struct irc_qrec **out,
 		      size_t *n)
 {
-	static const int maps[] = { IRC_M_Q4_HOST, IRC_M_Q6_HOST,
-				    IRC_M_Q4_PFX, IRC_M_Q6_PFX };
 	void *arr = NULL;
 	struct runs rs;
 	size_t cap = 0, i;
 	int err;
 
 	*n = 0;
-	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+	for (i = 0; i < irc_n_qmaps; i++) {
+		const int *maps = irc_qmaps;
+
+		if (m->fd[maps[i]] < 0)
+			continue;
 		err = walk(m->fd[maps[i]], maps[i], &arr, n, &cap,
 			   sizeof(struct irc_qrec),
 			   offsetof(struct irc_qrec, val));
@@ -215,7 +219,8 @@ static int stream_batch(int fd, int map, const struct runs *rs, irc_qrec_fn fn, 
 	struct irc_qrec r;
 	__u64 in = 0, out = 0;
 	bool first = true, last = false;
-	size_t ksz = map == IRC_M_Q4_HOST ? sizeof(__u32) : sizeof(struct irc_in6);
+	size_t ksz = map == IRC_M_Q4_HOST || map == IRC_M_Q4_FRONT ? sizeof(__u32) :
+		     sizeof(struct irc_in6);
 	__u32 cnt, i;
 	int err;
 
@@ -242,19 +247,20 @@ static int stream_batch(int fd, int map, const struct runs *rs, irc_qrec_fn fn, 
 
 int irc_qrecs_stream(const struct irc_maps *m, irc_qrec_fn fn, void *ctx)
 {
-	static const int maps[] = { IRC_M_Q4_HOST, IRC_M_Q6_HOST,
-				    IRC_M_Q4_PFX, IRC_M_Q6_PFX };
+	const int *maps = irc_qmaps;
 	struct irc_qrec *arr = NULL;
 	size_t n = 0, cap = 0, i, j;
 	struct runs rs;
 	int err = 0;
 
 	runs_read(m, &rs);
-	for (i = 0; i < 2 && !err; i++)
-		err = stream_batch(m->fd[maps[i]], maps[i], &rs, fn, ctx);
+	/* The exact hosts' front tiers and big maps first (irc_qmaps' order). */
+	for (i = 0; i < 4 && !err; i++)
+		if (m->fd[maps[i]] >= 0)
+			err = stream_batch(m->fd[maps[i]], maps[i], &rs, fn, ctx);
 	free(rs.r);
 	/* Prefixes (at most IRC_MAX_PREFIXES each): LPM tries do not batch. */
-	for (i = 2; i < 4 && !err; i++) {
+	for (i = 4; i < irc_n_qmaps && !err; i++) {
 		n = 0;
 		err = walk(m->fd[maps[i]], maps[i], (void **)&arr, &n, &cap,
 			   sizeof(struct irc_qrec), offsetof(struct irc_qrec, val));
@@ -340,8 +346,12 @@ int irc_allow_find(const struct irc_maps *m, const struct irc_cidr *target,
 	return found;
 }
 
-const int irc_ttl_maps[] = { IRC_M_Q4_HOST, IRC_M_Q6_HOST, IRC_M_Q4_PFX, IRC_M_Q6_PFX,
-			     IRC_M_QPID, IRC_M_QCGRP, IRC_M_QSOCK };
+const int irc_qmaps[] = { IRC_M_Q4_FRONT, IRC_M_Q6_FRONT, IRC_M_Q4_HOST, IRC_M_Q6_HOST,
+			  IRC_M_Q4_PFX, IRC_M_Q6_PFX };
+const size_t irc_n_qmaps = sizeof(irc_qmaps) / sizeof(irc_qmaps[0]);
+
+const int irc_ttl_maps[] = { IRC_M_Q4_FRONT, IRC_M_Q6_FRONT, IRC_M_Q4_HOST, IRC_M_Q6_HOST,
+			     IRC_M_Q4_PFX, IRC_M_Q6_PFX, IRC_M_QPID, IRC_M_QCGRP, IRC_M_QSOCK };
 const size_t irc_n_ttl_maps = sizeof(irc_ttl_maps) / sizeof(irc_ttl_maps[0]);
 
 union gc_key {
@@ -360,7 +370,7 @@ union gc_val {
 static bool is_host_map(int map)
 {
 	return map == IRC_M_Q4_HOST || map == IRC_M_Q6_HOST || map == IRC_M_Q4_PFX ||
-	       map == IRC_M_Q6_PFX;
+	       map == IRC_M_Q6_PFX || map == IRC_M_Q4_FRONT || map == IRC_M_Q6_FRONT;
 }
 
 long irc_gc_map(const struct irc_maps *m, int map, uint64_t now_boot, irc_gc_fn fn,
@@ -372,6 +382,9 @@ long irc_gc_map(const struct irc_maps *m, int map, uint64_t now_boot, irc_gc_fn 
 	void *prev = NULL;
 	long removed = 0;
 	int fd = m->fd[map];
+
+	if (fd < 0)
+		return 0;	/* a tier an older module has not pinned */
 
 	/* Collect first, delete after: deleting under get_next_key restarts the walk. */
 	memset(&key, 0, sizeof(key));
@@ -409,7 +422,8 @@ long irc_gc_map(const struct irc_maps *m, int map, uint64_t now_boot, irc_gc_fn 
 			continue;
 		if (is_host_map(map))
 			key_to_cidr(map, &dead[i], &c);
-		fn(ctx, map, is_host_map(map) ? &c : NULL, &dead[i], &v);
+		/* A front tier's entry is reported as its family's table's. */
+		fn(ctx, irc_qtier_host(map), is_host_map(map) ? &c : NULL, &dead[i], &v);
 	}
 	free(dead);
 	return removed;
@@ -462,4 +476,132 @@ void irc_qproc_sync_cgroup_flag(const struct irc_maps *m)
 		cfg.flags &= ~IRC_CFG_HAS_CGROUPS;
 	irc_config_write(m, &cfg);
 	irc_pins_unlock(lock);
+}
+
+/* ---- the exact-host tiers (IRC_MAX_FRONT_HOSTS) ----------------------- */
+
+int irc_qtier_host(int map)
+{
+	return map == IRC_M_Q4_FRONT ? IRC_M_Q4_HOST : map == IRC_M_Q6_FRONT ? IRC_M_Q6_HOST : map;
+}
+
+int irc_qtier_front(const struct irc_maps *m, int map)
+{
+	if (map == IRC_M_Q4_HOST)
+		return m->fd[IRC_M_Q4_FRONT];
+	if (map == IRC_M_Q6_HOST)
+		return m->fd[IRC_M_Q6_FRONT];
+	return -1;
+}
+
+int irc_qtier_set_fd(int tier_fd, int map)
+{
+	__u32 idx = map == IRC_M_Q4_HOST ? IRC_QTIER_V4 : IRC_QTIER_V6, one = 1;
+
+	/* Only ever 1 is written, each family to its own element: no lost update. */
+	return bpf_map_update_elem(tier_fd, &idx, &one, BPF_ANY) ? -errno : 0;
+}
+
+/* 1 if the flag of host map @map is set (or cannot be read), 0 if not. */
+static int tier_big(const struct irc_maps *m, int map)
+{
+	__u32 idx = map == IRC_M_Q4_HOST ? IRC_QTIER_V4 : IRC_QTIER_V6, v = 1;
+
+	if (bpf_map_lookup_elem(m->fd[IRC_M_QTIER], &idx, &v))
+		return 1;
+	return v != 0;
+}
+
+int irc_qtier_adopt(int big_fd, int tier_fd, int map)
+{
+	__u32 any;
+	struct irc_in6 k6;
+
+	/* A module loaded before the tiers left its entries in the big map. */
+	if (bpf_map_get_next_key(big_fd, NULL, map == IRC_M_Q4_HOST ? (void *)&any : (void *)&k6))
+		return errno == ENOENT ? 0 : -errno;
+	return irc_qtier_set_fd(tier_fd, map);
+}
+
+int irc_q_lookup(const struct irc_maps *m, const struct irc_key *k, struct irc_qentry *v)
+{
+	int f = irc_qtier_front(m, k->map);
+
+	if (f >= 0 && !bpf_map_lookup_elem(f, &k->k, v))
+		return 0;
+	return bpf_map_lookup_elem(m->fd[k->map], &k->k, v) ? -errno : 0;
+}
+
+int irc_q_update(const struct irc_maps *m, const struct irc_key *k, const struct irc_qentry *v,
+		 __u64 flags)
+{
+	int f = irc_qtier_front(m, k->map), big = m->fd[k->map], err;
+	__u64 put = flags == BPF_NOEXIST ? BPF_NOEXIST : BPF_ANY;
+	struct irc_qentry old;
+
+	if (f < 0)
+		return irc_map_update_gc(m, k->map, &k->k, v, flags);
+	/* Where it already is, it stays. */
+	if (!bpf_map_lookup_elem(f, &k->k, &old))
+		return flags == BPF_NOEXIST ? -EEXIST :
+		       bpf_map_update_elem(f, &k->k, v, BPF_ANY) ? -errno : 0;
+	if (!bpf_map_lookup_elem(big, &k->k, &old))
+		return flags == BPF_NOEXIST ? -EEXIST :
+		       irc_map_update_gc(m, k->map, &k->k, v, BPF_ANY);
+	if (flags == BPF_EXIST)
+		return -ENOENT;
+	err = bpf_map_update_elem(f, &k->k, v, BPF_NOEXIST) ? -errno : 0;
+	if (err == -EEXIST)	/* a writer beside us put it there */
+		err = put == BPF_NOEXIST ? -EEXIST :
+		      bpf_map_update_elem(f, &k->k, v, BPF_ANY) ? -errno : 0;
+	if (!IRC_ERR_FULL(err))
+		return err;
+	/* Before the big map is first used, the front's expired entries make room. */
+	if (!tier_big(m, k->map) &&
+	    irc_gc_map(m, k->map == IRC_M_Q4_HOST ? IRC_M_Q4_FRONT : IRC_M_Q6_FRONT,
+		       irc_now_boot_ns(), NULL, NULL) > 0) {
+		err = bpf_map_update_elem(f, &k->k, v, put) ? -errno : 0;
+		if (!IRC_ERR_FULL(err))
+			return err;
+	}
+	/* The flag first: the packet path must look there before it holds anything. */
+	err = irc_qtier_set_fd(m->fd[IRC_M_QTIER], k->map);
+	if (err)
+		return err;
+	return irc_map_update_gc(m, k->map, &k->k, v, put);
+}
+
+int irc_q_delete(const struct irc_maps *m, const struct irc_key *k)
+{
+	int f = irc_qtier_front(m, k->map), gone = 0, err = -ENOENT;
+
+	if (f >= 0) {
+		if (!bpf_map_delete_elem(f, &k->k))
+			gone = 1;
+		else if (errno != ENOENT)
+			err = -errno;
+	}
+	if (!bpf_map_delete_elem(m->fd[k->map], &k->k))
+		gone = 1;
+	else if (errno != ENOENT)
+		err = -errno;
+	return gone ? 0 : err;
+}
+
+long irc_q_entries(const struct irc_maps *m, int map)
+{
+	int f = irc_qtier_front(m, map);
+
+	return irc_map_entries(m->fd[map]) + (f >= 0 ? irc_map_entries(f) : 0);
+}
+
+long irc_q_clear(const struct irc_maps *m, int map)
+{
+	int f = irc_qtier_front(m, map);
+	long a = f >= 0 ? irc_map_clear(f) : 0, b;
+
+	if (a < 0)
+		return a;
+	b = irc_map_clear(m->fd[map]);
+	return b < 0 ? b : a + b;
 }

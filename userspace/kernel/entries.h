@@ -109,6 +109,44 @@ int irc_map_update_gc(const struct irc_maps *m, int map, const void *key,
 /* "the irc_q4_host table is full (1048576 entries)" into @buf. */
 const char *irc_map_full_msg(const struct irc_maps *m, int map, char *buf, size_t len);
 
+/*
+ * The quarantine maps, exact hosts' front tiers first, then their big maps,
+ * then the prefixes.  A tier's fd is -1 under a module loaded before the
+ * tiers: skip it.
+ */
+extern const int irc_qmaps[];
+extern const size_t irc_n_qmaps;
+
+/*
+ * Exact hosts in two tiers (IRC_MAX_FRONT_HOSTS in ircontain/abi.h).  For a
+ * key of IRC_M_Q4_HOST / Q6_HOST these act on its front tier and its big
+ * map (the big map alone when the tiers are not pinned); for any other
+ * quarantine key, on its map.  Each returns 0 or -errno.
+ */
+/* Front tier first, then the big map (-ENOENT: in neither). */
+int irc_q_lookup(const struct irc_maps *m, const struct irc_key *k, struct irc_qentry *v);
+/*
+ * Updated where it is; a new one into the front tier, or when that is full
+ * (its expired entries swept while the big map is unused) into the big map,
+ * its family's flag set first.  BPF_ANY, BPF_NOEXIST or BPF_EXIST.
+ */
+int irc_q_update(const struct irc_maps *m, const struct irc_key *k, const struct irc_qentry *v,
+		 __u64 flags);
+/* From both tiers (-ENOENT: in neither). */
+int irc_q_delete(const struct irc_maps *m, const struct irc_key *k);
+/* Entries of a quarantine map, both tiers for a host map. */
+long irc_q_entries(const struct irc_maps *m, int map);
+/* irc_map_clear() of both tiers of @map; the flag stays (it is sticky). */
+long irc_q_clear(const struct irc_maps *m, int map);
+/* The fd of host map @map's front tier, or -1 (a prefix map, or not pinned). */
+int irc_qtier_front(const struct irc_maps *m, int map);
+/* IRC_M_Q4_HOST for IRC_M_Q4_FRONT (the same for v6), else @map. */
+int irc_qtier_host(int map);
+/* Sets the flag of host map @map (IRC_M_Q4_HOST / Q6_HOST) in irc_qtier @tier_fd. */
+int irc_qtier_set_fd(int tier_fd, int map);
+/* At load: sets the flag if big map @big_fd (host map @map) holds anything. */
+int irc_qtier_adopt(int big_fd, int tier_fd, int map);
+
 /* True for the errors a full table gives. */
 #define IRC_ERR_FULL(e)	((e) == -E2BIG || (e) == -ENOSPC || (e) == -ENOMEM)
 

@@ -112,7 +112,7 @@ int irc_hostq_apply(const struct irc_maps *m, const struct irc_hostq *q, bool sa
 	if (r)
 		return r;
 	irc_qkey(&q->target, &key);
-	existed = bpf_map_lookup_elem(m->fd[key.map], &key.k, &old) == 0;
+	existed = irc_q_lookup(m, &key, &old) == 0;
 	val.expires_ns = q->expires_ns;
 	val.created_ns = q->created_ns ?: existed ? old.created_ns : irc_now_real_ns();
 	val.drops = existed ? old.drops : 0;
@@ -124,7 +124,7 @@ int irc_hostq_apply(const struct irc_maps *m, const struct irc_hostq *q, bool sa
 	if (existed && same_ok && same_entry(&old, &val))
 		return IRC_HQ_UNCHANGED;
 
-	*err = irc_map_update_gc(m, key.map, &key.k, &val, BPF_ANY);
+	*err = irc_q_update(m, &key, &val, BPF_ANY);
 	/*
 	 * Never a rule that nothing enforces.  Checked after the write (the
 	 * netlink queries take longer than the write itself, and containment
@@ -137,9 +137,9 @@ int irc_hostq_apply(const struct irc_maps *m, const struct irc_hostq *q, bool sa
 		*err = -ENOLINK;
 	if (*err == -ECANCELED || *err == -ENOLINK) {
 		if (existed)
-			bpf_map_update_elem(m->fd[key.map], &key.k, &old, BPF_ANY);
+			irc_q_update(m, &key, &old, BPF_ANY);
 		else
-			bpf_map_delete_elem(m->fd[key.map], &key.k);
+			irc_q_delete(m, &key);
 		snprintf(why, len, "quarantine host %s: %s", q->arg,
 			 *err == -ENOLINK ? "not enforced" : "refused");
 		return IRC_HQ_FAILED;
@@ -166,12 +166,14 @@ int irc_hostq_release(const struct irc_maps *m, const struct irc_cidr *t, int or
 
 	irc_qkey(t, &key);
 	if (origin >= 0 || decided_ns) {
-		if (bpf_map_lookup_elem(m->fd[key.map], &key.k, &old))
-			return -errno;
+		int err = irc_q_lookup(m, &key, &old);
+
+		if (err)
+			return err;
 		if (origin >= 0 && old.origin != (__u32)origin)
 			return -EPERM;
 		if (decided_ns && old.created_ns > decided_ns)
 			return -ESTALE;
 	}
-	return bpf_map_delete_elem(m->fd[key.map], &key.k) ? -errno : 0;
+	return irc_q_delete(m, &key);
 }

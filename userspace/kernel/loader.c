@@ -24,6 +24,7 @@
 #include "irc.h"
 #include "cgroup.h"
 #include "loader.h"
+#include "entries.h"
 #include "netif.h"
 #include "pins.h"
 #include "protect.h"
@@ -404,6 +405,21 @@ static int open_and_load(struct irc_net_bpf **out, unsigned int ring_size)
 	err = irc_net_bpf__load(skel);
 	if (err) {
 		report_load_error("load BPF programs", err, skel->obj);
+		irc_net_bpf__destroy(skel);
+		return err;
+	}
+	/*
+	 * Before any program is attached: a big host map filled under a module
+	 * loaded before the front tiers is looked up from the first packet on.
+	 */
+	err = irc_qtier_adopt(bpf_map__fd(skel->maps.IRC_MAP_Q4_HOST),
+			      bpf_map__fd(skel->maps.IRC_MAP_QTIER), IRC_M_Q4_HOST);
+	if (!err)
+		err = irc_qtier_adopt(bpf_map__fd(skel->maps.IRC_MAP_Q6_HOST),
+				      bpf_map__fd(skel->maps.IRC_MAP_QTIER), IRC_M_Q6_HOST);
+	if (err) {
+		irc_err("load: set the flag of the big host maps in %s: %s",
+			IRC_STR(IRC_MAP_QTIER), strerror(-err));
 		irc_net_bpf__destroy(skel);
 		return err;
 	}

@@ -240,6 +240,8 @@ int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which)
 			action, irc.pin_dir);
 		return -ENOENT;
 	}
+	if (which & (IRC_MAP_BIT(IRC_M_Q4_HOST) | IRC_MAP_BIT(IRC_M_Q6_HOST)))
+		which |= IRC_MAPS_TIERS;
 	err = pin_dir_check(false);
 	if (!err)
 		err = open_maps(action, m, which);

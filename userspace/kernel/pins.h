@@ -60,6 +60,13 @@ int irc_maps_open(const char *action, struct irc_maps *m);
  */
 #define IRC_MAP_BIT(id)	(1ULL << (id))
 #define IRC_MAPS_ALL	(IRC_MAP_BIT(IRC_M__MAX) - 1)
+/*
+ * The exact-host front tiers and their flag (IRC_MAX_FRONT_HOSTS): opened
+ * with either host map.  A module loaded by an older ircontain has none;
+ * its programs read the big maps only, and so do the writers then.
+ */
+#define IRC_MAPS_TIERS	(IRC_MAP_BIT(IRC_M_Q4_FRONT) | IRC_MAP_BIT(IRC_M_Q6_FRONT) | \
+			 IRC_MAP_BIT(IRC_M_QTIER))
 int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which);
 /*
  * Maps added to the pin layout after others: a module loaded by an older
@@ -68,7 +75,7 @@ int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which);
  * `load` pins them; each user of one checks for -1.
  */
 #define IRC_MAPS_LATE	(IRC_MAP_BIT(IRC_M_DROPRUN) | IRC_MAP_BIT(IRC_M_IFDROPS) | \
-			 IRC_MAP_BIT(IRC_M_IFNAMES))
+			 IRC_MAP_BIT(IRC_M_IFNAMES) | IRC_MAPS_TIERS)
 void irc_maps_close(struct irc_maps *m);
 
 /*
