@@ -55,6 +55,15 @@ struct {
 } IRC_MAP_QTIER SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);	/* userspace sets single bytes */
+	__uint(max_entries, 2);			/* IRC_QTIER_V4, IRC_QTIER_V6 */
+	__type(key, __u32);
+	__type(value, struct irc_qbloom_v);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} IRC_MAP_QBLOOM SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, IRC_MAX_PREFIXES);

@@ -84,6 +84,15 @@ static __always_inline int irc_tier_big(__u32 idx)
 	return !f || *f;
 }
 
+/* 0 when exact host @key is surely not in its front tier (IRC_MAP_QBLOOM). */
+static __always_inline int irc_maybe_front(const void *key, __u32 idx)
+{
+	__u32 slot = irc_qbloom_slot(key, idx == IRC_QTIER_V6) & (IRC_QBLOOM_SLOTS - 1);
+	struct irc_qbloom_v *b = bpf_map_lookup_elem(&IRC_MAP_QBLOOM, &idx);
+
+	return !b || b->slot[slot];
+}
+
 /*
  * An exact host's live entry: the front tier, then (only when its flag says
  * it is in use) the big map.  A key is in one tier; if a race left it in
@@ -91,8 +100,10 @@ static __always_inline int irc_tier_big(__u32 idx)
  */
 static __always_inline struct irc_qentry *irc_host4(__u32 *addr, __u32 dir)
 {
-	struct irc_qentry *e = bpf_map_lookup_elem(&IRC_MAP_Q4_FRONT, addr);
+	struct irc_qentry *e = NULL;
 
+	if (irc_maybe_front(addr, IRC_QTIER_V4))
+		e = bpf_map_lookup_elem(&IRC_MAP_Q4_FRONT, addr);
 	if (e && irc_live(e, dir))
 		return e;
 	if (!irc_tier_big(IRC_QTIER_V4))
@@ -103,8 +114,10 @@ static __always_inline struct irc_qentry *irc_host4(__u32 *addr, __u32 dir)
 
 static __always_inline struct irc_qentry *irc_host6(struct irc_in6 *addr, __u32 dir)
 {
-	struct irc_qentry *e = bpf_map_lookup_elem(&IRC_MAP_Q6_FRONT, addr);
+	struct irc_qentry *e = NULL;
 
+	if (irc_maybe_front(addr, IRC_QTIER_V6))
+		e = bpf_map_lookup_elem(&IRC_MAP_Q6_FRONT, addr);
 	if (e && irc_live(e, dir))
 		return e;
 	if (!irc_tier_big(IRC_QTIER_V6))
@@ -343,6 +356,7 @@ static __always_inline int irc_quarantine(const struct irc_pkt *p, const void *p
 	void *map = v4 ? (void *)&IRC_MAP_Q4_FRONT : (void *)&IRC_MAP_Q6_FRONT;
 	void *big = v4 ? (void *)&IRC_MAP_Q4_HOST : (void *)&IRC_MAP_Q6_HOST;
 	__u32 idx = v4 ? IRC_QTIER_V4 : IRC_QTIER_V6;
+	struct irc_qbloom_v *b;
 	struct irc_qentry *q;
 	__u32 *flag;
 
@@ -354,6 +368,11 @@ static __always_inline int irc_quarantine(const struct irc_pkt *p, const void *p
 			goto there;
 		}
 	}
+	/* Its slot's byte before it can be in the front tier. */
+	b = bpf_map_lookup_elem(&IRC_MAP_QBLOOM, &idx);
+	if (!b)
+		return 0;
+	b->slot[irc_qbloom_slot(peer, !v4) & (IRC_QBLOOM_SLOTS - 1)] = 1;
 	if (!bpf_map_update_elem(map, peer, e, BPF_NOEXIST))
 		goto in;
 	q = bpf_map_lookup_elem(map, peer);

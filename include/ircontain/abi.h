@@ -19,6 +19,7 @@
 #define IRC_MAP_Q4_FRONT	irc_q4_front	/* exact IPv4: the small front tier */
 #define IRC_MAP_Q6_FRONT	irc_q6_front	/* exact IPv6: the small front tier */
 #define IRC_MAP_QTIER		irc_qtier	/* per family: the big host map in use */
+#define IRC_MAP_QBLOOM		irc_qbloom	/* per family: which front-tier slots hold a host */
 #define IRC_MAP_Q4_PFX		irc_q4_pfx	/* IPv4 prefix quarantine (LPM) */
 #define IRC_MAP_Q6_PFX		irc_q6_pfx	/* IPv6 prefix quarantine (LPM) */
 #define IRC_MAP_ALLOW4		irc_allow4	/* IPv4 allowlist (LPM) */
@@ -58,7 +59,8 @@
 	X(CONFIG) X(STATS) X(IFACES) X(QPID) X(QCGRP) X(QSOCK) X(EVENTS)	\
 	X(EVSTAT) X(CONNPEND) X(DETCFG) X(NETSTATE) X(PROTECT) X(VERIFIED)	\
 	X(OFFENCE) X(DSTSTATE) X(DETSTATE) X(SENSID) X(CTL) X(PKILL) X(DROPRUN)	\
-	X(FINDINGS) X(IFDROPS) X(IFNAMES) X(Q4_FRONT) X(Q6_FRONT) X(QTIER)
+	X(FINDINGS) X(IFDROPS) X(IFNAMES) X(Q4_FRONT) X(Q6_FRONT) X(QTIER)	\
+	X(QBLOOM)
 
 #define IRC_XSTR(x)		#x
 #define IRC_STR(x)		IRC_XSTR(x)
@@ -79,6 +81,35 @@
 #define IRC_MAX_FRONT_HOSTS	16384		/* per family */
 #define IRC_QTIER_V4		0
 #define IRC_QTIER_V6		1
+/*
+ * A miss in a full front tier still reads a chain of it, a cache miss at
+ * scale: IRC_MAP_QBLOOM (an mmapable array: element IRC_QTIER_V4 / V6, each
+ * IRC_QBLOOM_SLOTS bytes) has a byte per slot of irc_qbloom_slot() that a
+ * writer sets to 1 before it puts a host in the front tier; the packet
+ * path looks up the front tier only when its byte is set.  Bytes are never
+ * cleared (a byte store cannot lose a neighbour's, as a read-modify-write
+ * of a word could): a slot whose hosts have left costs a lookup, never a
+ * miss of a host that is there.
+ */
+#define IRC_QBLOOM_LOG		17
+#define IRC_QBLOOM_SLOTS	(1U << IRC_QBLOOM_LOG)	/* bytes per family */
+
+/* An element of IRC_MAP_QBLOOM: one family's bytes. */
+struct irc_qbloom_v {
+	__u8 slot[IRC_QBLOOM_SLOTS];
+};
+
+/* The slot of exact-host key @key (a __u32 IPv4, or struct irc_in6 when @v6). */
+static inline __u32 irc_qbloom_slot(const void *key, int v6)
+{
+	__u32 w[4] = { 0, 0, 0, 0 };
+
+	if (v6)
+		__builtin_memcpy(w, key, 16);
+	else
+		__builtin_memcpy(w, key, 4);
+	return ((w[0] ^ w[1] ^ w[2] ^ w[3]) * 0x9e3779b1U) >> (32 - IRC_QBLOOM_LOG);
+}
 #define IRC_MAX_PREFIXES	65536		/* per family */
 #define IRC_MAX_ALLOW		4096		/* per family */
 #define IRC_MAX_IFACES		64

@@ -159,6 +159,8 @@ static void test_unverified(void **state)
 	assert_int_equal(scan4(a, 1000), XDP_DROP);
 	assert_int_equal(bpf_map_lookup_elem(q4, &a, &e), 0);
 	assert_int_equal(e.dir, IRC_DIR_IN);
+	/* The detector set its irc_qbloom byte: the packet path finds it there. */
+	assert_int_equal(syn4(a, 1999), XDP_DROP);
 	assert_true(e.expires_ns >= now + UTTL * NS && e.expires_ns < now + (UTTL + 5) * NS);
 	drain();
 	assert_int_equal(last.trust, IRC_SRC_UNVERIFIED);
@@ -218,6 +220,7 @@ static void test_operator_entry_kept(void **state)
 	key4(&k, a);
 	assert_int_equal(bpf_map_update_elem(ver, &k, &now, BPF_ANY), 0);
 	assert_int_equal(bpf_map_update_elem(q4, &a, &op, BPF_NOEXIST), 0);
+	assert_int_equal(tl_qbloom(skel, AF_INET, 5, 6, -1), 0);	/* its irc_qbloom byte */
 	drain();
 	assert_int_equal(scan4(a, 5000), XDP_PASS);
 	assert_int_equal(bpf_map_lookup_elem(q4, &a, &e), 0);

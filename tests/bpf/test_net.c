@@ -882,6 +882,16 @@ static struct bpf_map *entry_map(size_t i)
 /* Empties every entry map and zeroes the config; 0 or -errno. */
 static int runs_io(struct irc_droprun *v, int ncpu);
 
+/* Every irc_qbloom byte of family @idx to @v. */
+static int qbloom_all(__u32 idx, int v)
+{
+	static __u8 b[IRC_QBLOOM_SLOTS];
+
+	memset(b, v, sizeof(b));
+	return bpf_map__update_elem(skel->maps.irc_qbloom, &idx, sizeof(idx), b, sizeof(b),
+				    BPF_ANY);
+}
+
 static int reset_maps(void)
 {
 	struct irc_config cfg = { .flags = 0 };
@@ -908,12 +918,17 @@ static int reset_maps(void)
 				   &cfg, sizeof(cfg), BPF_ANY);
 	if (err)
 		return -errno;
-	/* The maps are empty: the big maps' flags may start over (only here). */
+	/*
+	 * The maps are empty: the big maps' flags may start over (only here),
+	 * and the table's host entries, written straight into the front
+	 * tiers, are looked up whatever their irc_qbloom slot (test_host_tiers
+	 * clears it to use the writers').
+	 */
 	for (i = 0; i < 2; i++) {
 		__u32 idx = (__u32)i;
 
 		if (bpf_map__update_elem(skel->maps.irc_qtier, &idx, sizeof(idx), &zero,
-					 sizeof(zero), BPF_ANY))
+					 sizeof(zero), BPF_ANY) || qbloom_all(idx, 1))
 			return -errno;
 	}
 	/* A run of an earlier case's host must not count for this one. */
@@ -1428,7 +1443,8 @@ static __u32 verdict(struct tcase *tc)
 /*
  * The exact-host tiers (IRC_MAX_FRONT_HOSTS), through the userspace
  * writers (irc_q_update / irc_q_delete) and the XDP program: an entry in
- * the front tier drops; one in the big map drops once the flag is set
+ * the front tier is looked up only with its irc_qbloom byte set, which the
+ * writer sets, and drops; one in the big map drops once the flag is set
  * (and is not looked up before, which is why every writer sets it first);
  * with the front tier full the next host goes to the big map with the
  * flag set, is dropped, updated in place and released; the flag stays.
@@ -1466,7 +1482,12 @@ static void test_host_tiers(void **state)
 		big = m.fd[ka.map];
 		e.plen = v4 ? 32 : 128;
 
-		/* A new host goes to the front tier, and drops; the flag stays clear. */
+		/* In the front tier but not in irc_qbloom: not looked up (so writers set it first). */
+		assert_int_equal(qbloom_all(idx, 0), 0);
+		assert_int_equal(bpf_map_update_elem(front, &ka.k, &e, BPF_NOEXIST), 0);
+		assert_int_equal(verdict(&ta), XDP_PASS);
+		assert_int_equal(bpf_map_delete_elem(front, &ka.k), 0);
+		/* A new host goes to the front tier (its byte set), and drops; the flag stays clear. */
 		assert_int_equal(irc_q_update(&m, &ka, &e, BPF_ANY), 0);
 		assert_int_equal(bpf_map_lookup_elem(front, &ka.k, &got), 0);
 		assert_int_not_equal(bpf_map_lookup_elem(big, &ka.k, &got), 0);

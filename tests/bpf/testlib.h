@@ -184,8 +184,38 @@ static inline int tl_fill(int fd, int family, __u32 from, __u32 to)
 }
 
 /*
+ * Sets the irc_qbloom bytes of hosts [from, to) of @family, after setting
+ * every byte of the family's element to @all (-1: leaving them).  Tests run
+ * alone: a read and a write of the whole element (the writers set single
+ * bytes instead).
+ */
+static inline int tl_qbloom(struct irc_net_bpf *skel, int family, __u32 from, __u32 to, int all)
+{
+	static __u8 v[IRC_QBLOOM_SLOTS];
+	__u32 idx = family == AF_INET ? IRC_QTIER_V4 : IRC_QTIER_V6, a4;
+	int fd = bpf_map__fd(skel->maps.IRC_MAP_QBLOOM);
+	struct irc_in6 a6;
+
+	if (bpf_map_lookup_elem(fd, &idx, v))
+		return -errno;
+	if (all >= 0)
+		memset(v, all, sizeof(v));
+	for (; from < to; from++) {
+		if (family == AF_INET) {
+			a4 = tl_addr4(from);
+			v[irc_qbloom_slot(&a4, 0)] = 1;
+		} else {
+			tl_addr6(from, &a6);
+			v[irc_qbloom_slot(&a6, 1)] = 1;
+		}
+	}
+	return bpf_map_update_elem(fd, &idx, v, BPF_ANY) ? -errno : 0;
+}
+
+/*
  * Hosts [from, to) of @family as the writers put them (IRC_MAX_FRONT_HOSTS):
- * the front tier until it is full, then the family's flag, then the big map.
+ * the front tier until it is full (with their irc_qbloom bytes), then the
+ * family's flag, then the big map.
  */
 static inline int tl_fill_hosts(struct irc_net_bpf *skel, int family, __u32 from, __u32 to)
 {
@@ -195,6 +225,8 @@ static inline int tl_fill_hosts(struct irc_net_bpf *skel, int family, __u32 from
 	__u32 idx = v4 ? IRC_QTIER_V4 : IRC_QTIER_V6, one = 1, done;
 	int err = tl_fill_n(front, family, from, to, &done);
 
+	if ((!err || err == -E2BIG) && tl_qbloom(skel, family, from, from + done, -1))
+		return -EIO;
 	if (err != -E2BIG)
 		return err;
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.IRC_MAP_QTIER), &idx, &one, BPF_ANY))

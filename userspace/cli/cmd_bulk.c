@@ -399,7 +399,11 @@ static int bulk_write_map(const struct irc_maps *m, int map, const struct bulk_l
 			}
 		}
 	}
-	err = write_batch(first, keys, vals, ksz, sizeof(*vals), n, &done);
+	/* Their irc_qbloom bytes before any of them can be in the front tier. */
+	if (front >= 0)
+		err = irc_qbloom_mark(m->fd[IRC_M_QBLOOM], map, keys, ksz, n);
+	if (!err)
+		err = write_batch(first, keys, vals, ksz, sizeof(*vals), n, &done);
 	*applied += done;
 	if (front >= 0 && IRC_ERR_FULL(err) && done < n) {
 		size_t more = 0;

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 
 #include "entries.h"
@@ -512,6 +513,47 @@ static int tier_big(const struct irc_maps *m, int map)
 	return v != 0;
 }
 
+int irc_qbloom_mark(int bloom_fd, int map, const void *keys, size_t ksz, size_t n)
+{
+	size_t len = 2 * (size_t)IRC_QBLOOM_SLOTS, i;
+	int v6 = map == IRC_M_Q6_HOST;
+	__u8 *p, *slot;
+
+	if (bloom_fd < 0 || !n)
+		return 0;	/* not pinned: the module's programs do not read it */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bloom_fd, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	slot = p + (v6 ? IRC_QBLOOM_SLOTS : 0);
+	/* One byte each, never a word: no other writer's byte can be lost. */
+	for (i = 0; i < n; i++)
+		__atomic_store_n(&slot[irc_qbloom_slot((const char *)keys + i * ksz, v6)], 1,
+				 __ATOMIC_SEQ_CST);
+	munmap(p, len);
+	return 0;
+}
+
+int irc_qtier_adopt_front(int front_fd, int bloom_fd, int map)
+{
+	size_t ksz = map == IRC_M_Q4_HOST ? sizeof(__u32) : sizeof(struct irc_in6), n = 0;
+	struct irc_in6 key, next;
+	char *keys = malloc((size_t)IRC_MAX_FRONT_HOSTS * 2 * sizeof(key));
+	void *prev = NULL;
+	int err;
+
+	if (!keys)
+		return -ENOMEM;
+	/* Bounded: a hash walk may repeat a key while others delete. */
+	while (n < (size_t)IRC_MAX_FRONT_HOSTS * 2 && !bpf_map_get_next_key(front_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		memcpy(keys + n++ * ksz, &key, ksz);
+	}
+	err = irc_qbloom_mark(bloom_fd, map, keys, ksz, n);
+	free(keys);
+	return err;
+}
+
 int irc_qtier_adopt(int big_fd, int tier_fd, int map)
 {
 	__u32 any;
@@ -550,6 +592,11 @@ int irc_q_update(const struct irc_maps *m, const struct irc_key *k, const struct
 		       irc_map_update_gc(m, k->map, &k->k, v, BPF_ANY);
 	if (flags == BPF_EXIST)
 		return -ENOENT;
+	/* Its byte in irc_qbloom before it can be in the front tier. */
+	err = irc_qbloom_mark(m->fd[IRC_M_QBLOOM], k->map, &k->k,
+			      k->map == IRC_M_Q4_HOST ? sizeof(__u32) : sizeof(struct irc_in6), 1);
+	if (err)
+		return err;
 	err = bpf_map_update_elem(f, &k->k, v, BPF_NOEXIST) ? -errno : 0;
 	if (err == -EEXIST)	/* a writer beside us put it there */
 		err = put == BPF_NOEXIST ? -EEXIST :

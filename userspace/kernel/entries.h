@@ -146,6 +146,14 @@ int irc_qtier_host(int map);
 int irc_qtier_set_fd(int tier_fd, int map);
 /* At load: sets the flag if big map @big_fd (host map @map) holds anything. */
 int irc_qtier_adopt(int big_fd, int tier_fd, int map);
+/*
+ * Sets the irc_qbloom bytes (@bloom_fd, mmapped) of @n keys of @ksz bytes of
+ * host map @map: before they go to its front tier.  A no-op when @bloom_fd
+ * is -1 (a module loaded before it: its programs do not read it).
+ */
+int irc_qbloom_mark(int bloom_fd, int map, const void *keys, size_t ksz, size_t n);
+/* At load: the bytes of every host in front tier @front_fd (host map @map). */
+int irc_qtier_adopt_front(int front_fd, int bloom_fd, int map);
 
 /* True for the errors a full table gives. */
 #define IRC_ERR_FULL(e)	((e) == -E2BIG || (e) == -ENOSPC || (e) == -ENOMEM)

@@ -417,9 +417,16 @@ static int open_and_load(struct irc_net_bpf **out, unsigned int ring_size)
 	if (!err)
 		err = irc_qtier_adopt(bpf_map__fd(skel->maps.IRC_MAP_Q6_HOST),
 				      bpf_map__fd(skel->maps.IRC_MAP_QTIER), IRC_M_Q6_HOST);
+	/* And a front tier filled before irc_qbloom existed is looked up too. */
+	if (!err)
+		err = irc_qtier_adopt_front(bpf_map__fd(skel->maps.IRC_MAP_Q4_FRONT),
+					    bpf_map__fd(skel->maps.IRC_MAP_QBLOOM), IRC_M_Q4_HOST);
+	if (!err)
+		err = irc_qtier_adopt_front(bpf_map__fd(skel->maps.IRC_MAP_Q6_FRONT),
+					    bpf_map__fd(skel->maps.IRC_MAP_QBLOOM), IRC_M_Q6_HOST);
 	if (err) {
-		irc_err("load: set the flag of the big host maps in %s: %s",
-			IRC_STR(IRC_MAP_QTIER), strerror(-err));
+		irc_err("load: mark the host maps' entries in %s / %s: %s",
+			IRC_STR(IRC_MAP_QTIER), IRC_STR(IRC_MAP_QBLOOM), strerror(-err));
 		irc_net_bpf__destroy(skel);
 		return err;
 	}

@@ -66,7 +66,7 @@ int irc_maps_open(const char *action, struct irc_maps *m);
  * its programs read the big maps only, and so do the writers then.
  */
 #define IRC_MAPS_TIERS	(IRC_MAP_BIT(IRC_M_Q4_FRONT) | IRC_MAP_BIT(IRC_M_Q6_FRONT) | \
-			 IRC_MAP_BIT(IRC_M_QTIER))
+			 IRC_MAP_BIT(IRC_M_QTIER) | IRC_MAP_BIT(IRC_M_QBLOOM))
 int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which);
 /*
  * Maps added to the pin layout after others: a module loaded by an older
