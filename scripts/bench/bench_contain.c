@@ -21,20 +21,7 @@
 #include <bpf/bpf.h>
 
 #include "ircontain/abi.h"
-
-/* The 1-minute load average, which the tails follow: -1 if unreadable. */
-static double loadavg(void)
-{
-	FILE *f = fopen("/proc/loadavg", "r");
-	double l = -1;
-
-	if (f) {
-		if (fscanf(f, "%lf", &l) != 1)
-			l = -1;
-		fclose(f);
-	}
-	return l;
-}
+#include "bench.h"
 
 static double now_ms(void)
 {
@@ -57,16 +44,9 @@ static pid_t spawn(char *const argv[])
 	return pid;
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void report(const char *what, double *v, int n)
 {
-	qsort(v, n, sizeof(*v), cmp_dbl);
+	qsort(v, n, sizeof(*v), bench_cmp_dbl);
 	printf("| %s | %.2f | %.2f | %.2f | %.2f |\n", what, v[n / 2],
 	       v[(n * 9) / 10], v[n - 1 - n / 100], v[n - 1]);
 }
@@ -94,7 +74,7 @@ int main(int argc, char **argv)
 	ipset = calloc(rounds, sizeof(double));
 	if (!to_map || !to_exit || !ipset)
 		return 1;
-	load0 = loadavg();
+	load0 = bench_loadavg();
 	for (i = 0; i < rounds; i++) {
 		__u32 key;
 		struct irc_qentry v;
@@ -150,7 +130,7 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("Load average (1 min) %.2f at the start, %.2f at the end; %ld CPUs.\n\n",
-	       load0, loadavg(), sysconf(_SC_NPROCESSORS_ONLN));
+	       load0, bench_loadavg(), sysconf(_SC_NPROCESSORS_ONLN));
 	printf("| %d rounds, ms | median | p90 | p99 | max |\n|---|---:|---:|---:|---:|\n", rounds);
 	report("`ircontain quarantine host`: start to map write", to_map, rounds);
 	report("`ircontain quarantine host`: start to exit", to_exit, rounds);

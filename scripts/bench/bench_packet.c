@@ -21,9 +21,7 @@
  *
  *   bench_packet [DATAFILE]   also writes the medians for the plot
  */
-#include <stdlib.h>
-
-#include "testlib.h"
+#include "bench.h"
 #include "bench_ref.skel.h"
 
 #define HOT_REPEAT	200000
@@ -52,13 +50,6 @@ struct mech_def {
 static struct mech_def mech[M__N];
 static struct bench_ref_bpf *ref;
 static int rot_xdp_fd, rot_tc_fd, rot_xdp_map, rot_tc_map, rot_addrs_map;
-
-static int cmp_dbl(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static void die(const char *what)
 {
@@ -118,19 +109,6 @@ static void make_rot(__u32 n)
 	}
 	if (bpf_map_update_batch(rot_addrs_map, keys, vals, &cnt, &bo))
 		die("fill the rotating addresses failed");
-}
-
-static int fill_ref(int fd, __u32 from, __u32 to)
-{
-	static __u64 zero;
-
-	for (; from < to; from++) {
-		__u32 k = tl_addr4(from);
-
-		if (bpf_map_update_elem(fd, &k, &zero, BPF_ANY))
-			return -errno;
-	}
-	return 0;
 }
 
 static int fill_xf(int fd, __u32 from, __u32 to, int ncpu)
@@ -234,7 +212,7 @@ int main(int argc, char **argv)
 		__u32 n = ns_list[ni];
 		int xf_ok = xf && n <= XF_MAX;
 
-		if (tl_fill_hosts(irc, AF_INET, have, n) || fill_ref(ref_map, have, n) ||
+		if (tl_fill_hosts(irc, AF_INET, have, n) || bench_fill_ref(ref_map, have, n) ||
 		    (xf_ok && fill_xf(xf_map, have, n, ncpu)))
 			die("fill the maps failed");
 		have = n;
@@ -261,8 +239,7 @@ int main(int argc, char **argv)
 
 				for (r = 0; r < ROUNDS; r++)
 					v[r] = res[r][m][k];
-				qsort(v, ROUNDS, sizeof(v[0]), cmp_dbl);
-				med[m][k] = v[ROUNDS / 2];
+				med[m][k] = bench_median(v, ROUNDS);
 			}
 			printf("| %u | %s | %.1f | %.1f | %.1f | %.1f |\n", n, mech_name[m],
 			       med[m][0], med[m][1], med[m][2], med[m][3]);
