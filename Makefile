@@ -87,7 +87,8 @@ FUZZ_OBJS	:= $(patsubst userspace/%.c,$(FUZZ_OUT)/obj/%.o,$(LIB_SRCS))
 FUZZ_SAN	:= -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS	:= $(filter-out $(SAN_FLAGS),$(ALL_CFLAGS)) -O1 -g $(FUZZ_SAN) -Wno-format-nonliteral
 FUZZ_TIME	?= 60
-BENCH_SRCS	:= $(wildcard scripts/bench/bench_*.c)
+# Programs; the benchmarks' BPF objects (bench_*.bpf.c) are built below.
+BENCH_SRCS	:= $(filter-out %.bpf.c,$(wildcard scripts/bench/bench_*.c))
 BENCH_BINS	:= $(patsubst scripts/bench/%.c,$(OUT)/bench/%,$(BENCH_SRCS))
 # The benchmarks' own BPF anchors (a bare hash lookup, a bare drop).
 BENCH_BPF	:= $(wildcard scripts/bench/*.bpf.c)

@@ -106,7 +106,7 @@ int main(void)
 	int rp[2];
 	double first = 0;
 
-	if (irc_rsh_open(&r, "/proc", "") || !mkdtemp(dir) || pipe(rp)) {
+	if (irc_rsh_open(&r, "/proc", NULL, "") || !mkdtemp(dir) || pipe(rp)) {
 		fprintf(stderr, "bench_revshell: setup failed\n");
 		return 1;
 	}
