@@ -29,6 +29,9 @@ bg ip netns exec "${IRC_NS_PFX}h1" socat -u "TCP4-LISTEN:$PORT,bind=10.77.1.2,re
 wait_for 5 in_h 1 sh -c "ss -Htln sport = :$PORT | grep -q ." ||
 	{ echo "bench_tc: the receiver on host 1 did not start" >&2; exit 1; }
 echo "$BYTES bytes over TCP per transfer, from the protected host to host 1 through a veth"
-nsenter --net="/run/netns/$IRC_NS_P" "$B" iv1 "$ROUNDS" "$NHOSTS" \
+# In the background, so that a signal runs the trap now: lab_cleanup ends
+# the driver and its transfer (they are in the lab's namespace).
+bg nsenter --net="/run/netns/$IRC_NS_P" "$B" iv1 "$ROUNDS" "$NHOSTS" \
 	timeout 60 socat -u "OPEN:/dev/zero,readbytes=$BYTES" \
 	"TCP4:10.77.1.2:$PORT,connect-timeout=5,linger=30"
+wait "${IRC_PIDS[-1]}"
