@@ -97,7 +97,7 @@ BENCH_SKELS	:= $(patsubst scripts/bench/%.bpf.c,$(BUILD)/%.skel.h,$(BENCH_BPF))
 .DELETE_ON_ERROR:
 .SECONDARY:
 .PHONY: all asan tests check check-kernels check-unit check-bpf check-e2e check-fresh soak bench \
-		clean install uninstall deps fuzz fuzz-build
+		clean install uninstall deps fuzz fuzz-build bench-build
 
 all: $(BIN)
 
@@ -198,7 +198,7 @@ $(FUZZ_OUT)/%: tests/fuzz/%.c $(FUZZ_OBJS)
 check check-unit check-bpf: deps
 	$(Q)$(MAKE) --no-print-directory tests
 	$(Q)$(MAKE) --no-print-directory SAN=1 tests
-	$(if $(filter check,$@),$(Q)$(MAKE) --no-print-directory fuzz-build)
+	$(if $(filter check,$@),$(Q)$(MAKE) --no-print-directory fuzz-build bench-build)
 	$(Q)tests/run.sh --build $(BUILD) $(if $(filter-out check,$@),--only $(patsubst check-%,%,$@))
 
 check-e2e: deps
@@ -228,7 +228,11 @@ fuzz: fuzz-build
 soak: tests
 	$(Q)SOAK_S=600 IRC_BIN=$(abspath $(BIN)) tests/e2e/test_store_soak.sh
 
-bench: $(BIN) $(BENCH_BINS)
+# `make check` builds the benchmarks (it does not run them), so a change
+# that breaks one fails there, not at the next `make bench`.
+bench-build: $(BIN) $(BENCH_BINS)
+
+bench: bench-build
 	$(Q)scripts/bench/run.sh --build $(BUILD)
 
 # --- install -----------------------------------------------------------
