@@ -136,12 +136,9 @@ static inline void tl_addr6(__u32 i, struct irc_in6 *a)
 }
 
 /*
- * Fills the exact-host map of a family with entries [from, to) in batches.
- * Returns 0 or -errno (-E2BIG when the map is full).
- */
-/*
  * Puts hosts [from, to) of @family into hash @fd in batches; *@done: how
  * many went in (all of them, or those before the error returned).
+ * Returns 0 or -errno (-E2BIG when the map is full).
  */
 static inline int tl_fill_n(int fd, int family, __u32 from, __u32 to, __u32 *done)
 {
@@ -176,6 +173,7 @@ static inline int tl_fill_n(int fd, int family, __u32 from, __u32 to, __u32 *don
 	return err;
 }
 
+/* tl_fill_n() without the count. */
 static inline int tl_fill(int fd, int family, __u32 from, __u32 to)
 {
 	__u32 done;
