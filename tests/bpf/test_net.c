@@ -1390,18 +1390,6 @@ static void test_drop_runs(void **state)
 	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
 }
 
-/* The skeleton's maps as the userspace writers see them (struct irc_maps). */
-static void skel_maps(struct irc_maps *m)
-{
-	struct bpf_map *map;
-	int i;
-
-	for (i = 0; i < IRC_M__MAX; i++) {
-		map = bpf_object__find_map_by_name(skel->obj, irc_map_names[i]);
-		m->fd[i] = map ? bpf_map__fd(map) : -1;
-	}
-}
-
 static __u32 tier_flag(__u32 idx)
 {
 	__u32 v = 7;
@@ -1463,7 +1451,8 @@ static void test_host_tiers(void **state)
 	size_t i;
 
 	(void)state;
-	skel_maps(&m);
+	/* The skeleton's maps as the userspace writers see them. */
+	assert_int_equal(irc_maps_of_obj(skel->obj, &m), 0);
 	for (i = 0; i < 2; i++) {
 		struct tcase ta = { .name = "tiers_a", .hook = XDP }, tb = ta;
 		int v4 = f[i].fam == 4, front, big;
@@ -1478,7 +1467,7 @@ static void test_host_tiers(void **state)
 		assert_int_equal(irc_parse_target(f[i].b, false, &cb, &why), 0);
 		irc_qkey(&ca, &ka);
 		irc_qkey(&cb, &kb);
-		front = irc_qtier_front(&m, ka.map);
+		front = m.fd[irc_qfam_of(ka.map)->front];
 		big = m.fd[ka.map];
 		e.plen = v4 ? 32 : 128;
 
@@ -1536,6 +1525,7 @@ static void test_host_tiers(void **state)
 		assert_int_equal(irc_q_entries(&m, kb.map), 0);
 		assert_int_equal(tier_flag(idx), 1);
 	}
+	irc_maps_unmap_qbloom(&m);
 	assert_int_equal(reset_maps(), 0);
 }
 

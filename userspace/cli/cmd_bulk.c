@@ -229,37 +229,6 @@ static size_t list_refuse(const char *what, const struct irc_maps *m,
 	return refused;
 }
 
-/* Writes @n keys and values into @fd: batched, or one by one. */
-static int write_batch(int fd, void *keys, void *vals, size_t ksz, size_t vsz,
-		       size_t n, size_t *done)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, bo, .flags = BPF_ANY);
-	size_t i;
-
-	*done = 0;
-	while (*done < n) {
-		__u32 cnt = n - *done < BULK_BATCH ? n - *done : BULK_BATCH;
-
-		if (bpf_map_update_batch(fd, (char *)keys + *done * ksz,
-					 (char *)vals + *done * vsz, &cnt, &bo)) {
-			if (errno != EINVAL && errno != 524 /* ENOTSUPP */ && errno != EOPNOTSUPP) {
-				/* The kernel says how many went in before the error. */
-				*done += cnt;
-				return -errno;
-			}
-			break;	/* this map cannot batch (LPM tries) */
-		}
-		*done += cnt;
-	}
-	for (i = *done; i < n; i++) {
-		if (bpf_map_update_elem(fd, (char *)keys + i * ksz,
-					(char *)vals + i * vsz, BPF_ANY))
-			return -errno;
-		(*done)++;
-	}
-	return 0;
-}
-
 /*
  * Deletes @n keys from @fd: batched (the kernel stops at a key that is not
  * there; it is counted in @absent and the batch goes on after it), or one
@@ -313,7 +282,8 @@ static bool map_empty(int fd)
 static int delete_tiers(const struct irc_maps *m, int map, void *keys, size_t ksz, size_t n,
 			size_t *released, size_t *absent)
 {
-	int front = irc_qtier_front(m, map), big = m->fd[map], err = 0;
+	const struct irc_qfam *f = irc_qfam_of(map);
+	int front = f ? m->fd[f->front] : -1, big = m->fd[map], err = 0;
 	size_t gone = 0, miss = 0;
 
 	if (front < 0)
@@ -329,110 +299,97 @@ static int delete_tiers(const struct irc_maps *m, int map, void *keys, size_t ks
 
 static size_t key_size(int map)
 {
-	switch (map) {
-	case IRC_M_Q4_HOST: return sizeof(__u32);
-	case IRC_M_Q6_HOST: return sizeof(struct irc_in6);
-	case IRC_M_Q4_PFX: return sizeof(struct irc_lpm4);
-	default: return sizeof(struct irc_lpm6);
-	}
+	const struct irc_qfam *f = irc_qfam_of(map);
+
+	if (f)
+		return f->ksz;
+	return map == IRC_M_Q4_PFX ? sizeof(struct irc_lpm4) : sizeof(struct irc_lpm6);
 }
 
 static const int qmaps[] = { IRC_M_Q4_HOST, IRC_M_Q6_HOST, IRC_M_Q4_PFX, IRC_M_Q6_PFX };
 
 /*
  * Quarantine map @map's part of list @l, each entry @proto with its own
- * prefix length: where an entry is, it is updated (keeping its creation
- * time and count); a new exact host goes to the front tier, and when that
- * is full (its expired entries swept while the big map is unused) to the
- * big map, its family's flag set first (IRC_MAX_FRONT_HOSTS).
+ * prefix length.  Where an entry is, it is updated there (keeping its
+ * creation time and count); the new ones are placed as irc_q_update()
+ * places one (irc_q_place(): the front tier, then the big map), or added
+ * to a prefix map.  One batch per map and kind.
  */
 static int bulk_write_map(const struct irc_maps *m, int map, const struct bulk_list *l,
 			  const struct irc_qentry *proto, size_t *added, size_t *updated,
 			  size_t *applied)
 {
-	size_t ksz = key_size(map), n = 0, nb = 0, done = 0, i, pass;
-	int front = irc_qtier_front(m, map), big = m->fd[map];
-	int first = front >= 0 ? front : big;
-	/* First-tier keys (updates, then new ones), and the big map's. */
-	char *keys = malloc(l->n * ksz + 1), *bkeys = malloc(l->n * ksz + 1);
-	struct irc_qentry *vals = malloc(l->n * sizeof(*vals) + 1);
-	struct irc_qentry *bvals = malloc(l->n * sizeof(*bvals) + 1);
+	const struct irc_qfam *f = irc_qfam_of(map);
+	size_t ksz = key_size(map), nu = 0, nb = l->n, nn = 0, done = 0, i;
+	/*
+	 * Updates: of the front tier from the start of ukeys, of @map from its
+	 * end (nb up); new ones in nkeys, in the list's order.
+	 */
+	char *ukeys = malloc(l->n * ksz + 1), *nkeys = malloc(l->n * ksz + 1);
+	struct irc_qentry *uvals = malloc(l->n * sizeof(*uvals) + 1);
+	struct irc_qentry *nvals = malloc(l->n * sizeof(*nvals) + 1);
 	__u64 now_real = irc_now_real_ns();
-	/* An empty map (a first import) has nothing to keep. */
-	bool empty = map_empty(first), big_empty = front < 0 || map_empty(big);
+	/* Where to look: an empty tier is left out (a first import looks nowhere). */
+	struct irc_maps where = *m;
+	bool probe;
 	int err = 0;
 
-	if (!keys || !bkeys || !vals || !bvals) {
+	if (!ukeys || !nkeys || !uvals || !nvals) {
 		err = -ENOMEM;
 		goto out;
 	}
-	/* Pass 0: entries already there; pass 1: new ones, after them. */
-	for (pass = 0; pass < 2; pass++) {
-		for (i = 0; i < l->n; i++) {
-			struct irc_key key;
-			struct irc_qentry old, v = *proto;
-			bool in_first, in_big = false;
+	if (f && where.fd[f->front] >= 0 && map_empty(where.fd[f->front]))
+		where.fd[f->front] = -1;
+	if (map_empty(where.fd[map]))
+		where.fd[map] = -1;
+	probe = where.fd[map] >= 0 || (f && where.fd[f->front] >= 0);
+	for (i = 0; i < l->n; i++) {
+		struct irc_key key;
+		struct irc_qentry old, v = *proto;
+		int in;
 
-			irc_qkey(&l->e[i].c, &key);
-			if (key.map != map)
-				continue;
-			in_first = !empty && !bpf_map_lookup_elem(first, &key.k, &old);
-			if (!in_first)
-				in_big = !big_empty && !bpf_map_lookup_elem(big, &key.k, &old);
-			if ((in_first || in_big) != !pass)
-				continue;
-			v.plen = l->e[i].c.plen;
-			v.created_ns = now_real;
-			if (!pass) {
-				v.created_ns = old.created_ns;
-				v.drops = old.drops;
-				(*updated)++;
-			} else {
-				(*added)++;
-			}
-			if (in_big) {
-				memcpy(bkeys + nb * ksz, &key.k, ksz);
-				bvals[nb++] = v;
-			} else {
-				memcpy(keys + n * ksz, &key.k, ksz);
-				vals[n++] = v;
-			}
+		irc_qkey(&l->e[i].c, &key);
+		if (key.map != map)
+			continue;
+		in = probe ? irc_q_where(&where, &key, &old) : -ENOENT;
+		v.plen = l->e[i].c.plen;
+		v.created_ns = in >= 0 ? old.created_ns : now_real;
+		v.drops = in >= 0 ? old.drops : 0;
+		if (in < 0) {
+			memcpy(nkeys + nn * ksz, &key.k, ksz);
+			nvals[nn++] = v;
+			(*added)++;
+			continue;
+		}
+		(*updated)++;
+		if (in == map) {
+			memcpy(ukeys + --nb * ksz, &key.k, ksz);
+			uvals[nb] = v;
+		} else {
+			memcpy(ukeys + nu * ksz, &key.k, ksz);
+			uvals[nu++] = v;
 		}
 	}
-	/* Their irc_qbloom bytes before any of them can be in the front tier. */
-	if (front >= 0)
-		err = irc_qbloom_mark(m->fd[IRC_M_QBLOOM], map, keys, ksz, n);
-	if (!err)
-		err = write_batch(first, keys, vals, ksz, sizeof(*vals), n, &done);
+	if (nu)
+		err = irc_map_write(m->fd[f->front], ukeys, uvals, ksz, sizeof(*uvals), nu, BPF_ANY,
+				    &done);
 	*applied += done;
-	if (front >= 0 && IRC_ERR_FULL(err) && done < n) {
-		size_t more = 0;
-
-		/* Only new ones can find it full: the rest go to the big map. */
-		if (map_empty(big) &&
-		    irc_gc_map(m, map == IRC_M_Q4_HOST ? IRC_M_Q4_FRONT : IRC_M_Q6_FRONT,
-			       irc_now_boot_ns(), NULL, NULL) > 0) {
-			err = write_batch(front, keys + done * ksz, vals + done, ksz,
-					  sizeof(*vals), n - done, &more);
-			*applied += more;
-			done += more;
-		}
-		if (IRC_ERR_FULL(err) || !err) {
-			memcpy(bkeys + nb * ksz, keys + done * ksz, (n - done) * ksz);
-			memcpy(bvals + nb, vals + done, (n - done) * sizeof(*vals));
-			nb += n - done;
-			err = nb ? irc_qtier_set_fd(m->fd[IRC_M_QTIER], map) : 0;
-		}
-	}
-	if (!err && nb) {
-		err = write_batch(big, bkeys, bvals, ksz, sizeof(*bvals), nb, &done);
-		*applied += done;
-	}
+	done = 0;
+	if (!err)
+		err = irc_map_write(m->fd[map], ukeys + nb * ksz, uvals + nb, ksz, sizeof(*uvals),
+				    l->n - nb, BPF_ANY, &done);
+	*applied += done;
+	done = 0;
+	if (!err)
+		err = f ? irc_q_place(m, f, nkeys, nvals, nn, BPF_ANY, &done) :
+			  irc_map_write(m->fd[map], nkeys, nvals, ksz, sizeof(*nvals), nn, BPF_ANY,
+					&done);
+	*applied += done;
 out:
-	free(keys);
-	free(bkeys);
-	free(vals);
-	free(bvals);
+	free(ukeys);
+	free(nkeys);
+	free(uvals);
+	free(nvals);
 	return err;
 }
 
@@ -555,7 +512,7 @@ static int bulk_quarantine(int argc, char **argv)
 	/* Containment first: the maps, one batch per map, then the record. */
 	for (k = 0; k < sizeof(qmaps) / sizeof(qmaps[0]) && !err; k++) {
 		err = bulk_write_map(&m, qmaps[k], &l, &val, &added, &updated, &applied);
-		if (err == -E2BIG || err == -ENOMEM)
+		if (IRC_ERR_FULL(err))
 			irc_err("%s: the %s table is full after %zu of %zu entries; release entries first",
 				what, irc_map_names[qmaps[k]], applied, l.n);
 		else if (err)

@@ -55,20 +55,16 @@ static void key_to_cidr(int map, const void *k, struct irc_cidr *c)
 	const struct irc_lpm4 *l4 = k;
 	const struct irc_lpm6 *l6 = k;
 
+	const struct irc_qfam *f = irc_qfam_of(map);
+
 	memset(c, 0, sizeof(*c));
+	if (f) {
+		c->family = f->af;
+		c->plen = f->ksz * 8;
+		memcpy(c->addr, k, f->ksz);
+		return;
+	}
 	switch (map) {
-	case IRC_M_Q4_HOST:
-	case IRC_M_Q4_FRONT:
-		c->family = AF_INET;
-		c->plen = 32;
-		memcpy(c->addr, k, 4);
-		break;
-	case IRC_M_Q6_HOST:
-	case IRC_M_Q6_FRONT:
-		c->family = AF_INET6;
-		c->plen = 128;
-		memcpy(c->addr, k, 16);
-		break;
 	case IRC_M_Q4_PFX:
 	case IRC_M_ALLOW4:
 		c->family = AF_INET;
@@ -220,8 +216,7 @@ static int stream_batch(int fd, int map, const struct runs *rs, irc_qrec_fn fn, 
 	struct irc_qrec r;
 	__u64 in = 0, out = 0;
 	bool first = true, last = false;
-	size_t ksz = map == IRC_M_Q4_HOST || map == IRC_M_Q4_FRONT ? sizeof(__u32) :
-		     sizeof(struct irc_in6);
+	size_t ksz = irc_qfam_of(map)->ksz;
 	__u32 cnt, i;
 	int err;
 
@@ -370,8 +365,7 @@ union gc_val {
 
 static bool is_host_map(int map)
 {
-	return map == IRC_M_Q4_HOST || map == IRC_M_Q6_HOST || map == IRC_M_Q4_PFX ||
-	       map == IRC_M_Q6_PFX || map == IRC_M_Q4_FRONT || map == IRC_M_Q6_FRONT;
+	return irc_qfam_of(map) || map == IRC_M_Q4_PFX || map == IRC_M_Q6_PFX;
 }
 
 long irc_gc_map(const struct irc_maps *m, int map, uint64_t now_boot, irc_gc_fn fn,
@@ -382,7 +376,7 @@ long irc_gc_map(const struct irc_maps *m, int map, uint64_t now_boot, irc_gc_fn 
 	size_t n = 0, cap = 0, i;
 	void *prev = NULL;
 	long removed = 0;
-	int fd = m->fd[map];
+	int fd = m->fd[map], table = irc_qfam_of(map) ? irc_qfam_of(map)->big : map;
 
 	if (fd < 0)
 		return 0;	/* a tier an older module has not pinned */
@@ -424,23 +418,74 @@ long irc_gc_map(const struct irc_maps *m, int map, uint64_t now_boot, irc_gc_fn 
 		if (is_host_map(map))
 			key_to_cidr(map, &dead[i], &c);
 		/* A front tier's entry is reported as its family's table's. */
-		fn(ctx, irc_qtier_host(map), is_host_map(map) ? &c : NULL, &dead[i], &v);
+		fn(ctx, table, is_host_map(map) ? &c : NULL, &dead[i], &v);
 	}
 	free(dead);
 	return removed;
 }
 
-int irc_map_update_gc(const struct irc_maps *m, int map, const void *key,
-		      const void *val, __u64 flags)
+/* Hash maps: BPF_MAP_UPDATE_BATCH, WRITE_BATCH entries a call. */
+#define WRITE_BATCH	8192
+
+int irc_map_write(int fd, const void *keys, const void *vals, size_t ksz, size_t vsz,
+		  size_t n, __u64 flags, size_t *done)
 {
-	int err = bpf_map_update_elem(m->fd[map], key, val, flags) ? -errno : 0;
+	LIBBPF_OPTS(bpf_map_batch_opts, bo, .elem_flags = flags);
+	size_t i;
+
+	*done = 0;
+	/* One entry (one host's write): one update, no batch. */
+	while (n > 1 && *done < n) {
+		__u32 cnt = n - *done < WRITE_BATCH ? n - *done : WRITE_BATCH;
+
+		if (bpf_map_update_batch(fd, (const char *)keys + *done * ksz,
+					 (const char *)vals + *done * vsz, &cnt, &bo)) {
+			if (errno != EINVAL && errno != 524 /* ENOTSUPP */ && errno != EOPNOTSUPP) {
+				/* The kernel says how many went in before the error. */
+				*done += cnt;
+				return -errno;
+			}
+			break;	/* this map cannot batch (LPM tries) */
+		}
+		*done += cnt;
+	}
+	for (i = *done; i < n; i++) {
+		if (bpf_map_update_elem(fd, (const char *)keys + i * ksz,
+					(const char *)vals + i * vsz, flags))
+			return -errno;
+		(*done)++;
+	}
+	return 0;
+}
+
+/*
+ * irc_map_write() into map @map that, when the table is full, sweeps its
+ * expired entries and goes on once.  -ENOSPC: still full.
+ */
+static int map_write_gc(const struct irc_maps *m, int map, const void *keys, const void *vals,
+			size_t ksz, size_t vsz, size_t n, __u64 flags, size_t *done)
+{
+	int err = irc_map_write(m->fd[map], keys, vals, ksz, vsz, n, flags, done);
+	size_t more = 0;
 
 	if (!IRC_ERR_FULL(err))
 		return err;
 	/* "No space left": what the records say of a full table. */
 	if (irc_gc_map(m, map, irc_now_boot_ns(), NULL, NULL) <= 0)
 		return -ENOSPC;
-	return bpf_map_update_elem(m->fd[map], key, val, flags) ? -errno : 0;
+	err = irc_map_write(m->fd[map], (const char *)keys + *done * ksz,
+			    (const char *)vals + *done * vsz, ksz, vsz, n - *done, flags, &more);
+	*done += more;
+	return err;
+}
+
+int irc_map_update_gc(const struct irc_maps *m, int map, const void *key,
+		      const void *val, __u64 flags)
+{
+	size_t done;
+
+	/* One entry: the strides are not used. */
+	return map_write_gc(m, map, key, val, 0, 0, 1, flags, &done);
 }
 
 const char *irc_map_full_msg(const struct irc_maps *m, int map, char *buf, size_t len)
@@ -481,171 +526,197 @@ void irc_qproc_sync_cgroup_flag(const struct irc_maps *m)
 
 /* ---- the exact-host tiers (IRC_MAX_FRONT_HOSTS) ----------------------- */
 
-int irc_qtier_host(int map)
+static const struct irc_qfam qfams[] = {
+	{ IRC_M_Q4_HOST, IRC_M_Q4_FRONT, IRC_QTIER_V4, AF_INET, sizeof(__u32) },
+	{ IRC_M_Q6_HOST, IRC_M_Q6_FRONT, IRC_QTIER_V6, AF_INET6, sizeof(struct irc_in6) },
+};
+
+const struct irc_qfam *irc_qfam_of(int map)
 {
-	return map == IRC_M_Q4_FRONT ? IRC_M_Q4_HOST : map == IRC_M_Q6_FRONT ? IRC_M_Q6_HOST : map;
+	size_t i;
+
+	for (i = 0; i < sizeof(qfams) / sizeof(qfams[0]); i++)
+		if (map == qfams[i].big || map == qfams[i].front)
+			return &qfams[i];
+	return NULL;
 }
 
-int irc_qtier_front(const struct irc_maps *m, int map)
+/* Sets @f's flag: only ever 1 is written, each family to its own element (no lost update). */
+static int qtier_set(const struct irc_maps *m, const struct irc_qfam *f)
 {
-	if (map == IRC_M_Q4_HOST)
-		return m->fd[IRC_M_Q4_FRONT];
-	if (map == IRC_M_Q6_HOST)
-		return m->fd[IRC_M_Q6_FRONT];
-	return -1;
+	__u32 one = 1;
+
+	return bpf_map_update_elem(m->fd[IRC_M_QTIER], &f->idx, &one, BPF_ANY) ? -errno : 0;
 }
 
-int irc_qtier_set_fd(int tier_fd, int map)
+/* 1 if @f's flag is set (or cannot be read), 0 if not. */
+static int qtier_big(const struct irc_maps *m, const struct irc_qfam *f)
 {
-	__u32 idx = map == IRC_M_Q4_HOST ? IRC_QTIER_V4 : IRC_QTIER_V6, one = 1;
+	__u32 v = 1;
 
-	/* Only ever 1 is written, each family to its own element: no lost update. */
-	return bpf_map_update_elem(tier_fd, &idx, &one, BPF_ANY) ? -errno : 0;
-}
-
-/* 1 if the flag of host map @map is set (or cannot be read), 0 if not. */
-static int tier_big(const struct irc_maps *m, int map)
-{
-	__u32 idx = map == IRC_M_Q4_HOST ? IRC_QTIER_V4 : IRC_QTIER_V6, v = 1;
-
-	if (bpf_map_lookup_elem(m->fd[IRC_M_QTIER], &idx, &v))
+	if (bpf_map_lookup_elem(m->fd[IRC_M_QTIER], &f->idx, &v))
 		return 1;
 	return v != 0;
 }
 
-int irc_qbloom_mark(int bloom_fd, int map, const void *keys, size_t ksz, size_t n)
+/* The irc_qbloom bytes of @n keys of @f, through m->qbloom: before they can be in its front. */
+static int qbloom_mark(const struct irc_maps *m, const struct irc_qfam *f, const void *keys,
+		       size_t n)
 {
-	size_t len = 2 * (size_t)IRC_QBLOOM_SLOTS, i;
-	int v6 = map == IRC_M_Q6_HOST;
-	__u8 *p, *slot;
+	__u8 *slot = m->qbloom;
+	size_t i;
 
-	if (bloom_fd < 0 || !n)
-		return 0;	/* not pinned: the module's programs do not read it */
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, bloom_fd, 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	slot = p + (v6 ? IRC_QBLOOM_SLOTS : 0);
+	if (!slot)	/* not pinned: the module's programs do not read it */
+		return m->fd[IRC_M_QBLOOM] < 0 ? 0 : -EBADF;
+	slot += (size_t)f->idx * IRC_QBLOOM_SLOTS;
 	/* One byte each, never a word: no other writer's byte can be lost. */
 	for (i = 0; i < n; i++)
-		__atomic_store_n(&slot[irc_qbloom_slot((const char *)keys + i * ksz, v6)], 1,
-				 __ATOMIC_SEQ_CST);
-	munmap(p, len);
+		__atomic_store_n(&slot[irc_qbloom_slot((const char *)keys + i * f->ksz,
+						       f->idx == IRC_QTIER_V6)], 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
-int irc_qtier_adopt_front(int front_fd, int bloom_fd, int map)
+/* At load: the bytes of every host already in @f's front tier. */
+static int qtier_adopt_front(const struct irc_maps *m, const struct irc_qfam *f)
 {
-	size_t ksz = map == IRC_M_Q4_HOST ? sizeof(__u32) : sizeof(struct irc_in6), n = 0;
 	struct irc_in6 key, next;
-	char *keys = malloc((size_t)IRC_MAX_FRONT_HOSTS * 2 * sizeof(key));
+	char *keys = malloc((size_t)IRC_MAX_FRONT_HOSTS * 2 * f->ksz);
 	void *prev = NULL;
+	size_t n = 0;
 	int err;
 
 	if (!keys)
 		return -ENOMEM;
 	/* Bounded: a hash walk may repeat a key while others delete. */
-	while (n < (size_t)IRC_MAX_FRONT_HOSTS * 2 && !bpf_map_get_next_key(front_fd, prev, &next)) {
+	while (n < (size_t)IRC_MAX_FRONT_HOSTS * 2 &&
+	       !bpf_map_get_next_key(m->fd[f->front], prev, &next)) {
 		key = next;
 		prev = &key;
-		memcpy(keys + n++ * ksz, &key, ksz);
+		memcpy(keys + n++ * f->ksz, &key, f->ksz);
 	}
-	err = irc_qbloom_mark(bloom_fd, map, keys, ksz, n);
+	err = qbloom_mark(m, f, keys, n);
 	free(keys);
 	return err;
 }
 
-int irc_qtier_adopt(int big_fd, int tier_fd, int map)
+int irc_qtier_adopt(const struct irc_maps *m)
 {
-	__u32 any;
-	struct irc_in6 k6;
+	struct irc_in6 any;
+	size_t i;
+	int err = 0;
 
-	/* A module loaded before the tiers left its entries in the big map. */
-	if (bpf_map_get_next_key(big_fd, NULL, map == IRC_M_Q4_HOST ? (void *)&any : (void *)&k6))
-		return errno == ENOENT ? 0 : -errno;
-	return irc_qtier_set_fd(tier_fd, map);
+	for (i = 0; i < sizeof(qfams) / sizeof(qfams[0]) && !err; i++) {
+		/* A module loaded before the tiers left its entries in the big map. */
+		if (!bpf_map_get_next_key(m->fd[qfams[i].big], NULL, &any))
+			err = qtier_set(m, &qfams[i]);
+		else if (errno != ENOENT)
+			err = -errno;
+		/* And a front tier filled before irc_qbloom existed is looked up too. */
+		if (!err)
+			err = qtier_adopt_front(m, &qfams[i]);
+	}
+	return err;
+}
+
+int irc_q_where(const struct irc_maps *m, const struct irc_key *k, struct irc_qentry *v)
+{
+	const struct irc_qfam *f = irc_qfam_of(k->map);
+
+	if (f && m->fd[f->front] >= 0 && !bpf_map_lookup_elem(m->fd[f->front], &k->k, v))
+		return f->front;
+	return bpf_map_lookup_elem(m->fd[k->map], &k->k, v) ? -errno : k->map;
 }
 
 int irc_q_lookup(const struct irc_maps *m, const struct irc_key *k, struct irc_qentry *v)
 {
-	int f = irc_qtier_front(m, k->map);
+	int where = irc_q_where(m, k, v);
 
-	if (f >= 0 && !bpf_map_lookup_elem(f, &k->k, v))
-		return 0;
-	return bpf_map_lookup_elem(m->fd[k->map], &k->k, v) ? -errno : 0;
+	return where < 0 ? where : 0;
 }
 
 int irc_q_update(const struct irc_maps *m, const struct irc_key *k, const struct irc_qentry *v,
 		 __u64 flags)
 {
-	int f = irc_qtier_front(m, k->map), big = m->fd[k->map], err;
-	__u64 put = flags == BPF_NOEXIST ? BPF_NOEXIST : BPF_ANY;
+	const struct irc_qfam *f = irc_qfam_of(k->map);
 	struct irc_qentry old;
+	size_t done;
+	int where;
 
-	if (f < 0)
+	if (!f || m->fd[f->front] < 0)
 		return irc_map_update_gc(m, k->map, &k->k, v, flags);
 	/* Where it already is, it stays. */
-	if (!bpf_map_lookup_elem(f, &k->k, &old))
+	where = irc_q_where(m, k, &old);
+	if (where >= 0)
 		return flags == BPF_NOEXIST ? -EEXIST :
-		       bpf_map_update_elem(f, &k->k, v, BPF_ANY) ? -errno : 0;
-	if (!bpf_map_lookup_elem(big, &k->k, &old))
-		return flags == BPF_NOEXIST ? -EEXIST :
-		       irc_map_update_gc(m, k->map, &k->k, v, BPF_ANY);
+		       irc_map_update_gc(m, where, &k->k, v, BPF_ANY);
 	if (flags == BPF_EXIST)
 		return -ENOENT;
-	/* Its byte in irc_qbloom before it can be in the front tier. */
-	err = irc_qbloom_mark(m->fd[IRC_M_QBLOOM], k->map, &k->k,
-			      k->map == IRC_M_Q4_HOST ? sizeof(__u32) : sizeof(struct irc_in6), 1);
-	if (err)
-		return err;
-	err = bpf_map_update_elem(f, &k->k, v, BPF_NOEXIST) ? -errno : 0;
-	if (err == -EEXIST)	/* a writer beside us put it there */
-		err = put == BPF_NOEXIST ? -EEXIST :
-		      bpf_map_update_elem(f, &k->k, v, BPF_ANY) ? -errno : 0;
+	return irc_q_place(m, f, &k->k, v, 1, flags, &done);
+}
+
+int irc_q_place(const struct irc_maps *m, const struct irc_qfam *f, const void *keys,
+		const struct irc_qentry *vals, size_t n, __u64 flags, size_t *done)
+{
+	int front = m->fd[f->front], err;
+	size_t more = 0;
+
+	*done = 0;
+	if (front < 0)	/* a module loaded before the tiers: its big map alone */
+		return map_write_gc(m, f->big, keys, vals, f->ksz, sizeof(*vals), n, flags, done);
+	/* Their irc_qbloom bytes before any of them can be in the front tier. */
+	err = qbloom_mark(m, f, keys, n);
+	if (!err)
+		err = irc_map_write(front, keys, vals, f->ksz, sizeof(*vals), n, flags, done);
 	if (!IRC_ERR_FULL(err))
 		return err;
 	/* Before the big map is first used, the front's expired entries make room. */
-	if (!tier_big(m, k->map) &&
-	    irc_gc_map(m, k->map == IRC_M_Q4_HOST ? IRC_M_Q4_FRONT : IRC_M_Q6_FRONT,
-		       irc_now_boot_ns(), NULL, NULL) > 0) {
-		err = bpf_map_update_elem(f, &k->k, v, put) ? -errno : 0;
+	if (!qtier_big(m, f) && irc_gc_map(m, f->front, irc_now_boot_ns(), NULL, NULL) > 0) {
+		err = irc_map_write(front, (const char *)keys + *done * f->ksz, vals + *done,
+				    f->ksz, sizeof(*vals), n - *done, flags, &more);
+		*done += more;
 		if (!IRC_ERR_FULL(err))
 			return err;
 	}
 	/* The flag first: the packet path must look there before it holds anything. */
-	err = irc_qtier_set_fd(m->fd[IRC_M_QTIER], k->map);
+	err = qtier_set(m, f);
 	if (err)
 		return err;
-	return irc_map_update_gc(m, k->map, &k->k, v, put);
+	err = map_write_gc(m, f->big, (const char *)keys + *done * f->ksz, vals + *done, f->ksz,
+			   sizeof(*vals), n - *done, flags, &more);
+	*done += more;
+	return err;
 }
 
 int irc_q_delete(const struct irc_maps *m, const struct irc_key *k)
 {
-	int f = irc_qtier_front(m, k->map), gone = 0, err = -ENOENT;
+	const struct irc_qfam *f = irc_qfam_of(k->map);
+	int fds[2] = { f ? m->fd[f->front] : -1, m->fd[k->map] }, gone = 0, err = -ENOENT, i;
 
-	if (f >= 0) {
-		if (!bpf_map_delete_elem(f, &k->k))
+	/* From both tiers. */
+	for (i = 0; i < 2; i++) {
+		if (fds[i] < 0)
+			continue;
+		if (!bpf_map_delete_elem(fds[i], &k->k))
 			gone = 1;
 		else if (errno != ENOENT)
 			err = -errno;
 	}
-	if (!bpf_map_delete_elem(m->fd[k->map], &k->k))
-		gone = 1;
-	else if (errno != ENOENT)
-		err = -errno;
 	return gone ? 0 : err;
 }
 
 long irc_q_entries(const struct irc_maps *m, int map)
 {
-	int f = irc_qtier_front(m, map);
+	const struct irc_qfam *f = irc_qfam_of(map);
+	int front = f ? m->fd[f->front] : -1;
 
-	return irc_map_entries(m->fd[map]) + (f >= 0 ? irc_map_entries(f) : 0);
+	return irc_map_entries(m->fd[map]) + (front >= 0 ? irc_map_entries(front) : 0);
 }
 
 long irc_q_clear(const struct irc_maps *m, int map)
 {
-	int f = irc_qtier_front(m, map);
-	long a = f >= 0 ? irc_map_clear(f) : 0, b;
+	const struct irc_qfam *f = irc_qfam_of(map);
+	int front = f ? m->fd[f->front] : -1;
+	long a = front >= 0 ? irc_map_clear(front) : 0, b;
 
 	if (a < 0)
 		return a;

@@ -41,20 +41,19 @@ struct irc_arec {
 	struct irc_allow val;
 };
 
-/*
- * Every quarantine entry of the four maps, sorted by creation time.
- * *out is malloc()ed; free() it.
- */
+/* Oldest first (qsort order of irc_qrecs_collect). */
+int irc_qrec_cmp(const void *a, const void *b);
 /*
  * Every quarantine entry, in map order, without holding them all: the
  * exact-host hashes in batches, then the prefixes.  Stops at the first
  * non-zero return of @fn and returns it (or -errno).
  */
-/* Oldest first (qsort order of irc_qrecs_collect). */
-int irc_qrec_cmp(const void *a, const void *b);
 typedef int (*irc_qrec_fn)(const struct irc_qrec *r, void *ctx);
 int irc_qrecs_stream(const struct irc_maps *m, irc_qrec_fn fn, void *ctx);
-
+/*
+ * Every quarantine entry of the quarantine maps, sorted by creation time.
+ * *out is malloc()ed; free() it.
+ */
 int irc_qrecs_collect(const struct irc_maps *m, struct irc_qrec **out,
 		      size_t *n);
 int irc_arecs_collect(const struct irc_maps *m, struct irc_arec **out,
@@ -118,42 +117,59 @@ extern const int irc_qmaps[];
 extern const size_t irc_n_qmaps;
 
 /*
- * Exact hosts in two tiers (IRC_MAX_FRONT_HOSTS in ircontain/abi.h).  For a
- * key of IRC_M_Q4_HOST / Q6_HOST these act on its front tier and its big
- * map (the big map alone when the tiers are not pinned); for any other
+ * Exact hosts in two tiers (IRC_MAX_FRONT_HOSTS in ircontain/abi.h): what
+ * differs between the families, in one place.
+ */
+struct irc_qfam {
+	int big;		/* IRC_M_Q4_HOST / IRC_M_Q6_HOST */
+	int front;		/* IRC_M_Q4_FRONT / IRC_M_Q6_FRONT */
+	__u32 idx;		/* its element of irc_qtier and irc_qbloom: IRC_QTIER_V4 / V6 */
+	int af;			/* AF_INET / AF_INET6 */
+	size_t ksz;		/* key size: a __u32, or struct irc_in6 */
+};
+/* The family of host map or front tier @map; NULL for any other map. */
+const struct irc_qfam *irc_qfam_of(int map);
+
+/*
+ * For a key of IRC_M_Q4_HOST / Q6_HOST these act on its front tier and its
+ * big map (the big map alone when the tiers are not pinned); for any other
  * quarantine key, on its map.  Each returns 0 or -errno.
  */
-/* Front tier first, then the big map (-ENOENT: in neither). */
+/* The map holding @k (its front tier first), its value in *v; or -errno (-ENOENT: none). */
+int irc_q_where(const struct irc_maps *m, const struct irc_key *k, struct irc_qentry *v);
+/* irc_q_where() without the map: 0 or -ENOENT. */
 int irc_q_lookup(const struct irc_maps *m, const struct irc_key *k, struct irc_qentry *v);
 /*
- * Updated where it is; a new one into the front tier, or when that is full
- * (its expired entries swept while the big map is unused) into the big map,
- * its family's flag set first.  BPF_ANY, BPF_NOEXIST or BPF_EXIST.
+ * Updated where it is; a new one placed by irc_q_place().  BPF_ANY,
+ * BPF_NOEXIST or BPF_EXIST.
  */
 int irc_q_update(const struct irc_maps *m, const struct irc_key *k, const struct irc_qentry *v,
 		 __u64 flags);
+/*
+ * The placement rule for @n keys of family @f in neither tier (@keys: f->ksz
+ * bytes each): their irc_qbloom bytes, then the front tier; those it has no
+ * room for (its expired entries swept while the big map is unused) go to
+ * the big map, the family's flag set first.  Batched; @flags BPF_ANY or
+ * BPF_NOEXIST.  *done: how many went in (all, or those before the error).
+ */
+int irc_q_place(const struct irc_maps *m, const struct irc_qfam *f, const void *keys,
+		const struct irc_qentry *vals, size_t n, __u64 flags, size_t *done);
 /* From both tiers (-ENOENT: in neither). */
 int irc_q_delete(const struct irc_maps *m, const struct irc_key *k);
 /* Entries of a quarantine map, both tiers for a host map. */
 long irc_q_entries(const struct irc_maps *m, int map);
 /* irc_map_clear() of both tiers of @map; the flag stays (it is sticky). */
 long irc_q_clear(const struct irc_maps *m, int map);
-/* The fd of host map @map's front tier, or -1 (a prefix map, or not pinned). */
-int irc_qtier_front(const struct irc_maps *m, int map);
-/* IRC_M_Q4_HOST for IRC_M_Q4_FRONT (the same for v6), else @map. */
-int irc_qtier_host(int map);
-/* Sets the flag of host map @map (IRC_M_Q4_HOST / Q6_HOST) in irc_qtier @tier_fd. */
-int irc_qtier_set_fd(int tier_fd, int map);
-/* At load: sets the flag if big map @big_fd (host map @map) holds anything. */
-int irc_qtier_adopt(int big_fd, int tier_fd, int map);
+/* At load: sets a family's flag if its big map holds anything, and marks its front's bytes. */
+int irc_qtier_adopt(const struct irc_maps *m);
+
 /*
- * Sets the irc_qbloom bytes (@bloom_fd, mmapped) of @n keys of @ksz bytes of
- * host map @map: before they go to its front tier.  A no-op when @bloom_fd
- * is -1 (a module loaded before it: its programs do not read it).
+ * Writes @n keys and values (@ksz, @vsz bytes each) into map @fd: batched,
+ * or one by one where the map cannot batch (LPM tries).  *done: how many
+ * went in (all, or those before the error returned).
  */
-int irc_qbloom_mark(int bloom_fd, int map, const void *keys, size_t ksz, size_t n);
-/* At load: the bytes of every host in front tier @front_fd (host map @map). */
-int irc_qtier_adopt_front(int front_fd, int bloom_fd, int map);
+int irc_map_write(int fd, const void *keys, const void *vals, size_t ksz, size_t vsz,
+		  size_t n, __u64 flags, size_t *done);
 
 /* True for the errors a full table gives. */
 #define IRC_ERR_FULL(e)	((e) == -E2BIG || (e) == -ENOSPC || (e) == -ENOMEM)

@@ -391,6 +391,7 @@ static int open_and_load(struct irc_net_bpf **out, unsigned int ring_size)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = irc.pin_dir);
 	struct irc_net_bpf *skel;
+	struct irc_maps m;
 	int err;
 
 	skel = irc_net_bpf__open_opts(&oo);
@@ -410,20 +411,13 @@ static int open_and_load(struct irc_net_bpf **out, unsigned int ring_size)
 	}
 	/*
 	 * Before any program is attached: a big host map filled under a module
-	 * loaded before the front tiers is looked up from the first packet on.
+	 * loaded before the front tiers is looked up from the first packet on,
+	 * and so is a front tier filled before irc_qbloom existed.
 	 */
-	err = irc_qtier_adopt(bpf_map__fd(skel->maps.IRC_MAP_Q4_HOST),
-			      bpf_map__fd(skel->maps.IRC_MAP_QTIER), IRC_M_Q4_HOST);
+	err = irc_maps_of_obj(skel->obj, &m);
 	if (!err)
-		err = irc_qtier_adopt(bpf_map__fd(skel->maps.IRC_MAP_Q6_HOST),
-				      bpf_map__fd(skel->maps.IRC_MAP_QTIER), IRC_M_Q6_HOST);
-	/* And a front tier filled before irc_qbloom existed is looked up too. */
-	if (!err)
-		err = irc_qtier_adopt_front(bpf_map__fd(skel->maps.IRC_MAP_Q4_FRONT),
-					    bpf_map__fd(skel->maps.IRC_MAP_QBLOOM), IRC_M_Q4_HOST);
-	if (!err)
-		err = irc_qtier_adopt_front(bpf_map__fd(skel->maps.IRC_MAP_Q6_FRONT),
-					    bpf_map__fd(skel->maps.IRC_MAP_QBLOOM), IRC_M_Q6_HOST);
+		err = irc_qtier_adopt(&m);
+	irc_maps_unmap_qbloom(&m);
 	if (err) {
 		irc_err("load: mark the host maps' entries in %s / %s: %s",
 			IRC_STR(IRC_MAP_QTIER), IRC_STR(IRC_MAP_QBLOOM), strerror(-err));

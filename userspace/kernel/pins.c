@@ -7,6 +7,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -232,6 +233,7 @@ int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which)
 
 	for (i = 0; i < IRC_M__MAX; i++)
 		m->fd[i] = -1;
+	m->qbloom = NULL;
 	err = irc_require_privileges(action);
 	if (err)
 		return err;
@@ -245,6 +247,12 @@ int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which)
 	err = pin_dir_check(false);
 	if (!err)
 		err = open_maps(action, m, which);
+	if (!err) {
+		err = irc_maps_map_qbloom(m);
+		if (err)
+			irc_err("%s: map %s into memory: %s", action, irc_map_names[IRC_M_QBLOOM],
+				strerror(-err));
+	}
 	if (err)
 		irc_maps_close(m);
 	return err;
@@ -255,10 +263,45 @@ int irc_maps_open(const char *action, struct irc_maps *m)
 	return irc_maps_open_some(action, m, IRC_MAPS_ALL);
 }
 
+int irc_maps_map_qbloom(struct irc_maps *m)
+{
+	void *p;
+
+	m->qbloom = NULL;
+	if (m->fd[IRC_M_QBLOOM] < 0)
+		return 0;
+	p = mmap(NULL, 2 * (size_t)IRC_QBLOOM_SLOTS, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 m->fd[IRC_M_QBLOOM], 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	m->qbloom = p;
+	return 0;
+}
+
+void irc_maps_unmap_qbloom(struct irc_maps *m)
+{
+	if (m->qbloom)
+		munmap(m->qbloom, 2 * (size_t)IRC_QBLOOM_SLOTS);
+	m->qbloom = NULL;
+}
+
+int irc_maps_of_obj(struct bpf_object *obj, struct irc_maps *m)
+{
+	struct bpf_map *map;
+	int i;
+
+	for (i = 0; i < IRC_M__MAX; i++) {
+		map = bpf_object__find_map_by_name(obj, irc_map_names[i]);
+		m->fd[i] = map ? bpf_map__fd(map) : -1;
+	}
+	return irc_maps_map_qbloom(m);
+}
+
 void irc_maps_close(struct irc_maps *m)
 {
 	int i;
 
+	irc_maps_unmap_qbloom(m);
 	for (i = 0; i < IRC_M__MAX; i++) {
 		if (m->fd[i] >= 0)
 			close(m->fd[i]);

@@ -28,6 +28,12 @@ _Static_assert(IRC_M__MAX < 64, "irc_maps_open_some() takes a 64-bit set");
 /* File descriptors of every pinned map; -1 where not open. */
 struct irc_maps {
 	int fd[IRC_M__MAX];
+	/*
+	 * irc_qbloom's bytes (both elements, 2 * IRC_QBLOOM_SLOTS), mapped
+	 * while it is open: a write of one host stores its byte here, with no
+	 * mmap() of its own.  NULL when irc_qbloom is not open.
+	 */
+	__u8 *qbloom;
 };
 
 extern const char *const irc_map_names[IRC_M__MAX];
@@ -77,6 +83,19 @@ int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which);
 #define IRC_MAPS_LATE	(IRC_MAP_BIT(IRC_M_DROPRUN) | IRC_MAP_BIT(IRC_M_IFDROPS) | \
 			 IRC_MAP_BIT(IRC_M_IFNAMES) | IRC_MAPS_TIERS)
 void irc_maps_close(struct irc_maps *m);
+/*
+ * Maps m->fd[IRC_M_QBLOOM] into m->qbloom (done by irc_maps_open_some(), and
+ * by whoever fills a struct irc_maps with other fds); 0 or -errno.
+ */
+int irc_maps_map_qbloom(struct irc_maps *m);
+/* Unmaps it (irc_maps_close() does, with the fds). */
+void irc_maps_unmap_qbloom(struct irc_maps *m);
+/*
+ * The maps of loaded object @obj (its fds, which stay the object's: undo
+ * with irc_maps_unmap_qbloom(), not irc_maps_close()); 0 or -errno.
+ */
+struct bpf_object;
+int irc_maps_of_obj(struct bpf_object *obj, struct irc_maps *m);
 
 /*
  * All CPUs' values of key 0 of a per-CPU array whose values are @size
