@@ -76,7 +76,8 @@
  * IRC_MAP_QTIER (index IRC_QTIER_V4 / V6) to 1; the packet path looks up
  * the big map only after a front miss with it set.  The flag is sticky:
  * never cleared while the maps live (an entry is never invisible).  A key
- * lives in one tier (updated where it is); release deletes from both.
+ * lives in one tier (updated where it is); release deletes from both.  Two
+ * racing writers can leave one in both: list and counts show it once.
  */
 #define IRC_MAX_FRONT_HOSTS	16384		/* per family */
 #define IRC_QTIER_V4		0

@@ -1428,6 +1428,63 @@ static __u32 verdict(struct tcase *tc)
 	return retval;
 }
 
+/* What irc_qrecs_stream() gave: how many records, and the last. */
+struct streamed {
+	size_t n;
+	struct irc_qrec last;
+};
+
+static int stream_count(const struct irc_qrec *r, void *ctx)
+{
+	struct streamed *s = ctx;
+
+	s->n++;
+	s->last = *r;
+	return 0;
+}
+
+/*
+ * A host that two racing writers put in both tiers (made here by writing
+ * both maps): listed (collected and streamed) once, with its front entry,
+ * which the packet path reads first; counted once; released from both
+ * tiers once, one host or all.  @front, @big: @k's tiers, both empty.
+ */
+static void host_twins(const struct irc_maps *m, const struct irc_key *k, int front, int big)
+{
+	struct irc_qentry in_front = { .dir = IRC_DIR_OUT, .origin = IRC_ORIGIN_OPERATOR },
+			  in_big = { .dir = IRC_DIR_BOTH, .origin = IRC_ORIGIN_DETECTOR }, got;
+	struct streamed st = { 0 };
+	struct irc_qrec *recs;
+	size_t n;
+	int i;
+
+	in_front.plen = in_big.plen = k->map == IRC_M_Q4_HOST ? 32 : 128;
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(bpf_map_update_elem(front, &k->k, &in_front, BPF_NOEXIST), 0);
+		assert_int_equal(bpf_map_update_elem(big, &k->k, &in_big, BPF_NOEXIST), 0);
+		assert_int_equal(irc_q_entries(m, k->map), 1);
+		if (i) {
+			/* release --all: each host once. */
+			assert_int_equal(irc_q_clear(m, k->map), 1);
+			break;
+		}
+		assert_int_equal(irc_qrecs_collect(m, &recs, &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(recs[0].val.dir, IRC_DIR_OUT);
+		free(recs);
+		assert_int_equal(irc_qrecs_stream(m, stream_count, &st), 0);
+		assert_int_equal(st.n, 1);
+		assert_int_equal(st.last.val.dir, IRC_DIR_OUT);
+		assert_int_equal(irc_q_where(m, k, &got), irc_qfam_of(k->map)->front);
+		/* release host: from both tiers, once. */
+		assert_int_equal(irc_q_delete(m, k), 0);
+		assert_int_equal(irc_q_delete(m, k), -ENOENT);
+	}
+	assert_int_not_equal(bpf_map_lookup_elem(front, &k->k, &got), 0);
+	assert_int_not_equal(bpf_map_lookup_elem(big, &k->k, &got), 0);
+	assert_int_equal(irc_q_entries(m, k->map), 0);
+}
+
 /*
  * The exact-host tiers (IRC_MAX_FRONT_HOSTS), through the userspace
  * writers (irc_q_update / irc_q_delete) and the XDP program: an entry in
@@ -1436,6 +1493,7 @@ static __u32 verdict(struct tcase *tc)
  * (and is not looked up before, which is why every writer sets it first);
  * with the front tier full the next host goes to the big map with the
  * flag set, is dropped, updated in place and released; the flag stays.
+ * A host in both tiers is read, counted and released once (host_twins).
  * Both families.
  */
 static void test_host_tiers(void **state)
@@ -1524,6 +1582,7 @@ static void test_host_tiers(void **state)
 		assert_int_equal(irc_q_clear(&m, kb.map), IRC_MAX_FRONT_HOSTS + 1);
 		assert_int_equal(irc_q_entries(&m, kb.map), 0);
 		assert_int_equal(tier_flag(idx), 1);
+		host_twins(&m, &kb, front, big);
 	}
 	irc_maps_unmap_qbloom(&m);
 	assert_int_equal(reset_maps(), 0);

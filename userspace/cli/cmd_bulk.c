@@ -230,40 +230,33 @@ static size_t list_refuse(const char *what, const struct irc_maps *m,
 }
 
 /*
- * Deletes @n keys from @fd: batched (the kernel stops at a key that is not
- * there; it is counted in @absent and the batch goes on after it), or one
- * by one where the map cannot batch.
+ * Deletes @n keys from @fd, setting gone[i] for each one deleted: batched
+ * (the kernel stops at a key that is not there, and the batch goes on
+ * after it), or one by one where the map cannot batch.
  */
-static int delete_batch(int fd, void *keys, size_t ksz, size_t n,
-			size_t *released, size_t *absent)
+static int delete_batch(int fd, void *keys, size_t ksz, size_t n, bool *gone)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
-	size_t done = 0;
+	size_t done = 0, i;
 
 	while (done < n) {
 		__u32 cnt = n - done < BULK_BATCH ? n - done : BULK_BATCH;
+		int e = bpf_map_delete_batch(fd, (char *)keys + done * ksz, &cnt, &bo) ? errno : 0;
 
-		if (!bpf_map_delete_batch(fd, (char *)keys + done * ksz, &cnt, &bo)) {
-			done += cnt;
-			*released += cnt;
-			continue;
+		if (e && e != ENOENT) {
+			if (e != EINVAL && e != 524 /* ENOTSUPP */ && e != EOPNOTSUPP)
+				return -e;
+			break;	/* this map cannot batch (LPM tries) */
 		}
-		if (errno == ENOENT) {
-			*released += cnt;
-			done += cnt + 1;
-			(*absent)++;
-			continue;
-		}
-		if (errno != EINVAL && errno != 524 /* ENOTSUPP */ && errno != EOPNOTSUPP)
+		for (i = 0; i < cnt; i++)
+			gone[done + i] = true;
+		done += cnt + (e == ENOENT);	/* and the key that was not there */
+	}
+	for (; done < n; done++) {
+		if (!bpf_map_delete_elem(fd, (char *)keys + done * ksz))
+			gone[done] = true;
+		else if (errno != ENOENT)
 			return -errno;
-		for (; done < n; done++) {
-			if (!bpf_map_delete_elem(fd, (char *)keys + done * ksz))
-				(*released)++;
-			else if (errno == ENOENT)
-				(*absent)++;
-			else
-				return -errno;
-		}
 	}
 	return 0;
 }
@@ -276,24 +269,28 @@ static bool map_empty(int fd)
 }
 
 /*
- * delete_batch() of @n keys of quarantine map @map: from both tiers of an
- * exact-host map (each key is in one), skipping a tier that is empty.
+ * delete_batch() of @n keys of quarantine map @map, from both tiers of an
+ * exact-host map (skipping a tier that is empty).  A host that racing
+ * writers put in both tiers is deleted from both and counted once.
  */
 static int delete_tiers(const struct irc_maps *m, int map, void *keys, size_t ksz, size_t n,
 			size_t *released, size_t *absent)
 {
 	const struct irc_qfam *f = irc_qfam_of(map);
-	int front = f ? m->fd[f->front] : -1, big = m->fd[map], err = 0;
-	size_t gone = 0, miss = 0;
+	int fds[2] = { f ? m->fd[f->front] : -1, m->fd[map] }, err = 0, t;
+	bool *gone = calloc(n + 1, sizeof(*gone));
+	size_t i, cnt = 0;
 
-	if (front < 0)
-		return delete_batch(big, keys, ksz, n, released, absent);
-	if (!map_empty(front))
-		err = delete_batch(front, keys, ksz, n, &gone, &miss);
-	if (!err && gone < n && !map_empty(big))
-		err = delete_batch(big, keys, ksz, n, &gone, &miss);
-	*released += gone;
-	*absent += gone < n ? n - gone : 0;
+	if (!gone)
+		return -ENOMEM;
+	for (t = 0; t < 2 && !err; t++)
+		if (fds[t] >= 0 && !map_empty(fds[t]))
+			err = delete_batch(fds[t], keys, ksz, n, gone);
+	for (i = 0; i < n; i++)
+		cnt += gone[i];
+	*released += cnt;
+	*absent += n - cnt;
+	free(gone);
 	return err;
 }
 

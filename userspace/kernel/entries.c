@@ -173,27 +173,107 @@ static void runs_add(const struct runs *rs, struct irc_qrec *r)
 	}
 }
 
+/*
+ * The front tiers' hosts, a set: a big map's entry found here is one that
+ * racing writers put in both tiers, reported once (as its front entry,
+ * which the packet path reads first).  Open addressing, linear probing,
+ * at most half full; a slot of family 0 is empty.
+ */
+struct fronts {
+	struct irc_cidr *t;	/* calloc()ed, cap slots (a power of two) */
+	size_t n, cap;
+};
+
+/* The slot where @c is, or the empty one where it would go. */
+static size_t fronts_slot(const struct fronts *fr, const struct irc_cidr *c)
+{
+	__u64 h = 0, w;
+	size_t i;
+
+	for (i = 0; i < sizeof(c->addr); i += sizeof(w)) {
+		memcpy(&w, c->addr + i, sizeof(w));
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	}
+	for (i = h >> 32; ; i++) {
+		const struct irc_cidr *s = &fr->t[i & (fr->cap - 1)];
+
+		if (!s->family || !memcmp(s, c, sizeof(*c)))
+			return i & (fr->cap - 1);
+	}
+}
+
+static int fronts_add(struct fronts *fr, const struct irc_cidr *c)
+{
+	size_t i;
+
+	if (2 * (fr->n + 1) > fr->cap) {
+		size_t cap = fr->cap ? 2 * fr->cap : 1024;
+		struct fronts big = { calloc(cap, sizeof(*c)), fr->n, cap };
+
+		if (!big.t)
+			return -ENOMEM;
+		for (i = 0; i < fr->cap; i++)
+			if (fr->t[i].family)
+				big.t[fronts_slot(&big, &fr->t[i])] = fr->t[i];
+		free(fr->t);
+		*fr = big;
+	}
+	i = fronts_slot(fr, c);
+	fr->n += !fr->t[i].family;
+	fr->t[i] = *c;
+	return 0;
+}
+
+static bool fronts_has(const struct fronts *fr, const struct irc_cidr *c)
+{
+	return fr->n && fr->t[fronts_slot(fr, c)].family;
+}
+
+/* Drops from @recs[@nf, @nh) (the big maps') the hosts of @recs[0, @nf) (the fronts'). */
+static int drop_twins(struct irc_qrec *recs, size_t *n, size_t nf, size_t nh)
+{
+	struct fronts fr = { 0 };
+	size_t i, out = nf;
+	int err = 0;
+
+	for (i = 0; i < nf && !err; i++)
+		err = fronts_add(&fr, &recs[i].target);
+	for (i = nf; i < *n && !err; i++) {
+		if (i < nh && fronts_has(&fr, &recs[i].target))
+			continue;
+		if (out != i)
+			recs[out] = recs[i];
+		out++;
+	}
+	if (!err)
+		*n = out;
+	free(fr.t);
+	return err;
+}
+
 int irc_qrecs_collect(const struct irc_maps *m, struct irc_qrec **out,
 		      size_t *n)
 {
+	const int *maps = irc_qmaps;
 	void *arr = NULL;
 	struct runs rs;
-	size_t cap = 0, i;
-	int err;
+	size_t cap = 0, i, nf = 0, nh = 0;
+	int err = 0;
 
 	*n = 0;
-	for (i = 0; i < irc_n_qmaps; i++) {
-		const int *maps = irc_qmaps;
-
-		if (m->fd[maps[i]] < 0)
-			continue;
-		err = walk(m->fd[maps[i]], maps[i], &arr, n, &cap,
-			   sizeof(struct irc_qrec),
-			   offsetof(struct irc_qrec, val));
-		if (err) {
-			free(arr);
-			return err;
-		}
+	/* irc_qmaps' order: the front tiers, the big maps, the prefixes. */
+	for (i = 0; i < irc_n_qmaps && !err; i++) {
+		nf = i == 2 ? *n : nf;
+		nh = i == 4 ? *n : nh;
+		if (m->fd[maps[i]] >= 0)
+			err = walk(m->fd[maps[i]], maps[i], &arr, n, &cap,
+				   sizeof(struct irc_qrec), offsetof(struct irc_qrec, val));
+	}
+	if (!err)
+		err = drop_twins(arr, n, nf, nh);
+	if (err) {
+		free(arr);
+		return err;
 	}
 	runs_read(m, &rs);
 	for (i = 0; i < *n && rs.n; i++)
@@ -208,15 +288,20 @@ int irc_qrecs_collect(const struct irc_maps *m, struct irc_qrec **out,
 /* Hash maps: BPF_MAP_LOOKUP_BATCH, STREAM_BATCH entries a call. */
 #define STREAM_BATCH	4096
 
-static int stream_batch(int fd, int map, const struct runs *rs, irc_qrec_fn fn, void *ctx)
+/*
+ * Host map or front tier @map in batches: a front's hosts go into @fr, a
+ * big map's found in @fr are skipped.
+ */
+static int stream_batch(int fd, int map, const struct runs *rs, struct fronts *fr,
+			irc_qrec_fn fn, void *ctx)
 {
 	static struct irc_in6 keys[STREAM_BATCH];	/* big enough for either */
 	static struct irc_qentry vals[STREAM_BATCH];
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
+	const struct irc_qfam *f = irc_qfam_of(map);
 	struct irc_qrec r;
 	__u64 in = 0, out = 0;
-	bool first = true, last = false;
-	size_t ksz = irc_qfam_of(map)->ksz;
+	bool first = true, last = false, front = map == f->front;
 	__u32 cnt, i;
 	int err;
 
@@ -230,10 +315,14 @@ static int stream_batch(int fd, int map, const struct runs *rs, irc_qrec_fn fn, 
 		first = false;
 		in = out;
 		for (i = 0; i < cnt; i++) {
-			key_to_cidr(map, (char *)keys + i * ksz, &r.target);
+			key_to_cidr(map, (char *)keys + i * f->ksz, &r.target);
+			if (!front && fronts_has(fr, &r.target))
+				continue;
 			r.val = vals[i];
 			runs_add(rs, &r);
-			err = fn(&r, ctx);
+			err = front ? fronts_add(fr, &r.target) : 0;
+			if (!err)
+				err = fn(&r, ctx);
 			if (err)
 				return err;
 		}
@@ -245,15 +334,17 @@ int irc_qrecs_stream(const struct irc_maps *m, irc_qrec_fn fn, void *ctx)
 {
 	const int *maps = irc_qmaps;
 	struct irc_qrec *arr = NULL;
+	struct fronts fr = { 0 };
 	size_t n = 0, cap = 0, i, j;
 	struct runs rs;
 	int err = 0;
 
 	runs_read(m, &rs);
-	/* The exact hosts' front tiers and big maps first (irc_qmaps' order). */
+	/* The exact hosts' front tiers, then their big maps (irc_qmaps' order). */
 	for (i = 0; i < 4 && !err; i++)
 		if (m->fd[maps[i]] >= 0)
-			err = stream_batch(m->fd[maps[i]], maps[i], &rs, fn, ctx);
+			err = stream_batch(m->fd[maps[i]], maps[i], &rs, &fr, fn, ctx);
+	free(fr.t);
 	free(rs.r);
 	/* Prefixes (at most IRC_MAX_PREFIXES each): LPM tries do not batch. */
 	for (i = 4; i < irc_n_qmaps && !err; i++) {
@@ -692,7 +783,7 @@ int irc_q_delete(const struct irc_maps *m, const struct irc_key *k)
 	const struct irc_qfam *f = irc_qfam_of(k->map);
 	int fds[2] = { f ? m->fd[f->front] : -1, m->fd[k->map] }, gone = 0, err = -ENOENT, i;
 
-	/* From both tiers. */
+	/* From both: one a race put in both tiers is released from both, once. */
 	for (i = 0; i < 2; i++) {
 		if (fds[i] < 0)
 			continue;
@@ -708,18 +799,36 @@ long irc_q_entries(const struct irc_maps *m, int map)
 {
 	const struct irc_qfam *f = irc_qfam_of(map);
 	int front = f ? m->fd[f->front] : -1;
+	union { __u32 v4; struct irc_in6 v6; } key, next;
+	long big = irc_map_entries(m->fd[map]), n = big;
+	struct irc_qentry v;
+	void *prev = NULL;
 
-	return irc_map_entries(m->fd[map]) + (front >= 0 ? irc_map_entries(front) : 0);
+	while (front >= 0 && !bpf_map_get_next_key(front, prev, &next)) {
+		key = next;
+		prev = &key;
+		/* One a race also put in the big map is counted there only. */
+		if (!big || bpf_map_lookup_elem(m->fd[map], &key, &v))
+			n++;
+	}
+	return n;
 }
 
 long irc_q_clear(const struct irc_maps *m, int map)
 {
 	const struct irc_qfam *f = irc_qfam_of(map);
 	int front = f ? m->fd[f->front] : -1;
-	long a = front >= 0 ? irc_map_clear(front) : 0, b;
+	union { __u32 v4; struct irc_in6 v6; } key;
+	long n = 0, big;
 
-	if (a < 0)
-		return a;
-	b = irc_map_clear(m->fd[map]);
-	return b < 0 ? b : a + b;
+	/* Each front host from both tiers (a race may have put it in both): counted once. */
+	while (front >= 0 && !bpf_map_get_next_key(front, NULL, &key)) {
+		if (bpf_map_delete_elem(front, &key))
+			return -errno;
+		if (bpf_map_delete_elem(m->fd[map], &key) && errno != ENOENT)
+			return -errno;
+		n++;
+	}
+	big = irc_map_clear(m->fd[map]);
+	return big < 0 ? big : n + big;
 }

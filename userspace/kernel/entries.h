@@ -134,6 +134,11 @@ const struct irc_qfam *irc_qfam_of(int map);
  * For a key of IRC_M_Q4_HOST / Q6_HOST these act on its front tier and its
  * big map (the big map alone when the tiers are not pinned); for any other
  * quarantine key, on its map.  Each returns 0 or -errno.
+ *
+ * One writer puts a key in one tier; two racing writers (one finding the
+ * front tier full, the other finding room after a release) can put it in
+ * both.  Both entries are valid (the packet path reads the front's first);
+ * the readers here report such a host once, with its front entry.
  */
 /* The map holding @k (its front tier first), its value in *v; or -errno (-ENOENT: none). */
 int irc_q_where(const struct irc_maps *m, const struct irc_key *k, struct irc_qentry *v);
@@ -156,9 +161,9 @@ int irc_q_place(const struct irc_maps *m, const struct irc_qfam *f, const void *
 		const struct irc_qentry *vals, size_t n, __u64 flags, size_t *done);
 /* From both tiers (-ENOENT: in neither). */
 int irc_q_delete(const struct irc_maps *m, const struct irc_key *k);
-/* Entries of a quarantine map, both tiers for a host map. */
+/* Hosts (or prefixes) in quarantine map @map: a host in both tiers once. */
 long irc_q_entries(const struct irc_maps *m, int map);
-/* irc_map_clear() of both tiers of @map; the flag stays (it is sticky). */
+/* Empties both tiers of @map: returns how many hosts (each once), or -errno; the flag stays. */
 long irc_q_clear(const struct irc_maps *m, int map);
 /* At load: sets a family's flag if its big map holds anything, and marks its front's bytes. */
 int irc_qtier_adopt(const struct irc_maps *m);
