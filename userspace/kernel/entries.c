@@ -52,10 +52,9 @@ void irc_akey(const struct irc_cidr *c, struct irc_key *key)
 /* The target a raw key of map @map stands for. */
 static void key_to_cidr(int map, const void *k, struct irc_cidr *c)
 {
+	const struct irc_qfam *f = irc_qfam_of(map);
 	const struct irc_lpm4 *l4 = k;
 	const struct irc_lpm6 *l6 = k;
-
-	const struct irc_qfam *f = irc_qfam_of(map);
 
 	memset(c, 0, sizeof(*c));
 	if (f) {
@@ -467,7 +466,8 @@ long irc_gc_map(const struct irc_maps *m, int map, uint64_t now_boot, irc_gc_fn 
 	size_t n = 0, cap = 0, i;
 	void *prev = NULL;
 	long removed = 0;
-	int fd = m->fd[map], table = irc_qfam_of(map) ? irc_qfam_of(map)->big : map;
+	const struct irc_qfam *f = irc_qfam_of(map);
+	int fd = m->fd[map], table = f ? f->big : map;
 
 	if (fd < 0)
 		return 0;	/* a tier an older module has not pinned */
@@ -670,7 +670,7 @@ static int qbloom_mark(const struct irc_maps *m, const struct irc_qfam *f, const
 /* At load: the bytes of every host already in @f's front tier. */
 static int qtier_adopt_front(const struct irc_maps *m, const struct irc_qfam *f)
 {
-	struct irc_in6 key, next;
+	struct irc_in6 key, next;	/* big enough for either */
 	char *keys = malloc((size_t)IRC_MAX_FRONT_HOSTS * 2 * f->ksz);
 	void *prev = NULL;
 	size_t n = 0;
@@ -799,7 +799,7 @@ long irc_q_entries(const struct irc_maps *m, int map)
 {
 	const struct irc_qfam *f = irc_qfam_of(map);
 	int front = f ? m->fd[f->front] : -1;
-	union { __u32 v4; struct irc_in6 v6; } key, next;
+	struct irc_in6 key, next;	/* big enough for either */
 	long big = irc_map_entries(m->fd[map]), n = big;
 	struct irc_qentry v;
 	void *prev = NULL;
@@ -818,7 +818,7 @@ long irc_q_clear(const struct irc_maps *m, int map)
 {
 	const struct irc_qfam *f = irc_qfam_of(map);
 	int front = f ? m->fd[f->front] : -1;
-	union { __u32 v4; struct irc_in6 v6; } key;
+	struct irc_in6 key;	/* big enough for either */
 	long n = 0, big;
 
 	/* Each front host from both tiers (a race may have put it in both): counted once. */

@@ -227,6 +227,22 @@ static int open_maps(const char *action, struct irc_maps *m, uint64_t which)
 	return 0;
 }
 
+/* Maps m->fd[IRC_M_QBLOOM] (when open) into m->qbloom; 0 or -errno. */
+static int map_qbloom(struct irc_maps *m)
+{
+	void *p;
+
+	m->qbloom = NULL;
+	if (m->fd[IRC_M_QBLOOM] < 0)
+		return 0;
+	p = mmap(NULL, 2 * (size_t)IRC_QBLOOM_SLOTS, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 m->fd[IRC_M_QBLOOM], 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	m->qbloom = p;
+	return 0;
+}
+
 int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which)
 {
 	int i, err;
@@ -248,7 +264,7 @@ int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which)
 	if (!err)
 		err = open_maps(action, m, which);
 	if (!err) {
-		err = irc_maps_map_qbloom(m);
+		err = map_qbloom(m);
 		if (err)
 			irc_err("%s: map %s into memory: %s", action, irc_map_names[IRC_M_QBLOOM],
 				strerror(-err));
@@ -261,21 +277,6 @@ int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which)
 int irc_maps_open(const char *action, struct irc_maps *m)
 {
 	return irc_maps_open_some(action, m, IRC_MAPS_ALL);
-}
-
-int irc_maps_map_qbloom(struct irc_maps *m)
-{
-	void *p;
-
-	m->qbloom = NULL;
-	if (m->fd[IRC_M_QBLOOM] < 0)
-		return 0;
-	p = mmap(NULL, 2 * (size_t)IRC_QBLOOM_SLOTS, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 m->fd[IRC_M_QBLOOM], 0);
-	if (p == MAP_FAILED)
-		return -errno;
-	m->qbloom = p;
-	return 0;
 }
 
 void irc_maps_unmap_qbloom(struct irc_maps *m)
@@ -294,7 +295,7 @@ int irc_maps_of_obj(struct bpf_object *obj, struct irc_maps *m)
 		map = bpf_object__find_map_by_name(obj, irc_map_names[i]);
 		m->fd[i] = map ? bpf_map__fd(map) : -1;
 	}
-	return irc_maps_map_qbloom(m);
+	return map_qbloom(m);
 }
 
 void irc_maps_close(struct irc_maps *m)

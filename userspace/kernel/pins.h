@@ -83,12 +83,7 @@ int irc_maps_open_some(const char *action, struct irc_maps *m, uint64_t which);
 #define IRC_MAPS_LATE	(IRC_MAP_BIT(IRC_M_DROPRUN) | IRC_MAP_BIT(IRC_M_IFDROPS) | \
 			 IRC_MAP_BIT(IRC_M_IFNAMES) | IRC_MAPS_TIERS)
 void irc_maps_close(struct irc_maps *m);
-/*
- * Maps m->fd[IRC_M_QBLOOM] into m->qbloom (done by irc_maps_open_some(), and
- * by whoever fills a struct irc_maps with other fds); 0 or -errno.
- */
-int irc_maps_map_qbloom(struct irc_maps *m);
-/* Unmaps it (irc_maps_close() does, with the fds). */
+/* Unmaps m->qbloom (irc_maps_close() does, with the fds). */
 void irc_maps_unmap_qbloom(struct irc_maps *m);
 /*
  * The maps of loaded object @obj (its fds, which stay the object's: undo
