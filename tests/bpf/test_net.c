@@ -1443,11 +1443,57 @@ static int stream_count(const struct irc_qrec *r, void *ctx)
 	return 0;
 }
 
+static void gc_count(void *ctx, int map, const struct irc_cidr *target, const void *key,
+		     const void *val)
+{
+	(void)map, (void)target, (void)key, (void)val;
+	++*(int *)ctx;
+}
+
+/*
+ * The expiry sweep of a host in both tiers (@front, @big: @k's, both
+ * empty): reported once when both copies expired, whichever tier is swept
+ * first, and not at all while one copy is live; the expired copy goes.
+ * @live[t]: whether tier t's copy (0 front, 1 big) is live.
+ */
+static void twins_expire(const struct irc_maps *m, const struct irc_key *k, int front, int big)
+{
+	static const struct { bool live[2]; int first; } c[] = {
+		{ { false, true }, 0 }, { { false, true }, 1 }, { { true, false }, 0 },
+		{ { true, false }, 1 }, { { false, false }, 0 }, { { false, false }, 1 },
+	};
+	const struct irc_qfam *f = irc_qfam_of(k->map);
+	int fds[2] = { front, big }, tier[2] = { f->front, f->big };
+	struct irc_qentry e = { .dir = IRC_DIR_BOTH }, got;
+	size_t i;
+	int t;
+
+	e.plen = k->map == IRC_M_Q4_HOST ? 32 : 128;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int reported = 0, left = c[i].live[0] || c[i].live[1];
+
+		for (t = 0; t < 2; t++) {
+			e.expires_ns = c[i].live[t] ? 5000 : 1000;
+			assert_int_equal(bpf_map_update_elem(fds[t], &k->k, &e, BPF_NOEXIST), 0);
+		}
+		/* At 2000: the expired copies are due, the live ones not. */
+		for (t = 0; t < 2; t++)
+			assert_true(irc_gc_map(m, tier[(c[i].first + t) % 2], 2000, gc_count,
+					       &reported) >= 0);
+		assert_int_equal(reported, !left);
+		for (t = 0; t < 2; t++)
+			assert_int_equal(!bpf_map_lookup_elem(fds[t], &k->k, &got), c[i].live[t]);
+		if (left)
+			assert_int_equal(irc_q_delete(m, k), 0);
+	}
+}
+
 /*
  * A host that two racing writers put in both tiers (made here by writing
  * both maps): listed (collected and streamed) once, with its front entry,
  * which the packet path reads first; counted once; released from both
- * tiers once, one host or all.  @front, @big: @k's tiers, both empty.
+ * tiers once, one host or all; expired once (twins_expire).  @front, @big:
+ * @k's tiers, both empty.
  */
 static void host_twins(const struct irc_maps *m, const struct irc_key *k, int front, int big)
 {
@@ -1483,6 +1529,7 @@ static void host_twins(const struct irc_maps *m, const struct irc_key *k, int fr
 	assert_int_not_equal(bpf_map_lookup_elem(front, &k->k, &got), 0);
 	assert_int_not_equal(bpf_map_lookup_elem(big, &k->k, &got), 0);
 	assert_int_equal(irc_q_entries(m, k->map), 0);
+	twins_expire(m, k, front, big);
 }
 
 /*

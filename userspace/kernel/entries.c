@@ -458,6 +458,27 @@ static bool is_host_map(int map)
 	return irc_qfam_of(map) || map == IRC_M_Q4_PFX || map == IRC_M_Q6_PFX;
 }
 
+/*
+ * After expired host @key left tier @map of @f: true when the host's copy in
+ * the other tier (one that racing writers put in both) speaks for it, so
+ * this one is not reported: a live copy (the host is still quarantined), or,
+ * seen from the big map, any front copy (the front's sweep reports it).  An
+ * expired big-map copy goes with its front one, reported once.
+ */
+static bool gc_twin(const struct irc_maps *m, const struct irc_qfam *f, int map,
+		    const void *key, uint64_t now_boot)
+{
+	int other = m->fd[map == f->front ? f->big : f->front];
+	struct irc_qentry t;
+
+	if (other < 0 || bpf_map_lookup_elem(other, key, &t))
+		return false;
+	if (map == f->big || !t.expires_ns || t.expires_ns > now_boot)
+		return true;
+	bpf_map_delete_elem(other, key);
+	return false;
+}
+
 long irc_gc_map(const struct irc_maps *m, int map, uint64_t now_boot, irc_gc_fn fn,
 		void *ctx)
 {
@@ -504,7 +525,7 @@ long irc_gc_map(const struct irc_maps *m, int map, uint64_t now_boot, irc_gc_fn 
 		    v.q.expires_ns > now_boot || bpf_map_delete_elem(fd, &dead[i]))
 			continue;
 		removed++;
-		if (!fn)
+		if (!fn || (f && gc_twin(m, f, map, &dead[i], now_boot)))
 			continue;
 		if (is_host_map(map))
 			key_to_cidr(map, &dead[i], &c);

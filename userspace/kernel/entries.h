@@ -93,7 +93,8 @@ typedef void (*irc_gc_fn)(void *ctx, int map, const struct irc_cidr *target,
 /*
  * Removes the entries of @map that expired before @now_boot (CLOCK_BOOTTIME
  * ns); a stopped or killed process's entry is left to the operator.
- * Returns how many, or -errno.
+ * Returns how many, or -errno.  A host in both tiers is reported once, and
+ * not while one of its copies is live.
  */
 long irc_gc_map(const struct irc_maps *m, int map, uint64_t now_boot, irc_gc_fn fn,
 		void *ctx);
