@@ -472,8 +472,9 @@ struct irc_ev_deny {
 };
 
 /*
- * Drops of one exact-host entry counted on one CPU without an atomic
- * (IRC_MAP_DROPRUN, percpu array[1]).  While a CPU drops the same host,
+ * Drops of one front-tier exact-host entry counted on one CPU without an
+ * atomic (IRC_MAP_DROPRUN, percpu array[1]); a big-map entry's drop takes
+ * its atomic at once (irc_host4() in bpf/irc_net.bpf.c says why).  While a CPU drops the same host,
  * only this run's count goes up; drops of other hosts take the atomic on
  * their entry until IRC_DROPRUN_PATIENCE of them in a row hand the run
  * over, when its count is added to its entry (if that entry is still the

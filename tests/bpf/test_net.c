@@ -1327,8 +1327,9 @@ static void pin_cpu(cpu_set_t *old)
 /*
  * Drops counted per CPU (struct irc_droprun): a run of one host, other
  * hosts' drops beside it, the hand-over after IRC_DROPRUN_PATIENCE of
- * them (the run's count reaches its entry), and a released and re-added
- * host that does not inherit the count of a run of its old entry.
+ * them (the run's count reaches its entry), a released and re-added
+ * host that does not inherit the count of a run of its old entry, and a
+ * big-map host whose drops go to its entry at once, the run untouched.
  */
 static void test_drop_runs(void **state)
 {
@@ -1386,6 +1387,37 @@ static void test_drop_runs(void **state)
 	drop_runs(&b, fb, lb);
 	host_entry(&tb, 0, &d);
 	assert_int_equal(d, 2);
+	/*
+	 * B moved to the big map: each drop on its entry at once, and this
+	 * CPU's run (still held by B's old entry) is left as it was: no
+	 * count, no patience spent, no hand-over.
+	 */
+	{
+		int ncpu = libbpf_num_possible_cpus();
+		struct irc_droprun *before, *after;
+		struct target big = tb;
+		__u32 idx = IRC_QTIER_V4, one = 1;
+
+		assert_true(ncpu > 0);
+		before = aligned_alloc(_Alignof(struct irc_droprun), sizeof(*before) * ncpu);
+		after = aligned_alloc(_Alignof(struct irc_droprun), sizeof(*after) * ncpu);
+		assert_true(before && after);
+		big.map = skel->maps.irc_q4_host;
+		host_entry(&tb, 0, NULL);
+		host_entry(&big, 400, NULL);
+		assert_int_equal(bpf_map__update_elem(skel->maps.irc_qtier, &idx, sizeof(idx),
+						      &one, sizeof(one), BPF_ANY), 0);
+		assert_int_equal(runs_io(before, ncpu), 0);
+		b.runs = IRC_DROPRUN_PATIENCE + 3;
+		drop_runs(&b, fb, lb);
+		assert_int_equal(bpf_map__lookup_elem(big.map, &big.key, big.key_sz, &e,
+						      sizeof(e), 0), 0);
+		assert_int_equal(e.drops, IRC_DROPRUN_PATIENCE + 3);
+		assert_int_equal(runs_io(after, ncpu), 0);
+		assert_memory_equal(before, after, sizeof(*before) * ncpu);
+		free(before);
+		free(after);
+	}
 	assert_int_equal(reset_maps(), 0);
 	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
 }
@@ -1596,6 +1628,8 @@ static void test_host_tiers(void **state)
 						      &one, sizeof(one), BPF_ANY), 0);
 		assert_int_equal(verdict(&tb), XDP_DROP);
 		assert_int_equal(irc_q_lookup(&m, &kb, &got), 0);
+		/* Its drop counted on the entry at once (no per-CPU run). */
+		assert_int_equal(got.drops, 1);
 		assert_int_equal(irc_q_delete(&m, &kb), 0);
 		assert_int_equal(irc_q_delete(&m, &kb), -ENOENT);
 		assert_int_equal(verdict(&tb), XDP_PASS);
