@@ -8,6 +8,8 @@
 #ifndef IRC_BENCH_H
 #define IRC_BENCH_H
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "testlib.h"
@@ -17,6 +19,27 @@ static inline int bench_cmp_dbl(const void *a, const void *b)
 	double x = *(const double *)a, y = *(const double *)b;
 
 	return x < y ? -1 : x > y;
+}
+
+/*
+ * @s as a number from @min to @max, or one line on stderr naming @prog,
+ * @what and the bad value, and exit 2.
+ */
+static inline unsigned long bench_arg_num(const char *prog, const char *s,
+					  unsigned long min, unsigned long max,
+					  const char *what)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max) {
+		fprintf(stderr, "%s: %s '%s': not a number from %lu to %lu\n", prog, what, s,
+			min, max);
+		exit(2);
+	}
+	return v;
 }
 
 /* Sorts @v (n > 0) and returns its median. */

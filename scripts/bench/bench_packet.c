@@ -16,18 +16,25 @@
  * while the programs' own state stays warm).  The bare programs carry the
  * same wrapper in the rotating columns, so their figure is the floor of
  * each column.  Mechanisms run interleaved, round after round; each figure
- * is the median of ROUNDS.  Ratios are of the cost above the floor
+ * is the median of the rounds (-r).  Ratios are of the cost above the floor
  * ((x - bare) / (anchor - bare)).  Nothing is attached, nothing pinned.
  *
- *   bench_packet [DATAFILE]   also writes the medians for the plot
+ *   bench_packet [-n N] [-r ROUNDS] [DATAFILE]
+ *     -n N       only N quarantined hosts (1 to IRC_MAX_HOSTS), not the list
+ *     -r ROUNDS  interleaved rounds per figure (default 5, at most 64): more
+ *                for a steadier median when comparing two builds
+ *     DATAFILE   also writes the medians for the plot
  */
+#include <unistd.h>
+
 #include "bench.h"
 #include "bench_ref.skel.h"
 
 #define HOT_REPEAT	200000
 #define ROT_REPEAT	(1 << 18)
 #define ROT_ADDRS	(1U << 20)	/* as in bench_ref.bpf.c */
-#define ROUNDS		5
+#define ROUNDS		5	/* default of -r */
+#define MAX_ROUNDS	64
 #define XF_OBJ		"/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_ip.o"
 #define XF_MAX		10000		/* its filter_ipv4's max_entries */
 #define XF_SRC_DST	3		/* its MAP_FLAG_SRC | MAP_FLAG_DST */
@@ -162,17 +169,37 @@ static double net(double x, double floor_ns)
 
 int main(int argc, char **argv)
 {
-	static const __u32 ns_list[] = { 1, 1000, 10000, 100000, IRC_MAX_HOSTS };
-	static double res[ROUNDS][M__N][K__N];
-	double med[M__N][K__N];
-	struct irc_net_bpf *irc = tl_load();
-	struct bpf_object *xf;
+	static __u32 ns_list[] = { 1, 1000, 10000, 100000, IRC_MAX_HOSTS };
+	static double res[MAX_ROUNDS][M__N][K__N];
+	size_t ni, n_ns = sizeof(ns_list) / sizeof(ns_list[0]);
 	int xf_map = -1, ref_map, ncpu = libbpf_num_possible_cpus();
+	int r, m, k, floor_m, opt, rounds = ROUNDS;
+	double med[M__N][K__N];
+	struct irc_net_bpf *irc;
+	struct bpf_object *xf;
 	FILE *data = NULL;
 	__u32 have = 0;
-	size_t ni;
-	int r, m, k, floor_m;
 
+	while ((opt = getopt(argc, argv, "n:r:")) != -1) {
+		switch (opt) {
+		case 'n':
+			ns_list[0] = (__u32)bench_arg_num("bench_packet", optarg, 1,
+							  IRC_MAX_HOSTS, "-n");
+			n_ns = 1;
+			break;
+		case 'r':
+			rounds = (int)bench_arg_num("bench_packet", optarg, 1, MAX_ROUNDS, "-r");
+			break;
+		default:
+			fprintf(stderr, "usage: bench_packet [-n N] [-r ROUNDS] [DATAFILE]\n");
+			return 2;
+		}
+	}
+	if (argc - optind > 1) {
+		fprintf(stderr, "bench_packet: '%s': one DATAFILE at most\n", argv[optind + 1]);
+		return 2;
+	}
+	irc = tl_load();
 	if (!irc)
 		die("load ircontain's skeleton failed (root needed)");
 	ref = bench_ref_bpf__open_and_load();
@@ -182,7 +209,7 @@ int main(int argc, char **argv)
 	if (!xf)
 		fprintf(stderr, "bench_packet: %s not loadable (install xdp-tools): its rows are left out\n",
 			XF_OBJ);
-	if (argc > 1 && !(data = fopen(argv[1], "w")))
+	if (optind < argc && !(data = fopen(argv[optind], "w")))
 		die("open the data file failed");
 	mech[M_BARE] = (struct mech_def){ bpf_program__fd(ref->progs.ref_xdp_drop), 0, 1, 1 };
 	mech[M_REF] = (struct mech_def){ bpf_program__fd(ref->progs.ref_xdp_hash), 0, 1, 2 };
@@ -203,12 +230,12 @@ int main(int argc, char **argv)
 	printf("Per-packet cost, ns (BPF_PROG_TEST_RUN, 64-byte IPv4 TCP frames; hot: %d runs of one packet;\n"
 	       "rotating: %d runs, each with the next of 2^20 random addresses; median of %d\n"
 	       "interleaved rounds)\n\n",
-	       HOT_REPEAT, ROT_REPEAT, ROUNDS);
+	       HOT_REPEAT, ROT_REPEAT, rounds);
 	printf("| N hosts | mechanism | hot hit | hot miss | rotating hit | rotating miss |\n");
 	printf("|---:|---|---:|---:|---:|---:|\n");
 	if (data)
 		fprintf(data, "# N mechanism hot_hit hot_miss rot_hit rot_miss (ns)\n");
-	for (ni = 0; ni < sizeof(ns_list) / sizeof(ns_list[0]); ni++) {
+	for (ni = 0; ni < n_ns; ni++) {
 		__u32 n = ns_list[ni];
 		int xf_ok = xf && n <= XF_MAX;
 
@@ -217,7 +244,7 @@ int main(int argc, char **argv)
 			die("fill the maps failed");
 		have = n;
 		make_rot(n);
-		for (r = 0; r < ROUNDS; r++)
+		for (r = 0; r < rounds; r++)
 			for (m = 0; m < M__N; m++) {
 				/* A different order each round: no mechanism always goes first. */
 				int mm = (m + r) % M__N;
@@ -235,11 +262,11 @@ int main(int argc, char **argv)
 			if (m == M_XF && !xf_ok)
 				continue;
 			for (k = 0; k < K__N; k++) {
-				double v[ROUNDS];
+				double v[MAX_ROUNDS];
 
-				for (r = 0; r < ROUNDS; r++)
+				for (r = 0; r < rounds; r++)
 					v[r] = res[r][m][k];
-				med[m][k] = bench_median(v, ROUNDS);
+				med[m][k] = bench_median(v, rounds);
 			}
 			printf("| %u | %s | %.1f | %.1f | %.1f | %.1f |\n", n, mech_name[m],
 			       med[m][0], med[m][1], med[m][2], med[m][3]);

@@ -48,22 +48,6 @@ static void __attribute__((format(printf, 1, 2))) die(const char *fmt, ...)
 	exit(1);
 }
 
-static unsigned long arg_num(const char *s, unsigned long min, unsigned long max,
-			     const char *what)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || end == s || *end || v < min || v > max) {
-		fprintf(stderr, "bench_tc: %s '%s': not a number from %lu to %lu\n", what, s,
-			min, max);
-		exit(2);
-	}
-	return v;
-}
-
 /* The program's run time and count so far (kernel statistics). */
 static void prog_stats(int fd, __u64 *ns, __u64 *cnt)
 {
@@ -149,8 +133,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_tc IFACE ROUNDS NHOSTS CMD...\n");
 		return 2;
 	}
-	rounds = (int)arg_num(argv[2], 1, MAX_ROUNDS, "rounds");
-	nhosts = (__u32)arg_num(argv[3], 0, IRC_MAX_HOSTS, "hosts");
+	rounds = (int)bench_arg_num("bench_tc", argv[2], 1, MAX_ROUNDS, "rounds");
+	nhosts = (__u32)bench_arg_num("bench_tc", argv[3], 0, IRC_MAX_HOSTS, "hosts");
 	hook.ifindex = (int)if_nametoindex(argv[1]);
 	if (!hook.ifindex)
 		die("find interface %s: %s", argv[1], strerror(errno));
