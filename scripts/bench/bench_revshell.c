@@ -45,11 +45,12 @@ static uint64_t now_ns(void)
 
 static int hits;
 
-static void on_hit(void *ctx, const struct irc_rsh_hit *h)
+static bool on_hit(void *ctx, const struct irc_rsh_hit *h)
 {
 	(void)ctx;
 	(void)h;
 	hits++;
+	return true;
 }
 
 /* A child running @path with @argv; stdin from @in, stdout to @out (-1: as ours). */

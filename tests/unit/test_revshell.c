@@ -185,6 +185,40 @@ static void test_scope_moved(void **state)
 	irc_rsh_close(r);
 }
 
+/*
+ * The allowed relays (irc_rsh_allow / irc_rsh_allowed): exact paths and
+ * prefixes ending in '*', empty slots skipped, and a new list replacing
+ * the old one whole (the controller re-checks a hit with the kernel's
+ * current list before acting on it, so a relay allowed by a policy
+ * applied since the finder's last read is let go).
+ */
+static void test_allowed(void **state)
+{
+	static const char first[3][IRC_RSH_PATH_LEN] = { "/opt/agent/bin/agent", "", "/usr/lib/ci/*" };
+	static const char second[1][IRC_RSH_PATH_LEN] = { "/usr/sbin/sshd" };
+	struct irc_rsh *r;
+
+	(void)state;
+	snprintf(cg_root, sizeof(cg_root), "/tmp/irc-rsh-cg.XXXXXX");
+	snprintf(proc_root, sizeof(proc_root), "/tmp/irc-rsh-proc.XXXXXX");
+	assert_non_null(mkdtemp(cg_root));
+	assert_non_null(mkdtemp(proc_root));
+	assert_int_equal(irc_rsh_open(&r, proc_root, cg_root, ""), 0);
+	assert_false(irc_rsh_allowed(r, "/opt/agent/bin/agent"));
+	irc_rsh_allow(r, first, 3);
+	assert_true(irc_rsh_allowed(r, "/opt/agent/bin/agent"));
+	assert_false(irc_rsh_allowed(r, "/opt/agent/bin/agent2"));
+	assert_false(irc_rsh_allowed(r, "/opt/agent/bin/agen"));
+	assert_true(irc_rsh_allowed(r, "/usr/lib/ci/runner"));
+	assert_false(irc_rsh_allowed(r, "/usr/lib/cix"));
+	assert_false(irc_rsh_allowed(r, ""));
+	irc_rsh_allow(r, second, 1);
+	assert_false(irc_rsh_allowed(r, "/opt/agent/bin/agent"));
+	assert_false(irc_rsh_allowed(r, "/usr/lib/ci/runner"));
+	assert_true(irc_rsh_allowed(r, "/usr/sbin/sshd"));
+	irc_rsh_close(r);
+}
+
 /* The fake trees go on every exit of the test, a failed check's too. */
 static int scope_teardown(void **state)
 {
@@ -201,6 +235,7 @@ int main(void)
 		cmocka_unit_test(test_stdin_commands_table),
 		cmocka_unit_test(test_truncated_args),
 		cmocka_unit_test_teardown(test_scope_moved, scope_teardown),
+		cmocka_unit_test_teardown(test_allowed, scope_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

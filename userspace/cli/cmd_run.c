@@ -372,9 +372,12 @@ static void rsh_message(json_t *o, const char *fmt, ...)
 /*
  * A reverse shell: contained first (both stopped, or both in process
  * quarantine), then on record (the finding, and the shell's snapshot taken
- * while it is stopped), then killed.
+ * while it is stopped), then killed.  Returns false, doing nothing, when
+ * the relay is allowed: the finder checked the list it had, which is up
+ * to DET_READ_NS old, and a policy applied since may allow it (det_get()
+ * has just read the kernel's).
  */
-static void rsh_found(void *ctx, const struct irc_rsh_hit *hit)
+static bool rsh_found(void *ctx, const struct irc_rsh_hit *hit)
 {
 	struct daemon *d = ctx;
 	const struct irc_det *det = det_get(d, true);
@@ -391,6 +394,8 @@ static void rsh_found(void *ctx, const struct irc_rsh_hit *hit)
 	char what[48], *txt;
 	json_t *o, *fo;
 
+	if (irc_rsh_allowed(d->rsh, hit->relay_exe))
+		return false;
 	for (i = 0; i < 4 && hit->others[i]; i++, n++) {
 		pid[n] = hit->others[i];
 		start[n] = hit->others_start[i];
@@ -494,6 +499,7 @@ static void rsh_found(void *ctx, const struct irc_rsh_hit *hit)
 		hit->shell_comm, hit->shell, hit->relay_comm, hit->relay, hit->remote,
 		f.enforced ? what : "reported", (unsigned long long)((t - hit->trigger_ns) / 1000),
 		hit->trigger);
+	return true;
 }
 
 static void rsh_record(struct daemon *d, const void *data, size_t len)

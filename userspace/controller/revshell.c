@@ -122,7 +122,7 @@ struct irc_rsh {
 	int nheld;
 	char allowed[IRC_RSH_ALLOWED][IRC_RSH_PATH_LEN];
 	int nallowed;
-	void (*cb)(void *ctx, const struct irc_rsh_hit *hit);
+	bool (*cb)(void *ctx, const struct irc_rsh_hit *hit);
 	void *ctx;
 	struct irc_rsh_stats st;
 };
@@ -325,7 +325,7 @@ void irc_rsh_close(struct irc_rsh *r)
 	free(r);
 }
 
-void irc_rsh_set_cb(struct irc_rsh *r, void (*cb)(void *, const struct irc_rsh_hit *), void *ctx)
+void irc_rsh_set_cb(struct irc_rsh *r, bool (*cb)(void *, const struct irc_rsh_hit *), void *ctx)
 {
 	r->cb = cb;
 	r->ctx = ctx;
@@ -829,7 +829,7 @@ static void sock_remote(const struct irc_rsh *r, int pid, uint64_t ino, char *ou
 	}
 }
 
-static bool allowed(const struct irc_rsh *r, const char *exe)
+bool irc_rsh_allowed(const struct irc_rsh *r, const char *exe)
 {
 	int i;
 
@@ -934,7 +934,7 @@ static int analyse(struct irc_rsh *r, int pid, uint64_t start, int idx, int by,
 	hit->relay = r->cand[rin].pid;
 	hit->relay_start = r->cand[rin].start;
 	read_str(r, hit->relay, "exe", hit->relay_exe, sizeof(hit->relay_exe));
-	if (allowed(r, hit->relay_exe))
+	if (irc_rsh_allowed(r, hit->relay_exe))
 		return -EACCES;
 	read_str(r, pid, "exe", hit->shell_exe, sizeof(hit->shell_exe));
 	read_str(r, pid, "comm", hit->shell_comm, sizeof(hit->shell_comm));
@@ -1043,9 +1043,8 @@ static uint64_t report(struct irc_rsh *r, struct irc_rsh_hit *hit, const char *t
 	hit->trigger = trigger;
 	hit->exec_ns = exec_ns;
 	hit->trigger_ns = trigger_ns;
-	r->st.found++;
-	if (r->cb)
-		r->cb(r->ctx, hit);
+	if (!r->cb || r->cb(r->ctx, hit))
+		r->st.found++;
 	return now_ns() - t0;
 }
 
@@ -1162,11 +1161,8 @@ void irc_rsh_flush(struct irc_rsh *r)
 
 	r->nheld = 0;
 	for (i = 0; i < n; i++)
-		if (r->held[i].shell) {
+		if (r->held[i].shell && (!r->cb || r->cb(r->ctx, &r->held[i])))
 			r->st.found++;
-			if (r->cb)
-				r->cb(r->ctx, &r->held[i]);
-		}
 }
 
 void irc_rsh_exit(struct irc_rsh *r, int tgid)

@@ -66,13 +66,19 @@ struct irc_rsh;
 int irc_rsh_open(struct irc_rsh **rp, const char *proc_root, const char *cgroup_mount,
 		 const char *scope);
 void irc_rsh_close(struct irc_rsh *r);
-/* Called with each reverse shell found (@hit is valid during the call). */
-void irc_rsh_set_cb(struct irc_rsh *r, void (*cb)(void *ctx, const struct irc_rsh_hit *hit),
+/*
+ * Called with each reverse shell found (@hit is valid during the call).  It
+ * returns false when it let the hit go (its relay allowed by a policy newer
+ * than the list the finder had, see irc_rsh_allowed()): not counted found.
+ */
+void irc_rsh_set_cb(struct irc_rsh *r, bool (*cb)(void *ctx, const struct irc_rsh_hit *hit),
 		    void *ctx);
 /* Shells and interpreters identified on the host. */
 int irc_rsh_known(const struct irc_rsh *r);
 /* Relays allowed by executable path (the policy's reverse_shell.allowed). */
 void irc_rsh_allow(struct irc_rsh *r, const char (*paths)[IRC_RSH_PATH_LEN], int n);
+/* Whether relay executable @exe is allowed by the list irc_rsh_allow() set. */
+bool irc_rsh_allowed(const struct irc_rsh *r, const char *exe);
 /* A pidfd for @pid if it still is the process that started at @start (ticks); -ESRCH. */
 int irc_rsh_pidfd(const struct irc_rsh *r, int pid, uint64_t start);
 const struct irc_rsh_stats *irc_rsh_stats(const struct irc_rsh *r);
