@@ -472,9 +472,11 @@ struct irc_ev_deny {
 };
 
 /*
- * Drops of one front-tier exact-host entry counted on one CPU without an
- * atomic (IRC_MAP_DROPRUN, percpu array[1]); a big-map entry's drop takes
- * its atomic at once (irc_host4() in bpf/irc_net.bpf.c says why).  While a CPU drops the same host,
+ * Drops of one exact-host entry counted on one CPU without an atomic
+ * (IRC_MAP_DROPRUN, percpu array[1]), once the entry has counted
+ * IRC_DROPRUN_AFTER drops of its own (a heavy hitter); before that each
+ * drop is the entry's atomic (irc_host_drop() in bpf/irc_net.bpf.c says
+ * why).  While a CPU drops the same host,
  * only this run's count goes up; drops of other hosts take the atomic on
  * their entry until IRC_DROPRUN_PATIENCE of them in a row hand the run
  * over, when its count is added to its entry (if that entry is still the
@@ -493,6 +495,7 @@ struct irc_droprun {
 } __attribute__((aligned(64)));
 
 #define IRC_DROPRUN_PATIENCE	16
+#define IRC_DROPRUN_AFTER	4096	/* an entry's own drops before its host has runs */
 
 /*
  * Drops per interface, direction and rule (IRC_MAP_IFDROPS, percpu

@@ -1324,25 +1324,53 @@ static void pin_cpu(cpu_set_t *old)
 	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
 }
 
+/* Exact host @t's entry of @created that has counted @drops already (a heavy hitter: IRC_DROPRUN_AFTER). */
+static void counted_entry(const struct target *t, __u64 created, __u64 drops)
+{
+	struct irc_qentry e = { .created_ns = created, .drops = drops, .dir = IRC_DIR_BOTH,
+				.plen = t->plen, .origin = IRC_ORIGIN_OPERATOR };
+
+	assert_int_equal(bpf_map__update_elem(t->map, &t->key, t->key_sz, &e, sizeof(e),
+					      BPF_ANY), 0);
+}
+
+/* Every CPU's run (struct irc_droprun), into a buffer the caller frees. */
+static struct irc_droprun *runs_snapshot(int ncpu)
+{
+	struct irc_droprun *v = aligned_alloc(_Alignof(struct irc_droprun), sizeof(*v) * ncpu);
+
+	assert_non_null(v);
+	assert_int_equal(runs_io(v, ncpu), 0);
+	return v;
+}
+
 /*
- * Drops counted per CPU (struct irc_droprun): a run of one host, other
+ * Drops counted per CPU (struct irc_droprun), for hosts whose entries have
+ * counted IRC_DROPRUN_AFTER drops (H below): a run of one host, other
  * hosts' drops beside it, the hand-over after IRC_DROPRUN_PATIENCE of
- * them (the run's count reaches its entry), a released and re-added
- * host that does not inherit the count of a run of its old entry, and a
- * big-map host whose drops go to its entry at once, the run untouched.
+ * them (the run's count reaches its entry), and a released and re-added
+ * host that does not inherit the count of a run of its old entry.  Below
+ * H a drop is the entry's at once and leaves every run as it was, in the
+ * front tier and the big map; the H-th drop is the last one so counted.
  */
 static void test_drop_runs(void **state)
 {
 	struct tcase a = { .name = "droprun_a", .hook = XDP, .pkt = RX4(P4, P_UDP, 53, 40000) };
 	struct tcase b = { .name = "droprun_b", .hook = XDP, .pkt = RX4(P4B, P_UDP, 53, 40000) };
+	const __u64 H = IRC_DROPRUN_AFTER;
+	int ncpu = libbpf_num_possible_cpus();
+	struct irc_droprun *before, *after;
 	__u8 fa[PKT_MAX], fb[PKT_MAX];
-	size_t la, lb;
-	struct target ta, tb;
+	__u32 idx = IRC_QTIER_V4, one = 1;
+	struct target ta, tb, big;
 	struct irc_qentry e;
+	size_t la, lb;
 	cpu_set_t cpus;
 	__u64 d;
+	int i;
 
 	(void)state;
+	assert_true(ncpu > 0);
 	pin_cpu(&cpus);
 	assert_int_equal(reset_maps(), 0);
 	la = build_frame(&a.pkt, fa, sizeof(fa));
@@ -1350,74 +1378,81 @@ static void test_drop_runs(void **state)
 	assert_true(la > 0 && lb > 0);
 	assert_true(resolve(P4, false, &ta));
 	assert_true(resolve(P4B, false, &tb));
-	host_entry(&ta, 100, NULL);
-	host_entry(&tb, 200, NULL);
+	counted_entry(&ta, 100, H);
+	counted_entry(&tb, 200, H);
 
 	a.runs = 5;
 	drop_runs(&a, fa, la);
 	host_entry(&ta, 0, &d);
-	assert_int_equal(d, 5);
+	assert_int_equal(d, H + 5);
 	/* The run starts empty: its first drop is on the entry, four in the run. */
 	assert_int_equal(bpf_map__lookup_elem(ta.map, &ta.key, ta.key_sz, &e, sizeof(e), 0), 0);
-	assert_int_equal(e.drops, 1);
+	assert_int_equal(e.drops, H + 1);
 	/* B's drops, fewer than the patience: on its entry, the run stays A's. */
 	b.runs = IRC_DROPRUN_PATIENCE - 1;
 	drop_runs(&b, fb, lb);
 	assert_int_equal(bpf_map__lookup_elem(tb.map, &tb.key, tb.key_sz, &e, sizeof(e), 0), 0);
-	assert_int_equal(e.drops, IRC_DROPRUN_PATIENCE - 1);
+	assert_int_equal(e.drops, H + IRC_DROPRUN_PATIENCE - 1);
 	host_entry(&ta, 0, &d);
-	assert_int_equal(d, 5);
+	assert_int_equal(d, H + 5);
 	/* One more: the run goes to B, A's five to A's entry. */
 	b.runs = 1;
 	drop_runs(&b, fb, lb);
 	assert_int_equal(bpf_map__lookup_elem(ta.map, &ta.key, ta.key_sz, &e, sizeof(e), 0), 0);
-	assert_int_equal(e.drops, 5);
+	assert_int_equal(e.drops, H + 5);
 	host_entry(&tb, 0, &d);
-	assert_int_equal(d, IRC_DROPRUN_PATIENCE);
+	assert_int_equal(d, H + IRC_DROPRUN_PATIENCE);
 	b.runs = 10;
 	drop_runs(&b, fb, lb);
 	host_entry(&tb, 0, &d);
-	assert_int_equal(d, IRC_DROPRUN_PATIENCE + 10);
-	/* B released and quarantined again: a new entry, no count. */
+	assert_int_equal(d, H + IRC_DROPRUN_PATIENCE + 10);
+	/* B released and quarantined again: a new entry, none of the run's count. */
 	host_entry(&tb, 0, NULL);
-	host_entry(&tb, 300, NULL);
+	counted_entry(&tb, 300, H);
 	host_entry(&tb, 0, &d);
-	assert_int_equal(d, 0);
+	assert_int_equal(d, H);
 	b.runs = 2;
 	drop_runs(&b, fb, lb);
 	host_entry(&tb, 0, &d);
-	assert_int_equal(d, 2);
-	/*
-	 * B moved to the big map: each drop on its entry at once, and this
-	 * CPU's run (still held by B's old entry) is left as it was: no
-	 * count, no patience spent, no hand-over.
-	 */
-	{
-		int ncpu = libbpf_num_possible_cpus();
-		struct irc_droprun *before, *after;
-		struct target big = tb;
-		__u32 idx = IRC_QTIER_V4, one = 1;
+	assert_int_equal(d, H + 2);
 
-		assert_true(ncpu > 0);
-		before = aligned_alloc(_Alignof(struct irc_droprun), sizeof(*before) * ncpu);
-		after = aligned_alloc(_Alignof(struct irc_droprun), sizeof(*after) * ncpu);
-		assert_true(before && after);
-		big.map = skel->maps.irc_q4_host;
+	/*
+	 * A new entry (no drops yet), in the front tier, then in the big map:
+	 * each drop on it at once, every run as it was.
+	 */
+	big = tb;
+	big.map = skel->maps.irc_q4_host;
+	assert_int_equal(bpf_map__update_elem(skel->maps.irc_qtier, &idx, sizeof(idx),
+					      &one, sizeof(one), BPF_ANY), 0);
+	before = runs_snapshot(ncpu);
+	for (i = 0; i < 2; i++) {
+		const struct target *t = i ? &big : &tb;
+
 		host_entry(&tb, 0, NULL);
-		host_entry(&big, 400, NULL);
-		assert_int_equal(bpf_map__update_elem(skel->maps.irc_qtier, &idx, sizeof(idx),
-						      &one, sizeof(one), BPF_ANY), 0);
-		assert_int_equal(runs_io(before, ncpu), 0);
+		host_entry(t, 400 + i, NULL);
 		b.runs = IRC_DROPRUN_PATIENCE + 3;
 		drop_runs(&b, fb, lb);
-		assert_int_equal(bpf_map__lookup_elem(big.map, &big.key, big.key_sz, &e,
-						      sizeof(e), 0), 0);
+		assert_int_equal(bpf_map__lookup_elem(t->map, &t->key, t->key_sz, &e, sizeof(e),
+						      0), 0);
 		assert_int_equal(e.drops, IRC_DROPRUN_PATIENCE + 3);
-		assert_int_equal(runs_io(after, ncpu), 0);
+		after = runs_snapshot(ncpu);
 		assert_memory_equal(before, after, sizeof(*before) * ncpu);
-		free(before);
 		free(after);
 	}
+	/* One drop short of H: that drop is the entry's; the next one goes by the runs. */
+	counted_entry(&big, 401, H - 1);
+	b.runs = 1;
+	drop_runs(&b, fb, lb);
+	after = runs_snapshot(ncpu);
+	assert_memory_equal(before, after, sizeof(*before) * ncpu);
+	free(after);
+	drop_runs(&b, fb, lb);
+	after = runs_snapshot(ncpu);
+	assert_memory_not_equal(before, after, sizeof(*before) * ncpu);
+	host_entry(&big, 0, &d);
+	assert_int_equal(d, H + 1);
+	free(after);
+	free(before);
 	assert_int_equal(reset_maps(), 0);
 	assert_int_equal(sched_setaffinity(0, sizeof(cpus), &cpus), 0);
 }
