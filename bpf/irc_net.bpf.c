@@ -108,8 +108,8 @@ enum irc_hit {
  * several CPUs does not move the entry's cache line between them on every
  * drop.  Most hosts never get there: in a flood from many sources each
  * drop reads an entry gone cold, and there reading the per-CPU run before
- * the atomic cost a rotating hit among 1M hosts 500-530 ns in
- * BPF_PROG_TEST_RUN on the 2-core VM, against 340-350 without it.
+ * the atomic cost a rotating hit among 1M hosts 500-537 ns in
+ * BPF_PROG_TEST_RUN on the 2-core VM, against 338-351 without it.
  */
 static __always_inline void irc_host_drop(struct irc_qentry *e, enum irc_hit *hit)
 {
@@ -735,10 +735,11 @@ static __always_inline int irc_detect(const struct irc_pkt *p, const void *peer,
  * irc_droprun, irc_host_drop()): a plain per-CPU increment while this CPU
  * keeps dropping the same host, the entry's atomic for the others.  A
  * flood from one source spread over several CPUs does not bounce the
- * entry's cache line between them.  A run starts empty (the drop that starts it takes the atomic, on the
- * entry already at hand), so a run that got no second drop hands over
- * with no lookup: addresses that never repeat (a flood from many
- * sources) pay no lookup of an entry gone cold for it.
+ * entry's cache line between them.  A run starts empty (the drop that
+ * starts it takes the atomic, on the entry already at hand), so a run
+ * that got no second drop hands over with no lookup: addresses that never
+ * repeat (a flood from many sources) pay no lookup of an entry gone cold
+ * for it.
  */
 static __always_inline void irc_drop_count(const struct irc_pkt *p, const void *peer,
 					   struct irc_qentry *q)

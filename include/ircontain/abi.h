@@ -476,12 +476,12 @@ struct irc_ev_deny {
  * (IRC_MAP_DROPRUN, percpu array[1]), once the entry has counted
  * IRC_DROPRUN_AFTER drops of its own (a heavy hitter); before that each
  * drop is the entry's atomic (irc_host_drop() in bpf/irc_net.bpf.c says
- * why).  While a CPU drops the same host,
- * only this run's count goes up; drops of other hosts take the atomic on
- * their entry until IRC_DROPRUN_PATIENCE of them in a row hand the run
- * over, when its count is added to its entry (if that entry is still the
- * one with the run's created_ns: a released and re-added host does not
- * inherit).  A run starts empty: the drop that starts it is the entry's.
+ * why).  While a CPU drops the same host, only this run's count goes up;
+ * drops of other hosts take the atomic on their entry until
+ * IRC_DROPRUN_PATIENCE of them in a row hand the run over, when its
+ * count is added to its entry (if that entry is still the one with the
+ * run's created_ns: a released and re-added host does not inherit).  A
+ * run starts empty: the drop that starts it is the entry's.
  * The entry's drops are irc_qentry.drops plus every CPU's run of that
  * host and created_ns (userspace sums them).
  */

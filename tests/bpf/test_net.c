@@ -1324,7 +1324,10 @@ static void pin_cpu(cpu_set_t *old)
 	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
 }
 
-/* Exact host @t's entry of @created that has counted @drops already (a heavy hitter: IRC_DROPRUN_AFTER). */
+/*
+ * Exact host @t's entry of @created that has counted @drops already (with
+ * IRC_DROPRUN_AFTER or more, a heavy hitter).
+ */
 static void counted_entry(const struct target *t, __u64 created, __u64 drops)
 {
 	struct irc_qentry e = { .created_ns = created, .drops = drops, .dir = IRC_DIR_BOTH,
