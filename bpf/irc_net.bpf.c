@@ -122,40 +122,23 @@ static __always_inline void irc_host_drop(struct irc_qentry *e, enum irc_hit *hi
 }
 
 /*
- * An exact host's live entry: the front tier, then (only when its flag says
- * it is in use) the big map.  A key is in one tier; if a race left it in
- * both, the other one is still seen when the front's does not apply.
- * Every live entry found here drops its packet (irc_host_drop()).
+ * An exact host's live entry: the front tier @front, then (only when its
+ * flag says it is in use) the big map @big, of family index @idx.  A key is
+ * in one tier; if a race left it in both, the other one is still seen when
+ * the front's does not apply.  Every live entry found here drops its packet
+ * (irc_host_drop()).
  */
-static __always_inline struct irc_qentry *irc_host4(__u32 *addr, __u32 dir,
-						     enum irc_hit *hit)
+static __always_inline struct irc_qentry *irc_host(void *front, void *big, const void *key,
+						    __u32 idx, __u32 dir, enum irc_hit *hit)
 {
 	struct irc_qentry *e = NULL;
 
-	if (irc_maybe_front(addr, IRC_QTIER_V4))
-		e = bpf_map_lookup_elem(&IRC_MAP_Q4_FRONT, addr);
+	if (irc_maybe_front(key, idx))
+		e = bpf_map_lookup_elem(front, key);
 	if (!e || !irc_live(e, dir)) {
-		if (!irc_tier_big(IRC_QTIER_V4))
+		if (!irc_tier_big(idx))
 			return NULL;
-		e = bpf_map_lookup_elem(&IRC_MAP_Q4_HOST, addr);
-		if (!e || !irc_live(e, dir))
-			return NULL;
-	}
-	irc_host_drop(e, hit);
-	return e;
-}
-
-static __always_inline struct irc_qentry *irc_host6(struct irc_in6 *addr, __u32 dir,
-						     enum irc_hit *hit)
-{
-	struct irc_qentry *e = NULL;
-
-	if (irc_maybe_front(addr, IRC_QTIER_V6))
-		e = bpf_map_lookup_elem(&IRC_MAP_Q6_FRONT, addr);
-	if (!e || !irc_live(e, dir)) {
-		if (!irc_tier_big(IRC_QTIER_V6))
-			return NULL;
-		e = bpf_map_lookup_elem(&IRC_MAP_Q6_HOST, addr);
+		e = bpf_map_lookup_elem(big, key);
 		if (!e || !irc_live(e, dir))
 			return NULL;
 	}
@@ -171,7 +154,7 @@ static __always_inline struct irc_qentry *irc_match4(__u32 addr, __u32 dir,
 	struct irc_qentry *e;
 	int i;
 
-	e = irc_host4(&addr, dir, hit);
+	e = irc_host(&IRC_MAP_Q4_FRONT, &IRC_MAP_Q4_HOST, &addr, IRC_QTIER_V4, dir, hit);
 	if (e)
 		return e;
 	*hit = IRC_HIT_PREFIX;
@@ -203,7 +186,7 @@ static __always_inline struct irc_qentry *irc_match6(const __u8 *addr,
 	int i;
 
 	__builtin_memcpy(hkey.addr, addr, 16);
-	e = irc_host6(&hkey, dir, hit);
+	e = irc_host(&IRC_MAP_Q6_FRONT, &IRC_MAP_Q6_HOST, &hkey, IRC_QTIER_V6, dir, hit);
 	if (e)
 		return e;
 	*hit = IRC_HIT_PREFIX;

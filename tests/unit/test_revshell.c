@@ -145,6 +145,15 @@ static uint64_t cg_mkdir(const char *rel)
 	return st.st_ino;
 }
 
+/* The fake cgroup2 tree and /proc, empty (scope_teardown() removes them). */
+static void fake_trees(void)
+{
+	snprintf(cg_root, sizeof(cg_root), "/tmp/irc-rsh-cg.XXXXXX");
+	snprintf(proc_root, sizeof(proc_root), "/tmp/irc-rsh-proc.XXXXXX");
+	assert_non_null(mkdtemp(cg_root));
+	assert_non_null(mkdtemp(proc_root));
+}
+
 /*
  * A process moved out of the scope after its exec, read before the next
  * exec in the cgroup it left: that cgroup's verdict is not taken from
@@ -159,10 +168,7 @@ static void test_scope_moved(void **state)
 	char path[128];
 
 	(void)state;
-	snprintf(cg_root, sizeof(cg_root), "/tmp/irc-rsh-cg.XXXXXX");
-	snprintf(proc_root, sizeof(proc_root), "/tmp/irc-rsh-proc.XXXXXX");
-	assert_non_null(mkdtemp(cg_root));
-	assert_non_null(mkdtemp(proc_root));
+	fake_trees();
 	snprintf(path, sizeof(path), "%s/4242", proc_root);
 	assert_int_equal(mkdir(path, 0755), 0);
 	cg_mkdir("/scope");
@@ -199,10 +205,7 @@ static void test_allowed(void **state)
 	struct irc_rsh *r;
 
 	(void)state;
-	snprintf(cg_root, sizeof(cg_root), "/tmp/irc-rsh-cg.XXXXXX");
-	snprintf(proc_root, sizeof(proc_root), "/tmp/irc-rsh-proc.XXXXXX");
-	assert_non_null(mkdtemp(cg_root));
-	assert_non_null(mkdtemp(proc_root));
+	fake_trees();
 	assert_int_equal(irc_rsh_open(&r, proc_root, cg_root, ""), 0);
 	assert_false(irc_rsh_allowed(r, "/opt/agent/bin/agent"));
 	irc_rsh_allow(r, first, 3);
